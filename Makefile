@@ -1,0 +1,46 @@
+# goswan — see README.md. Targets that need root or Debian packages say so.
+
+GO        ?= go
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+LIBEXEC   ?= $(PREFIX)/libexec/ipsec
+FUZZTIME  ?= 5s
+STATICCHECK_VERSION ?= v0.8.2
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+STATICCHECK := $(shell command -v staticcheck 2>/dev/null || echo $(GOBIN)/staticcheck)
+
+.PHONY: all build test lint fuzz-smoke install clean tidy-check
+
+all: build
+
+build:
+	@mkdir -p bin
+	$(GO) build -trimpath -o bin/charon ./cmd/charon
+	$(GO) build -trimpath -o bin/ipsec ./cmd/ipsec
+
+# Unit and in-process tests. Tests that need root, namespaces or Debian's
+# strongSwan skip loudly here unless GOSWAN_CI=1 (set by .ci/run), where they
+# must run.
+test:
+	$(GO) test -race -count=1 -timeout 9m ./...
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+lint: $(STATICCHECK)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+# Every fuzz target for FUZZTIME each (the seed corpora also run in `make test`).
+fuzz-smoke:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz-smoke.sh
+
+install: build
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXEC)
+	install -m 0755 bin/ipsec $(DESTDIR)$(SBINDIR)/ipsec
+	install -m 0755 bin/charon $(DESTDIR)$(LIBEXEC)/charon
+
+clean:
+	rm -rf bin
