@@ -1,30 +1,73 @@
 // Command ipsec is goswan's front end, a drop-in for strongSwan's ipsec
 // script, starter and stroke client.
+//
+// Each command group lives in its own file and registers itself in commands
+// from an init function, so that main stays a dispatcher.
 package main
 
 import (
 	"fmt"
 	"os"
-
-	"github.com/goswan/goswan/internal/version"
+	"sort"
 )
 
+// command is one `ipsec <name>` subcommand. run gets the arguments after the
+// command name and returns the process exit code, as strongSwan's ipsec
+// script does.
+type command struct {
+	usage string // one line for --help, without the leading "ipsec "
+	run   func(args []string) int
+}
+
+var commands = map[string]command{}
+
+func register(name string, c command) {
+	if _, dup := commands[name]; dup {
+		panic("ipsec: command registered twice: " + name)
+	}
+	commands[name] = c
+}
+
+func printHelp() {
+	fmt.Println("Usage: ipsec command [arguments]")
+	fmt.Println()
+	fmt.Println("Commands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Printf("  %s\n", commands[n].usage)
+	}
+	fmt.Println()
+	fmt.Println("Refer to the ipsec(8) man page for details.")
+}
+
 func main() {
-	if len(os.Args) < 2 {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	if len(args) == 0 {
 		fmt.Println("Usage: ipsec command [arguments]")
 		fmt.Println()
 		fmt.Println("Use --help for a list of commands, or refer to the ipsec(8) man page.")
 		fmt.Println("See <http://www.strongswan.org> for more general information.")
-		return
+		return 0
 	}
-	switch os.Args[1] {
-	case "version", "--version":
-		fmt.Printf("Linux strongSwan %s\n", version.IpsecVersionCode())
-		fmt.Printf("goswan %s, a strongSwan-compatible IKEv2 daemon in Go\n", version.Goswan)
-	case "--versioncode":
-		fmt.Println(version.IpsecVersionCode())
-	default:
-		fmt.Fprintf(os.Stderr, "ipsec: unknown command `%s' (`ipsec --help' for list)\n", os.Args[1])
-		os.Exit(2)
+	name := args[0]
+	if name == "--help" || name == "help" {
+		printHelp()
+		return 0
 	}
+	if c, ok := commands[name]; ok {
+		return c.run(args[1:])
+	}
+	if len(name) > 1 && name[0] == '-' {
+		fmt.Fprintf(os.Stderr, "ipsec: unknown option `%s' (`ipsec --help' for list)\n", name)
+		return 2
+	}
+	fmt.Fprintf(os.Stderr, "ipsec: unknown command `%s' (`ipsec --help' for list)\n", name)
+	return 2
 }
