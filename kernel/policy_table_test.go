@@ -1,0 +1,93 @@
+package kernel
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+)
+
+type applied struct {
+	op   PolicyOp
+	spi  uint32
+	prio uint32
+}
+
+func TestPolicyTableRekeyOverlap(t *testing.T) {
+	var tbl PolicyTable
+	var log []applied
+	rec := func(op PolicyOp, d ManagePolicy, prio uint32) error {
+		log = append(log, applied{op, d.SA.ESP.SPI, prio})
+		return nil
+	}
+	id := PolicyID{Dir: DirOut, Src: ts(t, "10.1.0.0/16", 0, 0, 0xffff), Dst: ts(t, "10.2.0.0/16", 0, 0, 0xffff)}
+	mk := func(spi uint32) ManagePolicy {
+		d := ManagePolicy{Type: PolicyIPsec, Prio: PriorityDefault,
+			Src: netip.MustParseAddr("192.168.0.1"), Dst: netip.MustParseAddr("192.168.0.2")}
+		d.SA.Mode, d.SA.ReqID, d.SA.ESP.Use, d.SA.ESP.SPI = ModeTunnel, 1, true, spi
+		return d
+	}
+	old, new := mk(0xc1), mk(0xc2)
+	if err := tbl.Add(id, old, rec); err != nil {
+		t.Fatal(err)
+	}
+	// The rekeyed CHILD_SA installs the same policy with the same priority:
+	// it goes after the old user and the kernel is not touched.
+	if err := tbl.Add(id, new, rec); err != nil {
+		t.Fatal(err)
+	}
+	if tbl.Users(id) != 2 {
+		t.Fatalf("users %d", tbl.Users(id))
+	}
+	// Deleting the old SA's policy updates the kernel to the new SA, in place.
+	if err := tbl.Del(id, old, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := tbl.Del(id, new, rec); err != nil {
+		t.Fatal(err)
+	}
+	want := []applied{{PolicyInstall, 0xc1, 383615}, {PolicyUpdate, 0xc2, 383615}, {PolicyRemove, 0xc2, 383615}}
+	if len(log) != len(want) {
+		t.Fatalf("applied %v, want %v", log, want)
+	}
+	for i := range want {
+		if log[i] != want[i] {
+			t.Fatalf("step %d: %v, want %v", i, log[i], want[i])
+		}
+	}
+	if err := tbl.Del(id, new, rec); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleting a missing policy: %v", err)
+	}
+}
+
+func TestPolicyTableHigherPriorityTakesOver(t *testing.T) {
+	var tbl PolicyTable
+	var ops []PolicyOp
+	rec := func(op PolicyOp, d ManagePolicy, prio uint32) error { ops = append(ops, op); return nil }
+	id := PolicyID{Dir: DirOut, Src: ts(t, "10.1.0.0/16", 0, 0, 0xffff), Dst: ts(t, "10.2.0.0/16", 0, 0, 0xffff)}
+	trap := ManagePolicy{Type: PolicyIPsec, Prio: PriorityRouted}
+	trap.SA.ReqID = 1
+	sa := ManagePolicy{Type: PolicyIPsec, Prio: PriorityDefault}
+	sa.SA.ReqID, sa.SA.ESP.SPI = 1, 0xc5
+	_ = tbl.Add(id, trap, rec)
+	_ = tbl.Add(id, sa, rec) // default ranks above routed: update
+	_ = tbl.Del(id, sa, rec) // back to the trap: update
+	_ = tbl.Del(id, trap, rec)
+	want := []PolicyOp{PolicyInstall, PolicyUpdate, PolicyUpdate, PolicyRemove}
+	for i := range want {
+		if i >= len(ops) || ops[i] != want[i] {
+			t.Fatalf("ops %v, want %v", ops, want)
+		}
+	}
+}
+
+func TestPolicyTableApplyErrorKeepsState(t *testing.T) {
+	var tbl PolicyTable
+	id := PolicyID{Dir: DirIn, Src: ts(t, "10.2.0.0/16", 0, 0, 0xffff), Dst: ts(t, "10.1.0.0/16", 0, 0, 0xffff)}
+	boom := errors.New("boom")
+	if err := tbl.Add(id, ManagePolicy{Type: PolicyIPsec}, func(PolicyOp, ManagePolicy, uint32) error { return boom }); !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	if tbl.Users(id) != 0 {
+		t.Fatal("failed install was recorded")
+	}
+}
