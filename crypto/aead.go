@@ -60,24 +60,27 @@ func newAEADCore(a EncryptionAlgorithm, keyBits int, keyMat []byte) (*aeadCore, 
 	return c, nil
 }
 
-func (c *aeadCore) nonce(iv []byte) (n [12]byte, err error) {
+// nonce builds salt || IV in s.
+func (c *aeadCore) nonce(s *scratch, iv []byte) ([]byte, error) {
 	if len(iv) != 8 {
-		return n, fmt.Errorf("AEAD IV is %d bytes, want 8", len(iv))
+		return nil, fmt.Errorf("AEAD IV is %d bytes, want 8", len(iv))
 	}
-	copy(n[:4], c.salt[:])
-	copy(n[4:], iv)
-	return n, nil
+	copy(s.nonce[:4], c.salt[:])
+	copy(s.nonce[4:], iv)
+	return s.nonce[:], nil
 }
 
 // seal appends ciphertext || ICV to dst. dst may alias plaintext exactly
 // (in-place); the truncated GCM-8 variant needs 8 bytes of spare capacity
 // beyond the ICV to stay allocation-free.
 func (c *aeadCore) seal(dst, iv, plaintext, aad []byte) ([]byte, error) {
-	n, err := c.nonce(iv)
+	s := getScratch()
+	defer putScratch(s)
+	n, err := c.nonce(s, iv)
 	if err != nil {
 		return nil, err
 	}
-	out := c.aead.Seal(dst, n[:], plaintext, aad)
+	out := c.aead.Seal(dst, n, plaintext, aad)
 	if extra := c.aead.Overhead() - c.icvSize; extra > 0 {
 		clear(out[len(out)-extra:])
 		out = out[:len(out)-extra]
@@ -87,7 +90,9 @@ func (c *aeadCore) seal(dst, iv, plaintext, aad []byte) ([]byte, error) {
 
 // open verifies and decrypts ciphertext || ICV, appending the plaintext to dst.
 func (c *aeadCore) open(dst, iv, ciphertext, aad []byte) ([]byte, error) {
-	n, err := c.nonce(iv)
+	s := getScratch()
+	defer putScratch(s)
+	n, err := c.nonce(s, iv)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +100,7 @@ func (c *aeadCore) open(dst, iv, ciphertext, aad []byte) ([]byte, error) {
 		return nil, fmt.Errorf("ciphertext of %d bytes is shorter than the %d-byte ICV", len(ciphertext), c.icvSize)
 	}
 	if c.aead.Overhead() == c.icvSize {
-		out, err := c.aead.Open(dst, n[:], ciphertext, aad)
+		out, err := c.aead.Open(dst, n, ciphertext, aad)
 		if err != nil {
 			return nil, ErrAuthentication
 		}
@@ -109,14 +114,14 @@ func (c *aeadCore) open(dst, iv, ciphertext, aad []byte) ([]byte, error) {
 // GCM's own counter stream (J0+1 onwards, RFC 4106 §3 / SP 800-38D §7.2) and
 // sealing the result again, then compares the leading bytes. The plaintext
 // only becomes visible in dst once the tag has matched.
-func (c *aeadCore) openTruncatedGCM(dst []byte, n [12]byte, ciphertext, aad []byte) ([]byte, error) {
+func (c *aeadCore) openTruncatedGCM(dst, n, ciphertext, aad []byte) ([]byte, error) {
 	ct, icv := ciphertext[:len(ciphertext)-c.icvSize], ciphertext[len(ciphertext)-c.icvSize:]
 	var ctr [16]byte
-	copy(ctr[:12], n[:])
+	copy(ctr[:12], n)
 	binary.BigEndian.PutUint32(ctr[12:], 2)
 	plain := make([]byte, len(ct))
 	cipher.NewCTR(c.block, ctr[:]).XORKeyStream(plain, ct)
-	resealed := c.aead.Seal(nil, n[:], plain, aad)
+	resealed := c.aead.Seal(nil, n, plain, aad)
 	if subtle.ConstantTimeCompare(resealed[len(ct):len(ct)+c.icvSize], icv) != 1 {
 		clear(plain)
 		return nil, ErrAuthentication

@@ -102,10 +102,13 @@ func (t *ESPTransform) GenerateIV(iv []byte, seq uint64) {
 		}
 		return
 	}
-	var b [aes.BlockSize]byte
+	s := getScratch()
+	b := s.block[:]
+	clear(b[:8])
 	binary.BigEndian.PutUint64(b[8:], seq)
-	t.ivBlock.Encrypt(b[:], b[:])
-	copy(iv, b[:])
+	t.ivBlock.Encrypt(b, b)
+	copy(iv, b)
+	putScratch(s)
 }
 
 // aad is the associated data of RFC 4106 §5 / RFC 7634 §2.1: SPI and the
@@ -135,8 +138,9 @@ func (t *ESPTransform) Seal(dst, hdr []byte, seqHi uint32, iv, plaintext []byte)
 		return nil, fmt.Errorf("ESP plaintext of %d bytes is not aligned to %d", len(plaintext), t.blockSize)
 	}
 	if t.aead != nil {
-		var buf [12]byte
-		aad, err := t.aad(&buf, hdr, seqHi)
+		s := getScratch()
+		defer putScratch(s)
+		aad, err := t.aad(&s.aad, hdr, seqHi)
 		if err != nil {
 			return nil, err
 		}
@@ -151,19 +155,20 @@ func (t *ESPTransform) Seal(dst, hdr []byte, seqHi uint32, iv, plaintext []byte)
 	if err := t.cls.crypt(ct, iv, plaintext, true); err != nil {
 		return nil, err
 	}
-	t.icv(out[start+len(plaintext):], hdr, iv, ct, seqHi)
+	s := getScratch()
+	t.icv(s, out[start+len(plaintext):], hdr, iv, ct, seqHi)
+	putScratch(s)
 	return out, nil
 }
 
 // icv is the classic ICV over header || IV || ciphertext, followed for ESN by
 // the implicit high sequence number bits (RFC 4303 §3.3.2.1).
-func (t *ESPTransform) icv(out, hdr, iv, ct []byte, seqHi uint32) []byte {
+func (t *ESPTransform) icv(s *scratch, out, hdr, iv, ct []byte, seqHi uint32) []byte {
 	if !t.esn {
-		return t.cls.icv(out, hdr, iv, ct)
+		return t.cls.icv(s, out, hdr, iv, ct, nil)
 	}
-	var hi [4]byte
-	binary.BigEndian.PutUint32(hi[:], seqHi)
-	return t.cls.icv(out, hdr, iv, ct, hi[:])
+	binary.BigEndian.PutUint32(s.hi[:], seqHi)
+	return t.cls.icv(s, out, hdr, iv, ct, s.hi[:])
 }
 
 // Open verifies the ICV at the end of ciphertext and only then decrypts,
@@ -171,8 +176,9 @@ func (t *ESPTransform) icv(out, hdr, iv, ct []byte, seqHi uint32) []byte {
 // ciphertext[:0]. A failed check returns ErrAuthentication.
 func (t *ESPTransform) Open(dst, hdr []byte, seqHi uint32, iv, ciphertext []byte) ([]byte, error) {
 	if t.aead != nil {
-		var buf [12]byte
-		aad, err := t.aad(&buf, hdr, seqHi)
+		s := getScratch()
+		defer putScratch(s)
+		aad, err := t.aad(&s.aad, hdr, seqHi)
 		if err != nil {
 			return nil, err
 		}
@@ -185,8 +191,10 @@ func (t *ESPTransform) Open(dst, hdr []byte, seqHi uint32, iv, ciphertext []byte
 		return nil, fmt.Errorf("ESP ciphertext of %d bytes is shorter than the %d-byte ICV", len(ciphertext), t.icvSize)
 	}
 	ct, got := ciphertext[:len(ciphertext)-t.icvSize], ciphertext[len(ciphertext)-t.icvSize:]
-	var want [64]byte
-	if !hmac.Equal(t.icv(want[:], hdr, iv, ct, seqHi), got) {
+	s := getScratch()
+	ok := hmac.Equal(t.icv(s, s.want[:], hdr, iv, ct, seqHi), got)
+	putScratch(s)
+	if !ok {
 		return nil, ErrAuthentication
 	}
 	start := len(dst)

@@ -176,19 +176,19 @@ func (c *classic) crypt(dst, iv, src []byte, encrypt bool) error {
 	return nil
 }
 
-// icv computes the truncated MAC over the concatenation of parts into out.
-func (c *classic) icv(out []byte, parts ...[]byte) []byte {
+// icv computes the truncated MAC over a || b || c || d into out, using s
+// for the full MAC value.
+func (c *classic) icv(s *scratch, out, a, b, ct, d []byte) []byte {
 	m := c.macs.Get().(hash.Hash)
 	m.Reset()
-	for _, p := range parts {
-		m.Write(p)
-	}
-	var sum [64]byte
-	full := m.Sum(sum[:0])
+	m.Write(a)
+	m.Write(b)
+	m.Write(ct)
+	m.Write(d)
+	full := m.Sum(s.sum[:0])
 	m.Reset()
 	c.macs.Put(m)
 	copy(out, full[:c.icvSize])
-	clear(sum[:])
 	return out[:c.icvSize]
 }
 
@@ -211,7 +211,9 @@ func (s *classicSK) Seal(dst, iv, plaintext, assoc []byte) ([]byte, error) {
 	if err := s.crypt(ct, iv, plaintext, true); err != nil {
 		return nil, err
 	}
-	s.icv(out[start+len(plaintext):], assoc, iv, ct)
+	sc := getScratch()
+	s.icv(sc, out[start+len(plaintext):], assoc, iv, ct, nil)
+	putScratch(sc)
 	return out, nil
 }
 
@@ -220,8 +222,10 @@ func (s *classicSK) Open(dst, iv, ciphertext, assoc []byte) ([]byte, error) {
 		return nil, fmt.Errorf("ciphertext of %d bytes is shorter than the %d-byte ICV", len(ciphertext), s.icvSize)
 	}
 	ct, got := ciphertext[:len(ciphertext)-s.icvSize], ciphertext[len(ciphertext)-s.icvSize:]
-	var want [64]byte
-	if !hmac.Equal(s.icv(want[:], assoc, iv, ct), got) {
+	sc := getScratch()
+	ok := hmac.Equal(s.icv(sc, sc.want[:], assoc, iv, ct, nil), got)
+	putScratch(sc)
+	if !ok {
 		return nil, ErrAuthentication
 	}
 	start := len(dst)
