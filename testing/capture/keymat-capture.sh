@@ -9,8 +9,8 @@
 #
 # IKE and ESP are ipsec.conf ike=/esp= values; "-" leaves the keyword out so
 # that charon uses its default proposals. STEPs run in order after `ipsec up`:
-#   rekey-child   ipsec rekey net-net{1}, waits for the new CHILD_SA
-#   rekey-ike     ipsec rekey net-net[1], waits for the new IKE_SA
+#   rekey-child   ipsec stroke rekey net-net{1}, waits for the new CHILD_SA
+#   rekey-ike     ipsec stroke rekey net-net[1], waits for the new IKE_SA
 #
 # Needs root. Each charon runs in its own network and private mount namespace
 # (tmpfs on /run, our configs bind-mounted over /etc/ipsec.*); the two are
@@ -26,6 +26,9 @@ WORK=$(mktemp -d /tmp/gsc-keymat.XXXXXX)
 PIDS=()
 cleanup() {
 	set +e
+	# Keep what was logged even when a step failed: it says why.
+	[ -n "${MOON:-}" ] && nsenter -t "$MOON" -m cat /run/charon.log >"$OUT/moon.log" 2>/dev/null
+	[ -n "${SUN:-}" ] && nsenter -t "$SUN" -m cat /run/charon.log >"$OUT/sun.log" 2>/dev/null
 	for h in moon sun; do
 		pid_var=${h^^}
 		[ -n "${!pid_var:-}" ] && nsenter -t "${!pid_var}" -m -n ipsec stop >/dev/null 2>&1
@@ -131,27 +134,24 @@ for h in sun moon; do
 done
 wait_for 10 "tcpdump" grep -q listening "$WORK/tcpdump.err"
 
-mlog() { nsenter -t "$MOON" -m cat /run/charon.log; }
 nsenter -t "$MOON" -m -n ipsec up net-net | tee "$OUT/up.txt"
 wait_for 10 "CHILD_SA" sh -c "nsenter -t $MOON -m cat /run/charon.log | grep -q 'CHILD_SA net-net{1} established'"
 
 for step in "${STEPS[@]}"; do
 	case $step in
 	rekey-child)
-		nsenter -t "$MOON" -m -n ipsec rekey 'net-net{1}'
+		nsenter -t "$MOON" -m -n ipsec stroke rekey 'net-net{1}'
 		wait_for 20 "CHILD_SA rekey" sh -c "nsenter -t $MOON -m cat /run/charon.log | grep -q 'CHILD_SA net-net{2} established'" ;;
 	rekey-ike)
-		nsenter -t "$MOON" -m -n ipsec rekey 'net-net[1]'
-		wait_for 20 "IKE_SA rekey" sh -c "nsenter -t $MOON -m cat /run/charon.log | grep -q 'IKE_SA net-net\[1\] rekeyed between\|rekeying IKE_SA net-net\[1\] completed\|IKE_SA net-net\[2\] established'"
+		nsenter -t "$MOON" -m -n ipsec stroke rekey 'net-net[1]'
+		wait_for 20 "IKE_SA rekey" sh -c "nsenter -t $MOON -m cat /run/charon.log | grep -q 'rekeyed between'"
 		# let the DELETE of the old IKE_SA finish
-		wait_for 20 "old IKE_SA deletion" sh -c "nsenter -t $MOON -m cat /run/charon.log | grep -q 'IKE_SA deleted\|deleting IKE_SA net-net\[1\]'" ;;
+		wait_for 20 "old IKE_SA deletion" sh -c "nsenter -t $MOON -m cat /run/charon.log | grep -q 'IKE_SA deleted'" ;;
 	*) echo "unknown step $step" >&2; exit 2 ;;
 	esac
 done
 nsenter -t "$MOON" -m -n ipsec statusall >"$OUT/statusall.txt"
 sleep 1 # let the last responses reach the pcap before tcpdump stops
-mlog >"$OUT/moon.log"
-nsenter -t "$SUN" -m cat /run/charon.log >"$OUT/sun.log"
 cp "$WORK/moon/ipsec.conf" "$OUT/moon.ipsec.conf"
 cp "$WORK/sun/ipsec.conf" "$OUT/sun.ipsec.conf"
 cp "$WORK/strongswan.conf" "$OUT/strongswan.conf"
