@@ -1,0 +1,210 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/goswan/goswan/crypto"
+)
+
+// ProposalError describes a proposal string charon would refuse; Msg is the
+// reason in charon's words.
+type ProposalError struct {
+	Proposal string // the single proposal ("aes128-sha256-modp3072")
+	Msg      string
+}
+
+func (e *ProposalError) Error() string {
+	return fmt.Sprintf("invalid proposal string %q: %s", e.Proposal, e.Msg)
+}
+
+// ErrEmptyProposal is the Msg-less cause of an empty proposal.
+var ErrEmptyProposal = errors.New("empty proposal")
+
+// splitTokens splits a proposal into its '-'-separated algorithm tokens the
+// way libstrongswan's token enumerator does with separator "-" and trim " ":
+// runs of separators and surrounding spaces are skipped, a token may be
+// quoted with ' or ", and an unterminated quote is kept as part of the token.
+func splitTokens(s string) []string {
+	var out []string
+	for {
+		s = strings.TrimLeft(s, "- ")
+		if s == "" {
+			return out
+		}
+		if q := s[0]; q == '"' || q == '\'' {
+			if end := strings.IndexByte(s[1:], q); end >= 0 {
+				out = append(out, s[1:1+end])
+				s = s[2+end:]
+				continue
+			}
+		}
+		tok, rest, found := strings.Cut(s, "-")
+		tok = strings.TrimRight(tok, " ")
+		if tok != "" || found {
+			out = append(out, tok)
+		}
+		if !found {
+			return out
+		}
+		s = rest
+	}
+}
+
+// integPRF maps an integrity algorithm to the PRF built on the same primitive,
+// for IKE proposals without an explicit PRF (proposal.c integ_prf_map).
+var integPRF = map[crypto.IntegrityAlgorithm]crypto.PRFAlgorithm{
+	crypto.AuthHMACSHA1_96:      crypto.PRFHMACSHA1,
+	crypto.AuthHMACSHA1_160:     crypto.PRFHMACSHA1,
+	crypto.AuthHMACSHA2_256_128: crypto.PRFHMACSHA2_256,
+	crypto.AuthHMACSHA2_384_192: crypto.PRFHMACSHA2_384,
+	crypto.AuthHMACSHA2_512_256: crypto.PRFHMACSHA2_512,
+	crypto.AuthHMACMD5_96:       crypto.PRFHMACMD5,
+	crypto.AuthHMACMD5_128:      crypto.PRFHMACMD5,
+	crypto.AuthAESXCBC96:        crypto.PRFAES128XCBC,
+	crypto.AuthCamelliaXCBC96:   crypto.PRFCamellia128XCBC,
+	crypto.AuthAESCMAC96:        crypto.PRFAES128CMAC,
+}
+
+// ParseProposal parses one proposal ("aes128-sha256-modp3072") for proto as
+// proposal_create_from_string does, including its fix-ups: an IKE proposal
+// without PRF gets the PRFs of its integrity algorithms, KE_NONE is dropped
+// from IKE, PRFs are dropped from ESP/AH, integrity algorithms are dropped when
+// every cipher is an AEAD, AES-GMAC becomes an integrity algorithm in AH, and
+// ESP/AH get NO_EXT_SEQ when no ESN keyword was given.
+func ParseProposal(proto Protocol, s string) (*Proposal, error) {
+	fail := func(format string, a ...any) (*Proposal, error) {
+		return nil, &ProposalError{Proposal: s, Msg: fmt.Sprintf(format, a...)}
+	}
+	tokens := splitTokens(s)
+	if len(tokens) == 0 {
+		return fail("%v", ErrEmptyProposal)
+	}
+	p := &Proposal{Protocol: proto}
+	for _, tok := range tokens {
+		kw, ok := keywords[tok]
+		if !ok {
+			return fail("algorithm '%s' not recognized", tok)
+		}
+		p.Add(kw.typ, kw.id, kw.keySize)
+	}
+	if err := p.check(); err != "" {
+		return fail("%s", err)
+	}
+	return p, nil
+}
+
+// check applies proposal.c check_proposal; it returns charon's message for a
+// proposal it rejects.
+func (p *Proposal) check() string {
+	drop := func(t crypto.TransformType) {
+		p.Transforms = deleteType(p.Transforms, t)
+	}
+	if p.Protocol == ProtoIKE {
+		if len(p.Algorithms(crypto.TransformPRF)) == 0 {
+			for _, integ := range p.Algorithms(crypto.TransformIntegrity) {
+				if prf, ok := integPRF[crypto.IntegrityAlgorithm(integ.ID)]; ok {
+					p.Add(crypto.TransformPRF, uint16(prf), 0)
+				}
+			}
+		}
+		if len(p.Algorithms(crypto.TransformPRF)) == 0 {
+			return "a PRF algorithm is mandatory in IKE proposals"
+		}
+		kept := p.Transforms[:0]
+		for _, t := range p.Transforms {
+			if t.Type != crypto.TransformKeyExchange || t.ID != uint16(crypto.KENone) {
+				kept = append(kept, t)
+			}
+		}
+		p.Transforms = kept
+		if len(p.Algorithms(crypto.TransformKeyExchange)) == 0 {
+			return "a DH group is mandatory in IKE proposals"
+		}
+	} else {
+		drop(crypto.TransformPRF)
+	}
+	if p.Protocol == ProtoIKE || p.Protocol == ProtoESP {
+		encs := p.Algorithms(crypto.TransformEncryption)
+		anyAEAD, allAEAD := false, true
+		for _, e := range encs {
+			if crypto.EncryptionAlgorithm(e.ID).IsAEAD() {
+				anyAEAD = true
+			} else {
+				allAEAD = false
+			}
+		}
+		switch {
+		case len(encs) == 0:
+			return fmt.Sprintf("an encryption algorithm is mandatory in %v proposals", p.Protocol)
+		case anyAEAD && !allAEAD:
+			return fmt.Sprintf("classic and combined-mode (AEAD) encryption algorithms can't be contained in the same %v proposal", p.Protocol)
+		case allAEAD:
+			drop(crypto.TransformIntegrity)
+		case p.Protocol == ProtoIKE && len(p.Algorithms(crypto.TransformIntegrity)) == 0:
+			return fmt.Sprintf("an integrity algorithm is mandatory in %v proposals with classic (non-AEAD) encryption algorithms", p.Protocol)
+		}
+	} else {
+		// AH: AES-GMAC is written as a cipher but is an integrity algorithm
+		// there; every other cipher is dropped.
+		kept := p.Transforms[:0]
+		for _, t := range p.Transforms {
+			if t.Type == crypto.TransformEncryption {
+				if t.ID != uint16(crypto.EncrNullAuthAESGMAC) {
+					continue
+				}
+				gmac := map[uint16]crypto.IntegrityAlgorithm{128: crypto.AuthAES128GMAC, 192: crypto.AuthAES192GMAC, 256: crypto.AuthAES256GMAC}
+				a, ok := gmac[t.KeyLength]
+				if !ok {
+					continue
+				}
+				t = Transform{Type: crypto.TransformIntegrity, ID: uint16(a)}
+			}
+			kept = append(kept, t)
+		}
+		p.Transforms = kept
+		if len(p.Algorithms(crypto.TransformIntegrity)) == 0 {
+			return "an integrity algorithm is mandatory in AH proposals"
+		}
+	}
+	if (p.Protocol == ProtoAH || p.Protocol == ProtoESP) && len(p.Algorithms(crypto.TransformExtendedSeqs)) == 0 {
+		p.Add(crypto.TransformExtendedSeqs, uint16(crypto.NoExtSeq), 0)
+	}
+	return ""
+}
+
+func deleteType(ts []Transform, t crypto.TransformType) []Transform {
+	out := ts[:0]
+	for _, x := range ts {
+		if x.Type != t {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// ParseProposals parses an ike=, esp= or ah= value as the stroke plugin does
+// (stroke_config.c add_proposals): comma-separated proposals, each parsed by
+// ParseProposal; a trailing '!' makes the list strict, otherwise strongSwan's
+// default proposals for proto are appended. An empty value yields just the
+// defaults. Any invalid proposal fails the whole value, as charon refuses to
+// load such a connection.
+func ParseProposals(proto Protocol, value string) ([]*Proposal, error) {
+	var out []*Proposal
+	if value != "" {
+		strict := strings.HasSuffix(value, "!")
+		value = strings.TrimSuffix(value, "!")
+		for _, single := range strings.Split(value, ",") {
+			p, err := ParseProposal(proto, single)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p)
+		}
+		if strict {
+			return out, nil
+		}
+	}
+	return append(out, DefaultProposals(proto)...), nil
+}
