@@ -71,9 +71,9 @@ func (m *memConn) deliver(pkts []network.Packet) {
 // Test topology: moon 192.168.0.1 (alice's net 10.1.0.0/16) and sun
 // 192.168.0.2 (bob's net 10.2.0.0/16), and the same in IPv6.
 type topo struct {
-	moon, sun         netip.Addr
-	moonNet, sunNet   netip.Prefix
-	alice, bob        netip.Addr
+	moon, sun       netip.Addr
+	moonNet, sunNet netip.Prefix
+	alice, bob      netip.Addr
 }
 
 var topo4 = topo{
@@ -150,11 +150,11 @@ func newHost(t *testing.T, clk *vclock.Clock, conn *memConn) *host {
 
 // algo is one algorithm set with its key lengths.
 type algo struct {
-	name           string
-	enc            uint16
-	encLen         int
-	integ          uint16
-	intLen         int
+	name   string
+	enc    uint16
+	encLen int
+	integ  uint16
+	intLen int
 }
 
 var algos = []algo{
@@ -179,14 +179,14 @@ func keyOf(n int, seed byte) []byte {
 
 // child is one hand-keyed CHILD_SA between moon and sun.
 type child struct {
-	reqid            uint32
-	spiMoon, spiSun  uint32 // inbound SPI at moon, at sun
-	mode             kernel.Mode
-	a                algo
-	lifetime         kernel.Lifetime
-	esn              bool
-	window           uint32
-	tsMoon, tsSun    selectors.TS
+	reqid           uint32
+	spiMoon, spiSun uint32 // inbound SPI at moon, at sun
+	mode            kernel.Mode
+	a               algo
+	lifetime        kernel.Lifetime
+	esn             bool
+	window          uint32
+	tsMoon, tsSun   selectors.TS
 }
 
 func (c child) addSA(t *testing.T, k *IPsec, src, dst netip.Addr, spi uint32, inbound bool, seed byte) kernel.SAID {

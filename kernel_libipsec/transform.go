@@ -119,6 +119,21 @@ type aeadTransform struct {
 	block cipher.Block
 	full  cipher.AEAD
 	bufs  sync.Pool // *[]byte scratch for truncated tags
+	// scr holds nonce and AAD: passed through the cipher.AEAD interface they
+	// would escape to the heap on every packet if they lived on the stack.
+	scr sync.Pool // *aeadScratch
+}
+
+type aeadScratch struct {
+	nonce [12]byte
+	aad   [12]byte
+}
+
+func (t *aeadTransform) getScratch() *aeadScratch {
+	if s, ok := t.scr.Get().(*aeadScratch); ok {
+		return s
+	}
+	return new(aeadScratch)
 }
 
 func newGCMTransform(key []byte, icv int) (Transform, error) {
@@ -165,11 +180,12 @@ func (t *aeadTransform) Seal(esp []byte, seq uint64, esn bool) error {
 		return errShort
 	}
 	binary.BigEndian.PutUint64(esp[8:16], seq)
-	var nonce [12]byte
+	sc := t.getScratch()
+	defer t.scr.Put(sc)
+	nonce := &sc.nonce
 	copy(nonce[:4], t.salt[:])
 	copy(nonce[4:], esp[8:16])
-	var aadBuf [12]byte
-	aad := aeadAAD(&aadBuf, esp, seq, esn)
+	aad := aeadAAD(&sc.aad, esp, seq, esn)
 	plain := esp[16 : len(esp)-t.icv]
 	if t.full != nil && t.icv < 16 {
 		// The standard library only makes 12- to 16-byte tags: seal with the
@@ -194,11 +210,12 @@ func (t *aeadTransform) Open(esp []byte, seq uint64, esn bool) error {
 	if len(esp) < 16+t.icv {
 		return errShort
 	}
-	var nonce [12]byte
+	sc := t.getScratch()
+	defer t.scr.Put(sc)
+	nonce := &sc.nonce
 	copy(nonce[:4], t.salt[:])
 	copy(nonce[4:], esp[8:16])
-	var aadBuf [12]byte
-	aad := aeadAAD(&aadBuf, esp, seq, esn)
+	aad := aeadAAD(&sc.aad, esp, seq, esn)
 	ct := esp[16:]
 	if t.full != nil && t.icv < 16 {
 		return t.openTruncated(ct, nonce[:], aad)
