@@ -38,6 +38,8 @@ func TestRoundTrip(t *testing.T) {
 								checkInner(t, moon.recv(t), r, mode)
 							}
 						}
+						// Counters are bumped after the TUN write returns.
+						waitFor(t, func() bool { return sun.k.Stats().InPackets == 15 })
 						st := sun.k.Stats()
 						if st.InPackets != 15 || st.InAuthFail+st.InReplay+st.InInvalid != 0 {
 							t.Fatalf("sun stats %+v", st)
@@ -102,6 +104,7 @@ func TestReplayAndTamper(t *testing.T) {
 	moon.send(t, p2)
 	sun.expectNext(t, p2)
 
+	waitFor(t, func() bool { return sun.k.Stats().InPackets == 2 })
 	st := sun.k.Stats()
 	if st.InReplay != 1 || st.InAuthFail != 1 || st.InPackets != 2 {
 		t.Fatalf("stats %+v", st)

@@ -26,7 +26,6 @@ var (
 	errPadding    = errors.New("ESP padding invalid")
 	errNextHeader = errors.New("ESP next header does not match the SA's mode")
 	errInner      = errors.New("ESP payload is not a valid IP packet")
-	errSeqCycled  = errors.New("ESP sequence numbers exhausted, the SA must be rekeyed")
 	errRoom       = errors.New("no room for the ESP header or trailer")
 	errDummy      = errors.New("ESP dummy packet")
 )
@@ -128,12 +127,6 @@ func (s *sa) seal(buf []byte, off, n int, seq uint64) ([]byte, error) {
 // tailroomGCM8 is the room AES-GCM with an 8-byte ICV needs beyond the ICV
 // to seal in place (see aeadTransform.Seal).
 const tailroomGCM8 = 8
-
-// openResult is what open found in an authentic ESP packet.
-type openResult struct {
-	payload []byte // the inner IP packet (transport mode: with the rebuilt header)
-	seq     uint64
-}
 
 // parseSPI reads the SPI of an ESP packet.
 func parseSPI(esp []byte) (uint32, bool) {
