@@ -3,6 +3,7 @@ package kernel_libipsec
 import (
 	"bytes"
 	"encoding/binary"
+	"github.com/goswan/goswan/crypto"
 	"net/netip"
 	"sync"
 	"testing"
@@ -158,15 +159,15 @@ type algo struct {
 }
 
 var algos = []algo{
-	{"aes128gcm8", encrAESGCM8, 20, 0, 0},
-	{"aes128gcm12", encrAESGCM12, 20, 0, 0},
-	{"aes128gcm16", encrAESGCM16, 20, 0, 0},
-	{"aes256gcm16", encrAESGCM16, 36, 0, 0},
-	{"chacha20poly1305", encrChaCha20Poly1305, 36, 0, 0},
-	{"aes128-sha1", encrAESCBC, 16, authHMACSHA1_96, 20},
-	{"aes256-sha256", encrAESCBC, 32, authHMACSHA2_256_128, 32},
-	{"aes192-sha384", encrAESCBC, 24, authHMACSHA2_384_192, 48},
-	{"aes256-sha512", encrAESCBC, 32, authHMACSHA2_512_256, 64},
+	{"aes128gcm8", uint16(crypto.EncrAESGCM8), 20, 0, 0},
+	{"aes128gcm12", uint16(crypto.EncrAESGCM12), 20, 0, 0},
+	{"aes128gcm16", uint16(crypto.EncrAESGCM16), 20, 0, 0},
+	{"aes256gcm16", uint16(crypto.EncrAESGCM16), 36, 0, 0},
+	{"chacha20poly1305", uint16(crypto.EncrChaCha20Poly1305), 36, 0, 0},
+	{"aes128-sha1", uint16(crypto.EncrAESCBC), 16, uint16(crypto.AuthHMACSHA1_96), 20},
+	{"aes256-sha256", uint16(crypto.EncrAESCBC), 32, uint16(crypto.AuthHMACSHA2_256_128), 32},
+	{"aes192-sha384", uint16(crypto.EncrAESCBC), 24, uint16(crypto.AuthHMACSHA2_384_192), 48},
+	{"aes256-sha512", uint16(crypto.EncrAESCBC), 32, uint16(crypto.AuthHMACSHA2_512_256), 64},
 }
 
 func keyOf(n int, seed byte) []byte {

@@ -74,7 +74,7 @@ func newSA(id kernel.SAID, d kernel.AddSA, now time.Time) (*sa, error) {
 	if id.Src.Is4() != id.Dst.Is4() {
 		return nil, fmt.Errorf("SA %s: mixed address families", id)
 	}
-	xf, err := newTransform(d.EncAlg, d.EncKey, d.IntAlg, d.IntKey)
+	xf, err := newTransform(d.EncAlg, d.EncKey, d.IntAlg, d.IntKey, d.ESN)
 	if err != nil {
 		return nil, fmt.Errorf("SA %s: %w", id, err)
 	}

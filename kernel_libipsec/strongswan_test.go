@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"github.com/goswan/goswan/crypto"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -164,16 +165,16 @@ func saFromLog(t *testing.T, log string) map[uint32]*sa {
 	enc, integ := uint16(0), uint16(0)
 	switch {
 	case strings.HasPrefix(prop, "AES_GCM_16"):
-		enc = encrAESGCM16
+		enc = uint16(crypto.EncrAESGCM16)
 	case strings.HasPrefix(prop, "CHACHA20_POLY1305"):
-		enc = encrChaCha20Poly1305
+		enc = uint16(crypto.EncrChaCha20Poly1305)
 	case strings.HasPrefix(prop, "AES_CBC"):
-		enc = encrAESCBC
+		enc = uint16(crypto.EncrAESCBC)
 	default:
 		t.Fatalf("proposal %q", prop)
 	}
 	if strings.Contains(prop, "HMAC_SHA2_256_128") {
-		integ = authHMACSHA2_256_128
+		integ = uint16(crypto.AuthHMACSHA2_256_128)
 	}
 	out := map[uint32]*sa{}
 	for _, s := range spis {
