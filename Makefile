@@ -44,3 +44,9 @@ install: build
 
 clean:
 	rm -rf bin
+
+# Data-plane throughput (root, iperf3, Debian's strongSwan): goswan's
+# kernel_libipsec against strongSwan's kernel-libipsec in gsl- namespaces.
+.PHONY: bench
+bench:
+	GO=$(GO) testing/capture/libipsec-bench.sh
