@@ -55,38 +55,32 @@ func TestLiveCharonPSKSelection(t *testing.T) {
 	moon, sun := hosts[0], hosts[1]
 	moon.write("ipsec.conf", pskIPsecConf("192.168.0.1", "192.168.0.2", "moon", "sun"))
 	sun.write("ipsec.conf", pskIPsecConf("192.168.0.2", "192.168.0.1", "sun", "moon"))
-	moon.start("fqdn", "ip", "dn", "email", "anyremote")
 	sun.start("fqdn", "ip", "dn", "email")
 
 	var rows [][]string
+	var modes []string
 	for _, c := range pskCases {
-		moon.write("ipsec.secrets", c.secrets)
-		if out, err := moon.exec("ipsec", "rereadsecrets"); err != nil {
-			t.Fatalf("rereadsecrets: %v\n%s", err, out)
+		if !slices.Contains(modes, c.rdnMatching) {
+			modes = append(modes, c.rdnMatching)
 		}
-		var accepted []string
-		for _, cand := range pskCandidates(t, c.secrets) {
-			sun.write("ipsec.secrets", ": PSK 0x"+hex.EncodeToString([]byte(cand))+"\n")
-			if out, err := sun.exec("ipsec", "rereadsecrets"); err != nil {
-				t.Fatalf("rereadsecrets: %v\n%s", err, out)
+	}
+	for i, mode := range modes {
+		// charon reads rdn_matching when it creates an identity, so moon
+		// restarts with each setting
+		if i > 0 {
+			moon.stopCharon()
+		}
+		conf := charonConf
+		if mode != "" {
+			conf = charonConfWith("  rdn_matching = " + mode + "\n")
+		}
+		moon.write("strongswan.conf", conf)
+		moon.start("fqdn", "ip", "dn", "email", "anyremote")
+		for _, c := range pskCases {
+			if c.rdnMatching == mode {
+				rows = append(rows, runPSKCase(t, moon, sun, c)...)
 			}
-			out, _ := moon.exec("ipsec", "up", c.conn)
-			if strings.Contains(out, "with pre-shared key successful") {
-				accepted = append(accepted, cand)
-				if out, err := moon.exec("ipsec", "down", c.conn); err != nil {
-					t.Fatalf("down: %v\n%s", err, out)
-				}
-			} else if !strings.Contains(out, "AUTHENTICATION_FAILED") {
-				t.Fatalf("%s: neither success nor AUTHENTICATION_FAILED:\n%s\nmoon:\n%s\nsun:\n%s",
-					c.name, out, moon.log(), sun.log())
-			}
 		}
-		if len(accepted) != 1 {
-			t.Errorf("%s: charon accepted %q, want exactly one secret", c.name, accepted)
-			continue
-		}
-		rows = append(rows, []string{c.name, c.conn, accepted[0]})
-		checkPSKRow(t, c, accepted[0])
 	}
 	if *update && !t.Failed() {
 		writeGolden(t, "psk_charon.golden",
@@ -94,11 +88,46 @@ func TestLiveCharonPSKSelection(t *testing.T) {
 	}
 }
 
+// runPSKCase finds the secret moon's charon uses for a case and checks it;
+// it returns the golden row.
+func runPSKCase(t *testing.T, moon, sun *charonHost, c pskCase) [][]string {
+	t.Helper()
+	moon.write("ipsec.secrets", c.secrets)
+	if out, err := moon.exec("ipsec", "rereadsecrets"); err != nil {
+		t.Fatalf("rereadsecrets: %v\n%s", err, out)
+	}
+	var accepted []string
+	for _, cand := range pskCandidates(t, c.secrets) {
+		sun.write("ipsec.secrets", ": PSK 0x"+hex.EncodeToString([]byte(cand))+"\n")
+		if out, err := sun.exec("ipsec", "rereadsecrets"); err != nil {
+			t.Fatalf("rereadsecrets: %v\n%s", err, out)
+		}
+		out, _ := moon.exec("ipsec", "up", c.conn)
+		if strings.Contains(out, "with pre-shared key successful") {
+			accepted = append(accepted, cand)
+			if out, err := moon.exec("ipsec", "down", c.conn); err != nil {
+				t.Fatalf("down: %v\n%s", err, out)
+			}
+		} else if !strings.Contains(out, "AUTHENTICATION_FAILED") {
+			t.Fatalf("%s: neither success nor AUTHENTICATION_FAILED:\n%s\nmoon:\n%s\nsun:\n%s",
+				c.name, out, moon.log(), sun.log())
+		}
+	}
+	if len(accepted) != 1 {
+		t.Errorf("%s: charon accepted %q, want exactly one secret", c.name, accepted)
+		return nil
+	}
+	checkPSKRow(t, c, accepted[0])
+	return [][]string{{c.name, c.conn, accepted[0]}}
+}
+
 func checkPSKRow(t *testing.T, c pskCase, charonPick string) {
 	t.Helper()
 	if charonPick != c.want {
 		t.Errorf("%s: charon picked %q, the case says %q", c.name, charonPick, c.want)
 	}
+	SetRDNMatching(ParseRDNMatching(c.rdnMatching))
+	defer SetRDNMatching(RDNMatchingStrict)
 	s := NewStore()
 	s.Replace(parseSecretsForTest(t, c.secrets))
 	ids := pskConns[c.conn]

@@ -23,6 +23,7 @@ import (
 // charonConf loads kernel-libipsec because this machine's kernel has XFRM
 // but no ESP; the retransmit settings make a failed exchange end quickly.
 const charonConf = `charon {
+  # settings
   load = random nonce aes sha1 sha2 hmac kdf openssl pem pkcs1 x509 gmp stroke kernel-libipsec kernel-netlink socket-default updown
   retransmit_tries = 2
   retransmit_timeout = 1.0
@@ -37,6 +38,11 @@ const charonConf = `charon {
   }
 }
 `
+
+// charonConfWith adds lines to the charon section of charonConf.
+func charonConfWith(lines string) string {
+	return strings.Replace(charonConf, "  # settings\n", lines, 1)
+}
 
 type charonHost struct {
 	t      *testing.T

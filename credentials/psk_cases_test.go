@@ -88,6 +88,8 @@ type pskCase struct {
 	conn    string
 	secrets string
 	want    string
+	// rdnMatching is moon's charon.rdn_matching ("" for the default)
+	rdnMatching string
 }
 
 // fivePSKForms is our own file in the spirit of the net2net-psk scenario:
@@ -106,94 +108,116 @@ const fivePSKForms = `# five ways to write a pre-shared key
 `
 
 var pskCases = []pskCase{
-	{"five forms, fqdn ids", "fqdn", fivePSKForms, "goswan net2net test"},
+	{"five forms, fqdn ids", "fqdn", fivePSKForms, "goswan net2net test", ""},
 	// the peer's id counts first: %any for the peer beats an exact match
 	// of only our own address
-	{"five forms, address ids", "ip", fivePSKForms, `a "default" for all`},
-	{"five forms, dn ids", "dn", fivePSKForms, `a "default" for all`},
+	{"five forms, address ids", "ip", fivePSKForms, `a "default" for all`, ""},
+	{"five forms, dn ids", "dn", fivePSKForms, `a "default" for all`, ""},
 	{"both ids beat one", "fqdn", `
 @moon.strongswan.org @sun.strongswan.org : PSK "both"
 %any @sun.strongswan.org : PSK "any-and-sun"
-`, "both"},
+`, "both", ""},
 	{"peer id outranks own id", "fqdn", `
 %any @sun.strongswan.org : PSK "peer-exact"
 @moon.strongswan.org %any : PSK "own-exact"
-`, "peer-exact"},
+`, "peer-exact", ""},
 	{"peer only beats own only", "fqdn", `
 @sun.strongswan.org : PSK "peer"
 @moon.strongswan.org : PSK "own"
-`, "peer"},
+`, "peer", ""},
 	{"tie: last loaded wins", "fqdn", `
 %any : PSK "first"
 : PSK "second"
-`, "second"},
+`, "second", ""},
 	{"tie of exact pairs: last loaded wins", "fqdn", `
 @moon.strongswan.org @sun.strongswan.org : PSK "first"
 @sun.strongswan.org @moon.strongswan.org : PSK "second"
-`, "second"},
+`, "second", ""},
 	{"address and %any beat default", "ip", `
 192.168.0.1 %any : PSK "addr-any"
 : PSK "default"
-`, "addr-any"},
+`, "addr-any", ""},
 	{"default loaded first still loses", "ip", `
 : PSK "default"
 192.168.0.1 %any : PSK "addr-any"
-`, "addr-any"},
+`, "addr-any", ""},
 	{"subnet owner", "ip", `
 192.168.0.0/24 : PSK "subnet"
 : PSK "default"
-`, "subnet"},
+`, "subnet", ""},
 	{"range holding the peer beats own address", "ip", `
 192.168.0.2-192.168.0.9 : PSK "range"
 192.168.0.1 : PSK "own-address"
-`, "range"},
+`, "range", ""},
 	{"fqdn wildcard beats %any", "fqdn", `
 *.strongswan.org : PSK "wildcard"
 %any : PSK "any"
-`, "wildcard"},
+`, "wildcard", ""},
 	{"exact peer beats wildcard pair", "fqdn", `
 *.strongswan.org : PSK "wildcard"
 @sun.strongswan.org : PSK "sun"
-`, "sun"},
+`, "sun", ""},
 	{"case-insensitive fqdn", "fqdn", `
 : PSK "default"
 @MOON.StrongSwan.org @SUN.STRONGSWAN.ORG : PSK "upper"
-`, "upper"},
+`, "upper", ""},
 	{"email wildcard", "email", `
 *@strongswan.org : PSK "domain"
 : PSK "default"
-`, "domain"},
+`, "domain", ""},
 	{"email exact peer", "email", `
 *@strongswan.org : PSK "domain"
 sun@strongswan.org : PSK "sun-mail"
-`, "sun-mail"},
+`, "sun-mail", ""},
 	{"dn wildcard", "dn", `
 "C=CH, O=strongSwan, CN=*" : PSK "cn-wildcard"
 : PSK "default"
-`, "cn-wildcard"},
+`, "cn-wildcard", ""},
 	{"fewer dn wildcards win", "dn", `
 "C=CH, O=*, CN=*" : PSK "two-wildcards"
 "C=CH, O=strongSwan, CN=*" : PSK "one-wildcard"
 "C=*, O=*, CN=*" : PSK "three-wildcards"
-`, "one-wildcard"},
+`, "one-wildcard", ""},
 	{"peer %any: only %any owners match it", "anyremote", `
 @moon.strongswan.org @sun.strongswan.org : PSK "specific"
 %any : PSK "default"
-`, "default"},
+`, "default", ""},
 	{"peer %any without default", "anyremote", `
 @moon.strongswan.org @sun.strongswan.org : PSK "specific"
 @sun.strongswan.org : PSK "sun-only"
-`, "specific"},
+`, "specific", ""},
 	{"eap secrets are not PSKs", "fqdn", `
 @moon.strongswan.org @sun.strongswan.org : EAP "eap"
 @moon.strongswan.org @sun.strongswan.org : XAUTH "xauth"
 : PSK "psk-default"
-`, "psk-default"},
+`, "psk-default", ""},
+	{"strict: reordered dn owners do not match", "dn", reorderedDNSecrets, "default", ""},
+	{"reordered: reordered dn owners match", "dn", reorderedDNSecrets, "reordered", "reordered"},
+	{"relaxed: reordered dn owners match", "dn", reorderedDNSecrets, "reordered", "relaxed"},
+	{"strict: partial dn owners do not match", "dn", partialDNSecrets, "default", ""},
+	{"reordered: partial dn owners do not match", "dn", partialDNSecrets, "default", "reordered"},
+	{"relaxed: partial dn owners match", "dn", partialDNSecrets, "partial", "relaxed"},
+	{"relaxed: fewer unmatched rdns win", "dn", `
+"CN=moon.strongswan.org" "CN=sun.strongswan.org" : PSK "two-unmatched"
+"O=strongSwan, CN=moon.strongswan.org" "O=strongSwan, CN=sun.strongswan.org" : PSK "one-unmatched"
+`, "one-unmatched", "relaxed"},
 }
 
+const reorderedDNSecrets = `
+"CN=moon.strongswan.org, C=CH, O=strongSwan" "O=strongSwan, CN=sun.strongswan.org, C=CH" : PSK "reordered"
+: PSK "default"
+`
+
+const partialDNSecrets = `
+"CN=moon.strongswan.org" "CN=sun.strongswan.org" : PSK "partial"
+: PSK "default"
+`
+
 func TestPSKSelection(t *testing.T) {
+	defer SetRDNMatching(RDNMatchingStrict)
 	for _, c := range pskCases {
 		t.Run(c.name, func(t *testing.T) {
+			SetRDNMatching(ParseRDNMatching(c.rdnMatching))
 			s := NewStore()
 			s.Replace(parseSecretsForTest(t, c.secrets))
 			ids := pskConns[c.conn]
