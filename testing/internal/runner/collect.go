@@ -122,13 +122,28 @@ func (t *test) checkLeftovers(ctx context.Context) error {
 	}
 	for _, h := range t.topo.Hosts() {
 		if procs := h.Processes(capPIDs...); len(procs) > 0 {
-			report(h.Name, "processes", strings.Join(procs, "\n"))
+			var short []string
+			for _, p := range procs {
+				short = append(short, shortProc(p))
+			}
+			report(h.Name, "processes ("+strings.Join(short, ", ")+")", strings.Join(procs, "\n"))
 		}
 	}
 	if !found {
 		t.con.println("none")
 	}
 	return nil
+}
+
+// shortProc turns "/usr/lib/ipsec/charon --use-syslog (pid 12)" into
+// "charon (pid 12)".
+func shortProc(p string) string {
+	cmd, pid, _ := strings.Cut(p, " (pid ")
+	name := path.Base(strings.Fields(cmd + " x")[0])
+	if pid == "" {
+		return name
+	}
+	return name + " (pid " + pid
 }
 
 // collectLogs copies every non-empty file below each host's /var/log into

@@ -312,13 +312,16 @@ func RandomPrefix() string {
 	return fmt.Sprintf("gst%02x%02x", b[0], b[1])
 }
 
-// joinReasons formats failure reasons for the one-line progress output.
-func joinReasons(r []string) string {
-	if len(r) == 0 {
-		return ""
+// reasonLines formats failure reasons for the progress output, one per line
+// and at most eight.
+func reasonLines(r []string, indent string) string {
+	var b strings.Builder
+	for i, s := range r {
+		if i == 8 {
+			fmt.Fprintf(&b, "%sand %d more\n", indent, len(r)-i)
+			break
+		}
+		b.WriteString(indent + s + "\n")
 	}
-	if len(r) > 3 {
-		return strings.Join(r[:3], "; ") + fmt.Sprintf("; and %d more", len(r)-3)
-	}
-	return strings.Join(r, "; ")
+	return b.String()
 }

@@ -62,7 +62,7 @@ func (r *run) runOne(ctx context.Context, sc *scenario.Scenario, p Pairing, n in
 	}
 	fmt.Fprintf(r.opt.Out, "%s (%.1fs)\n", status, o.Duration.Seconds())
 	if !o.Passed {
-		fmt.Fprintf(r.opt.Out, "      %s\n      see %s\n", joinReasons(o.Reasons), filepath.Join(t.dir, "console.log"))
+		fmt.Fprintf(r.opt.Out, "%s      see %s\n", reasonLines(o.Reasons, "      "), filepath.Join(t.dir, "console.log"))
 	}
 	t.writeResult(o)
 	return o
