@@ -129,9 +129,11 @@ func lastMatch(re *regexp.Regexp, b []byte) string {
 }
 
 // output stops the capture if it still runs and returns what it recorded.
-func (c *capture) output() ([]byte, error) {
+func (c *capture) output() ([]byte, time.Duration, error) {
+	t0 := time.Now()
 	c.stop()
-	return os.ReadFile(c.logPath)
+	b, err := os.ReadFile(c.logPath)
+	return b, time.Since(t0), err
 }
 
 // pid is tcpdump's process ID (nsenter executes it in place).

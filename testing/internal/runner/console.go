@@ -98,6 +98,9 @@ func (c *console) evalLine(lr lineResult, out topology.Result) {
 		}
 		c.output(nil, out.Stderr)
 	}
+	if out.Duration > 200*time.Millisecond {
+		c.printf("  [%.2fs]", out.Duration.Seconds())
+	}
 	if failed {
 		c.printf("~~ %s", lr.Reason)
 		if len(out.Stdout) > 0 && l.Expect.Kind != scenario.ExpectNone {

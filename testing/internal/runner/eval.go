@@ -66,7 +66,8 @@ func (t *test) evalLine(ctx context.Context, l scenario.EvalLine) (lineResult, t
 			lr.Reason = "no capture on " + l.Host + " (not in TCPDUMPHOSTS)"
 			return lr, out, nil
 		}
-		b, err := c.output()
+		b, d, err := c.output()
+		out.Duration = d
 		if err != nil {
 			lr.Reason = err.Error()
 			return lr, out, nil

@@ -126,6 +126,7 @@ func (t *test) execute(ctx context.Context, n int) {
 	if !t.aborted {
 		t.collectLogs(ctx)
 	}
+	t.con.section("TEARDOWN")
 	fmt.Fprint(t.r.opt.Out, " ")
 }
 
