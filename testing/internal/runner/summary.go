@@ -53,9 +53,11 @@ func writeSummary(w io.Writer, s *Summary, pairings []Pairing) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	var legend []string
 	for _, p := range pairings {
-		fmt.Fprintf(w, "%s = %s (left: gateway moon or the roadwarriors; right: sun, or moon for roadwarriors)\n", p.Code(), p.Name())
+		legend = append(legend, p.Code()+" = "+p.Name())
 	}
+	fmt.Fprintf(w, "pairings, left side first (moon, or the roadwarriors), then right (sun, or moon):\n  %s\n", strings.Join(legend, "\n  "))
 	if s.Aborted {
 		fmt.Fprintln(w, "run ABORTED")
 	}
