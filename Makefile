@@ -50,3 +50,19 @@ clean:
 .PHONY: bench
 bench:
 	GO=$(GO) testing/capture/libipsec-bench.sh
+
+# Scenario tests (root; Debian's strongswan, iproute2, tcpdump, iputils-ping
+# and iperf3): strongSwan-format scenarios on a network-namespace copy of
+# strongSwan's test topology, each in the four pairings of goswan and Debian's
+# strongSwan 5.9.8. SCENARIOS narrows the run (e.g. SCENARIOS=ikev2/net2net-psk);
+# see testing/README.md.
+.PHONY: scenarios scenarios-control
+SCENARIOS ?=
+
+scenarios: build
+	testing/do-tests --pairings all $(SCENARIOS)
+
+# Only the strongSwan-strongSwan control pairing, which proves the scenarios
+# themselves and needs no goswan daemon.
+scenarios-control:
+	testing/do-tests --pairings ss $(SCENARIOS)

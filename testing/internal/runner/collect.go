@@ -1,0 +1,197 @@
+package runner
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/goswan/goswan/testing/internal/hosts"
+)
+
+// stateFiles are recorded for every IPsec host between evaltest and
+// posttest, as strongSwan's runner records them for its results pages.
+var stateFiles = []struct{ name, command string }{
+	{"statusall", "ipsec statusall"},
+	{"listall", "ipsec listall"},
+	{"version", "ipsec version"},
+	{"ip.state", "ip -s xfrm state"},
+	{"ip.policy", "ip -s xfrm policy"},
+	{"ip.route", "ip route list table 220; ip -6 route list table 220"},
+	{"ip.rule", "ip rule; ip -6 rule"},
+	{"ip.link", "ip -d link"},
+	{"ipsec.conf", "cat /etc/ipsec.conf"},
+	{"ipsec.secrets", "cat /etc/ipsec.secrets"},
+	{"strongswan.conf", "cat /etc/strongswan.conf"},
+	{"strongswan.conf.testing", "cat /etc/strongswan.conf.testing"},
+}
+
+// collectState records every IPsec host's status, kernel state and
+// configuration in the results directory.
+func (t *test) collectState(ctx context.Context) error {
+	for _, h := range t.sc.Conf.IPsecHosts {
+		for _, f := range stateFiles {
+			res, err := t.run(ctx, h, f.command)
+			if err != nil {
+				return err
+			}
+			b := res.Stdout
+			if len(res.Stderr) > 0 {
+				b = append(b, "\n# stderr:\n"...)
+				b = append(b, res.Stderr...)
+			}
+			if err := os.WriteFile(filepath.Join(t.dir, h+"."+f.name), b, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// saLine matches an IKE_SA or CHILD_SA line of `ipsec statusall`
+// ("  net-net[1]: ESTABLISHED …", "  net-net{1}:  INSTALLED, …").
+var (
+	saLine    = regexp.MustCompile(`(?m)^\s+\S+(\[\d+\]|\{\d+\}):\s+(ESTABLISHED|CONNECTING|REKEYING|REKEYED|DELETING|PASSIVE|CREATED|INSTALLED|INSTALLING|ROUTED|UPDATING)`)
+	saHeader  = regexp.MustCompile(`Security Associations \((\d+) up, (\d+) connecting\)`)
+	xfrmSA    = regexp.MustCompile(`proto.*spi`)
+	ipcompSA  = regexp.MustCompile(`proto 4\b`)
+	rule220   = regexp.MustCompile(`lookup 220\b`)
+	notExists = regexp.MustCompile(`does not exist|No such`)
+)
+
+// checkLeftovers fails the test if posttest left anything of IPsec behind
+// on an IPsec host: XFRM states (IPComp's helper states aside, as in
+// strongSwan's runner) or policies, SAs in `ipsec statusall`, routes in
+// table 220 or its routing rule, the userspace data plane's ipsec0 TUN
+// device, or processes other than the runner's captures on any host.
+func (t *test) checkLeftovers(ctx context.Context) error {
+	t.con.section("LEFTOVERS")
+	found := false
+	report := func(host, what, out string) {
+		found = true
+		t.fail("%s: %s left after posttest", host, what)
+		t.con.printf("%s: %s left after posttest [NO]", host, what)
+		t.con.println(strings.TrimRight(out, "\n"))
+	}
+	for _, h := range t.sc.Conf.IPsecHosts {
+		checks := []struct {
+			what, command string
+			bad           func(stdout string, exit int) bool
+		}{
+			{"XFRM states", "ip xfrm state", func(s string, _ int) bool {
+				for _, l := range strings.Split(s, "\n") {
+					if xfrmSA.MatchString(l) && !ipcompSA.MatchString(l) {
+						return true
+					}
+				}
+				return false
+			}},
+			{"XFRM policies", "ip xfrm policy", func(s string, _ int) bool { return strings.TrimSpace(s) != "" }},
+			{"IKE/CHILD_SAs", "ipsec statusall 2>/dev/null", func(s string, _ int) bool {
+				if m := saHeader.FindStringSubmatch(s); m != nil && (m[1] != "0" || m[2] != "0") {
+					return true
+				}
+				return saLine.MatchString(s)
+			}},
+			{"routes in table 220", "ip route list table 220 2>/dev/null; ip -6 route list table 220 2>/dev/null", func(s string, _ int) bool { return strings.TrimSpace(s) != "" }},
+			{"the routing rule for table 220", "ip rule; ip -6 rule", func(s string, _ int) bool { return rule220.MatchString(s) }},
+			{"the ipsec0 TUN device", "ip -o link show dev ipsec0 2>&1", func(s string, exit int) bool { return exit == 0 && !notExists.MatchString(s) }},
+		}
+		for _, c := range checks {
+			res, err := t.run(ctx, h, c.command)
+			if err != nil {
+				return err
+			}
+			if c.bad(string(res.Stdout), res.ExitCode) {
+				report(h, c.what, string(res.Stdout))
+			}
+		}
+	}
+	var capPIDs []int
+	for _, c := range t.caps {
+		if p := c.pid(); p > 0 {
+			capPIDs = append(capPIDs, p)
+		}
+	}
+	for _, h := range t.topo.Hosts() {
+		if procs := h.Processes(capPIDs...); len(procs) > 0 {
+			var short []string
+			for _, p := range procs {
+				short = append(short, shortProc(p))
+			}
+			report(h.Name, "processes ("+strings.Join(short, ", ")+")", strings.Join(procs, "\n"))
+		}
+	}
+	if !found {
+		t.con.println("none")
+	}
+	return nil
+}
+
+// shortProc turns "/usr/lib/ipsec/charon --use-syslog (pid 12)" into
+// "charon (pid 12)".
+func shortProc(p string) string {
+	cmd, pid, _ := strings.Cut(p, " (pid ")
+	name := path.Base(strings.Fields(cmd + " x")[0])
+	if pid == "" {
+		return name
+	}
+	return name + " (pid " + pid
+}
+
+// collectLogs copies every non-empty file below each host's /var/log into
+// the results directory as <host>.<file> (daemon.log is charon's filelog).
+func (t *test) collectLogs(ctx context.Context) {
+	for _, name := range hosts.Names() {
+		h := t.topo.Host(name)
+		res := h.Run(ctx, "cd /var/log && tar -cf - .", t.timeout())
+		if res.Err != nil || res.ExitCode != 0 {
+			t.con.printf("%s: collecting /var/log failed: %v %s", name, res.Err, res.Stderr)
+			continue
+		}
+		if err := untarLogs(bytes.NewReader(res.Stdout), t.dir, name); err != nil {
+			t.con.printf("%s: collecting /var/log: %v", name, err)
+		}
+	}
+}
+
+// untarLogs writes the regular, non-empty files of a tar stream as
+// dir/<host>.<path with "/" replaced by "_">.
+func untarLogs(r io.Reader, dir, host string) error {
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if hdr.Typeflag != tar.TypeReg || hdr.Size == 0 {
+			continue
+		}
+		rel := strings.TrimPrefix(path.Clean("/"+hdr.Name), "/")
+		if rel == "" {
+			continue
+		}
+		out := filepath.Join(dir, host+"."+strings.ReplaceAll(rel, "/", "_"))
+		f, err := os.Create(out)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(f, tr)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", out, err)
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/goswan/goswan/testing/internal/topology"
+)
+
+// Impl names an IPsec implementation a host can run.
+type Impl string
+
+const (
+	// StrongSwan is Debian's strongSwan 5.9.8: /usr/sbin/ipsec, starter
+	// and /usr/lib/ipsec/charon.
+	StrongSwan Impl = "strongswan"
+	// Goswan is this repository's build: bin/ipsec and bin/charon.
+	Goswan Impl = "goswan"
+)
+
+// Letter is the one-letter code used in pairing codes ("gs").
+func (i Impl) Letter() string { return string(i[0]) }
+
+// ParseImpl accepts "goswan", "strongswan" and their first letters.
+func ParseImpl(s string) (Impl, error) {
+	switch strings.ToLower(s) {
+	case "goswan", "g":
+		return Goswan, nil
+	case "strongswan", "s":
+		return StrongSwan, nil
+	}
+	return "", fmt.Errorf("unknown implementation %q (want goswan or strongswan)", s)
+}
+
+// Implementation says where an implementation's programs are and how a host
+// is made to run them.
+type Implementation struct {
+	Name Impl
+	// IPsec is what plain `ipsec` resolves to inside a host: the host's PATH
+	// starts with a directory whose ipsec links here.
+	IPsec string
+	// Charon is the daemon binary; after pretest the runner checks that the
+	// charon running on the host is this file.
+	Charon string
+	// Binds put the implementation's binaries over the Debian paths inside
+	// the host, so that whatever starts "/usr/lib/ipsec/charon" or
+	// "/usr/sbin/ipsec" there (Debian's starter, scripts with absolute
+	// paths) gets this implementation and a goswan host can never silently
+	// run strongSwan.
+	Binds []topology.Bind
+}
+
+// Debian's installation paths.
+const (
+	debianIPsec  = "/usr/sbin/ipsec"
+	debianCharon = "/usr/lib/ipsec/charon"
+)
+
+// Implementations returns both implementations; goswanBin is the directory
+// holding goswan's ipsec and charon (the repository's bin/).
+func Implementations(goswanBin string) map[Impl]Implementation {
+	gi, gc := filepath.Join(goswanBin, "ipsec"), filepath.Join(goswanBin, "charon")
+	return map[Impl]Implementation{
+		StrongSwan: {Name: StrongSwan, IPsec: debianIPsec, Charon: debianCharon},
+		Goswan: {Name: Goswan, IPsec: gi, Charon: gc, Binds: []topology.Bind{
+			{Source: gi, Target: debianIPsec},
+			{Source: gc, Target: debianCharon},
+		}},
+	}
+}
+
+// Check verifies that the implementation's programs exist and are
+// executable (and, for goswan, that the Debian paths it is mounted over
+// exist).
+func (im Implementation) Check() error {
+	for _, p := range []string{im.IPsec, im.Charon} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			if im.Name == Goswan {
+				return fmt.Errorf("%s: %w (build goswan first: make build)", im.Name, err)
+			}
+			return fmt.Errorf("%s: %w (install Debian's strongswan package)", im.Name, err)
+		}
+		if fi.Mode()&0o111 == 0 || fi.IsDir() {
+			return fmt.Errorf("%s: %s is not an executable file", im.Name, p)
+		}
+	}
+	for _, b := range im.Binds {
+		if _, err := os.Stat(b.Target); err != nil {
+			return fmt.Errorf("%s: %s must exist to be replaced inside the hosts: %w", im.Name, b.Target, err)
+		}
+	}
+	return nil
+}

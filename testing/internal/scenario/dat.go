@@ -1,0 +1,239 @@
+package scenario
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// FieldSep separates the fields of a .dat line. strongSwan's do-tests splits
+// with awk -F "::", so a pattern that needs a literal "::" writes ":\:".
+const FieldSep = "::"
+
+// TcpdumpCommand is the evaltest command that stops the host's tcpdump (if
+// still running) and greps its capture instead of running anything.
+const TcpdumpCommand = "tcpdump"
+
+// SetupLine is one line of pretest.dat or posttest.dat: either a comment,
+// which the runner echoes to the console log, or a command for a host.
+type SetupLine struct {
+	Line    int    // 1-based line number in the file
+	Comment string // the whole line when it starts with '#', else ""
+	Host    string
+	Command string
+}
+
+// ExpectKind says how an evaltest pattern is judged.
+type ExpectKind int
+
+const (
+	// ExpectNone marks an action line (host::command): the command runs and
+	// its output is logged, but nothing is checked.
+	ExpectNone ExpectKind = iota
+	// ExpectYes: grep must find the pattern (exit status 0).
+	ExpectYes
+	// ExpectNo: grep must not find the pattern.
+	ExpectNo
+	// ExpectCount: exactly Count output lines must match.
+	ExpectCount
+)
+
+// Expectation is the fourth field of an evaltest line.
+type Expectation struct {
+	Kind  ExpectKind
+	Count int // for ExpectCount
+}
+
+func (e Expectation) String() string {
+	switch e.Kind {
+	case ExpectYes:
+		return "YES"
+	case ExpectNo:
+		return "NO"
+	case ExpectCount:
+		return strconv.Itoa(e.Count)
+	default:
+		return ""
+	}
+}
+
+// EvalLine is one line of evaltest.dat.
+type EvalLine struct {
+	Line    int
+	Comment string // the whole line when it starts with '#'
+	Host    string
+	Command string // "tcpdump" selects the host's capture
+	// Pattern is the grep basic regular expression exactly as written in the
+	// file; GrepPattern gives what grep receives.
+	Pattern string
+	Expect  Expectation
+}
+
+// IsComment reports whether the line only carries a comment.
+func (l EvalLine) IsComment() bool { return l.Comment != "" }
+
+// IsTcpdump reports whether the line greps the host's packet capture.
+func (l EvalLine) IsTcpdump() bool { return l.Command == TcpdumpCommand }
+
+// String renders the line back in .dat syntax, for reports.
+func (l EvalLine) String() string {
+	if l.IsComment() {
+		return l.Comment
+	}
+	if l.Expect.Kind == ExpectNone {
+		return l.Host + FieldSep + l.Command
+	}
+	return strings.Join([]string{l.Host, l.Command, l.Pattern, l.Expect.String()}, FieldSep)
+}
+
+// ParseError locates a malformed .dat line.
+type ParseError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+}
+
+// rawLines yields the lines of r with their numbers, without trailing "\r".
+func rawLines(r io.Reader, fn func(n int, line string) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	n := 0
+	for sc.Scan() {
+		n++
+		if err := fn(n, strings.TrimRight(sc.Text(), "\r")); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// hostField validates and trims the host field; strongSwan's files often
+// pad it ("sun  ::ipsec status").
+func hostField(s string) (string, bool) {
+	h := strings.TrimSpace(s)
+	if h == "" {
+		return "", false
+	}
+	for _, c := range h {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return "", false
+		}
+	}
+	return h, true
+}
+
+// ParseSetup parses pretest.dat or posttest.dat. name is used in errors.
+//
+// As in strongSwan, a line starting with '#' is a comment, blank lines are
+// skipped, and fields after the command are ignored (some strongSwan files
+// append "::no output expected::NO" to setup commands). Unlike strongSwan,
+// which silently skips them, a line without a command is an error.
+func ParseSetup(name string, r io.Reader) ([]SetupLine, error) {
+	var out []SetupLine
+	err := rawLines(r, func(n int, line string) error {
+		if strings.HasPrefix(line, "#") {
+			out = append(out, SetupLine{Line: n, Comment: line})
+			return nil
+		}
+		if strings.TrimSpace(line) == "" {
+			return nil
+		}
+		f := strings.Split(line, FieldSep)
+		if len(f) < 2 || strings.TrimSpace(f[1]) == "" {
+			return &ParseError{name, n, fmt.Sprintf("want host%scommand, got %q", FieldSep, line)}
+		}
+		host, ok := hostField(f[0])
+		if !ok {
+			return &ParseError{name, n, fmt.Sprintf("bad host name %q", f[0])}
+		}
+		out = append(out, SetupLine{Line: n, Host: host, Command: f[1]})
+		return nil
+	})
+	return out, err
+}
+
+// ParseEval parses evaltest.dat.
+//
+// Accepted forms, as in strongSwan's do-tests:
+//
+//	# comment                          echoed to the console log
+//	host::command                      run, output logged, not judged
+//	host::command::pattern::YES        grep must match
+//	host::command::pattern::NO         grep must not match
+//	host::command::pattern::N          exactly N lines must match
+//	host::tcpdump::pattern::YES|NO|N   grep the capture of host's tcpdump
+//
+// Stricter than strongSwan, where such lines silently pass: a pattern
+// without an expectation, an expectation other than YES, NO or a number, and
+// a fifth field (a pattern containing an unescaped "::") are errors.
+// Whitespace around the expectation is ignored ("YES " means YES; strongSwan
+// would never fail such a line).
+func ParseEval(name string, r io.Reader) ([]EvalLine, error) {
+	var out []EvalLine
+	err := rawLines(r, func(n int, line string) error {
+		if strings.HasPrefix(line, "#") {
+			out = append(out, EvalLine{Line: n, Comment: line})
+			return nil
+		}
+		if strings.TrimSpace(line) == "" {
+			return nil
+		}
+		f := strings.Split(line, FieldSep)
+		if len(f) < 2 || strings.TrimSpace(f[1]) == "" {
+			return &ParseError{name, n, fmt.Sprintf("want host%scommand[%spattern%sexpectation], got %q", FieldSep, FieldSep, FieldSep, line)}
+		}
+		host, ok := hostField(f[0])
+		if !ok {
+			return &ParseError{name, n, fmt.Sprintf("bad host name %q", f[0])}
+		}
+		l := EvalLine{Line: n, Host: host, Command: f[1]}
+		if strings.TrimSpace(l.Command) == TcpdumpCommand {
+			l.Command = TcpdumpCommand
+		}
+		switch len(f) {
+		case 2:
+			if l.IsTcpdump() {
+				return &ParseError{name, n, "tcpdump line needs a pattern and an expectation"}
+			}
+			out = append(out, l)
+			return nil
+		case 3:
+			return &ParseError{name, n, fmt.Sprintf("pattern %q has no expectation (YES, NO or a line count)", f[2])}
+		case 4:
+		default:
+			return &ParseError{name, n, fmt.Sprintf("%d fields; a literal \"::\" in a pattern must be written \":\\:\"", len(f))}
+		}
+		l.Pattern = f[2]
+		exp, err := parseExpectation(f[3])
+		if err != nil {
+			return &ParseError{name, n, err.Error()}
+		}
+		l.Expect = exp
+		out = append(out, l)
+		return nil
+	})
+	return out, err
+}
+
+func parseExpectation(s string) (Expectation, error) {
+	t := strings.TrimSpace(s)
+	switch t {
+	case "YES":
+		return Expectation{Kind: ExpectYes}, nil
+	case "NO":
+		return Expectation{Kind: ExpectNo}, nil
+	}
+	if t != "" && strings.Trim(t, "0123456789") == "" {
+		n, err := strconv.Atoi(t)
+		if err == nil {
+			return Expectation{Kind: ExpectCount, Count: n}, nil
+		}
+	}
+	return Expectation{}, fmt.Errorf("expectation %q is not YES, NO or a line count", s)
+}

@@ -1,0 +1,110 @@
+package scenario
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// TestConf holds the variables of a scenario's test.conf, a shell fragment
+// that strongSwan's runner sources.
+type TestConf struct {
+	// VirtHosts are the hosts the scenario needs (VIRTHOSTS).
+	VirtHosts []string
+	// Diagram names the topology picture (DIAGRAM); informational.
+	Diagram string
+	// TcpdumpHosts are "host" or "host:iface" entries (TCPDUMPHOSTS); a
+	// capture runs there from before pretest until its first tcpdump line.
+	TcpdumpHosts []TcpdumpHost
+	// IPsecHosts run IPsec (IPSECHOSTS): their state and logs are collected
+	// and they must be free of SAs and policies after posttest.
+	IPsecHosts []string
+	// Vars keeps every assignment, including ones this runner does not use
+	// (SWANCTL, RADIUSHOSTS, DBHOSTS, IPV6).
+	Vars map[string]string
+}
+
+// TcpdumpHost is one TCPDUMPHOSTS entry.
+type TcpdumpHost struct {
+	Host  string
+	Iface string // "eth0" when the entry names none
+}
+
+// ParseTestConf reads test.conf. It accepts what strongSwan's files contain:
+// comments, blank lines and NAME=value assignments whose value is bare,
+// "double-quoted" or 'single-quoted'. Anything else is an error rather than
+// shell code to run.
+func ParseTestConf(name string, r io.Reader) (*TestConf, error) {
+	c := &TestConf{Vars: map[string]string{}}
+	err := rawLines(r, func(n int, line string) error {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "#") {
+			return nil
+		}
+		k, v, ok := strings.Cut(t, "=")
+		if !ok || !isShellName(k) {
+			return &ParseError{name, n, fmt.Sprintf("want NAME=value, got %q", line)}
+		}
+		val, err := shellValue(v)
+		if err != nil {
+			return &ParseError{name, n, err.Error()}
+		}
+		c.Vars[k] = val
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.VirtHosts = strings.Fields(c.Vars["VIRTHOSTS"])
+	c.Diagram = c.Vars["DIAGRAM"]
+	c.IPsecHosts = strings.Fields(c.Vars["IPSECHOSTS"])
+	for _, e := range strings.Fields(c.Vars["TCPDUMPHOSTS"]) {
+		h, iface, _ := strings.Cut(e, ":")
+		if iface == "" {
+			iface = "eth0"
+		}
+		if _, ok := hostField(h); !ok || strings.ContainsAny(iface, " /") {
+			return nil, &ParseError{name, 0, fmt.Sprintf("bad TCPDUMPHOSTS entry %q", e)}
+		}
+		c.TcpdumpHosts = append(c.TcpdumpHosts, TcpdumpHost{Host: h, Iface: iface})
+	}
+	return c, nil
+}
+
+func isShellName(s string) bool {
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func shellValue(v string) (string, error) {
+	// A trailing comment after a quoted value is allowed, as in shell.
+	if len(v) > 0 && (v[0] == '"' || v[0] == '\'') {
+		q := v[0]
+		end := strings.IndexByte(v[1:], q)
+		if end < 0 {
+			return "", fmt.Errorf("unterminated %c quote", q)
+		}
+		val, rest := v[1:1+end], strings.TrimSpace(v[2+end:])
+		if rest != "" && !strings.HasPrefix(rest, "#") {
+			return "", fmt.Errorf("unexpected %q after the quoted value", rest)
+		}
+		if q == '"' && strings.ContainsAny(val, "$`\\") {
+			return "", fmt.Errorf("value %q needs shell expansion, which is not supported", val)
+		}
+		return val, nil
+	}
+	if i := strings.Index(v, " #"); i >= 0 {
+		v = v[:i]
+	}
+	if strings.ContainsAny(v, " \t\"'$`\\;|&<>()") {
+		return "", fmt.Errorf("unquoted value %q needs quotes", v)
+	}
+	return v, nil
+}
