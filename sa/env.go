@@ -110,6 +110,9 @@ type Env struct {
 	Resolve config.Resolver
 	// Traps installs trap policies (auto=route, dpdaction=hold).
 	Traps Traps
+	// NewAuthLifetimeTask creates an ike_auth_lifetime task (package tasks
+	// installs it; the SA queues one to announce a shortened lifetime).
+	NewAuthLifetimeTask func(ike *IKESA) Task
 }
 
 // Traps is the trap manager as the core needs it.

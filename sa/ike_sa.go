@@ -53,7 +53,29 @@ type IKESA struct {
 	ifIDIn, ifIDOut uint32
 	// redirectedFrom is the gateway that redirected us (RFC 5685).
 	redirectedFrom netip.AddrPort
+	// msgSrc and msgDst are the addresses of the message being processed
+	// (tasks that look at them, such as NAT detection, read them here).
+	msgSrc, msgDst netip.AddrPort
+	// msgRaw is the datagram being processed; lastGenerated the last
+	// unfragmented message we encoded (ike_auth signs both IKE_SA_INITs).
+	msgRaw, lastGenerated []byte
 }
+
+// SetMessageRaw records the datagram being processed.
+func (ike *IKESA) SetMessageRaw(raw []byte) { ike.msgRaw = raw }
+
+// MessageRaw is the datagram being processed (nil for reassembled ones).
+func (ike *IKESA) MessageRaw() []byte { return ike.msgRaw }
+
+// LastGenerated is the last message GenerateMessage encoded unfragmented.
+func (ike *IKESA) LastGenerated() []byte { return ike.lastGenerated }
+
+// SetMessageAddrs records the addresses of the message being processed.
+func (ike *IKESA) SetMessageAddrs(src, dst netip.AddrPort) { ike.msgSrc, ike.msgDst = src, dst }
+
+// MessageAddrs returns the source and destination of the message being
+// processed.
+func (ike *IKESA) MessageAddrs() (src, dst netip.AddrPort) { return ike.msgSrc, ike.msgDst }
 
 // NewIKESA creates an IKE_SA in state CREATED. initiator is our role.
 func NewIKESA(env *Env, id IKESAID, uniqueID uint32) *IKESA {
@@ -626,8 +648,9 @@ func (ike *IKESA) resolveHosts() {
 	}
 }
 
-// ProcessMessage handles a received message whose header was parsed.
-func (ike *IKESA) ProcessMessage(m *encoding.Message) Status {
+// ProcessMessage handles a received message whose header was parsed; raw
+// is the datagram, src and dst its addresses.
+func (ike *IKESA) ProcessMessage(m *encoding.Message, raw []byte, src, dst netip.AddrPort) Status {
 	if ike.state == IKEPassive {
 		return Failed
 	}
@@ -635,7 +658,7 @@ func (ike *IKESA) ProcessMessage(m *encoding.Message) Status {
 		ike.Log(bus.IKE, bus.Control, "ignoring %s IKEv%d exchange on IKEv2 SA", m.Exchange, m.MajorVersion)
 		return Failed
 	}
-	return ike.tm.ProcessMessage(m)
+	return ike.tm.ProcessMessage(m, raw, src, dst)
 }
 
 // Retransmit is the retransmit timer of request mid; when the task
@@ -869,7 +892,7 @@ func (ike *IKESA) GenerateMessage(m *encoding.Message, allowFragments bool) ([]P
 	m.Initiator = ike.id.Initiator
 	ike.env.Events.Message(ike, m, false, true)
 	useFrags := false
-	if allowFragments && ike.ikeCfg != nil && m.Exchange != encoding.IKESAInit {
+	if allowFragments && ike.ikeCfg != nil && m.Exchange != encoding.ExchangeIKESAInit {
 		switch ike.ikeCfg.Fragmentation {
 		case config.FragmentationForce:
 			useFrags = true
@@ -887,8 +910,7 @@ func (ike *IKESA) GenerateMessage(m *encoding.Message, allowFragments bool) ([]P
 		}
 		if len(frags) > 1 {
 			for i := range frags {
-				ike.Log(bus.ENC, bus.Control, "generating %s %s %d [ EF(%d/%d) ]",
-					m.Exchange, reqResp(m), m.MessageID, i+1, len(frags))
+				ike.Log(bus.ENC, bus.Control, "generating %s", m.FragmentSummary(i+1, len(frags)))
 			}
 		}
 		datas = frags
@@ -897,6 +919,7 @@ func (ike *IKESA) GenerateMessage(m *encoding.Message, allowFragments bool) ([]P
 		if err != nil {
 			return nil, err
 		}
+		ike.lastGenerated = b
 		datas = [][]byte{b}
 	}
 	pkts := make([]Packet, len(datas))
@@ -906,31 +929,11 @@ func (ike *IKESA) GenerateMessage(m *encoding.Message, allowFragments bool) ([]P
 	return pkts, nil
 }
 
-func reqResp(m *encoding.Message) string {
-	if m.Response {
-		return "response"
-	}
-	return "request"
-}
-
-// fragmentPayloadSize turns charon.fragment_size (an IP packet size) into
-// the room left for the IKE message, as strongSwan's message.c does: minus
-// the IP and UDP headers and the non-ESP marker.
+// fragmentPayloadSize turns charon.fragment_size (an IP datagram size)
+// into the room left for an IKE message.
 func (ike *IKESA) fragmentPayloadSize() int {
-	size := ike.fragmentSize
-	if size == 0 {
-		size = 1280
-	}
-	if ike.otherHost.Addr().Is4() {
-		size -= 20
-	} else {
-		size -= 40
-	}
-	size -= 8 // UDP
-	if ike.myHost.Port() != IKEPort && ike.otherHost.Port() != IKEPort {
-		size -= 4 // non-ESP marker
-	}
-	return size
+	return encoding.FragmentSize(ike.fragmentSize, !ike.otherHost.Addr().Is4(),
+		ike.myHost.Port() != IKEPort && ike.otherHost.Port() != IKEPort)
 }
 
 // Send sends packets, logging each as charon's sender does.
@@ -1035,4 +1038,47 @@ func FormatDuration(d time.Duration) string {
 		return fmt.Sprintf("%d %s", n, unit)
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// SetAuthLifetime applies an AUTH_LIFETIME (RFC 4478) received from the
+// peer: reauthenticate before it runs out.
+func (ike *IKESA) SetAuthLifetime(lifetime uint32) Status {
+	over := time.Duration(ike.peerCfg.OverTime) * time.Second
+	now := ike.env.Clock.Now()
+	hard := now.Add(time.Duration(lifetime) * time.Second)
+	soft := hard.Add(-over)
+	sendUpdate := ike.state == IKEEstablished && !ike.Has(CondOriginalInitiator) &&
+		(len(ike.otherVIPs) != 0 || ike.Has(CondEAPAuthenticated))
+	switch {
+	case time.Duration(lifetime)*time.Second < over:
+		ike.stats[StatReauth] = now
+		if !sendUpdate {
+			ike.Log(bus.IKE, bus.Control, "received AUTH_LIFETIME of %ds, starting reauthentication", lifetime)
+			ike.scheduleRekey(true, 0)
+		}
+	case ike.stats[StatReauth].IsZero() || ike.stats[StatReauth].After(soft):
+		ike.stats[StatReauth] = soft
+		if !sendUpdate {
+			ike.Log(bus.IKE, bus.Control, "received AUTH_LIFETIME of %ds, scheduling reauthentication in %ds",
+				lifetime, int(soft.Sub(now)/time.Second))
+			ike.scheduleRekey(true, soft.Sub(now))
+		}
+	default:
+		ike.Log(bus.IKE, bus.Control, "received AUTH_LIFETIME of %ds, reauthentication already scheduled in %ds",
+			lifetime, int(ike.stats[StatReauth].Sub(now)/time.Second))
+		sendUpdate = false
+	}
+	ike.stats[StatDelete] = maxTime(hard, now.Add(10*time.Second))
+	if sendUpdate && ike.env.NewAuthLifetimeTask != nil {
+		ike.tm.QueueTask(ike.env.NewAuthLifetimeTask(ike))
+		return ike.tm.Initiate()
+	}
+	return Success
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/processing"
@@ -40,6 +41,11 @@ type entry struct {
 	// SA, so that a retransmission finds it instead of creating another.
 	initHash [sha1.Size]byte
 	initSrc  netip.AddrPort
+	// Identities of an established SA, recorded at checkin so that other
+	// jobs can look for "contacts" without touching the SA itself.
+	connected     bool
+	myID, otherID *credentials.Identity
+	otherFamily4  bool
 }
 
 // NewManager creates the manager and wires it into env.
@@ -176,6 +182,9 @@ func (m *Manager) Checkin(ike *IKESA) {
 	for _, e := range m.entries {
 		if e.ike == ike {
 			e.busy = false
+			e.connected = ike.state == IKEEstablished || ike.state == IKERekeying
+			e.myID, e.otherID = ike.myID, ike.OtherEAPID()
+			e.otherFamily4 = ike.otherHost.Addr().Is4()
 			if e.halfOpen && ike.state != IKECreated && ike.state != IKEConnecting {
 				e.halfOpen = false
 				m.halfOpen--
@@ -236,7 +245,7 @@ func initHash(data []byte) [sha1.Size]byte { return sha1.Sum(data) }
 func (m *Manager) CheckoutByMessage(msg *encoding.Message, raw []byte, src netip.AddrPort, thread int) (*IKESA, bool) {
 	// Our role is the opposite of the sender's initiator flag.
 	id := IKESAID{SPIi: msg.SPIi, SPIr: msg.SPIr, Initiator: !msg.Initiator}
-	if msg.Exchange == encoding.IKESAInit && !msg.Response && msg.SPIr == 0 && msg.MessageID == 0 {
+	if msg.Exchange == encoding.ExchangeIKESAInit && !msg.Response && msg.SPIr == 0 && msg.MessageID == 0 {
 		h := initHash(raw)
 		m.mu.Lock()
 		for _, e := range m.entries {
@@ -271,11 +280,84 @@ func (m *Manager) CheckoutByMessage(msg *encoding.Message, raw []byte, src netip
 		m.mu.Unlock()
 		return ike, true
 	}
-	if msg.Exchange == encoding.IKESAInit && msg.Response {
+	if msg.Exchange == encoding.ExchangeIKESAInit && msg.Response {
 		// We initiated; the SA is registered without the responder SPI.
 		id.SPIr = 0
 	}
 	return m.Checkout(id, thread), false
+}
+
+// HasContact reports whether another established IKE_SA exists between
+// the same identities (then an initiator sends no INITIAL_CONTACT).
+func (m *Manager) HasContact(ike *IKESA, me, other *credentials.Identity) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	four := ike.otherHost.Addr().Is4()
+	for _, e := range m.entries {
+		if e.ike != ike && e.connected && e.myID != nil && e.otherID != nil &&
+			e.myID.Equals(me) && e.otherID.Equals(other) && e.otherFamily4 == four {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckUniqueness enforces the peer config's uniqueids policy once ike is
+// authenticated; it returns true if ike must be canceled (uniqueids=keep).
+// With forceReplace (INITIAL_CONTACT received) duplicates are destroyed.
+func (m *Manager) CheckUniqueness(ike *IKESA, forceReplace bool) bool {
+	policy := ike.peerCfg.Unique
+	if policy == config.UniqueNever || (policy == config.UniqueNo && !forceReplace) {
+		return false
+	}
+	me, other := ike.myID, ike.OtherEAPID()
+	four := ike.otherHost.Addr().Is4()
+	m.mu.Lock()
+	var dups []*entry
+	for _, e := range m.entries {
+		if e.ike != ike && e.connected && e.myID != nil && e.otherID != nil &&
+			e.myID.Equals(me) && e.otherID.Equals(other) && e.otherFamily4 == four {
+			dups = append(dups, e)
+		}
+	}
+	m.mu.Unlock()
+	cancel := false
+	for _, e := range dups {
+		dup := m.Checkout(e.ike.id, ike.thread)
+		if dup == nil {
+			continue
+		}
+		if forceReplace {
+			ike.Log(bus.IKE, bus.Control, "destroying duplicate IKE_SA for peer '%s', received INITIAL_CONTACT", other)
+			m.env.Events.IKEUpdown(dup, false)
+			m.CheckinAndDestroy(dup)
+			continue
+		}
+		status := Success
+		if dup.peerCfg != nil && dup.peerCfg.Equal(ike.peerCfg) &&
+			(dup.state == IKEEstablished || dup.state == IKERekeying) {
+			switch policy {
+			case config.UniqueReplace:
+				m.env.Events.Alert(ike, AlertUniqueReplace)
+				if dup.otherHost == ike.otherHost {
+					// Looks like a reauthentication: keep the old SA a
+					// while so that traffic flows until the new one is up.
+					m.ScheduleIKE(dup.id, 10*time.Second, "delete_ike_sa", func(x *IKESA) Status { return x.deleteJob(true) })
+					ike.Log(bus.IKE, bus.Control, "schedule delete of duplicate IKE_SA for peer '%s' due to uniqueness policy and suspected reauthentication", other)
+				} else {
+					ike.Log(bus.IKE, bus.Control, "deleting duplicate IKE_SA for peer '%s' due to uniqueness policy", other)
+					status = dup.Delete(false)
+				}
+			case config.UniqueKeep:
+				if dup.otherHost != ike.otherHost {
+					cancel = true
+					policy = config.UniqueReplace
+				}
+			}
+		}
+		m.Release(dup, status)
+	}
+	return cancel
 }
 
 // HalfOpen is the number of half-open responder SAs.

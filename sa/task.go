@@ -1,6 +1,8 @@
 package sa
 
 import (
+	"net/netip"
+
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/selectors"
@@ -108,6 +110,13 @@ type PostProcessor interface {
 	PostProcess(m *encoding.Message) Status
 }
 
+// Destroyer is implemented by tasks that hold resources (a half-negotiated
+// CHILD_SA with an allocated SPI): the task manager calls Destroy when it
+// drops the task, finished or not, unless another task adopted it.
+type Destroyer interface {
+	Destroy()
+}
+
 // TaskQueue selects one of the task manager's lists.
 type TaskQueue uint8
 
@@ -129,8 +138,9 @@ type ChildInitArgs struct {
 // TaskManager drives the tasks of one IKE_SA, task_manager_t. Package
 // tasks implements it; the IKESA only knows this interface.
 type TaskManager interface {
-	// ProcessMessage handles a received, header-parsed message.
-	ProcessMessage(m *encoding.Message) Status
+	// ProcessMessage handles a received, header-parsed message; raw is the
+	// datagram, src and dst its addresses.
+	ProcessMessage(m *encoding.Message, raw []byte, src, dst netip.AddrPort) Status
 	// Initiate starts the next exchange from the queued tasks, if none is
 	// outstanding.
 	Initiate() Status
