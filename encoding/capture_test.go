@@ -39,7 +39,7 @@ type capture struct {
 	aead      bool
 }
 
-func loadCapture(t *testing.T, run string) *capture {
+func loadCapture(t testing.TB, run string) *capture {
 	t.Helper()
 	dir := filepath.Join("testdata", "capture", run)
 	c := &capture{run: run, summaries: map[string]map[string][]string{}}
@@ -73,7 +73,7 @@ func loadCapture(t *testing.T, run string) *capture {
 
 var summaryRE = regexp.MustCompile(`\[ENC\] (parsed|generating) ([A-Z_0-9()]+ (?:request|response) \d+ \[.*)$`)
 
-func readSummaries(t *testing.T, path string) map[string][]string {
+func readSummaries(t testing.TB, path string) map[string][]string {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -101,7 +101,7 @@ var (
 
 // readKeys collects the Sk_* secrets charon logs at "ike 4", one keySet per
 // key derivation (each starts with Sk_d).
-func readKeys(t *testing.T, path string) []keySet {
+func readKeys(t testing.TB, path string) []keySet {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -170,7 +170,7 @@ func (c *capture) ciphers(initiator bool) []testCipher {
 
 // decrypt opens m with whichever of the run's IKE_SAs sent it; the ICV
 // check decides, so a wrong key never passes.
-func (c *capture) decrypt(t *testing.T, name string, m *Message) testCipher {
+func (c *capture) decrypt(t testing.TB, name string, m *Message) testCipher {
 	t.Helper()
 	var firstErr error
 	for _, ci := range c.ciphers(m.Initiator) {
