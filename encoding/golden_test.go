@@ -3,6 +3,10 @@ package encoding
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
 )
 
@@ -140,6 +144,11 @@ func TestCaptureReencrypt(t *testing.T) {
 // number of fragments with the same bytes, given the same IVs and padding.
 func TestCaptureFragments(t *testing.T) {
 	c := loadCapture(t, "frag")
+	splitSizes := logSizes(t, "frag", "moon", `splitting IKE message \((\d+) bytes\)`)
+	reassembledSizes := logSizes(t, "frag", "sun", `reassembled fragmented IKE message \((\d+) bytes\)`)
+	if len(splitSizes) != 3 || len(reassembledSizes) != 3 {
+		t.Fatalf("logs: %d splits, %d reassemblies", len(splitSizes), len(reassembledSizes))
+	}
 	r := NewReassembler(0)
 	var frags [][]byte
 	var ivs [][]byte
@@ -166,6 +175,7 @@ func TestCaptureFragments(t *testing.T) {
 			continue
 		}
 		messages++
+		reassembled := full.Size()
 		if int(f.Total) != len(frags) {
 			t.Fatalf("%s: %d fragments for a total of %d", pk.name, len(frags), f.Total)
 		}
@@ -183,8 +193,11 @@ func TestCaptureFragments(t *testing.T) {
 			}
 		}
 		// Size is what charon logged when splitting and reassembling
-		if full.Size() <= len(frags[0]) {
-			t.Errorf("%s: reassembled size %d", pk.name, full.Size())
+		if want := splitSizes[messages-1]; full.Size() != want {
+			t.Errorf("%s: Size after EncodeFragments %d, charon split %d bytes", pk.name, full.Size(), want)
+		}
+		if got, want := reassembled, reassembledSizes[messages-1]; got != want {
+			t.Errorf("%s: reassembled size %d, charon reassembled %d bytes", pk.name, got, want)
 		}
 		frags, ivs, padding = nil, nil, nil
 	}
@@ -215,4 +228,20 @@ func TestCaptureWrongKey(t *testing.T) {
 			break
 		}
 	}
+}
+
+// logSizes returns the byte counts of the lines of host's log in run that
+// match re (whose first group is the count).
+func logSizes(t *testing.T, run, host, re string) []int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "capture", run, host+".charon.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int
+	for _, m := range regexp.MustCompile(re).FindAllStringSubmatch(string(data), -1) {
+		n, _ := strconv.Atoi(m[1])
+		sizes = append(sizes, n)
+	}
+	return sizes
 }
