@@ -41,7 +41,13 @@ type capture struct {
 
 func loadCapture(t testing.TB, run string) *capture {
 	t.Helper()
-	dir := filepath.Join("testdata", "capture", run)
+	return loadCaptureDir(t, filepath.Join("testdata", "capture"), run)
+}
+
+// loadCaptureDir loads run from a directory ike-capture.sh wrote.
+func loadCaptureDir(t testing.TB, base, run string) *capture {
+	t.Helper()
+	dir := filepath.Join(base, run)
 	c := &capture{run: run, summaries: map[string]map[string][]string{}}
 	files, err := filepath.Glob(filepath.Join(dir, "packets", "*.bin"))
 	if err != nil || len(files) == 0 {

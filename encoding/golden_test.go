@@ -16,55 +16,59 @@ import (
 // "generating ..." line the sending charon logged.
 func TestCaptureSummaries(t *testing.T) {
 	for _, run := range captureRuns {
-		t.Run(run, func(t *testing.T) {
-			c := loadCapture(t, run)
-			reasm := map[string]*Reassembler{"moon": NewReassembler(0), "sun": NewReassembler(0)}
-			pendingFull := map[string]string{}
-			for _, pk := range c.packets {
-				m, err := Decode(pk.data)
-				if err != nil {
-					t.Fatalf("%s: Decode: %v", pk.name, err)
-				}
-				if m.Size() != len(pk.data) {
-					t.Errorf("%s: Size %d, want %d", pk.name, m.Size(), len(pk.data))
-				}
-				if m.Encrypted() {
-					c.decrypt(t, pk.name, m)
-				}
-				f := m.Fragment()
-				if f != nil && f.Number == 1 {
-					// charon logs the whole message before it splits it
-					pendingFull[pk.from] = c.next(t, pk.from, "generating", pk.name)
-				}
-				if got, want := m.String(), c.next(t, pk.from, "generating", pk.name); got != want {
-					t.Errorf("%s: sender's summary\n got %s\nwant %s", pk.name, got, want)
-				}
-				if got, want := m.String(), c.next(t, pk.to, "parsed", pk.name); got != want {
-					t.Errorf("%s: receiver's summary\n got %s\nwant %s", pk.name, got, want)
-				}
-				if f == nil {
-					continue
-				}
-				full, err := reasm[pk.to].Add(m)
-				if err != nil {
-					t.Fatalf("%s: reassembly: %v", pk.name, err)
-				}
-				if full == nil {
-					continue
-				}
-				want := c.next(t, pk.to, "parsed", pk.name)
-				if got := full.String(); got != want || got != pendingFull[pk.from] {
-					t.Errorf("%s: reassembled summary\n got %s\nwant %s\n and %s", pk.name, got, want, pendingFull[pk.from])
-				}
+		t.Run(run, func(t *testing.T) { checkSummaries(t, loadCapture(t, run)) })
+	}
+}
+
+// checkSummaries walks a capture packet by packet, as the two charons saw
+// it, comparing String() with their summaries.
+func checkSummaries(t *testing.T, c *capture) {
+	t.Helper()
+	reasm := map[string]*Reassembler{"moon": NewReassembler(0), "sun": NewReassembler(0)}
+	pendingFull := map[string]string{}
+	for _, pk := range c.packets {
+		m, err := Decode(pk.data)
+		if err != nil {
+			t.Fatalf("%s: Decode: %v", pk.name, err)
+		}
+		if m.Size() != len(pk.data) {
+			t.Errorf("%s: Size %d, want %d", pk.name, m.Size(), len(pk.data))
+		}
+		if m.Encrypted() {
+			c.decrypt(t, pk.name, m)
+		}
+		f := m.Fragment()
+		if f != nil && f.Number == 1 {
+			// charon logs the whole message before it splits it
+			pendingFull[pk.from] = c.next(t, pk.from, "generating", pk.name)
+		}
+		if got, want := m.String(), c.next(t, pk.from, "generating", pk.name); got != want {
+			t.Errorf("%s: sender's summary\n got %s\nwant %s", pk.name, got, want)
+		}
+		if got, want := m.String(), c.next(t, pk.to, "parsed", pk.name); got != want {
+			t.Errorf("%s: receiver's summary\n got %s\nwant %s", pk.name, got, want)
+		}
+		if f == nil {
+			continue
+		}
+		full, err := reasm[pk.to].Add(m)
+		if err != nil {
+			t.Fatalf("%s: reassembly: %v", pk.name, err)
+		}
+		if full == nil {
+			continue
+		}
+		want := c.next(t, pk.to, "parsed", pk.name)
+		if got := full.String(); got != want || got != pendingFull[pk.from] {
+			t.Errorf("%s: reassembled summary\n got %s\nwant %s\n and %s", pk.name, got, want, pendingFull[pk.from])
+		}
+	}
+	for host, verbs := range c.summaries {
+		for verb, left := range verbs {
+			if len(left) > 0 {
+				t.Errorf("%s logged %d %s lines without a captured packet: %q", host, len(left), verb, left)
 			}
-			for host, verbs := range c.summaries {
-				for verb, left := range verbs {
-					if len(left) > 0 {
-						t.Errorf("%s logged %d %s lines without a captured packet: %q", host, len(left), verb, left)
-					}
-				}
-			}
-		})
+		}
 	}
 }
 
