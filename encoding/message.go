@@ -12,7 +12,8 @@ import (
 // Decode instead ends with the *Encrypted or *EncryptedFragment payload
 // until Decrypt opens it.
 type Message struct {
-	SPIi, SPIr   uint64
+	SPIi, SPIr uint64
+	// MajorVersion is 2 (0 encodes as 2); MinorVersion is 0 for RFC 7296.
 	MajorVersion uint8
 	MinorVersion uint8
 	Exchange     ExchangeType
