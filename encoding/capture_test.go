@@ -39,9 +39,15 @@ type capture struct {
 	aead      bool
 }
 
-func loadCapture(t *testing.T, run string) *capture {
+func loadCapture(t testing.TB, run string) *capture {
 	t.Helper()
-	dir := filepath.Join("testdata", "capture", run)
+	return loadCaptureDir(t, filepath.Join("testdata", "capture"), run)
+}
+
+// loadCaptureDir loads run from a directory ike-capture.sh wrote.
+func loadCaptureDir(t testing.TB, base, run string) *capture {
+	t.Helper()
+	dir := filepath.Join(base, run)
 	c := &capture{run: run, summaries: map[string]map[string][]string{}}
 	files, err := filepath.Glob(filepath.Join(dir, "packets", "*.bin"))
 	if err != nil || len(files) == 0 {
@@ -73,7 +79,7 @@ func loadCapture(t *testing.T, run string) *capture {
 
 var summaryRE = regexp.MustCompile(`\[ENC\] (parsed|generating) ([A-Z_0-9()]+ (?:request|response) \d+ \[.*)$`)
 
-func readSummaries(t *testing.T, path string) map[string][]string {
+func readSummaries(t testing.TB, path string) map[string][]string {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -101,7 +107,7 @@ var (
 
 // readKeys collects the Sk_* secrets charon logs at "ike 4", one keySet per
 // key derivation (each starts with Sk_d).
-func readKeys(t *testing.T, path string) []keySet {
+func readKeys(t testing.TB, path string) []keySet {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -170,7 +176,7 @@ func (c *capture) ciphers(initiator bool) []testCipher {
 
 // decrypt opens m with whichever of the run's IKE_SAs sent it; the ICV
 // check decides, so a wrong key never passes.
-func (c *capture) decrypt(t *testing.T, name string, m *Message) testCipher {
+func (c *capture) decrypt(t testing.TB, name string, m *Message) testCipher {
 	t.Helper()
 	var firstErr error
 	for _, ci := range c.ciphers(m.Initiator) {

@@ -150,18 +150,9 @@ func (m *Message) prepare() (*messageRule, error) {
 	return rule, nil
 }
 
-// rawProtected reports a message whose protected part is already on the
-// wire form (a decoded message that was not decrypted).
-func (m *Message) rawProtected() bool {
-	if len(m.Payloads) == 0 {
-		return false
-	}
-	switch m.Payloads[len(m.Payloads)-1].(type) {
-	case *Encrypted, *EncryptedFragment:
-		return true
-	}
-	return false
-}
+// rawProtected reports a message whose protected part is already in wire
+// form (a decoded message that was not decrypted).
+func (m *Message) rawProtected() bool { return endsEncrypted(m.Payloads) }
 
 func (m *Message) firstType() PayloadType {
 	if len(m.Payloads) == 0 {

@@ -114,7 +114,7 @@ func NewReassembler(maxSize int) *Reassembler {
 }
 
 func (r *Reassembler) reset() {
-	r.total, r.frags, r.size, r.first, r.unprotected = 0, nil, 0, PayloadNone, nil
+	r.hdr, r.total, r.frags, r.size, r.first, r.unprotected = nil, 0, nil, 0, PayloadNone, nil
 }
 
 // Received returns how many fragments are held and how many are expected.
@@ -184,7 +184,6 @@ func (r *Reassembler) assemble() (*Message, error) {
 	}
 	unprotected, first, sizes := r.unprotected, r.first, r.sizes
 	r.reset()
-	r.hdr = nil
 
 	inner, err := parseChain(plain, 0, first, false)
 	if err != nil {

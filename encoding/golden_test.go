@@ -3,6 +3,10 @@ package encoding
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
 )
 
@@ -12,55 +16,59 @@ import (
 // "generating ..." line the sending charon logged.
 func TestCaptureSummaries(t *testing.T) {
 	for _, run := range captureRuns {
-		t.Run(run, func(t *testing.T) {
-			c := loadCapture(t, run)
-			reasm := map[string]*Reassembler{"moon": NewReassembler(0), "sun": NewReassembler(0)}
-			pendingFull := map[string]string{}
-			for _, pk := range c.packets {
-				m, err := Decode(pk.data)
-				if err != nil {
-					t.Fatalf("%s: Decode: %v", pk.name, err)
-				}
-				if m.Size() != len(pk.data) {
-					t.Errorf("%s: Size %d, want %d", pk.name, m.Size(), len(pk.data))
-				}
-				if m.Encrypted() {
-					c.decrypt(t, pk.name, m)
-				}
-				f := m.Fragment()
-				if f != nil && f.Number == 1 {
-					// charon logs the whole message before it splits it
-					pendingFull[pk.from] = c.next(t, pk.from, "generating", pk.name)
-				}
-				if got, want := m.String(), c.next(t, pk.from, "generating", pk.name); got != want {
-					t.Errorf("%s: sender's summary\n got %s\nwant %s", pk.name, got, want)
-				}
-				if got, want := m.String(), c.next(t, pk.to, "parsed", pk.name); got != want {
-					t.Errorf("%s: receiver's summary\n got %s\nwant %s", pk.name, got, want)
-				}
-				if f == nil {
-					continue
-				}
-				full, err := reasm[pk.to].Add(m)
-				if err != nil {
-					t.Fatalf("%s: reassembly: %v", pk.name, err)
-				}
-				if full == nil {
-					continue
-				}
-				want := c.next(t, pk.to, "parsed", pk.name)
-				if got := full.String(); got != want || got != pendingFull[pk.from] {
-					t.Errorf("%s: reassembled summary\n got %s\nwant %s\n and %s", pk.name, got, want, pendingFull[pk.from])
-				}
+		t.Run(run, func(t *testing.T) { checkSummaries(t, loadCapture(t, run)) })
+	}
+}
+
+// checkSummaries walks a capture packet by packet, as the two charons saw
+// it, comparing String() with their summaries.
+func checkSummaries(t *testing.T, c *capture) {
+	t.Helper()
+	reasm := map[string]*Reassembler{"moon": NewReassembler(0), "sun": NewReassembler(0)}
+	pendingFull := map[string]string{}
+	for _, pk := range c.packets {
+		m, err := Decode(pk.data)
+		if err != nil {
+			t.Fatalf("%s: Decode: %v", pk.name, err)
+		}
+		if m.Size() != len(pk.data) {
+			t.Errorf("%s: Size %d, want %d", pk.name, m.Size(), len(pk.data))
+		}
+		if m.Encrypted() {
+			c.decrypt(t, pk.name, m)
+		}
+		f := m.Fragment()
+		if f != nil && f.Number == 1 {
+			// charon logs the whole message before it splits it
+			pendingFull[pk.from] = c.next(t, pk.from, "generating", pk.name)
+		}
+		if got, want := m.String(), c.next(t, pk.from, "generating", pk.name); got != want {
+			t.Errorf("%s: sender's summary\n got %s\nwant %s", pk.name, got, want)
+		}
+		if got, want := m.String(), c.next(t, pk.to, "parsed", pk.name); got != want {
+			t.Errorf("%s: receiver's summary\n got %s\nwant %s", pk.name, got, want)
+		}
+		if f == nil {
+			continue
+		}
+		full, err := reasm[pk.to].Add(m)
+		if err != nil {
+			t.Fatalf("%s: reassembly: %v", pk.name, err)
+		}
+		if full == nil {
+			continue
+		}
+		want := c.next(t, pk.to, "parsed", pk.name)
+		if got := full.String(); got != want || got != pendingFull[pk.from] {
+			t.Errorf("%s: reassembled summary\n got %s\nwant %s\n and %s", pk.name, got, want, pendingFull[pk.from])
+		}
+	}
+	for host, verbs := range c.summaries {
+		for verb, left := range verbs {
+			if len(left) > 0 {
+				t.Errorf("%s logged %d %s lines without a captured packet: %q", host, len(left), verb, left)
 			}
-			for host, verbs := range c.summaries {
-				for verb, left := range verbs {
-					if len(left) > 0 {
-						t.Errorf("%s logged %d %s lines without a captured packet: %q", host, len(left), verb, left)
-					}
-				}
-			}
-		})
+		}
 	}
 }
 
@@ -140,6 +148,11 @@ func TestCaptureReencrypt(t *testing.T) {
 // number of fragments with the same bytes, given the same IVs and padding.
 func TestCaptureFragments(t *testing.T) {
 	c := loadCapture(t, "frag")
+	splitSizes := logSizes(t, "frag", "moon", `splitting IKE message \((\d+) bytes\)`)
+	reassembledSizes := logSizes(t, "frag", "sun", `reassembled fragmented IKE message \((\d+) bytes\)`)
+	if len(splitSizes) != 3 || len(reassembledSizes) != 3 {
+		t.Fatalf("logs: %d splits, %d reassemblies", len(splitSizes), len(reassembledSizes))
+	}
 	r := NewReassembler(0)
 	var frags [][]byte
 	var ivs [][]byte
@@ -166,6 +179,7 @@ func TestCaptureFragments(t *testing.T) {
 			continue
 		}
 		messages++
+		reassembled := full.Size()
 		if int(f.Total) != len(frags) {
 			t.Fatalf("%s: %d fragments for a total of %d", pk.name, len(frags), f.Total)
 		}
@@ -183,8 +197,11 @@ func TestCaptureFragments(t *testing.T) {
 			}
 		}
 		// Size is what charon logged when splitting and reassembling
-		if full.Size() <= len(frags[0]) {
-			t.Errorf("%s: reassembled size %d", pk.name, full.Size())
+		if want := splitSizes[messages-1]; full.Size() != want {
+			t.Errorf("%s: Size after EncodeFragments %d, charon split %d bytes", pk.name, full.Size(), want)
+		}
+		if got, want := reassembled, reassembledSizes[messages-1]; got != want {
+			t.Errorf("%s: reassembled size %d, charon reassembled %d bytes", pk.name, got, want)
 		}
 		frags, ivs, padding = nil, nil, nil
 	}
@@ -215,4 +232,20 @@ func TestCaptureWrongKey(t *testing.T) {
 			break
 		}
 	}
+}
+
+// logSizes returns the byte counts of the lines of host's log in run that
+// match re (whose first group is the count).
+func logSizes(t *testing.T, run, host, re string) []int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "capture", run, host+".charon.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int
+	for _, m := range regexp.MustCompile(re).FindAllStringSubmatch(string(data), -1) {
+		n, _ := strconv.Atoi(m[1])
+		sizes = append(sizes, n)
+	}
+	return sizes
 }

@@ -83,7 +83,11 @@ func appendHeader(b []byte, m *Message, next PayloadType, length int) []byte {
 	if m.Initiator {
 		flags |= FlagInitiator
 	}
-	b = append(b, byte(next), m.MajorVersion<<4|m.MinorVersion&0x0f, byte(m.Exchange), flags)
+	major := m.MajorVersion
+	if major == 0 {
+		major = 2 // the zero Message is an IKEv2 message
+	}
+	b = append(b, byte(next), major<<4|m.MinorVersion&0x0f, byte(m.Exchange), flags)
 	b = appendUint32(b, m.MessageID)
 	return appendUint32(b, uint32(length))
 }

@@ -12,7 +12,8 @@ import (
 // Decode instead ends with the *Encrypted or *EncryptedFragment payload
 // until Decrypt opens it.
 type Message struct {
-	SPIi, SPIr   uint64
+	SPIi, SPIr uint64
+	// MajorVersion is 2 (0 encodes as 2); MinorVersion is 0 for RFC 7296.
 	MajorVersion uint8
 	MinorVersion uint8
 	Exchange     ExchangeType
@@ -111,11 +112,14 @@ func (m *Message) AddNotify(t NotifyType, data []byte) *Message {
 
 // Encrypted reports whether the message still holds an SK or SKF payload
 // that Decrypt must open.
-func (m *Message) Encrypted() bool {
-	if m.done || len(m.Payloads) == 0 {
+func (m *Message) Encrypted() bool { return !m.done && endsEncrypted(m.Payloads) }
+
+// endsEncrypted reports whether the last payload is an SK or SKF payload.
+func endsEncrypted(ps []Payload) bool {
+	if len(ps) == 0 {
 		return false
 	}
-	switch m.Payloads[len(m.Payloads)-1].(type) {
+	switch ps[len(ps)-1].(type) {
 	case *Encrypted, *EncryptedFragment:
 		return true
 	}
@@ -172,8 +176,9 @@ func Decode(b []byte) (*Message, error) {
 	if err != nil {
 		return m, err
 	}
-	if !rule.encrypted {
-		// nothing to decrypt: this is the whole message
+	if !rule.encrypted || !endsEncrypted(ps) {
+		// nothing to decrypt: this is the whole message (in a protected
+		// exchange, whatever is not an unknown payload fails the check)
 		return m, m.finish(ps, nil, rule)
 	}
 	m.Payloads = ps
