@@ -35,8 +35,8 @@ type AddConn struct {
 	IKEME         IKEME
 	MarkIn        Mark
 	MarkOut       Mark
-	Me            End // left
-	Other         End // right
+	Me            End    // left
+	Other         End    // right
 	ReplayWindow  uint32 // 0xffffffff: use charon.replay_window
 	SHA256_96     bool   // sha256_96=yes (a C bool, one byte)
 }

@@ -10,29 +10,29 @@ type Type int32
 
 // The message types in the order of strongSwan's enum, so the values match.
 const (
-	TypeInitiate          Type = iota // STR_INITIATE: bring a connection up
-	TypeRoute                         // STR_ROUTE: install trap policies
-	TypeUnroute                       // STR_UNROUTE: remove trap policies
-	TypeAddConn                       // STR_ADD_CONN: add a connection (from starter)
-	TypeDelConn                       // STR_DEL_CONN: delete a connection
-	TypeTerminate                     // STR_TERMINATE: take an IKE_SA or CHILD_SA down
-	TypeTerminateSrcIP                // STR_TERMINATE_SRCIP: take down SAs by virtual IP
-	TypeRekey                         // STR_REKEY: rekey an IKE_SA or CHILD_SA
-	TypeStatus                        // STR_STATUS: ipsec status
-	TypeStatusAll                     // STR_STATUS_ALL: ipsec statusall
-	TypeStatusAllNoBlock              // STR_STATUS_ALL_NOBLK: statusall without waiting for locks
-	TypeAddCA                         // STR_ADD_CA: add a ca section
-	TypeDelCA                         // STR_DEL_CA: delete a ca section
-	TypeLogLevel                      // STR_LOGLEVEL: change a log level
-	TypeConfig                        // STR_CONFIG: global options (cachecrls)
-	TypeList                          // STR_LIST: ipsec list*
-	TypeReread                        // STR_REREAD: ipsec reread*
-	TypePurge                         // STR_PURGE: ipsec purge*
-	TypeLeases                        // STR_LEASES: ipsec leases
-	TypeExport                        // STR_EXPORT: export certificates
-	TypeMemUsage                      // STR_MEMUSAGE: leak-detective memory usage
-	TypeUserCreds                     // STR_USER_CREDS: username/password for a connection
-	TypeCounters                      // STR_COUNTERS: list or reset IKE counters
+	TypeInitiate         Type = iota // STR_INITIATE: bring a connection up
+	TypeRoute                        // STR_ROUTE: install trap policies
+	TypeUnroute                      // STR_UNROUTE: remove trap policies
+	TypeAddConn                      // STR_ADD_CONN: add a connection (from starter)
+	TypeDelConn                      // STR_DEL_CONN: delete a connection
+	TypeTerminate                    // STR_TERMINATE: take an IKE_SA or CHILD_SA down
+	TypeTerminateSrcIP               // STR_TERMINATE_SRCIP: take down SAs by virtual IP
+	TypeRekey                        // STR_REKEY: rekey an IKE_SA or CHILD_SA
+	TypeStatus                       // STR_STATUS: ipsec status
+	TypeStatusAll                    // STR_STATUS_ALL: ipsec statusall
+	TypeStatusAllNoBlock             // STR_STATUS_ALL_NOBLK: statusall without waiting for locks
+	TypeAddCA                        // STR_ADD_CA: add a ca section
+	TypeDelCA                        // STR_DEL_CA: delete a ca section
+	TypeLogLevel                     // STR_LOGLEVEL: change a log level
+	TypeConfig                       // STR_CONFIG: global options (cachecrls)
+	TypeList                         // STR_LIST: ipsec list*
+	TypeReread                       // STR_REREAD: ipsec reread*
+	TypePurge                        // STR_PURGE: ipsec purge*
+	TypeLeases                       // STR_LEASES: ipsec leases
+	TypeExport                       // STR_EXPORT: export certificates
+	TypeMemUsage                     // STR_MEMUSAGE: leak-detective memory usage
+	TypeUserCreds                    // STR_USER_CREDS: username/password for a connection
+	TypeCounters                     // STR_COUNTERS: list or reset IKE counters
 	numTypes
 )
 
