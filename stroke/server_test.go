@@ -466,10 +466,10 @@ func TestListenSocketFile(t *testing.T) {
 
 func TestParseSocketURI(t *testing.T) {
 	for uri, want := range map[string]string{
-		"unix:///var/run/charon.ctl": "/var/run/charon.ctl",
-		"/run/x.ctl":                 "/run/x.ctl",
-		"unix://":                    "",
-		"tcp://127.0.0.1:4502":       "",
+		"unix:///var/run/charon.ctl":          "/var/run/charon.ctl",
+		"/run/x.ctl":                          "/run/x.ctl",
+		"unix://":                             "",
+		"tcp://127.0.0.1:4502":                "",
 		"unix:///" + strings.Repeat("x", 107): "",
 	} {
 		got, err := ParseSocketURI(uri)
