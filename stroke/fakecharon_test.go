@@ -3,8 +3,8 @@ package stroke
 import (
 	"bufio"
 	"bytes"
-	"encoding/hex"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"

@@ -436,4 +436,3 @@ func checkStarterConns(t *testing.T, conns map[string]AddConn) {
 		}
 	}
 }
-
