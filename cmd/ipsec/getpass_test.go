@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/goswan/goswan/internal/testenv"
 )
 
 // openPTY returns a pseudo-terminal pair: the controller side the test
@@ -20,7 +22,7 @@ func openPTY(t *testing.T) (ptmx, pts *os.File) {
 	t.Helper()
 	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("SKIPPED, NOT PASSED: no pseudo-terminals: %v", err)
+		testenv.Unavailable(t, fmt.Sprintf("needs pseudo-terminals (/dev/ptmx): %v", err))
 	}
 	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
 		t.Fatal(err)
