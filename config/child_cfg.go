@@ -13,9 +13,9 @@ import (
 type Action uint8
 
 const (
-	ActionNone Action = iota
-	ActionTrap        // install a trap policy (auto=route, dpdaction=hold)
-	ActionStart       // initiate (auto=start, dpdaction=restart)
+	ActionNone  Action = iota
+	ActionTrap         // install a trap policy (auto=route, dpdaction=hold)
+	ActionStart        // initiate (auto=start, dpdaction=restart)
 )
 
 func (a Action) String() string {

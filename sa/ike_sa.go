@@ -59,7 +59,13 @@ type IKESA struct {
 	// msgRaw is the datagram being processed; lastGenerated the last
 	// unfragmented message we encoded (ike_auth signs both IKE_SA_INITs).
 	msgRaw, lastGenerated []byte
+	// decodeErr is the error decoding the message being processed gave.
+	decodeErr error
 }
+
+// DecodeError is the error of decoding the message being processed, if
+// its unprotected part was invalid.
+func (ike *IKESA) DecodeError() error { return ike.decodeErr }
 
 // SetMessageRaw records the datagram being processed.
 func (ike *IKESA) SetMessageRaw(raw []byte) { ike.msgRaw = raw }
@@ -900,7 +906,6 @@ func (ike *IKESA) GenerateMessage(m *encoding.Message, allowFragments bool) ([]P
 			useFrags = ike.Supports(ExtIKEFragmentation)
 		}
 	}
-	ike.Log(bus.ENC, bus.Control, "generating %s", m)
 	c := ike.keymat.Cipher(true)
 	var datas [][]byte
 	if useFrags && c != nil {
@@ -908,6 +913,8 @@ func (ike *IKESA) GenerateMessage(m *encoding.Message, allowFragments bool) ([]P
 		if err != nil {
 			return nil, err
 		}
+		// Encoding put the payloads in charon's order: log them now.
+		ike.Log(bus.ENC, bus.Control, "generating %s", m)
 		if len(frags) > 1 {
 			for i := range frags {
 				ike.Log(bus.ENC, bus.Control, "generating %s", m.FragmentSummary(i+1, len(frags)))
@@ -919,6 +926,7 @@ func (ike *IKESA) GenerateMessage(m *encoding.Message, allowFragments bool) ([]P
 		if err != nil {
 			return nil, err
 		}
+		ike.Log(bus.ENC, bus.Control, "generating %s", m)
 		ike.lastGenerated = b
 		datas = [][]byte{b}
 	}

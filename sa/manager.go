@@ -284,7 +284,11 @@ func (m *Manager) CheckoutByMessage(msg *encoding.Message, raw []byte, src netip
 		// We initiated; the SA is registered without the responder SPI.
 		id.SPIr = 0
 	}
-	return m.Checkout(id, thread), false
+	ike := m.Checkout(id, thread)
+	if ike != nil && ike.id.SPIr == 0 && msg.SPIr != 0 {
+		ike.SetResponderSPI(msg.SPIr)
+	}
+	return ike, false
 }
 
 // HasContact reports whether another established IKE_SA exists between

@@ -432,7 +432,7 @@ func (t *ChildCreate) buildPayloads(m *encoding.Message) bool {
 	case kernel.ModeTransport:
 		m.AddNotify(encoding.NotifyUseTransportMode, nil)
 	case kernel.ModeBEET:
-		m.AddNotify(encoding.NotifyUseBEETMode, nil)
+		m.AddNotify(notifyUseBEETMode, nil)
 	}
 	if t.ike.Env().Kernel.Features()&kernel.FeatureESPv3TFC == 0 {
 		m.AddNotify(encoding.NotifyESPTFCPaddingNotSupported, nil)
@@ -453,11 +453,14 @@ func (t *ChildCreate) addIPCompNotify(m *encoding.Message, transform uint16) {
 
 const ipcompDeflate = 2
 
+// notifyUseBEETMode is strongSwan's private notify for BEET mode.
+const notifyUseBEETMode encoding.NotifyType = 40961
+
 func (t *ChildCreate) handleNotify(n *encoding.Notify) {
 	switch n.NotifyType {
 	case encoding.NotifyUseTransportMode:
 		t.mode = kernel.ModeTransport
-	case encoding.NotifyUseBEETMode:
+	case notifyUseBEETMode:
 		if t.ike.Supports(sa.ExtStrongSwan) {
 			t.mode = kernel.ModeBEET
 		} else {
@@ -870,7 +873,7 @@ func (t *ChildCreate) buildR(m *encoding.Message) sa.Status {
 func (t *ChildCreate) buildDelete(m *encoding.Message) sa.Status {
 	m.Exchange = encoding.ExchangeInformational
 	if t.mySPI != 0 && t.proto != 0 {
-		m.Add(&encoding.Delete{Protocol: protocolID(t.proto), SPIs: [][]byte{binary.BigEndian.AppendUint32(nil, t.mySPI)}})
+		m.Add(&encoding.Delete{Protocol: protocolID(t.proto), SPIs: []uint32{t.mySPI}})
 		t.ike.Log(bus.IKE, bus.Control, "sending DELETE for %s CHILD_SA with SPI %08x", sa.ProtoName(t.proto), t.mySPI)
 	}
 	return sa.NeedMore

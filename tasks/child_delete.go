@@ -1,7 +1,6 @@
 package tasks
 
 import (
-	"encoding/binary"
 	"slices"
 	"time"
 
@@ -56,7 +55,7 @@ func (t *ChildDelete) buildPayloads(m *encoding.Message) {
 	var esp, ah *encoding.Delete
 	for _, e := range t.entries {
 		c := e.child
-		spi := binary.BigEndian.AppendUint32(nil, c.SPI(true))
+		spi := c.SPI(true)
 		switch c.Protocol() {
 		case kernel.ProtoESP:
 			if esp == nil {
@@ -133,11 +132,7 @@ func (t *ChildDelete) processPayloads(m *encoding.Message) {
 		if proto == 0 {
 			continue
 		}
-		for _, raw := range d.SPIs {
-			if len(raw) != 4 {
-				continue
-			}
-			spi := binary.BigEndian.Uint32(raw)
+		for _, spi := range d.SPIs {
 			c := t.ike.Child(proto, spi, false)
 			if c == nil {
 				t.ike.Log(bus.IKE, bus.Control, "received DELETE for unknown %s CHILD_SA with SPI %08x", sa.ProtoName(proto), spi)

@@ -689,8 +689,10 @@ func (tm *TaskManager) sendNotifyResponse(req *encoding.Message, t encoding.Noti
 // parseBody decrypts and verifies a message; the status says what to do
 // when that fails, as task_manager_v2.c parse_message.
 func (tm *TaskManager) parseBody(m *encoding.Message, src, dst netip.AddrPort) sa.Status {
-	var err error
-	if !deriveKeys(&tm.passiveTasks) {
+	err := tm.ike.DecodeError()
+	if err != nil {
+		// The unprotected part was already bad.
+	} else if !deriveKeys(&tm.passiveTasks) {
 		err = errNoKeys
 	} else if m.Encrypted() {
 		c := tm.ike.Keymat().Cipher(false)
