@@ -1,0 +1,191 @@
+package config
+
+import (
+	"net/netip"
+	"slices"
+	"sync"
+
+	"github.com/goswan/goswan/credentials"
+)
+
+// Match weights of backend_manager.c: a match on our address counts more
+// than one on the peer's, and both more than a version match.
+const (
+	matchNone    = 0x00
+	matchAny     = 0x01
+	matchVersion = 0x04
+	matchMe      = 0x08
+	matchOther   = 0x10
+)
+
+// Backends holds the loaded connections and answers the lookups the IKE
+// engine makes (backend_manager_t over the stroke backend). It is safe for
+// concurrent use.
+type Backends struct {
+	mu    sync.RWMutex
+	peers []*PeerCfg
+	// Resolve resolves host names in ike configs; nil: literals only.
+	Resolve Resolver
+}
+
+// Peers returns every peer config in load order.
+func (b *Backends) Peers() []*PeerCfg {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return slices.Clone(b.peers)
+}
+
+// Add adds a connection as stroke_config's add does: if a peer config with
+// equal IKE and peer parameters exists, child is added to it (merged is
+// true), otherwise peer becomes a new connection.
+func (b *Backends) Add(peer *PeerCfg, child *ChildCfg) (used *PeerCfg, merged bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.peers {
+		if p.Equal(peer) && p.IKE.Equal(peer.IKE) {
+			p.AddChild(child)
+			return p, true
+		}
+	}
+	peer.AddChild(child)
+	b.peers = append(b.peers, peer)
+	return peer, false
+}
+
+// Delete removes every CHILD_SA config called name and peer configs left
+// without children; it reports whether anything was called name.
+func (b *Backends) Delete(name string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	deleted := false
+	kept := b.peers[:0]
+	for _, p := range b.peers {
+		if p.RemoveChild(name) {
+			deleted = true
+		}
+		if len(p.Children()) > 0 {
+			kept = append(kept, p)
+		}
+	}
+	clear(b.peers[len(kept):])
+	b.peers = kept
+	return deleted
+}
+
+// ByName finds a peer config by its name or the name of one of its
+// children.
+func (b *Backends) ByName(name string) *PeerCfg {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, p := range b.peers {
+		if p.Name == name {
+			return p
+		}
+		if p.Child(name) != nil {
+			return p
+		}
+	}
+	return nil
+}
+
+func (b *Backends) ikeMatch(c *IKECfg, me, other netip.Addr, version IKEVersion) int {
+	if c.Version != IKEAny && version != c.Version {
+		return matchNone
+	}
+	m := matchNone
+	if me.IsValid() {
+		q := c.MatchMe(me, b.Resolve)
+		if q == 0 {
+			return matchNone
+		}
+		m += q * matchMe
+	} else {
+		m += matchAny
+	}
+	if other.IsValid() {
+		q := c.MatchOther(other, b.Resolve)
+		if q == 0 {
+			return matchNone
+		}
+		m += q * matchOther
+	} else {
+		m += matchAny
+	}
+	if c.Version != IKEAny {
+		m += matchVersion
+	}
+	return m
+}
+
+// IKECfg returns the best IKE config for the addresses of an incoming
+// IKE_SA_INIT (get_ike_cfg), and its match priority.
+func (b *Backends) IKECfg(me, other netip.Addr, version IKEVersion) (*IKECfg, int) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var best *IKECfg
+	bestMatch := 0
+	for _, p := range b.peers {
+		if m := b.ikeMatch(p.IKE, me, other, version); m > bestMatch {
+			best, bestMatch = p.IKE, m
+		}
+	}
+	return best, bestMatch
+}
+
+func peerMatch(id *credentials.Identity, auth []*AuthCfg) credentials.MatchLevel {
+	if id == nil {
+		return credentials.MatchAny
+	}
+	if len(auth) == 0 || auth[0].Identity == nil {
+		return credentials.MatchAny
+	}
+	cand := auth[0].Identity
+	m := id.Matches(cand)
+	if m == credentials.MatchNone {
+		// The proposed IDr may be %any: match the other way round.
+		m = cand.Matches(id)
+	}
+	return m
+}
+
+// PeerCandidate is one result of PeerCfgs with its match priorities.
+type PeerCandidate struct {
+	Peer      *PeerCfg
+	MatchIKE  int
+	MatchPeer int
+}
+
+// PeerCfgs lists the connections that fit the addresses and identities,
+// best first, as backend_manager's create_peer_cfg_enumerator: a candidate
+// goes before another if it is better in one of (IKE, peer) match and not
+// worse in the other. Invalid addresses and nil ids match anything.
+func (b *Backends) PeerCfgs(me, other netip.Addr, myID, otherID *credentials.Identity, version IKEVersion) []PeerCandidate {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var out []PeerCandidate
+	for _, p := range b.peers {
+		mi := b.ikeMatch(p.IKE, me, other, version)
+		if mi == matchNone {
+			continue
+		}
+		mMe := peerMatch(myID, p.LocalAuth)
+		if mMe == credentials.MatchNone {
+			continue
+		}
+		mOther := peerMatch(otherID, p.RemoteAuth)
+		if mOther == credentials.MatchNone {
+			continue
+		}
+		e := PeerCandidate{Peer: p, MatchIKE: mi, MatchPeer: int(mMe) + int(mOther)}
+		i := 0
+		for ; i < len(out); i++ {
+			c := out[i]
+			if (e.MatchIKE > c.MatchIKE && e.MatchPeer >= c.MatchPeer) ||
+				(e.MatchIKE >= c.MatchIKE && e.MatchPeer > c.MatchPeer) {
+				break
+			}
+		}
+		out = slices.Insert(out, i, e)
+	}
+	return out
+}

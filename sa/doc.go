@@ -1,0 +1,29 @@
+// Package sa holds IKE_SAs and CHILD_SAs, their managers, the keying
+// material and the authenticators, as strongSwan's libcharon/sa.
+//
+// # Concurrency model: checkout and checkin
+//
+// An IKESA is a plain struct that is not safe for concurrent use. Every job
+// that touches one (a received packet, a retransmit timer, a kernel expire,
+// a stroke command) checks it out of the Manager, works on it, and checks it
+// in again, exactly as charon's ike_sa_manager does. Checkout blocks while
+// another job holds the SA, so at most one goroutine runs protocol code for
+// a given IKE_SA at a time, and jobs for different SAs run in parallel on
+// the worker pool.
+//
+// The protocol code never does I/O or reads the clock itself. Everything
+// it needs from the outside comes through an Env: the clock, randomness,
+// the packet sender, the job scheduler, the kernel interface, the config
+// backends, credentials and the log bus. The daemon fills an Env with the
+// real things; tests fill it with a virtual clock, seeded randomness, an
+// in-memory network and the recording fake kernel, and run two daemons in
+// one process deterministically (processing.Inline runs jobs one at a time).
+//
+// # Tasks
+//
+// The protocol exchanges are tasks (package tasks), each a port of one of
+// strongSwan's sa/ikev2/tasks files. This package defines the Task
+// interface and the TaskManager interface the IKESA drives; package tasks
+// implements both, and the daemon installs its constructor in the Env, so
+// that sa does not import tasks.
+package sa

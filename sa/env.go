@@ -1,0 +1,150 @@
+package sa
+
+import (
+	"encoding/binary"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/credentials"
+	"github.com/goswan/goswan/kernel"
+)
+
+// Packet is an IKE datagram with its addresses (ports included).
+type Packet struct {
+	Data     []byte
+	Src, Dst netip.AddrPort
+}
+
+// Sender sends IKE packets. The network layer adds the non-ESP marker on
+// port 4500.
+type Sender interface {
+	Send(p Packet)
+}
+
+// Clock is the time source of the protocol core: monotonic time for
+// timers and statistics.
+type Clock interface {
+	Now() time.Time
+}
+
+// Settings are the charon.* values the protocol core reads, with
+// strongSwan 5.9.8's defaults from DefaultSettings.
+type Settings struct {
+	RetransmitTries   uint32
+	RetransmitTimeout float64 // seconds
+	RetransmitBase    float64
+	RetransmitJitter  uint32 // percent, at most 20
+	RetransmitLimit   uint32 // seconds, 0: none
+
+	DeleteRekeyedDelay        uint32 // seconds
+	HalfOpenTimeout           uint32 // seconds
+	ReuseIKESA                bool
+	MakeBeforeBreak           bool
+	FragmentSize              int // bytes of IP payload, 0: 1280
+	PreferConfiguredProposals bool
+	AcceptPrivateAlgs         bool
+	SendVendorID              bool
+	MultipleAuthentication    bool
+	SignatureAuthentication   bool
+	FollowRedirects           bool
+	KeepAlive                 uint32 // seconds, NAT-T keepalive interval
+	ReplayWindow              uint32
+	InstallRoutes             bool
+	InstallVirtualIP          bool
+	CloseIKEOnChildFailure    bool
+	InactivityCloseIKE        bool
+	SPIMin, SPIMax            uint32
+	IKESALimit                uint32
+	InitLimitHalfOpen         uint32
+	CookieThreshold           uint32
+	BlockThreshold            uint32
+	DOSProtection             bool
+	InitiatorOnly             bool
+	// NATTPort is the local NAT-T port (charon.port_nat_t), used when
+	// floating from 500.
+	NATTPort uint16
+	// Port is the local IKE port (charon.port).
+	Port uint16
+}
+
+// DefaultSettings returns charon 5.9.8's defaults.
+func DefaultSettings() Settings {
+	return Settings{
+		RetransmitTries: 5, RetransmitTimeout: 4.0, RetransmitBase: 1.8,
+		DeleteRekeyedDelay: 5, HalfOpenTimeout: 30, ReuseIKESA: true,
+		FragmentSize: 1280, PreferConfiguredProposals: true,
+		MultipleAuthentication: true, SignatureAuthentication: true, FollowRedirects: true,
+		KeepAlive: 20, ReplayWindow: 32, InstallRoutes: true, InstallVirtualIP: true,
+		SPIMin: kernel.SPIMin, SPIMax: kernel.SPIMax,
+		CookieThreshold: 30, BlockThreshold: 5, DOSProtection: true,
+		NATTPort: 4500, Port: 500,
+	}
+}
+
+// Env is everything an IKE_SA needs from outside: charon's globals made
+// explicit so that several daemons can live in one process (see doc.go).
+type Env struct {
+	Clock    Clock
+	Rand     io.Reader
+	Sender   Sender
+	Bus      *bus.Bus
+	Events   *Events
+	Kernel   kernel.IPsec
+	Net      kernel.Net
+	Backends *config.Backends
+	Creds    *credentials.Store
+	Settings Settings
+	// Manager is the IKE_SA manager: SA creation, lookups, jobs.
+	Manager *Manager
+	// Children indexes CHILD_SAs for kernel events.
+	Children *ChildSAManager
+	// ReqIDs hands out reqids.
+	ReqIDs *ReqIDs
+	// NewTaskManager creates the task manager of a new IKE_SA (package
+	// tasks installs its constructor).
+	NewTaskManager func(ike *IKESA) TaskManager
+	// Resolve resolves host names in configs (nil: literal addresses only).
+	Resolve config.Resolver
+	// Traps installs trap policies (auto=route, dpdaction=hold).
+	Traps Traps
+	// NewAuthLifetimeTask creates an ike_auth_lifetime task (package tasks
+	// installs it; the SA queues one to announce a shortened lifetime).
+	NewAuthLifetimeTask func(ike *IKESA) Task
+}
+
+// Traps is the trap manager as the core needs it.
+type Traps interface {
+	// Install routes a CHILD_SA config and returns the reqid of its trap
+	// policies (0 on failure).
+	Install(thread int, peer *config.PeerCfg, child *config.ChildCfg) uint32
+}
+
+// RandUint64 returns a uniform random number in [0, n) from the Env's
+// randomness; 0 if n is 0 or the source fails (jitter then falls away,
+// which is harmless).
+func (e *Env) RandUint64(n uint64) uint64 {
+	if n == 0 {
+		return 0
+	}
+	var b [8]byte
+	// Rejection sampling keeps the distribution uniform.
+	limit := ^uint64(0) - (^uint64(0) % n)
+	for {
+		if _, err := io.ReadFull(e.Rand, b[:]); err != nil {
+			return 0
+		}
+		v := binary.BigEndian.Uint64(b[:])
+		if v < limit {
+			return v % n
+		}
+	}
+}
+
+// Read fills b from the Env's randomness.
+func (e *Env) Read(b []byte) error {
+	_, err := io.ReadFull(e.Rand, b)
+	return err
+}
