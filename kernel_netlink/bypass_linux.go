@@ -87,9 +87,9 @@ func (ip *IPsec) manageBypass(typ int, dir uint8, b portBypass) error {
 	}
 	req := ip.xfrm.newRequest(typ, 0)
 	if typ == msgNewPolicy {
-		req.AddRawData(polInfo(sel, dir, 32, policyAllow))
+		addRaw(req, polInfo(sel, dir, 32, policyAllow))
 	} else {
-		req.AddRawData(polID(sel, dir))
+		addRaw(req, polID(sel, dir))
 	}
 	return ip.xfrm.ack(req)
 }

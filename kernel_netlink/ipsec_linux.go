@@ -111,7 +111,7 @@ func (ip *IPsec) Features() kernel.Feature {
 
 func (ip *IPsec) allocSPI(src, dst netip.Addr, proto uint8, lo, hi uint32) (uint32, error) {
 	req := ip.xfrm.newRequest(msgAllocSPI, 0)
-	req.AddRawData(userSPIInfo(src, dst, proto, lo, hi))
+	addRaw(req, userSPIInfo(src, dst, proto, lo, hi))
 	msgs, err := ip.xfrm.query(req, msgNewSA)
 	if err != nil {
 		var ne *NetlinkError
@@ -354,7 +354,7 @@ func (ip *IPsec) AddSA(id kernel.SAID, d kernel.AddSA) error {
 		}
 	}
 	info.setFlags(flags)
-	req.AddRawData(info)
+	addRaw(req, info)
 	for _, a := range attrs {
 		req.AddData(a)
 	}
@@ -364,7 +364,6 @@ func (ip *IPsec) AddSA(id kernel.SAID, d kernel.AddSA) error {
 		req.Type = msgNewSA
 		err = ip.xfrm.ack(req)
 	}
-	wipe(req.RawData)
 	if err != nil {
 		ip.log.Logf(bus.KNL, bus.Control, "unable to add SAD entry with SPI %08x%s (%s)", id.SPI, markstr, statusName(err))
 		return fmt.Errorf("unable to add SAD entry %s: %w", id, err)
@@ -395,7 +394,7 @@ func hwOffloadName(h kernel.HWOffload) string {
 // attributes.
 func (ip *IPsec) getSA(id kernel.SAID) (saInfo, []attr, error) {
 	req := ip.xfrm.newRequest(msgGetSA, 0)
-	req.AddRawData(usersaID(id.Dst, id.SPI, id.Proto))
+	addRaw(req, usersaID(id.Dst, id.SPI, id.Proto))
 	addIDAttrs(req, id.Mark, id.IfID)
 	msgs, err := ip.xfrm.query(req, msgNewSA)
 	if err != nil {
@@ -442,7 +441,7 @@ func (ip *IPsec) DelSA(id kernel.SAID, cpi uint16) error {
 	markstr := markString(id.Mark)
 	ip.log.Logf(bus.KNL, bus.Diag, "deleting SAD entry with SPI %08x%s", id.SPI, markstr)
 	req := ip.xfrm.newRequest(msgDelSA, 0)
-	req.AddRawData(usersaID(id.Dst, id.SPI, id.Proto))
+	addRaw(req, usersaID(id.Dst, id.SPI, id.Proto))
 	addIDAttrs(req, id.Mark, id.IfID)
 	err := ip.xfrm.ack(req)
 	switch {
@@ -464,7 +463,7 @@ func (ip *IPsec) FlushSAs() error {
 	}{{kernel.ProtoAH, "AH"}, {kernel.ProtoESP, "ESP"}, {kernel.ProtoIPComp, "IPComp"}} {
 		ip.log.Logf(bus.KNL, bus.Diag, "flushing all %s SAD entries", p.name)
 		req := ip.xfrm.newRequest(msgFlushSA, 0)
-		req.AddRawData([]byte{p.proto})
+		addRaw(req, []byte{p.proto})
 		if err := ip.xfrm.ack(req); err != nil {
 			ip.log.Logf(bus.KNL, bus.Control, "unable to flush %s SAD entries", p.name)
 			return fmt.Errorf("unable to flush %s SAD entries: %w", p.name, err)

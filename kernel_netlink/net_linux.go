@@ -175,7 +175,7 @@ func (n *Net) initAddressList() error {
 	n.log.Logf(bus.KNL, bus.Diag, "known interfaces and IP addresses:")
 	for _, typ := range []int{rtmGetLink, rtmGetAddr} {
 		req := n.rt.newRequest(typ, unix.NLM_F_DUMP)
-		req.AddRawData([]byte{0}) // struct rtgenmsg, AF_UNSPEC
+		addRaw(req, []byte{0}) // struct rtgenmsg, AF_UNSPEC
 		res := uint16(rtmNewLink)
 		if typ == rtmGetAddr {
 			res = rtmNewAddr
@@ -591,7 +591,7 @@ func (n *Net) ifnameOf(idx int32) string {
 // in the socket's namespace).
 func linkIndex(rt *nlSocket, name string) (int32, error) {
 	req := rt.newRequest(rtmGetLink, 0)
-	req.AddRawData(make([]byte, sizeIfInfoMsg))
+	addRaw(req, make([]byte, sizeIfInfoMsg))
 	req.AddData(nl.NewRtAttr(iflaIfname, nl.ZeroTerminated(name)))
 	msgs, err := rt.query(req, rtmNewLink)
 	if err != nil {

@@ -56,7 +56,7 @@ func (ip *IPsec) writeAcqExpires() {
 // (32/32 for IPv4, 128/128 for IPv6) if the kernel has others.
 func (ip *IPsec) setupSPDHashThresh(typ uint16, def uint8) {
 	req := ip.xfrm.newRequest(msgGetSPDInfo, 0)
-	req.AddRawData(make([]byte, 4))
+	addRaw(req, make([]byte, 4))
 	msgs, err := ip.xfrm.query(req, msgNewSPDInfo)
 	if err != nil {
 		if ne, ok := err.(*NetlinkError); ok {
@@ -77,7 +77,7 @@ func (ip *IPsec) setupSPDHashThresh(typ uint16, def uint8) {
 				return
 			}
 			set := ip.xfrm.newRequest(msgNewSPDInfo, 0)
-			set.AddRawData(make([]byte, 4))
+			addRaw(set, make([]byte, 4))
 			set.AddData(nl.NewRtAttr(int(typ), []byte{def, def}))
 			if ip.xfrm.ack(set) != nil {
 				ip.log.Logf(bus.KNL, bus.Control, "setting SPD hash threshold failed")

@@ -85,7 +85,7 @@ func (ip *IPsec) installPolicy(id kernel.PolicyID, d kernel.ManagePolicy, prio u
 		action = policyBlock
 	}
 	req := ip.xfrm.newRequest(typ, 0)
-	req.AddRawData(polInfo(sel, policyDir(id.Dir), prio, action))
+	addRaw(req, polInfo(sel, policyDir(id.Dir), prio, action))
 	if d.Type == kernel.PolicyIPsec && d.SA.ReqID != 0 {
 		if t := policyTemplates(id.Dir, d); len(t) > 0 {
 			req.AddData(nl.NewRtAttr(attrTmpl, t))
@@ -151,7 +151,7 @@ func policyTemplates(dir kernel.PolicyDir, d kernel.ManagePolicy) []byte {
 func (ip *IPsec) QueryPolicy(id kernel.PolicyID) (time.Time, error) {
 	sel := toXsel(kernel.SelFromTS(id.Src, id.Dst, ip.ifindex(id.Interface)))
 	req := ip.xfrm.newRequest(msgGetPolicy, 0)
-	req.AddRawData(polID(sel, policyDir(id.Dir)))
+	addRaw(req, polID(sel, policyDir(id.Dir)))
 	addIDAttrs(req, id.Mark, id.IfID)
 	msgs, err := ip.xfrm.query(req, msgNewPolicy)
 	if err != nil {
@@ -241,7 +241,7 @@ func (ip *IPsec) removePolicy(id kernel.PolicyID) error {
 	delete(ip.polReqid, id)
 	sel := toXsel(kernel.SelFromTS(id.Src, id.Dst, ip.ifindex(id.Interface)))
 	req := ip.xfrm.newRequest(msgDelPolicy, 0)
-	req.AddRawData(polID(sel, policyDir(id.Dir)))
+	addRaw(req, polID(sel, policyDir(id.Dir)))
 	addIDAttrs(req, id.Mark, id.IfID)
 	if err := ip.xfrm.ack(req); err != nil {
 		ip.log.Logf(bus.KNL, bus.Control, "unable to delete policy %s", name)

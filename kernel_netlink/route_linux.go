@@ -70,7 +70,7 @@ func (n *Net) getRoute(dest netip.Addr, prefix int, nexthop bool, candidate neti
 	req := n.rt.newRequest(rtmGetRoute, flags)
 	rtm := make([]byte, sizeRtMsg)
 	rtm[0] = family
-	req.AddRawData(rtm)
+	addRaw(req, rtm)
 	if candidate.IsValid() {
 		t := rtaSrc
 		if flags&unix.NLM_F_DUMP != 0 {
@@ -270,7 +270,7 @@ func (n *Net) manageSrcroute(typ int, flags int, r routeEntry) error {
 	} else {
 		tableAttr = nl.NewRtAttr(rtaTable, u32(n.o.RoutingTable))
 	}
-	req.AddRawData(rtm)
+	addRaw(req, rtm)
 	if tableAttr != nil {
 		req.AddData(tableAttr)
 	}
@@ -395,7 +395,7 @@ func (n *Net) manageRule(typ int, family uint8) error {
 	} else {
 		tableAttr = nl.NewRtAttr(fraTable, u32(n.o.RoutingTable))
 	}
-	req.AddRawData(rtm)
+	addRaw(req, rtm)
 	if tableAttr != nil {
 		req.AddData(tableAttr)
 	}

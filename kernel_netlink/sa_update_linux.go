@@ -46,7 +46,7 @@ func parseAEvent(m []byte) (replayState, error) {
 // getReplayState queries the replay state and counters of an SA.
 func (ip *IPsec) getReplayState(id kernel.SAID) replayState {
 	req := ip.xfrm.newRequest(msgGetAE, 0)
-	req.AddRawData(aeventID(id.Dst, id.SPI, id.Proto))
+	addRaw(req, aeventID(id.Dst, id.SPI, id.Proto))
 	addIDAttrs(req, id.Mark, id.IfID)
 	msgs, err := ip.xfrm.query(req, msgNewAE)
 	if err != nil {
@@ -134,7 +134,7 @@ func (ip *IPsec) UpdateSA(id kernel.SAID, d kernel.UpdateSA) error {
 	info.setSel(sel)
 
 	req := ip.xfrm.newRequest(msgNewSA, 0)
-	req.AddRawData(info)
+	addRaw(req, info)
 	haveEncap := false
 	var secrets [][]byte
 	defer func() { wipe(secrets...) }()
@@ -191,7 +191,6 @@ func (ip *IPsec) UpdateSA(id kernel.SAID, d kernel.UpdateSA) error {
 		ip.log.Logf(bus.KNL, bus.Control, "unable to copy usage stats from old SAD entry with SPI %08x%s", id.SPI, markstr)
 	}
 	err = ip.xfrm.ack(req)
-	wipe(req.RawData)
 	if err != nil {
 		ip.log.Logf(bus.KNL, bus.Control, "unable to update SAD entry with SPI %08x%s", id.SPI, markstr)
 		return fmt.Errorf("unable to update SAD entry %s: %w", id, err)

@@ -154,3 +154,13 @@ func errnoText(err error) string {
 	}
 	return err.Error()
 }
+
+// rawData is a fixed-size message header (or any raw bytes) as request
+// data. It must be added with AddData, before the attributes: the nl
+// package serializes RawData after all Data.
+type rawData []byte
+
+func (r rawData) Len() int          { return len(r) }
+func (r rawData) Serialize() []byte { return r }
+
+func addRaw(req *nl.NetlinkRequest, b []byte) { req.AddData(rawData(b)) }

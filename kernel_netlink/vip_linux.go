@@ -189,7 +189,7 @@ func (n *Net) manageIPAddr(typ int, flags int, idx int32, ip netip.Addr, prefix 
 	if ip.Is6() {
 		msg[2] |= ifaFNoDAD
 	}
-	req.AddRawData(msg)
+	addRaw(req, msg)
 	req.AddData(nl.NewRtAttr(ifaLocal, ip.AsSlice()))
 	if ip.Is6() {
 		labelOp := rtmNewAddrLabel
@@ -214,7 +214,7 @@ func (n *Net) manageAddrLabel(typ int, ip netip.Addr) error {
 	msg := make([]byte, sizeIfAddrLblMs)
 	msg[0] = afInet6
 	msg[2] = 128
-	req.AddRawData(msg)
+	addRaw(req, msg)
 	req.AddData(nl.NewRtAttr(ifalAddress, ip.AsSlice()))
 	req.AddData(nl.NewRtAttr(ifalLabel, u32(220)))
 	return n.rt.ack(req)
