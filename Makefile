@@ -44,3 +44,10 @@ install: build
 
 clean:
 	rm -rf bin
+
+# Kernel lane: kernel_netlink's tests on Debian's stock kernel (with ESP)
+# under qemu/TCG; needs qemu-system-x86 linux-image-amd64 busybox-static
+# iproute2 cpio (testing/vm/README.md). Not part of `make test`.
+.PHONY: vmtest
+vmtest:
+	GO=$(GO) testing/vm/run.sh

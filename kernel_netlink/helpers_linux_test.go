@@ -134,6 +134,24 @@ func (e *eventRecorder) wait(t *testing.T, timeout time.Duration) string {
 	return ""
 }
 
+// waitPrefix skips other events (roaming while the test sets up addresses)
+// until one starts with prefix.
+func (e *eventRecorder) waitPrefix(t *testing.T, prefix string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		select {
+		case ev := <-e.ch:
+			if strings.HasPrefix(ev, prefix) {
+				return ev
+			}
+		case <-time.After(time.Until(deadline)):
+			t.Fatalf("no %q event within %s", prefix, timeout)
+			return ""
+		}
+	}
+}
+
 func mustTS(t *testing.T, s string, proto uint8, from, to uint16) selectors.TS {
 	t.Helper()
 	ts, err := selectors.ParseCIDR(s, proto, from, to)

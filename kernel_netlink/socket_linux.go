@@ -19,6 +19,7 @@ import (
 // are serialized on it by the nl package's socket lock.
 type nlSocket struct {
 	sock  *nl.NetlinkSocket
+	pid   uint32 // the socket's port ID
 	proto int
 	h     map[int]*nl.SocketHandle
 	log   bus.Logger
@@ -41,7 +42,12 @@ func openSocket(ns netns.NsHandle, proto int, log bus.Logger) (*nlSocket, error)
 	_ = s.SetExtAck(true)
 	_ = s.SetReceiveTimeout(&requestTimeout)
 	_ = s.SetSendTimeout(&requestTimeout)
-	return &nlSocket{sock: s, proto: proto, log: log,
+	pid, err := s.GetPid()
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("unable to bind netlink socket: %w", err)
+	}
+	return &nlSocket{sock: s, pid: pid, proto: proto, log: log,
 		h: map[int]*nl.SocketHandle{proto: {Socket: s}}}, nil
 }
 
@@ -54,6 +60,9 @@ func (s *nlSocket) close() {
 func (s *nlSocket) newRequest(typ int, flags int) *nl.NetlinkRequest {
 	req := nl.NewNetlinkRequest(typ, flags)
 	req.Sockets = s.h
+	// The kernel answers some requests (XFRM_MSG_GETAE) to the port ID in
+	// the header rather than the sender's: fill it in, as charon does.
+	req.Pid = s.pid
 	return req
 }
 
