@@ -12,7 +12,7 @@ type sa struct {
 	id   uint32
 }
 
-func (s sa) Name() string      { return s.name }
+func (s sa) Name() string     { return s.name }
 func (s sa) UniqueID() uint32 { return s.id }
 
 func TestFileLoggerFormat(t *testing.T) {

@@ -28,24 +28,23 @@ const (
 	encrSerpentCBC       = 1026
 	encrTwofishCBC       = 1027
 
-	authHMACMD596      = 1
-	authHMACSHA196     = 2
-	authAESXCBC96      = 5
-	authHMACMD5128     = 6
-	authHMACSHA1160    = 7
-	authAESCMAC96      = 8
-	authHMACSHA256128  = 12
-	authHMACSHA384192  = 13
-	authHMACSHA512256  = 14
-	authUndefined      = 1024
-	authHMACSHA256_96  = 1026
-	authHMACSHA256256  = 1027
-	authHMACSHA384384  = 1028
-	authHMACSHA512512  = 1029
-	ipcompDeflate      = 2
-	ipcompLZS          = 3
-	ipcompLZJH         = 4
-	ipcompTransformMax = ipcompLZJH
+	authHMACMD596     = 1
+	authHMACSHA196    = 2
+	authAESXCBC96     = 5
+	authHMACMD5128    = 6
+	authHMACSHA1160   = 7
+	authAESCMAC96     = 8
+	authHMACSHA256128 = 12
+	authHMACSHA384192 = 13
+	authHMACSHA512256 = 14
+	authUndefined     = 1024
+	authHMACSHA256_96 = 1026
+	authHMACSHA256256 = 1027
+	authHMACSHA384384 = 1028
+	authHMACSHA512512 = 1029
+	ipcompDeflate     = 2
+	ipcompLZS         = 3
+	ipcompLZJH        = 4
 )
 
 // Kernel (crypto API) names, the table of kernel_netlink_ipsec.c. The kernel

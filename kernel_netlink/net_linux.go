@@ -577,16 +577,6 @@ func (n *Net) ifindexOf(name string) int32 {
 	return i.index
 }
 
-func (n *Net) ifnameOf(idx int32) string {
-	n.log.Logf(bus.KNL, bus.Diag, "getting iface name for index %d", idx)
-	i := n.ifaceByIndex(idx)
-	if i == nil {
-		n.log.Logf(bus.KNL, bus.Control, "unable to get interface name for %d", idx)
-		return ""
-	}
-	return i.name
-}
-
 // linkIndex asks the kernel for the index of an interface (if_nametoindex
 // in the socket's namespace).
 func linkIndex(rt *nlSocket, name string) (int32, error) {

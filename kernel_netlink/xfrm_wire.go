@@ -47,7 +47,6 @@ const (
 	attrAlgComp      = 3
 	attrEncap        = 4
 	attrTmpl         = 5
-	attrSecCtx       = 8
 	attrLtimeVal     = 9
 	attrReplayVal    = 10
 	attrMigrate      = 17
@@ -106,9 +105,6 @@ const (
 
 // Structure sizes.
 const (
-	sizeSelector     = 56
-	sizeID           = 24
-	sizeLifetimeCfg  = 64
 	sizeLifetimeCur  = 32
 	sizeUsersaInfo   = 224
 	sizeUserSPIInfo  = 232
@@ -126,16 +122,12 @@ const (
 	sizeReplayESN    = 24
 	sizeAlgoHeader   = 68 // name[64] + key_len
 	sizeAlgoAuthHdr  = 72 // + trunc_len
-	sizeAlgoAEADHdr  = 72 // + icv_len
 	sizeEncapTmpl    = 24
 	sizeUserOffload  = 8
 	sizeXfrmMark     = 8
-	sizeUsersaFlush  = 8 // one byte, padded by the kernel's alignment rules
 	algoNameLen      = 64
 	sizeSPDHThresh   = 2
-	sizeUserpolType  = 6
 	maxReplayBmpLen  = 4096 / 32 // the kernel's XFRMA_REPLAY_ESN_MAX, in u32s
-	sizeXfrmAddress  = 16
 	sizeNetlinkAlign = 4
 )
 
@@ -218,31 +210,23 @@ type saInfo []byte
 
 func newSAInfo() saInfo { return make(saInfo, sizeUsersaInfo) }
 
-func (s saInfo) sel() xsel           { return getSel(s[0:]) }
-func (s saInfo) setSel(x xsel)       { x.put(s[0:]) }
-func (s saInfo) daddr() []byte       { return s[56:72] }
-func (s saInfo) spi() uint32         { return binary.BigEndian.Uint32(s[72:]) }
-func (s saInfo) setSPI(v uint32)     { binary.BigEndian.PutUint32(s[72:], v) }
-func (s saInfo) proto() uint8        { return s[76] }
-func (s saInfo) setProto(p uint8)    { s[76] = p }
-func (s saInfo) saddr() []byte       { return s[80:96] }
-func (s saInfo) lft() []byte         { return s[96:160] }
-func (s saInfo) curBytes() uint64    { return native.Uint64(s[160:]) }
-func (s saInfo) curPackets() uint64  { return native.Uint64(s[168:]) }
-func (s saInfo) curAddTime() uint64  { return native.Uint64(s[176:]) }
-func (s saInfo) curUseTime() uint64  { return native.Uint64(s[184:]) }
-func (s saInfo) reqid() uint32       { return native.Uint32(s[208:]) }
-func (s saInfo) setReqid(v uint32)   { native.PutUint32(s[208:], v) }
-func (s saInfo) family() uint16      { return native.Uint16(s[212:]) }
-func (s saInfo) setFamily(f uint16)  { native.PutUint16(s[212:], f) }
-func (s saInfo) mode() uint8         { return s[214] }
-func (s saInfo) setMode(m uint8)     { s[214] = m }
-func (s saInfo) replayWindow() uint8 { return s[215] }
-func (s saInfo) setReplayWindow(w uint8) {
-	s[215] = w
-}
-func (s saInfo) flags() uint8     { return s[216] }
-func (s saInfo) setFlags(f uint8) { s[216] = f }
+func (s saInfo) sel() xsel               { return getSel(s[0:]) }
+func (s saInfo) setSel(x xsel)           { x.put(s[0:]) }
+func (s saInfo) daddr() []byte           { return s[56:72] }
+func (s saInfo) spi() uint32             { return binary.BigEndian.Uint32(s[72:]) }
+func (s saInfo) setSPI(v uint32)         { binary.BigEndian.PutUint32(s[72:], v) }
+func (s saInfo) proto() uint8            { return s[76] }
+func (s saInfo) setProto(p uint8)        { s[76] = p }
+func (s saInfo) saddr() []byte           { return s[80:96] }
+func (s saInfo) lft() []byte             { return s[96:160] }
+func (s saInfo) curBytes() uint64        { return native.Uint64(s[160:]) }
+func (s saInfo) curPackets() uint64      { return native.Uint64(s[168:]) }
+func (s saInfo) setReqid(v uint32)       { native.PutUint32(s[208:], v) }
+func (s saInfo) family() uint16          { return native.Uint16(s[212:]) }
+func (s saInfo) setFamily(f uint16)      { native.PutUint16(s[212:], f) }
+func (s saInfo) setMode(m uint8)         { s[214] = m }
+func (s saInfo) setReplayWindow(w uint8) { s[215] = w }
+func (s saInfo) setFlags(f uint8)        { s[216] = f }
 
 // setLifetime writes struct xfrm_lifetime_cfg.
 func (s saInfo) setLifetime(softBytes, hardBytes, softPackets, hardPackets, softAdd, hardAdd uint64) {
@@ -310,14 +294,6 @@ func (t tmpl) put(b []byte) {
 	native.PutUint32(b[52:], ^uint32(0))
 	native.PutUint32(b[56:], ^uint32(0))
 	native.PutUint32(b[60:], ^uint32(0))
-}
-
-func getTmpl(b []byte, family uint16) tmpl {
-	t := tmpl{spi: binary.BigEndian.Uint32(b[16:]), proto: b[20],
-		family: native.Uint16(b[24:]), reqid: native.Uint32(b[44:]), mode: b[48], optional: b[50] != 0}
-	t.daddr, _ = addrFrom(t.family, b[0:])
-	t.saddr, _ = addrFrom(t.family, b[28:])
-	return t
 }
 
 // algo builds struct xfrm_algo (extra=nil), xfrm_algo_auth or xfrm_algo_aead
