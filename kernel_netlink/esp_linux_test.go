@@ -78,7 +78,12 @@ func (p *peer) saID(out bool) kernel.SAID {
 
 // installSAs installs both SAs of p: moon→sun uses AES-CBC with
 // HMAC-SHA2-256-128, sun→moon AES-GCM-16 with ESN and a 64-packet window.
-func (p *peer) installSAs(t *testing.T, lifetime kernel.Lifetime) {
+func (p *peer) installSAs(t *testing.T, lifetime kernel.Lifetime) { p.installSAsComp(t, lifetime, false) }
+
+// cpi is the IPComp CPI that goes with an SPI in these tests.
+func cpi(spi uint32) uint16 { return 0x1000 | uint16(spi&0xff) }
+
+func (p *peer) installSAsComp(t *testing.T, lifetime kernel.Lifetime, ipcomp bool) {
 	t.Helper()
 	my, other := anyPorts(t, p.innerNet), anyPorts(t, p.other.innerNet)
 	for _, out := range []bool{false, true} {
@@ -89,6 +94,9 @@ func (p *peer) installSAs(t *testing.T, lifetime kernel.Lifetime) {
 			d.SrcTS, d.DstTS = []selectors.TS{my}, []selectors.TS{other}
 		} else {
 			d.SrcTS, d.DstTS = []selectors.TS{other}, []selectors.TS{my}
+		}
+		if ipcomp {
+			d.IPComp, d.CPI = ipcompDeflate, cpi(id.SPI)
 		}
 		if id.Src.String() == "192.168.0.1" {
 			d.EncAlg, d.EncKey, d.IntAlg, d.IntKey = encrAESCBC, keyCBC, authHMACSHA256128, keyHMAC
@@ -102,12 +110,17 @@ func (p *peer) installSAs(t *testing.T, lifetime kernel.Lifetime) {
 }
 
 // installPolicies installs in, fwd and out as charon does for a tunnel.
-func (p *peer) installPolicies(t *testing.T) {
+func (p *peer) installPolicies(t *testing.T) { p.installPoliciesComp(t, false) }
+
+func (p *peer) installPoliciesComp(t *testing.T, ipcomp bool) {
 	t.Helper()
 	my, other := anyPorts(t, p.innerNet), anyPorts(t, p.other.innerNet)
 	sa := func(spi uint32) kernel.SAConfig {
 		c := kernel.SAConfig{Mode: kernel.ModeTunnel, ReqID: 1}
 		c.ESP.Use, c.ESP.SPI = true, spi
+		if ipcomp {
+			c.IPComp.Transform, c.IPComp.CPI = ipcompDeflate, cpi(spi)
+		}
 		return c
 	}
 	in := kernel.ManagePolicy{Type: kernel.PolicyIPsec, Prio: kernel.PriorityDefault, Src: p.other.outer, Dst: p.outer, SA: sa(p.inSPI)}
@@ -231,6 +244,19 @@ func TestESPTunnelTraffic(t *testing.T) {
 		t.Errorf("sun's outbound sequence number not carried over:\n%s", s)
 	}
 
+	// NAT mapping: moon now sends from port 4501; sun's kernel reports the
+	// new mapping of its inbound SA
+	id := moon.saID(true)
+	if err := moon.ip.UpdateSA(id, kernel.UpdateSA{NewSrc: id.Src, NewDst: id.Dst, NewSrcPort: 4501,
+		NewDstPort: 4500, Encap: true, NewEncap: true}); err != nil {
+		t.Fatal(err)
+	}
+	moon.ping(t, 1)
+	if got := sun.ev.waitPrefix(t, "mapping", 10*time.Second); got != "mapping spi c0000002 dst 192.168.0.2 to 192.168.0.1:4501" {
+		t.Errorf("mapping event %q", got)
+	}
+	sun.log.has(t, "[KNL] received a XFRM_MSG_MAPPING")
+
 	// teardown as charon does
 	for _, p := range []*peer{moon, sun} {
 		for _, out := range []bool{true, false} {
@@ -307,5 +333,43 @@ func TestESPExpireEvents(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// ESP inside IPComp: the IPComp SA carries the tunnel, ESP runs in
+// transport mode, the policy has two templates, and DelSA with the CPI
+// removes both SAs.
+func TestESPWithIPComp(t *testing.T) {
+	moon, sun := newESPPair(t)
+	for _, p := range []*peer{moon, sun} {
+		p.installSAsComp(t, kernel.Lifetime{}, true)
+		p.installPoliciesComp(t, true)
+	}
+	states := moon.ns.ip(t, "xfrm", "state")
+	for _, w := range []string{"proto comp spi 0x00001002 reqid 1 mode tunnel",
+		"proto esp spi 0xc0000002 reqid 1 mode transport", "comp deflate"} {
+		if !strings.Contains(states, w) {
+			t.Errorf("states lack %q:\n%s", w, states)
+		}
+	}
+	pol := moon.ns.ip(t, "xfrm", "policy")
+	for _, w := range []string{"proto comp spi 0x00001002 reqid 1 mode tunnel", "proto esp spi 0xc0000002 reqid 1 mode transport",
+		"proto comp reqid 1 mode tunnel\n\t\tlevel use"} {
+		if !strings.Contains(pol, w) {
+			t.Errorf("policies lack %q:\n%s", w, pol)
+		}
+	}
+	moon.ping(t, 2)
+	if u, err := sun.ip.QuerySA(sun.saID(false)); err != nil || u.Packets != 2 {
+		t.Errorf("sun's inbound ESP SA: %+v %v", u, err)
+	}
+	for _, out := range []bool{true, false} {
+		id := moon.saID(out)
+		if err := moon.ip.DelSA(id, cpi(id.SPI)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := moon.ns.ip(t, "xfrm", "state"); strings.TrimSpace(s) != "" {
+		t.Errorf("states left:\n%s", s)
 	}
 }
