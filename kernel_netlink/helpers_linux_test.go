@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 
 	"github.com/goswan/goswan/bus"
@@ -186,3 +187,5 @@ func newBackend(t *testing.T, ns *testNS, o Options) (*IPsec, *Net, *logRecorder
 	})
 	return ip, n, rec, ev
 }
+
+func nlAttr(typ int, data []byte) *nl.RtAttr { return nl.NewRtAttr(typ, data) }

@@ -295,3 +295,51 @@ func TestQueryPolicyUseTime(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A MIGRATE request (as a mobility daemon sends it) makes the kernel move
+// the policy's template and announce it: the listener gets the policy, its
+// reqid and the new addresses.
+func TestMigrateEvent(t *testing.T) {
+	ns := newTestNS(t)
+	setupCharonHost(t, ns)
+	ip, _, rec, ev := newBackend(t, ns, Options{})
+	c := charonTrapConns(t)[0]
+	ps := c.policies()
+	out := ps[len(ps)-1]
+	if err := ip.AddPolicy(out.id, out.d); err != nil {
+		t.Fatal(err)
+	}
+	a := netip.MustParseAddr
+	sel := toXsel(kernel.SelFromTS(out.id.Src, out.id.Dst, 0))
+	mg := make([]byte, sizeUserMigrate)
+	putAddr(mg[0:], a("192.168.0.2"))
+	putAddr(mg[16:], a("192.168.0.1"))
+	putAddr(mg[32:], a("192.168.0.3"))
+	putAddr(mg[48:], a("192.168.0.1"))
+	mg[64], mg[65] = kernel.ProtoESP, xmodeTunnel
+	native.PutUint32(mg[68:], 1)
+	native.PutUint16(mg[72:], afInet)
+	native.PutUint16(mg[74:], afInet)
+	km := make([]byte, sizeKmAddress)
+	putAddr(km[0:], a("192.168.0.1"))
+	putAddr(km[16:], a("192.168.0.3"))
+	native.PutUint16(km[36:], afInet)
+	req := ip.xfrm.newRequest(msgMigrate, 0)
+	addRaw(req, polID(sel, dirOut))
+	req.AddData(nlAttr(attrMigrate, mg))
+	req.AddData(nlAttr(attrKmAddress, km))
+	if err := ip.xfrm.ack(req); err != nil {
+		t.Fatalf("XFRM_MSG_MIGRATE: %v", err)
+	}
+	if got, want := ev.waitPrefix(t, "migrate", 10*time.Second),
+		"migrate reqid 1 10.1.0.0/16 === 10.2.0.0/16 out 192.168.0.1...192.168.0.3"; got != want {
+		t.Errorf("event %q, want %q", got, want)
+	}
+	rec.has(t, "[KNL] received a XFRM_MSG_MIGRATE")
+	rec.has(t, "[KNL]   policy: 10.1.0.0/16 === 10.2.0.0/16 out")
+	rec.has(t, "[KNL]   kmaddress: 192.168.0.1...192.168.0.3")
+	rec.has(t, "[KNL]   migrate 192.168.0.1...192.168.0.2 to 192.168.0.1...192.168.0.3, reqid {1}")
+	if p := ns.ip(t, "xfrm", "policy"); !strings.Contains(p, "tmpl src 192.168.0.1 dst 192.168.0.3") {
+		t.Errorf("template not migrated:\n%s", p)
+	}
+}
