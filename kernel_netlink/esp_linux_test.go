@@ -78,7 +78,9 @@ func (p *peer) saID(out bool) kernel.SAID {
 
 // installSAs installs both SAs of p: moon→sun uses AES-CBC with
 // HMAC-SHA2-256-128, sun→moon AES-GCM-16 with ESN and a 64-packet window.
-func (p *peer) installSAs(t *testing.T, lifetime kernel.Lifetime) { p.installSAsComp(t, lifetime, false) }
+func (p *peer) installSAs(t *testing.T, lifetime kernel.Lifetime) {
+	p.installSAsComp(t, lifetime, false)
+}
 
 // cpi is the IPComp CPI that goes with an SPI in these tests.
 func cpi(spi uint32) uint16 { return 0x1000 | uint16(spi&0xff) }
