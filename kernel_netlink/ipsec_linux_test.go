@@ -3,13 +3,13 @@ package kernel_netlink
 import (
 	"errors"
 	"net/netip"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/goswan/goswan/internal/testenv"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/selectors"
 )
@@ -165,13 +165,7 @@ func TestAcquireFromTrapPolicy(t *testing.T) {
 	}
 }
 
-func testenvPing(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/ping"); err != nil {
-		if _, err := os.Stat("/bin/ping"); err != nil {
-			t.Skip("SKIPPED, NOT PASSED: needs ping (iputils-ping)")
-		}
-	}
-}
+func testenvPing(t *testing.T) { testenv.RequireCommand(t, "ping") }
 
 // Per-socket bypass: with a policy that drops everything outbound, only a
 // bypassed socket can still send.

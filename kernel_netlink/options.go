@@ -15,7 +15,10 @@ type Options struct {
 	// Log receives KNL messages (nil: discarded).
 	Log bus.Logger
 	// Listener receives kernel events (acquire, expire, mapping, migrate,
-	// roam). It may be nil and set later with SetListener.
+	// roam). It may be nil and set later with SetListener. Its methods are
+	// called from the event goroutines, one event at a time, and must not
+	// block (queue a job, as charon's kernel handler does): a stalled
+	// reader makes the kernel drop events (ENOBUFS).
 	Listener kernel.Listener
 	// NetNS, when valid (> 0), is the network namespace all sockets are
 	// opened in; otherwise the calling thread's namespace is used.
