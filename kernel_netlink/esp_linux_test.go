@@ -287,15 +287,22 @@ func (p *peer) policyIDs(t *testing.T) (out, in kernel.PolicyID) {
 // listener gets them with the SA's protocol, SPI and destination.
 func TestESPExpireEvents(t *testing.T) {
 	moon, _ := newESPPair(t)
-	id := kernel.SAID{Src: moon.outer, Dst: moon.other.outer, SPI: 0xc00000ee, Proto: kernel.ProtoESP}
+	// also: no DF/ECN/DSCP copying, TFC padding, marks and an interface ID
+	id := kernel.SAID{Src: moon.outer, Dst: moon.other.outer, SPI: 0xc00000ee, Proto: kernel.ProtoESP,
+		Mark: kernel.Mark{Value: 1, Mask: 0xffffffff}, IfID: 5}
 	d := kernel.AddSA{ReqID: 9, Mode: kernel.ModeTunnel, EncAlg: encrAESGCM16, EncKey: keyGCM,
-		Lifetime: kernel.Lifetime{Time: kernel.LifetimeLimit{Rekey: 2, Life: 4}}}
+		Lifetime: kernel.Lifetime{Time: kernel.LifetimeLimit{Rekey: 2, Life: 4}},
+		CopyDSCP: kernel.DSCPCopyNo, TFC: 1400, MarkOut: kernel.Mark{Value: 0x10, Mask: 0xff}}
 	start := time.Now()
 	if err := moon.ip.AddSA(id, d); err != nil {
 		t.Fatal(err)
 	}
-	if s := moon.ns.ip(t, "-s", "xfrm", "state"); !strings.Contains(s, "expire add: soft 2(sec), hard 4(sec)") {
-		t.Errorf("lifetimes not installed:\n%s", s)
+	s := moon.ns.ip(t, "-s", "xfrm", "state")
+	for _, w := range []string{"expire add: soft 2(sec), hard 4(sec)", "flag noecn nopmtudisc af-unspec",
+		"dont-encap-dscp", "tfcpad 1400", "mark 0x1/0xffffffff", "output-mark 0x10/0xff", "if_id 0x5"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("state lacks %q:\n%s", w, s)
+		}
 	}
 	if got := moon.ev.waitPrefix(t, "expire", 15*time.Second); got != "expire proto 50 spi c00000ee dst 192.168.0.2 hard false" {
 		t.Errorf("first event %q", got)
