@@ -382,3 +382,57 @@ func TestESPWithIPComp(t *testing.T) {
 		t.Errorf("states left:\n%s", s)
 	}
 }
+
+// An inbound SA completes the larval state GetSPI created (UPDSA); if that
+// state is gone, the SA is added instead, as strongSwan does.
+func TestAddSAUpdatesAllocatedSPI(t *testing.T) {
+	moon, _ := newESPPair(t)
+	spi, err := moon.ip.GetSPI(moon.other.outer, moon.outer, kernel.ProtoESP, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := kernel.SAID{Src: moon.other.outer, Dst: moon.outer, SPI: spi, Proto: kernel.ProtoESP}
+	d := kernel.AddSA{ReqID: 3, Mode: kernel.ModeTunnel, EncAlg: encrAESGCM16, EncKey: keyGCM, Inbound: true,
+		ReplayWindow: 32, Update: true, CopyDF: true, CopyECN: true}
+	if err := moon.ip.AddSA(id, d); err != nil {
+		t.Fatal(err)
+	}
+	s := moon.ns.ip(t, "xfrm", "state")
+	if n := strings.Count(s, "proto esp"); n != 1 || !strings.Contains(s, fmt.Sprintf("spi 0x%08x reqid 3", spi)) ||
+		!strings.Contains(s, "replay-window 32") {
+		t.Errorf("larval state not completed:\n%s", s)
+	}
+	id.SPI = 0xc00000aa // never allocated
+	if err := moon.ip.AddSA(id, d); err != nil {
+		t.Fatal(err)
+	}
+	moon.log.has(t, "[KNL] allocated SPI not found anymore, try to add SAD entry")
+	if err := moon.ip.FlushSAs(); err != nil {
+		t.Fatal(err)
+	}
+	if s := moon.ns.ip(t, "xfrm", "state"); strings.TrimSpace(s) != "" {
+		t.Errorf("states left after FlushSAs:\n%s", s)
+	}
+}
+
+// Without offload-capable devices, "auto" installs the SA without offload
+// and "yes" fails, as strongSwan's config_hw_offload decides.
+func TestHWOffloadFallback(t *testing.T) {
+	moon, _ := newESPPair(t)
+	id := moon.saID(true)
+	d := kernel.AddSA{ReqID: 1, Mode: kernel.ModeTunnel, EncAlg: encrAESGCM16, EncKey: keyGCM,
+		HWOffload: kernel.HWOffloadAuto}
+	if err := moon.ip.AddSA(id, d); err != nil {
+		t.Fatalf("auto: %v", err)
+	}
+	moon.log.has(t, "[KNL]   HW offload: auto")
+	if s := moon.ns.ip(t, "xfrm", "state"); strings.Contains(s, "crypto offload") {
+		t.Errorf("offload configured on veth:\n%s", s)
+	}
+	id.SPI++
+	d.HWOffload = kernel.HWOffloadYes
+	if err := moon.ip.AddSA(id, d); err == nil {
+		t.Fatal("offload required but SA added without it")
+	}
+	moon.log.has(t, "[KNL] failed to configure HW offload")
+}
