@@ -128,6 +128,18 @@ func nonceOf(m *encoding.Message) []byte {
 	return nil
 }
 
+// initNonce keeps a nonce of IKE_SA_INIT: the CHILD_SA created in IKE_AUTH
+// derives its keys from them (RFC 7296 §2.17). A message without one ends
+// the IKE_SA, as get_nonce() does in charon.
+func initNonce(m *encoding.Message, nonce *[]byte) sa.Status {
+	n := nonceOf(m)
+	if n == nil {
+		return sa.Failed
+	}
+	*nonce = n
+	return sa.NeedMore
+}
+
 // dynamicHosts are the hosts that replace dynamic selectors: virtual IPs
 // if assigned, else the IKE address.
 func (t *ChildCreate) dynamicHosts(local bool) []netip.Addr {
@@ -544,7 +556,7 @@ func (t *ChildCreate) buildI(m *encoding.Message) sa.Status {
 	ike := t.ike
 	switch m.Exchange {
 	case encoding.ExchangeIKESAInit:
-		return sa.NeedMore
+		return initNonce(m, &t.myNonce)
 	case encoding.ExchangeCreateChildSA:
 		if !t.newNonce() {
 			m.Exchange = encoding.ExchangeUndefined
@@ -678,7 +690,7 @@ func (t *ChildCreate) duplicate() bool {
 func (t *ChildCreate) processR(m *encoding.Message) sa.Status {
 	switch m.Exchange {
 	case encoding.ExchangeIKESAInit:
-		return sa.NeedMore
+		return initNonce(m, &t.otherNonce)
 	case encoding.ExchangeCreateChildSA:
 		t.otherNonce = nonceOf(m)
 	case encoding.ExchangeIKEAuth:
@@ -771,7 +783,7 @@ func (t *ChildCreate) buildR(m *encoding.Message) sa.Status {
 	noKE, ikeAuth := true, false
 	switch m.Exchange {
 	case encoding.ExchangeIKESAInit:
-		return sa.NeedMore
+		return initNonce(m, &t.myNonce)
 	case encoding.ExchangeCreateChildSA:
 		if !t.newNonce() {
 			m.AddNotify(encoding.NotifyNoProposalChosen, nil)
@@ -900,7 +912,7 @@ func (t *ChildCreate) processI(m *encoding.Message) sa.Status {
 	noKE, ikeAuth := true, false
 	switch m.Exchange {
 	case encoding.ExchangeIKESAInit:
-		return sa.NeedMore
+		return initNonce(m, &t.otherNonce)
 	case encoding.ExchangeCreateChildSA:
 		t.otherNonce = nonceOf(m)
 		noKE = false
