@@ -87,16 +87,20 @@ func (ike *IKESA) MessageAddrs() (src, dst netip.AddrPort) { return ike.msgSrc, 
 func NewIKESA(env *Env, id IKESAID, uniqueID uint32) *IKESA {
 	now := env.Clock.Now()
 	ike := &IKESA{
-		env:          env,
-		id:           id,
-		uniqueID:     uniqueID,
-		state:        IKECreated,
-		keymat:       NewKeymat(env, id.Initiator),
-		myHost:       netip.AddrPortFrom(netip.IPv4Unspecified(), 0),
+		env:      env,
+		id:       id,
+		uniqueID: uniqueID,
+		state:    IKECreated,
+		keymat:   NewKeymat(env, id.Initiator),
+		// Like charon, an SA starts on the IKE socket's port (printed as
+		// 0.0.0.0[500] when the responder learns its address).
+		myHost:       netip.AddrPortFrom(netip.IPv4Unspecified(), env.Settings.Port),
 		otherHost:    netip.AddrPortFrom(netip.IPv4Unspecified(), 0),
 		myID:         credentials.Any(),
 		otherID:      credentials.Any(),
 		fragmentSize: env.Settings.FragmentSize,
+		// DPD is part of IKEv2 (RFC 7296 §2.4): every peer supports it.
+		extensions: ExtDPD,
 	}
 	ike.stats[StatInbound] = now
 	ike.stats[StatOutbound] = now
@@ -326,8 +330,12 @@ func (ike *IKESA) SetMyHost(h netip.AddrPort) { ike.myHost = h }
 // SetOtherHost sets the peer's address.
 func (ike *IKESA) SetOtherHost(h netip.AddrPort) { ike.otherHost = h }
 
-// FormatHost prints addr[port] as charon's %#H.
+// FormatHost prints addr[port] as charon's %#H, which leaves out a zero
+// port.
 func FormatHost(h netip.AddrPort) string {
+	if h.Port() == 0 {
+		return h.Addr().String()
+	}
 	return fmt.Sprintf("%s[%d]", h.Addr(), h.Port())
 }
 

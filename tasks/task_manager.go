@@ -75,7 +75,7 @@ func (tm *TaskManager) log(g bus.Group, l bus.Level, format string, args ...any)
 // RetransmitTimeout is the delay before retransmit number try (0 for the
 // original send) as task_manager_v2.c computes it: timeout * base^try in
 // milliseconds, capped by limit, reduced by a random part of jitter
-// percent. rnd(n) returns a value in [0, n).
+// percent. rnd(n) returns a uniform value in [0, n).
 func RetransmitTimeout(try uint32, s *sa.Settings, rnd func(n uint64) uint64) time.Duration {
 	timeout := uint64(math.MaxUint32)
 	triesMax := uint32(0)
@@ -89,10 +89,11 @@ func RetransmitTimeout(try uint32, s *sa.Settings, rnd func(n uint64) uint64) ti
 		timeout = min(timeout, uint64(s.RetransmitLimit)*1000)
 	}
 	if j := min(s.RetransmitJitter, retransmitJitterMax); j != 0 && rnd != nil {
-		maxJitter := timeout / 100 * uint64(j)
-		if maxJitter > 0 {
-			timeout -= rnd(maxJitter)
-		}
+		// charon: timeout -= max_jitter * (random() / (RAND_MAX + 1.0)),
+		// in floating point and truncated back to milliseconds.
+		maxJitter := float64(timeout) / 100.0 * float64(j)
+		frac := float64(rnd(1<<32)) / (1 << 32)
+		timeout = uint64(float64(timeout) - maxJitter*frac)
 	}
 	return time.Duration(timeout) * time.Millisecond
 }

@@ -21,8 +21,10 @@ type ConnOpts struct {
 	LocalNet, RemoteNet []string // nil for host-to-host (dynamic)
 	IKE, ESP            string   // proposals; defaults "aes128-sha256-x25519!" and "aes128gcm16!"
 	// Lifetime and Margin of the CHILD_SA in seconds (lifetime, margintime,
-	// rekeyfuzz=0%); defaults 3600 and 540.
+	// rekeyfuzz=0%); defaults 3600 and 540. NoChildRekey: rekey=no, the
+	// CHILD_SA only expires.
 	Lifetime, Margin uint32
+	NoChildRekey     bool
 	// IKELifetime of the IKE_SA (ikelifetime, with a margin of 540 s);
 	// default 10800. IKERekey 0 disables IKE rekeying.
 	IKELifetime uint32
@@ -112,10 +114,14 @@ func (n *Node) Conn(t testing.TB, o ConnOpts) (*config.PeerCfg, *config.ChildCfg
 		}
 		return out
 	}
+	childRekey := uint64(o.Lifetime - o.Margin)
+	if o.NoChildRekey {
+		childRekey = 0
+	}
 	child := &config.ChildCfg{Name: o.Name, Proposals: MustProposals(t, config.ProtoESP, o.ESP),
 		LocalTS: ts(o.LocalNet), RemoteTS: ts(o.RemoteNet), Mode: o.Mode, ReqID: o.ReqID,
 		DPDAction: o.DPDAction, CloseAction: o.CloseAction, Options: o.Options,
-		Lifetime:     kernel.Lifetime{Time: kernel.LifetimeLimit{Life: uint64(o.Lifetime), Rekey: uint64(o.Lifetime - o.Margin)}},
+		Lifetime:     kernel.Lifetime{Time: kernel.LifetimeLimit{Life: uint64(o.Lifetime), Rekey: childRekey}},
 		ReplayWindow: 32}
 	used, _ := n.Env.Backends.Add(peer, child)
 	n.PSK(o.PSK, o.LocalID, o.RemoteID)
