@@ -822,11 +822,11 @@ func (t *ChildCreate) buildR(m *encoding.Message) sa.Status {
 	switch ike.State() {
 	case sa.IKERekeying:
 		ike.Log(bus.IKE, bus.Control, "unable to create CHILD_SA while rekeying IKE_SA")
-		m.AddNotify(encoding.NotifyTemporaryFailure, nil)
+		addNotifyFlush(m, encoding.NotifyTemporaryFailure, nil)
 		return sa.Success
 	case sa.IKEDeleting:
 		ike.Log(bus.IKE, bus.Control, "unable to create CHILD_SA while deleting IKE_SA")
-		m.AddNotify(encoding.NotifyTemporaryFailure, nil)
+		addNotifyFlush(m, encoding.NotifyTemporaryFailure, nil)
 		return sa.Success
 	}
 	if t.cfg == nil {

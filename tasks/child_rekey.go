@@ -161,12 +161,12 @@ func (t *ChildRekey) findChild(m *encoding.Message) {
 func (t *ChildRekey) buildR(m *encoding.Message) sa.Status {
 	if t.child == nil {
 		t.ike.Log(bus.IKE, bus.Control, "unable to rekey, CHILD_SA not found")
-		m.AddNotify(encoding.NotifyChildSANotFound, nil)
+		addNotifyFlush(m, encoding.NotifyChildSANotFound, nil)
 		return sa.Success
 	}
 	if t.child.State() == sa.ChildDeleting {
 		t.ike.Log(bus.IKE, bus.Control, "unable to rekey, we are deleting the CHILD_SA")
-		m.AddNotify(encoding.NotifyTemporaryFailure, nil)
+		addNotifyFlush(m, encoding.NotifyTemporaryFailure, nil)
 		return sa.Success
 	}
 	t.prepare()

@@ -317,7 +317,7 @@ func (t *IKEInit) processR(m *encoding.Message) sa.Status {
 func (t *IKEInit) buildR(m *encoding.Message) sa.Status {
 	if t.proposal == nil || len(t.otherNonce) == 0 || len(t.myNonce) == 0 {
 		t.ike.Log(bus.IKE, bus.Control, "received proposals unacceptable")
-		m.AddNotify(encoding.NotifyNoProposalChosen, nil)
+		addNotifyFlush(m, encoding.NotifyNoProposalChosen, nil)
 		return sa.Failed
 	}
 	if t.ke == nil || !proposalHasKE(t.proposal, t.keGroup) {
@@ -328,17 +328,17 @@ func (t *IKEInit) buildR(m *encoding.Message) sa.Status {
 			m.AddNotify(encoding.NotifyInvalidKEPayload, binary.BigEndian.AppendUint16(nil, uint16(want)))
 		} else {
 			t.ike.Log(bus.IKE, bus.Control, "no acceptable proposal found")
-			m.AddNotify(encoding.NotifyNoProposalChosen, nil)
+			addNotifyFlush(m, encoding.NotifyNoProposalChosen, nil)
 		}
 		return sa.Failed
 	}
 	if t.keFailed {
 		t.ike.Log(bus.IKE, bus.Control, "applying DH public value failed")
-		m.AddNotify(encoding.NotifyNoProposalChosen, nil)
+		addNotifyFlush(m, encoding.NotifyNoProposalChosen, nil)
 		return sa.Failed
 	}
 	if !t.buildPayloads(m) {
-		m.AddNotify(encoding.NotifyNoProposalChosen, nil)
+		addNotifyFlush(m, encoding.NotifyNoProposalChosen, nil)
 		return sa.Failed
 	}
 	t.keDone = true

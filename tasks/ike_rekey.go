@@ -168,11 +168,11 @@ func (t *IKERekey) processR(m *encoding.Message) sa.Status {
 
 func (t *IKERekey) buildR(m *encoding.Message) sa.Status {
 	if t.tempFail {
-		m.AddNotify(encoding.NotifyTemporaryFailure, nil)
+		addNotifyFlush(m, encoding.NotifyTemporaryFailure, nil)
 		return sa.Success
 	}
 	if t.newSA == nil {
-		m.AddNotify(encoding.NotifyNoProposalChosen, nil)
+		addNotifyFlush(m, encoding.NotifyNoProposalChosen, nil)
 		return sa.Success
 	}
 	if t.init.Build(m) == sa.Failed {
