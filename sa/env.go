@@ -60,6 +60,7 @@ type Settings struct {
 	IKESALimit                uint32
 	InitLimitHalfOpen         uint32
 	CookieThreshold           uint32
+	CookieThresholdIP         uint32 // charon.cookie_threshold_ip
 	BlockThreshold            uint32
 	DOSProtection             bool
 	InitiatorOnly             bool
@@ -79,7 +80,7 @@ func DefaultSettings() Settings {
 		MultipleAuthentication: true, SignatureAuthentication: true, FollowRedirects: true,
 		KeepAlive: 20, ReplayWindow: 32, InstallRoutes: true, InstallVirtualIP: true,
 		SPIMin: kernel.SPIMin, SPIMax: kernel.SPIMax,
-		CookieThreshold: 30, BlockThreshold: 5, DOSProtection: true,
+		CookieThreshold: 30, CookieThresholdIP: 3, BlockThreshold: 5, DOSProtection: true,
 		NATTPort: 4500, Port: 500,
 	}
 }

@@ -30,6 +30,7 @@ type Manager struct {
 	ikeIDs, childIDs, marks uint32
 	halfOpen                int
 	shutdown                bool
+	cookies                 *cookieJar
 }
 
 type entry struct {
@@ -50,7 +51,7 @@ type entry struct {
 
 // NewManager creates the manager and wires it into env.
 func NewManager(env *Env, sched *processing.Scheduler, q processing.Queuer) *Manager {
-	m := &Manager{env: env, sched: sched, q: q}
+	m := &Manager{env: env, sched: sched, q: q, cookies: newCookieJar(env)}
 	m.cond = sync.NewCond(&m.mu)
 	env.Manager = m
 	if env.Children == nil {
@@ -369,6 +370,19 @@ func (m *Manager) HalfOpen() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.halfOpen
+}
+
+// halfOpenFrom is the number of half-open responder SAs initiated from ip.
+func (m *Manager) halfOpenFrom(ip netip.Addr) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, e := range m.entries {
+		if e.halfOpen && e.initSrc.Addr() == ip {
+			n++
+		}
+	}
+	return n
 }
 
 // CheckoutByName finds an IKE_SA by connection name, "name[N]" uniqueness

@@ -294,15 +294,12 @@ func (t *ChildCreate) selectAndInstall(noKE, ikeAuth bool) sa.Status {
 	if !ike.Env().Settings.PreferConfiguredProposals {
 		flags |= config.SelectPreferSupplied
 	}
-	t.proposal = t.cfg.SelectProposal(t.proposals, flags)
+	t.proposal = selectProposal(ike, t.cfg.Proposals, t.proposals, flags)
 	if t.proposal == nil {
 		ike.Log(bus.IKE, bus.Control, "no acceptable proposal found")
-		ike.Log(bus.CFG, bus.Control, "received proposals: %s", config.FormatProposals(t.proposals))
-		ike.Log(bus.CFG, bus.Control, "configured proposals: %s", config.FormatProposals(t.cfg.ProposalsForNegotiation(noKE)))
 		ike.Env().Events.Alert(ike, sa.AlertProposalMismatchChild, t.proposals)
 		return sa.Failed
 	}
-	ike.Log(bus.CFG, bus.Control, "selected proposal: %s", t.proposal)
 	t.otherSPI = uint32(t.proposal.SPI)
 	if !t.initiator {
 		if !t.allocSPI() {

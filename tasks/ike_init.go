@@ -148,9 +148,8 @@ func (t *IKEInit) processSA(m *encoding.Message, p *encoding.SA) {
 	if !s.PreferConfiguredProposals {
 		flags |= config.SelectPreferSupplied
 	}
-	t.proposal = cfg.SelectProposal(received, flags)
+	t.proposal = selectProposal(t.ike, cfg.Proposals, received, flags)
 	if t.proposal != nil {
-		t.ike.Log(bus.CFG, bus.Control, "selected proposal: %s", t.proposal)
 		return
 	}
 	if !t.initiator && t.oldSA == nil {
@@ -161,15 +160,12 @@ func (t *IKEInit) processSA(m *encoding.Message, p *encoding.SA) {
 				continue
 			}
 			t.ike.Log(bus.IKE, bus.Control, "no matching proposal found, trying alternative config")
-			if t.proposal = cand.IKE.SelectProposal(received, flags); t.proposal != nil {
+			if t.proposal = selectProposal(t.ike, cand.IKE.Proposals, received, flags); t.proposal != nil {
 				t.ike.SetIKECfg(cand.IKE)
-				t.ike.Log(bus.CFG, bus.Control, "selected proposal: %s", t.proposal)
 				return
 			}
 		}
 	}
-	t.ike.Log(bus.CFG, bus.Control, "received proposals: %s", config.FormatProposals(received))
-	t.ike.Log(bus.CFG, bus.Control, "configured proposals: %s", config.FormatProposals(cfg.Proposals))
 	t.ike.Env().Events.Alert(t.ike, sa.AlertProposalMismatchIKE, received)
 }
 

@@ -106,7 +106,7 @@ func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)
 	b := bus.New()
 	levels := bus.DefaultLevels()
 	levels[bus.IKE], levels[bus.CHD], levels[bus.CFG], levels[bus.ENC] = bus.Diag, bus.Diag, bus.Diag, bus.Control
-	levels[bus.JOB], levels[bus.MGR] = bus.Diag, bus.Control
+	levels[bus.JOB], levels[bus.MGR], levels[bus.NET] = bus.Diag, bus.Control, bus.Diag
 	b.SetSinks(bus.NewWriterLogger(lockedWriter{n}, bus.FileOptions{}, levels))
 	n.Kern = fake.New(fake.Options{Timers: s.Clock, Addresses: []netip.Addr{n.Addr}})
 	st := sa.DefaultSettings()
