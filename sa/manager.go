@@ -115,8 +115,18 @@ func (m *Manager) NewSPI() uint64 {
 }
 
 // CreateNew creates an IKE_SA as initiator (or responder) and returns it
-// checked out.
+// checked out (charon's create_new followed by checkout_new).
 func (m *Manager) CreateNew(initiator bool, thread int) *IKESA {
+	ike := m.CreateDetached(initiator, thread)
+	m.CheckoutNew(ike)
+	return ike
+}
+
+// CreateDetached creates an IKE_SA that the manager does not know yet
+// (charon's create_new): the new SA of an IKE rekey stays invisible to
+// other jobs until it is established, and is destroyed without ever being
+// registered if the rekey fails. Checkin or CheckoutNew registers it.
+func (m *Manager) CreateDetached(initiator bool, thread int) *IKESA {
 	id := IKESAID{Initiator: initiator}
 	if initiator {
 		id.SPIi = m.NewSPI()
@@ -129,11 +139,22 @@ func (m *Manager) CreateNew(initiator bool, thread int) *IKESA {
 	m.mu.Unlock()
 	ike := NewIKESA(m.env, id, uid)
 	ike.thread = thread
-	m.mu.Lock()
-	m.entries = append(m.entries, &entry{ike: ike, busy: true})
-	m.mu.Unlock()
 	ike.Log(bus.MGR, bus.Diag, "created IKE_SA %s[%d]", ike.Name(), uid)
 	return ike
+}
+
+// CheckoutNew registers an IKE_SA created with CreateDetached as checked
+// out by the calling job.
+func (m *Manager) CheckoutNew(ike *IKESA) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.entries {
+		if e.ike == ike {
+			e.busy = true
+			return
+		}
+	}
+	m.entries = append(m.entries, &entry{ike: ike, busy: true})
 }
 
 func (m *Manager) findLocked(id IKESAID) *entry {
@@ -176,10 +197,14 @@ func (m *Manager) Checkout(id IKESAID, thread int) *IKESA {
 	return e.ike
 }
 
-// Checkin hands an IKE_SA back.
+// Checkin hands an IKE_SA back; one the manager does not know yet (see
+// CreateDetached) is registered, as charon's checkin does.
 func (m *Manager) Checkin(ike *IKESA) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if !slices.ContainsFunc(m.entries, func(e *entry) bool { return e.ike == ike }) {
+		m.entries = append(m.entries, &entry{ike: ike, busy: true})
+	}
 	for _, e := range m.entries {
 		if e.ike == ike {
 			e.busy = false
@@ -498,7 +523,10 @@ func (m *Manager) ScheduleIKE(id IKESAID, d time.Duration, name string, fn func(
 	job := processing.Func{Prio: processing.Medium, Name: name, Fn: func(c processing.Ctx) {
 		ike := m.Checkout(id, c.Thread)
 		if ike == nil {
-			m.env.Bus.Log(c.Thread, nil, bus.JOB, bus.Diag, "IKE_SA for %s not found", name)
+			// charon's jobs are silent about vanished SAs, except this one.
+			if name == "rekey_ike_sa" {
+				m.env.Bus.Log(c.Thread, nil, bus.JOB, bus.Diag, "IKE_SA to rekey not found")
+			}
 			return
 		}
 		m.Release(ike, fn(ike))

@@ -260,10 +260,11 @@ func (t *IKEInit) Process(m *encoding.Message) sa.Status {
 
 func (t *IKEInit) buildI(m *encoding.Message) sa.Status {
 	cfg := t.ike.IKECfg()
-	if t.oldSA == nil {
-		t.ike.Log(bus.IKE, bus.Audit, "initiating IKE_SA %s[%d] to %s", t.ike.Name(), t.ike.UniqueID(), t.ike.OtherHost().Addr())
-		t.ike.SetState(sa.IKEConnecting)
-	}
+	// Also for the new SA of an IKE rekey: it goes CONNECTING so that
+	// becoming ESTABLISHED schedules its rekeying and DPD, and charon logs
+	// the line then too.
+	t.ike.Log(bus.IKE, bus.Audit, "initiating IKE_SA %s[%d] to %s", t.ike.Name(), t.ike.UniqueID(), t.ike.OtherHost().Addr())
+	t.ike.SetState(sa.IKEConnecting)
 	if t.retry >= maxInitRetries {
 		t.ike.Log(bus.IKE, bus.Control, "giving up after %d retries", maxInitRetries)
 		return sa.Failed
@@ -298,11 +299,9 @@ func (t *IKEInit) buildI(m *encoding.Message) sa.Status {
 }
 
 func (t *IKEInit) processR(m *encoding.Message) sa.Status {
-	if t.oldSA == nil {
-		src, _ := t.ike.MessageAddrs()
-		t.ike.Log(bus.IKE, bus.Audit, "%s is initiating an IKE_SA", src.Addr())
-		t.ike.SetState(sa.IKEConnecting)
-	}
+	src, _ := t.ike.MessageAddrs()
+	t.ike.Log(bus.IKE, bus.Audit, "%s is initiating an IKE_SA", src.Addr())
+	t.ike.SetState(sa.IKEConnecting)
 	if !t.ensureNonce() {
 		return sa.Failed
 	}
