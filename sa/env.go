@@ -88,16 +88,20 @@ func DefaultSettings() Settings {
 // Env is everything an IKE_SA needs from outside: charon's globals made
 // explicit so that several daemons can live in one process (see doc.go).
 type Env struct {
-	Clock    Clock
-	Rand     io.Reader
-	Sender   Sender
-	Bus      *bus.Bus
-	Events   *Events
-	Kernel   kernel.IPsec
-	Net      kernel.Net
-	Backends *config.Backends
-	Creds    *credentials.Store
-	Settings Settings
+	Clock Clock
+	Rand  io.Reader
+	// NonceSource, if set, supplies nonces instead of Rand: tests pin
+	// them to decide rekey collisions, as strongSwan's exchange tests do
+	// with nonce_first_byte.
+	NonceSource io.Reader
+	Sender      Sender
+	Bus         *bus.Bus
+	Events      *Events
+	Kernel      kernel.IPsec
+	Net         kernel.Net
+	Backends    *config.Backends
+	Creds       *credentials.Store
+	Settings    Settings
 	// Manager is the IKE_SA manager: SA creation, lookups, jobs.
 	Manager *Manager
 	// Children indexes CHILD_SAs for kernel events.

@@ -3,6 +3,7 @@ package sa
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
@@ -36,7 +37,11 @@ func NewKeymat(env *Env, initiator bool) *Keymat {
 // NewNonce returns a fresh nonce from the Env's randomness.
 func (k *Keymat) NewNonce() ([]byte, error) {
 	n := make([]byte, NonceSize)
-	if err := k.env.Read(n); err != nil {
+	src := k.env.Rand
+	if k.env.NonceSource != nil {
+		src = k.env.NonceSource
+	}
+	if _, err := io.ReadFull(src, n); err != nil {
 		return nil, fmt.Errorf("nonce generation failed: %w", err)
 	}
 	return n, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -545,8 +546,10 @@ func (m *Manager) ScheduleChild(proto uint8, spi uint32, dst netip.Addr, d time.
 	job := processing.Func{Prio: processing.Medium, Name: name, Fn: func(c processing.Ctx) {
 		ike, child := m.env.Children.Checkout(m, proto, spi, dst, c.Thread)
 		if ike == nil {
+			// As rekey_child_sa_job and delete_child_sa_job say it.
+			what := strings.TrimSuffix(name, "_child_sa")
 			m.env.Bus.Log(c.Thread, nil, bus.JOB, bus.Control, "CHILD_SA %s/0x%08x/%s not found for %s",
-				protoName(proto), spi, dst, name)
+				protoName(proto), spi, dst, what)
 			return
 		}
 		m.Release(ike, fn(ike, child))

@@ -338,3 +338,54 @@ func (n *Node) IKESAs(t testing.TB) []*sa.IKESA {
 func (n *Node) PSK(secret string, owners ...string) {
 	n.Env.Creds.Add(credentials.NewSharedKey(credentials.SharedIKE, []byte(secret), owners...))
 }
+
+// nonceSource hands out nonces from the node's randomness, with the first
+// byte taken from a queue the test fills (strongSwan's exchange tests do
+// the same with nonce_first_byte).
+type nonceSource struct {
+	n     *Node
+	first []byte
+}
+
+func (s *nonceSource) Read(b []byte) (int, error) {
+	if _, err := s.n.Env.Rand.Read(b); err != nil {
+		return 0, err
+	}
+	if len(s.first) > 0 && len(b) > 0 {
+		b[0], s.first = s.first[0], s.first[1:]
+	}
+	return len(b), nil
+}
+
+// PinNonces makes the next nonces the node generates start with these
+// bytes, in order (later ones are random again).
+func (n *Node) PinNonces(first ...byte) {
+	src, ok := n.Env.NonceSource.(*nonceSource)
+	if !ok {
+		src = &nonceSource{n: n}
+		n.Env.NonceSource = src
+	}
+	src.first = append(src.first, first...)
+}
+
+// PendingNonces is how many pinned nonce bytes were not used yet.
+func (n *Node) PendingNonces() int {
+	if src, ok := n.Env.NonceSource.(*nonceSource); ok {
+		return len(src.first)
+	}
+	return 0
+}
+
+// DeliverNextTo delivers the oldest held packet addressed to the node and
+// returns it; it fails the test if there is none.
+func (s *Sim) DeliverNextTo(t testing.TB, to *Node) WireRecord {
+	t.Helper()
+	for _, h := range s.Held() {
+		if h.To == to.Name {
+			s.Deliver(h.Seq)
+			return h
+		}
+	}
+	t.Fatalf("no packet for %s on the wire:\n%s", to.Name, s.WireText())
+	return WireRecord{}
+}
