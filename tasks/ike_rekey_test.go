@@ -135,4 +135,3 @@ func TestIKERekeyTemporaryFailure(t *testing.T) {
 		}
 	}
 }
-
