@@ -84,6 +84,9 @@ func (t *ChildCreate) UseKEGroup(g crypto.KeyExchangeMethod) { t.keGroup = g }
 // Child is the CHILD_SA being created.
 func (t *ChildCreate) Child() *sa.ChildSA { return t.child }
 
+// Established reports whether the CHILD_SA got installed.
+func (t *ChildCreate) Established() bool { return t.established }
+
 // SetConfig sets the config (a rekey responder learns it from the old SA).
 func (t *ChildCreate) SetConfig(c *config.ChildCfg) { t.cfg = c }
 

@@ -237,7 +237,10 @@ func (t *ChildRekey) processI(m *encoding.Message) sa.Status {
 	if t.create.Process(m) == sa.NeedMore {
 		return sa.NeedMore
 	}
-	if m.First(encoding.PayloadSA) == nil {
+	// charon only looks for the SA payload here; a response that carries
+	// one next to an error notify would have it install a CHILD_SA that
+	// was never negotiated.
+	if m.First(encoding.PayloadSA) == nil || !t.create.Established() {
 		if t.collision == nil || t.collision.Type() != sa.TaskChildDelete {
 			t.scheduleDelayedRekey()
 		}

@@ -1,9 +1,11 @@
 package ikesim
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
+	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/sa"
 )
 
@@ -124,4 +126,58 @@ func (n *Node) WantNoIKESA(t testing.TB) {
 	if sas := n.IKESAs(t); len(sas) != 0 {
 		t.Fatalf("%s: %d IKE_SAs left (first in state %s)\n--- log ---\n%s", n.Name, len(sas), sas[0].State(), n.LogText())
 	}
+}
+
+// CheckSane fails if the node is in a state it should never reach, after
+// enough time for every exchange to have completed or given up: an IKE_SA
+// left checked out or stuck between states, a CHILD_SA half-made, or a
+// kernel SA or policy that no CHILD_SA accounts for (or the other way
+// round). A peer that misbehaves may leave a CHILD_SA REKEYED, or its
+// replacement waiting for the DELETE with only the inbound SA installed,
+// as it would charon; both are accepted.
+func (n *Node) CheckSane(t testing.TB) {
+	t.Helper()
+	want := map[kernelSAKey]bool{}
+	policies := 0
+	for _, ike := range n.IKESAs(t) {
+		if s := ike.State(); s != sa.IKEEstablished {
+			t.Errorf("%s: IKE_SA %s[%d] stuck in %s", n.Name, ike.Name(), ike.UniqueID(), s)
+		}
+		for _, c := range ike.Children() {
+			if c.State() != sa.ChildInstalled && c.State() != sa.ChildRekeyed {
+				t.Errorf("%s: CHILD_SA %s{%d} stuck in %s", n.Name, c.Name(), c.UniqueID(), c.State())
+				continue
+			}
+			me, other := c.Addrs()
+			want[kernelSAKey{me, c.SPI(true)}] = true
+			if c.Outbound()&sa.OutboundSA != 0 {
+				want[kernelSAKey{other, c.SPI(false)}] = true
+			}
+			per := 3
+			if c.Mode() == kernel.ModeTransport { // no fwd policies
+				per = 2
+			}
+			policies += len(c.PolicyPairs()) * per
+		}
+	}
+	got := map[kernelSAKey]bool{}
+	for _, id := range n.Kern.SAs() {
+		got[kernelSAKey{id.Dst, id.SPI}] = true
+		if !want[kernelSAKey{id.Dst, id.SPI}] {
+			t.Errorf("%s: kernel SA %s belongs to no CHILD_SA", n.Name, id)
+		}
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("%s: SA %s/%08x of a CHILD_SA is not in the kernel", n.Name, k.dst, k.spi)
+		}
+	}
+	if got := len(n.Kern.Policies()); got > policies {
+		t.Errorf("%s: %d policies in the kernel, the CHILD_SAs account for %d", n.Name, got, policies)
+	}
+}
+
+type kernelSAKey struct {
+	dst netip.Addr
+	spi uint32
 }

@@ -43,10 +43,34 @@ type Sim struct {
 	// delivers it with Deliver: the test controls the order of delivery
 	// (rekey collisions).
 	Hold bool
+	// AlterPlain, when set, sees every message a daemon generates before
+	// it is encrypted and may change it: the receiver then gets an
+	// authentic but odd message. seq counts the generated messages of all
+	// nodes from 0.
+	AlterPlain func(seq int, from *Node, m *encoding.Message)
 
-	mu   sync.Mutex
-	wire []WireRecord
-	held []WireRecord
+	mu        sync.Mutex
+	wire      []WireRecord
+	held      []WireRecord
+	generated int
+}
+
+// plainHook passes generated messages to Sim.AlterPlain.
+type plainHook struct{ n *Node }
+
+func (h plainHook) Message(_ *sa.IKESA, m *encoding.Message, incoming, plain bool) bool {
+	s := h.n.s
+	if incoming || !plain {
+		return true
+	}
+	s.mu.Lock()
+	seq := s.generated
+	s.generated++
+	s.mu.Unlock()
+	if s.AlterPlain != nil {
+		s.AlterPlain(seq, h.n, m)
+	}
+	return true
 }
 
 // WireRecord is one packet seen on the simulated wire.
@@ -127,6 +151,7 @@ func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)
 	tasks.Install(n.Env)
 	n.Sched = processing.NewScheduler(s.Clock, s.Q)
 	n.Mgr = sa.NewManager(n.Env, n.Sched, s.Q)
+	n.Env.Events.Add(plainHook{n})
 	n.Kern.SetListener(sa.NewKernelHandler(n.Env))
 	s.Nodes[n.Addr] = n
 	return n
