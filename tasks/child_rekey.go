@@ -51,13 +51,23 @@ func (t *ChildRekey) Migrate(ike *sa.IKESA) {
 	} else if t.create != nil {
 		t.create.Migrate(ike)
 	}
-	t.ike, t.collision = ike, nil
+	t.dropCollision()
+	t.ike = ike
 }
 
-// Destroy implements sa.Destroyer.
+// Destroy implements sa.Destroyer: the adopted colliding task goes with
+// this one.
 func (t *ChildRekey) Destroy() {
 	if t.create != nil {
 		t.create.Destroy()
+	}
+	t.dropCollision()
+}
+
+func (t *ChildRekey) dropCollision() {
+	if t.collision != nil {
+		destroyTask(t.collision)
+		t.collision = nil
 	}
 }
 
@@ -305,6 +315,7 @@ func (t *ChildRekey) Collide(other sa.Task) bool {
 		return false
 	}
 	t.ike.Log(bus.IKE, bus.Control, "detected %s collision with %s", sa.TaskChildRekey, other.Type())
+	t.dropCollision()
 	t.collision = other
 	return true
 }
