@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/kernel/fake"
@@ -144,4 +145,53 @@ func TestSPIAllocationFails(t *testing.T) {
 	p.Moon.WantLog(t, "[KNL] unable to get SPI", "[IKE] unable to allocate SPIs from kernel")
 	p.Moon.WantNoIKESA(t)
 	p.Moon.KernelEmpty(t)
+}
+
+// TestInitiatorAuthFails: RFC 7296 §2.21.2: when the initiator cannot
+// authenticate the responder (here sun's AUTH is damaged before it is
+// encrypted), it sends AUTHENTICATION_FAILED in a separate INFORMATIONAL
+// and deletes the IKE_SA; the responder, which considered the IKE_SA
+// established, deletes it too.
+func TestInitiatorAuthFails(t *testing.T) {
+	p := ikesim.NetNet(t, nil)
+	p.AlterPlain = func(_ int, from *ikesim.Node, m *encoding.Message) {
+		if from == p.Sun && m.Exchange == encoding.ExchangeIKEAuth {
+			if a, ok := m.First(encoding.PayloadAUTH).(*encoding.Auth); ok {
+				a.Data[0] ^= 0xff
+			}
+		}
+	}
+	p.Up()
+	p.Advance(time.Second)
+	p.Moon.WantLogOrder(t,
+		"[ENC] parsed IKE_AUTH response 1 [ IDr AUTH SA TSi TSr ]",
+		"[IKE] tried 1 shared key for 'moon.strongswan.org' - 'sun.strongswan.org', but MAC mismatched",
+		"[ENC] generating INFORMATIONAL request 2 [ N(AUTH_FAILED) ]",
+	)
+	p.Sun.WantLogOrder(t,
+		"[IKE] IKE_SA net-net[1] established",
+		"[ENC] parsed INFORMATIONAL request 2 [ N(AUTH_FAILED) ]",
+		"[IKE] received DELETE for IKE_SA net-net[1]",
+		"[IKE] IKE_SA deleted",
+	)
+	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+		n.WantNoIKESA(t)
+		n.KernelEmpty(t)
+	}
+}
+
+// TestShutdown: on SIGTERM charon deletes every IKE_SA with a DELETE
+// (without waiting for the answer) and destroys them.
+func TestShutdown(t *testing.T) {
+	p := ikesim.NetNet(t, nil)
+	p.Up()
+	p.Advance(time.Second)
+	p.Moon.Run(func(thread int) { p.Moon.Mgr.Shutdown(thread) })
+	p.Advance(time.Second)
+	p.Moon.WantLog(t, "[IKE] sending DELETE for IKE_SA net-net[1]")
+	p.Sun.WantLog(t, "[IKE] received DELETE for IKE_SA net-net[1]", "[IKE] IKE_SA deleted")
+	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+		n.WantNoIKESA(t)
+		n.KernelEmpty(t)
+	}
 }
