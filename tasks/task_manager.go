@@ -813,12 +813,21 @@ func (tm *TaskManager) handleFragment(defrag **encoding.Reassembler, m *encoding
 		tm.responding.hash = sha1.Sum(raw)
 	}
 	full, err := (*defrag).Add(m)
-	if err != nil {
+	switch {
+	case errors.Is(err, encoding.ErrFragmentDuplicate):
+		// The initiator retransmits all fragments when one got lost.
+		tm.log(bus.ENC, bus.Control, "received duplicate fragment #%d", f.Number)
+		return sa.NeedMore
+	case errors.Is(err, encoding.ErrFragmentStale):
+		// charon keeps collecting; ignoring it keeps the newer set intact.
+		tm.log(bus.ENC, bus.Diag, "received fragment #%d of %d of an older fragmentation, ignored", f.Number, f.Total)
+		return sa.NeedMore
+	case err != nil:
 		tm.log(bus.ENC, bus.Control, "%v", err)
 		*defrag = nil
 		return sa.Failed
-	}
-	if full == nil {
+	case full == nil:
+		tm.log(bus.ENC, bus.Control, "received fragment #%d of %d, waiting for complete IKE message", f.Number, f.Total)
 		return sa.NeedMore
 	}
 	*defrag = nil
