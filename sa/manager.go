@@ -448,7 +448,9 @@ func (m *Manager) CheckoutByUniqueID(id uint32, child bool, thread int) *IKESA {
 func (m *Manager) CheckoutByConfig(peer *config.PeerCfg, thread int) *IKESA {
 	if m.env.Settings.ReuseIKESA {
 		if ike := m.checkoutBy(thread, func(ike *IKESA) bool {
-			if ike.peerCfg != peer {
+			// An equal config counts, as in charon: after a reload the
+			// connection is a new object with the same contents.
+			if ike.peerCfg == nil || !ike.peerCfg.Equal(peer) || !ike.peerCfg.IKE.Equal(peer.IKE) {
 				return false
 			}
 			switch ike.state {
