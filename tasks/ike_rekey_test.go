@@ -135,3 +135,24 @@ func TestIKERekeyTemporaryFailure(t *testing.T) {
 		}
 	}
 }
+
+// TestChildRekeyAfterIKERekey: the kernel's soft expire of a CHILD_SA that
+// moved to a new IKE_SA finds it there, and the rekey runs over the new
+// IKE_SA (message ID 0).
+func TestChildRekeyAfterIKERekey(t *testing.T) {
+	p := rekeyPair(t, nil)
+	p.Up()
+	p.Advance(time.Second)
+	p.Moon.WithIKESA(t, 0, func(ike *sa.IKESA) sa.Status { return ike.Rekey() })
+	p.AdvanceTo(5*time.Second + time.Millisecond)
+	p.Moon.WantLogOrder(t,
+		"[IKE] IKE_SA net-net[2] rekeyed",
+		"[KNL] creating rekey job for CHILD_SA ESP/0xc0000001/192.168.0.1",
+		"[ENC] generating CREATE_CHILD_SA request 0 [ N(REKEY_SA) SA No TSi TSr ]",
+		"[IKE] outbound CHILD_SA net-net{2} established",
+		"[ENC] generating INFORMATIONAL request 1 [ D ]",
+	)
+	if ike := p.Moon.OnlyIKESA(t); ike.UniqueID() != 2 || ike.ChildCount() != 2 {
+		t.Errorf("moon: [%d] with %d CHILD_SAs", ike.UniqueID(), ike.ChildCount())
+	}
+}
