@@ -809,7 +809,7 @@ func (ike *IKESA) SendDPD() Status {
 	var diff time.Duration
 	queued := false
 	if !ike.tm.Busy() {
-		diff = ike.env.Clock.Now().Sub(ike.useTime(true))
+		diff = wholeSeconds(ike.env.Clock.Now(), ike.useTime(true))
 		if delay == 0 || diff >= delay {
 			ike.Log(bus.IKE, bus.Control, "sending DPD request")
 			ike.tm.QueueDPD()
@@ -823,6 +823,13 @@ func (ike *IKESA) SendDPD() Status {
 		return ike.tm.Initiate()
 	}
 	return Success
+}
+
+// wholeSeconds is now - then as charon computes it from time_monotonic():
+// in whole seconds, so that DPD and keepalive checks fall on the same
+// seconds as charon's.
+func wholeSeconds(now, then time.Time) time.Duration {
+	return time.Duration(now.Unix()-then.Unix()) * time.Second
 }
 
 // useTime is the last inbound or outbound activity of the SA or any of its
@@ -851,7 +858,7 @@ func (ike *IKESA) SendKeepalive(scheduled bool) {
 		return
 	}
 	now := ike.env.Clock.Now()
-	diff := now.Sub(ike.useTime(false))
+	diff := wholeSeconds(now, ike.useTime(false))
 	if diff >= interval {
 		ike.Log(bus.IKE, bus.Control, "sending keep alive to %s", FormatHost(ike.otherHost))
 		ike.env.Sender.Send(Packet{Data: []byte{0xff}, Src: ike.myHost, Dst: ike.otherHost})
