@@ -136,7 +136,7 @@ func (m *Manager) dropIKESAInit(thread int, msg *encoding.Message, p Packet) boo
 	j := m.cookies
 	j.mu.Lock()
 	now := monotonic(m.env)
-	need := j.required(netip.Addr{}, m.HalfOpen(), cookieAll, now)
+	need := j.required(netip.Addr{}, m.HalfOpenResponder(), cookieAll, now)
 	need = j.required(src, m.halfOpenFrom(src), cookieIP, now) || need
 	if need && msg.MajorVersion == 2 && !j.check(p.Data, src, msg.SPIi, now) {
 		log(bus.Diag, "received packet: from %s to %s (%d bytes)", FormatHost(p.Src), FormatHost(p.Dst), len(p.Data))
@@ -162,7 +162,7 @@ func (m *Manager) dropIKESAInit(thread int, msg *encoding.Message, p Packet) boo
 		log(bus.Control, "ignoring IKE_SA setup from %s, per-IP half-open IKE_SA limit of %d reached", src, block)
 		return true
 	}
-	if lim := int(s.InitLimitHalfOpen); lim != 0 && m.HalfOpen() >= lim {
+	if lim := int(s.InitLimitHalfOpen); lim != 0 && m.HalfOpenResponder() >= lim {
 		log(bus.Control, "ignoring IKE_SA setup from %s, half-open IKE_SA limit of %d reached", src, lim)
 		return true
 	}

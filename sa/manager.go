@@ -29,9 +29,12 @@ type Manager struct {
 	entries []*entry
 	// counters for unique ids, shown as name[N] and name{N}.
 	ikeIDs, childIDs, marks uint32
-	halfOpen                int
-	shutdown                bool
-	cookies                 *cookieJar
+	// halfOpen counts IKE_SAs CONNECTING at checkin, in both roles (what
+	// status shows); halfOpenResp those a peer started (what the DoS
+	// limits count), as charon's half_open_count(_responder).
+	halfOpen, halfOpenResp int
+	shutdown               bool
+	cookies                *cookieJar
 }
 
 type entry struct {
@@ -179,7 +182,9 @@ func (m *Manager) findLocked(id IKESAID) *entry {
 
 // waitLocked waits until e is free; false if it went away meanwhile.
 func (m *Manager) waitLocked(e *entry) bool {
-	for e.busy {
+	// An SA destroyed while checked out stays busy until it is removed:
+	// waiting jobs give up on it, as charon drives waiting threads out.
+	for e.busy && !e.destroy {
 		m.cond.Wait()
 	}
 	return !e.destroy && slices.Contains(m.entries, e)
@@ -215,6 +220,17 @@ func (m *Manager) Checkin(ike *IKESA) {
 			if e.halfOpen && ike.state != IKECreated && ike.state != IKEConnecting {
 				e.halfOpen = false
 				m.halfOpen--
+				if !ike.id.Initiator {
+					m.halfOpenResp--
+				}
+			} else if !e.halfOpen && ike.state == IKEConnecting {
+				// An initiator's IKE_SA is half-open from the checkin after
+				// its IKE_SA_INIT went out.
+				e.halfOpen = true
+				m.halfOpen++
+				if !ike.id.Initiator {
+					m.halfOpenResp++
+				}
 			}
 			break
 		}
@@ -242,6 +258,9 @@ func (m *Manager) CheckinAndDestroy(ike *IKESA) {
 	if e != nil {
 		if e.halfOpen {
 			m.halfOpen--
+			if !ike.id.Initiator {
+				m.halfOpenResp--
+			}
 		}
 		if i := slices.Index(m.entries, e); i >= 0 {
 			m.entries = slices.Delete(m.entries, i, i+1)
@@ -304,6 +323,7 @@ func (m *Manager) CheckoutByMessage(msg *encoding.Message, raw []byte, src netip
 		m.mu.Lock()
 		m.entries = append(m.entries, &entry{ike: ike, busy: true, halfOpen: true, initHash: h, initSrc: src})
 		m.halfOpen++
+		m.halfOpenResp++
 		m.mu.Unlock()
 		return ike, true
 	}
@@ -391,20 +411,29 @@ func (m *Manager) CheckUniqueness(ike *IKESA, forceReplace bool) bool {
 	return cancel
 }
 
-// HalfOpen is the number of half-open responder SAs.
+// HalfOpen is the number of half-open IKE_SAs in both roles (what status
+// shows and init_limit_half_open limits on initiation).
 func (m *Manager) HalfOpen() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.halfOpen
 }
 
-// halfOpenFrom is the number of half-open responder SAs initiated from ip.
+// HalfOpenResponder is the number of half-open IKE_SAs a peer started
+// (what the receiver's DoS limits count).
+func (m *Manager) HalfOpenResponder() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.halfOpenResp
+}
+
+// halfOpenFrom is the number of half-open IKE_SAs ip started with us.
 func (m *Manager) halfOpenFrom(ip netip.Addr) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 0
 	for _, e := range m.entries {
-		if e.halfOpen && e.initSrc.Addr() == ip {
+		if e.halfOpen && !e.ike.id.Initiator && e.initSrc.Addr() == ip {
 			n++
 		}
 	}

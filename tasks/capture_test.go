@@ -66,7 +66,7 @@ func TestPayloadsMatchCharonCaptures(t *testing.T) {
 		}
 	}
 	for _, esp := range []string{"aes128gcm16!", "aes256gcm16-ecp384!"} {
-		p := ikesim.NetNet(t, func(moon, sun *ikesim.ConnOpts) { moon.ESP, sun.ESP = esp, esp })
+		p := ikesim.NewPair(t, func(moon, sun *ikesim.ConnOpts) { moon.ESP, sun.ESP = esp, esp })
 		p.Up()
 		p.Advance(time.Second)
 		p.Moon.WithIKESA(t, 0, func(ike *sa.IKESA) sa.Status {

@@ -78,7 +78,7 @@ func collisionSetup(t *testing.T, nonces [4]byte) (*ikesim.Pair, *childEvents, *
 // collisionSetupNonces is collisionSetup with the nonces each side will
 // generate, in order.
 func collisionSetupNonces(t *testing.T, moonNonces, sunNonces []byte) (*ikesim.Pair, *childEvents, *childEvents) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Up()
 	p.Advance(time.Second)
 	evMoon, evSun := &childEvents{}, &childEvents{}
@@ -280,7 +280,7 @@ func deliverNextExcept(t *testing.T, p *ikesim.Pair, n *ikesim.Node, skip int) {
 // one that rekeys the CHILD_SA while the other deletes it; both requests
 // are held on the wire.
 func rekeyDeletePair(t *testing.T, rekeyer string) (p *ikesim.Pair, a, b *ikesim.Node, evA, evB *childEvents) {
-	p = ikesim.NetNet(t, nil)
+	p = ikesim.NewPair(t, nil)
 	p.Up()
 	p.Advance(time.Second)
 	a, b = p.Moon, p.Sun

@@ -15,7 +15,7 @@ import (
 // rekeyPair is net-net with moon's CHILD_SA lifetime 10 s, margin 5 s and
 // rekeyfuzz 0 (seeds/000): moon's kernel raises the soft expire at 5 s.
 func rekeyPair(t *testing.T, mod func(moon, sun *ikesim.ConnOpts)) *ikesim.Pair {
-	return ikesim.NetNet(t, func(moon, sun *ikesim.ConnOpts) {
+	return ikesim.NewPair(t, func(moon, sun *ikesim.ConnOpts) {
 		moon.Lifetime, moon.Margin = 10, 5
 		if mod != nil {
 			mod(moon, sun)
@@ -186,7 +186,7 @@ func childStates(cs []*sa.ChildSA) string {
 // inbound SA is removed charon.delete_rekeyed_delay after the rekey, on
 // both ends.
 func TestChildRekeyDeleteDelay(t *testing.T) {
-	p := ikesim.NetNet(t, func(moon, _ *ikesim.ConnOpts) { moon.Lifetime, moon.Margin = 20, 10 })
+	p := ikesim.NewPair(t, func(moon, _ *ikesim.ConnOpts) { moon.Lifetime, moon.Margin = 20, 10 })
 	p.Moon.Env.Settings.DeleteRekeyedDelay = 2 // as in net2net-rekey's strongswan.conf
 	p.Up()
 	p.AdvanceTo(12*time.Second - time.Millisecond)

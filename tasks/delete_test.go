@@ -40,7 +40,7 @@ func childByName(t *testing.T, ike *sa.IKESA, name string) *sa.ChildSA {
 // CREATE_CHILD_SA over the same IKE_SA, each with its own reqid and
 // policies; deleting one (from either side, §1.4.1) leaves the others.
 func TestSeveralChildSAs(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	_, c2 := addChild(t, p, "net-net2", "10.3.0.0/16", "10.4.0.0/16")
 	_, c3 := addChild(t, p, "net-net3", "10.5.0.0/16", "10.6.0.0/16")
 	p.Up()
@@ -127,7 +127,7 @@ func TestSeveralChildSAs(t *testing.T) {
 func TestDeleteIKESA(t *testing.T) {
 	for _, who := range []string{"moon", "sun"} {
 		t.Run(who, func(t *testing.T) {
-			p := ikesim.NetNet(t, nil)
+			p := ikesim.NewPair(t, nil)
 			p.Up()
 			p.Advance(time.Second)
 			del, other := p.Moon, p.Sun
@@ -163,7 +163,7 @@ func TestDeleteIKESA(t *testing.T) {
 // TestDeleteUnansweredIsForced: RFC 7296 §2.4: when the peer does not
 // answer the DELETE, the IKE_SA is removed anyway after the retransmits.
 func TestDeleteUnansweredIsForced(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Up()
 	p.Advance(time.Second)
 	p.Drop = func(r ikesim.WireRecord) bool { return r.To == "sun" }
@@ -178,7 +178,7 @@ func TestDeleteUnansweredIsForced(t *testing.T) {
 // with rekeying disabled) is deleted with an INFORMATIONAL and, since it
 // was not rekeyed, created anew (child_delete with expired).
 func TestHardExpireDeletes(t *testing.T) {
-	p := ikesim.NetNet(t, func(moon, sun *ikesim.ConnOpts) {
+	p := ikesim.NewPair(t, func(moon, sun *ikesim.ConnOpts) {
 		moon.Lifetime, moon.NoChildRekey = 10, true
 	})
 	p.Up()

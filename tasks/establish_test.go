@@ -44,7 +44,7 @@ func join(l []string) string {
 // TestEstablishPSK: moon initiates net-net with PSK authentication; both
 // ends log what charon logs, install one SA pair and three policies each.
 func TestEstablishPSK(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Up()
 	p.Advance(time.Second)
 	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
@@ -92,7 +92,7 @@ func TestEstablishPSK(t *testing.T) {
 // TestEstablishBothRoles: the same conn initiated from the other side;
 // each daemon plays the role it did not play before.
 func TestEstablishBothRoles(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Sun.Initiate(p.SunPeer, p.SunChild)
 	p.Advance(time.Second)
 	p.Moon.WantEstablished(t, 1)
@@ -109,7 +109,7 @@ func TestEstablishBothRoles(t *testing.T) {
 // CHILD_SA created in IKE_AUTH are KEYMAT = prf+(SK_d, Ni | Nr) with the
 // nonces of IKE_SA_INIT; both ends install matching keys.
 func TestChildKeysUseIKESAInitNonces(t *testing.T) {
-	p := ikesim.NetNet(t, func(moon, sun *ikesim.ConnOpts) { moon.ESP, sun.ESP = "aes128-sha256!", "aes128-sha256!" })
+	p := ikesim.NewPair(t, func(moon, sun *ikesim.ConnOpts) { moon.ESP, sun.ESP = "aes128-sha256!", "aes128-sha256!" })
 	p.Up()
 	p.Advance(time.Second)
 	var ni, nr []byte

@@ -17,7 +17,7 @@ import (
 // half-open IKE_SA; the initiator gives up, removes the larval inbound SA
 // it allocated for the CHILD_SA, and installs nothing.
 func TestWrongPSK(t *testing.T) {
-	p := ikesim.NetNet(t, func(_, sun *ikesim.ConnOpts) { sun.PSK = "not the same secret" })
+	p := ikesim.NewPair(t, func(_, sun *ikesim.ConnOpts) { sun.PSK = "not the same secret" })
 	p.Up()
 	p.Advance(time.Second)
 	p.Sun.WantLogOrder(t,
@@ -65,7 +65,7 @@ func failOn(k *fake.Kernel, match func(c fake.Call) bool) {
 // responder with a DELETE for the SA it allocated, so that sun removes
 // the CHILD_SA it installed.
 func TestInitiatorInstallFails(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	failOn(p.Moon.Kern, func(c fake.Call) bool { return c.Op == "AddSA" && !c.Add.Inbound })
 	p.Up()
 	p.Advance(time.Second)
@@ -97,7 +97,7 @@ func TestInitiatorInstallFails(t *testing.T) {
 // the inbound SA; the failure travels back as a notify in the IKE_AUTH
 // response and both keep the IKE_SA without CHILD_SA.
 func TestResponderInstallFails(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	failOn(p.Sun.Kern, func(c fake.Call) bool { return c.Op == "AddSA" && c.Add.Inbound })
 	p.Up()
 	p.Advance(time.Second)
@@ -122,7 +122,7 @@ func TestResponderInstallFails(t *testing.T) {
 // TestResponderPolicyFails: policies that cannot be installed are
 // reported as TS_UNACCEPTABLE (select_and_install's NOT_FOUND).
 func TestResponderPolicyFails(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	failOn(p.Sun.Kern, func(c fake.Call) bool { return c.Op == "AddPolicy" && c.Policy.Dir == kernel.DirFwd })
 	p.Up()
 	p.Advance(time.Second)
@@ -138,7 +138,7 @@ func TestResponderPolicyFails(t *testing.T) {
 // TestSPIAllocationFails: without an SPI the initiator cannot even send
 // its proposal; charon fails the IKE_AUTH build and destroys the IKE_SA.
 func TestSPIAllocationFails(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	failOn(p.Moon.Kern, func(c fake.Call) bool { return c.Op == "GetSPI" })
 	p.Up()
 	p.Advance(time.Second)
@@ -153,7 +153,7 @@ func TestSPIAllocationFails(t *testing.T) {
 // and deletes the IKE_SA; the responder, which considered the IKE_SA
 // established, deletes it too.
 func TestInitiatorAuthFails(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.AlterPlain = func(_ int, from *ikesim.Node, m *encoding.Message) {
 		if from == p.Sun && m.Exchange == encoding.ExchangeIKEAuth {
 			if a, ok := m.First(encoding.PayloadAUTH).(*encoding.Auth); ok {
@@ -183,7 +183,7 @@ func TestInitiatorAuthFails(t *testing.T) {
 // TestShutdown: on SIGTERM charon deletes every IKE_SA with a DELETE
 // (without waiting for the answer) and destroys them.
 func TestShutdown(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Up()
 	p.Advance(time.Second)
 	p.Moon.Run(func(thread int) { p.Moon.Mgr.Shutdown(thread) })

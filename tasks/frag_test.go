@@ -11,7 +11,7 @@ import (
 // goes out in encrypted fragments, as charon logs them, and is reassembled
 // on the other side; a lost fragment is retransmitted with the others.
 func TestFragmentation(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
 		n.Env.Settings.FragmentSize = 200
 	}

@@ -15,7 +15,7 @@ import (
 // alter and alterPlain (either may be nil) interfere with one message.
 func handshakeScript(t *testing.T, alter func(ikesim.WireRecord) []byte,
 	alterPlain func(seq int, from *ikesim.Node, m *encoding.Message)) *ikesim.Pair {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	_, c2 := addChild(t, p, "net-net2", "10.3.0.0/16", "10.4.0.0/16")
 	p.Alter, p.AlterPlain = alter, alterPlain
 	p.Up()
@@ -23,7 +23,7 @@ func handshakeScript(t *testing.T, alter func(ikesim.WireRecord) []byte,
 	withFirst := func(n *ikesim.Node, fn func(ike *sa.IKESA) sa.Status) {
 		// The SA may be gone, or not yet established, when a message was
 		// destroyed: then there is nothing to do.
-		for _, ike := range n.IKESAs(t) {
+		for _, ike := range n.SAs(t) {
 			n.WithIKESA(t, ike.UniqueID(), fn)
 			return
 		}

@@ -22,7 +22,7 @@ func (e *updownEvents) ChildUpdown(*sa.IKESA, *sa.ChildSA, bool) bool { e.child+
 func ikeStates(t *testing.T, n *ikesim.Node) map[uint32]sa.IKEState {
 	t.Helper()
 	out := map[uint32]sa.IKEState{}
-	for _, ike := range n.IKESAs(t) {
+	for _, ike := range n.SAs(t) {
 		out[ike.UniqueID()] = ike.State()
 	}
 	return out
@@ -33,7 +33,7 @@ func ikeStates(t *testing.T, n *ikesim.Node) map[uint32]sa.IKEState {
 func wantIKE(t *testing.T, n *ikesim.Node, name string, state sa.IKEState, children int) {
 	t.Helper()
 	uid := collisionIDs[n.Name][name]
-	for _, ike := range n.IKESAs(t) {
+	for _, ike := range n.SAs(t) {
 		if ike.UniqueID() == uid {
 			if ike.State() != state || ike.ChildCount() != children {
 				t.Errorf("%s: IKE_SA %s[%d] is %s with %d CHILD_SAs, want %s with %d", n.Name, name, uid,
@@ -53,7 +53,7 @@ func wantIKE(t *testing.T, n *ikesim.Node, name string, state sa.IKEState, child
 func TestIKERekeyCollision(t *testing.T) {
 	for _, c := range collisionCases {
 		t.Run(c.description, func(t *testing.T) {
-			p := ikesim.NetNet(t, nil)
+			p := ikesim.NewPair(t, nil)
 			p.Up()
 			p.Advance(time.Second)
 			ev := map[*ikesim.Node]*updownEvents{p.Moon: {}, p.Sun: {}}
@@ -70,7 +70,7 @@ func TestIKERekeyCollision(t *testing.T) {
 			// CREATE_CHILD_SA { SA, Ni, KEi } -->
 			p.DeliverNextTo(t, p.Sun)
 			wantIKE(t, p.Sun, "orig", sa.IKERekeying, 1)
-			if n := len(p.Sun.IKESAs(t)); n != 1 {
+			if n := len(p.Sun.SAs(t)); n != 1 {
 				t.Errorf("sun: %d IKE_SAs: the half-made ones must not be registered yet", n)
 			}
 			// <-- CREATE_CHILD_SA { SA, Ni, KEi }
@@ -139,7 +139,7 @@ func TestIKERekeyCollision(t *testing.T) {
 func TestIKERekeyDeleteCollision(t *testing.T) {
 	for _, rekeyer := range []string{"moon", "sun"} {
 		t.Run(rekeyer+" rekeys", func(t *testing.T) {
-			p := ikesim.NetNet(t, nil)
+			p := ikesim.NewPair(t, nil)
 			p.Up()
 			p.Advance(time.Second)
 			a, b := p.Moon, p.Sun

@@ -13,7 +13,7 @@ import (
 // the CHILD_SAs move to the new IKE_SA without any kernel change, the old
 // IKE_SA is deleted, and the new one works (message IDs from 0).
 func TestIKERekey(t *testing.T) {
-	p := ikesim.NetNet(t, func(moon, sun *ikesim.ConnOpts) { moon.IKELifetime = 600 }) // rekey at 60 s
+	p := ikesim.NewPair(t, func(moon, sun *ikesim.ConnOpts) { moon.IKELifetime = 600 }) // rekey at 60 s
 	p.Up()
 	p.Advance(time.Second)
 	moonOld := p.Moon.WantEstablished(t, 1)
@@ -27,7 +27,7 @@ func TestIKERekey(t *testing.T) {
 	if h := p.Held(); len(h) != 1 {
 		t.Fatalf("held: %v", h)
 	}
-	if sas := p.Moon.IKESAs(t); len(sas) != 1 || sas[0].State() != sa.IKERekeying {
+	if sas := p.Moon.SAs(t); len(sas) != 1 || sas[0].State() != sa.IKERekeying {
 		t.Fatalf("moon during the rekey: %v", sas)
 	}
 	p.Hold = false
@@ -86,7 +86,7 @@ func TestIKERekey(t *testing.T) {
 // old IKE_SA itself if the initiator's DELETE never comes (ike_rekey.c: a
 // delete job after 90 s).
 func TestIKERekeyResponderDeletes(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Up()
 	p.Advance(time.Second)
 	p.Drop = func(r ikesim.WireRecord) bool { return r.MessageID == 3 && r.From == "moon" }
@@ -103,7 +103,7 @@ func TestIKERekeyResponderDeletes(t *testing.T) {
 // refuses an IKE rekey with TEMPORARY_FAILURE; the initiator retries later
 // (RFC 7296 §2.25).
 func TestIKERekeyTemporaryFailure(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Up()
 	p.Advance(time.Second)
 	p.Hold = true

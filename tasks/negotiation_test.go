@@ -16,7 +16,7 @@ import (
 // the responder answers NO_PROPOSAL_CHOSEN alone and keeps no state; the
 // initiator gives up.
 func TestIKENoProposalChosen(t *testing.T) {
-	p := ikesim.NetNet(t, func(_, sun *ikesim.ConnOpts) { sun.IKE = "aes256-sha384-ecp384!" })
+	p := ikesim.NewPair(t, func(_, sun *ikesim.ConnOpts) { sun.IKE = "aes256-sha384-ecp384!" })
 	p.Up()
 	p.Advance(time.Second)
 	p.Sun.WantLogOrder(t,
@@ -38,7 +38,7 @@ func TestIKENoProposalChosen(t *testing.T) {
 // TestChildNoProposalChosen: §2.7 for the CHILD_SA of IKE_AUTH: the IKE_SA
 // is established without it, and the initiator's allocated SPI is freed.
 func TestChildNoProposalChosen(t *testing.T) {
-	p := ikesim.NetNet(t, func(_, sun *ikesim.ConnOpts) { sun.ESP = "aes256-sha256!" })
+	p := ikesim.NewPair(t, func(_, sun *ikesim.ConnOpts) { sun.ESP = "aes256-sha256!" })
 	p.Up()
 	p.Advance(time.Second)
 	p.Sun.WantLogOrder(t,
@@ -62,7 +62,7 @@ func TestChildNoProposalChosen(t *testing.T) {
 // TestChildNoProposalChosenCreateChildSA: the same in a CREATE_CHILD_SA
 // exchange, where the notify is the whole response.
 func TestChildNoProposalChosenCreateChildSA(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Up()
 	p.Advance(time.Second)
 	_, c2 := addChild(t, p, "net-net2", "10.3.0.0/16", "10.4.0.0/16")
@@ -81,7 +81,7 @@ func TestChildNoProposalChosenCreateChildSA(t *testing.T) {
 // TestTSUnacceptable: RFC 7296 §2.9: selectors without overlap are
 // refused with TS_UNACCEPTABLE; the IKE_SA stays.
 func TestTSUnacceptable(t *testing.T) {
-	p := ikesim.NetNet(t, func(moon, _ *ikesim.ConnOpts) { moon.RemoteNet = []string{"10.9.0.0/16"} })
+	p := ikesim.NewPair(t, func(moon, _ *ikesim.ConnOpts) { moon.RemoteNet = []string{"10.9.0.0/16"} })
 	p.Up()
 	p.Advance(time.Second)
 	p.Sun.WantLogOrder(t,
@@ -101,7 +101,7 @@ func TestTSUnacceptable(t *testing.T) {
 // narrowed ones (on both sides: TSi to a /24 sun allows, TSr to the /16
 // sun protects).
 func TestTSNarrowing(t *testing.T) {
-	p := ikesim.NetNet(t, func(moon, sun *ikesim.ConnOpts) {
+	p := ikesim.NewPair(t, func(moon, sun *ikesim.ConnOpts) {
 		moon.RemoteNet = []string{"10.0.0.0/8"}
 		sun.RemoteNet = []string{"10.1.0.0/24"}
 	})
@@ -129,7 +129,7 @@ func TestTSNarrowing(t *testing.T) {
 // become the IKE addresses); the SAs are installed in transport mode with
 // in and out policies only.
 func TestHostToHostTransport(t *testing.T) {
-	p := ikesim.NetNet(t, func(moon, sun *ikesim.ConnOpts) {
+	p := ikesim.NewPair(t, func(moon, sun *ikesim.ConnOpts) {
 		moon.LocalNet, moon.RemoteNet, sun.LocalNet, sun.RemoteNet = nil, nil, nil, nil
 		moon.Mode, sun.Mode = kernel.ModeTransport, kernel.ModeTransport
 	})
@@ -160,7 +160,7 @@ func TestHostToHostTransport(t *testing.T) {
 // request for transport mode without USE_TRANSPORT_MODE; the initiator
 // accepts the tunnel (child_create.c check_mode).
 func TestTransportRefused(t *testing.T) {
-	p := ikesim.NetNet(t, func(moon, sun *ikesim.ConnOpts) {
+	p := ikesim.NewPair(t, func(moon, sun *ikesim.ConnOpts) {
 		moon.LocalNet, moon.RemoteNet, sun.LocalNet, sun.RemoteNet = nil, nil, nil, nil
 		moon.Mode = kernel.ModeTransport
 	})
@@ -178,7 +178,7 @@ func TestTransportRefused(t *testing.T) {
 // exchange method with INVALID_KE_PAYLOAD; the initiator retries with it
 // (and the same SPI), the responder keeps no state of the first attempt.
 func TestIKEInvalidKE(t *testing.T) {
-	p := ikesim.NetNet(t, func(moon, sun *ikesim.ConnOpts) {
+	p := ikesim.NewPair(t, func(moon, sun *ikesim.ConnOpts) {
 		moon.IKE = "aes128-sha256-x25519-ecp256!"
 		sun.IKE = "aes128-sha256-ecp256!"
 	})
@@ -219,7 +219,7 @@ func TestIKEInvalidKE(t *testing.T) {
 // TestChildInvalidKE: RFC 7296 §1.3: the same for a CREATE_CHILD_SA with
 // PFS; the initiator retries once with the requested group.
 func TestChildInvalidKE(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Up()
 	p.Advance(time.Second)
 	_, c2 := addChild(t, p, "net-net2", "10.3.0.0/16", "10.4.0.0/16")
@@ -252,7 +252,7 @@ func TestChildInvalidKE(t *testing.T) {
 // per-address threshold is 1 and a spoofed IKE_SA_INIT from moon's address
 // leaves one half-open IKE_SA.
 func TestCookie(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Sun.Env.Settings.CookieThresholdIP = 1
 	p.Hold = true
 	p.Up()
@@ -285,10 +285,32 @@ func TestCookie(t *testing.T) {
 	}
 	// sun: the spoofed half-open SA and the real one.
 	var states []sa.IKEState
-	for _, ike := range p.Sun.IKESAs(t) {
+	for _, ike := range p.Sun.SAs(t) {
 		states = append(states, ike.State())
 	}
 	if len(states) != 2 {
 		t.Errorf("sun's IKE_SAs: %v", states)
+	}
+}
+
+// TestHalfOpenCounts: like charon's manager, both roles count as
+// half-open while CONNECTING (status shows it), but only IKE_SAs a peer
+// started count for the DoS limits.
+func TestHalfOpenCounts(t *testing.T) {
+	p := ikesim.NewPair(t, nil)
+	p.Hold = true
+	p.Up()
+	p.DeliverNextTo(t, p.Sun) // IKE_SA_INIT request
+	if m, s := p.Moon.Mgr, p.Sun.Mgr; m.HalfOpen() != 1 || m.HalfOpenResponder() != 0 ||
+		s.HalfOpen() != 1 || s.HalfOpenResponder() != 1 {
+		t.Errorf("half-open: moon %d/%d, sun %d/%d", m.HalfOpen(), m.HalfOpenResponder(), s.HalfOpen(), s.HalfOpenResponder())
+	}
+	p.Hold = false
+	p.DeliverAll()
+	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+		n.WantEstablished(t, 1)
+		if n.Mgr.HalfOpen() != 0 || n.Mgr.HalfOpenResponder() != 0 {
+			t.Errorf("%s: still half-open", n.Name)
+		}
 	}
 }

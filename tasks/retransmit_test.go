@@ -88,7 +88,7 @@ func TestRetransmitTimeoutFormula(t *testing.T) {
 // IKE_SA_INIT at 0, 4, 11.2, 24.16, 47.488 and 89.478 s and give up at
 // 165.06 s, with one log line per retransmit.
 func TestRetransmitGiveUp(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Drop = func(r ikesim.WireRecord) bool { return r.To == "sun" }
 	p.Up()
 	p.AdvanceTo(165059 * time.Millisecond)
@@ -116,7 +116,7 @@ func TestRetransmitGiveUp(t *testing.T) {
 // TestKeyingTries: keyingtries=3 starts over twice with a new initiator
 // SPI before the IKE_SA is given up (ike_sa.c retransmit()).
 func TestKeyingTries(t *testing.T) {
-	p := ikesim.NetNet(t, func(moon, _ *ikesim.ConnOpts) { moon.KeyingTries = 3 })
+	p := ikesim.NewPair(t, func(moon, _ *ikesim.ConnOpts) { moon.KeyingTries = 3 })
 	p.Drop = func(r ikesim.WireRecord) bool { return r.To == "sun" }
 	p.Up()
 	p.AdvanceTo(165060 * time.Millisecond)
@@ -155,7 +155,7 @@ func TestKeyingTries(t *testing.T) {
 // retransmitted request with the response it already sent, without
 // processing the request again.
 func TestRetransmitLostResponse(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	lost := false
 	p.Drop = func(r ikesim.WireRecord) bool {
 		if r.Exchange == encoding.ExchangeIKEAuth && r.Response && !lost {
@@ -196,7 +196,7 @@ func TestRetransmitLostResponse(t *testing.T) {
 // request older than the last one and a response to a request we no
 // longer wait for are ignored.
 func TestOutOfWindowIgnored(t *testing.T) {
-	p := ikesim.NetNet(t, func(moon, _ *ikesim.ConnOpts) { moon.DPDDelay = 30 })
+	p := ikesim.NewPair(t, func(moon, _ *ikesim.ConnOpts) { moon.DPDDelay = 30 })
 	p.Up()
 	p.Advance(31 * time.Second) // one DPD exchange: moon's request 2
 	p.Moon.WantEstablished(t, 1)
@@ -231,7 +231,7 @@ func TestOutOfWindowIgnored(t *testing.T) {
 // charon gives up and the IKE_SA with its CHILD_SA is removed
 // (dpdaction=clear).
 func TestDPDDeadPeer(t *testing.T) {
-	p := ikesim.NetNet(t, func(moon, _ *ikesim.ConnOpts) { moon.DPDDelay = 30 })
+	p := ikesim.NewPair(t, func(moon, _ *ikesim.ConnOpts) { moon.DPDDelay = 30 })
 	p.Up()
 	p.AdvanceTo(60 * time.Second)
 	if got := sendTimes(p.Sim, "moon", encoding.ExchangeInformational, 2); fmt.Sprint(got) != "[30s]" {
@@ -255,7 +255,7 @@ func TestDPDDeadPeer(t *testing.T) {
 // TestDPDRestart: dpdaction=restart recreates the IKE_SA and the CHILD_SA
 // (with its reqid) once DPD declares the peer dead.
 func TestDPDRestart(t *testing.T) {
-	p := ikesim.NetNet(t, func(moon, _ *ikesim.ConnOpts) {
+	p := ikesim.NewPair(t, func(moon, _ *ikesim.ConnOpts) {
 		moon.DPDDelay, moon.DPDAction = 30, config.ActionStart
 	})
 	p.Up()

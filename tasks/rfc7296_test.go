@@ -21,7 +21,7 @@ import (
 // unless it has received a SET_WINDOW_SIZE Notify message from its peer".
 // Two CHILD_SAs asked for at once go out one exchange after the other.
 func TestRFC7296WindowSizeOne(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	_, c2 := addChild(t, p, "net-net2", "10.3.0.0/16", "10.4.0.0/16")
 	_, c3 := addChild(t, p, "net-net3", "10.5.0.0/16", "10.6.0.0/16")
 	p.Up()
@@ -49,7 +49,7 @@ func TestRFC7296WindowSizeOne(t *testing.T) {
 // subsequent exchange"; "the responder uses the Message ID of the
 // request"; the IDs of requests in either direction are independent.
 func TestRFC7296MessageIDs(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Up()
 	p.Advance(time.Second)
 	for i := 0; i < 3; i++ {
@@ -91,7 +91,7 @@ func TestRFC7296MessageIDs(t *testing.T) {
 // every retransmitted IKE_SA_INIT with the same response; afterwards it
 // starts over with a new SA.
 func TestRFC7296OnlyInitiatorRetransmits(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Drop = func(r ikesim.WireRecord) bool { return r.Response } // every response is lost
 	p.Up()
 	p.AdvanceTo(200 * time.Second)
@@ -123,7 +123,7 @@ func TestRFC7296OnlyInitiatorRetransmits(t *testing.T) {
 // the response to the IKE request containing that payload MUST include a
 // Notify payload UNSUPPORTED_CRITICAL_PAYLOAD".
 func TestRFC7296UnsupportedCriticalPayload(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Up()
 	p.Advance(time.Second)
 	p.AlterPlain = func(_ int, from *ikesim.Node, m *encoding.Message) {
@@ -148,7 +148,7 @@ func TestRFC7296UnsupportedCriticalPayload(t *testing.T) {
 // version is answered with INVALID_MAJOR_VERSION, naming our version, and
 // creates no state.
 func TestRFC7296InvalidMajorVersion(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Hold = true
 	p.Up()
 	req := p.Held()[0]
@@ -170,7 +170,7 @@ func TestRFC7296InvalidMajorVersion(t *testing.T) {
 // to the IP address and port from whence it came" — here the IKE_SA_INIT
 // retry of a NATed initiator arriving from another port.
 func TestRFC7296ResponseAlongRequestPath(t *testing.T) {
-	p := ikesim.NetNet(t, nil)
+	p := ikesim.NewPair(t, nil)
 	p.Hold = true
 	p.Up()
 	req := p.Held()[0]

@@ -94,7 +94,7 @@ func (n *Node) KernelEmpty(t testing.TB) {
 // OnlyIKESA returns the node's only IKE_SA and fails otherwise.
 func (n *Node) OnlyIKESA(t testing.TB) *sa.IKESA {
 	t.Helper()
-	sas := n.IKESAs(t)
+	sas := n.SAs(t)
 	if len(sas) != 1 {
 		t.Fatalf("%s: %d IKE_SAs, want 1\n--- log ---\n%s", n.Name, len(sas), n.LogText())
 	}
@@ -123,7 +123,7 @@ func (n *Node) WantEstablished(t testing.TB, children int) *sa.IKESA {
 // WantNoIKESA fails if the node still has IKE_SAs.
 func (n *Node) WantNoIKESA(t testing.TB) {
 	t.Helper()
-	if sas := n.IKESAs(t); len(sas) != 0 {
+	if sas := n.SAs(t); len(sas) != 0 {
 		t.Fatalf("%s: %d IKE_SAs left (first in state %s)\n--- log ---\n%s", n.Name, len(sas), sas[0].State(), n.LogText())
 	}
 }
@@ -139,7 +139,7 @@ func (n *Node) CheckSane(t testing.TB) {
 	t.Helper()
 	want := map[kernelSAKey]bool{}
 	policies := 0
-	for _, ike := range n.IKESAs(t) {
+	for _, ike := range n.SAs(t) {
 		if s := ike.State(); s != sa.IKEEstablished {
 			t.Errorf("%s: IKE_SA %s[%d] stuck in %s", n.Name, ike.Name(), ike.UniqueID(), s)
 		}

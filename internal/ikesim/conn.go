@@ -138,10 +138,23 @@ type Pair struct {
 	MoonChild, SunChild *config.ChildCfg
 }
 
-// NetNet sets up moon (192.168.0.1, 10.1.0.0/16) and sun (192.168.0.2,
+// NetNet is NewPair with moon's options applied to moon and its
+// proposals, lifetimes and mode copied to sun; it returns the parts
+// separately.
+func NetNet(t testing.TB, mod func(o *ConnOpts)) (s *Sim, moon, sun *Node, moonPeer *config.PeerCfg, moonChild *config.ChildCfg) {
+	p := NewPair(t, func(mo, so *ConnOpts) {
+		if mod != nil {
+			mod(mo)
+			so.IKE, so.ESP, so.Lifetime, so.Margin, so.Mode = mo.IKE, mo.ESP, mo.Lifetime, mo.Margin, mo.Mode
+		}
+	})
+	return p.Sim, p.Moon, p.Sun, p.MoonPeer, p.MoonChild
+}
+
+// NewPair sets up moon (192.168.0.1, 10.1.0.0/16) and sun (192.168.0.2,
 // 10.2.0.0/16) with the net2net PSK connection "net-net"; mod may change
 // either side's conn before it is added.
-func NetNet(t testing.TB, mod func(moon, sun *ConnOpts)) *Pair {
+func NewPair(t testing.TB, mod func(moon, sun *ConnOpts)) *Pair {
 	s := New(t)
 	p := &Pair{Sim: s}
 	p.Moon = s.AddNode("moon", "192.168.0.1", 1, nil)

@@ -320,7 +320,7 @@ func (n *Node) Initiate(peer *config.PeerCfg, child *config.ChildCfg) {
 func (n *Node) WithIKESA(t testing.TB, uid uint32, fn func(ike *sa.IKESA) sa.Status) {
 	t.Helper()
 	if uid == 0 {
-		sas := n.IKESAs(t)
+		sas := n.SAs(t)
 		if len(sas) != 1 {
 			t.Fatalf("%s: %d IKE_SAs, want 1", n.Name, len(sas))
 		}
@@ -347,12 +347,18 @@ func (n *Node) LogText() string {
 	return n.log.String()
 }
 
-// IKESAs returns the IKE_SAs of a node. It fails the test if an SA was left
-// checked out between jobs, which would block every later job on it.
-func (n *Node) IKESAs(t testing.TB) []*sa.IKESA {
-	t.Helper()
+// IKESAs returns the IKE_SAs of a node that are checked in.
+func (n *Node) IKESAs() []*sa.IKESA {
 	var out []*sa.IKESA
 	n.Mgr.Each(0, false, func(ike *sa.IKESA) { out = append(out, ike) })
+	return out
+}
+
+// SAs returns the IKE_SAs of a node. It fails the test if an SA was left
+// checked out between jobs, which would block every later job on it.
+func (n *Node) SAs(t testing.TB) []*sa.IKESA {
+	t.Helper()
+	out := n.IKESAs()
 	if c := n.Mgr.Count(); c != len(out) {
 		t.Fatalf("%s: %d IKE_SAs, but only %d checked in", n.Name, c, len(out))
 	}
