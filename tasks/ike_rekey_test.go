@@ -156,3 +156,36 @@ func TestChildRekeyAfterIKERekey(t *testing.T) {
 		t.Errorf("moon: [%d] with %d CHILD_SAs", ike.UniqueID(), ike.ChildCount())
 	}
 }
+
+// TestIKEReauth: with ipsec.conf's default reauth=yes the IKE_SA is not
+// rekeyed but reauthenticated, break-before-make (charon.make_before_break
+// defaults to no): the old IKE_SA is deleted, then a new one is set up with
+// the CHILD_SA recreated under its reqid.
+func TestIKEReauth(t *testing.T) {
+	p := ikesim.NewPair(t, nil)
+	p.MoonPeer.RekeyTime, p.MoonPeer.ReauthTime = 0, 60
+	p.Up()
+	p.AdvanceTo(61 * time.Second)
+	p.Moon.WantLogOrder(t,
+		"[IKE] scheduling reauthentication in 60s",
+		"[IKE] maximum IKE_SA lifetime 600s",
+		"[IKE] reauthenticating IKE_SA net-net[1]",
+		"[IKE] deleting IKE_SA net-net[1] between 192.168.0.1[moon.strongswan.org]...192.168.0.2[sun.strongswan.org]",
+		"[ENC] generating INFORMATIONAL request 2 [ D ]",
+		"[ENC] parsed INFORMATIONAL response 2 [ ]",
+		"[IKE] restarting CHILD_SA net-net",
+		"[IKE] initiating IKE_SA net-net[2] to 192.168.0.2",
+		"[IKE] establishing CHILD_SA net-net{2} reqid 1",
+		"[IKE] IKE_SA net-net[2] established",
+		"[IKE] CHILD_SA net-net{2} established",
+	)
+	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+		ike := n.WantEstablished(t, 1)
+		if ike.UniqueID() != 2 || ike.Children()[0].ReqID() != 1 {
+			t.Errorf("%s: [%d] with reqid %d", n.Name, ike.UniqueID(), ike.Children()[0].ReqID())
+		}
+		if got := len(n.Kern.SAs()); got != 2 {
+			t.Errorf("%s: %d SAs", n.Name, got)
+		}
+	}
+}
