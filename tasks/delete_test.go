@@ -166,7 +166,7 @@ func TestDeleteUnansweredIsForced(t *testing.T) {
 	p := ikesim.NewPair(t, nil)
 	p.Up()
 	p.Advance(time.Second)
-	p.Drop = func(r ikesim.WireRecord) bool { return r.To == "sun" }
+	p.DropIf = func(r ikesim.WireRecord) bool { return r.To == "sun" }
 	p.Moon.WithIKESA(t, 0, func(ike *sa.IKESA) sa.Status { return ike.Delete(false) })
 	p.Advance(166 * time.Second)
 	p.Moon.WantLog(t, "[IKE] giving up after 5 retransmits", "[IKE] proper IKE_SA delete failed, peer not responding")

@@ -16,7 +16,7 @@ func TestFragmentation(t *testing.T) {
 		n.Env.Settings.FragmentSize = 200
 	}
 	lost := false
-	p.Drop = func(r ikesim.WireRecord) bool {
+	p.DropIf = func(r ikesim.WireRecord) bool {
 		if r.From == "moon" && r.MessageID == 1 && !lost {
 			lost = true
 			return true

@@ -89,7 +89,7 @@ func TestIKERekeyResponderDeletes(t *testing.T) {
 	p := ikesim.NewPair(t, nil)
 	p.Up()
 	p.Advance(time.Second)
-	p.Drop = func(r ikesim.WireRecord) bool { return r.MessageID == 3 && r.From == "moon" }
+	p.DropIf = func(r ikesim.WireRecord) bool { return r.MessageID == 3 && r.From == "moon" }
 	p.Moon.WithIKESA(t, 0, func(ike *sa.IKESA) sa.Status { return ike.Rekey() })
 	p.Advance(90 * time.Second)
 	p.Sun.WantLog(t, "[IKE] deleting IKE_SA net-net[1] between 192.168.0.2[sun.strongswan.org]...192.168.0.1[moon.strongswan.org]",

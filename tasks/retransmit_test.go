@@ -89,7 +89,7 @@ func TestRetransmitTimeoutFormula(t *testing.T) {
 // 165.06 s, with one log line per retransmit.
 func TestRetransmitGiveUp(t *testing.T) {
 	p := ikesim.NewPair(t, nil)
-	p.Drop = func(r ikesim.WireRecord) bool { return r.To == "sun" }
+	p.DropIf = func(r ikesim.WireRecord) bool { return r.To == "sun" }
 	p.Up()
 	p.AdvanceTo(165059 * time.Millisecond)
 	moon := p.Moon.OnlyIKESA(t)
@@ -117,7 +117,7 @@ func TestRetransmitGiveUp(t *testing.T) {
 // SPI before the IKE_SA is given up (ike_sa.c retransmit()).
 func TestKeyingTries(t *testing.T) {
 	p := ikesim.NewPair(t, func(moon, _ *ikesim.ConnOpts) { moon.KeyingTries = 3 })
-	p.Drop = func(r ikesim.WireRecord) bool { return r.To == "sun" }
+	p.DropIf = func(r ikesim.WireRecord) bool { return r.To == "sun" }
 	p.Up()
 	p.AdvanceTo(165060 * time.Millisecond)
 	p.Moon.WantLog(t, "[IKE] peer not responding, trying again (2/3)")
@@ -157,7 +157,7 @@ func TestKeyingTries(t *testing.T) {
 func TestRetransmitLostResponse(t *testing.T) {
 	p := ikesim.NewPair(t, nil)
 	lost := false
-	p.Drop = func(r ikesim.WireRecord) bool {
+	p.DropIf = func(r ikesim.WireRecord) bool {
 		if r.Exchange == encoding.ExchangeIKEAuth && r.Response && !lost {
 			lost = true
 			return true
@@ -241,7 +241,7 @@ func TestDPDDeadPeer(t *testing.T) {
 		"[ENC] parsed INFORMATIONAL response 2 [ ]", "[ENC] generating INFORMATIONAL request 3 [ ]")
 	p.Moon.NoLog(t, "DPD not supported")
 	// sun dies right after answering the DPD at 60 s.
-	p.Drop = func(r ikesim.WireRecord) bool { return r.To == "sun" }
+	p.DropIf = func(r ikesim.WireRecord) bool { return r.To == "sun" }
 	p.AdvanceTo(90*time.Second + 165060*time.Millisecond - time.Millisecond)
 	p.Moon.WantEstablished(t, 1)
 	p.AdvanceTo(90*time.Second + 165060*time.Millisecond)
@@ -263,7 +263,7 @@ func TestDPDRestart(t *testing.T) {
 	old := p.Moon.WantEstablished(t, 1)
 	reqid := old.Children()[0].ReqID()
 	dead := true
-	p.Drop = func(r ikesim.WireRecord) bool { return dead && r.To == "sun" }
+	p.DropIf = func(r ikesim.WireRecord) bool { return dead && r.To == "sun" }
 	p.AdvanceTo(30*time.Second + 165060*time.Millisecond)
 	p.Moon.WantLog(t, "[IKE] giving up after 5 retransmits", "[IKE] restarting CHILD_SA net-net")
 	dead = false

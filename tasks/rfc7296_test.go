@@ -92,7 +92,7 @@ func TestRFC7296MessageIDs(t *testing.T) {
 // starts over with a new SA.
 func TestRFC7296OnlyInitiatorRetransmits(t *testing.T) {
 	p := ikesim.NewPair(t, nil)
-	p.Drop = func(r ikesim.WireRecord) bool { return r.Response } // every response is lost
+	p.DropIf = func(r ikesim.WireRecord) bool { return r.Response } // every response is lost
 	p.Up()
 	p.AdvanceTo(200 * time.Second)
 	var reqs, resps [][]byte

@@ -34,8 +34,10 @@ type Sim struct {
 	Clock *vclock.Clock
 	Q     *processing.Inline
 	Nodes map[netip.Addr]*Node
-	// Drop, when set, decides whether a packet is lost on the wire.
-	Drop func(p WireRecord) bool
+	// DropIf, when set, decides whether a packet is lost on the wire,
+	// knowing its header and endpoints; Drop decides on the bare packet.
+	DropIf func(r WireRecord) bool
+	Drop   func(p sa.Packet) bool
 	// Alter, when set, may replace a packet's bytes before delivery (the
 	// handshake fuzzer swaps one message for fuzz data this way).
 	Alter func(p WireRecord) []byte
@@ -196,7 +198,7 @@ func (s *Sim) send(from *Node, p sa.Packet) {
 			r.Packet.Data = b
 		}
 	}
-	r.Dropped = s.Drop != nil && s.Drop(r)
+	r.Dropped = (s.DropIf != nil && s.DropIf(r)) || (s.Drop != nil && s.Drop(r.Packet))
 	s.mu.Lock()
 	s.wire = append(s.wire, r)
 	hold := s.Hold && !r.Dropped
