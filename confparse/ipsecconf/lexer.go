@@ -22,7 +22,6 @@ const (
 	tokString      // a word or a quoted string (value already unescaped)
 )
 
-
 // definition is the participle lexer definition. Parsing never goes through
 // its Lex method (the scanner needs the file system and the include stack, so
 // it is built per load and handed to the parser directly); Lex exists for
