@@ -184,6 +184,10 @@ func checkItem(it *itemAST, st *store) {
 			fatal(w, "syntax error: unexpected '=' at the start of a line")
 			return
 		}
+		if strings.HasPrefix(w.Value, "\r") {
+			fatal(w, "syntax error: a carriage return at the start of a line (DOS line endings are not accepted; convert the file with dos2unix)")
+			return
+		}
 		fatal(w, "syntax error: %s at the start of a line (settings must be indented; a section starts with 'config setup', 'conn NAME' or 'ca NAME')", describe(w))
 	}
 }
