@@ -68,7 +68,7 @@ func TestSeedNet2NetRekey(t *testing.T) {
 func TestSeedMIPv6(t *testing.T) {
 	fsys := files.Map{}
 	for name, path := range map[string]string{
-		"/etc/ipsec.conf":                   "../testdata/seeds/004-mipv6-ha/ipsec.conf",
+		"/etc/ipsec.conf":                    "../testdata/seeds/004-mipv6-ha/ipsec.conf",
 		"/etc/ipsec.conf.d/carol.ipsec.conf": "../testdata/seeds/004-mipv6-ha/ipsec.conf.d/carol.ipsec.conf",
 		"/etc/ipsec.conf.d/dave.ipsec.conf":  "../testdata/seeds/004-mipv6-ha/ipsec.conf.d/dave.ipsec.conf",
 	} {

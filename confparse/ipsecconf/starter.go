@@ -152,4 +152,3 @@ func scanDebugPair(s string) (string, int, bool) {
 	}
 	return typ, int(int32(n)), true
 }
-
