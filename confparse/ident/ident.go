@@ -19,18 +19,18 @@ import (
 type Type uint8
 
 const (
-	Any           Type = 0
-	IPv4          Type = 1
-	FQDN          Type = 2
-	RFC822        Type = 3 // also ID_USER_FQDN
-	IPv4Subnet    Type = 4
-	IPv6          Type = 5
-	IPv6Subnet    Type = 6
-	IPv4Range     Type = 7
-	IPv6Range     Type = 8
-	DN            Type = 9 // DER_ASN1_DN
-	GN            Type = 10
-	KeyID         Type = 11
+	Any        Type = 0
+	IPv4       Type = 1
+	FQDN       Type = 2
+	RFC822     Type = 3 // also ID_USER_FQDN
+	IPv4Subnet Type = 4
+	IPv6       Type = 5
+	IPv6Subnet Type = 6
+	IPv4Range  Type = 7
+	IPv6Range  Type = 8
+	DN         Type = 9 // DER_ASN1_DN
+	GN         Type = 10
+	KeyID      Type = 11
 )
 
 // Match is how well an identity matches another (id_match_t): higher is
