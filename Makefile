@@ -66,3 +66,10 @@ scenarios: build
 # themselves and needs no goswan daemon.
 scenarios-control:
 	testing/do-tests --pairings ss $(SCENARIOS)
+
+# Kernel lane: kernel_netlink's tests on Debian's stock kernel (with ESP)
+# under qemu/TCG; needs qemu-system-x86 linux-image-amd64 busybox-static
+# iproute2 cpio (testing/vm/README.md). Not part of `make test`.
+.PHONY: vmtest
+vmtest:
+	GO=$(GO) testing/vm/run.sh

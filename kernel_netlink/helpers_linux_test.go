@@ -1,0 +1,191 @@
+package kernel_netlink
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink/nl"
+	"github.com/vishvananda/netns"
+
+	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/internal/testenv"
+	"github.com/goswan/goswan/kernel"
+	"github.com/goswan/goswan/selectors"
+)
+
+var nsCounter atomic.Int32
+
+// testNS is a fresh network namespace named gsn-…, removed at the end of
+// the test.
+type testNS struct {
+	name string
+	h    netns.NsHandle
+}
+
+func newTestNS(t *testing.T) *testNS {
+	t.Helper()
+	testenv.RequireRoot(t)
+	testenv.RequireCommand(t, "ip")
+	name := fmt.Sprintf("gsn-kn%d-%d", os.Getpid()%100000, nsCounter.Add(1))
+	var h netns.NsHandle
+	var err error
+	done := make(chan struct{})
+	go func() {
+		// the thread ends up in the new namespace and is discarded
+		runtime.LockOSThread()
+		h, err = netns.NewNamed(name)
+		close(done)
+	}()
+	<-done
+	if err != nil {
+		testenv.Unavailable(t, "cannot create network namespace: "+err.Error())
+	}
+	ns := &testNS{name: name, h: h}
+	t.Cleanup(func() {
+		h.Close()
+		_ = netns.DeleteNamed(name)
+	})
+	ns.ip(t, "link", "set", "lo", "up")
+	return ns
+}
+
+// ip runs iproute2 inside the namespace and returns its output.
+func (ns *testNS) ip(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("ip", append([]string{"-n", ns.name}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// exec runs a command inside the namespace.
+func (ns *testNS) exec(args ...string) (string, error) {
+	out, err := exec.Command("ip", append([]string{"netns", "exec", ns.name}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+// logRecorder collects log lines as "[KNL] message".
+type logRecorder struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *logRecorder) Logf(g bus.Group, l bus.Level, format string, args ...any) {
+	r.mu.Lock()
+	r.lines = append(r.lines, fmt.Sprintf("[%s] %s", g, fmt.Sprintf(format, args...)))
+	r.mu.Unlock()
+}
+
+func (r *logRecorder) text() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.lines, "\n")
+}
+
+func (r *logRecorder) has(t *testing.T, line string) {
+	t.Helper()
+	for _, l := range strings.Split(r.text(), "\n") {
+		if l == line {
+			return
+		}
+	}
+	t.Errorf("log lacks %q; got:\n%s", line, r.text())
+}
+
+// eventRecorder is a kernel.Listener that queues events.
+type eventRecorder struct {
+	ch chan string
+}
+
+func newEventRecorder() *eventRecorder { return &eventRecorder{ch: make(chan string, 64)} }
+
+func (e *eventRecorder) Acquire(reqid uint32, src, dst selectors.TS) {
+	e.ch <- fmt.Sprintf("acquire reqid %d %s === %s", reqid, src, dst)
+}
+func (e *eventRecorder) Expire(proto uint8, spi uint32, dst netip.Addr, hard bool) {
+	e.ch <- fmt.Sprintf("expire proto %d spi %08x dst %s hard %v", proto, spi, dst, hard)
+}
+func (e *eventRecorder) Mapping(proto uint8, spi uint32, dst netip.Addr, remote netip.AddrPort) {
+	e.ch <- fmt.Sprintf("mapping spi %08x dst %s to %s", spi, dst, remote)
+}
+func (e *eventRecorder) Migrate(reqid uint32, src, dst selectors.TS, dir kernel.PolicyDir, local, remote netip.Addr) {
+	e.ch <- fmt.Sprintf("migrate reqid %d %s === %s %s %s...%s", reqid, src, dst, dir, local, remote)
+}
+func (e *eventRecorder) Roam(address bool) { e.ch <- fmt.Sprintf("roam address %v", address) }
+
+// wait returns the next event or fails after timeout (events come from the
+// real kernel; the timeout only guards against a hang).
+func (e *eventRecorder) wait(t *testing.T, timeout time.Duration) string {
+	t.Helper()
+	select {
+	case ev := <-e.ch:
+		return ev
+	case <-time.After(timeout):
+		t.Fatalf("no kernel event within %s", timeout)
+	}
+	return ""
+}
+
+// waitPrefix skips other events (roaming while the test sets up addresses)
+// until one starts with prefix.
+func (e *eventRecorder) waitPrefix(t *testing.T, prefix string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		select {
+		case ev := <-e.ch:
+			if strings.HasPrefix(ev, prefix) {
+				return ev
+			}
+		case <-time.After(time.Until(deadline)):
+			t.Fatalf("no %q event within %s", prefix, timeout)
+			return ""
+		}
+	}
+}
+
+func mustTS(t *testing.T, s string, proto uint8, from, to uint16) selectors.TS {
+	t.Helper()
+	ts, err := selectors.ParseCIDR(s, proto, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+func anyPorts(t *testing.T, s string) selectors.TS { return mustTS(t, s, 0, 0, 0xffff) }
+
+// newBackend creates both halves in ns, wired as the daemon wires them.
+func newBackend(t *testing.T, ns *testNS, o Options) (*IPsec, *Net, *logRecorder, *eventRecorder) {
+	t.Helper()
+	rec := &logRecorder{}
+	ev := newEventRecorder()
+	o.Log = rec
+	o.Listener = ev
+	o.NetNS = ns.h
+	n, err := NewNet(o)
+	if err != nil {
+		t.Fatalf("NewNet: %v", err)
+	}
+	ip, err := NewIPsec(o, n)
+	if err != nil {
+		n.Close()
+		t.Fatalf("NewIPsec: %v", err)
+	}
+	t.Cleanup(func() {
+		ip.Close()
+		n.Close()
+	})
+	return ip, n, rec, ev
+}
+
+func nlAttr(typ int, data []byte) *nl.RtAttr { return nl.NewRtAttr(typ, data) }
