@@ -232,7 +232,7 @@ func (d *Daemon) openLibipsec() (*kernel_libipsec.IPsec, error) {
 		// The routes go through kernel-netlink's Net (set once it exists),
 		// which owns the routing rule.
 		NoRoutes: true,
-		Logf: func(format string, args ...any) { d.logf(bus.ESP, bus.Diag, format, args...) },
+		Logf:     func(format string, args ...any) { d.logf(bus.ESP, bus.Diag, format, args...) },
 	}, d.sock)
 	if err != nil {
 		d.logf(bus.LIB, bus.Control, "failed to create TUN device: %v", err)
