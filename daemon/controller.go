@@ -261,7 +261,9 @@ func (c *Controller) initiateJob(thread int, op *operation, peer *config.PeerCfg
 			return
 		}
 	}
-	if ike.Initiate(child, nil) == sa.Success {
+	// Initiate returns a task manager status; only DestroyMe means the
+	// attempt is over before it began (charon's initiate() then fails).
+	if s := ike.Initiate(child, nil); s != sa.DestroyMe && s != sa.Failed {
 		if op.cb == nil {
 			op.setStatus(ResultSuccess)
 		}
