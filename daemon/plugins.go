@@ -156,6 +156,9 @@ func (d *Daemon) loadPlugins() error {
 		d.manager.Queue(prio, "process_message", func(thread int) { d.manager.ProcessPacket(thread, pkt) })
 	})
 
+	if has("updown") {
+		d.env.Events.Add(NewUpdown(d.env))
+	}
 	if has("stroke") {
 		if err := d.loadStroke(); err != nil {
 			return err
