@@ -35,8 +35,8 @@ func init() {
 	}
 }
 
-// ipsecEnv is the environment the ipsec script exports to what it runs.
-func ipsecEnv() []string {
+// scriptEnv is the environment the ipsec script exports to what it runs.
+func scriptEnv() []string {
 	return append(os.Environ(),
 		"IPSEC_DIR="+ipsecDir, "IPSEC_BINDIR="+ipsecBinDir, "IPSEC_SBINDIR=/usr/sbin",
 		"IPSEC_CONFDIR=/etc", "IPSEC_PIDDIR=/var/run", "IPSEC_SCRIPT=ipsec",
@@ -51,7 +51,7 @@ func execExternal(path string, args []string) int {
 		fmt.Fprintf(os.Stderr, "ipsec: unknown command `%s' (`ipsec --help' for list)\n", filepath.Base(path))
 		return 2
 	}
-	err = syscall.Exec(path, append([]string{path}, args...), ipsecEnv())
+	err = syscall.Exec(path, append([]string{path}, args...), scriptEnv())
 	fmt.Fprintf(os.Stderr, "ipsec: running %s failed: %v\n", path, err)
 	return 2
 }
