@@ -183,14 +183,17 @@ func render(t testing.TB, src StatusSource, all bool, name stroke.Str) string {
 	return b.String()
 }
 
-// pluginNames are the plugins of the live captures' strongswan.conf.
-var capturePlugins = func() []Plugin {
+// pluginList makes plugins without features from their names.
+func pluginList(names string) []Plugin {
 	var out []Plugin
-	for _, n := range strings.Fields("charon random nonce aes sha1 sha2 hmac kdf openssl pem pkcs1 x509 gmp stroke kernel-libipsec kernel-netlink socket-default updown") {
+	for _, n := range strings.Fields(names) {
 		out = append(out, Plugin{Name: n})
 	}
 	return out
-}()
+}
+
+// capturePlugins are the plugins of the live captures' strongswan.conf.
+var capturePlugins = pluginList("charon random nonce aes sha1 sha2 hmac kdf openssl pem pkcs1 x509 gmp stroke kernel-libipsec kernel-netlink socket-default updown")
 
 // captureDaemon is a statusall header like the live captures'.
 func captureDaemon(started time.Time) DaemonInfo {

@@ -26,6 +26,7 @@ type simSource struct {
 	started time.Time
 	routed  []RoutedEntry
 	pools   []Pool
+	plugins []Plugin // nil: the live captures' plugins
 }
 
 func (x *simSource) Now() time.Time { return x.s.Clock.Now() }
@@ -34,7 +35,12 @@ func (x *simSource) Daemon() DaemonInfo {
 	d.Scheduled = 4
 	return d
 }
-func (x *simSource) Plugins() []Plugin          { return capturePlugins }
+func (x *simSource) Plugins() []Plugin {
+	if x.plugins != nil {
+		return x.plugins
+	}
+	return capturePlugins
+}
 func (x *simSource) Pools() []Pool              { return x.pools }
 func (x *simSource) Leases(string) []Lease      { return nil }
 func (x *simSource) Peers() []*config.PeerCfg   { return x.n.Env.Backends.Peers() }

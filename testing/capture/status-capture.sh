@@ -220,9 +220,9 @@ write_configs() {
 				echo "conn pass-lan-long-name"
 				# kernel-libipsec routes shunted subnets into its TUN
 				# device, so keep the IKE peers out of it
-				echo "	left=127.0.0.1"
+				echo "	left=$me"
 				echo "	leftsubnet=10.1.0.0/24"
-				echo "	right=127.0.0.1"
+				echo "	right=%any"
 				echo "	rightsubnet=192.168.10.0/24"
 				echo "	type=passthrough"
 				echo "	auto=route"
