@@ -224,6 +224,7 @@ type connSpec struct {
 	dpdDelay                uint32
 	dpdAction               config.Action
 	noRekey                 bool
+	ikeRekey, reauthToo     bool // reauth=no (rekey the IKE_SA), or both
 	forceEncap              bool
 	options                 config.ChildOption
 }
@@ -295,6 +296,12 @@ func (c connSpec) build(t testing.TB) (*config.PeerCfg, *config.ChildCfg) {
 		DPDDelay: c.dpdDelay, LocalAuth: c.leftAuth, RemoteAuth: c.rightAuth}
 	if c.noRekey {
 		peer.ReauthTime, peer.JitterTime = 0, 0
+	}
+	if c.ikeRekey {
+		peer.RekeyTime = 3600 - 180
+		if !c.reauthToo {
+			peer.ReauthTime = 0
+		}
 	}
 	if peer.LocalAuth == nil {
 		peer.LocalAuth = pskAuth(c.leftID)
