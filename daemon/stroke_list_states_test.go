@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/sa"
@@ -339,4 +340,41 @@ func TestStatusTestSuitePatterns(t *testing.T) {
 			t.Errorf("%s: %q matches: %v, want %v", c.host.n.Name, c.pattern, got, c.want)
 		}
 	}
+}
+
+// TestStatusConnectionVariants covers connection lines no capture shows:
+// keyexchange=ike, aggressive with IKEv2 (ignored), dpdaction=hold, CA and
+// CRL requirements, %any identities.
+func TestStatusConnectionVariants(t *testing.T) {
+	c := connSpec{name: "rw", aggressive: true, left: "%any", right: "%any",
+		leftSubnet: "10.1.0.0/16", dpdDelay: 10, dpdAction: config.ActionTrap,
+		leftAuth: []*config.AuthCfg{{Class: config.AuthClassPubkey, Identity: credentials.ParseIdentity("C=CH, O=strongSwan Project, CN=moon.strongswan.org")}},
+		rightAuth: []*config.AuthCfg{
+			{Class: config.AuthClassPubkey, Identity: credentials.Any(), CACert: "C=CH, O=strongSwan Project, CN=strongSwan Root CA", CRLValidation: 2},
+			{Class: config.AuthClassAny, CRLValidation: 1}}}
+	peer, child := c.build(t)
+	peer.IKE.Version = config.IKEAny // keyexchange=ike
+	peer.AddChild(child)
+	second := *child
+	second.Name, second.DPDAction = "rw-both", config.ActionTrap|config.ActionStart
+	peer.AddChild(&second)
+	src := &fakeSource{peers: []*config.PeerCfg{peer}}
+	wantText(t, "connections", statusOut(t, src, true, true, stroke.S("rw")), `Status of IKE charon daemon (strongSwan 5.9.8):
+  uptime: 0 seconds, since --- -- --:--:-- ----
+  worker threads: 0 of 0 idle, 0/0/0/0 working, job queue: 0/0/0/0, scheduled: 0
+  loaded plugins: 
+Listening IP addresses:
+Connections:
+          rw:  %any...%any  IKEv1/2, dpddelay=10s
+          rw:   local:  [C=CH, O=strongSwan Project, CN=moon.strongswan.org] uses public key authentication
+          rw:   remote: uses public key authentication
+          rw:    ca:    "C=CH, O=strongSwan Project, CN=strongSwan Root CA"
+          rw:    crl:   status must be GOOD
+          rw:   remote: uses any authentication
+          rw:    crl:   status must be GOOD or SKIPPED
+          rw:   child:  10.1.0.0/16 === dynamic TUNNEL, dpdaction=trap
+     rw-both:   child:  10.1.0.0/16 === dynamic TUNNEL, dpdaction=trap|start
+Security Associations (0 up, 0 connecting):
+  no match
+`)
 }
