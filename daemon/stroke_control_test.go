@@ -33,7 +33,7 @@ func run(t *testing.T, f func(out *stroke.Reply), verbosity int32) string {
 	return buf.String()
 }
 
-func wantLines(t *testing.T, got string, want ...string) {
+func wantInOrder(t *testing.T, got string, want ...string) {
 	t.Helper()
 	rest := got
 	for _, w := range want {
@@ -54,7 +54,7 @@ func TestStrokeUpDown(t *testing.T) {
 	// ipsec up: the initiation's log at the client's verbosity (1), then
 	// the verdict.
 	up := run(t, func(out *stroke.Reply) { ctl.Initiate(ctx, stroke.S("net-net"), out) }, 1)
-	wantLines(t, up,
+	wantInOrder(t, up,
 		"initiating IKE_SA net-net[1] to 192.168.0.2\n",
 		"generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_SUP) ]\n",
 		"authentication of 'sun.strongswan.org' with pre-shared key successful\n",
@@ -71,14 +71,14 @@ func TestStrokeUpDown(t *testing.T) {
 
 	// ipsec down conn{1}: the CHILD_SA only.
 	down := run(t, func(out *stroke.Reply) { ctl.Terminate(ctx, stroke.S("net-net{1}"), out) }, 1)
-	wantLines(t, down, "closing CHILD_SA net-net{1}", "CHILD_SA {1} closed successfully\n")
+	wantInOrder(t, down, "closing CHILD_SA net-net{1}", "CHILD_SA {1} closed successfully\n")
 	if ikes := moon.IKESAs(); len(ikes) != 1 || ikes[0].ChildCount() != 0 {
 		t.Fatalf("after down net-net{1}: %v", ikes)
 	}
 
 	// ipsec down conn: the IKE_SA.
 	down = run(t, func(out *stroke.Reply) { ctl.Terminate(ctx, stroke.S("net-net"), out) }, 1)
-	wantLines(t, down, "deleting IKE_SA net-net[1] between", "IKE_SA [1] closed successfully\n")
+	wantInOrder(t, down, "deleting IKE_SA net-net[1] between", "IKE_SA [1] closed successfully\n")
 	s.Clock.Advance(time.Second)
 	if ikes := moon.IKESAs(); len(ikes) != 0 {
 		t.Fatalf("IKE_SAs left after down: %v", ikes)
@@ -116,7 +116,7 @@ func TestStrokeUpFails(t *testing.T) {
 			s.Clock.Advance(time.Second)
 		}
 	}
-	wantLines(t, got, "initiating IKE_SA net-net[1] to 192.168.0.2\n", "establishing connection 'net-net' failed\n")
+	wantInOrder(t, got, "initiating IKE_SA net-net[1] to 192.168.0.2\n", "establishing connection 'net-net' failed\n")
 }
 
 func TestParseSpecifier(t *testing.T) {

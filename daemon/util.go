@@ -3,8 +3,6 @@ package daemon
 import (
 	"errors"
 	"syscall"
-
-	"github.com/goswan/goswan/stroke"
 )
 
 // processAlive reports whether pid names a running process (kill -0).
@@ -12,6 +10,3 @@ func processAlive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
-
-// lister answers status and list requests.
-func (d *Daemon) lister() stroke.Lister { return nil }
