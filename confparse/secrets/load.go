@@ -132,7 +132,7 @@ func (ld *loader) file(name string, id any, data []byte, level int) {
 }
 
 func (ld *loader) include(pos confparse.Position, from, pattern string, level int) {
-	if level >= maxIncludeDepth {
+	if level > maxIncludeDepth {
 		ld.out.Problems = append(ld.out.Problems, confparse.Errorf(pos, confparse.Warning,
 			"maximum level of %d includes reached, ignored", maxIncludeDepth))
 		return
