@@ -2,6 +2,8 @@ package ipsecconf
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/goswan/goswan/confparse"
 	"github.com/goswan/goswan/confparse/internal/netdb"
@@ -35,7 +37,22 @@ func (ld *loader) bad(s effectiveSetting, format string, args ...any) {
 }
 
 func (ld *loader) badValue(s effectiveSetting, msg string) {
-	ld.bad(s, "bad value: %s=%s (%s)", s.key, *s.value, msg)
+	ld.bad(s, "bad value: %s=%s (%s)", s.key, showValue(*s.value), msg)
+}
+
+// showValue prints a value as written, quoted when it holds control
+// characters (a carriage return from DOS line endings, most likely).
+func showValue(v string) string {
+	for _, c := range []byte(v) {
+		if c < 0x20 || c == 0x7f {
+			hint := ""
+			if strings.Contains(v, "\r") {
+				hint = " (a carriage return: DOS line endings?)"
+			}
+			return strconv.Quote(v) + hint
+		}
+	}
+	return v
 }
 
 func settingsOf(sec *section, eff []effectiveSetting) []Setting {
