@@ -124,7 +124,7 @@ func (ld *loader) file(name string, id any, data []byte, level int) {
 			continue
 		}
 		if err := ld.entry(pos, rest); err != nil {
-			err.Section = "rest of " + name
+			err.Msg += "; charon ignores the rest of this file"
 			ld.out.Problems = append(ld.out.Problems, err)
 			return
 		}
