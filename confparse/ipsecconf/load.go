@@ -18,9 +18,10 @@ const DefaultPath = "/etc/ipsec.conf"
 // Config is an ipsec.conf as starter loaded it.
 type Config struct {
 	Setup Setup
-	// CAs and Conns are the sections starter would use, in the order it
-	// sends them (order of first appearance). Sections named %default are
-	// not among them.
+	// CAs and Conns are the sections starter loaded, in the order it sends
+	// them (order of first appearance), including those with auto=ignore,
+	// which it loads but does not send. Sections named %default are not
+	// among them.
 	CAs   []*CA
 	Conns []*Conn
 	// Dropped lists the conn and ca sections starter ignores because of

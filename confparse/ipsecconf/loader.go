@@ -27,6 +27,17 @@ var (
 	pfsDeprecatedHint = " (PFS is enabled by specifying a DH group in the 'esp' cipher suite)"
 )
 
+// belongs says which section a keyword is for.
+func belongs(kw keyword) string {
+	switch {
+	case kw >= kwSetupFirst && kw <= kwSetupLast:
+		return "it belongs in config setup"
+	case kw >= kwCAFirst && kw <= kwCALast:
+		return "it belongs in a ca section"
+	}
+	return "it belongs in a conn section"
+}
+
 func (ld *loader) warn(s effectiveSetting, format string, args ...any) {
 	ld.cfg.Problems = append(ld.cfg.Problems, confparse.Errorf(s.pos, confparse.Warning, format, args...))
 }
@@ -80,7 +91,7 @@ func (ld *loader) loadSetup(sec *section) {
 			continue
 		}
 		if kw < kwSetupFirst || kw > kwSetupLast {
-			ld.bad(s, "unsupported keyword '%s' in config setup (it belongs in a conn or ca section)", s.key)
+			ld.bad(s, "unsupported keyword '%s' in config setup (%s)", s.key, belongs(kw))
 			continue
 		}
 		v := *s.value
@@ -150,7 +161,7 @@ func (ld *loader) loadCA(sec *section) {
 			kw = kwCASetup
 		}
 		if kw < kwCAFirst || kw > kwCALast {
-			ld.bad(s, "unsupported keyword '%s' in ca '%s'", s.key, sec.name)
+			ld.bad(s, "unsupported keyword '%s' in ca '%s' (%s)", s.key, sec.name, belongs(kw))
 			continue
 		}
 		v := *s.value
@@ -231,7 +242,7 @@ func (ld *loader) loadConn(sec *section) {
 			kw = kwConnSetup
 		}
 		if kw < kwConnFirst || kw > kwConnLast {
-			ld.bad(s, "unsupported keyword '%s' in conn '%s'", s.key, sec.name)
+			ld.bad(s, "unsupported keyword '%s' in conn '%s' (%s)", s.key, sec.name, belongs(kw))
 			continue
 		}
 		ld.connKeyword(c, kw, s)
