@@ -74,6 +74,7 @@ func checkconf(args []string, stdout, stderr io.Writer) int {
 	cfg, _ := ipsecconf.Load(*confPath, nil)
 	problems = append(problems, cfg.Problems...)
 	problems = append(problems, cfg.CheckProposals(validateProposals)...)
+	problems = append(problems, cfg.CheckValues()...)
 	printIpsecConf(stdout, *confPath, cfg)
 
 	sec, _ := secrets.Load(*secretsPath, nil)
@@ -288,6 +289,7 @@ func printConn(w io.Writer, cfg *ipsecconf.Config, c *ipsecconf.Conn, sent []str
 	printEnd(k, "left", &c.Left)
 	printEnd(k, "right", &c.Right)
 
+	fmt.Fprintf(w, "\t# traffic selectors: %s === %s\n", selectors(cfg, &c.Left), selectors(cfg, &c.Right))
 	m := c.AddConn(&cfg.Setup, 1)
 	if !c.Left.Auth.Set && !c.Right.Auth.Set && m.Authby.MeAuth.Set {
 		exp := "leftauth=" + m.Authby.MeAuth.Value + " rightauth=" + m.Authby.OtherAuth.Value
@@ -323,6 +325,15 @@ func printConn(w io.Writer, cfg *ipsecconf.Config, c *ipsecconf.Conn, sent []str
 		fmt.Fprintln(w, "\t# not loaded (auto=ignore); usable with also=")
 	}
 	fmt.Fprintln(w)
+}
+
+func selectors(cfg *ipsecconf.Config, e *ipsecconf.End) string {
+	ts, _ := cfg.TrafficSelectors(e)
+	var out []string
+	for _, t := range ts {
+		out = append(out, t.String())
+	}
+	return strings.Join(out, ",")
 }
 
 func printEnd(k kv, side string, e *ipsecconf.End) {

@@ -274,9 +274,9 @@ func rdnEquals(oid []byte, at byte, a []byte, bt byte, b []byte) bool {
 	return bytes.Equal(a, b)
 }
 
-// compareDN is compare_dn with wildcard counting: the RDNs in the same
-// order, "*" in o matching any value.
-func compareDN(t, o []byte) (wildcards int, ok bool) {
+// compareDN is compare_dn: the RDNs in the same order; with wildcards, a
+// "*" value in o matches any value and is counted.
+func compareDN(t, o []byte, wildcards bool) (wc int, ok bool) {
 	if bytes.Equal(t, o) {
 		return 0, true
 	}
@@ -289,15 +289,15 @@ func compareDN(t, o []byte) (wildcards int, ok bool) {
 		if !bytes.Equal(tr[i].oid, or[i].oid) {
 			return 0, false
 		}
-		if isWildcard(or[i].data) {
-			wildcards++
+		if wildcards && isWildcard(or[i].data) {
+			wc++
 			continue
 		}
 		if len(tr[i].data) != len(or[i].data) || !rdnEquals(tr[i].oid, tr[i].tag, tr[i].data, or[i].tag, or[i].data) {
 			return 0, false
 		}
 	}
-	return wildcards, true
+	return wc, true
 }
 
 // dnString renders a DN as dntoa does.

@@ -8,10 +8,10 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/goswan/goswan/confparse/internal/cnum"
+	"github.com/goswan/goswan/confparse/internal/inet"
 )
 
 // Type is an identity type (id_type_t; the IKEv2 ID types plus strongSwan's
@@ -238,43 +238,17 @@ func parseIP(s string, v4 bool) *ID {
 	return &ID{Type: t, Encoded: from}
 }
 
-// inetPton accepts what inet_pton(3) does: dotted quads for IPv4 (no
-// leading zeros beyond a single 0 are rejected by glibc only when they make
-// a component longer than 3 digits), RFC 4291 text for IPv6.
 func inetPton(s string, v4 bool) ([]byte, bool) {
 	if v4 {
-		parts := strings.Split(s, ".")
-		if len(parts) != 4 {
+		a, ok := inet.Pton4(s)
+		if !ok {
 			return nil, false
 		}
-		out := make([]byte, 4)
-		for i, p := range parts {
-			if p == "" || len(p) > 3 {
-				return nil, false
-			}
-			for _, c := range []byte(p) {
-				if c < '0' || c > '9' {
-					return nil, false
-				}
-			}
-			// glibc's inet_pton4 rejects a leading zero in a
-			// multi-digit component.
-			if len(p) > 1 && p[0] == '0' {
-				return nil, false
-			}
-			n, _ := strconv.Atoi(p)
-			if n > 255 {
-				return nil, false
-			}
-			out[i] = byte(n)
-		}
-		return out, true
+		b := a.As4()
+		return b[:], true
 	}
-	if strings.ContainsAny(s, "%") {
-		return nil, false
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is6() {
+	a, ok := inet.Pton6(s)
+	if !ok {
 		return nil, false
 	}
 	b := a.As16()

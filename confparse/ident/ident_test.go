@@ -77,6 +77,9 @@ func TestDN(t *testing.T) {
 	if !a.Equals(Parse("C=CH,O=strongSwan Project,CN=moon.strongswan.org")) {
 		t.Error("Equals")
 	}
+	if Parse("CN=0").Equals(Parse("CN=*")) || Parse("CN=*").Equals(Parse("CN=0")) {
+		t.Error("Equals takes '*' literally")
+	}
 	if Parse("XX=1").Type != KeyID {
 		t.Error("unknown RDN types make a KEY_ID")
 	}

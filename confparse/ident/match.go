@@ -19,7 +19,7 @@ func (id *ID) Equals(other *ID) bool {
 		if len(id.Encoded) != len(other.Encoded) {
 			return false
 		}
-		_, ok := compareDN(id.Encoded, other.Encoded)
+		_, ok := compareDN(id.Encoded, other.Encoded, false)
 		return ok
 	}
 	return bytes.Equal(id.Encoded, other.Encoded)
@@ -46,7 +46,7 @@ func (id *ID) Matches(other *ID) Match {
 		if other.Type != DN {
 			return MatchNone
 		}
-		wc, ok := compareDN(id.Encoded, other.Encoded)
+		wc, ok := compareDN(id.Encoded, other.Encoded, true)
 		if !ok {
 			return MatchNone
 		}

@@ -33,6 +33,8 @@ type Config struct {
 	Problems confparse.Errors
 	// Files lists the files read, the main file first.
 	Files []string
+
+	netdb *netdb.DB
 }
 
 // Options adjust a load. The zero value reads the real file system and the
@@ -71,7 +73,7 @@ func Load(path string, opts *Options) (*Config, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		cfg := &Config{Problems: confparse.Errors{confparse.Errorf(confparse.Position{File: path}, confparse.Fatal,
+		cfg := &Config{netdb: opts.netdb(), Problems: confparse.Errors{confparse.Errorf(confparse.Position{File: path}, confparse.Fatal,
 			"failed to open config file '%s': %v", path, err)}}
 		return cfg, cfg.Problems.Filter(confparse.Fatal).Err()
 	}
@@ -87,7 +89,7 @@ func Parse(name string, src []byte, opts *Options) (*Config, error) {
 }
 
 func load(st *files.Stack, opts *Options) (*Config, error) {
-	cfg := &Config{}
+	cfg := &Config{netdb: opts.netdb()}
 	sc := &scanner{st: st}
 	ast, err := parseTokens(sc)
 	cfg.Files = st.Files()
