@@ -131,24 +131,3 @@ func FuzzDNMatch(f *testing.F) {
 		dnHasWildcard(x)
 	})
 }
-
-func FuzzParseSelectors(f *testing.F) {
-	for _, s := range []string{"", "@moon @sun", `"C=CH, CN=x" %any`, `'a b'"c"`, `"open`, "a\tb #c"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		owners, err := ParseSelectors(s)
-		if err != nil {
-			if err != ErrSelectorQuote {
-				t.Fatalf("unexpected error %v", err)
-			}
-			return
-		}
-		if len(owners) == 0 {
-			t.Fatalf("no owners for %q", s)
-		}
-		for _, o := range owners {
-			_ = o.String()
-		}
-	})
-}
