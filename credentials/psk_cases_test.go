@@ -104,6 +104,8 @@ var pskConns = map[string]pskConn{
 	"dn":        {"C=CH, O=strongSwan, CN=moon.strongswan.org", "C=CH, O=strongSwan, CN=sun.strongswan.org"},
 	"email":     {"moon@strongswan.org", "sun@strongswan.org"},
 	"anyremote": {"@moon.strongswan.org", "%any"},
+	"utf8":      {"@m\u00f6\u00f6n.strongswan.org", "@s\u00fcn.strongswan.org"},
+	"emptyrdn":  {"C=CH, O=moon, CN=", "C=CH, O=sun, CN="},
 }
 
 // pskCase is an ipsec.secrets for moon and the secret charon picks for
@@ -216,6 +218,34 @@ sun@strongswan.org : PSK "sun-mail"
 @moon.strongswan.org @sun.strongswan.org : XAUTH "xauth"
 : PSK "psk-default"
 `, "psk-default", ""},
+	// strncasecmp in the C locale folds ASCII letters only
+	{"non-ascii letters keep their case", "utf8", `
+@MÖÖN.strongswan.org @SÜN.strongswan.org : PSK "upper"
+: PSK "default"
+`, "default", ""},
+	{"non-ascii letters match themselves", "utf8", `
+@möön.STRONGSWAN.org @sün.STRONGSWAN.org : PSK "exact"
+: PSK "default"
+`, "exact", ""},
+	{"non-ascii wildcard suffix keeps its case", "utf8", `
+*ün.strongswan.org : PSK "wildcard"
+*ÜN.strongswan.org : PSK "upper-wildcard"
+: PSK "default"
+`, "wildcard", ""},
+	// an empty last value leaves charon unable to see where a DN ends, so
+	// only byte-identical DNs are equal and none matches a wildcard
+	{"empty last rdn: identical bytes match", "emptyrdn", `
+: PSK "default"
+"C=CH, O=moon, CN=" "C=CH, O=sun, CN=" : PSK "identical"
+`, "identical", ""},
+	{"empty last rdn: case-folded value does not match", "emptyrdn", `
+: PSK "default"
+"c=ch, o=MOON, CN=" "c=ch, o=SUN, CN=" : PSK "case-folded"
+`, "default", ""},
+	{"empty last rdn: wildcard does not match", "emptyrdn", `
+: PSK "default"
+"C=CH, O=*, CN=" : PSK "wildcard"
+`, "default", ""},
 	{"strict: reordered dn owners do not match", "dn", reorderedDNSecrets, "default", ""},
 	{"reordered: reordered dn owners match", "dn", reorderedDNSecrets, "reordered", "reordered"},
 	{"relaxed: reordered dn owners match", "dn", reorderedDNSecrets, "reordered", "relaxed"},
