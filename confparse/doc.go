@@ -13,10 +13,13 @@
 //	ipsecconf  ipsec.conf as starter reads it, and the add_conn/add_ca
 //	           messages starter sends for it
 //	secrets    ipsec.secrets as the stroke plugin reads it, and the
-//	           credential manager's shared-key lookup
+//	           credential manager's shared-key lookup over it
 //	settings   strongswan.conf as libstrongswan reads it: typed lookups,
 //	           plugin load order, logger sections, daemon options
-//	ident      identities as identification.c parses and matches them
+//
+// Identities (owners in ipsec.secrets) are package credentials' Identity,
+// the one implementation of identification.c that the daemon also uses,
+// and so is the shared-key selection secrets runs over them.
 //
 // This package holds what they share: positions and errors. A Severity
 // says what strongSwan does about a problem: refuse the file (Fatal),
