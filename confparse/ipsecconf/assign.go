@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/goswan/goswan/confparse/internal/cnum"
+	"github.com/goswan/goswan/confparse/internal/netdb"
 )
 
 // The converters below are args.c's assign_arg for each argument type. They
@@ -152,23 +153,29 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// protoportArg parses leftprotoport= into end as kw_end does. The defaults
-// (protocol 0, ports 0-65535) are left alone for the parts not given.
+// protoportArg parses leftprotoport= into end as kw_end does.
 func (ld *loader) protoportArg(value string, e *End) string {
+	return parseProtoport(ld.netdb, value, &e.Protocol, &e.FromPort, &e.ToPort)
+}
+
+// parseProtoport reads "proto[/port]" as starter's kw_end and charon's
+// parse_protoport do: a protocol name, number or %any; a port name, number,
+// range FROM-TO, %any or %opaque. What is not given is left alone.
+func parseProtoport(db *netdb.DB, value string, protocol *uint8, from, to *uint16) string {
 	proto, port, hasPort := strings.Cut(value, "/")
 	switch {
 	case proto == "%any":
-		e.Protocol = 0
+		*protocol = 0
 	default:
-		if p, ok := ld.netdb.Protocol(proto); ok {
-			e.Protocol = p
+		if p, ok := db.Protocol(proto); ok {
+			*protocol = p
 			break
 		}
 		p, rest := cnum.Strtol(proto, 0)
 		if (proto != "" && rest != "") || p < 0 || p > 0xff {
 			return fmt.Sprintf("bad protocol '%s' (expected a name from /etc/protocols, a number 0-255 or %%any)", proto)
 		}
-		e.Protocol = uint8(p)
+		*protocol = uint8(p)
 	}
 	if !hasPort {
 		return ""
@@ -176,28 +183,28 @@ func (ld *loader) protoportArg(value string, e *End) string {
 	const expect = "expected a name from /etc/services, a number 0-65535, a range FROM-TO, %any or %opaque"
 	switch {
 	case port == "%any":
-		e.FromPort, e.ToPort = 0, 0xffff
+		*from, *to = 0, 0xffff
 	case port == "%opaque":
-		e.FromPort, e.ToPort = 0xffff, 0
+		*from, *to = 0xffff, 0
 	case port == "":
 	default:
-		if p, ok := ld.netdb.Service(port); ok {
-			e.FromPort, e.ToPort = p, p
+		if p, ok := db.Service(port); ok {
+			*from, *to = p, p
 			break
 		}
 		p, rest := cnum.Strtol(port, 0)
 		if p < 0 || p > 0xffff {
 			return fmt.Sprintf("bad port '%s' (%s)", port, expect)
 		}
-		e.FromPort = uint16(p)
+		*from = uint16(p)
 		if rest != "" && rest[0] == '-' {
-			to := rest[1:]
-			p, rest = cnum.Strtol(to, 0)
+			top := rest[1:]
+			p, rest = cnum.Strtol(top, 0)
 			if p < 0 || p > 0xffff {
-				return fmt.Sprintf("bad port '%s' (%s)", to, expect)
+				return fmt.Sprintf("bad port '%s' (%s)", top, expect)
 			}
 		}
-		e.ToPort = uint16(p)
+		*to = uint16(p)
 		if rest != "" {
 			return fmt.Sprintf("bad port '%s' (%s)", port, expect)
 		}

@@ -46,11 +46,17 @@ func FuzzIpsecConf(f *testing.F) {
 		if err != nil {
 			return
 		}
+		_ = cfg.CheckValues()
 		for _, m := range cfg.StartupMessages(1) {
 			if m.Conn != nil {
 				msg := m.Conn.AddConn(&cfg.Setup, m.ID)
 				_ = msg.ChildLifetimes()
 				_ = msg.IKETimes()
+				for _, e := range []*End{&m.Conn.Left, &m.Conn.Right} {
+					_, _ = cfg.TrafficSelectors(e)
+					_ = e.IKEAddresses()
+					_ = e.SourceIPs(e == &m.Conn.Right)
+				}
 			}
 		}
 	})

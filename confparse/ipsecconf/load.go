@@ -18,9 +18,10 @@ const DefaultPath = "/etc/ipsec.conf"
 // Config is an ipsec.conf as starter loaded it.
 type Config struct {
 	Setup Setup
-	// CAs and Conns are the sections starter would use, in the order it
-	// sends them (order of first appearance). Sections named %default are
-	// not among them.
+	// CAs and Conns are the sections starter loaded, in the order it sends
+	// them (order of first appearance), including those with auto=ignore,
+	// which it loads but does not send. Sections named %default are not
+	// among them.
 	CAs   []*CA
 	Conns []*Conn
 	// Dropped lists the conn and ca sections starter ignores because of
@@ -32,6 +33,8 @@ type Config struct {
 	Problems confparse.Errors
 	// Files lists the files read, the main file first.
 	Files []string
+
+	netdb *netdb.DB
 }
 
 // Options adjust a load. The zero value reads the real file system and the
@@ -70,7 +73,7 @@ func Load(path string, opts *Options) (*Config, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		cfg := &Config{Problems: confparse.Errors{confparse.Errorf(confparse.Position{File: path}, confparse.Fatal,
+		cfg := &Config{netdb: opts.netdb(), Problems: confparse.Errors{confparse.Errorf(confparse.Position{File: path}, confparse.Fatal,
 			"failed to open config file '%s': %v", path, err)}}
 		return cfg, cfg.Problems.Filter(confparse.Fatal).Err()
 	}
@@ -86,7 +89,7 @@ func Parse(name string, src []byte, opts *Options) (*Config, error) {
 }
 
 func load(st *files.Stack, opts *Options) (*Config, error) {
-	cfg := &Config{}
+	cfg := &Config{netdb: opts.netdb()}
 	sc := &scanner{st: st}
 	ast, err := parseTokens(sc)
 	cfg.Files = st.Files()

@@ -2,6 +2,8 @@ package ipsecconf
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/goswan/goswan/confparse"
 	"github.com/goswan/goswan/confparse/internal/netdb"
@@ -25,6 +27,17 @@ var (
 	pfsDeprecatedHint = " (PFS is enabled by specifying a DH group in the 'esp' cipher suite)"
 )
 
+// belongs says which section a keyword is for.
+func belongs(kw keyword) string {
+	switch {
+	case kw >= kwSetupFirst && kw <= kwSetupLast:
+		return "it belongs in config setup"
+	case kw >= kwCAFirst && kw <= kwCALast:
+		return "it belongs in a ca section"
+	}
+	return "it belongs in a conn section"
+}
+
 func (ld *loader) warn(s effectiveSetting, format string, args ...any) {
 	ld.cfg.Problems = append(ld.cfg.Problems, confparse.Errorf(s.pos, confparse.Warning, format, args...))
 }
@@ -35,7 +48,22 @@ func (ld *loader) bad(s effectiveSetting, format string, args ...any) {
 }
 
 func (ld *loader) badValue(s effectiveSetting, msg string) {
-	ld.bad(s, "bad value: %s=%s (%s)", s.key, *s.value, msg)
+	ld.bad(s, "bad value: %s=%s (%s)", s.key, showValue(*s.value), msg)
+}
+
+// showValue prints a value as written, quoted when it holds control
+// characters (a carriage return from DOS line endings, most likely).
+func showValue(v string) string {
+	for _, c := range []byte(v) {
+		if c < 0x20 || c == 0x7f {
+			hint := ""
+			if strings.Contains(v, "\r") {
+				hint = " (a carriage return: DOS line endings?)"
+			}
+			return strconv.Quote(v) + hint
+		}
+	}
+	return v
 }
 
 func settingsOf(sec *section, eff []effectiveSetting) []Setting {
@@ -63,7 +91,7 @@ func (ld *loader) loadSetup(sec *section) {
 			continue
 		}
 		if kw < kwSetupFirst || kw > kwSetupLast {
-			ld.bad(s, "unsupported keyword '%s' in config setup (it belongs in a conn or ca section)", s.key)
+			ld.bad(s, "unsupported keyword '%s' in config setup (%s)", s.key, belongs(kw))
 			continue
 		}
 		v := *s.value
@@ -133,7 +161,7 @@ func (ld *loader) loadCA(sec *section) {
 			kw = kwCASetup
 		}
 		if kw < kwCAFirst || kw > kwCALast {
-			ld.bad(s, "unsupported keyword '%s' in ca '%s'", s.key, sec.name)
+			ld.bad(s, "unsupported keyword '%s' in ca '%s' (%s)", s.key, sec.name, belongs(kw))
 			continue
 		}
 		v := *s.value
@@ -214,7 +242,7 @@ func (ld *loader) loadConn(sec *section) {
 			kw = kwConnSetup
 		}
 		if kw < kwConnFirst || kw > kwConnLast {
-			ld.bad(s, "unsupported keyword '%s' in conn '%s'", s.key, sec.name)
+			ld.bad(s, "unsupported keyword '%s' in conn '%s' (%s)", s.key, sec.name, belongs(kw))
 			continue
 		}
 		ld.connKeyword(c, kw, s)

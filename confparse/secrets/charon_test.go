@@ -15,8 +15,6 @@ import (
 	"github.com/goswan/goswan/internal/testenv"
 )
 
-var sharedTypeNames = map[SharedType]string{SharedIKE: "IKE", SharedEAP: "EAP", SharedNTHash: "NTLM"}
-
 // expectedLog is what charon's stroke plugin logs at level 1 while it
 // loads the secrets goswan read, for files whose key files do not exist.
 func expectedLog(s *Secrets) []string {
@@ -49,7 +47,7 @@ func expectedLog(s *Secrets) []string {
 			if ids == "" {
 				ids = "%any"
 			}
-			out = append(out, fmt.Sprintf("  loaded %s secret for %s", sharedTypeNames[e.Type()], ids))
+			out = append(out, fmt.Sprintf("  loaded %s secret for %s", e.Type(), ids))
 		case e.Kind == P12:
 			out = append(out, "  loading credentials from '"+e.File+"' failed")
 		case e.Kind == PIN:

@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/goswan/goswan/confparse/ident"
 	"github.com/goswan/goswan/confparse/internal/files"
+	"github.com/goswan/goswan/credentials"
 )
 
 // FuzzSecrets loads arbitrary ipsec.secrets content (which may include
@@ -41,7 +41,9 @@ func FuzzSecrets(f *testing.F) {
 				t.Fatalf("entry without owners: %+v", e)
 			}
 		}
-		_, _ = s.Lookup(SharedIKE, ident.Parse("@a"), ident.Parse("@b"))
-		_ = s.Candidates(SharedAny, nil, nil)
+		_, _ = s.Lookup(credentials.SharedIKE, credentials.ParseIdentity("@a"), credentials.ParseIdentity("@b"))
+		if got, want := len(s.Candidates(credentials.SharedAny, nil, nil)), len(credentials.SharedOrder(s.SharedKeys())); got != want {
+			t.Fatalf("%d candidates for any ids, %d distinct shared secrets", got, want)
+		}
 	})
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 
 	"github.com/goswan/goswan/confparse"
-	"github.com/goswan/goswan/confparse/ident"
 	"github.com/goswan/goswan/confparse/internal/files"
+	"github.com/goswan/goswan/credentials"
 )
 
 // DefaultPath is charon.plugins.stroke.secrets_file's default.
@@ -124,7 +124,7 @@ func (ld *loader) file(name string, id any, data []byte, level int) {
 			continue
 		}
 		if err := ld.entry(pos, rest); err != nil {
-			err.Section = "rest of " + name
+			err.Msg += "; charon ignores the rest of this file"
 			ld.out.Problems = append(ld.out.Problems, err)
 			return
 		}
@@ -132,7 +132,7 @@ func (ld *loader) file(name string, id any, data []byte, level int) {
 }
 
 func (ld *loader) include(pos confparse.Position, from, pattern string, level int) {
-	if level >= maxIncludeDepth {
+	if level > maxIncludeDepth {
 		ld.out.Problems = append(ld.out.Problems, confparse.Errorf(pos, confparse.Warning,
 			"maximum level of %d includes reached, ignored", maxIncludeDepth))
 		return
@@ -265,7 +265,7 @@ func (ld *loader) entry(pos confparse.Position, rest string) *confparse.Error {
 		} else {
 			s.Key = pin
 		}
-		s.Owners = []*ident.ID{ident.Parse("%any")}
+		s.Owners = []*credentials.Identity{credentials.Any()}
 	default:
 		if len(args) == 0 {
 			return confparse.Errorf(at, confparse.Dropped, "empty filename (expected a key file name)")
@@ -299,7 +299,7 @@ func (ld *loader) entry(pos confparse.Position, rest string) *confparse.Error {
 				}
 			}
 		}
-		s.Owners = []*ident.ID{ident.Parse("%any")}
+		s.Owners = []*credentials.Identity{credentials.Any()}
 	}
 	ld.out.Entries = append(ld.out.Entries, s)
 	return nil
@@ -327,17 +327,17 @@ func secretArg(pos confparse.Position, t lexer.Token) ([]byte, *confparse.Error)
 	if t.Type == lineLexer.Symbols()["Word"] && len(v) > 2 {
 		switch strings.ToLower(v[:2]) {
 		case "0x":
-			return ident.FromHex(v[2:]), nil
+			return credentials.DecodeHex(v[2:]), nil
 		case "0s":
-			return ident.FromBase64(v[2:]), nil
+			return fromBase64(v[2:]), nil
 		}
 	}
 	return []byte(v), nil
 }
 
 // owners reads the identities before the separator (load_shared).
-func (ld *loader) owners(pos confparse.Position, ids string) ([]*ident.ID, *confparse.Error) {
-	var out []*ident.ID
+func (ld *loader) owners(pos confparse.Position, ids string) ([]*credentials.Identity, *confparse.Error) {
+	var out []*credentials.Identity
 	if strings.TrimLeft(ids, " \t") != "" {
 		ast, err := selectorsParser.ParseString("", ids)
 		if err != nil {
@@ -357,11 +357,11 @@ func (ld *loader) owners(pos confparse.Position, ids string) ([]*ident.ID, *conf
 			if v == "" {
 				continue
 			}
-			out = append(out, ident.Parse(v))
+			out = append(out, credentials.ParseIdentity(v))
 		}
 	}
 	if len(out) == 0 {
-		out = append(out, ident.Parse("%any"))
+		out = append(out, credentials.Any())
 	}
 	return out, nil
 }

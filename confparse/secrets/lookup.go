@@ -1,80 +1,44 @@
 package secrets
 
 import (
-	"bytes"
-
-	"github.com/goswan/goswan/confparse/ident"
+	"github.com/goswan/goswan/credentials"
 )
 
 // Candidate is a shared secret with how well its owners matched.
 type Candidate struct {
 	*Secret
-	MatchMe, MatchOther ident.Match
+	MatchMe, MatchOther credentials.MatchLevel
 }
 
-// shared lists the shared secrets in the order charon's credential set
-// holds them: the last line first (mem_cred inserts at the head), a line
-// equal to a later one (same type, secret and owners) dropped.
-func (s *Secrets) shared() []*Secret {
-	var out []*Secret
+// SharedKeys are the shared secrets (PSK, EAP, XAUTH, NTLM) in file order,
+// for credentials.Store.Replace, which orders them as charon does.
+func (s *Secrets) SharedKeys() []*credentials.SharedKey {
+	keys, _ := s.sharedKeys()
+	return keys
+}
+
+func (s *Secrets) sharedKeys() ([]*credentials.SharedKey, map[*credentials.SharedKey]*Secret) {
+	var keys []*credentials.SharedKey
+	line := map[*credentials.SharedKey]*Secret{}
 	for _, e := range s.Entries {
-		if !e.Kind.IsShared() {
-			continue
+		if k := e.SharedKey(); k != nil {
+			keys = append(keys, k)
+			line[k] = e
 		}
-		kept := out[:0]
-		for _, o := range out {
-			if !sameShared(o, e) {
-				kept = append(kept, o)
-			}
-		}
-		out = append([]*Secret{e}, kept...)
 	}
-	return out
+	return keys, line
 }
 
-func sameShared(a, b *Secret) bool {
-	if a.Type() != b.Type() || !bytes.Equal(a.Key, b.Key) || len(a.Owners) != len(b.Owners) {
-		return false
-	}
-	for i := range a.Owners {
-		if !a.Owners[i].Equals(b.Owners[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func bestOwner(owners []*ident.ID, id *ident.ID) ident.Match {
-	best := ident.MatchNone
-	for _, o := range owners {
-		if m := id.Matches(o); m > best {
-			best = m
-		}
-	}
-	return best
-}
-
-// Candidates lists the shared secrets of type t that charon tries, in its
-// order, when it verifies a peer's AUTH (psk_authenticator): every secret
-// one of whose owners matches me or other (any secret when both are nil).
-func (s *Secrets) Candidates(t SharedType, me, other *ident.ID) []Candidate {
+// Candidates lists the shared secrets of type t (any type for
+// credentials.SharedAny) that charon tries, in its order, when it verifies
+// a peer's AUTH (psk_authenticator): the last line first, a line equal to a
+// later one (same type, secret and owners) left out, and only secrets one
+// of whose owners matches me or other (any secret when both are nil).
+func (s *Secrets) Candidates(t credentials.SharedKeyType, me, other *credentials.Identity) []Candidate {
+	keys, line := s.sharedKeys()
 	var out []Candidate
-	for _, e := range s.shared() {
-		if t != SharedAny && e.Type() != t {
-			continue
-		}
-		var c Candidate
-		c.Secret = e
-		if me != nil {
-			c.MatchMe = bestOwner(e.Owners, me)
-		}
-		if other != nil {
-			c.MatchOther = bestOwner(e.Owners, other)
-		}
-		if (me != nil || other != nil) && c.MatchMe == ident.MatchNone && c.MatchOther == ident.MatchNone {
-			continue
-		}
-		out = append(out, c)
+	for _, m := range credentials.MatchShared(credentials.SharedOrder(keys), t, me, other) {
+		out = append(out, candidate(m, line))
 	}
 	return out
 }
@@ -84,14 +48,15 @@ func (s *Secrets) Candidates(t SharedType, me, other *ident.ID) []Candidate {
 // for the peer wins, then the best match for me; on a tie the candidate
 // that comes first (the later line) wins. ok is false when no secret
 // matches.
-func (s *Secrets) Lookup(t SharedType, me, other *ident.ID) (best Candidate, ok bool) {
-	for _, c := range s.Candidates(t, me, other) {
-		if c.MatchOther > best.MatchOther || (c.MatchOther == best.MatchOther && c.MatchMe > best.MatchMe) {
-			best, ok = c, true
-		}
-		if best.MatchMe == ident.MatchPerfect && best.MatchOther == ident.MatchPerfect {
-			break
-		}
+func (s *Secrets) Lookup(t credentials.SharedKeyType, me, other *credentials.Identity) (Candidate, bool) {
+	keys, line := s.sharedKeys()
+	m, ok := credentials.BestShared(credentials.MatchShared(credentials.SharedOrder(keys), t, me, other))
+	if !ok {
+		return Candidate{}, false
 	}
-	return best, ok
+	return candidate(m, line), true
+}
+
+func candidate(m credentials.SharedMatch, line map[*credentials.SharedKey]*Secret) Candidate {
+	return Candidate{Secret: line[m.Key], MatchMe: m.MeMatch, MatchOther: m.OtherMatch}
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/goswan/goswan/confparse"
-	"github.com/goswan/goswan/confparse/ident"
+	"github.com/goswan/goswan/credentials"
 )
 
 // Kind is the TYPE word of a secrets line.
@@ -32,28 +32,16 @@ var kindNames = []string{"PSK", "EAP", "XAUTH", "NTLM", "RSA", "ECDSA", "BLISS",
 
 func (k Kind) String() string { return kindNames[k] }
 
-// SharedType is libstrongswan's shared_key_type_t.
-type SharedType int
-
-const (
-	SharedAny            SharedType = 0
-	SharedIKE            SharedType = 1 // PSK
-	SharedEAP            SharedType = 2 // EAP and XAUTH
-	SharedPrivateKeyPass SharedType = 3
-	SharedPIN            SharedType = 4
-	SharedNTHash         SharedType = 5 // NTLM
-)
-
-func (k Kind) shared() SharedType {
+func (k Kind) shared() credentials.SharedKeyType {
 	switch k {
 	case PSK:
-		return SharedIKE
+		return credentials.SharedIKE
 	case EAP, XAUTH:
-		return SharedEAP
+		return credentials.SharedEAP
 	case NTLM:
-		return SharedNTHash
+		return credentials.SharedNTHash
 	}
-	return SharedAny
+	return credentials.SharedAny
 }
 
 // IsShared reports whether the kind is a shared secret (PSK, EAP, XAUTH,
@@ -68,7 +56,7 @@ type Secret struct {
 	Selectors string
 	// Owners are the identities in Selectors ("%any" when none is given).
 	// strongSwan ignores them for private keys.
-	Owners []*ident.ID
+	Owners []*credentials.Identity
 	// Key is the decoded shared secret, or the PIN.
 	Key []byte
 
@@ -86,17 +74,36 @@ type Secret struct {
 	Smartcard string
 }
 
-// Type is the shared key type a shared secret is stored as.
-func (s *Secret) Type() SharedType { return s.Kind.shared() }
+// Type is the shared key type a shared secret is stored as (SharedAny for
+// the kinds that are no shared secret).
+func (s *Secret) Type() credentials.SharedKeyType { return s.Kind.shared() }
 
-// Redacted renders the line with the secret values hidden, for display.
+// SharedKey is a PSK, EAP, XAUTH or NTLM line as charon's credential set
+// holds it, ready for credentials.Store: a copy of the secret (the store
+// wipes its keys), the owners, and the selector text exactly as charon logs
+// it ("loaded IKE secret for <Selectors>", blanks included). It is nil for
+// the other kinds.
+func (s *Secret) SharedKey() *credentials.SharedKey {
+	if !s.Kind.IsShared() {
+		return nil
+	}
+	return &credentials.SharedKey{
+		Type:      s.Type(),
+		Secret:    append(credentials.Secret(nil), s.Key...),
+		Owners:    append([]*credentials.Identity(nil), s.Owners...),
+		Selectors: s.Selectors,
+	}
+}
+
+// Redacted renders the line with the secret values hidden, for display; it
+// reads back as the same line but for the secrets.
 func (s *Secret) Redacted() string {
-	var owners []string
-	for _, o := range s.Owners {
-		owners = append(owners, o.String())
+	owners := strings.Trim(s.Selectors, " \t")
+	if owners == "" {
+		owners = "%any"
 	}
 	var b strings.Builder
-	b.WriteString(strings.Join(owners, " "))
+	b.WriteString(owners)
 	b.WriteString(" : ")
 	b.WriteString(s.Kind.String())
 	switch {

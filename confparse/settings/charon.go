@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/confparse/internal/token"
 )
 
 // DebianPlugins is the plugin list Debian's charon 5.9.8 was built with
@@ -20,31 +21,7 @@ const DebianPlugins = "test-vectors ldap pkcs11 tpm aesni aes rc2 sha2 sha1 md5 
 
 // Tokens splits a list as enumerator_create_token(list, " ", " ") does:
 // on spaces (not tabs), with '...' and "..." quoting a token.
-func Tokens(list string) []string {
-	var out []string
-	pos := 0
-	for {
-		for pos < len(list) && list[pos] == ' ' {
-			pos++
-		}
-		if pos < len(list) && (list[pos] == '"' || list[pos] == '\'') {
-			if end := strings.IndexByte(list[pos+1:], list[pos]); end >= 0 {
-				out = append(out, list[pos+1:pos+1+end])
-				pos += end + 2
-				continue
-			}
-		}
-		if end := strings.IndexByte(list[pos:], ' '); end >= 0 {
-			out = append(out, list[pos:pos+end])
-			pos += end + 1
-			continue
-		}
-		if tok := strings.TrimRight(list[pos:], " "); tok != "" {
-			out = append(out, tok)
-		}
-		return out
-	}
-}
+func Tokens(list string) []string { return token.Split(list, " ", " ") }
 
 // Plugin is one entry of the plugin list.
 type Plugin struct {

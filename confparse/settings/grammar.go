@@ -2,6 +2,7 @@ package settings
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -47,6 +48,15 @@ var parser = participle.MustBuild[fileAST](
 	participle.UseLookahead(2),
 )
 
+// tokenNames turns participle's token names in messages into what a user
+// would type.
+var tokenNames = strings.NewReplacer(
+	`unexpected token "<EOF>"`, "unexpected end of file",
+	"<rbrace>", "'}'", "<lbrace>", "'{'", "<eq>", "'='", "<colon>", "':'",
+	"<comma>", "','", "<dot>", "'.'", "<name>", "a name", "<string>", "a quoted string",
+	"<newline>", "the end of the line",
+)
+
 func position(p lexer.Position) confparse.Position {
 	return confparse.Position{File: p.Filename, Line: p.Line, Column: p.Column}
 }
@@ -64,7 +74,7 @@ func parseTokens(sc *scanner) (*fileAST, error) {
 	if err != nil {
 		var pe participle.Error
 		if errors.As(err, &pe) {
-			return nil, confparse.Errorf(position(pe.Position()), confparse.Fatal, "syntax error: %s", pe.Message())
+			return nil, confparse.Errorf(position(pe.Position()), confparse.Fatal, "syntax error: %s", tokenNames.Replace(pe.Message()))
 		}
 		return nil, err
 	}

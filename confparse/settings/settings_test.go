@@ -330,3 +330,15 @@ charon {
 		t.Errorf("explicit list %q", got)
 	}
 }
+
+// TestCRLF: unlike ipsec.conf, strongswan.conf tolerates DOS line endings;
+// carriage returns are dropped even inside quoted strings.
+func TestCRLF(t *testing.T) {
+	s := mustParse(t, "charon {\r\n\tload_modular = yes\r\n\tx = \"a\r\nb\"\r\n}\r\n", nil)
+	if !s.Bool("charon.load_modular", false) {
+		t.Error("load_modular")
+	}
+	if v, _ := s.Value("charon.x"); v != "a\nb" {
+		t.Errorf("x = %q", v)
+	}
+}

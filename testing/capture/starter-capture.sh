@@ -15,8 +15,10 @@
 #                          replaced by X and FILE's directory removed
 #   FILE.argv              the arguments starter passed to charon
 #
-# Earlier captures of FILE are removed first. Needs root, unshare(1) and
-# Debian's strongswan-starter; touches nothing outside the namespace.
+# Earlier captures of FILE are removed first. The fake daemon decides that
+# starter is done after FAKE_CHARON_IDLE seconds without a message (default
+# 1.5). Needs root, unshare(1), python3 and Debian's strongswan-starter;
+# touches nothing outside the namespace.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
