@@ -91,46 +91,31 @@ func (c *strokeCred) loadSecrets(out *stroke.Reply) {
 			announced[f] = true
 			c.log(bus.Control, "loading secrets from '%s'", f)
 		}
-		if !e.Kind.IsShared() {
+		k := e.SharedKey()
+		if k == nil {
 			c.log(bus.Control, "  loading private key from '%s' failed", e.File)
 			continue
 		}
-		typ := credentials.SharedIKE
-		switch e.Type() {
-		case secrets.SharedIKE:
-		case secrets.SharedEAP:
-			typ = credentials.SharedEAP
-		default:
+		if k.Type != credentials.SharedIKE && k.Type != credentials.SharedEAP {
 			c.log(bus.Control, "line %d: %s secrets are not supported", e.Pos.Line, e.Kind)
+			k.Wipe()
 			continue
 		}
-		owners := e.Selectors
-		if owners == "" {
-			owners = "%any"
-		}
-		key := e.Key
 		if e.Prompt {
 			if out == nil {
 				c.log(bus.Control, "line %d: %%prompt secrets can only be loaded with ipsec rereadsecrets", e.Pos.Line)
+				k.Wipe()
 				continue
 			}
 			answer, err := out.Prompt("Passphrase:")
 			if err != nil {
+				k.Wipe()
 				continue
 			}
-			key = []byte(answer)
+			k.Wipe()
+			k.Secret = credentials.Secret(answer)
 		}
-		ids, perr := credentials.ParseSelectors(e.Selectors)
-		if perr != nil {
-			c.log(bus.Control, "line %d: %v", e.Pos.Line, perr)
-			continue
-		}
-		var names []string
-		for _, id := range ids {
-			names = append(names, id.String())
-		}
-		k := credentials.NewSharedKey(typ, key, names...)
-		c.log(bus.Control, "  loaded %s secret for %s", typ, owners)
+		c.log(bus.Control, "  loaded %s secret for %s", k.Type, k.OwnersText())
 		keys = append(keys, k)
 	}
 	for _, p := range sec.Problems {

@@ -254,6 +254,7 @@ func mainErr(moonName, sunName, goswanBin string) error {
 	d.step("waiting for the CHILD_SA to be rekeyed (lifetime 20s, rekeyed after 12s)")
 	rekeyed := regexp.MustCompile(`net-net\{2\}:\s+INSTALLED`)
 	if _, err := d.waitFor("moon", "ipsec status 2>/dev/null", rekeyed, 30*time.Second); err != nil {
+		d.showLogs()
 		return err
 	}
 	fmt.Println("moon# grep -E 'rekey|CHILD_SA' /var/log/daemon.log")
@@ -270,6 +271,18 @@ func mainErr(moonName, sunName, goswanBin string) error {
 		return err
 	}
 	return nil
+}
+
+// showLogs prints the end of both gateways' logs after a failure.
+func (d *demo) showLogs() {
+	for _, h := range []string{"moon", "sun"} {
+		fmt.Printf("%s# tail -n 40 /var/log/daemon.log\n", h)
+		for _, l := range strings.Split(d.quiet(h, "tail -n 40 /var/log/daemon.log"), "\n") {
+			if l != "" {
+				fmt.Printf("    %s\n", l)
+			}
+		}
+	}
 }
 
 func hostEnv() []string {
