@@ -10,7 +10,6 @@ import (
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/kernel"
-	"github.com/goswan/goswan/processing"
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/stroke"
 )
@@ -361,9 +360,4 @@ func (s *strokeControl) Unroute(ctx context.Context, name stroke.Str, out *strok
 	default:
 		out.Printf("configuration '%s' not found\n", n)
 	}
-}
-
-// queueJob runs fn on a worker (for operations a client does not wait on).
-func (d *Daemon) queueJob(name string, fn func(thread int)) {
-	d.manager.Queue(processing.Medium, name, fn)
 }
