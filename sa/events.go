@@ -135,6 +135,15 @@ func (e *Events) IKEUpdown(ike *IKESA, up bool) {
 		x, ok := l.(IKEUpdownListener)
 		return ok, ok && x.IKEUpdown(ike, up)
 	})
+	// An IKE_SA going down takes its CHILD_SAs with it: listeners (updown
+	// scripts) hear of each, except those already replaced or deleted.
+	if !up && ike != nil {
+		for _, c := range ike.Children() {
+			if c.State() != ChildRekeyed && c.State() != ChildDeleted {
+				e.ChildUpdown(ike, c, false)
+			}
+		}
+	}
 }
 
 // ChildUpdown announces a CHILD_SA up or down.

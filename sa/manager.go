@@ -28,8 +28,10 @@ type Manager struct {
 	entries []*entry
 	// counters for unique ids, shown as name[N] and name{N}.
 	ikeIDs, childIDs, marks uint32
-	halfOpen                int
-	shutdown                bool
+	// halfOpen counts IKE_SAs CONNECTING at checkin (both roles),
+	// halfOpenResp those we are responder of (the DoS limits).
+	halfOpen, halfOpenResp int
+	shutdown               bool
 }
 
 type entry struct {
@@ -156,7 +158,9 @@ func (m *Manager) findLocked(id IKESAID) *entry {
 
 // waitLocked waits until e is free; false if it went away meanwhile.
 func (m *Manager) waitLocked(e *entry) bool {
-	for e.busy {
+	// An SA destroyed while checked out stays busy forever: waiting
+	// jobs give up on it (charon drives waiting threads out).
+	for e.busy && !e.destroy {
 		m.cond.Wait()
 	}
 	return !e.destroy && slices.Contains(m.entries, e)
@@ -188,6 +192,17 @@ func (m *Manager) Checkin(ike *IKESA) {
 			if e.halfOpen && ike.state != IKECreated && ike.state != IKEConnecting {
 				e.halfOpen = false
 				m.halfOpen--
+				if !ike.id.Initiator {
+					m.halfOpenResp--
+				}
+			} else if !e.halfOpen && ike.state == IKEConnecting {
+				// An initiator's IKE_SA is half-open from its first
+				// checkin after IKE_SA_INIT went out (charon's checkin).
+				e.halfOpen = true
+				m.halfOpen++
+				if !ike.id.Initiator {
+					m.halfOpenResp++
+				}
 			}
 			break
 		}
@@ -215,6 +230,9 @@ func (m *Manager) CheckinAndDestroy(ike *IKESA) {
 	if e != nil {
 		if e.halfOpen {
 			m.halfOpen--
+			if !ike.id.Initiator {
+				m.halfOpenResp--
+			}
 		}
 		if i := slices.Index(m.entries, e); i >= 0 {
 			m.entries = slices.Delete(m.entries, i, i+1)
@@ -277,6 +295,7 @@ func (m *Manager) CheckoutByMessage(msg *encoding.Message, raw []byte, src netip
 		m.mu.Lock()
 		m.entries = append(m.entries, &entry{ike: ike, busy: true, halfOpen: true, initHash: h, initSrc: src})
 		m.halfOpen++
+		m.halfOpenResp++
 		m.mu.Unlock()
 		return ike, true
 	}
@@ -364,11 +383,20 @@ func (m *Manager) CheckUniqueness(ike *IKESA, forceReplace bool) bool {
 	return cancel
 }
 
-// HalfOpen is the number of half-open responder SAs.
+// HalfOpen is the number of half-open IKE_SAs, both roles (what status
+// shows and init_limit_half_open limits on initiation).
 func (m *Manager) HalfOpen() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.halfOpen
+}
+
+// HalfOpenResponder is the number of half-open IKE_SAs a peer started
+// (what the receiver's DoS limits count).
+func (m *Manager) HalfOpenResponder() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.halfOpenResp
 }
 
 // CheckoutByName finds an IKE_SA by connection name, "name[N]" uniqueness

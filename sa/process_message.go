@@ -43,9 +43,9 @@ func (m *Manager) ProcessPacket(thread int, p Packet) {
 		return
 	}
 	if lim := m.env.Settings.InitLimitHalfOpen; lim != 0 && msg.Exchange == encoding.ExchangeIKESAInit &&
-		!msg.Response && msg.SPIr == 0 && uint32(m.HalfOpen()) >= lim {
+		!msg.Response && msg.SPIr == 0 && uint32(m.HalfOpenResponder()) >= lim {
 		log(bus.NET, bus.Control, "ignoring IKE_SA setup from %s, half-open IKE_SA count of %d exceeds limit of %d",
-			p.Src.Addr(), m.HalfOpen(), lim)
+			p.Src.Addr(), m.HalfOpenResponder(), lim)
 		return
 	}
 	ike, _ := m.CheckoutByMessage(msg, p.Data, p.Src, thread)

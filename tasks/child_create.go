@@ -544,6 +544,10 @@ func (t *ChildCreate) buildI(m *encoding.Message) sa.Status {
 	ike := t.ike
 	switch m.Exchange {
 	case encoding.ExchangeIKESAInit:
+		// The CHILD_SA of IKE_AUTH derives its keys from the IKE_SA_INIT
+		// nonces (RFC 7296 §2.17): take ours from the request ike_init
+		// has just built.
+		t.myNonce = nonceOf(m)
 		return sa.NeedMore
 	case encoding.ExchangeCreateChildSA:
 		if !t.newNonce() {
@@ -678,6 +682,7 @@ func (t *ChildCreate) duplicate() bool {
 func (t *ChildCreate) processR(m *encoding.Message) sa.Status {
 	switch m.Exchange {
 	case encoding.ExchangeIKESAInit:
+		t.otherNonce = nonceOf(m)
 		return sa.NeedMore
 	case encoding.ExchangeCreateChildSA:
 		t.otherNonce = nonceOf(m)
@@ -771,6 +776,7 @@ func (t *ChildCreate) buildR(m *encoding.Message) sa.Status {
 	noKE, ikeAuth := true, false
 	switch m.Exchange {
 	case encoding.ExchangeIKESAInit:
+		t.myNonce = nonceOf(m)
 		return sa.NeedMore
 	case encoding.ExchangeCreateChildSA:
 		if !t.newNonce() {
@@ -900,6 +906,7 @@ func (t *ChildCreate) processI(m *encoding.Message) sa.Status {
 	noKE, ikeAuth := true, false
 	switch m.Exchange {
 	case encoding.ExchangeIKESAInit:
+		t.otherNonce = nonceOf(m)
 		return sa.NeedMore
 	case encoding.ExchangeCreateChildSA:
 		t.otherNonce = nonceOf(m)
