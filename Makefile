@@ -54,10 +54,16 @@ install: build
 clean:
 	rm -rf bin
 
-# Data-plane throughput (root, iperf3, Debian's strongSwan): goswan's
-# kernel_libipsec against strongSwan's kernel-libipsec in gsl- namespaces.
+# Throughput (root, iperf3, Debian's strongSwan): TCP alice -> bob through a
+# negotiated tunnel, goswan on both gateways against strongSwan on both (both
+# with the userspace data plane), medians of alternating rounds and their
+# ratio; then the data plane alone, hand-keyed (testing/capture/libipsec-bench.sh).
+# BENCH_ARGS e.g. "--pairings gg,gs,ss --seconds 10 --repeat 5".
 .PHONY: bench
-bench:
+BENCH_ARGS ?=
+bench: build
+	$(GO) build -o testing/.bin/bench ./testing/cmd/bench
+	testing/.bin/bench --goswan-bin bin $(BENCH_ARGS)
 	GO=$(GO) testing/capture/libipsec-bench.sh
 
 # Scenario tests (root; Debian's strongswan, iproute2, tcpdump, iputils-ping
