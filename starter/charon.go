@@ -159,8 +159,8 @@ func (s *starter) startCharon(cfg *ipsecconf.Config) bool {
 
 	argv := s.daemonArgs(cfg)
 	cmd := &exec.Cmd{
-		Path:   argv[0],
-		Args:   argv,
+		Path: argv[0],
+		Args: argv,
 		// starter disables glibc's malloc checks for the daemon.
 		Env:    append(os.Environ(), "MALLOC_CHECK_=0"),
 		Stdin:  os.Stdin,
