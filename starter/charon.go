@@ -13,10 +13,12 @@ import (
 
 // invokecharon.c: starting, watching and stopping the IKE daemon.
 
+// restartDelay is CHARON_RESTART_DELAY: a daemon that died is started
+// again this much later (tests shorten it).
+var restartDelay = restartDelaySeconds * time.Second
+
 const (
-	// restartDelay is CHARON_RESTART_DELAY: a daemon that died is started
-	// again this much later.
-	restartDelay = 5 * time.Second
+	restartDelaySeconds = 5
 	// The daemon has startPolls × startPoll to write its pid file.
 	startPoll  = 20 * time.Millisecond
 	startPolls = 500
@@ -124,7 +126,7 @@ func (s *starter) daemonGone(exitStatus int) {
 		s.stopRequested = true
 	}
 	if !s.stopRequested {
-		s.log.dbg1("%s has died -- restart scheduled (%dsec)", daemon, int(restartDelay/time.Second))
+		s.log.dbg1("%s has died -- restart scheduled (%dsec)", daemon, restartDelaySeconds)
 		s.alarm(restartDelay)
 	}
 	os.Remove(s.paths.charonPID)

@@ -48,14 +48,16 @@ func isReferenceProblem(p *confparse.Error) bool {
 
 // sectionsLoaded tells a file that starter refuses because of its config
 // setup section (starter loaded every section and counted the errors) from
-// one its parser refused (starter loaded nothing).
+// one its parser refused (starter loaded nothing): the errors in config
+// setup are about its settings.
 func sectionsLoaded(cfg *ipsecconf.Config) bool {
+	setup := positions(cfg.Setup.Settings)
 	for _, p := range cfg.Problems.Filter(confparse.Fatal) {
-		if isReferenceProblem(p) {
+		if !setup[p.Pos] {
 			return false
 		}
 	}
-	return len(cfg.Setup.Settings) > 0 || len(cfg.CAs) > 0 || len(cfg.Conns) > 0 || len(cfg.Dropped) > 0
+	return true
 }
 
 // counted reports whether starter counts the problem in its "### N parsing

@@ -20,6 +20,10 @@ const (
 	actStartCharon = 1 << 5
 )
 
+// testHookIdle is called whenever the main loop has done everything it had
+// to and is about to wait: tests know then that every message is out.
+var testHookIdle func()
+
 // Devices starter insists on before it starts anything.
 var randomDevices = []string{"/dev/random", "/dev/urandom"}
 
@@ -227,6 +231,9 @@ func (s *starter) socketURI() string {
 // wait is starter's pselect(): it returns once a signal arrived, the daemon
 // exited, the restart alarm went off or it is time for an automatic update.
 func (s *starter) wait(sigs <-chan os.Signal) {
+	if testHookIdle != nil {
+		testHookIdle()
+	}
 	var auto <-chan time.Time
 	if s.opts.AutoUpdate > 0 {
 		d := time.Until(s.lastReload.Add(s.opts.AutoUpdate))
