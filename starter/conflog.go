@@ -1,6 +1,9 @@
 package starter
 
 import (
+	"errors"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/goswan/goswan/confparse"
@@ -21,6 +24,16 @@ func loadConfig(path string, log *logger) *ipsecconf.Config {
 		// any section was loaded.
 		syntax := false
 		for _, p := range cfg.Problems.Filter(confparse.Fatal) {
+			if strings.HasPrefix(p.Msg, "failed to open config file '") && p.Pos.Line == 0 {
+				// starter's parser globs the file name first.
+				if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+					log.dbg1("no files found matching '%s'", path)
+				} else {
+					log.dbg2("unable to open '%s'", path)
+				}
+				log.dbg1("failed to open config file '%s'", path)
+				continue
+			}
 			if isReferenceProblem(p) || p.Pos.Line == 0 {
 				log.dbg1("%s", p.Msg)
 				continue
@@ -81,21 +94,28 @@ var (
 	}
 )
 
-// problemLines are the lines starter logs for a problem.
-func problemLines(p *confparse.Error) []string {
+// problemLines are the lines starter logs for a problem, and their level.
+func problemLines(p *confparse.Error) (int, []string) {
 	if !counted(p) {
-		return []string{p.Error()}
+		switch {
+		case strings.HasPrefix(p.Msg, "unable to open '"):
+			return 2, []string{p.Msg}
+		case strings.HasPrefix(p.Msg, "no files found matching '"),
+			strings.HasPrefix(p.Msg, "no include pattern specified"):
+			return 1, []string{p.Msg}
+		}
+		return 1, []string{p.Error()}
 	}
 	msg := p.Msg
 	for hint, line := range hintLines {
 		if strings.HasSuffix(msg, hint) {
-			return []string{"# " + strings.TrimSuffix(msg, hint), line}
+			return 1, []string{"# " + strings.TrimSuffix(msg, hint), line}
 		}
 	}
 	for _, hint := range hintsDropped {
 		msg = strings.TrimSuffix(msg, hint)
 	}
-	return []string{"# " + msg}
+	return 1, []string{"# " + msg}
 }
 
 // logSections logs the sections in the order starter loads them (config
@@ -203,8 +223,9 @@ type problemQueue struct {
 
 func (q *problemQueue) takeWhile(log *logger, belongs func(*confparse.Error) bool) {
 	for len(q.list) > 0 && belongs(q.list[0]) {
-		for _, l := range problemLines(q.list[0]) {
-			log.dbg1("%s", l)
+		level, lines := problemLines(q.list[0])
+		for _, l := range lines {
+			log.logf(level, "%s", l)
 		}
 		q.list = q.list[1:]
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -62,6 +64,8 @@ func newHarness(t *testing.T) *harness {
 		AllowNonRoot: true,
 		Signals:      h.sigs,
 	}
+	delay := restartDelay
+	restartDelay = time.Millisecond
 	testHookIdle = func() {
 		select {
 		case h.idle <- struct{}{}:
@@ -74,6 +78,7 @@ func newHarness(t *testing.T) *harness {
 			<-h.done
 		}
 		testHookIdle = nil
+		restartDelay = delay
 	})
 	return h
 }
@@ -127,6 +132,41 @@ func (h *harness) signal(sig os.Signal) {
 	if _, exited := h.waitIdle(); exited {
 		h.t.Fatalf("starter exited on %v; log:\n%s", sig, h.stderr.String())
 	}
+}
+
+// killDaemon kills the daemon with SIGKILL and waits until starter has
+// started a new one and sent it everything.
+func (h *harness) killDaemon() {
+	h.t.Helper()
+	old := h.daemonPID()
+	if old == 0 {
+		h.t.Fatal("no daemon to kill")
+	}
+	select {
+	case <-h.idle:
+	default:
+	}
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		h.t.Fatal(err)
+	}
+	for {
+		if _, exited := h.waitIdle(); exited {
+			h.t.Fatalf("starter exited; log:\n%s", h.stderr.String())
+		}
+		if pid := h.daemonPID(); pid != 0 && pid != old {
+			return
+		}
+	}
+}
+
+// daemonPID reads the fake daemon's pid file (0 without one).
+func (h *harness) daemonPID() int {
+	b, err := os.ReadFile(filepath.Join(h.env.PIDDir, "charon.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
 }
 
 // stop sends SIGTERM and returns Main's exit code.

@@ -116,6 +116,8 @@ func TestUpdateParity(t *testing.T) {
 					h.signal(syscall.SIGUSR1)
 				case "alrm":
 					h.signal(syscall.SIGALRM)
+				case "kill":
+					h.killDaemon()
 				default:
 					t.Fatalf("steps.out: unknown step %q", line)
 				}
@@ -125,6 +127,11 @@ func TestUpdateParity(t *testing.T) {
 			if rc := h.stop(); rc != ExitSuccess {
 				t.Errorf("stop: exit code %d", rc)
 			}
+			debianLog, err := os.ReadFile(filepath.Join(dir, "starter.log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareLogs(t, h.stderr.String(), string(debianLog))
 		})
 	}
 }

@@ -12,6 +12,8 @@
 #   usr1 FILE.conf      put FILE.conf in place, send SIGUSR1 (ipsec reload)
 #   alrm                send SIGALRM (starter starts the daemon if it is not
 #                       running, and adds everything again)
+#   kill                kill the daemon with SIGKILL; starter starts it
+#                       again 5 s later and sends it everything
 #
 # starter runs as `/usr/lib/ipsec/starter --nofork --debug --conf WORK.conf`
 # in a private mount namespace with a tmpfs on /run and fake-charon.py bound
@@ -72,6 +74,16 @@ capture_one() {
 			alrm)
 				kill -ALRM $pid
 				sleep "${STEP_WAIT:-1}"
+				;;
+			kill)
+				rm -f "$out/.idle"
+				kill -KILL "$(cat /run/charon.pid)"
+				# 5 s to the restart, then the new daemon is idle.
+				sleep 5
+				for _ in $(seq 1 100); do
+					[ -e "$out/.idle" ] && break
+					sleep 0.1
+				done
 				;;
 			*)
 				echo "unknown step: $op" >&2
