@@ -13,29 +13,34 @@ import (
 
 // invokecharon.c: starting, watching and stopping the IKE daemon.
 
-// restartDelay is CHARON_RESTART_DELAY: a daemon that died is started
-// again this much later (tests shorten it).
-var restartDelay = restartDelaySeconds * time.Second
-
-const (
-	restartDelaySeconds = 5
+// The pace of starter's waits; variables so that tests can run them fast.
+var (
+	// restartDelay is CHARON_RESTART_DELAY: a daemon that died is started
+	// again this much later.
+	restartDelay = restartDelaySeconds * time.Second
 	// The daemon has startPolls × startPoll to write its pid file.
-	startPoll  = 20 * time.Millisecond
-	startPolls = 500
-	// stopPoll is the pace at which starter signals a daemon it stops:
-	// SIGINT, then SIGTERM until stopKillAt, then SIGKILL until stopPolls.
-	stopPoll   = 200 * time.Millisecond
-	stopKillAt = 40
-	stopPolls  = 50
-	// A daemon that did not come up in time is signalled at killPoll:
-	// SIGINT, SIGTERM until killTermUntil, then SIGKILL, killPolls times.
-	killPoll      = 20 * time.Millisecond
-	killTermUntil = 10
-	killPolls     = 20
+	startPoll = 20 * time.Millisecond
+	// stopPoll is the pace at which starter signals a daemon it stops.
+	stopPoll = 200 * time.Millisecond
+	// killPoll is the pace at which it kills a daemon that did not come up.
+	killPoll = 20 * time.Millisecond
 	// gdbPoll is how often starter looks for the pid file of a daemon run
 	// under gdb, which may take as long as the user likes.
 	gdbPoll = 10 * time.Millisecond
-	gdbPath = "/usr/bin/gdb"
+)
+
+const (
+	restartDelaySeconds = 5
+	startPolls          = 500
+	// A daemon being stopped gets SIGINT, then SIGTERM until stopKillAt,
+	// then SIGKILL until stopPolls.
+	stopKillAt = 40
+	stopPolls  = 50
+	// A daemon that did not come up in time gets SIGINT, SIGTERM until
+	// killTermUntil, then SIGKILL, killPolls times.
+	killTermUntil = 10
+	killPolls     = 20
+	gdbPath       = "/usr/bin/gdb"
 )
 
 // Exit codes of strongSwan's daemons (utils.h SS_RC_*) that make starter

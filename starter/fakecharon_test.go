@@ -29,6 +29,10 @@ const (
 	// fakeExitEnv makes the fake daemon exit with this code at once,
 	// before it writes its pid file.
 	fakeExitEnv = "GOSWAN_TEST_FAKE_CHARON_EXIT"
+	// fakeNoPIDEnv makes it never write its pid file.
+	fakeNoPIDEnv = "GOSWAN_TEST_FAKE_CHARON_NOPID"
+	// fakeStubbornEnv makes it ignore SIGINT and SIGTERM.
+	fakeStubbornEnv = "GOSWAN_TEST_FAKE_CHARON_STUBBORN"
 )
 
 func TestMain(m *testing.M) {
@@ -52,14 +56,20 @@ func fakeCharon(out, piddir string) int {
 		fmt.Fprintln(os.Stderr, "fake charon:", err)
 		return 1
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	go func() {
-		<-sigs
-		os.Remove(pidFile)
-		os.Exit(0)
-	}()
-	os.WriteFile(pidFile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644)
+	if os.Getenv(fakeStubbornEnv) != "" {
+		signal.Ignore(syscall.SIGINT, syscall.SIGTERM)
+	} else {
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+		go func() {
+			<-sigs
+			os.Remove(pidFile)
+			os.Exit(0)
+		}()
+	}
+	if os.Getenv(fakeNoPIDEnv) == "" {
+		os.WriteFile(pidFile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644)
+	}
 	// Messages are numbered on from what an earlier instance stored, so a
 	// restarted daemon continues the sequence.
 	n := len(recorded(out))

@@ -54,6 +54,8 @@ func newHarness(t *testing.T) *harness {
 	if err := os.Symlink(exe, filepath.Join(dir, "lib", "charon")); err != nil {
 		t.Fatal(err)
 	}
+	// A race-enabled fake daemon would linger 1 s on exit.
+	t.Setenv("GORACE", "atexit_sleep_ms=0")
 	t.Setenv(fakeOutEnv, h.out)
 	t.Setenv(fakePIDDirEnv, filepath.Join(dir, "run"))
 	h.env = Env{
@@ -64,8 +66,8 @@ func newHarness(t *testing.T) *harness {
 		AllowNonRoot: true,
 		Signals:      h.sigs,
 	}
-	delay := restartDelay
-	restartDelay = time.Millisecond
+	delay, start, stop, kill := restartDelay, startPoll, stopPoll, killPoll
+	restartDelay, startPoll, stopPoll, killPoll = time.Millisecond, 5*time.Millisecond, 50*time.Millisecond, 5*time.Millisecond
 	testHookIdle = func() {
 		select {
 		case h.idle <- struct{}{}:
@@ -78,7 +80,7 @@ func newHarness(t *testing.T) *harness {
 			<-h.done
 		}
 		testHookIdle = nil
-		restartDelay = delay
+		restartDelay, startPoll, stopPoll, killPoll = delay, start, stop, kill
 	})
 	return h
 }
@@ -100,9 +102,15 @@ func (h *harness) setConf(path string) {
 // and whether Main returned.
 func (h *harness) start(args ...string) (rc int, exited bool) {
 	h.t.Helper()
+	return h.run(append([]string{"--nofork", "--debug", "--conf", h.conf}, args...)...)
+}
+
+// run is start with exactly the arguments given.
+func (h *harness) run(args ...string) (rc int, exited bool) {
+	h.t.Helper()
 	h.running = true
 	go func() {
-		h.done <- Main(append([]string{"--nofork", "--debug", "--conf", h.conf}, args...), h.env)
+		h.done <- Main(args, h.env)
 	}()
 	return h.waitIdle()
 }

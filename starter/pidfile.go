@@ -28,8 +28,12 @@ func checkPID(path string, log *logger) bool {
 			if i := indexNUL(s); i >= 0 {
 				s = s[:i]
 			}
+			// starter tests pid != 0, so a negative number makes its
+			// kill(pid, 0) probe a process group or every process, and a
+			// corrupt pid file would block starting for good; goswan wants
+			// a positive pid.
 			pid := int(atoi(s))
-			if pid != 0 && pid != os.Getpid() && syscall.Kill(pid, 0) == nil {
+			if pid > 0 && pid != os.Getpid() && syscall.Kill(pid, 0) == nil {
 				return true
 			}
 		}
