@@ -24,7 +24,7 @@ func TestCheckPID(t *testing.T) {
 		{"0\n", false},
 		{"garbage\n", false},
 		{"\n", false},
-		{"2147483646\n", false}, // no such process
+		{"2147483646\n", false},           // no such process
 		{strings.Repeat("9", 100), false}, // atoi: -1
 		{"-1\n", false},
 	} {
