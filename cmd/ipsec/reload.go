@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"syscall"
 )
@@ -16,12 +15,12 @@ import (
 func ipsecReload([]string) int {
 	p := currentPaths()
 	if !exists(p.starterPID) {
-		fmt.Fprintln(os.Stderr, "Reloading strongSwan IPsec failed: starter is not running")
+		fmt.Fprintln(strokeStdio.err, "Reloading strongSwan IPsec failed: starter is not running")
 		return exitNotRunning
 	}
-	fmt.Fprintln(os.Stderr, "Reloading strongSwan IPsec configuration...")
-	pids, _ := scriptPIDs(p.starterPID)
-	if signalAll(pids, syscall.SIGUSR1) {
+	fmt.Fprintln(strokeStdio.err, "Reloading strongSwan IPsec configuration...")
+	pids, _, bad := scriptPIDs(p.starterPID)
+	if signalAll(pids, syscall.SIGUSR1) && bad == "" {
 		return 0
 	}
 	return exitNotRunning
@@ -33,22 +32,24 @@ func ipsecReload([]string) int {
 func ipsecUpdate([]string) int {
 	p := currentPaths()
 	if !exists(p.starterPID) {
-		fmt.Fprintln(os.Stderr, "Updating strongSwan IPsec failed: starter is not running")
+		fmt.Fprintln(strokeStdio.err, "Updating strongSwan IPsec failed: starter is not running")
 		return exitNotRunning
 	}
-	fmt.Fprintln(os.Stderr, "Updating strongSwan IPsec configuration...")
-	pids, words := scriptPIDs(p.starterPID)
-	switch {
-	case len(words) == 0:
-		fmt.Fprintln(os.Stderr, "ipsec: kill: usage: kill [-s sigspec | -signum | -sigspec] pid | jobspec ...")
-	case pids == nil:
-		fmt.Fprintf(os.Stderr, "ipsec: kill: illegal pid: %s\n", words[0])
-	default:
-		for _, pid := range pids {
-			if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
-				fmt.Fprintf(os.Stderr, "ipsec: kill: %s\n", capitalize(err.Error()))
-			}
+	fmt.Fprintln(strokeStdio.err, "Updating strongSwan IPsec configuration...")
+	// dash's complaints, without its "/usr/sbin/ipsec: LINE:" prefix.
+	pids, words, bad := scriptPIDs(p.starterPID)
+	if len(words) == 0 {
+		fmt.Fprintln(strokeStdio.err, "ipsec: kill: Usage: kill [-s sigspec | -signum | -sigspec] [pid | job]... or")
+		fmt.Fprintln(strokeStdio.err, "kill -l [exitstatus]")
+		return 0
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+			fmt.Fprintf(strokeStdio.err, "ipsec: kill: %s\n\n", capitalize(err.Error()))
 		}
+	}
+	if bad != "" {
+		fmt.Fprintf(strokeStdio.err, "ipsec: kill: Illegal number: %s\n", bad)
 	}
 	return 0
 }

@@ -22,12 +22,9 @@ import (
 //	/usr/lib/ipsec, strongSwan's IPSEC_DIR, which an installed goswan
 //	replaces.
 
-// lockFile is the script's subsys lock, kept only where /var/lock/subsys
-// exists (Red Hat style init).
-const (
-	lockDir  = "/var/lock/subsys"
-	lockFile = lockDir + "/ipsec"
-)
+// lockDir holds the script's subsys lock, ipsec, which start creates and
+// stop removes only where the directory exists (Red Hat style init).
+var lockDir = "/var/lock/subsys"
 
 // restartPause is the script's `sleep 2` between stop and start.
 var restartPause = 2 * time.Second
@@ -61,7 +58,7 @@ func starterEnv(args []string) starter.Env {
 		PIDDir:         pidDir(),
 		CharonPIDFile:  os.Getenv("GOSWAN_CHARON_PID"),
 		StarterPIDFile: os.Getenv("GOSWAN_STARTER_PID"),
-		Stderr:         os.Stderr,
+		Stderr:         strokeStdio.err,
 		Syslog:         starter.OpenSyslog,
 	}
 	if v := os.Getenv("GOSWAN_STROKE_SOCKET"); v != "" {
@@ -106,10 +103,11 @@ func exportScriptEnv(args []string) {
 // given.
 func start(args []string) int {
 	if st, err := os.Stat(lockDir); err == nil && st.IsDir() {
-		if f, err := os.OpenFile(lockFile, os.O_WRONLY|os.O_CREATE, 0o644); err == nil {
+		lock := lockDir + "/ipsec"
+		if f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE, 0o644); err == nil {
 			f.Close()
 			now := time.Now()
-			os.Chtimes(lockFile, now, now)
+			os.Chtimes(lock, now, now)
 		}
 	}
 	args = append([]string{"--daemon", daemonName()}, args...)

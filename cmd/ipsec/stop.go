@@ -16,26 +16,28 @@ var (
 	stopPolls = 110
 )
 
-// scriptPIDs is what the script's `cat pidfile` hands to kill: the words of
-// the file, of which kill needs every one to be a pid.
-func scriptPIDs(path string) (pids []int, words []string) {
+// scriptPIDs is what the script's `cat pidfile` hands to dash's kill: the
+// words of the file, and the pids kill signals before it meets a word that
+// is not a number (bad names that word). Unlike dash, a pid of 0 or below
+// (a process group, or every process) counts as not a number.
+func scriptPIDs(path string) (pids []int, words []string, bad string) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil
+		return nil, nil, ""
 	}
 	words = strings.Fields(string(b))
 	for _, w := range words {
 		pid, err := strconv.Atoi(w)
-		if err != nil || strings.HasPrefix(w, "+") {
-			return nil, words
+		if err != nil || pid <= 0 {
+			return pids, words, w
 		}
 		pids = append(pids, pid)
 	}
-	return pids, words
+	return pids, words, ""
 }
 
-// signalAll is the script's `kill -SIG pids`: true if every signal was
-// delivered.
+// signalAll is the script's `kill -SIG pids`: every pid is signalled, and
+// the result is true if every signal was delivered.
 func signalAll(pids []int, sig syscall.Signal) bool {
 	ok := len(pids) > 0
 	for _, pid := range pids {
@@ -52,13 +54,13 @@ func signalAll(pids []int, sig syscall.Signal) bool {
 func stop([]string) int {
 	p := currentPaths()
 	if exists(p.starterPID) {
-		fmt.Fprintln(os.Stderr, "Stopping strongSwan IPsec...")
-		pids, words := scriptPIDs(p.starterPID)
+		fmt.Fprintln(strokeStdio.err, "Stopping strongSwan IPsec...")
+		pids, words, bad := scriptPIDs(p.starterPID)
 		if len(words) > 0 {
 			signalAll(pids, syscall.SIGTERM)
 			loop := stopPolls
 			for ; loop > 0; loop-- {
-				if !signalAll(pids, 0) {
+				if bad != "" || !signalAll(pids, 0) {
 					break
 				}
 				time.Sleep(stopPoll)
@@ -69,10 +71,10 @@ func stop([]string) int {
 			}
 		}
 	} else {
-		fmt.Fprintln(os.Stderr, "Stopping strongSwan IPsec failed: starter is not running")
+		fmt.Fprintln(strokeStdio.err, "Stopping strongSwan IPsec failed: starter is not running")
 	}
 	if st, err := os.Stat(lockDir); err == nil && st.IsDir() {
-		os.Remove(lockFile)
+		os.Remove(lockDir + "/ipsec")
 	}
 	return 0
 }
