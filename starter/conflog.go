@@ -16,6 +16,12 @@ import (
 // returns nil when starter would refuse the file.
 func loadConfig(path string, log *logger) *ipsecconf.Config {
 	cfg, err := ipsecconf.Load(path, nil)
+	return logConfig(path, cfg, err, log)
+}
+
+// logConfig logs what starter logs for a loaded ipsec.conf and returns it,
+// or nil if starter would refuse it.
+func logConfig(path string, cfg *ipsecconf.Config, err error, log *logger) *ipsecconf.Config {
 	if cfg == nil {
 		return nil
 	}
