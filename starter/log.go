@@ -98,12 +98,3 @@ func (l *logger) closeSyslog() {
 		l.sys = nil
 	}
 }
-
-// lineWriter logs every write as one message at level 1: how starter logs
-// the daemon's answer to a stroke message, a read at a time.
-type lineWriter struct{ l *logger }
-
-func (w lineWriter) Write(p []byte) (int, error) {
-	w.l.dbg1("%s", p)
-	return len(p), nil
-}
