@@ -111,6 +111,8 @@ func TestStarterLiveWithDebianCharon(t *testing.T) {
 	for _, c := range []string{"ip", "unshare", "nsenter", "/usr/sbin/ipsec", "/usr/lib/ipsec/charon"} {
 		testenv.RequireCommand(t, c)
 	}
+	// Under -race every run of this binary as ipsec would linger 1 s.
+	t.Setenv("GORACE", "atexit_sleep_ms=0")
 	// The daemon must be Debian's: nothing may point ipsec elsewhere.
 	for _, v := range []string{"GOSWAN_IPSEC_DIR", "GOSWAN_PIDDIR", "GOSWAN_CHARON_PID", "GOSWAN_STARTER_PID",
 		"GOSWAN_STROKE_SOCKET", "DAEMON_NAME"} {
