@@ -382,3 +382,36 @@ func TestAutoUpdate(t *testing.T) {
 		t.Errorf("auto update sent %v", got)
 	}
 }
+
+// TestBrokenStrongswanConf: libstrongswan reports a strongswan.conf it
+// cannot use on stderr and starter goes on with the defaults. Debian's:
+//
+//	$ STRONGSWAN_CONF=/nonexist starter --conftest --conf a.conf
+//	no files found matching '/nonexist'
+//	abort initialization due to invalid configuration
+//	config OK
+func TestBrokenStrongswanConf(t *testing.T) {
+	h := newHarness(t)
+	h.writeConf(twoConns)
+	h.env.Settings = nil
+	missing := filepath.Join(h.dir, "nonexist")
+	t.Setenv("STRONGSWAN_CONF", missing)
+	rc, exited := h.run("--conftest", "--conf", h.conf)
+	want := "no files found matching '" + missing + "'\nabort initialization due to invalid configuration\nconfig OK\n"
+	if !exited || rc != 0 || h.stderr.String() != want {
+		t.Errorf("rc %d log %q, want %q", rc, h.stderr.String(), want)
+	}
+
+	h = newHarness(t)
+	h.writeConf(twoConns)
+	h.env.Settings = nil
+	broken := filepath.Join(h.dir, "strongswan.conf")
+	os.WriteFile(broken, []byte("charon {\n  load = x\n"), 0o644)
+	t.Setenv("STRONGSWAN_CONF", broken)
+	rc, exited = h.run("--conftest", "--conf", h.conf)
+	got := h.stderr.String()
+	if !exited || rc != 0 || !strings.HasPrefix(got, broken+":") ||
+		!strings.HasSuffix(got, "\nabort initialization due to invalid configuration\nconfig OK\n") {
+		t.Errorf("rc %d log %q", rc, got)
+	}
+}

@@ -1,12 +1,17 @@
 package starter
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/goswan/goswan/confparse"
 	"github.com/goswan/goswan/confparse/ipsecconf"
 	"github.com/goswan/goswan/confparse/settings"
 	"github.com/goswan/goswan/internal/version"
@@ -66,7 +71,7 @@ func Main(args []string, env Env) int {
 	s := &starter{opts: opts, env: env, paths: env.paths(opts.Daemon), exits: make(chan childExit, 1)}
 	s.settings = env.Settings
 	if s.settings == nil {
-		s.settings, _ = settings.LoadDefault(nil)
+		s.settings = loadSettings(env.Stderr)
 	}
 	s.confFile = opts.ConfFile
 	if s.confFile == "" {
@@ -93,6 +98,31 @@ func Main(args []string, env Env) int {
 		}
 	}
 	return s.run(bg)
+}
+
+// loadSettings reads strongswan.conf as library_init does. A file that
+// does not load leaves every setting at its default, and starter goes on;
+// libstrongswan says why on stderr, before starter's own logging starts.
+func loadSettings(stderr io.Writer) *settings.Settings {
+	s, err := settings.LoadDefault(nil)
+	if err == nil || stderr == nil {
+		return s
+	}
+	path := settings.Path()
+	for _, p := range s.Problems.Filter(confparse.Fatal) {
+		switch {
+		case p.Pos.Line == 0 && strings.HasPrefix(p.Msg, "failed to open config file"):
+			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+				fmt.Fprintf(stderr, "no files found matching '%s'\n", path)
+			} else {
+				fmt.Fprintf(stderr, "%s\n", p.Msg)
+			}
+		default:
+			fmt.Fprintf(stderr, "%s\n", p.Error())
+		}
+	}
+	fmt.Fprintf(stderr, "abort initialization due to invalid configuration\n")
+	return s
 }
 
 // prepare is everything starter does before it forks; done means starter
