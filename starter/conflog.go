@@ -121,7 +121,17 @@ func problemLines(p *confparse.Error) (int, []string) {
 	for _, hint := range hintsDropped {
 		msg = strings.TrimSuffix(msg, hint)
 	}
-	return 1, []string{"# " + msg}
+	lines := []string{"# " + msg}
+	// A value starter's argument parser rejects gets a second line naming
+	// the section.
+	if strings.HasPrefix(msg, "bad value: ") || strings.HasPrefix(msg, "bad port") || strings.HasPrefix(msg, "bad protocol") {
+		where := "config setup"
+		if kind, name, ok := strings.Cut(p.Section, " "); ok {
+			where = kind + " '" + name + "'"
+		}
+		lines = append(lines, "  bad argument value in "+where)
+	}
+	return 1, lines
 }
 
 // logSections logs the sections in the order starter loads them (config
