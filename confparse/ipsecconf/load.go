@@ -28,6 +28,10 @@ type Config struct {
 	// errors ("# ignored conn 'x' due to 1 parsing error"); the errors are in
 	// Problems with their Section set.
 	Dropped []string
+	// Sections lists every ca and conn section starter loaded, dropped ones
+	// included, as "ca NAME" or "conn NAME", in the order it loaded them
+	// (all ca sections first). starter logs "Loading ..." in this order.
+	Sections []string
 	// Problems holds every error and warning, fatal ones included, in the
 	// order found.
 	Problems confparse.Errors
@@ -114,11 +118,13 @@ func load(st *files.Stack, opts *Options) (*Config, error) {
 	ld.loadSetup(store.setup)
 	for _, s := range store.caList {
 		if s.name != "%default" {
+			cfg.Sections = append(cfg.Sections, s.label())
 			ld.loadCA(s)
 		}
 	}
 	for _, s := range store.connList {
 		if s.name != "%default" {
+			cfg.Sections = append(cfg.Sections, s.label())
 			ld.loadConn(s)
 		}
 	}

@@ -63,7 +63,8 @@ def main():
     srv.listen(10)
     with open(PIDFILE, "w") as f:
         f.write("%d\n" % os.getpid())
-    n = 0
+    # A daemon that starter started again numbers on.
+    n = len([f for f in os.listdir(out) if f.endswith(".bin")])
     last = time.monotonic()
     idle_written = False
     while True:
