@@ -9,7 +9,7 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(shell command -v staticcheck 2>/dev/null || echo $(GOBIN)/staticcheck)
 
-.PHONY: all build test lint fuzz-smoke install clean tidy-check
+.PHONY: all build test lint fuzz-smoke install clean tidy-check demo
 
 all: build
 
@@ -17,6 +17,15 @@ build:
 	@mkdir -p bin
 	$(GO) build -trimpath -o bin/charon ./cmd/charon
 	$(GO) build -trimpath -o bin/ipsec ./cmd/ipsec
+
+# The demo (root): strongSwan's moon/sun/alice/bob network in namespaces,
+# goswan on both gateways, a tunnel, pings, statusall and a CHILD_SA rekey,
+# all torn down again; under a minute. DEMO_ARGS picks other implementations,
+# e.g. DEMO_ARGS="--sun strongswan" (Debian's strongSwan on sun).
+DEMO_ARGS ?=
+demo: build
+	$(GO) build -o testing/.bin/demo ./testing/cmd/demo
+	testing/.bin/demo --goswan-bin bin $(DEMO_ARGS)
 
 # Unit and in-process tests. Tests that need root, namespaces or Debian's
 # strongSwan skip loudly here unless GOSWAN_CI=1 (set by .ci/run), where they
@@ -45,22 +54,30 @@ install: build
 clean:
 	rm -rf bin
 
-# Data-plane throughput (root, iperf3, Debian's strongSwan): goswan's
-# kernel_libipsec against strongSwan's kernel-libipsec in gsl- namespaces.
+# Throughput (root, iperf3, Debian's strongSwan): TCP alice -> bob through a
+# negotiated tunnel, goswan on both gateways against strongSwan on both (both
+# with the userspace data plane), medians of alternating rounds and their
+# ratio; then the data plane alone, hand-keyed (testing/capture/libipsec-bench.sh).
+# BENCH_ARGS e.g. "--pairings gg,gs,ss --seconds 10 --repeat 5".
 .PHONY: bench
-bench:
+BENCH_ARGS ?=
+bench: build
+	$(GO) build -o testing/.bin/bench ./testing/cmd/bench
+	testing/.bin/bench --goswan-bin bin $(BENCH_ARGS)
 	GO=$(GO) testing/capture/libipsec-bench.sh
 
 # Scenario tests (root; Debian's strongswan, iproute2, tcpdump, iputils-ping
 # and iperf3): strongSwan-format scenarios on a network-namespace copy of
 # strongSwan's test topology, each in the four pairings of goswan and Debian's
-# strongSwan 5.9.8. SCENARIOS narrows the run (e.g. SCENARIOS=ikev2/net2net-psk);
-# see testing/README.md.
+# strongSwan 5.9.8, plus goswan's charon under Debian's ipsec/starter on
+# either side (cs, sc). SCENARIOS narrows the run (e.g.
+# SCENARIOS=ikev2/net2net-psk); see testing/README.md.
 .PHONY: scenarios scenarios-control
 SCENARIOS ?=
+PAIRINGS  ?= gg,gs,sg,ss,cs,sc
 
 scenarios: build
-	testing/do-tests --pairings all $(SCENARIOS)
+	testing/do-tests --pairings $(PAIRINGS) $(SCENARIOS)
 
 # Only the strongSwan-strongSwan control pairing, which proves the scenarios
 # themselves and needs no goswan daemon.

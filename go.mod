@@ -3,6 +3,7 @@ module github.com/goswan/goswan
 go 1.26.0
 
 require (
+	github.com/alecthomas/participle/v2 v2.1.4
 	github.com/cloudflare/circl v1.6.5
 	github.com/vishvananda/netlink v1.3.1
 	github.com/vishvananda/netns v0.0.5
@@ -12,6 +13,7 @@ require (
 )
 
 require (
+	github.com/alecthomas/participle/v2 v2.1.4
 	golang.org/x/net v0.60.0 // indirect
 	golang.zx2c4.com/wintun v0.0.0-20230126152724-0fa3db229ce2 // indirect
 )

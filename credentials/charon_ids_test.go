@@ -47,6 +47,8 @@ var charonIDInputs = []string{
 	"{0x}:x", "{+3}:x", "{99999999999999999999}:x", "{011}:x", "{0xB}:#0102", "{2}", "{2}x",
 	"Fqdn:#", "email:#616263", "IPV4:#c0a8000101", "xmppaddr:", "asn1dn:#",
 	"host:with:colons", "@host:colon", "user@host:x",
+	// where confparse/ident (folded into this package) read ids otherwise
+	"\u017fT=x", "{257}:x", "10.1.0.0/2170000000", "10.1.0.0/4294967328",
 }
 
 // charonIDConf gives each input a conn of its own (id000, id001, ...) as

@@ -32,10 +32,18 @@ func pskIPsecConf(self, peer, selfName, peerName string) string {
 	fmt.Fprintf(&b, "\nconn dn\n\tleftid=\"C=CH, O=strongSwan, CN=%s.strongswan.org\"\n"+
 		"\trightid=\"C=CH, O=strongSwan, CN=%s.strongswan.org\"\n", selfName, peerName)
 	fmt.Fprintf(&b, "\nconn email\n\tleftid=%s@strongswan.org\n\trightid=%s@strongswan.org\n", selfName, peerName)
+	fmt.Fprintf(&b, "\nconn emptyrdn\n\tleftid=\"C=CH, O=%s, CN=\"\n\trightid=\"C=CH, O=%s, CN=\"\n", selfName, peerName)
+	fmt.Fprintf(&b, "\nconn utf8\n\tleftid=%s\n\trightid=%s\n", utf8Name(selfName), utf8Name(peerName))
 	if selfName == "moon" {
 		fmt.Fprintf(&b, "\nconn anyremote\n\tleftid=@%s.strongswan.org\n\trightid=%%any\n", selfName)
 	}
 	return b.String()
+}
+
+// utf8Name is a host's id with non-ASCII letters, as pskConns["utf8"] has
+// it for moon.
+func utf8Name(host string) string {
+	return "@" + strings.NewReplacer("o", "\u00f6", "u", "\u00fc").Replace(host) + ".strongswan.org"
 }
 
 // pskCandidates are the distinct secrets of a case, any type, in file order.
@@ -55,7 +63,7 @@ func TestLiveCharonPSKSelection(t *testing.T) {
 	moon, sun := hosts[0], hosts[1]
 	moon.write("ipsec.conf", pskIPsecConf("192.168.0.1", "192.168.0.2", "moon", "sun"))
 	sun.write("ipsec.conf", pskIPsecConf("192.168.0.2", "192.168.0.1", "sun", "moon"))
-	sun.start("fqdn", "ip", "dn", "email")
+	sun.start("fqdn", "ip", "dn", "email", "utf8", "emptyrdn")
 
 	var rows [][]string
 	var modes []string
@@ -75,7 +83,7 @@ func TestLiveCharonPSKSelection(t *testing.T) {
 			conf = charonConfWith("  rdn_matching = " + mode + "\n")
 		}
 		moon.write("strongswan.conf", conf)
-		moon.start("fqdn", "ip", "dn", "email", "anyremote")
+		moon.start("fqdn", "ip", "dn", "email", "anyremote", "utf8", "emptyrdn")
 		for _, c := range pskCases {
 			if c.rdnMatching == mode {
 				rows = append(rows, runPSKCase(t, moon, sun, c)...)

@@ -94,12 +94,13 @@ func hexNibble(c byte) byte {
 	return 0
 }
 
-// hexLoose decodes hex the forgiving way strongSwan's chunk_from_hex does:
-// an optional "0x" prefix, ':' separators anywhere, an odd digit count padded
-// with a leading zero nibble, and any non-hex character read as 0. It fills
-// the result from the right, which is what makes odd lengths and misplaced
-// colons come out as they do.
-func hexLoose(hex string) []byte {
+// DecodeHex decodes hex the forgiving way strongSwan's chunk_from_hex does,
+// for "#" identity data and for the 0x secrets of ipsec.secrets alike: an
+// optional "0x" prefix, ':' separators anywhere, an odd digit count padded
+// with a leading zero nibble, and any non-hex character read as 0. It never
+// fails. It fills the result from the right, which is what makes odd lengths
+// and misplaced colons come out as they do.
+func DecodeHex(hex string) []byte {
 	if len(hex) > 1 && hex[0] == '0' && hex[1] == 'x' {
 		hex = hex[2:]
 	}

@@ -43,25 +43,26 @@ func TestInetGlibc(t *testing.T) {
 
 func TestHexLoose(t *testing.T) {
 	tests := map[string]string{
-		"":         "",
-		"0102":     "0102",
-		"0x0102":   "0102",
-		"0X0102":   "000102", // only a lowercase x is a prefix; 'X' reads as 0
-		"abc":      "0abc",
-		"a:b:cd":   "0bcd",
-		"01:02:03": "010203",
-		":a":       "0a",
-		"a::":      "00",
-		"ab::":     "b0",
-		"::ab":     "ab",
-		"zz12":     "0012",
-		"g":        "00",
-		"0x":       "",
-		"FFee":     "ffee",
+		"":          "",
+		"0102":      "0102",
+		"0x0102":    "0102",
+		"0X0102":    "000102", // only a lowercase x is a prefix; 'X' reads as 0
+		"abc":       "0abc",
+		"a:b:cd":    "0bcd",
+		"01:02:03":  "010203",
+		":a":        "0a",
+		"a::":       "00",
+		"ab::":      "b0",
+		"::ab":      "ab",
+		"zz12":      "0012",
+		"g":         "00",
+		"0x":        "",
+		"FFee":      "ffee",
+		"0x45a3:07": "45a307",
 	}
 	for in, want := range tests {
-		if got := hex.EncodeToString(hexLoose(in)); got != want {
-			t.Errorf("hexLoose(%q) = %s, want %s", in, got, want)
+		if got := hex.EncodeToString(DecodeHex(in)); got != want {
+			t.Errorf("DecodeHex(%q) = %s, want %s", in, got, want)
 		}
 	}
 	// any mix of digits and colons decodes without reading outside the input
@@ -71,7 +72,7 @@ func TestHexLoose(t *testing.T) {
 		for j := range b {
 			b[j] = "0a:"[r.Intn(3)]
 		}
-		hexLoose(string(b))
+		DecodeHex(string(b))
 	}
 }
 

@@ -12,5 +12,8 @@
 //
 // Shared secrets live in a Store: entries with owner identities, a lookup
 // that picks charon's best match, and an atomic Replace for rereadsecrets
-// that wipes the secrets it drops.
+// that wipes the secrets it drops. The order and the ranking the Store uses
+// are also plain functions (SharedOrder, MatchShared, BestShared), so that
+// a reader of ipsec.secrets (confparse/secrets, which parses the file and
+// builds the SharedKeys) can ask charon's question of its own entries.
 package credentials

@@ -132,23 +132,49 @@ func FuzzDNMatch(f *testing.F) {
 	})
 }
 
-func FuzzParseSelectors(f *testing.F) {
-	for _, s := range []string{"", "@moon @sun", `"C=CH, CN=x" %any`, `'a b'"c"`, `"open`, "a\tb #c"} {
-		f.Add(s)
+// FuzzIdentityPair compares two identities written as strings, and the same
+// bytes taken as a peer's DN payload, in the default (strict) DN mode.
+func FuzzIdentityPair(f *testing.F) {
+	pairs := [][2]string{
+		{"C=CH, O=strongSwan, CN=moon", "C=CH, O=strongSwan, CN=*"},
+		{"/C=CH/CN=a", "C=CH, CN=a"},
+		{"192.0.2.1", "192.0.2.0/24"},
+		{"fe80::1", "fe80::1-fe80::2"},
+		{"carol@strongswan.org", "*@strongswan.org"},
+		{"moon.strongswan.org", "*.strongswan.org"},
+		{"@#0102", "keyid:#0102"},
+		{"{9}:#3000", "asn1dn:#3000"},
+		{"ipv4:#c0000201", "192.0.2.1"},
+		{"C=CH, CN=", "C=*, CN="},
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		owners, err := ParseSelectors(s)
-		if err != nil {
-			if err != ErrSelectorQuote {
-				t.Fatalf("unexpected error %v", err)
-			}
-			return
-		}
-		if len(owners) == 0 {
-			t.Fatalf("no owners for %q", s)
-		}
-		for _, o := range owners {
-			_ = o.String()
-		}
+	for _, p := range pairs {
+		f.Add(p[0], p[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		x, y := ParseIdentity(a), ParseIdentity(b)
+		checkPair(t, x, y)
+		checkPair(t, FromEncoding(IDDerASN1DN, []byte(a)), FromEncoding(IDDerASN1DN, []byte(b)))
+		checkPair(t, FromEncoding(IDDerASN1DN, []byte(a)), x)
 	})
+}
+
+func checkPair(t *testing.T, x, y *Identity) {
+	t.Helper()
+	m := x.Matches(y)
+	if m < MatchNone || m > MatchPerfect {
+		t.Fatalf("%v %x matches %v %x: %d, out of range", x.typ, x.enc, y.typ, y.enc, m)
+	}
+	if x.typ != y.typ {
+		return // a DN compares encodings with anything, the other way round not
+	}
+	eq := x.Equals(y)
+	if eq != y.Equals(x) {
+		t.Fatalf("Equals not symmetric for %v %x and %x", x.typ, x.enc, y.enc)
+	}
+	if eq && m == MatchNone {
+		t.Fatalf("%v %x equals %x but does not match it", x.typ, x.enc, y.enc)
+	}
+	if eq && isStringType(x.typ) && m != MatchPerfect {
+		t.Fatalf("equal strings %q %q match at %v", x.enc, y.enc, m)
+	}
 }

@@ -191,7 +191,7 @@ var idPrefixes = []struct {
 // else is taken as it is, unconverted ("ipv4:1.2.3.4" holds 7 bytes of text).
 func prefixValue(s string) string {
 	if strings.HasPrefix(s, "#") {
-		return string(hexLoose(s[1:]))
+		return string(DecodeHex(s[1:]))
 	}
 	return s
 }
@@ -256,7 +256,7 @@ func ParseIdentity(s string) *Identity {
 	s = s[1:]
 	switch {
 	case strings.HasPrefix(s, "#"):
-		return &Identity{typ: IDKeyID, enc: string(hexLoose(s[1:]))}
+		return &Identity{typ: IDKeyID, enc: string(DecodeHex(s[1:]))}
 	case strings.HasPrefix(s, "@"):
 		return &Identity{typ: IDRFC822Addr, enc: s[1:]}
 	}

@@ -7,8 +7,9 @@ import (
 )
 
 // parseSecretsForTest reads the PSK/EAP/XAUTH lines of an ipsec.secrets
-// text the way the stroke plugin does, enough for these tests (the real
-// reader lives in confparse): owners before " : ", then the type and a
+// text the way the stroke plugin does, enough for the hand-written cases
+// here (the real reader is confparse/secrets, which imports this package, so
+// these tests cannot use it): owners before " : ", then the type and a
 // secret that is quoted text, 0x hex, 0s base64 or a bare word.
 func parseSecretsForTest(t *testing.T, text string) []*SharedKey {
 	t.Helper()
@@ -34,14 +35,38 @@ func parseSecretsForTest(t *testing.T, text string) []*SharedKey {
 		if typ == SharedAny {
 			t.Fatalf("unknown secret type in %q", line)
 		}
-		owners, err := ParseSelectors(ids)
-		if err != nil {
-			t.Fatal(err)
-		}
 		keys = append(keys, &SharedKey{Type: typ, Secret: secretForTest(t, secretText),
-			Owners: owners, Selectors: ids})
+			Owners: ownersForTest(t, ids), Selectors: ids})
 	}
 	return keys
+}
+
+// ownersForTest splits the owner list at blanks, keeping quoted values
+// whole; none means %any.
+func ownersForTest(t *testing.T, ids string) []*Identity {
+	t.Helper()
+	var owners []*Identity
+	for ids = strings.TrimLeft(ids, " \t"); ids != ""; ids = strings.TrimLeft(ids, " \t") {
+		v := ids
+		if q := ids[0]; q == '"' || q == '\'' {
+			end := strings.IndexByte(ids[1:], q)
+			if end < 0 {
+				t.Fatalf("unterminated owner %q", ids)
+			}
+			v, ids = ids[1:1+end], ids[2+end:]
+		} else if end := strings.IndexAny(ids, " \t"); end >= 0 {
+			v, ids = ids[:end], ids[end:]
+		} else {
+			ids = ""
+		}
+		if v != "" {
+			owners = append(owners, ParseIdentity(v))
+		}
+	}
+	if len(owners) == 0 {
+		owners = []*Identity{Any()}
+	}
+	return owners
 }
 
 func secretForTest(t *testing.T, s string) []byte {
@@ -58,7 +83,7 @@ func secretForTest(t *testing.T, s string) []byte {
 		s = s[:i]
 	}
 	if len(s) > 2 && strings.EqualFold(s[:2], "0x") {
-		return hexLoose(s[2:])
+		return DecodeHex(s[2:])
 	}
 	if len(s) > 2 && strings.EqualFold(s[:2], "0s") {
 		b, err := base64.StdEncoding.DecodeString(s[2:])
@@ -79,6 +104,8 @@ var pskConns = map[string]pskConn{
 	"dn":        {"C=CH, O=strongSwan, CN=moon.strongswan.org", "C=CH, O=strongSwan, CN=sun.strongswan.org"},
 	"email":     {"moon@strongswan.org", "sun@strongswan.org"},
 	"anyremote": {"@moon.strongswan.org", "%any"},
+	"utf8":      {"@m\u00f6\u00f6n.strongswan.org", "@s\u00fcn.strongswan.org"},
+	"emptyrdn":  {"C=CH, O=moon, CN=", "C=CH, O=sun, CN="},
 }
 
 // pskCase is an ipsec.secrets for moon and the secret charon picks for
@@ -191,6 +218,34 @@ sun@strongswan.org : PSK "sun-mail"
 @moon.strongswan.org @sun.strongswan.org : XAUTH "xauth"
 : PSK "psk-default"
 `, "psk-default", ""},
+	// strncasecmp in the C locale folds ASCII letters only
+	{"non-ascii letters keep their case", "utf8", `
+@MÖÖN.strongswan.org @SÜN.strongswan.org : PSK "upper"
+: PSK "default"
+`, "default", ""},
+	{"non-ascii letters match themselves", "utf8", `
+@möön.STRONGSWAN.org @sün.STRONGSWAN.org : PSK "exact"
+: PSK "default"
+`, "exact", ""},
+	{"non-ascii wildcard suffix keeps its case", "utf8", `
+*ün.strongswan.org : PSK "wildcard"
+*ÜN.strongswan.org : PSK "upper-wildcard"
+: PSK "default"
+`, "wildcard", ""},
+	// an empty last value leaves charon unable to see where a DN ends, so
+	// only byte-identical DNs are equal and none matches a wildcard
+	{"empty last rdn: identical bytes match", "emptyrdn", `
+: PSK "default"
+"C=CH, O=moon, CN=" "C=CH, O=sun, CN=" : PSK "identical"
+`, "identical", ""},
+	{"empty last rdn: case-folded value does not match", "emptyrdn", `
+: PSK "default"
+"c=ch, o=MOON, CN=" "c=ch, o=SUN, CN=" : PSK "case-folded"
+`, "default", ""},
+	{"empty last rdn: wildcard does not match", "emptyrdn", `
+: PSK "default"
+"C=CH, O=*, CN=" : PSK "wildcard"
+`, "default", ""},
 	{"strict: reordered dn owners do not match", "dn", reorderedDNSecrets, "default", ""},
 	{"reordered: reordered dn owners match", "dn", reorderedDNSecrets, "reordered", "reordered"},
 	{"relaxed: reordered dn owners match", "dn", reorderedDNSecrets, "reordered", "relaxed"},

@@ -154,6 +154,9 @@ func (k *IPsec) SetListener(l kernel.Listener) {
 	k.mu.Unlock()
 }
 
+// Interface is the TUN device's name.
+func (k *IPsec) Interface() string { return k.opts.Interface }
+
 // SetRouter sets the router used for outbound policies' routes.
 func (k *IPsec) SetRouter(r Router) {
 	k.mu.Lock()

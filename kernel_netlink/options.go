@@ -70,6 +70,9 @@ type Options struct {
 	NoXfrmAcqExpires bool
 	// HWOffloadInterface: charon.plugins.kernel-netlink.hw_offload_feature_interface.
 	HWOffloadInterface string
+	// FWMark: charon.plugins.kernel-netlink.fwmark, "[!]mark[/mask]" on
+	// the routing rule of RoutingTable.
+	FWMark string
 	// NoEvents: do not subscribe to kernel events (starter's mode).
 	NoEvents bool
 }

@@ -1,10 +1,13 @@
 package kernel_netlink
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vishvananda/netlink/nl"
@@ -376,6 +379,34 @@ func (n *Net) DelRoute(dst netip.Prefix, gateway, src netip.Addr, iface string, 
 	return nil
 }
 
+// parseFWMark parses charon.plugins.kernel-netlink.fwmark: "[!]mark[/mask]",
+// the mask defaulting to all ones; "!" makes the rule apply to packets
+// without the mark (so that marked IKE packets skip the IPsec routes).
+func parseFWMark(s string) (mark, mask uint32, invert, ok bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, 0, false, false
+	}
+	if strings.HasPrefix(s, "!") {
+		invert = true
+		s = s[1:]
+	}
+	v, m, hasMask := strings.Cut(s, "/")
+	n, err := strconv.ParseUint(v, 0, 32)
+	if err != nil {
+		return 0, 0, false, false
+	}
+	mask = 0xffffffff
+	if hasMask {
+		x, err := strconv.ParseUint(m, 0, 32)
+		if err != nil {
+			return 0, 0, false, false
+		}
+		mask = uint32(x)
+	}
+	return uint32(n) & mask, mask, invert, true
+}
+
 // manageRule adds or deletes the rule "from all lookup <table>" with
 // charon's priority.
 func (n *Net) manageRule(typ int, family uint8) error {
@@ -395,11 +426,19 @@ func (n *Net) manageRule(typ int, family uint8) error {
 	} else {
 		tableAttr = nl.NewRtAttr(fraTable, u32(n.o.RoutingTable))
 	}
+	mark, mask, invert, hasMark := parseFWMark(n.o.FWMark)
+	if hasMark && invert {
+		binary.NativeEndian.PutUint32(rtm[8:], fibRuleInvert)
+	}
 	addRaw(req, rtm)
 	if tableAttr != nil {
 		req.AddData(tableAttr)
 	}
 	req.AddData(nl.NewRtAttr(rtaPriority, u32(n.o.RoutingTablePrio)))
+	if hasMark {
+		req.AddData(nl.NewRtAttr(fraFwmark, u32(mark)))
+		req.AddData(nl.NewRtAttr(fraFwmask, u32(mask)))
+	}
 	return n.rt.ack(req)
 }
 

@@ -50,6 +50,11 @@ const (
 	rtaxAdvMSS = 8
 
 	fraTable = 15
+	// FRA_FWMARK and FRA_FWMASK match a routing rule on the firewall
+	// mark; fibRuleInvert (in rtm_flags) negates the match.
+	fraFwmark     = 10
+	fraFwmask     = 16
+	fibRuleInvert = 0x2
 
 	ifalAddress = 1
 	ifalLabel   = 2

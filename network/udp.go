@@ -175,7 +175,9 @@ func (s *Socket) SendIKE(p Packet) error {
 		s.stats.SendErrors.Add(1)
 		return fmt.Errorf("sending IKE from %s to %s: %w", p.Src, p.Dst, ErrNoSocket)
 	}
-	marker := hasMarker(u.port, p.Dst.Port())
+	// A NAT-T keepalive (the single byte 0xff, RFC 3948 §2.3) never
+	// carries the marker; no IKE message is one byte long.
+	marker := hasMarker(u.port, p.Dst.Port()) && !(len(p.Data) == 1 && p.Data[0] == 0xff)
 	if err := u.sendOne(p, marker); err != nil {
 		s.stats.SendErrors.Add(1)
 		return fmt.Errorf("sending IKE from %s to %s: %w", p.Src, p.Dst, err)

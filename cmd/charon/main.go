@@ -1,12 +1,25 @@
 // Command charon is goswan's IKEv2 keying daemon, a drop-in for strongSwan's
-// charon 5.9.8.
+// charon 5.9.8: same command line, strongswan.conf, stroke socket, PID file
+// and log format.
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
 
+	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/daemon"
 	"github.com/goswan/goswan/internal/version"
+)
+
+// Exit codes of charon (SS_RC_*).
+const (
+	rcInitializationFailed = 4
 )
 
 func usage() {
@@ -22,17 +35,98 @@ func usage() {
 `)
 }
 
-func main() {
-	for _, a := range os.Args[1:] {
-		switch a {
-		case "--version", "-v":
-			fmt.Printf("Linux strongSwan %s\ngoswan %s\n", version.StrongSwan, version.Goswan)
-			return
-		case "--help", "-h":
+// parseArgs reads charon's options as getopt_long does: "--debug-ike 2"
+// and "--debug-ike=2" alike, unambiguous prefixes of the long names.
+func parseArgs(args []string) (opts daemon.Options, exit int, done bool) {
+	opts.Levels = bus.DefaultLevels()
+	long := []string{"help", "version", "use-syslog"}
+	groups := []string{"dmn", "mgr", "ike", "chd", "job", "cfg", "knl", "net", "asn", "enc", "tnc", "imc", "imv",
+		"pts", "tls", "esp", "lib"}
+	for _, g := range groups {
+		long = append(long, "debug-"+g)
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "--") || a == "--" {
+			if a == "--" {
+				break
+			}
 			usage()
-			return
+			return opts, 1, true
+		}
+		name, val, hasVal := strings.Cut(a[2:], "=")
+		var match []string
+		for _, l := range long {
+			if l == name {
+				match = []string{l}
+				break
+			}
+			if strings.HasPrefix(l, name) {
+				match = append(match, l)
+			}
+		}
+		if len(match) != 1 {
+			usage()
+			return opts, 1, true
+		}
+		switch m := match[0]; m {
+		case "help":
+			usage()
+			return opts, 0, true
+		case "version":
+			fmt.Printf("Linux strongSwan %s\ngoswan %s\n", version.StrongSwan, version.Goswan)
+			return opts, 0, true
+		case "use-syslog":
+			opts.UseSyslog = true
+		default:
+			if !hasVal {
+				if i+1 >= len(args) {
+					usage()
+					return opts, 1, true
+				}
+				i++
+				val = args[i]
+			}
+			g, _ := bus.ParseGroup(strings.TrimPrefix(m, "debug-"))
+			n, _ := strconv.Atoi(val) // atoi: garbage is 0, as in charon
+			opts.Levels[g] = bus.Level(n)
 		}
 	}
-	fmt.Fprintln(os.Stderr, "charon: the daemon is not implemented yet (see README.md)")
-	os.Exit(1)
+	return opts, 0, false
+}
+
+func main() {
+	opts, rc, done := parseArgs(os.Args[1:])
+	if done {
+		os.Exit(rc)
+	}
+	d, err := daemon.New(opts)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "charon: %v\n", err)
+		os.Exit(rcInitializationFailed)
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for s := range sigs {
+			switch s {
+			case syscall.SIGHUP:
+				d.Reload()
+			default:
+				name := "SIGTERM"
+				if s == syscall.SIGINT {
+					name = "SIGINT"
+				}
+				d.Bus().Log(0, nil, bus.DMN, bus.Control, "%s received, shutting down", name)
+				cancel()
+				return
+			}
+		}
+	}()
+	if err := d.Run(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "charon: %v\n", err)
+		os.Exit(1)
+	}
 }

@@ -41,6 +41,12 @@ func printHelp() {
 		fmt.Printf("  %s\n", commands[n].usage)
 	}
 	fmt.Println()
+	fmt.Println("start runs the IKE daemon DIR/charon (DIR/NAME with --daemon NAME), DIR being the")
+	fmt.Println("first of: $GOSWAN_IPSEC_DIR; this program's directory if the daemon is there (a goswan")
+	fmt.Println("build: bin/ipsec runs bin/charon); ../libexec/ipsec beside it if the daemon is there")
+	fmt.Println("(make install); /usr/lib/ipsec, strongSwan's place, which an installed goswan replaces.")
+	fmt.Printf("Here that is %s/%s.\n", ipsecDir([]string{"--daemon", daemonName()}), daemonName())
+	fmt.Println()
 	fmt.Println("Refer to the ipsec(8) man page for details.")
 }
 

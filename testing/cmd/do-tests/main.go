@@ -58,7 +58,7 @@ func run() int {
 		resultsDir = fs.String("results", "", "results directory (default TESTING/results)")
 		goswanBin  = fs.String("goswan-bin", "bin", "directory with goswan's ipsec and charon")
 		impl       = fs.String("impl", "", "run only the pairing in which every host runs IMPL (goswan|strongswan)")
-		pairings   = fs.String("pairings", "all", "comma-separated pairings: gg, gs, sg, ss (left side first), or all")
+		pairings   = fs.String("pairings", "all", "comma-separated pairings: gg, gs, sg, ss, cs, sc, cc (left side first; c: Debian's ipsec with goswan's charon), or all (gg, gs, sg, ss)")
 		prefix     = fs.String("prefix", "", "namespace name prefix (default gst plus random hex)")
 		timeout    = fs.Duration("cmd-timeout", 60*time.Second, "limit for every single command")
 		verbose    = fs.Bool("v", false, "show whole outputs of failed evaltest lines in console.log")

@@ -18,20 +18,27 @@ const (
 	StrongSwan Impl = "strongswan"
 	// Goswan is this repository's build: bin/ipsec and bin/charon.
 	Goswan Impl = "goswan"
+	// Charon is Debian's ipsec and starter driving goswan's charon: the
+	// drop-in of the daemon alone, and the proof that strongSwan's own
+	// tools work with it over the stroke socket.
+	Charon Impl = "charon"
 )
 
 // Letter is the one-letter code used in pairing codes ("gs").
 func (i Impl) Letter() string { return string(i[0]) }
 
-// ParseImpl accepts "goswan", "strongswan" and their first letters.
+// ParseImpl accepts "goswan", "strongswan", "charon" and their first
+// letters.
 func ParseImpl(s string) (Impl, error) {
 	switch strings.ToLower(s) {
 	case "goswan", "g":
 		return Goswan, nil
 	case "strongswan", "s":
 		return StrongSwan, nil
+	case "charon", "c":
+		return Charon, nil
 	}
-	return "", fmt.Errorf("unknown implementation %q (want goswan or strongswan)", s)
+	return "", fmt.Errorf("unknown implementation %q (want goswan, strongswan or charon)", s)
 }
 
 // Implementation says where an implementation's programs are and how a host
@@ -58,7 +65,7 @@ const (
 	debianCharon = "/usr/lib/ipsec/charon"
 )
 
-// Implementations returns both implementations; goswanBin is the directory
+// Implementations returns the implementations; goswanBin is the directory
 // holding goswan's ipsec and charon (the repository's bin/).
 func Implementations(goswanBin string) map[Impl]Implementation {
 	gi, gc := filepath.Join(goswanBin, "ipsec"), filepath.Join(goswanBin, "charon")
@@ -66,6 +73,9 @@ func Implementations(goswanBin string) map[Impl]Implementation {
 		StrongSwan: {Name: StrongSwan, IPsec: debianIPsec, Charon: debianCharon},
 		Goswan: {Name: Goswan, IPsec: gi, Charon: gc, Binds: []topology.Bind{
 			{Source: gi, Target: debianIPsec},
+			{Source: gc, Target: debianCharon},
+		}},
+		Charon: {Name: Charon, IPsec: debianIPsec, Charon: gc, Binds: []topology.Bind{
 			{Source: gc, Target: debianCharon},
 		}},
 	}
@@ -78,7 +88,7 @@ func (im Implementation) Check() error {
 	for _, p := range []string{im.IPsec, im.Charon} {
 		fi, err := os.Stat(p)
 		if err != nil {
-			if im.Name == Goswan {
+			if im.Name != StrongSwan {
 				return fmt.Errorf("%s: %w (build goswan first: make build)", im.Name, err)
 			}
 			return fmt.Errorf("%s: %w (install Debian's strongswan package)", im.Name, err)

@@ -58,7 +58,7 @@ func ParsePairings(s string) ([]Pairing, error) {
 	for _, code := range strings.Split(s, ",") {
 		code = strings.TrimSpace(code)
 		if len(code) != 2 {
-			return nil, fmt.Errorf("pairing %q: want two letters, g or s each (gg, gs, sg, ss)", code)
+			return nil, fmt.Errorf("pairing %q: want two letters, each g, s or c (gg, gs, sg, ss; c is goswan's charon under Debian's ipsec)", code)
 		}
 		l, err := ParseImpl(code[:1])
 		if err != nil {

@@ -1,0 +1,353 @@
+// Package daemon assembles charon: settings, loggers, the kernel
+// interface, the IKE socket, the IKE_SA manager, the stroke socket and its
+// handlers, and runs them until shutdown (strongSwan's daemon.c, charon.c
+// and the stroke plugin). cmd/charon is a thin shell around it.
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/confparse/settings"
+	"github.com/goswan/goswan/credentials"
+	"github.com/goswan/goswan/internal/version"
+	"github.com/goswan/goswan/kernel"
+	"github.com/goswan/goswan/network"
+	"github.com/goswan/goswan/processing"
+	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/stroke"
+	"github.com/goswan/goswan/tasks"
+)
+
+// DefaultPidFile is where charon records its PID (IPSEC_PIDDIR/charon.pid).
+const DefaultPidFile = "/var/run/charon.pid"
+
+// Options are what charon's command line and environment decide.
+type Options struct {
+	// ConfPath is strongswan.conf (STRONGSWAN_CONF, else the default).
+	ConfPath string
+	// Levels are the --debug-<group> levels; they apply to the default
+	// loggers used when strongswan.conf configures none.
+	Levels bus.Levels
+	// UseSyslog (--use-syslog) keeps the default loggers off stderr.
+	UseSyslog bool
+	// PidFile is the PID file; "" means DefaultPidFile, "-" none.
+	PidFile string
+}
+
+// Daemon is a running charon.
+type Daemon struct {
+	opts     Options
+	settings *settings.Settings
+	bus      *bus.Bus
+	sinks    []bus.Sink
+	plugins  []string
+
+	pool     *processing.Pool
+	sched    *processing.Scheduler
+	env      *sa.Env
+	manager  *sa.Manager
+	backends *config.Backends
+	creds    *credentials.Store
+
+	ipsec kernel.IPsec
+	net   kernel.Net
+	sock  *network.Socket
+
+	traps      *sa.TrapManager
+	shunts     *sa.ShuntManager
+	controller *Controller
+	stroke     *stroke.Server
+	cred       *strokeCred
+
+	started time.Time
+	pidFile *os.File
+
+	closeOnce sync.Once
+	closers   []func() error // in reverse order of creation
+}
+
+func (d *Daemon) logf(g bus.Group, l bus.Level, format string, args ...any) {
+	d.bus.Log(0, nil, g, l, format, args...)
+}
+
+// New loads the configuration and sets up every part of the daemon; Run
+// starts it. On error, whatever was set up is torn down again.
+func New(opts Options) (d *Daemon, err error) {
+	if opts.ConfPath == "" {
+		opts.ConfPath = settings.Path()
+	}
+	if opts.PidFile == "" {
+		opts.PidFile = DefaultPidFile
+	}
+	d = &Daemon{opts: opts, bus: bus.New(), started: time.Now()}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	d.settings, err = settings.Load(opts.ConfPath, nil)
+	if err != nil {
+		// charon goes on with what it could read; a missing file is no
+		// problem (the defaults apply).
+		if d.settings == nil {
+			d.settings = settings.Empty()
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(os.Stderr, "00[LIB] %v\n", err)
+		}
+	}
+	if err = d.loadLoggers(); err != nil {
+		return d, err
+	}
+	if sys, rel, machine, ok := version.Uname(); ok {
+		d.logf(bus.DMN, bus.Control, "Starting IKE charon daemon (strongSwan %s, %s %s, %s)", version.StrongSwan, sys, rel, machine)
+	} else {
+		d.logf(bus.DMN, bus.Control, "Starting IKE charon daemon (strongSwan %s)", version.StrongSwan)
+	}
+	d.logf(bus.DMN, bus.Diag, "goswan %s", version.Goswan)
+	if err = d.initialize(); err != nil {
+		d.logf(bus.DMN, bus.Control, "initialization failed - aborting charon")
+		return d, err
+	}
+	if err = d.checkPidFile(); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+func (d *Daemon) onClose(f func() error) { d.closers = append(d.closers, f) }
+
+// initialize creates the core, loads the "plugins" (kernel interfaces,
+// socket, stroke) and the credentials, as charon's initialize does.
+func (d *Daemon) initialize() error {
+	s := d.settings
+	d.backends = &config.Backends{Resolve: resolveHost}
+	d.creds = credentials.NewStore()
+	d.env = &sa.Env{
+		Clock:          processing.RealClock{},
+		Rand:           rand.Reader,
+		Bus:            d.bus,
+		Backends:       d.backends,
+		Creds:          d.creds,
+		Settings:       readSettings(s),
+		NewTaskManager: tasks.New,
+		Resolve:        resolveHost,
+	}
+	tasks.Install(d.env)
+	d.pool = processing.NewPool(s.Int("charon.threads", 16))
+	d.onClose(func() error { d.pool.Stop(); return nil })
+	d.sched = processing.NewScheduler(processing.RealClock{}, d.pool)
+	d.manager = sa.NewManager(d.env, d.sched, d.pool)
+	d.traps = sa.NewTrapManager(d.env)
+	d.traps.IgnoreAcquireTS = s.Bool("charon.ignore_acquire_ts", false)
+	d.shunts = sa.NewShuntManager(d.env)
+	d.controller = NewController(d.env)
+
+	if err := d.loadPlugins(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// socketPort is the IKE port of the socket (charon.port).
+func (d *Daemon) socketPort() uint16 {
+	if d.sock != nil {
+		return d.sock.Port(false)
+	}
+	return d.env.Settings.Port
+}
+
+// readSettings reads the charon.* options the protocol core uses.
+func readSettings(s *settings.Settings) sa.Settings {
+	st := sa.DefaultSettings()
+	st.RetransmitTries = uint32(s.Int("charon.retransmit_tries", int(st.RetransmitTries)))
+	st.RetransmitTimeout = s.Double("charon.retransmit_timeout", st.RetransmitTimeout)
+	st.RetransmitBase = s.Double("charon.retransmit_base", st.RetransmitBase)
+	st.RetransmitJitter = uint32(min(max(s.Int("charon.retransmit_jitter", 0), 0), 20))
+	st.RetransmitLimit = uint32(max(s.Int("charon.retransmit_limit", 0), 0))
+	st.DeleteRekeyedDelay = s.Time("charon.delete_rekeyed_delay", st.DeleteRekeyedDelay)
+	st.HalfOpenTimeout = s.Time("charon.half_open_timeout", st.HalfOpenTimeout)
+	st.ReuseIKESA = s.Bool("charon.reuse_ikesa", st.ReuseIKESA)
+	st.MakeBeforeBreak = s.Bool("charon.make_before_break", st.MakeBeforeBreak)
+	st.FragmentSize = s.Int("charon.fragment_size", st.FragmentSize)
+	if st.FragmentSize == 0 {
+		st.FragmentSize = 1280
+	}
+	st.PreferConfiguredProposals = s.Bool("charon.prefer_configured_proposals", st.PreferConfiguredProposals)
+	st.AcceptPrivateAlgs = s.Bool("charon.accept_private_algs", st.AcceptPrivateAlgs)
+	st.SendVendorID = s.Bool("charon.send_vendor_id", st.SendVendorID)
+	st.MultipleAuthentication = s.Bool("charon.multiple_authentication", st.MultipleAuthentication)
+	st.SignatureAuthentication = s.Bool("charon.signature_authentication", st.SignatureAuthentication)
+	st.FollowRedirects = s.Bool("charon.follow_redirects", st.FollowRedirects)
+	st.KeepAlive = s.Time("charon.keep_alive", st.KeepAlive)
+	st.ReplayWindow = uint32(s.Int("charon.replay_window", int(st.ReplayWindow)))
+	st.InstallRoutes = s.Bool("charon.install_routes", st.InstallRoutes)
+	st.InstallVirtualIP = s.Bool("charon.install_virtual_ip", st.InstallVirtualIP)
+	st.CloseIKEOnChildFailure = s.Bool("charon.close_ike_on_child_failure", st.CloseIKEOnChildFailure)
+	st.InactivityCloseIKE = s.Bool("charon.inactivity_close_ike", st.InactivityCloseIKE)
+	st.SPIMin = uint32(s.Uint64("charon.spi_min", uint64(st.SPIMin)))
+	st.SPIMax = uint32(s.Uint64("charon.spi_max", uint64(st.SPIMax)))
+	st.IKESALimit = uint32(s.Int("charon.ikesa_limit", 0))
+	st.InitLimitHalfOpen = uint32(s.Int("charon.init_limit_half_open", 0))
+	st.CookieThreshold = uint32(s.Int("charon.cookie_threshold", int(st.CookieThreshold)))
+	st.BlockThreshold = uint32(s.Int("charon.block_threshold", int(st.BlockThreshold)))
+	st.DOSProtection = s.Bool("charon.dos_protection", st.DOSProtection)
+	st.InitiatorOnly = s.Bool("charon.initiator_only", st.InitiatorOnly)
+	st.Port = uint16(s.Int("charon.port", int(st.Port)))
+	st.NATTPort = uint16(s.Int("charon.port_nat_t", int(st.NATTPort)))
+	return st
+}
+
+// resolveHost resolves a host name from a configuration with a bounded
+// DNS lookup (charon's host_create_from_dns).
+func resolveHost(name string, want4, want6 bool) (netip.Addr, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	network := "ip"
+	switch {
+	case want4 && !want6:
+		network = "ip4"
+	case want6 && !want4:
+		network = "ip6"
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, network, name)
+	if err != nil || len(addrs) == 0 {
+		return netip.Addr{}, false
+	}
+	return addrs[0].Unmap(), true
+}
+
+// Run starts the workers' input (sockets, stroke) and serves until ctx is
+// done, then shuts down as charon does on SIGTERM.
+func (d *Daemon) Run(ctx context.Context) error {
+	d.logf(bus.JOB, bus.Control, "spawning %d worker threads", d.settings.Int("charon.threads", 16))
+	errc := make(chan error, 1)
+	if d.stroke != nil {
+		go func() { errc <- d.stroke.Serve() }()
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if err != nil {
+			d.logf(bus.CFG, bus.Control, "stroke socket failed: %v", err)
+		}
+		<-ctx.Done()
+	}
+	d.Shutdown()
+	return nil
+}
+
+// Shutdown deletes every IKE_SA (sending DELETEs), removes traps and
+// shunts and closes everything, as charon's destructor does.
+func (d *Daemon) Shutdown() {
+	if d.stroke != nil {
+		_ = d.stroke.Close()
+	}
+	if d.manager != nil {
+		done := make(chan struct{})
+		go func() {
+			d.manager.Shutdown(0)
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			d.logf(bus.DMN, bus.Control, "timeout while waiting for IKE_SAs to shut down")
+		}
+	}
+	if d.traps != nil {
+		d.traps.Flush()
+	}
+	if d.shunts != nil {
+		d.shunts.Flush()
+	}
+	d.Close()
+}
+
+// Close releases every resource without deleting SAs first.
+func (d *Daemon) Close() {
+	d.closeOnce.Do(func() {
+		for i := len(d.closers) - 1; i >= 0; i-- {
+			_ = d.closers[i]()
+		}
+		for _, s := range d.sinks {
+			if f, ok := s.(interface{ Flush() }); ok {
+				f.Flush()
+			}
+		}
+		d.unlinkPidFile()
+		for _, s := range d.sinks {
+			if c, ok := s.(interface{ Close() error }); ok {
+				_ = c.Close()
+			}
+		}
+	})
+}
+
+// Reload rereads strongswan.conf and the loggers (SIGHUP).
+func (d *Daemon) Reload() {
+	d.logf(bus.DMN, bus.Control, "signal of type SIGHUP received. Reloading configuration")
+	s, err := settings.Load(d.opts.ConfPath, nil)
+	if err != nil && s == nil {
+		d.logf(bus.DMN, bus.Control, "reloading config failed, keeping old")
+		return
+	}
+	d.settings = s
+	if err := d.loadLoggers(); err != nil {
+		d.logf(bus.DMN, bus.Control, "reloading loggers failed: %v", err)
+	}
+}
+
+// Bus is the daemon's log bus.
+func (d *Daemon) Bus() *bus.Bus { return d.bus }
+
+// Settings is the loaded strongswan.conf.
+func (d *Daemon) Settings() *settings.Settings { return d.settings }
+
+// checkPidFile refuses to start next to a running charon and records our
+// PID, as charon's check_pidfile.
+func (d *Daemon) checkPidFile() error {
+	path := d.opts.PidFile
+	if path == "-" {
+		return nil
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		pid := atoi(strings.TrimSpace(string(b)))
+		if pid > 0 && processAlive(pid) {
+			d.logf(bus.DMN, bus.Control, "charon already running ('%s' exists)", path)
+			return fmt.Errorf("charon already running ('%s' exists)", path)
+		}
+		d.logf(bus.DMN, bus.Control, "removing pidfile '%s', process not running", path)
+		_ = os.Remove(path)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		d.logf(bus.DMN, bus.Control, "unable to create pidfile '%s'", path)
+		return err
+	}
+	fmt.Fprintf(f, "%d\n", os.Getpid())
+	_ = f.Sync()
+	d.pidFile = f
+	return nil
+}
+
+func (d *Daemon) unlinkPidFile() {
+	if d.pidFile == nil {
+		return
+	}
+	_ = d.pidFile.Truncate(0)
+	_ = d.pidFile.Close()
+	_ = os.Remove(d.opts.PidFile)
+	d.pidFile = nil
+}

@@ -1,0 +1,175 @@
+package kernel_libipsec
+
+import (
+	"fmt"
+	"net/netip"
+	"sync"
+
+	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/kernel"
+	"github.com/goswan/goswan/selectors"
+)
+
+// NetRouter returns a Router that installs the TUN device's routes through
+// a networking backend (kernel-netlink's Net), as strongSwan's
+// kernel-libipsec does through charon->kernel: the backend puts them in its
+// routing table, behind the rule it owns (and that rule's fwmark). When
+// allowPeerTS is off and a remote selector covers the IKE peer, an exclude
+// route through the real next hop keeps IKE and ESP-in-UDP out of the
+// tunnel.
+func NetRouter(n kernel.Net, tun string, allowPeerTS bool, log bus.Logger) Router {
+	if log == nil {
+		log = bus.Discard
+	}
+	return &netRouter{net: n, tun: tun, allowPeerTS: allowPeerTS, log: log,
+		routes: map[netip.Prefix]*netRoute{}, excludes: map[netip.Addr]*excludeRoute{}}
+}
+
+type netRouter struct {
+	net         kernel.Net
+	tun         string
+	allowPeerTS bool
+	log         bus.Logger
+
+	mu       sync.Mutex
+	routes   map[netip.Prefix]*netRoute
+	excludes map[netip.Addr]*excludeRoute
+}
+
+type netRoute struct {
+	refs    int
+	src     netip.Addr
+	exclude *excludeRoute
+}
+
+type excludeRoute struct {
+	refs      int
+	dst       netip.Addr
+	src, gw   netip.Addr
+	ifaceName string
+}
+
+// addressIn finds one of our addresses (virtual ones included) inside ts
+// (charon's get_address_by_ts).
+func (r *netRouter) addressIn(ts selectors.TS) (netip.Addr, bool) {
+	addrs, err := r.net.Addresses(kernel.AddrRegular | kernel.AddrVirtual | kernel.AddrLoopback)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	for _, a := range addrs {
+		if ts.Includes(a) {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+func isMulticastOrBroadcast(ts selectors.TS) bool {
+	if ts.Is4() {
+		mc := netip.MustParsePrefix("224.0.0.0/4")
+		bc := netip.AddrFrom4([4]byte{255, 255, 255, 255})
+		return (mc.Contains(ts.From()) && mc.Contains(ts.To())) || (ts.From() == bc && ts.To() == bc)
+	}
+	mc := netip.MustParsePrefix("ff00::/8")
+	return mc.Contains(ts.From()) && mc.Contains(ts.To())
+}
+
+// AddRoute implements Router.
+func (r *netRouter) AddRoute(src, dst selectors.TS, peer, local netip.Addr) error {
+	pfx, _ := dst.Prefix()
+	srcIP, ok := r.addressIn(src)
+	if !ok {
+		if isMulticastOrBroadcast(src) {
+			return nil
+		}
+		r.log.Logf(bus.KNL, bus.Control, "error installing route with policy %s === %s out", src, dst)
+		return fmt.Errorf("no local address in %s", src)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e, ok := r.routes[pfx]; ok {
+		e.refs++
+		return nil
+	}
+	e := &netRoute{refs: 1, src: srcIP}
+	if !r.allowPeerTS && peer.IsValid() && dst.Includes(peer) {
+		e.exclude = r.addExcludeLocked(peer, local)
+	}
+	r.log.Logf(bus.KNL, bus.Diag, "installing route: %s src %s dev %s", dst, srcIP, r.tun)
+	if err := r.net.AddRoute(pfx, netip.Addr{}, srcIP, r.tun, false); err != nil {
+		r.dropExcludeLocked(e.exclude)
+		r.log.Logf(bus.KNL, bus.Control, "error installing route with policy %s === %s out", src, dst)
+		return err
+	}
+	r.routes[pfx] = e
+	return nil
+}
+
+// addExcludeLocked routes the peer itself through its real next hop, so
+// that a remote selector covering it does not swallow the IKE traffic.
+func (r *netRouter) addExcludeLocked(dst, src netip.Addr) *excludeRoute {
+	if x, ok := r.excludes[dst]; ok {
+		x.refs++
+		return x
+	}
+	r.log.Logf(bus.KNL, bus.Diag, "installing new exclude route for %s src %s", dst, src)
+	gw, _, err := r.net.NextHop(dst, -1, netip.Addr{})
+	if err != nil || !gw.IsValid() {
+		r.log.Logf(bus.KNL, bus.Control, "gateway lookup for %s failed", dst)
+		return nil
+	}
+	iface, ok := r.net.Interface(src)
+	if !ok || r.net.AddRoute(netip.PrefixFrom(dst, dst.BitLen()), gw, src, iface, true) != nil {
+		r.log.Logf(bus.KNL, bus.Control, "installing exclude route for %s failed", dst)
+		return nil
+	}
+	x := &excludeRoute{refs: 1, dst: dst, src: src, gw: gw, ifaceName: iface}
+	r.excludes[dst] = x
+	return x
+}
+
+func (r *netRouter) dropExcludeLocked(x *excludeRoute) {
+	if x == nil {
+		return
+	}
+	if x.refs--; x.refs > 0 {
+		return
+	}
+	delete(r.excludes, x.dst)
+	r.log.Logf(bus.KNL, bus.Diag, "uninstalling exclude route for %s src %s", x.dst, x.src)
+	if err := r.net.DelRoute(netip.PrefixFrom(x.dst, x.dst.BitLen()), x.gw, x.src, x.ifaceName, true); err != nil {
+		r.log.Logf(bus.KNL, bus.Control, "uninstalling exclude route for %s failed", x.dst)
+	}
+}
+
+// DelRoute implements Router.
+func (r *netRouter) DelRoute(src, dst selectors.TS) error {
+	pfx, _ := dst.Prefix()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.routes[pfx]
+	if !ok {
+		return nil
+	}
+	if e.refs--; e.refs > 0 {
+		return nil
+	}
+	delete(r.routes, pfx)
+	r.dropExcludeLocked(e.exclude)
+	return r.net.DelRoute(pfx, netip.Addr{}, e.src, r.tun, false)
+}
+
+// Close removes the routes still installed.
+func (r *netRouter) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var first error
+	for pfx, e := range r.routes {
+		r.dropExcludeLocked(e.exclude)
+		if err := r.net.DelRoute(pfx, netip.Addr{}, e.src, r.tun, false); err != nil && first == nil {
+			first = err
+		}
+		delete(r.routes, pfx)
+	}
+	return first
+}

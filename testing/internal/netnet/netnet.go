@@ -1,0 +1,270 @@
+// Package netnet sets up strongSwan's moon/sun net-to-net case in network
+// namespaces — moon and sun as gateways, alice behind moon, bob behind
+// sun — with a chosen IPsec implementation on each gateway, for the demo
+// and the throughput benchmark. It builds on the scenario runner's
+// topology package, so the same safety rules hold: nothing of it exists
+// in the root namespace and Close removes everything.
+package netnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/goswan/goswan/testing/internal/runner"
+	"github.com/goswan/goswan/testing/internal/topology"
+)
+
+// Addresses of strongSwan's test network.
+const (
+	Moon, Sun   = "192.168.0.1", "192.168.0.2"
+	Alice, Bob  = "10.1.0.10", "10.2.0.10"
+	MoonNet     = "10.1.0.0/16"
+	SunNet      = "10.2.0.0/16"
+	scratchBase = "/var/tmp/goswan-netnet"
+)
+
+// Options shape the net-net connection.
+type Options struct {
+	// Lifetime, Margin: the CHILD_SA's lifetime= and margintime=
+	// (defaults 1h and 9m, strongSwan's).
+	Lifetime, Margin string
+	// IKE and ESP are ike= and esp= (empty: the defaults).
+	IKE, ESP string
+	// Logf receives progress lines.
+	Logf func(format string, args ...any)
+}
+
+// Net is a built network with IPsec configured on both gateways.
+type Net struct {
+	ctx     context.Context
+	Topo    *topology.Topology
+	scratch string
+	// Echo, if set, receives every command run through Run and its
+	// output, for a person to follow.
+	Echo func(host, command, output string)
+}
+
+const ipsecConf = `# /etc/ipsec.conf - %[1]s (goswan netnet)
+config setup
+
+conn %%default
+	ikelifetime=60m
+	lifetime=%[7]s
+	margintime=%[8]s
+	rekeyfuzz=0%%
+	keyingtries=1
+	keyexchange=ikev2
+	authby=secret
+	mobike=no
+%[9]s
+conn net-net
+	left=%[2]s
+	leftsubnet=%[3]s
+	leftid=@%[1]s.strongswan.org
+	right=%[4]s
+	rightsubnet=%[5]s
+	rightid=@%[6]s.strongswan.org
+	auto=add
+`
+
+const ipsecSecrets = `# /etc/ipsec.secrets - goswan netnet
+@moon.strongswan.org @sun.strongswan.org : PSK 0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL
+`
+
+// The kernel may lack ESP, so the data plane is the userspace one; IKE and
+// ESP-in-UDP carry mark 0x42 to bypass the routes into its TUN device.
+const strongswanConf = `# /etc/strongswan.conf - goswan netnet
+starter {
+  load_warning = no
+}
+charon {
+  load = random nonce aes sha1 sha2 gmp openssl hmac kdf stroke kernel-libipsec kernel-netlink socket-default updown
+  filelog {
+    daemon {
+      path = /var/log/daemon.log
+      time_format = %b %e %T
+      default = 1
+      flush_line = yes
+    }
+  }
+  syslog {
+    daemon {
+      default = -1
+    }
+  }
+  plugins {
+    socket-default {
+      fwmark = 0x42
+    }
+    kernel-netlink {
+      fwmark = !0x42
+    }
+  }
+}
+`
+
+func hostEnv() []string {
+	return []string{
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/sh", "LANG=C", "LC_ALL=C", "TERM=dumb",
+	}
+}
+
+// Build creates the network with moonImpl on moon and sunImpl on sun
+// ("goswan", "strongswan" or "charon"); goswanBin holds goswan's binaries.
+// IPsec is configured but not started.
+func Build(ctx context.Context, moonImpl, sunImpl, goswanBin string, o Options) (*Net, error) {
+	if os.Geteuid() != 0 {
+		return nil, errors.New("network namespaces need root")
+	}
+	if o.Lifetime == "" {
+		o.Lifetime = "1h"
+	}
+	if o.Margin == "" {
+		o.Margin = "9m"
+	}
+	impls := runner.Implementations(goswanBin)
+	pick := func(name string) (runner.Implementation, error) {
+		i, err := runner.ParseImpl(name)
+		if err != nil {
+			return runner.Implementation{}, err
+		}
+		im := impls[i]
+		return im, im.Check()
+	}
+	mi, err := pick(moonImpl)
+	if err != nil {
+		return nil, err
+	}
+	si, err := pick(sunImpl)
+	if err != nil {
+		return nil, err
+	}
+	logf := o.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	if _, err := topology.CleanupStale(scratchBase, logf); err != nil {
+		return nil, err
+	}
+	scratch, err := topology.MakeScratch(scratchBase, fmt.Sprintf("netnet-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6))
+	if err != nil {
+		return nil, err
+	}
+	var algs string
+	if o.IKE != "" {
+		algs += "\tike=" + o.IKE + "\n"
+	}
+	if o.ESP != "" {
+		algs += "\tesp=" + o.ESP + "\n"
+	}
+	gw := func(name string, im runner.Implementation, me, myNet, other, otherNet, otherName string) topology.HostSpec {
+		return topology.HostSpec{Name: name, Binds: im.Binds, Env: hostEnv(),
+			Etc: []topology.File{
+				{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(ipsecConf, name, me, myNet, other, otherNet,
+					otherName, o.Lifetime, o.Margin, algs))},
+				{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(ipsecSecrets)},
+				{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(strongswanConf)},
+			}}
+	}
+	topo, err := topology.Build(ctx, topology.Config{
+		Prefix:  fmt.Sprintf("gsn%x", (os.Getpid()+int(time.Now().UnixNano()))&0xffff),
+		Scratch: scratch,
+		Logf:    logf,
+		Hosts: []topology.HostSpec{
+			gw("moon", mi, Moon, MoonNet, Sun, SunNet, "sun"),
+			gw("sun", si, Sun, SunNet, Moon, MoonNet, "moon"),
+			{Name: "alice", Env: hostEnv()},
+			{Name: "bob", Env: hostEnv()},
+		},
+	})
+	if err != nil {
+		os.RemoveAll(scratch)
+		return nil, err
+	}
+	return &Net{ctx: ctx, Topo: topo, scratch: scratch}, nil
+}
+
+// Run runs a shell command on a host and returns its output (stdout and
+// stderr); a non-zero exit is an error.
+func (n *Net) Run(host, command string, timeout time.Duration) (string, error) {
+	r := n.Topo.Host(host).Run(n.ctx, command, timeout)
+	out := string(r.Stdout) + string(r.Stderr)
+	if n.Echo != nil {
+		n.Echo(host, command, out)
+	}
+	if r.Err != nil {
+		return out, r.Err
+	}
+	if r.ExitCode != 0 {
+		return out, fmt.Errorf("%s: `%s` exited with %d", host, command, r.ExitCode)
+	}
+	return out, nil
+}
+
+// Quiet runs a command without echoing it and returns its stdout.
+func (n *Net) Quiet(host, command string) string {
+	r := n.Topo.Host(host).Run(n.ctx, command, 10*time.Second)
+	return string(r.Stdout)
+}
+
+// WaitFor polls a command until its output matches re.
+func (n *Net) WaitFor(host, command string, re *regexp.Regexp, limit time.Duration) (string, error) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if out := n.Quiet(host, command); re.MatchString(out) {
+			return out, nil
+		}
+		select {
+		case <-n.ctx.Done():
+			return "", n.ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return "", fmt.Errorf("%s: `%s` did not show %q within %v", host, command, re, limit)
+}
+
+// Start runs `ipsec start` on both gateways and waits until both have
+// loaded the connection.
+func (n *Net) Start() error {
+	for _, h := range []string{"moon", "sun"} {
+		if _, err := n.Run(h, "ipsec start", 20*time.Second); err != nil {
+			return err
+		}
+	}
+	for _, h := range []string{"moon", "sun"} {
+		if _, err := n.WaitFor(h, "ipsec statusall 2>/dev/null", regexp.MustCompile(`net-net:`), 15*time.Second); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Up brings the tunnel up from moon.
+func (n *Net) Up() error {
+	out, err := n.Run("moon", "ipsec up net-net", 30*time.Second)
+	if err == nil && !strings.Contains(out, "established successfully") {
+		err = errors.New("moon: ipsec up net-net did not establish the connection")
+	}
+	return err
+}
+
+// Logs returns the end of a gateway's daemon log.
+func (n *Net) Logs(host string, lines int) string {
+	return n.Quiet(host, fmt.Sprintf("tail -n %d /var/log/daemon.log", lines))
+}
+
+// Close stops IPsec on both gateways and removes the network.
+func (n *Net) Close() error {
+	for _, h := range []string{"moon", "sun"} {
+		_, _ = n.Run(h, "ipsec stop", 20*time.Second)
+	}
+	err := n.Topo.Close()
+	os.RemoveAll(n.scratch)
+	return err
+}
