@@ -19,7 +19,7 @@ import (
 
 // Exit codes of charon (SS_RC_*).
 const (
-	rcInitializationFailed = 4
+	rcInitializationFailed = 66
 )
 
 func usage() {

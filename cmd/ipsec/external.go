@@ -15,8 +15,8 @@ import (
 // that ship with strongSwan. goswan's ipsec runs them the same way, with
 // the same IPSEC_* environment, so scripts written for strongSwan work.
 var (
-	ipsecDir    = "/usr/lib/ipsec"
-	ipsecBinDir = "/usr/bin"
+	helperDir    = "/usr/lib/ipsec"
+	helperBinDir = "/usr/bin"
 )
 
 func init() {
@@ -24,13 +24,13 @@ func init() {
 		"pt-tls-client", "duplicheck", "error-notify", "imv_policy_manager", "load-tester", "lookip", "whitelist"} {
 		name := name
 		register(name, command{usage: name + " [arguments]", run: func(args []string) int {
-			return execExternal(filepath.Join(ipsecDir, name), args)
+			return execExternal(filepath.Join(helperDir, name), args)
 		}})
 	}
 	for _, name := range []string{"aikgen", "pki"} {
 		name := name
 		register(name, command{usage: name + " [arguments]", run: func(args []string) int {
-			return execExternal(filepath.Join(ipsecBinDir, name), args)
+			return execExternal(filepath.Join(helperBinDir, name), args)
 		}})
 	}
 }
@@ -38,7 +38,7 @@ func init() {
 // scriptEnv is the environment the ipsec script exports to what it runs.
 func scriptEnv() []string {
 	return append(os.Environ(),
-		"IPSEC_DIR="+ipsecDir, "IPSEC_BINDIR="+ipsecBinDir, "IPSEC_SBINDIR=/usr/sbin",
+		"IPSEC_DIR="+helperDir, "IPSEC_BINDIR="+helperBinDir, "IPSEC_SBINDIR=/usr/sbin",
 		"IPSEC_CONFDIR=/etc", "IPSEC_PIDDIR=/var/run", "IPSEC_SCRIPT=ipsec",
 		"IPSEC_VERSION="+version.IpsecVersionCode(), "IPSEC_NAME=strongSwan",
 		"IPSEC_STARTER_PID=/var/run/starter.charon.pid", "IPSEC_CHARON_PID=/var/run/charon.pid")
