@@ -155,9 +155,11 @@ func (k *Keymat) ChildKeys(lg bus.Logger, p *config.Proposal, secret, nonceI, no
 	var a crypto.ChildAlgorithms
 	if enc, ok := p.Algorithm(crypto.TransformEncryption); ok {
 		a.Encryption, a.KeyBits = crypto.EncryptionAlgorithm(enc.ID), int(enc.KeyLength)
+		lg.Logf(bus.CHD, bus.Diag, "  using %s for encryption", a.Encryption)
 	}
 	if integ, ok := p.Algorithm(crypto.TransformIntegrity); ok {
 		a.Integrity = crypto.IntegrityAlgorithm(integ.ID)
+		lg.Logf(bus.CHD, bus.Diag, "  using %s for integrity", a.Integrity)
 	}
 	if secret != nil {
 		lg.Logf(bus.CHD, bus.Private, "DH secret %s", hexDump(secret))

@@ -88,6 +88,7 @@ func TestChildRekey(t *testing.T) {
 		"[IKE] establishing CHILD_SA net-net{2} reqid 1",
 		"[ENC] generating CREATE_CHILD_SA request 2 [ N(REKEY_SA) SA No TSi TSr ]",
 		"[ENC] parsed CREATE_CHILD_SA response 2 [ SA No TSi TSr ]",
+		"[CHD]   using AES_GCM_16 for encryption",
 		"[CHD] adding inbound ESP SA",
 		"[CHD] registering outbound ESP SA",
 		"[IKE] inbound CHILD_SA net-net{2} established with SPIs c0000002_i c0000002_o and TS 10.1.0.0/16 === 10.2.0.0/16",
