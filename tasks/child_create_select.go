@@ -100,6 +100,7 @@ func (t *ChildCreate) selectChildCfg() *config.ChildCfg {
 		return match
 	}
 	pick := func(myTS, otherTS []selectors.TS) *config.ChildCfg {
+		t.ike.Log(bus.CFG, bus.Diag, "looking for a child config for %s === %s", selectors.List(myTS), selectors.List(otherTS))
 		var best *config.ChildCfg
 		bestScore := 0
 		for _, c := range peer.Children() {
@@ -107,9 +108,17 @@ func (t *ChildCreate) selectChildCfg() *config.ChildCfg {
 			if mp == 0 {
 				continue
 			}
-			if op := score(c, false, otherTS, otherHosts); op > 0 && mp+op > bestScore {
+			op := score(c, false, otherTS, otherHosts)
+			if op == 0 {
+				continue
+			}
+			t.ike.Log(bus.CFG, bus.Diag, "  candidate \"%s\" with prio %d+%d", c.Name, mp, op)
+			if mp+op > bestScore {
 				best, bestScore = c, mp+op
 			}
+		}
+		if best != nil {
+			t.ike.Log(bus.CFG, bus.Diag, "found matching child config \"%s\" with prio %d", best.Name, bestScore)
 		}
 		return best
 	}

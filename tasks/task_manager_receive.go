@@ -186,7 +186,11 @@ func (tm *TaskManager) process(m *encoding.Message, raw []byte, src, dst netip.A
 	}
 	halfOpenTimer := false
 	if ike.IKECfg() == nil {
-		cfg, _ := ike.Env().Backends.IKECfg(dst.Addr(), src.Addr(), config.IKEv2)
+		tm.log(bus.CFG, bus.Diag, "looking for an IKEv2 config for %s...%s", dst.Addr(), src.Addr())
+		cfg, prio := ike.Env().Backends.IKECfg(dst.Addr(), src.Addr(), config.IKEv2)
+		if cfg != nil {
+			tm.log(bus.CFG, bus.Diag, "found matching ike config: %s...%s with prio %d", cfg.Local, cfg.Remote, prio)
+		}
 		if cfg == nil {
 			tm.log(bus.IKE, bus.Control, "no IKE config found for %s...%s, sending %s",
 				dst.Addr(), src.Addr(), encoding.NotifyNoProposalChosen)
