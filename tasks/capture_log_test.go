@@ -36,6 +36,13 @@ var logNormalizers = []struct {
 	{regexp.MustCompile(`(candidate "[^"]+", match: ).*`), "$1..."},
 }
 
+var (
+	encSummaryRE = regexp.MustCompile(`^(generating|parsed) [A-Z_]+ (request|response)`)
+	cfgKeepRE    = regexp.MustCompile(`^(selected|received proposals|looking for|  candidate "|found matching)`)
+	secretRE     = regexp.MustCompile(`^\s*\d+: |=>|secret|Sk_|SKEYSEED|octets|AUTH = |DH |nonce|prf`)
+	unrelatedRE  = regexp.MustCompile(`NAT|IKE_ME|keeping statically|forecast|endpoint changed|spawning|flags changed`)
+)
+
 // comparableLog keeps what two daemons doing the same exchanges must log
 // alike: IKE and CHD lines (without hex dumps and key material), the ENC
 // message summaries and CFG's selection lines, KNL and JOB lines. Lines
@@ -56,18 +63,17 @@ func comparableLog(text string) []string {
 		switch g {
 		case "IKE", "CHD", "KNL", "JOB":
 		case "ENC":
-			if !regexp.MustCompile(`^(generating|parsed) [A-Z_]+ (request|response)`).MatchString(msg) {
+			if !encSummaryRE.MatchString(msg) {
 				continue
 			}
 		case "CFG":
-			if !regexp.MustCompile(`^(selected|received proposals|looking for|  candidate "|found matching)`).MatchString(msg) {
+			if !cfgKeepRE.MatchString(msg) {
 				continue
 			}
 		default:
 			continue
 		}
-		if regexp.MustCompile(`^\s*\d+: |=>|secret|Sk_|SKEYSEED|octets|AUTH = |DH |nonce|prf`).MatchString(msg) ||
-			regexp.MustCompile(`NAT|IKE_ME|keeping statically|forecast|endpoint changed|spawning|flags changed`).MatchString(msg) {
+		if secretRE.MatchString(msg) || unrelatedRE.MatchString(msg) {
 			continue
 		}
 		for _, n := range logNormalizers {

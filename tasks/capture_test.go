@@ -38,8 +38,11 @@ func charonSummaries(t *testing.T) map[string]bool {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range summaryRE.FindAllStringSubmatch(string(b), -1) {
-			if m[1] == "generating" {
+		for _, l := range strings.Split(string(b), "\n") {
+			if !strings.Contains(l, "] generating ") {
+				continue
+			}
+			if m := summaryRE.FindStringSubmatch(l); m != nil && m[1] == "generating" {
 				out[m[2]+" "+m[3]] = true
 			}
 		}
