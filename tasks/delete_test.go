@@ -205,3 +205,29 @@ func TestHardExpireDeletes(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseActionRestart: closeaction=restart makes the side whose
+// CHILD_SA the peer deleted create it again (child_delete's
+// check_delete_action), with its reqid.
+func TestCloseActionRestart(t *testing.T) {
+	p := ikesim.NewPair(t, func(_, sun *ikesim.ConnOpts) { sun.CloseAction = config.ActionStart })
+	p.Up()
+	p.Advance(time.Second)
+	p.Moon.WithIKESA(t, 0, func(ike *sa.IKESA) sa.Status {
+		c := ike.Children()[0]
+		return ike.DeleteChild(c.Protocol(), c.SPI(true), false)
+	})
+	p.Advance(time.Second)
+	p.Sun.WantLogOrder(t,
+		"[IKE] received DELETE for ESP CHILD_SA with SPI c0000001",
+		"[IKE] CHILD_SA closed",
+		"[IKE] establishing CHILD_SA net-net{2} reqid 1",
+		"[ENC] generating CREATE_CHILD_SA request 0 [ SA No TSi TSr ]",
+	)
+	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+		ike := n.WantEstablished(t, 1)
+		if c := ike.Children()[0]; c.UniqueID() != 2 || c.ReqID() != 1 {
+			t.Errorf("%s: %s{%d} reqid %d", n.Name, c.Name(), c.UniqueID(), c.ReqID())
+		}
+	}
+}

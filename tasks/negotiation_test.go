@@ -314,3 +314,24 @@ func TestHalfOpenCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestForceEncaps: RFC 7296 §2.23 / RFC 3948: forceencaps fakes a NAT so
+// that both ends float to port 4500 and install UDP-encapsulated SAs.
+func TestForceEncaps(t *testing.T) {
+	p := ikesim.NewPair(t, nil)
+	p.MoonPeer.IKE.ForceEncap = true
+	p.Up()
+	p.Advance(time.Second)
+	p.Moon.WantLog(t, "[IKE] faking NAT situation to enforce UDP encapsulation",
+		"[NET] sending packet: from 192.168.0.1[4500] to 192.168.0.2[4500]")
+	p.Sun.WantLog(t, "[IKE] remote host is behind NAT")
+	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+		n.WantEstablished(t, 1)
+		for _, id := range n.Kern.SAs() {
+			d, _ := n.Kern.SA(id.Dst, id.SPI, id.Proto)
+			if !d.Encap || d.EncapSrcPort != 4500 || d.EncapDstPort != 4500 {
+				t.Errorf("%s: SA %s encap %v ports %d/%d", n.Name, id, d.Encap, d.EncapSrcPort, d.EncapDstPort)
+			}
+		}
+	}
+}
