@@ -26,13 +26,16 @@ func (t *ChildCreate) scheduleInactivity() {
 		if ike == nil {
 			return
 		}
-		idle := env.Clock.Now().Sub(maxTime(child.UseTime(true), child.UseTime(false), child.InstallTime()))
+		// Whole seconds, as charon's time_monotonic().
+		last := maxTime(child.UseTime(true), child.UseTime(false), child.InstallTime())
+		idle := time.Duration(env.Clock.Now().Unix()-last.Unix()) * time.Second
 		if idle >= time.Duration(timeout)*time.Second {
-			ike.Log(bus.JOB, bus.Control, "CHILD_SA %s{%d} inactive for %ds, closing", child.Name(), uid, int(idle/time.Second))
 			status := sa.Success
 			if closeIKE && ike.ChildCount() == 1 {
+				ike.Log(bus.JOB, bus.Control, "deleting IKE_SA after %d seconds of CHILD_SA inactivity", timeout)
 				status = ike.Delete(false)
 			} else {
+				ike.Log(bus.JOB, bus.Control, "deleting CHILD_SA after %d seconds of inactivity", timeout)
 				status = ike.DeleteChild(child.Protocol(), child.SPI(true), false)
 			}
 			env.Manager.Release(ike, status)

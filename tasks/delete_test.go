@@ -7,6 +7,7 @@ import (
 
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/internal/ikesim"
+	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/sa"
 )
 
@@ -229,5 +230,26 @@ func TestCloseActionRestart(t *testing.T) {
 		if c := ike.Children()[0]; c.UniqueID() != 2 || c.ReqID() != 1 {
 			t.Errorf("%s: %s{%d} reqid %d", n.Name, c.Name(), c.UniqueID(), c.ReqID())
 		}
+	}
+}
+
+// TestInactivity: inactivity=30 closes a CHILD_SA without traffic 30 s
+// after it was installed; traffic in between postpones it.
+func TestInactivity(t *testing.T) {
+	p := ikesim.NewPair(t, nil)
+	p.MoonChild.Inactivity = 30
+	p.Up()
+	p.AdvanceTo(20 * time.Second)
+	c := p.Moon.WantEstablished(t, 1).Children()[0]
+	// Traffic arrives at 20 s: the SA's counters move.
+	p.Moon.Kern.SetUsage(p.Moon.Addr, c.SPI(true), kernel.ProtoESP, kernel.Usage{Bytes: 84, Packets: 1, LastUse: p.Clock.Now()})
+	p.AdvanceTo(49 * time.Second)
+	p.Moon.WantEstablished(t, 1)
+	p.AdvanceTo(50 * time.Second)
+	p.Moon.WantLog(t, "[JOB] deleting CHILD_SA after 30 seconds of inactivity",
+		"[IKE] closing CHILD_SA net-net{1} with SPIs c0000001_i (84 bytes) c0000001_o (0 bytes) and TS 10.1.0.0/16 === 10.2.0.0/16")
+	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+		n.WantEstablished(t, 0)
+		n.KernelEmpty(t)
 	}
 }
