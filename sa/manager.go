@@ -208,7 +208,7 @@ func (m *Manager) Checkout(id IKESAID, thread int) *IKESA {
 func (m *Manager) Checkin(ike *IKESA) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !slices.ContainsFunc(m.entries, func(e *entry) bool { return e.ike == ike }) {
+	if !slices.ContainsFunc(m.entries, func(e *entry) bool { return e.ike == ike }) && ike.state != IKEDestroying {
 		m.entries = append(m.entries, &entry{ike: ike, busy: true})
 	}
 	for _, e := range m.entries {
