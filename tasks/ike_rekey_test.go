@@ -1,9 +1,11 @@
 package tasks_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/sa"
 )
@@ -186,6 +188,38 @@ func TestIKEReauth(t *testing.T) {
 		}
 		if got := len(n.Kern.SAs()); got != 2 {
 			t.Errorf("%s: %d SAs", n.Name, got)
+		}
+	}
+}
+
+// TestIKERekeyInvalidKE: an IKE rekey proposes the group of the IKE_SA
+// being rekeyed (charon.prefer_previous_dh_group); a responder that now
+// prefers another one asks for it with INVALID_KE_PAYLOAD and the rekey is
+// retried on the same new IKE_SA.
+func TestIKERekeyInvalidKE(t *testing.T) {
+	p := ikesim.NewPair(t, func(moon, sun *ikesim.ConnOpts) {
+		moon.IKE, sun.IKE = "aes128-sha256-x25519-ecp256!", "aes128-sha256-ecp256!"
+	})
+	p.Up()
+	p.Advance(time.Second)
+	if g := p.Moon.OnlyIKESA(t).Proposal().String(); !strings.HasSuffix(g, "ECP_256") {
+		t.Fatalf("established with %s", g)
+	}
+	p.SunPeer.IKE.Proposals = ikesim.MustProposals(t, config.ProtoIKE, "aes128-sha256-x25519-ecp256!")
+	p.Moon.WithIKESA(t, 0, func(ike *sa.IKESA) sa.Status { return ike.Rekey() })
+	p.Advance(time.Second)
+	p.Moon.WantLogOrder(t,
+		"[IKE] initiating IKE_SA net-net[2] to 192.168.0.2",
+		"[ENC] generating CREATE_CHILD_SA request 2 [ SA No KE ]",
+		"[ENC] parsed CREATE_CHILD_SA response 2 [ N(INVAL_KE) ]",
+		"[IKE] peer didn't accept DH group ECP_256, it requested CURVE_25519",
+		"[ENC] generating CREATE_CHILD_SA request 3 [ SA No KE ]",
+		"[IKE] IKE_SA net-net[2] rekeyed",
+	)
+	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+		ike := n.WantEstablished(t, 1)
+		if g := ike.Proposal().String(); !strings.HasSuffix(g, "CURVE_25519") {
+			t.Errorf("%s: rekeyed with %s", n.Name, g)
 		}
 	}
 }
