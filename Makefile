@@ -30,8 +30,9 @@ demo: build
 # Unit and in-process tests. Tests that need root, namespaces or Debian's
 # strongSwan skip loudly here unless GOSWAN_CI=1 (set by .ci/run), where they
 # must run.
+# atexit_sleep_ms=0: race-built helper binaries the tests start exit at once.
 test:
-	$(GO) test -race -count=1 -timeout 9m ./...
+	GORACE=atexit_sleep_ms=0 $(GO) test -race -count=1 -timeout 9m ./...
 
 $(STATICCHECK):
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -29,8 +30,9 @@ import (
 	"github.com/goswan/goswan/tasks"
 )
 
-// DefaultPidFile is where charon records its PID (IPSEC_PIDDIR/charon.pid).
-const DefaultPidFile = "/var/run/charon.pid"
+// DefaultPidDir is strongSwan's IPSEC_PIDDIR: the PID file and the stroke
+// socket live there.
+const DefaultPidDir = "/var/run"
 
 // Options are what charon's command line and environment decide.
 type Options struct {
@@ -41,7 +43,12 @@ type Options struct {
 	Levels bus.Levels
 	// UseSyslog (--use-syslog) keeps the default loggers off stderr.
 	UseSyslog bool
-	// PidFile is the PID file; "" means DefaultPidFile, "-" none.
+	// PidDir holds the PID file (charon.pid) and, unless strongswan.conf
+	// names another, the stroke socket (charon.ctl); "" means
+	// DefaultPidDir. goswan's ipsec passes GOSWAN_PIDDIR here, so that a
+	// non-standard layout (tests, several daemons on one host) works.
+	PidDir string
+	// PidFile is the PID file; "" means PidDir/charon.pid, "-" none.
 	PidFile string
 }
 
@@ -87,8 +94,11 @@ func New(opts Options) (d *Daemon, err error) {
 	if opts.ConfPath == "" {
 		opts.ConfPath = settings.Path()
 	}
+	if opts.PidDir == "" {
+		opts.PidDir = DefaultPidDir
+	}
 	if opts.PidFile == "" {
-		opts.PidFile = DefaultPidFile
+		opts.PidFile = filepath.Join(opts.PidDir, "charon.pid")
 	}
 	d = &Daemon{opts: opts, bus: bus.New(), started: time.Now()}
 	defer func() {

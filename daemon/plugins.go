@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -252,7 +253,7 @@ func (d *Daemon) loadStroke() error {
 	s := d.settings
 	d.cred = newStrokeCred(d)
 	d.cred.loadAll()
-	path, err := stroke.ParseSocketURI(s.Str("charon.plugins.stroke.socket", "unix:///var/run/charon.ctl"))
+	path, err := stroke.ParseSocketURI(s.Str("charon.plugins.stroke.socket", "unix://"+filepath.Join(d.opts.PidDir, "charon.ctl")))
 	if err != nil {
 		d.logf(bus.CFG, bus.Control, "%v", err)
 		return err

@@ -685,6 +685,7 @@ func (c *ChildSA) updateUsage(inbound bool) {
 			if !u.LastUse.IsZero() {
 				c.myUseTime = u.LastUse
 			}
+			c.updateUseTime(true)
 		}
 		return
 	}
@@ -698,6 +699,38 @@ func (c *ChildSA) updateUsage(inbound bool) {
 		if !u.LastUse.IsZero() {
 			c.otherUseTime = u.LastUse
 		}
+		c.updateUseTime(false)
+	}
+}
+
+// updateUseTime takes the last use from the policies when there was
+// traffic: XFRM reports when an SA was first used, the policies when they
+// last matched (child_sa.c update_usetime).
+func (c *ChildSA) updateUseTime(inbound bool) {
+	var last time.Time
+	query := func(id kernel.PolicyID) {
+		if t, err := c.env.Kernel.QueryPolicy(id); err == nil && t.After(last) {
+			last = t
+		}
+	}
+	for _, p := range c.policyPairs() {
+		if inbound {
+			query(kernel.PolicyID{Dir: kernel.DirIn, Src: p[1], Dst: p[0], Mark: c.markIn, IfID: c.ifIDIn})
+			if c.mode != kernel.ModeTransport {
+				query(kernel.PolicyID{Dir: kernel.DirFwd, Src: p[1], Dst: p[0], Mark: c.markIn, IfID: c.ifIDIn})
+			}
+		} else {
+			query(kernel.PolicyID{Dir: kernel.DirOut, Src: p[0], Dst: p[1], Mark: c.markOut, IfID: c.ifIDOut,
+				Interface: c.cfg.Interface})
+		}
+	}
+	if last.IsZero() {
+		return
+	}
+	if inbound {
+		c.myUseTime = last
+	} else {
+		c.otherUseTime = last
 	}
 }
 

@@ -100,6 +100,9 @@ func main() {
 	if done {
 		os.Exit(rc)
 	}
+	// goswan's ipsec moves the pid files and socket with GOSWAN_PIDDIR;
+	// the daemon it starts follows.
+	opts.PidDir = os.Getenv("GOSWAN_PIDDIR")
 	d, err := daemon.New(opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "charon: %v\n", err)

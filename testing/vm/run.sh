@@ -1,5 +1,6 @@
 #!/bin/sh
-# The kernel lane (`make vmtest`): runs the kernel_netlink tests on Debian's
+# The kernel lane (`make vmtest`): runs the kernel_netlink tests and a
+# two-daemon tunnel (testing/vm/daemon) on Debian's
 # stock kernel, which has ESP (esp4, esp6, xfrm_user, ... as modules), under
 # qemu with TCG. The guest is an initramfs with busybox, iproute2 and the
 # statically linked test binary; the result comes back over the serial
@@ -35,8 +36,12 @@ root=$work/root
 mkdir -p "$root/bin" "$root/sbin" "$root/lib" "$root/lib64" "$root/proc" "$root/sys" "$root/dev" \
 	"$root/run" "$root/tmp" "$root/var" "$root/etc" "$root/work" "$root/usr/bin" "$root/usr/sbin"
 
-echo "vmtest: building the test binary"
+echo "vmtest: building the test binaries and goswan"
 CGO_ENABLED=0 "$GO" test -c -o "$root/work/kernel_netlink.test" ./kernel_netlink
+CGO_ENABLED=0 "$GO" test -c -o "$root/work/daemon.test" ./testing/vm/daemon
+mkdir -p "$root/work/bin"
+CGO_ENABLED=0 "$GO" build -o "$root/work/bin/charon" ./cmd/charon
+CGO_ENABLED=0 "$GO" build -o "$root/work/bin/ipsec" ./cmd/ipsec
 cp -r kernel_netlink/testdata "$root/work/"
 # protocol and service names for the selectors' and iproute2's output
 cp /etc/protocols /etc/services "$root/etc/"
@@ -82,8 +87,13 @@ done
 ip link set lo up
 cd /work
 echo "GSN-VM-START kernel \$(uname -r)"
-GOSWAN_VM=1 /work/kernel_netlink.test -test.v -test.count=1 -test.timeout=$((timeout_s - 60))s -test.run '$run'
-echo "GSN-VM-EXIT: \$?"
+GOSWAN_VM=1 /work/kernel_netlink.test -test.v -test.count=1 -test.timeout=$((timeout_s - 120))s -test.run '$run'
+rc=\$?
+# Two goswan daemons with kernel-netlink: the tunnel in the kernel's XFRM.
+GOSWAN_VM=1 GOSWAN_BIN=/work/bin /work/daemon.test -test.v -test.count=1 -test.timeout=90s -test.run '$run'
+rc2=\$?
+[ \$rc -eq 0 ] && rc=\$rc2
+echo "GSN-VM-EXIT: \$rc"
 poweroff -f
 INIT
 chmod +x "$root/init"
