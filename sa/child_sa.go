@@ -613,6 +613,10 @@ func (c *ChildSA) RemoveOutbound() {
 // Update moves the SA to new addresses (MOBIKE, NAT mapping change).
 // NotFound means the kernel cannot update it and it must be rekeyed.
 func (c *ChildSA) Update(me, other netip.AddrPort, vips []netip.Addr, encap bool) Status {
+	if me.Addr() == c.myAddr && me.Port() == c.myPort && other.Addr() == c.otherAddr &&
+		other.Port() == c.otherPort && encap == c.encap {
+		return Success // nothing changed: no UPDATING state change either
+	}
 	old := c.state
 	c.SetState(ChildUpdating)
 	transportProxy := c.cfg.Mode == kernel.ModeTransport && c.cfg.Has(config.OptProxyMode)

@@ -19,6 +19,12 @@
 // in-memory network and the recording fake kernel, and run two daemons in
 // one process deterministically (processing.Inline runs jobs one at a time).
 //
+// The new IKE_SA of an IKE rekey is the exception that proves the rule:
+// it belongs to the rekey task of the old one until it is established, so
+// it is created detached (Manager.CreateDetached, charon's create_new) and
+// only registered with the manager when the rekey completes; no other job
+// can see it, let alone wait for it.
+//
 // # Tasks
 //
 // The protocol exchanges are tasks (package tasks), each a port of one of

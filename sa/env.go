@@ -60,6 +60,7 @@ type Settings struct {
 	IKESALimit                uint32
 	InitLimitHalfOpen         uint32
 	CookieThreshold           uint32
+	CookieThresholdIP         uint32 // charon.cookie_threshold_ip
 	BlockThreshold            uint32
 	DOSProtection             bool
 	InitiatorOnly             bool
@@ -79,7 +80,7 @@ func DefaultSettings() Settings {
 		MultipleAuthentication: true, SignatureAuthentication: true, FollowRedirects: true,
 		KeepAlive: 20, ReplayWindow: 32, InstallRoutes: true, InstallVirtualIP: true,
 		SPIMin: kernel.SPIMin, SPIMax: kernel.SPIMax,
-		CookieThreshold: 30, BlockThreshold: 5, DOSProtection: true,
+		CookieThreshold: 30, CookieThresholdIP: 3, BlockThreshold: 5, DOSProtection: true,
 		NATTPort: 4500, Port: 500,
 	}
 }
@@ -87,16 +88,20 @@ func DefaultSettings() Settings {
 // Env is everything an IKE_SA needs from outside: charon's globals made
 // explicit so that several daemons can live in one process (see doc.go).
 type Env struct {
-	Clock    Clock
-	Rand     io.Reader
-	Sender   Sender
-	Bus      *bus.Bus
-	Events   *Events
-	Kernel   kernel.IPsec
-	Net      kernel.Net
-	Backends *config.Backends
-	Creds    *credentials.Store
-	Settings Settings
+	Clock Clock
+	Rand  io.Reader
+	// NonceSource, if set, supplies nonces instead of Rand: tests pin
+	// them to decide rekey collisions, as strongSwan's exchange tests do
+	// with nonce_first_byte.
+	NonceSource io.Reader
+	Sender      Sender
+	Bus         *bus.Bus
+	Events      *Events
+	Kernel      kernel.IPsec
+	Net         kernel.Net
+	Backends    *config.Backends
+	Creds       *credentials.Store
+	Settings    Settings
 	// Manager is the IKE_SA manager: SA creation, lookups, jobs.
 	Manager *Manager
 	// Children indexes CHILD_SAs for kernel events.

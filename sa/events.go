@@ -135,8 +135,8 @@ func (e *Events) IKEUpdown(ike *IKESA, up bool) {
 		x, ok := l.(IKEUpdownListener)
 		return ok, ok && x.IKEUpdown(ike, up)
 	})
-	// An IKE_SA going down takes its CHILD_SAs with it: listeners (updown
-	// scripts) hear of each, except those already replaced or deleted.
+	// As charon's bus: an IKE_SA going down takes its CHILD_SAs with it,
+	// except those already replaced or deleted.
 	if !up && ike != nil {
 		for _, c := range ike.Children() {
 			if c.State() != ChildRekeyed && c.State() != ChildDeleted {

@@ -3,6 +3,7 @@ package sa
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
@@ -36,7 +37,11 @@ func NewKeymat(env *Env, initiator bool) *Keymat {
 // NewNonce returns a fresh nonce from the Env's randomness.
 func (k *Keymat) NewNonce() ([]byte, error) {
 	n := make([]byte, NonceSize)
-	if err := k.env.Read(n); err != nil {
+	src := k.env.Rand
+	if k.env.NonceSource != nil {
+		src = k.env.NonceSource
+	}
+	if _, err := io.ReadFull(src, n); err != nil {
 		return nil, fmt.Errorf("nonce generation failed: %w", err)
 	}
 	return n, nil
@@ -150,9 +155,11 @@ func (k *Keymat) ChildKeys(lg bus.Logger, p *config.Proposal, secret, nonceI, no
 	var a crypto.ChildAlgorithms
 	if enc, ok := p.Algorithm(crypto.TransformEncryption); ok {
 		a.Encryption, a.KeyBits = crypto.EncryptionAlgorithm(enc.ID), int(enc.KeyLength)
+		lg.Logf(bus.CHD, bus.Diag, "  using %s for encryption", a.Encryption)
 	}
 	if integ, ok := p.Algorithm(crypto.TransformIntegrity); ok {
 		a.Integrity = crypto.IntegrityAlgorithm(integ.ID)
+		lg.Logf(bus.CHD, bus.Diag, "  using %s for integrity", a.Integrity)
 	}
 	if secret != nil {
 		lg.Logf(bus.CHD, bus.Private, "DH secret %s", hexDump(secret))

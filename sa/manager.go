@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,10 +29,12 @@ type Manager struct {
 	entries []*entry
 	// counters for unique ids, shown as name[N] and name{N}.
 	ikeIDs, childIDs, marks uint32
-	// halfOpen counts IKE_SAs CONNECTING at checkin (both roles),
-	// halfOpenResp those we are responder of (the DoS limits).
+	// halfOpen counts IKE_SAs CONNECTING at checkin, in both roles (what
+	// status shows); halfOpenResp those a peer started (what the DoS
+	// limits count), as charon's half_open_count(_responder).
 	halfOpen, halfOpenResp int
 	shutdown               bool
+	cookies                *cookieJar
 }
 
 type entry struct {
@@ -52,7 +55,7 @@ type entry struct {
 
 // NewManager creates the manager and wires it into env.
 func NewManager(env *Env, sched *processing.Scheduler, q processing.Queuer) *Manager {
-	m := &Manager{env: env, sched: sched, q: q}
+	m := &Manager{env: env, sched: sched, q: q, cookies: newCookieJar(env)}
 	m.cond = sync.NewCond(&m.mu)
 	env.Manager = m
 	if env.Children == nil {
@@ -116,8 +119,18 @@ func (m *Manager) NewSPI() uint64 {
 }
 
 // CreateNew creates an IKE_SA as initiator (or responder) and returns it
-// checked out.
+// checked out (charon's create_new followed by checkout_new).
 func (m *Manager) CreateNew(initiator bool, thread int) *IKESA {
+	ike := m.CreateDetached(initiator, thread)
+	m.CheckoutNew(ike)
+	return ike
+}
+
+// CreateDetached creates an IKE_SA that the manager does not know yet
+// (charon's create_new): the new SA of an IKE rekey stays invisible to
+// other jobs until it is established, and is destroyed without ever being
+// registered if the rekey fails. Checkin or CheckoutNew registers it.
+func (m *Manager) CreateDetached(initiator bool, thread int) *IKESA {
 	id := IKESAID{Initiator: initiator}
 	if initiator {
 		id.SPIi = m.NewSPI()
@@ -130,11 +143,22 @@ func (m *Manager) CreateNew(initiator bool, thread int) *IKESA {
 	m.mu.Unlock()
 	ike := NewIKESA(m.env, id, uid)
 	ike.thread = thread
-	m.mu.Lock()
-	m.entries = append(m.entries, &entry{ike: ike, busy: true})
-	m.mu.Unlock()
 	ike.Log(bus.MGR, bus.Diag, "created IKE_SA %s[%d]", ike.Name(), uid)
 	return ike
+}
+
+// CheckoutNew registers an IKE_SA created with CreateDetached as checked
+// out by the calling job.
+func (m *Manager) CheckoutNew(ike *IKESA) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.entries {
+		if e.ike == ike {
+			e.busy = true
+			return
+		}
+	}
+	m.entries = append(m.entries, &entry{ike: ike, busy: true})
 }
 
 func (m *Manager) findLocked(id IKESAID) *entry {
@@ -158,8 +182,8 @@ func (m *Manager) findLocked(id IKESAID) *entry {
 
 // waitLocked waits until e is free; false if it went away meanwhile.
 func (m *Manager) waitLocked(e *entry) bool {
-	// An SA destroyed while checked out stays busy forever: waiting
-	// jobs give up on it (charon drives waiting threads out).
+	// An SA destroyed while checked out stays busy until it is removed:
+	// waiting jobs give up on it, as charon drives waiting threads out.
 	for e.busy && !e.destroy {
 		m.cond.Wait()
 	}
@@ -179,10 +203,14 @@ func (m *Manager) Checkout(id IKESAID, thread int) *IKESA {
 	return e.ike
 }
 
-// Checkin hands an IKE_SA back.
+// Checkin hands an IKE_SA back; one the manager does not know yet (see
+// CreateDetached) is registered, as charon's checkin does.
 func (m *Manager) Checkin(ike *IKESA) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if !slices.ContainsFunc(m.entries, func(e *entry) bool { return e.ike == ike }) && ike.state != IKEDestroying {
+		m.entries = append(m.entries, &entry{ike: ike, busy: true})
+	}
 	for _, e := range m.entries {
 		if e.ike == ike {
 			e.busy = false
@@ -196,8 +224,8 @@ func (m *Manager) Checkin(ike *IKESA) {
 					m.halfOpenResp--
 				}
 			} else if !e.halfOpen && ike.state == IKEConnecting {
-				// An initiator's IKE_SA is half-open from its first
-				// checkin after IKE_SA_INIT went out (charon's checkin).
+				// An initiator's IKE_SA is half-open from the checkin after
+				// its IKE_SA_INIT went out.
 				e.halfOpen = true
 				m.halfOpen++
 				if !ike.id.Initiator {
@@ -383,7 +411,7 @@ func (m *Manager) CheckUniqueness(ike *IKESA, forceReplace bool) bool {
 	return cancel
 }
 
-// HalfOpen is the number of half-open IKE_SAs, both roles (what status
+// HalfOpen is the number of half-open IKE_SAs in both roles (what status
 // shows and init_limit_half_open limits on initiation).
 func (m *Manager) HalfOpen() int {
 	m.mu.Lock()
@@ -397,6 +425,19 @@ func (m *Manager) HalfOpenResponder() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.halfOpenResp
+}
+
+// halfOpenFrom is the number of half-open IKE_SAs ip started with us.
+func (m *Manager) halfOpenFrom(ip netip.Addr) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, e := range m.entries {
+		if e.halfOpen && !e.ike.id.Initiator && e.initSrc.Addr() == ip {
+			n++
+		}
+	}
+	return n
 }
 
 // CheckoutByName finds an IKE_SA by connection name, "name[N]" uniqueness
@@ -436,7 +477,9 @@ func (m *Manager) CheckoutByUniqueID(id uint32, child bool, thread int) *IKESA {
 func (m *Manager) CheckoutByConfig(peer *config.PeerCfg, thread int) *IKESA {
 	if m.env.Settings.ReuseIKESA {
 		if ike := m.checkoutBy(thread, func(ike *IKESA) bool {
-			if ike.peerCfg != peer {
+			// An equal config counts, as in charon: after a reload the
+			// connection is a new object with the same contents.
+			if ike.peerCfg == nil || !ike.peerCfg.Equal(peer) || !ike.peerCfg.IKE.Equal(peer.IKE) {
 				return false
 			}
 			switch ike.state {
@@ -512,7 +555,10 @@ func (m *Manager) ScheduleIKE(id IKESAID, d time.Duration, name string, fn func(
 	job := processing.Func{Prio: processing.Medium, Name: name, Fn: func(c processing.Ctx) {
 		ike := m.Checkout(id, c.Thread)
 		if ike == nil {
-			m.env.Bus.Log(c.Thread, nil, bus.JOB, bus.Diag, "IKE_SA for %s not found", name)
+			// charon's jobs are silent about vanished SAs, except this one.
+			if name == "rekey_ike_sa" {
+				m.env.Bus.Log(c.Thread, nil, bus.JOB, bus.Diag, "IKE_SA to rekey not found")
+			}
 			return
 		}
 		m.Release(ike, fn(ike))
@@ -531,8 +577,10 @@ func (m *Manager) ScheduleChild(proto uint8, spi uint32, dst netip.Addr, d time.
 	job := processing.Func{Prio: processing.Medium, Name: name, Fn: func(c processing.Ctx) {
 		ike, child := m.env.Children.Checkout(m, proto, spi, dst, c.Thread)
 		if ike == nil {
+			// As rekey_child_sa_job and delete_child_sa_job say it.
+			what := strings.TrimSuffix(name, "_child_sa")
 			m.env.Bus.Log(c.Thread, nil, bus.JOB, bus.Control, "CHILD_SA %s/0x%08x/%s not found for %s",
-				protoName(proto), spi, dst, name)
+				protoName(proto), spi, dst, what)
 			return
 		}
 		m.Release(ike, fn(ike, child))

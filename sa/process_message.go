@@ -38,15 +38,10 @@ func (m *Manager) ProcessPacket(thread int, p Packet) {
 		// A payload error: the SA answers INVALID_SYNTAX if it is a
 		// request (or destroys a half-open one).
 	}
-	if m.env.Settings.InitiatorOnly && msg.Exchange == encoding.ExchangeIKESAInit && !msg.Response {
-		log(bus.NET, bus.Diag, "ignoring IKE_SA setup from %s, initiator only", p.Src.Addr())
-		return
-	}
-	if lim := m.env.Settings.InitLimitHalfOpen; lim != 0 && msg.Exchange == encoding.ExchangeIKESAInit &&
-		!msg.Response && msg.SPIr == 0 && uint32(m.HalfOpenResponder()) >= lim {
-		log(bus.NET, bus.Control, "ignoring IKE_SA setup from %s, half-open IKE_SA count of %d exceeds limit of %d",
-			p.Src.Addr(), m.HalfOpenResponder(), lim)
-		return
+	if msg.Exchange == encoding.ExchangeIKESAInit && !msg.Response {
+		if m.env.Settings.InitiatorOnly || !msg.Initiator || m.dropIKESAInit(thread, msg, p) {
+			return
+		}
 	}
 	ike, _ := m.CheckoutByMessage(msg, p.Data, p.Src, thread)
 	if ike == nil {
@@ -71,9 +66,17 @@ func (m *Manager) sendInvalidMajorVersion(req *encoding.Message, p Packet) {
 	if req.Exchange != encoding.ExchangeIKESAInit || req.Response {
 		return
 	}
+	m.sendNotify(req, p, encoding.NotifyInvalidMajorVersion, nil)
+}
+
+// sendNotify answers a request with a notify outside of any IKE_SA, as
+// charon's receiver does (COOKIE, INVALID_MAJOR_VERSION): the SPIs of the
+// request with our role flag, unencrypted.
+func (m *Manager) sendNotify(req *encoding.Message, p Packet, t encoding.NotifyType, data []byte) {
 	resp := encoding.NewMessage(req.Exchange, req.MessageID)
 	resp.SPIi, resp.SPIr, resp.Response = req.SPIi, req.SPIr, true
-	resp.AddNotify(encoding.NotifyInvalidMajorVersion, nil)
+	resp.Initiator = !req.Initiator
+	resp.AddNotify(t, data)
 	b, err := resp.Encode(nil, m.env.Rand)
 	if err != nil {
 		return

@@ -3,7 +3,6 @@ package tasks
 import (
 	"bytes"
 	"encoding/binary"
-	"net/netip"
 	"slices"
 	"time"
 
@@ -84,6 +83,9 @@ func (t *ChildCreate) UseKEGroup(g crypto.KeyExchangeMethod) { t.keGroup = g }
 // Child is the CHILD_SA being created.
 func (t *ChildCreate) Child() *sa.ChildSA { return t.child }
 
+// Established reports whether the CHILD_SA got installed.
+func (t *ChildCreate) Established() bool { return t.established }
+
 // SetConfig sets the config (a rekey responder learns it from the old SA).
 func (t *ChildCreate) SetConfig(c *config.ChildCfg) { t.cfg = c }
 
@@ -128,291 +130,16 @@ func nonceOf(m *encoding.Message) []byte {
 	return nil
 }
 
-// dynamicHosts are the hosts that replace dynamic selectors: virtual IPs
-// if assigned, else the IKE address.
-func (t *ChildCreate) dynamicHosts(local bool) []netip.Addr {
-	if v := t.ike.VirtualIPs(local); len(v) > 0 {
-		return slices.Clone(v)
-	}
-	if local {
-		return []netip.Addr{t.ike.MyHost().Addr()}
-	}
-	if t.ike.PeerCfg() != nil && len(t.ike.PeerCfg().Pools) > 0 {
-		return nil
-	}
-	return []netip.Addr{t.ike.OtherHost().Addr()}
-}
-
-func (t *ChildCreate) scheduleInactivity() {
-	timeout := t.cfg.Inactivity
-	if timeout == 0 {
-		return
-	}
-	uid := t.child.UniqueID()
-	closeIKE := t.ike.Env().Settings.InactivityCloseIKE
-	env := t.ike.Env()
-	var check func(thread int)
-	check = func(thread int) {
-		ike, child := env.Children.CheckoutByID(env.Manager, uid, thread)
-		if ike == nil {
-			return
-		}
-		idle := env.Clock.Now().Sub(maxTime(child.UseTime(true), child.UseTime(false), child.InstallTime()))
-		if idle >= time.Duration(timeout)*time.Second {
-			ike.Log(bus.JOB, bus.Control, "CHILD_SA %s{%d} inactive for %ds, closing", child.Name(), uid, int(idle/time.Second))
-			status := sa.Success
-			if closeIKE && ike.ChildCount() == 1 {
-				status = ike.Delete(false)
-			} else {
-				status = ike.DeleteChild(child.Protocol(), child.SPI(true), false)
-			}
-			env.Manager.Release(ike, status)
-			return
-		}
-		env.Manager.Release(ike, sa.Success)
-		env.Manager.Schedule(time.Duration(timeout)*time.Second-idle, "inactivity", check)
-	}
-	env.Manager.Schedule(time.Duration(timeout)*time.Second, "inactivity", check)
-}
-
-func maxTime(ts ...time.Time) time.Time {
-	var m time.Time
-	for _, x := range ts {
-		if x.After(m) {
-			m = x
-		}
-	}
-	return m
-}
-
-// transportNATTS replaces the host selectors of a NATed transport mode peer
-// with its IKE address (RFC 7296 §2.23.1).
-func (t *ChildCreate) transportNATTS(local bool, in []selectors.TS) []selectors.TS {
-	ike := t.ike.OtherHost().Addr()
-	if local {
-		ike = t.ike.MyHost().Addr()
-	}
-	var out []selectors.TS
-	var first netip.Addr
-	for _, ts := range in {
-		if ts.IsHost(first) || (!first.IsValid() && ts.IsHost(netip.Addr{})) {
-			if !first.IsValid() {
-				first = ts.From()
-			}
-			out = append(out, ts.SetAddress(ike))
-		}
-	}
-	return out
-}
-
-func (t *ChildCreate) narrow(local bool, in []selectors.TS) []selectors.TS {
-	cond := sa.CondNATThere
-	if local {
-		cond = sa.CondNATHere
-	}
-	if t.mode == kernel.ModeTransport && t.ike.Has(cond) {
-		in = t.transportNATTS(local, in)
-	}
-	if in == nil {
-		in = []selectors.TS{}
-	}
-	ts, narrowed := t.cfg.TrafficSelectors(local, in, t.dynamicHosts(local))
-	if narrowed {
-		t.ike.Env().Events.Alert(t.ike, sa.AlertTSNarrowed, local, ts)
-	}
-	return ts
-}
-
-func allHosts(list []selectors.TS, host netip.Addr) bool {
-	for _, ts := range list {
-		if !ts.IsHost(host) {
-			return false
-		}
-	}
-	return true
-}
-
-func (t *ChildCreate) checkMode(i, r netip.Addr) bool {
-	switch t.mode {
-	case kernel.ModeTransport:
-		if !t.cfg.Has(config.OptProxyMode) && (!allHosts(t.tsi, i) || !allHosts(t.tsr, r)) {
-			t.ike.Log(bus.IKE, bus.Control, "not using transport mode, not host-to-host")
-			return false
-		}
-		return t.cfg.Mode == kernel.ModeTransport
-	case kernel.ModeBEET:
-		if !allHosts(t.tsi, netip.Addr{}) || !allHosts(t.tsr, netip.Addr{}) {
-			t.ike.Log(bus.IKE, bus.Control, "not using BEET mode, not host-to-host")
-			return false
-		}
-		return t.cfg.Mode == kernel.ModeBEET
-	}
-	return true
-}
-
-func protoOf(p *config.Proposal) uint8 {
-	if p.Protocol == config.ProtoAH {
-		return kernel.ProtoAH
-	}
-	return kernel.ProtoESP
-}
-
-// selectAndInstall picks the proposal and selectors and installs the SAs
-// and policies (select_and_install). The status distinguishes what the
-// responder answers: NotFound is TS_UNACCEPTABLE, InvalidState a request
-// for another KE group, Failed NO_PROPOSAL_CHOSEN.
-func (t *ChildCreate) selectAndInstall(noKE, ikeAuth bool) sa.Status {
-	ike := t.ike
-	if t.proposals == nil {
-		ike.Log(bus.IKE, bus.Control, "SA payload missing in message")
+// initNonce keeps a nonce of IKE_SA_INIT: the CHILD_SA created in IKE_AUTH
+// derives its keys from them (RFC 7296 §2.17). A message without one ends
+// the IKE_SA, as get_nonce() does in charon.
+func initNonce(m *encoding.Message, nonce *[]byte) sa.Status {
+	n := nonceOf(m)
+	if n == nil {
 		return sa.Failed
 	}
-	if !t.haveTSi || !t.haveTSr {
-		ike.Log(bus.IKE, bus.Control, "TS payloads missing in message")
-		return sa.NotFound
-	}
-	me, other := ike.MyHost().Addr(), ike.OtherHost().Addr()
-	var flags config.SelectFlags
-	if noKE {
-		flags |= config.SelectSkipKE
-	}
-	if !ike.Supports(sa.ExtStrongSwan) && !ike.Env().Settings.AcceptPrivateAlgs {
-		flags |= config.SelectSkipPrivate
-	}
-	if !ike.Env().Settings.PreferConfiguredProposals {
-		flags |= config.SelectPreferSupplied
-	}
-	t.proposal = t.cfg.SelectProposal(t.proposals, flags)
-	if t.proposal == nil {
-		ike.Log(bus.IKE, bus.Control, "no acceptable proposal found")
-		ike.Log(bus.CFG, bus.Control, "received proposals: %s", config.FormatProposals(t.proposals))
-		ike.Log(bus.CFG, bus.Control, "configured proposals: %s", config.FormatProposals(t.cfg.ProposalsForNegotiation(noKE)))
-		ike.Env().Events.Alert(ike, sa.AlertProposalMismatchChild, t.proposals)
-		return sa.Failed
-	}
-	ike.Log(bus.CFG, bus.Control, "selected proposal: %s", t.proposal)
-	t.otherSPI = uint32(t.proposal.SPI)
-	if !t.initiator {
-		if !t.allocSPI() {
-			ike.Log(bus.IKE, bus.Control, "allocating SPI failed")
-			return sa.Failed
-		}
-		t.proposal.SPI = uint64(t.mySPI)
-	}
-	t.child.SetProposal(t.proposal)
-	if !proposalHasKE(t.proposal, t.keGroup) {
-		if g, ok := t.proposal.Algorithm(crypto.TransformKeyExchange); ok && crypto.KeyExchangeMethod(g.ID) != crypto.KENone {
-			want := crypto.KeyExchangeMethod(g.ID)
-			ike.Log(bus.IKE, bus.Control, "DH group %s unacceptable, requesting %s", t.keGroup, want)
-			t.keGroup = want
-			return sa.InvalidState
-		}
-		if t.ke != nil {
-			ike.Log(bus.IKE, bus.Control, "ignoring KE exchange, agreed on a non-PFS proposal")
-		}
-		t.ke, t.secret, t.keGroup = nil, nil, crypto.KENone
-	}
-	var nonceI, nonceR []byte
-	var myTS, otherTS []selectors.TS
-	if t.initiator {
-		nonceI, nonceR = t.myNonce, t.otherNonce
-		myTS, otherTS = t.narrow(true, t.tsi), t.narrow(false, t.tsr)
-	} else {
-		nonceI, nonceR = t.otherNonce, t.myNonce
-		myTS, otherTS = t.narrow(true, t.tsr), t.narrow(false, t.tsi)
-	}
-	if len(myTS) == 0 || len(otherTS) == 0 {
-		ike.Env().Events.Alert(ike, sa.AlertTSMismatch, t.tsi, t.tsr)
-		ike.Log(bus.IKE, bus.Control, "no acceptable traffic selectors found")
-		return sa.NotFound
-	}
-	if t.initiator {
-		t.tsi, t.tsr = myTS, otherTS
-		if !t.checkMode(me, other) {
-			ike.Log(bus.IKE, bus.Control, "%s mode requested by responder is unacceptable", t.mode)
-			return sa.Failed
-		}
-	} else {
-		t.tsr, t.tsi = myTS, otherTS
-		if !t.checkMode(other, me) {
-			t.mode = kernel.ModeTunnel
-		}
-	}
-	t.child.SetIPComp(t.ipcomp)
-	t.child.SetMode(t.mode)
-	t.child.SetProtocol(protoOf(t.proposal))
-	t.child.SetState(sa.ChildInstalling)
-	t.child.Update(ike.MyHost(), ike.OtherHost(), nil, ike.Has(sa.CondNATAny))
-	t.child.SetPolicies(myTS, otherTS)
-	if t.myCPI == 0 || t.otherCPI == 0 || t.ipcomp == 0 {
-		t.myCPI, t.otherCPI, t.ipcomp = 0, 0, 0
-	}
-	keys, err := ike.Keymat().ChildKeys(ike.Logger(), t.proposal, t.secret, nonceI, nonceR)
-	inErr, outErr := err, err
-	if err == nil {
-		defer keys.Wipe()
-		// Our inbound SA uses the peer's keys.
-		inE, inI, outE, outI := keys.EncrR, keys.IntegR, keys.EncrI, keys.IntegI
-		if !t.initiator {
-			inE, inI, outE, outI = keys.EncrI, keys.IntegI, keys.EncrR, keys.IntegR
-		}
-		inErr = t.child.Install(inE, inI, t.mySPI, t.myCPI, t.initiator, true, t.tfcv3)
-		if t.rekey {
-			// The outbound SA waits until the old one is deleted.
-			outErr = t.child.RegisterOutbound(outE, outI, t.otherSPI, t.otherCPI, t.initiator, t.tfcv3)
-		} else {
-			outErr = t.child.Install(outE, outI, t.otherSPI, t.otherCPI, t.initiator, false, t.tfcv3)
-		}
-	}
-	if inErr != nil || outErr != nil {
-		which := ""
-		switch {
-		case inErr != nil && outErr != nil:
-			which = "inbound and outbound "
-		case inErr != nil:
-			which = "inbound "
-		default:
-			which = "outbound "
-		}
-		ike.Log(bus.IKE, bus.Control, "unable to install %sIPsec SA (SAD) in kernel", which)
-		ike.Env().Events.Alert(ike, sa.AlertInstallChildSAFailed, t.child)
-		return sa.Failed
-	}
-	if err := t.child.InstallPolicies(); err != nil {
-		ike.Log(bus.IKE, bus.Control, "unable to install IPsec policies (SPD) in kernel")
-		ike.Env().Events.Alert(ike, sa.AlertInstallChildPolicyFailed, t.child)
-		return sa.NotFound
-	}
-	prefix := ""
-	if t.child.Outbound() != sa.OutboundInstalled {
-		prefix = "inbound "
-	}
-	ike.Log(bus.IKE, bus.Audit, "%sCHILD_SA %s{%d} established with SPIs %08x_i %08x_o and TS %s === %s",
-		prefix, t.child.Name(), t.child.UniqueID(), t.child.SPI(true), t.child.SPI(false),
-		selectors.List(t.child.TS(true)), selectors.List(t.child.TS(false)))
-	t.child.SetState(sa.ChildInstalled)
-	ike.AddChild(t.child)
-	t.established = true
-	t.scheduleInactivity()
-	return sa.Success
-}
-
-func (t *ChildCreate) allocSPI() bool {
-	if t.initiator {
-		t.proto = kernel.ProtoESP
-		if len(t.proposals) > 0 {
-			t.proto = protoOf(t.proposals[0])
-		}
-	} else {
-		t.proto = protoOf(t.proposal)
-	}
-	spi, err := t.child.AllocSPI(t.proto)
-	if err != nil {
-		t.ike.Log(bus.KNL, bus.Control, "unable to get SPI: %v", err)
-		return false
-	}
-	t.mySPI = spi
-	return true
+	*nonce = n
+	return sa.NeedMore
 }
 
 func (t *ChildCreate) buildPayloads(m *encoding.Message) bool {
@@ -544,11 +271,7 @@ func (t *ChildCreate) buildI(m *encoding.Message) sa.Status {
 	ike := t.ike
 	switch m.Exchange {
 	case encoding.ExchangeIKESAInit:
-		// The CHILD_SA of IKE_AUTH derives its keys from the IKE_SA_INIT
-		// nonces (RFC 7296 §2.17): take ours from the request ike_init
-		// has just built.
-		t.myNonce = nonceOf(m)
-		return sa.NeedMore
+		return initNonce(m, &t.myNonce)
 	case encoding.ExchangeCreateChildSA:
 		if !t.newNonce() {
 			m.Exchange = encoding.ExchangeUndefined
@@ -630,60 +353,10 @@ func (t *ChildCreate) buildI(m *encoding.Message) sa.Status {
 	return sa.NeedMore
 }
 
-// childKEGroup is the first key exchange method of the CHILD_SA's
-// proposals (PFS), KENone without.
-func childKEGroup(c *config.ChildCfg) crypto.KeyExchangeMethod {
-	for _, p := range c.Proposals {
-		if g, ok := p.Algorithm(crypto.TransformKeyExchange); ok {
-			return crypto.KeyExchangeMethod(g.ID)
-		}
-	}
-	return crypto.KENone
-}
-
-// deferChild decides whether the CHILD_SA waits for after IKE_AUTH
-// (childless initiation, RFC 6023).
-func (t *ChildCreate) deferChild() sa.Status {
-	policy := t.ike.IKECfg().Childless
-	if t.ike.Supports(sa.ExtIKEChildless) {
-		if policy == config.ChildlessForce {
-			return sa.NeedMore
-		}
-	} else if policy == config.ChildlessForce {
-		t.ike.Log(bus.IKE, bus.Control, "peer does not support childless IKE_SA initiation")
-		return sa.DestroyMe
-	}
-	return sa.Success
-}
-
-// duplicate reports an installed CHILD_SA for the same config and marks.
-func (t *ChildCreate) duplicate() bool {
-	for _, c := range t.ike.Children() {
-		if c.State() != sa.ChildInstalled || !c.Config().Equal(t.child.Config()) {
-			continue
-		}
-		if c.ReqID() != 0 && t.child.ReqID() != 0 && c.ReqID() != t.child.ReqID() {
-			continue
-		}
-		if c.Mark(true).Value != t.child.Mark(true).Value || c.Mark(false).Value != t.child.Mark(false).Value ||
-			c.IfID(true) != t.child.IfID(true) || c.IfID(false) != t.child.IfID(false) {
-			continue
-		}
-		t.ike.Log(bus.IKE, bus.Control, "not establishing CHILD_SA %s{%d} due to existing duplicate {%d} with SPIs %08x_i %08x_o and TS %s === %s",
-			t.child.Name(), t.child.UniqueID(), c.UniqueID(), c.SPI(true), c.SPI(false),
-			selectors.List(c.TS(true)), selectors.List(c.TS(false)))
-		t.child.Destroy()
-		t.child = nil
-		return true
-	}
-	return false
-}
-
 func (t *ChildCreate) processR(m *encoding.Message) sa.Status {
 	switch m.Exchange {
 	case encoding.ExchangeIKESAInit:
-		t.otherNonce = nonceOf(m)
-		return sa.NeedMore
+		return initNonce(m, &t.otherNonce)
 	case encoding.ExchangeCreateChildSA:
 		t.otherNonce = nonceOf(m)
 	case encoding.ExchangeIKEAuth:
@@ -710,74 +383,12 @@ func (t *ChildCreate) failure(m *encoding.Message) {
 	t.ike.Env().Events.Alert(t.ike, sa.AlertKeepOnChildSAFailure, first)
 }
 
-// selectChildCfg finds the child config that best fits the proposed
-// selectors (peer_cfg select_child_cfg with get_ts_match's scoring).
-func (t *ChildCreate) selectChildCfg() *config.ChildCfg {
-	peer := t.ike.PeerCfg()
-	if peer == nil || !t.haveTSi || !t.haveTSr {
-		return nil
-	}
-	myHosts, otherHosts := t.dynamicHosts(true), t.dynamicHosts(false)
-	score := func(c *config.ChildCfg, local bool, sup []selectors.TS, hosts []netip.Addr) int {
-		cfgTS, _ := c.TrafficSelectors(local, nil, hosts)
-		match, round := 0, len(sup)
-		for _, s := range sup {
-			for _, ct := range cfgTS {
-				if ct.Equal(s) {
-					match += round * 5
-				} else if _, ok := ct.Subset(s); ok {
-					match += round
-				}
-			}
-			round--
-		}
-		return match
-	}
-	pick := func(myTS, otherTS []selectors.TS) *config.ChildCfg {
-		var best *config.ChildCfg
-		bestScore := 0
-		for _, c := range peer.Children() {
-			mp := score(c, true, myTS, myHosts)
-			if mp == 0 {
-				continue
-			}
-			if op := score(c, false, otherTS, otherHosts); op > 0 && mp+op > bestScore {
-				best, bestScore = c, mp+op
-			}
-		}
-		return best
-	}
-	var natTSr, natTSi []selectors.TS
-	if t.mode == kernel.ModeTransport {
-		if t.ike.Has(sa.CondNATHere) {
-			natTSr = t.transportNATTS(true, t.tsr)
-		}
-		if t.ike.Has(sa.CondNATThere) {
-			natTSi = t.transportNATTS(false, t.tsi)
-		}
-	}
-	if len(natTSr) > 0 || len(natTSi) > 0 {
-		r, i := t.tsr, t.tsi
-		if len(natTSr) > 0 {
-			r = natTSr
-		}
-		if len(natTSi) > 0 {
-			i = natTSi
-		}
-		if c := pick(r, i); c != nil && c.Mode == kernel.ModeTransport {
-			return c
-		}
-	}
-	return pick(t.tsr, t.tsi)
-}
-
 func (t *ChildCreate) buildR(m *encoding.Message) sa.Status {
 	ike := t.ike
 	noKE, ikeAuth := true, false
 	switch m.Exchange {
 	case encoding.ExchangeIKESAInit:
-		t.myNonce = nonceOf(m)
-		return sa.NeedMore
+		return initNonce(m, &t.myNonce)
 	case encoding.ExchangeCreateChildSA:
 		if !t.newNonce() {
 			m.AddNotify(encoding.NotifyNoProposalChosen, nil)
@@ -816,11 +427,11 @@ func (t *ChildCreate) buildR(m *encoding.Message) sa.Status {
 	switch ike.State() {
 	case sa.IKERekeying:
 		ike.Log(bus.IKE, bus.Control, "unable to create CHILD_SA while rekeying IKE_SA")
-		m.AddNotify(encoding.NotifyTemporaryFailure, nil)
+		addNotifyFlush(m, encoding.NotifyTemporaryFailure, nil)
 		return sa.Success
 	case sa.IKEDeleting:
 		ike.Log(bus.IKE, bus.Control, "unable to create CHILD_SA while deleting IKE_SA")
-		m.AddNotify(encoding.NotifyTemporaryFailure, nil)
+		addNotifyFlush(m, encoding.NotifyTemporaryFailure, nil)
 		return sa.Success
 	}
 	if t.cfg == nil {
@@ -906,8 +517,7 @@ func (t *ChildCreate) processI(m *encoding.Message) sa.Status {
 	noKE, ikeAuth := true, false
 	switch m.Exchange {
 	case encoding.ExchangeIKESAInit:
-		t.otherNonce = nonceOf(m)
-		return sa.NeedMore
+		return initNonce(m, &t.otherNonce)
 	case encoding.ExchangeCreateChildSA:
 		t.otherNonce = nonceOf(m)
 		noKE = false

@@ -51,13 +51,23 @@ func (t *ChildRekey) Migrate(ike *sa.IKESA) {
 	} else if t.create != nil {
 		t.create.Migrate(ike)
 	}
-	t.ike, t.collision = ike, nil
+	t.dropCollision()
+	t.ike = ike
 }
 
-// Destroy implements sa.Destroyer.
+// Destroy implements sa.Destroyer: the adopted colliding task goes with
+// this one.
 func (t *ChildRekey) Destroy() {
 	if t.create != nil {
 		t.create.Destroy()
+	}
+	t.dropCollision()
+}
+
+func (t *ChildRekey) dropCollision() {
+	if t.collision != nil {
+		destroyTask(t.collision)
+		t.collision = nil
 	}
 }
 
@@ -161,12 +171,12 @@ func (t *ChildRekey) findChild(m *encoding.Message) {
 func (t *ChildRekey) buildR(m *encoding.Message) sa.Status {
 	if t.child == nil {
 		t.ike.Log(bus.IKE, bus.Control, "unable to rekey, CHILD_SA not found")
-		m.AddNotify(encoding.NotifyChildSANotFound, nil)
+		addNotifyFlush(m, encoding.NotifyChildSANotFound, nil)
 		return sa.Success
 	}
 	if t.child.State() == sa.ChildDeleting {
 		t.ike.Log(bus.IKE, bus.Control, "unable to rekey, we are deleting the CHILD_SA")
-		m.AddNotify(encoding.NotifyTemporaryFailure, nil)
+		addNotifyFlush(m, encoding.NotifyTemporaryFailure, nil)
 		return sa.Success
 	}
 	t.prepare()
@@ -237,7 +247,10 @@ func (t *ChildRekey) processI(m *encoding.Message) sa.Status {
 	if t.create.Process(m) == sa.NeedMore {
 		return sa.NeedMore
 	}
-	if m.First(encoding.PayloadSA) == nil {
+	// charon only looks for the SA payload here; a response that carries
+	// one next to an error notify would have it install a CHILD_SA that
+	// was never negotiated.
+	if m.First(encoding.PayloadSA) == nil || !t.create.Established() {
 		if t.collision == nil || t.collision.Type() != sa.TaskChildDelete {
 			t.scheduleDelayedRekey()
 		}
@@ -302,6 +315,7 @@ func (t *ChildRekey) Collide(other sa.Task) bool {
 		return false
 	}
 	t.ike.Log(bus.IKE, bus.Control, "detected %s collision with %s", sa.TaskChildRekey, other.Type())
+	t.dropCollision()
 	t.collision = other
 	return true
 }

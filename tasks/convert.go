@@ -101,3 +101,11 @@ func fromEncodingTS(p *encoding.TS) []selectors.TS {
 
 // notifyError reports whether a notify type is an error (below 16384).
 func notifyError(t encoding.NotifyType) bool { return t <= 16383 }
+
+// addNotifyFlush replaces whatever other tasks put into a response with a
+// single error notify, as charon's add_notify(message, TRUE, ...) does:
+// the peer gets only the reason of the failure.
+func addNotifyFlush(m *encoding.Message, t encoding.NotifyType, data []byte) {
+	m.Payloads = nil
+	m.AddNotify(t, data)
+}

@@ -389,12 +389,12 @@ func (t *IKEAuth) buildR(m *encoding.Message) sa.Status {
 		return sa.NeedMore
 	}
 	peerFailed := func() sa.Status {
-		m.AddNotify(encoding.NotifyAuthenticationFailed, nil)
+		addNotifyFlush(m, encoding.NotifyAuthenticationFailed, nil)
 		t.ike.Env().Events.Alert(t.ike, sa.AlertPeerAuthFailed)
 		return sa.Failed
 	}
 	localFailed := func() sa.Status {
-		m.AddNotify(encoding.NotifyAuthenticationFailed, nil)
+		addNotifyFlush(m, encoding.NotifyAuthenticationFailed, nil)
 		t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
 		return sa.Failed
 	}
@@ -449,7 +449,7 @@ func (t *IKEAuth) buildR(m *encoding.Message) sa.Status {
 	if t.ike.Env().Manager.CheckUniqueness(t.ike, t.initialContact) {
 		t.ike.Log(bus.IKE, bus.Control, "canceling IKE_SA setup due to uniqueness policy")
 		t.ike.Env().Events.Alert(t.ike, sa.AlertUniqueKeep)
-		m.AddNotify(encoding.NotifyAuthenticationFailed, nil)
+		addNotifyFlush(m, encoding.NotifyAuthenticationFailed, nil)
 		return sa.Failed
 	}
 	t.ike.SetCondition(sa.CondAuthenticated, true)

@@ -148,9 +148,8 @@ func (t *IKEInit) processSA(m *encoding.Message, p *encoding.SA) {
 	if !s.PreferConfiguredProposals {
 		flags |= config.SelectPreferSupplied
 	}
-	t.proposal = cfg.SelectProposal(received, flags)
+	t.proposal = selectProposal(t.ike, cfg.Proposals, received, flags)
 	if t.proposal != nil {
-		t.ike.Log(bus.CFG, bus.Control, "selected proposal: %s", t.proposal)
 		return
 	}
 	if !t.initiator && t.oldSA == nil {
@@ -161,15 +160,12 @@ func (t *IKEInit) processSA(m *encoding.Message, p *encoding.SA) {
 				continue
 			}
 			t.ike.Log(bus.IKE, bus.Control, "no matching proposal found, trying alternative config")
-			if t.proposal = cand.IKE.SelectProposal(received, flags); t.proposal != nil {
+			if t.proposal = selectProposal(t.ike, cand.IKE.Proposals, received, flags); t.proposal != nil {
 				t.ike.SetIKECfg(cand.IKE)
-				t.ike.Log(bus.CFG, bus.Control, "selected proposal: %s", t.proposal)
 				return
 			}
 		}
 	}
-	t.ike.Log(bus.CFG, bus.Control, "received proposals: %s", config.FormatProposals(received))
-	t.ike.Log(bus.CFG, bus.Control, "configured proposals: %s", config.FormatProposals(cfg.Proposals))
 	t.ike.Env().Events.Alert(t.ike, sa.AlertProposalMismatchIKE, received)
 }
 
@@ -264,10 +260,11 @@ func (t *IKEInit) Process(m *encoding.Message) sa.Status {
 
 func (t *IKEInit) buildI(m *encoding.Message) sa.Status {
 	cfg := t.ike.IKECfg()
-	if t.oldSA == nil {
-		t.ike.Log(bus.IKE, bus.Audit, "initiating IKE_SA %s[%d] to %s", t.ike.Name(), t.ike.UniqueID(), t.ike.OtherHost().Addr())
-		t.ike.SetState(sa.IKEConnecting)
-	}
+	// Also for the new SA of an IKE rekey: it goes CONNECTING so that
+	// becoming ESTABLISHED schedules its rekeying and DPD, and charon logs
+	// the line then too.
+	t.ike.Log(bus.IKE, bus.Audit, "initiating IKE_SA %s[%d] to %s", t.ike.Name(), t.ike.UniqueID(), t.ike.OtherHost().Addr())
+	t.ike.SetState(sa.IKEConnecting)
 	if t.retry >= maxInitRetries {
 		t.ike.Log(bus.IKE, bus.Control, "giving up after %d retries", maxInitRetries)
 		return sa.Failed
@@ -302,11 +299,9 @@ func (t *IKEInit) buildI(m *encoding.Message) sa.Status {
 }
 
 func (t *IKEInit) processR(m *encoding.Message) sa.Status {
-	if t.oldSA == nil {
-		src, _ := t.ike.MessageAddrs()
-		t.ike.Log(bus.IKE, bus.Audit, "%s is initiating an IKE_SA", src.Addr())
-		t.ike.SetState(sa.IKEConnecting)
-	}
+	src, _ := t.ike.MessageAddrs()
+	t.ike.Log(bus.IKE, bus.Audit, "%s is initiating an IKE_SA", src.Addr())
+	t.ike.SetState(sa.IKEConnecting)
 	if !t.ensureNonce() {
 		return sa.Failed
 	}
@@ -317,7 +312,7 @@ func (t *IKEInit) processR(m *encoding.Message) sa.Status {
 func (t *IKEInit) buildR(m *encoding.Message) sa.Status {
 	if t.proposal == nil || len(t.otherNonce) == 0 || len(t.myNonce) == 0 {
 		t.ike.Log(bus.IKE, bus.Control, "received proposals unacceptable")
-		m.AddNotify(encoding.NotifyNoProposalChosen, nil)
+		addNotifyFlush(m, encoding.NotifyNoProposalChosen, nil)
 		return sa.Failed
 	}
 	if t.ke == nil || !proposalHasKE(t.proposal, t.keGroup) {
@@ -328,17 +323,17 @@ func (t *IKEInit) buildR(m *encoding.Message) sa.Status {
 			m.AddNotify(encoding.NotifyInvalidKEPayload, binary.BigEndian.AppendUint16(nil, uint16(want)))
 		} else {
 			t.ike.Log(bus.IKE, bus.Control, "no acceptable proposal found")
-			m.AddNotify(encoding.NotifyNoProposalChosen, nil)
+			addNotifyFlush(m, encoding.NotifyNoProposalChosen, nil)
 		}
 		return sa.Failed
 	}
 	if t.keFailed {
 		t.ike.Log(bus.IKE, bus.Control, "applying DH public value failed")
-		m.AddNotify(encoding.NotifyNoProposalChosen, nil)
+		addNotifyFlush(m, encoding.NotifyNoProposalChosen, nil)
 		return sa.Failed
 	}
 	if !t.buildPayloads(m) {
-		m.AddNotify(encoding.NotifyNoProposalChosen, nil)
+		addNotifyFlush(m, encoding.NotifyNoProposalChosen, nil)
 		return sa.Failed
 	}
 	t.keDone = true

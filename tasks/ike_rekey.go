@@ -77,6 +77,7 @@ func (t *IKERekey) establishNew() {
 	n.SetState(sa.IKEEstablished)
 	old.Log(bus.IKE, bus.Audit, "IKE_SA %s[%d] rekeyed between %s[%s]...%s[%s]", n.Name(), n.UniqueID(),
 		old.MyHost().Addr(), old.MyID(), old.OtherHost().Addr(), old.OtherID())
+	old.Env().Manager.CheckoutNew(n)
 	n.InheritPost(old)
 	old.Env().Events.IKERekey(old, n)
 	if len(n.TaskManager().Tasks(sa.QueueQueued)) > 0 {
@@ -118,7 +119,7 @@ func (t *IKERekey) buildI(m *encoding.Message) sa.Status {
 			m.Exchange = encoding.ExchangeUndefined
 			return sa.Success
 		}
-		t.newSA = t.ike.Env().Manager.CreateNew(true, t.ike.Thread())
+		t.newSA = t.ike.Env().Manager.CreateDetached(true, t.ike.Thread())
 		t.newSA.InheritPre(t.ike)
 		t.init = NewIKEInit(t.newSA, true, t.ike)
 		t.ike.SetState(sa.IKERekeying)
@@ -157,7 +158,7 @@ func (t *IKERekey) processR(m *encoding.Message) sa.Status {
 		t.tempFail = true
 		return sa.NeedMore
 	}
-	t.newSA = t.ike.Env().Manager.CreateNew(false, t.ike.Thread())
+	t.newSA = t.ike.Env().Manager.CreateDetached(false, t.ike.Thread())
 	t.newSA.InheritPre(t.ike)
 	src, dst := t.ike.MessageAddrs()
 	t.newSA.SetMessageAddrs(src, dst)
@@ -168,11 +169,11 @@ func (t *IKERekey) processR(m *encoding.Message) sa.Status {
 
 func (t *IKERekey) buildR(m *encoding.Message) sa.Status {
 	if t.tempFail {
-		m.AddNotify(encoding.NotifyTemporaryFailure, nil)
+		addNotifyFlush(m, encoding.NotifyTemporaryFailure, nil)
 		return sa.Success
 	}
 	if t.newSA == nil {
-		m.AddNotify(encoding.NotifyNoProposalChosen, nil)
+		addNotifyFlush(m, encoding.NotifyNoProposalChosen, nil)
 		return sa.Success
 	}
 	if t.init.Build(m) == sa.Failed {

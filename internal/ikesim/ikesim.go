@@ -1,7 +1,8 @@
 // Package ikesim runs several goswan daemons in one process for tests: one
 // virtual clock, one job queue that runs jobs one at a time in order, fake
-// kernels, and an in-memory network that can drop packets. Every run of a
-// test is identical, and a lifetime of hours passes in microseconds.
+// kernels, and an in-memory network that can drop, hold, reorder and alter
+// packets. Every run of a test is identical, and a lifetime of hours passes
+// in microseconds.
 package ikesim
 
 import (
@@ -19,34 +20,82 @@ import (
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/internal/vclock"
-	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/kernel/fake"
 	"github.com/goswan/goswan/processing"
 	"github.com/goswan/goswan/sa"
-	"github.com/goswan/goswan/selectors"
 	"github.com/goswan/goswan/tasks"
 )
 
 // Sim runs several daemons in one process: one virtual clock, one job
-// queue that runs jobs one at a time in order, and an in-memory network
-// that can drop packets. Every run is identical.
+// queue that runs jobs one at a time in order, and an in-memory network.
+// Every run is identical.
 type Sim struct {
 	t     testing.TB
 	Clock *vclock.Clock
 	Q     *processing.Inline
 	Nodes map[netip.Addr]*Node
-	// Drop, when set, decides whether a packet is lost.
-	Drop func(p sa.Packet) bool
-	mu   sync.Mutex
-	wire []WireRecord
+	// DropIf, when set, decides whether a packet is lost on the wire,
+	// knowing its header and endpoints; Drop decides on the bare packet.
+	DropIf func(r WireRecord) bool
+	Drop   func(p sa.Packet) bool
+	// Alter, when set, may replace a packet's bytes before delivery (the
+	// handshake fuzzer swaps one message for fuzz data this way).
+	Alter func(p WireRecord) []byte
+	// Hold, when set, keeps every packet on the wire until the test
+	// delivers it with Deliver: the test controls the order of delivery
+	// (rekey collisions).
+	Hold bool
+	// AlterPlain, when set, sees every message a daemon generates before
+	// it is encrypted and may change it: the receiver then gets an
+	// authentic but odd message. seq counts the generated messages of all
+	// nodes from 0.
+	AlterPlain func(seq int, from *Node, m *encoding.Message)
+
+	mu        sync.Mutex
+	wire      []WireRecord
+	held      []WireRecord
+	generated int
+}
+
+// plainHook passes generated messages to Sim.AlterPlain.
+type plainHook struct{ n *Node }
+
+func (h plainHook) Message(_ *sa.IKESA, m *encoding.Message, incoming, plain bool) bool {
+	s := h.n.s
+	if incoming || !plain {
+		return true
+	}
+	s.mu.Lock()
+	seq := s.generated
+	s.generated++
+	s.mu.Unlock()
+	if s.AlterPlain != nil {
+		s.AlterPlain(seq, h.n, m)
+	}
+	return true
 }
 
 // WireRecord is one packet seen on the simulated wire.
 type WireRecord struct {
-	At      time.Duration
-	From    string
-	Summary string
-	Dropped bool
+	// Seq numbers the packets in the order they were sent, from 0.
+	Seq      int
+	At       time.Duration // virtual time since the start
+	From, To string        // node names
+	Packet   sa.Packet
+	// The IKE header, if it parsed.
+	Exchange  encoding.ExchangeType
+	MessageID uint32
+	Response  bool
+	Summary   string
+	Dropped   bool
+}
+
+func (r WireRecord) String() string {
+	d := ""
+	if r.Dropped {
+		d = " (dropped)"
+	}
+	return fmt.Sprintf("%8.3fs %s->%s %s%s", r.At.Seconds(), r.From, r.To, r.Summary, d)
 }
 
 // Node is one daemon of a Sim.
@@ -57,14 +106,13 @@ type Node struct {
 	Env   *sa.Env
 	Mgr   *sa.Manager
 	Kern  *fake.Kernel
+	Sched *processing.Scheduler
 	log   *bytes.Buffer
 	logMu sync.Mutex
 }
 
 // lockedWriter serialises writes from the bus.
-type lockedWriter struct {
-	n *Node
-}
+type lockedWriter struct{ n *Node }
 
 func (w lockedWriter) Write(p []byte) (int, error) {
 	w.n.logMu.Lock()
@@ -77,13 +125,14 @@ func New(t testing.TB) *Sim {
 	return &Sim{t: t, Clock: vclock.New(), Q: &processing.Inline{Thread: 1}, Nodes: map[netip.Addr]*Node{}}
 }
 
-// addNode creates a daemon at addr. seed makes its randomness (SPIs,
-// nonces, keys) repeatable.
+// AddNode creates a daemon at addr. seed makes its randomness (SPIs,
+// nonces, keys) repeatable; settings may change charon's defaults.
 func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)) *Node {
 	n := &Node{s: s, Name: name, Addr: netip.MustParseAddr(addr), log: &bytes.Buffer{}}
 	b := bus.New()
 	levels := bus.DefaultLevels()
 	levels[bus.IKE], levels[bus.CHD], levels[bus.CFG], levels[bus.ENC] = bus.Diag, bus.Diag, bus.Diag, bus.Control
+	levels[bus.JOB], levels[bus.MGR], levels[bus.NET] = bus.Diag, bus.Control, bus.Diag
 	b.SetSinks(bus.NewWriterLogger(lockedWriter{n}, bus.FileOptions{}, levels))
 	n.Kern = fake.New(fake.Options{Timers: s.Clock, Addresses: []netip.Addr{n.Addr}})
 	st := sa.DefaultSettings()
@@ -91,20 +140,20 @@ func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)
 		settings(&st)
 	}
 	n.Env = &sa.Env{
-		Clock:          s.Clock,
-		Rand:           rand.New(rand.NewSource(seed)),
-		Sender:         senderFunc(func(p sa.Packet) { s.deliver(n, p) }),
-		Bus:            b,
-		Kernel:         n.Kern,
-		Net:            fake.Net{Kernel: n.Kern},
-		Backends:       &config.Backends{},
-		Creds:          credentials.NewStore(),
-		Settings:       st,
-		NewTaskManager: tasks.New,
+		Clock:    s.Clock,
+		Rand:     rand.New(rand.NewSource(seed)),
+		Sender:   senderFunc(func(p sa.Packet) { s.send(n, p) }),
+		Bus:      b,
+		Kernel:   n.Kern,
+		Net:      fake.Net{Kernel: n.Kern},
+		Backends: &config.Backends{},
+		Creds:    credentials.NewStore(),
+		Settings: st,
 	}
 	tasks.Install(n.Env)
-	sched := processing.NewScheduler(s.Clock, s.Q)
-	n.Mgr = sa.NewManager(n.Env, sched, s.Q)
+	n.Sched = processing.NewScheduler(s.Clock, s.Q)
+	n.Mgr = sa.NewManager(n.Env, n.Sched, s.Q)
+	n.Env.Events.Add(plainHook{n})
 	n.Kern.SetListener(sa.NewKernelHandler(n.Env))
 	s.Nodes[n.Addr] = n
 	return n
@@ -114,179 +163,121 @@ type senderFunc func(p sa.Packet)
 
 func (f senderFunc) Send(p sa.Packet) { f(p) }
 
-// deliver puts a packet on the wire: recorded, maybe dropped, else queued
-// as a job on the receiving daemon.
-func (s *Sim) deliver(from *Node, p sa.Packet) {
-	summary := "?"
+func (s *Sim) nodeName(a netip.Addr) string {
+	if n := s.Nodes[a]; n != nil {
+		return n.Name
+	}
+	return a.String()
+}
+
+// send puts a packet on the wire: recorded, then dropped, held or
+// delivered.
+func (s *Sim) send(from *Node, p sa.Packet) {
+	p.Data = bytes.Clone(p.Data)
+	r := WireRecord{At: s.Clock.Since(), From: from.Name, To: s.nodeName(p.Dst.Addr()), Packet: p, Summary: "?"}
 	data := p.Data
 	if len(data) >= 4 && bytes.Equal(data[:4], []byte{0, 0, 0, 0}) {
 		data = data[4:]
 	}
-	if m, err := encoding.Decode(data); m != nil && err == nil {
-		summary = m.String()
-		if m.Encrypted() {
-			summary = fmt.Sprintf("%s %s %d (encrypted)", m.Exchange, map[bool]string{true: "response", false: "request"}[m.Response], m.MessageID)
+	if m, _ := encoding.Decode(data); m != nil {
+		r.Exchange, r.MessageID, r.Response = m.Exchange, m.MessageID, m.Response
+		kind := "request"
+		if m.Response {
+			kind = "response"
+		}
+		r.Summary = fmt.Sprintf("%s %s %d", m.Exchange, kind, m.MessageID)
+	}
+	if len(data) == 1 && data[0] == 0xff {
+		r.Summary = "NAT-T keepalive"
+	}
+	s.mu.Lock()
+	r.Seq = len(s.wire)
+	s.mu.Unlock()
+	if s.Alter != nil {
+		if b := s.Alter(r); b != nil {
+			r.Packet.Data = b
 		}
 	}
-	dropped := s.Drop != nil && s.Drop(p)
+	r.Dropped = (s.DropIf != nil && s.DropIf(r)) || (s.Drop != nil && s.Drop(r.Packet))
 	s.mu.Lock()
-	s.wire = append(s.wire, WireRecord{At: s.Clock.Since(), From: from.Name, Summary: summary, Dropped: dropped})
+	s.wire = append(s.wire, r)
+	hold := s.Hold && !r.Dropped
+	if hold {
+		s.held = append(s.held, r)
+	}
 	s.mu.Unlock()
-	if dropped {
+	if r.Dropped || hold {
 		return
 	}
-	to := s.Nodes[p.Dst.Addr()]
+	s.deliver(r)
+}
+
+// deliver queues a packet as a job on the receiving daemon.
+func (s *Sim) deliver(r WireRecord) {
+	to := s.Nodes[r.Packet.Dst.Addr()]
 	if to == nil {
 		return
 	}
-	pkt := sa.Packet{Data: append([]byte(nil), p.Data...), Src: p.Src, Dst: p.Dst}
+	pkt := sa.Packet{Data: bytes.Clone(r.Packet.Data), Src: r.Packet.Src, Dst: r.Packet.Dst}
 	s.Q.Queue(processing.Func{Prio: processing.High, Name: "receive", Fn: func(c processing.Ctx) {
 		to.Mgr.ProcessPacket(c.Thread, pkt)
 	}})
 }
 
-// run queues fn as a job on the node (a stroke command, say).
-func (n *Node) Run(fn func(thread int)) {
-	n.s.Q.Queue(processing.Func{Prio: processing.Critical, Fn: func(c processing.Ctx) { fn(c.Thread) }})
+// Held lists the packets held on the wire (Hold), oldest first.
+func (s *Sim) Held() []WireRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]WireRecord(nil), s.held...)
 }
 
-// initiate starts a connection as `ipsec up` does.
-func (n *Node) Initiate(peer *config.PeerCfg, child *config.ChildCfg) {
-	n.Run(func(thread int) {
-		ike := n.Mgr.CheckoutByConfig(peer, thread)
-		n.Mgr.Release(ike, ike.Initiate(child, nil))
-	})
+// Deliver delivers the held packet with sequence number seq (and removes
+// it from the held ones); it reports whether there was one.
+func (s *Sim) Deliver(seq int) bool {
+	s.mu.Lock()
+	var r WireRecord
+	found := false
+	for i, h := range s.held {
+		if h.Seq == seq {
+			r, found = h, true
+			s.held = append(s.held[:i:i], s.held[i+1:]...)
+			break
+		}
+	}
+	s.mu.Unlock()
+	if found {
+		s.deliver(r)
+	}
+	return found
 }
 
-func (n *Node) LogText() string {
-	n.logMu.Lock()
-	defer n.logMu.Unlock()
-	return n.log.String()
+// DeliverAll delivers every held packet in the order sent, including those
+// sent in reaction, until nothing is held.
+func (s *Sim) DeliverAll() {
+	for {
+		h := s.Held()
+		if len(h) == 0 {
+			return
+		}
+		s.Deliver(h[0].Seq)
+	}
 }
 
-// wantLog fails unless every line is in the node's log.
-func (n *Node) WantLog(t testing.TB, lines ...string) {
-	t.Helper()
-	l := n.LogText()
-	for _, want := range lines {
-		if !strings.Contains(l, want) {
-			t.Errorf("%s: log lacks %q\n--- log ---\n%s", n.Name, want, l)
+// DropHeld discards a held packet.
+func (s *Sim) DropHeld(seq int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, h := range s.held {
+		if h.Seq == seq {
+			s.held = append(s.held[:i:i], s.held[i+1:]...)
+			for j := range s.wire {
+				if s.wire[j].Seq == seq {
+					s.wire[j].Dropped = true
+				}
+			}
 			return
 		}
 	}
-}
-
-// ikeSAs returns the IKE_SAs of a node with their states.
-func (n *Node) IKESAs() []*sa.IKESA {
-	var out []*sa.IKESA
-	n.Mgr.Each(0, true, func(ike *sa.IKESA) { out = append(out, ike) })
-	return out
-}
-
-// psk adds a shared secret for two ids.
-func (n *Node) PSK(secret string, owners ...string) {
-	n.Env.Creds.Add(credentials.NewSharedKey(credentials.SharedIKE, []byte(secret), owners...))
-}
-
-func MustProposals(t testing.TB, proto config.Protocol, s string) []*config.Proposal {
-	t.Helper()
-	ps, err := config.ParseProposals(proto, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ps
-}
-
-func MustTS(t testing.TB, s string) selectors.TS {
-	t.Helper()
-	ts, err := selectors.ParseCIDR(s, 0, 0, 0xffff)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ts
-}
-
-// connOpts describes a net-net style connection.
-type ConnOpts struct {
-	name                string
-	local, remote       string // addresses
-	localID, remoteID   string
-	localNet, remoteNet string // "" for host-to-host (dynamic)
-	ike, esp            string
-	lifetime, margin    uint32 // CHILD_SA, seconds
-	ikeLifetime         uint32
-	mode                kernel.Mode
-	keyingTries         uint32
-	dpdDelay            uint32
-	dpdAction           config.Action
-	reqid               uint32
-}
-
-// conn builds the configs stroke_config would build for such an
-// ipsec.conf conn with authby=secret.
-func (n *Node) Conn(t testing.TB, o ConnOpts) (*config.PeerCfg, *config.ChildCfg) {
-	t.Helper()
-	if o.ike == "" {
-		o.ike = "aes128-sha256-x25519!"
-	}
-	if o.esp == "" {
-		o.esp = "aes128gcm16!"
-	}
-	if o.lifetime == 0 {
-		o.lifetime = 3600
-	}
-	if o.margin == 0 {
-		o.margin = 540
-	}
-	if o.ikeLifetime == 0 {
-		o.ikeLifetime = 10800
-	}
-	if o.mode == 0 {
-		o.mode = kernel.ModeTunnel
-	}
-	if o.keyingTries == 0 {
-		o.keyingTries = 1
-	}
-	ike := config.NewIKECfg(config.IKECfg{Version: config.IKEv2, CertReq: true, Local: o.local, Remote: o.remote,
-		LocalPort: 500, RemotePort: 500, Fragmentation: config.FragmentationYes, Proposals: MustProposals(t, config.ProtoIKE, o.ike)})
-	peer := &config.PeerCfg{Name: o.name, IKE: ike, Unique: config.UniqueNo, KeyingTries: o.keyingTries,
-		RekeyTime: o.ikeLifetime - 540, OverTime: 540, DPDDelay: o.dpdDelay,
-		LocalAuth:  []*config.AuthCfg{{Class: config.AuthClassPSK, Identity: credentials.ParseIdentity(o.localID)}},
-		RemoteAuth: []*config.AuthCfg{{Class: config.AuthClassPSK, Identity: credentials.ParseIdentity(o.remoteID)}}}
-	ts := func(s string) []selectors.TS {
-		if s == "" {
-			return []selectors.TS{selectors.Dynamic(0, 0, 0xffff)}
-		}
-		return []selectors.TS{MustTS(t, s)}
-	}
-	child := &config.ChildCfg{Name: o.name, Proposals: MustProposals(t, config.ProtoESP, o.esp),
-		LocalTS: ts(o.localNet), RemoteTS: ts(o.remoteNet), Mode: o.mode, ReqID: o.reqid,
-		DPDAction: o.dpdAction, CloseAction: config.ActionNone,
-		Lifetime:     kernel.Lifetime{Time: kernel.LifetimeLimit{Life: uint64(o.lifetime), Rekey: uint64(o.lifetime - o.margin)}},
-		ReplayWindow: 32}
-	used, _ := n.Env.Backends.Add(peer, child)
-	return used, child
-}
-
-// netNet sets up moon and sun with the classic net2net PSK connection.
-func NetNet(t testing.TB, mod func(o *ConnOpts)) (s *Sim, moon, sun *Node, moonPeer *config.PeerCfg, moonChild *config.ChildCfg) {
-	s = New(t)
-	moon = s.AddNode("moon", "192.168.0.1", 1, nil)
-	sun = s.AddNode("sun", "192.168.0.2", 2, nil)
-	mo := ConnOpts{name: "net-net", local: "192.168.0.1", remote: "192.168.0.2", localID: "@moon.strongswan.org",
-		remoteID: "@sun.strongswan.org", localNet: "10.1.0.0/16", remoteNet: "10.2.0.0/16"}
-	so := ConnOpts{name: "net-net", local: "192.168.0.2", remote: "192.168.0.1", localID: "@sun.strongswan.org",
-		remoteID: "@moon.strongswan.org", localNet: "10.2.0.0/16", remoteNet: "10.1.0.0/16"}
-	if mod != nil {
-		mod(&mo)
-		so.ike, so.esp, so.lifetime, so.margin, so.mode = mo.ike, mo.esp, mo.lifetime, mo.margin, mo.mode
-	}
-	moonPeer, moonChild = moon.Conn(t, mo)
-	sun.Conn(t, so)
-	secret := "0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL"
-	moon.PSK(secret, "@moon.strongswan.org", "@sun.strongswan.org")
-	sun.PSK(secret, "@moon.strongswan.org", "@sun.strongswan.org")
-	return s, moon, sun, moonPeer, moonChild
 }
 
 // Wire returns the packets seen so far.
@@ -294,4 +285,140 @@ func (s *Sim) Wire() []WireRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]WireRecord(nil), s.wire...)
+}
+
+// WireText prints the packets seen so far, one per line.
+func (s *Sim) WireText() string {
+	var b strings.Builder
+	for _, r := range s.Wire() {
+		b.WriteString(r.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// Advance moves virtual time forward, running what falls due.
+func (s *Sim) Advance(d time.Duration) { s.Clock.Advance(d) }
+
+// AdvanceTo moves virtual time to d after the start of the simulation.
+func (s *Sim) AdvanceTo(d time.Duration) { s.Clock.AdvanceTo(vclock.Epoch.Add(d)) }
+
+// Run queues fn as a job on the node (a stroke command, say).
+func (n *Node) Run(fn func(thread int)) {
+	n.s.Q.Queue(processing.Func{Prio: processing.Critical, Fn: func(c processing.Ctx) { fn(c.Thread) }})
+}
+
+// Initiate starts a connection as `ipsec up` does.
+func (n *Node) Initiate(peer *config.PeerCfg, child *config.ChildCfg) {
+	n.Run(func(thread int) {
+		ike := n.Mgr.CheckoutByConfig(peer, thread)
+		n.Mgr.Release(ike, ike.Initiate(child, nil))
+	})
+}
+
+// WithIKESA runs fn on the node's only IKE_SA (or the one with unique id
+// uid if uid is not 0), checked out as a job does, and releases it with
+// the status fn returns.
+func (n *Node) WithIKESA(t testing.TB, uid uint32, fn func(ike *sa.IKESA) sa.Status) {
+	t.Helper()
+	if uid == 0 {
+		sas := n.SAs(t)
+		if len(sas) != 1 {
+			t.Fatalf("%s: %d IKE_SAs, want 1", n.Name, len(sas))
+		}
+		uid = sas[0].UniqueID()
+	}
+	ran := false
+	n.Run(func(thread int) {
+		ike := n.Mgr.CheckoutByUniqueID(uid, false, thread)
+		if ike == nil {
+			return
+		}
+		ran = true
+		n.Mgr.Release(ike, fn(ike))
+	})
+	if !ran {
+		t.Fatalf("%s: IKE_SA [%d] not found", n.Name, uid)
+	}
+}
+
+// LogText returns everything the node logged.
+func (n *Node) LogText() string {
+	n.logMu.Lock()
+	defer n.logMu.Unlock()
+	return n.log.String()
+}
+
+// IKESAs returns the IKE_SAs of a node that are checked in.
+func (n *Node) IKESAs() []*sa.IKESA {
+	var out []*sa.IKESA
+	n.Mgr.Each(0, false, func(ike *sa.IKESA) { out = append(out, ike) })
+	return out
+}
+
+// SAs returns the IKE_SAs of a node. It fails the test if an SA was left
+// checked out between jobs, which would block every later job on it.
+func (n *Node) SAs(t testing.TB) []*sa.IKESA {
+	t.Helper()
+	out := n.IKESAs()
+	if c := n.Mgr.Count(); c != len(out) {
+		t.Fatalf("%s: %d IKE_SAs, but only %d checked in", n.Name, c, len(out))
+	}
+	return out
+}
+
+// PSK adds a shared secret for ids.
+func (n *Node) PSK(secret string, owners ...string) {
+	n.Env.Creds.Add(credentials.NewSharedKey(credentials.SharedIKE, []byte(secret), owners...))
+}
+
+// nonceSource hands out nonces from the node's randomness, with the first
+// byte taken from a queue the test fills (strongSwan's exchange tests do
+// the same with nonce_first_byte).
+type nonceSource struct {
+	n     *Node
+	first []byte
+}
+
+func (s *nonceSource) Read(b []byte) (int, error) {
+	if _, err := s.n.Env.Rand.Read(b); err != nil {
+		return 0, err
+	}
+	if len(s.first) > 0 && len(b) > 0 {
+		b[0], s.first = s.first[0], s.first[1:]
+	}
+	return len(b), nil
+}
+
+// PinNonces makes the next nonces the node generates start with these
+// bytes, in order (later ones are random again).
+func (n *Node) PinNonces(first ...byte) {
+	src, ok := n.Env.NonceSource.(*nonceSource)
+	if !ok {
+		src = &nonceSource{n: n}
+		n.Env.NonceSource = src
+	}
+	src.first = append(src.first, first...)
+}
+
+// PendingNonces is how many pinned nonce bytes were not used yet.
+func (n *Node) PendingNonces() int {
+	if src, ok := n.Env.NonceSource.(*nonceSource); ok {
+		return len(src.first)
+	}
+	return 0
+}
+
+// DeliverNextTo delivers the oldest held packet addressed to the node and
+// returns it; it fails the test if there is none.
+func (s *Sim) DeliverNextTo(t testing.TB, to *Node) WireRecord {
+	t.Helper()
+	for _, h := range s.Held() {
+		if h.To == to.Name {
+			s.Deliver(h.Seq)
+			return h
+		}
+	}
+	t.Fatalf("no packet for %s on the wire:\n%s", to.Name, s.WireText())
+	return WireRecord{}
 }

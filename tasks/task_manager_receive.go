@@ -1,0 +1,261 @@
+package tasks
+
+import (
+	"crypto/sha1"
+	"errors"
+	"net/netip"
+
+	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/encoding"
+	"github.com/goswan/goswan/sa"
+)
+
+// parseBody decrypts and verifies a message; the status says what to do
+// when that fails, as task_manager_v2.c parse_message.
+func (tm *TaskManager) parseBody(m *encoding.Message, src, dst netip.AddrPort) sa.Status {
+	err := tm.ike.DecodeError()
+	if err != nil {
+		// The unprotected part was already bad.
+	} else if !deriveKeys(&tm.passiveTasks) {
+		err = errNoKeys
+	} else if m.Encrypted() {
+		c := tm.ike.Keymat().Cipher(false)
+		if c == nil {
+			err = errNoKeys
+		} else {
+			err = m.Decrypt(c)
+		}
+	}
+	var critical *encoding.UnsupportedCriticalPayloadError
+	if err == nil {
+		for _, p := range m.Payloads {
+			if u, ok := p.(*encoding.Unknown); ok && u.Critical {
+				critical = &encoding.UnsupportedCriticalPayloadError{Type: u.PayloadType}
+				err = critical
+				break
+			}
+		}
+	}
+	if err == nil {
+		return sa.Success
+	}
+	status := sa.Failed
+	req := m.Request()
+	switch {
+	case errors.As(err, &critical):
+		tm.log(bus.ENC, bus.Control, "payload type %s is not supported, but payload is critical!", critical.Type)
+		tm.log(bus.IKE, bus.Control, "critical unknown payloads found")
+		if req {
+			tm.sendNotifyResponse(m, encoding.NotifyUnsupportedCriticalPayload, []byte{byte(critical.Type)}, src, dst)
+			tm.responding.mid++
+		}
+	case errors.Is(err, errNoKeys):
+		tm.log(bus.IKE, bus.Control, "found encrypted message, but no keys available")
+		status = sa.DestroyMe
+	case errors.Is(err, encoding.ErrIntegrity), errors.Is(err, encoding.ErrNotEncrypted):
+		tm.log(bus.IKE, bus.Control, "integrity check failed")
+	case errors.Is(err, encoding.ErrInvalid):
+		tm.log(bus.ENC, bus.Control, "%v", err)
+		tm.log(bus.IKE, bus.Control, "message verification failed")
+		if req {
+			status = tm.sendInvalidSyntax(m, src, dst)
+		}
+	default:
+		tm.log(bus.ENC, bus.Control, "%v", err)
+		tm.log(bus.IKE, bus.Control, "message parsing failed")
+		if req {
+			status = tm.sendInvalidSyntax(m, src, dst)
+		}
+	}
+	kind := "response"
+	if req {
+		kind = "request"
+	}
+	tm.log(bus.IKE, bus.Control, "%s %s with message ID %d processing failed", m.Exchange, kind, m.MessageID)
+	tm.ike.Env().Events.Alert(tm.ike, sa.AlertParseErrorBody, m, err)
+	switch tm.ike.State() {
+	case sa.IKECreated:
+		status = sa.DestroyMe
+	case sa.IKEConnecting, sa.IKERekeyed:
+	default:
+		if status == sa.DestroyMe {
+			tm.ike.Env().Events.IKEUpdown(tm.ike, false)
+		}
+	}
+	return status
+}
+
+var errNoKeys = errors.New("no keys")
+
+// handleFragment feeds a fragment to the reassembler; for a complete
+// message it processes the reassembled message.
+func (tm *TaskManager) handleFragment(defrag **encoding.Reassembler, m *encoding.Message, raw []byte, src, dst netip.AddrPort) sa.Status {
+	f := m.Fragment()
+	if f == nil {
+		return sa.Success
+	}
+	if *defrag == nil {
+		*defrag = encoding.NewReassembler(0)
+	}
+	// To detect retransmissions only the first fragment is hashed.
+	if f.Number == 1 && m.Request() && raw != nil {
+		tm.responding.hash = sha1.Sum(raw)
+	}
+	full, err := (*defrag).Add(m)
+	switch {
+	case errors.Is(err, encoding.ErrFragmentDuplicate):
+		// The initiator retransmits all fragments when one got lost.
+		tm.log(bus.ENC, bus.Control, "received duplicate fragment #%d", f.Number)
+		return sa.NeedMore
+	case errors.Is(err, encoding.ErrFragmentStale):
+		// charon keeps collecting; ignoring it keeps the newer set intact.
+		tm.log(bus.ENC, bus.Diag, "received fragment #%d of %d of an older fragmentation, ignored", f.Number, f.Total)
+		return sa.NeedMore
+	case err != nil:
+		tm.log(bus.ENC, bus.Control, "%v", err)
+		*defrag = nil
+		return sa.Failed
+	case full == nil:
+		tm.log(bus.ENC, bus.Control, "received fragment #%d of %d, waiting for complete IKE message", f.Number, f.Total)
+		return sa.NeedMore
+	}
+	*defrag = nil
+	tm.log(bus.ENC, bus.Control, "received fragment #%d of %d, reassembled fragmented IKE message (%d bytes)",
+		f.Number, f.Total, full.Size())
+	status := tm.process(full, nil, src, dst)
+	if status == sa.Success {
+		status = sa.NeedMore // the last fragment itself needs no more work
+	}
+	return status
+}
+
+// isRetransmit classifies a request by message id.
+func (tm *TaskManager) isRetransmit(m *encoding.Message, raw []byte) sa.Status {
+	mid := m.MessageID
+	if mid == tm.responding.mid {
+		return sa.NeedMore
+	}
+	if mid == tm.responding.mid-1 && len(tm.responding.packets) > 0 {
+		if raw != nil && sha1.Sum(raw) == tm.responding.prevHash {
+			return sa.AlreadyDone
+		}
+	}
+	return sa.InvalidState
+}
+
+// ProcessMessage implements sa.TaskManager: raw is the datagram (for
+// retransmission detection), src and dst its addresses.
+func (tm *TaskManager) ProcessMessage(m *encoding.Message, raw []byte, src, dst netip.AddrPort) sa.Status {
+	return tm.process(m, raw, src, dst)
+}
+
+func (tm *TaskManager) process(m *encoding.Message, raw []byte, src, dst netip.AddrPort) sa.Status {
+	ike := tm.ike
+	ike.SetMessageAddrs(src, dst)
+	ike.SetMessageRaw(raw)
+	mid := m.MessageID
+	var expected *uint32
+	status := sa.Success
+	if m.Request() {
+		switch tm.isRetransmit(m, raw) {
+		case sa.AlreadyDone:
+			tm.log(bus.IKE, bus.Control, "received retransmit of request with ID %d, retransmitting response", mid)
+			ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
+			ike.Env().Events.Alert(ike, sa.AlertRetransmitReceive, m)
+			tm.sendPackets(tm.responding.packets, dst, src)
+			return sa.Success
+		case sa.InvalidState:
+			expected = &tm.responding.mid
+		case sa.NeedMore:
+			status = tm.parseBody(m, src, dst)
+		}
+	} else {
+		if mid == tm.initiating.mid {
+			status = tm.parseBody(m, src, dst)
+		} else {
+			expected = &tm.initiating.mid
+		}
+	}
+	if expected != nil {
+		tm.log(bus.IKE, bus.Control, "received message ID %d, expected %d, ignored", mid, *expected)
+		return sa.Success
+	}
+	if status != sa.Success {
+		return status
+	}
+	halfOpenTimer := false
+	if ike.IKECfg() == nil {
+		tm.log(bus.CFG, bus.Diag, "looking for an IKEv2 config for %s...%s", dst.Addr(), src.Addr())
+		cfg, prio := ike.Env().Backends.IKECfg(dst.Addr(), src.Addr(), config.IKEv2)
+		if cfg != nil {
+			tm.log(bus.CFG, bus.Diag, "found matching ike config: %s...%s with prio %d", cfg.Local, cfg.Remote, prio)
+		}
+		if cfg == nil {
+			tm.log(bus.IKE, bus.Control, "no IKE config found for %s...%s, sending %s",
+				dst.Addr(), src.Addr(), encoding.NotifyNoProposalChosen)
+			tm.sendNotifyResponse(m, encoding.NotifyNoProposalChosen, nil, src, dst)
+			return sa.DestroyMe
+		}
+		ike.SetIKECfg(cfg)
+		halfOpenTimer = true
+	}
+	if m.Request() {
+		if tm.rejectRequest(m) {
+			return sa.Failed
+		}
+		flags := 0
+		if mid == 1 {
+			flags = sa.UpdateHostsForceAddrs
+		}
+		if !ike.Supports(sa.ExtMOBIKE) {
+			ike.UpdateHosts(dst, src, flags)
+		}
+		if s := tm.handleFragment(&tm.responding.defrag, m, raw, src, dst); s != sa.Success {
+			if s == sa.NeedMore {
+				ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
+			}
+			return s
+		}
+		if raw != nil {
+			tm.responding.hash = sha1.Sum(raw)
+		}
+		tm.log(bus.ENC, bus.Control, "parsed %s", m)
+		switch tm.processRequest(m, src, dst) {
+		case sa.Success:
+			ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
+			tm.responding.mid++
+			tm.responding.prevHash = tm.responding.hash
+		case sa.NeedMore:
+		default:
+			tm.Flush()
+			return sa.DestroyMe
+		}
+	} else {
+		if ike.State() == sa.IKECreated || ike.State() == sa.IKEConnecting || m.Exchange != encoding.ExchangeIKESAInit {
+			flags := 0
+			if mid == 0 {
+				flags = sa.UpdateHostsForceLocal
+			}
+			if !ike.Supports(sa.ExtMOBIKE) {
+				ike.UpdateHosts(dst, src, flags)
+			}
+		}
+		if s := tm.handleFragment(&tm.initiating.defrag, m, raw, src, dst); s != sa.Success {
+			if s == sa.NeedMore {
+				ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
+			}
+			return s
+		}
+		tm.log(bus.ENC, bus.Control, "parsed %s", m)
+		if tm.processResponse(m) != sa.Success {
+			tm.Flush()
+			return sa.DestroyMe
+		}
+		ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
+	}
+	if halfOpenTimer {
+		ike.ScheduleHalfOpenTimeout()
+	}
+	return sa.Success
+}

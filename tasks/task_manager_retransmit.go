@@ -1,0 +1,81 @@
+package tasks
+
+import (
+	"math"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/sa"
+)
+
+// RetransmitTimeout is the delay before retransmit number try (0 for the
+// original send) as task_manager_v2.c computes it: timeout * base^try in
+// milliseconds, capped by limit, reduced by a random part of jitter
+// percent. rnd(n) returns a uniform value in [0, n).
+func RetransmitTimeout(try uint32, s *sa.Settings, rnd func(n uint64) uint64) time.Duration {
+	timeout := uint64(math.MaxUint32)
+	triesMax := uint32(0)
+	if s.RetransmitBase > 1 {
+		triesMax = uint32(math.Log(float64(math.MaxUint32)/(1000.0*s.RetransmitTimeout)) / math.Log(s.RetransmitBase))
+	}
+	if triesMax == 0 || try <= triesMax {
+		timeout = uint64(uint32(s.RetransmitTimeout * 1000.0 * math.Pow(s.RetransmitBase, float64(try))))
+	}
+	if s.RetransmitLimit != 0 {
+		timeout = min(timeout, uint64(s.RetransmitLimit)*1000)
+	}
+	if j := min(s.RetransmitJitter, retransmitJitterMax); j != 0 && rnd != nil {
+		// charon: timeout -= max_jitter * (random() / (RAND_MAX + 1.0)),
+		// in floating point and truncated back to milliseconds.
+		maxJitter := float64(timeout) / 100.0 * float64(j)
+		frac := float64(rnd(1<<32)) / (1 << 32)
+		timeout = uint64(float64(timeout) - maxJitter*frac)
+	}
+	return time.Duration(timeout) * time.Millisecond
+}
+
+// Retransmit implements sa.TaskManager: resend the request with id mid
+// and arm the next timer, or give up after retransmit_tries.
+func (tm *TaskManager) Retransmit(mid uint32) sa.Status {
+	if mid != tm.initiating.mid || len(tm.initiating.packets) == 0 {
+		return sa.InvalidState
+	}
+	s := tm.settings()
+	if tm.initiating.retransmitted > s.RetransmitTries {
+		tm.log(bus.IKE, bus.Control, "giving up after %d retransmits", tm.initiating.retransmitted-1)
+		tm.ike.Env().Events.Alert(tm.ike, sa.AlertRetransmitSendTimeout)
+		return sa.DestroyMe
+	}
+	timeout := RetransmitTimeout(tm.initiating.retransmitted, s, tm.ike.Env().RandUint64)
+	if tm.initiating.retransmitted > 0 {
+		tm.log(bus.IKE, bus.Control, "retransmit %d of request with message ID %d", tm.initiating.retransmitted, mid)
+		tm.ike.Env().Events.Alert(tm.ike, sa.AlertRetransmitSend, tm.initiating.retransmitted)
+		tm.initiating.sent = true
+	}
+	tm.sendPackets(tm.initiating.packets, tm.ike.MyHost(), tm.ike.OtherHost())
+	tm.initiating.retransmitted++
+	id := tm.ike.ID()
+	tm.ike.Env().Manager.ScheduleIKE(id, timeout, "retransmit", func(ike *sa.IKESA) sa.Status {
+		return ike.Retransmit(mid)
+	})
+	return sa.Success
+}
+
+// sendPackets sends copies of packets with the given addresses (a
+// retransmission goes to the SA's current hosts).
+func (tm *TaskManager) sendPackets(pkts []sa.Packet, src, dst netip.AddrPort) {
+	out := make([]sa.Packet, len(pkts))
+	for i, p := range pkts {
+		p.Data = slices.Clone(p.Data)
+		if src.IsValid() {
+			p.Src = src
+		}
+		if dst.IsValid() {
+			p.Dst = dst
+		}
+		out[i] = p
+	}
+	tm.ike.Send(out)
+}
