@@ -212,6 +212,7 @@ func readSettings(s *settings.Settings) sa.Settings {
 	st.InitLimitHalfOpen = uint32(s.Int("charon.init_limit_half_open", 0))
 	st.CookieThreshold = uint32(s.Int("charon.cookie_threshold", int(st.CookieThreshold)))
 	st.BlockThreshold = uint32(s.Int("charon.block_threshold", int(st.BlockThreshold)))
+	st.CookieThresholdIP = uint32(s.Int("charon.cookie_threshold_ip", int(st.CookieThresholdIP)))
 	st.DOSProtection = s.Bool("charon.dos_protection", st.DOSProtection)
 	st.InitiatorOnly = s.Bool("charon.initiator_only", st.InitiatorOnly)
 	st.Port = uint16(s.Int("charon.port", int(st.Port)))
