@@ -203,6 +203,22 @@ func (c *capture) next(t *testing.T, host, verb, packet string) string {
 	return s[0]
 }
 
+// take removes want from the next n lines of host's log with verb, the
+// lines that may come in any order: charon parses the fragments of one
+// message on several worker threads, so their "parsed" lines are logged in
+// the order the threads got to them, not the order they arrived in.
+func (c *capture) take(t *testing.T, host, verb, packet, want string, n int) string {
+	t.Helper()
+	s := c.summaries[host][verb]
+	for i := 0; i < len(s) && i < n; i++ {
+		if s[i] == want {
+			c.summaries[host][verb] = append(s[:i:i], s[i+1:]...)
+			return want
+		}
+	}
+	return c.next(t, host, verb, packet)
+}
+
 // paddingOf returns the padding charon chose (without the pad length
 // octet), read from the plaintext the test cipher last opened.
 func paddingOf(ci testCipher) []byte {

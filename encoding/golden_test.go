@@ -45,7 +45,12 @@ func checkSummaries(t *testing.T, c *capture) {
 		if got, want := m.String(), c.next(t, pk.from, "generating", pk.name); got != want {
 			t.Errorf("%s: sender's summary\n got %s\nwant %s", pk.name, got, want)
 		}
-		if got, want := m.String(), c.next(t, pk.to, "parsed", pk.name); got != want {
+		parsed := c.next(t, pk.to, "parsed", pk.name)
+		if f != nil {
+			c.summaries[pk.to]["parsed"] = append([]string{parsed}, c.summaries[pk.to]["parsed"]...)
+			parsed = c.take(t, pk.to, "parsed", pk.name, m.String(), int(f.Total-f.Number)+1)
+		}
+		if got, want := m.String(), parsed; got != want {
 			t.Errorf("%s: receiver's summary\n got %s\nwant %s", pk.name, got, want)
 		}
 		if f == nil {
