@@ -30,6 +30,9 @@ const (
 	// The kernel refuses more segments than this in one GSO send.
 	maxGSOSegments = 64
 	maxGSOPayload  = 65000
+	// nattRcvBuf is the receive buffer of the NAT-T sockets, which carry
+	// the userspace data plane's ESP.
+	nattRcvBuf = 4 << 20
 	oobSize        = 128
 )
 
@@ -100,6 +103,13 @@ func openUDP(is6 bool, port *uint16, natt bool, mark uint32) (*udpSock, error) {
 		u.gso = err == nil
 		if natt {
 			u.gro = unix.SetsockoptInt(int(fd), unix.IPPROTO_UDP, unix.UDP_GRO, 1) == nil
+			// ESP-in-UDP arrives here in bursts of GSO super-packets; the
+			// default receive buffer (rmem_default, ~200 KiB) overflows
+			// while the data plane decrypts, and every drop costs a TCP
+			// retransmission inside the tunnel. Root may exceed rmem_max.
+			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, nattRcvBuf) != nil {
+				_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, nattRcvBuf)
+			}
 		}
 	})
 	return u, nil
