@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -108,6 +109,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "charon: %v\n", err)
 		os.Exit(rcInitializationFailed)
 	}
+	// A developer's knob, not charon's: GOSWAN_CPUPROFILE=PREFIX writes a
+	// CPU profile of the whole run to PREFIX.<pid> (see BENCHMARKS.md).
+	if p := os.Getenv("GOSWAN_CPUPROFILE"); p != "" {
+		if f, err := os.Create(fmt.Sprintf("%s.%d", p, os.Getpid())); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	signal.Ignore(syscall.SIGPIPE)
@@ -130,6 +140,7 @@ func main() {
 	}()
 	if err := d.Run(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "charon: %v\n", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

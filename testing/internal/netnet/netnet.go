@@ -109,10 +109,15 @@ charon {
 `
 
 func hostEnv() []string {
-	return []string{
+	env := []string{
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/sh", "LANG=C", "LC_ALL=C", "TERM=dumb",
 	}
+	// Profiling goswan's daemons in a benchmark (see BENCHMARKS.md).
+	if p := os.Getenv("GOSWAN_CPUPROFILE"); p != "" {
+		env = append(env, "GOSWAN_CPUPROFILE="+p)
+	}
+	return env
 }
 
 // Build creates the network with moonImpl on moon and sunImpl on sun
