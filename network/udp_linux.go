@@ -33,7 +33,7 @@ const (
 	// nattRcvBuf is the receive buffer of the NAT-T sockets, which carry
 	// the userspace data plane's ESP.
 	nattRcvBuf = 4 << 20
-	oobSize        = 128
+	oobSize    = 128
 )
 
 type udpSock struct {
