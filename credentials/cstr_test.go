@@ -2,6 +2,7 @@ package credentials
 
 import (
 	"encoding/hex"
+	"github.com/goswan/goswan/internal/clib"
 	"math/rand"
 	"strings"
 	"testing"
@@ -15,16 +16,16 @@ func TestInetGlibc(t *testing.T) {
 		var got string
 		switch kind {
 		case "pton6":
-			b, ok := inetPton6(in)
-			got = hex.EncodeToString(b[:])
-			if !ok {
-				got = "!ERR"
+			got = "!ERR"
+			if ip, ok := clib.Pton6(in); ok {
+				b := ip.As16()
+				got = hex.EncodeToString(b[:])
 			}
 		case "pton4":
-			b, ok := inetPton4(in)
-			got = hex.EncodeToString(b[:])
-			if !ok {
-				got = "!ERR"
+			got = "!ERR"
+			if ip, ok := clib.Pton4(in); ok {
+				b := ip.As4()
+				got = hex.EncodeToString(b[:])
 			}
 		case "ntop6":
 			b, err := hex.DecodeString(in)
@@ -83,7 +84,7 @@ func TestAtoi(t *testing.T) {
 		"99999999999999999999": -1, "-99999999999999999999": 0,
 	}
 	for in, want := range tests {
-		if got := atoi(in); got != want {
+		if got := clib.Atoi(in); got != want {
 			t.Errorf("atoi(%q) = %d, want %d", in, got, want)
 		}
 	}
@@ -112,7 +113,8 @@ func TestStrtoul(t *testing.T) {
 		{"18446744073709551616}", ^uint64(0), 20, true},
 	}
 	for _, tc := range tests {
-		v, end, rangeErr := strtoul(tc.in)
+		v, rest, rangeErr := clib.StrtoulErr(tc.in, 0)
+		end := len(tc.in) - len(rest)
 		if v != tc.v || end != tc.end || rangeErr != tc.rangeErr {
 			t.Errorf("strtoul(%q) = %d,%d,%v want %d,%d,%v", tc.in, v, end, rangeErr, tc.v, tc.end, tc.rangeErr)
 		}

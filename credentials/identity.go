@@ -1,6 +1,7 @@
 package credentials
 
 import (
+	"github.com/goswan/goswan/internal/clib"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -270,7 +271,8 @@ func parseNumericType(s string) (*Identity, bool) {
 		return nil, false
 	}
 	s = s[1:]
-	v, end, rangeErr := strtoul(s)
+	v, rest, rangeErr := clib.StrtoulErr(s, 0)
+	end := len(s) - len(rest)
 	if rangeErr || !strings.HasPrefix(s[end:], "}:") {
 		return nil, false
 	}
@@ -286,11 +288,19 @@ func parseIPIdentity(s string, v6 bool) *Identity {
 	}
 	parse := func(a string) ([]byte, bool) {
 		if v6 {
-			b, ok := inetPton6(a)
-			return b[:], ok
+			ip, ok := clib.Pton6(a)
+			if !ok {
+				return nil, false
+			}
+			b := ip.As16()
+			return b[:], true
 		}
-		b, ok := inetPton4(a)
-		return b[:], ok
+		ip, ok := clib.Pton4(a)
+		if !ok {
+			return nil, false
+		}
+		b := ip.As4()
+		return b[:], true
 	}
 	addrText, rest, subnet := strings.Cut(s, "/")
 	isRange := false
@@ -305,7 +315,7 @@ func parseIPIdentity(s string, v6 bool) *Identity {
 	case subnet:
 		// charon compares the int with a size_t, so negative prefix
 		// lengths are rejected along with too-long ones
-		bits := atoi(rest)
+		bits := clib.Atoi(rest)
 		if bits < 0 || int(bits) > 8*size {
 			return nil
 		}

@@ -5,6 +5,7 @@
 package daemon
 
 import (
+	"github.com/goswan/goswan/internal/clib"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -334,7 +335,7 @@ func (d *Daemon) checkPidFile() error {
 		return nil
 	}
 	if b, err := os.ReadFile(path); err == nil {
-		pid := atoi(strings.TrimSpace(string(b)))
+		pid := int(clib.Atoi(strings.TrimSpace(string(b))))
 		if pid > 0 && processAlive(pid) {
 			d.logf(bus.DMN, bus.Control, "charon already running ('%s' exists)", path)
 			return fmt.Errorf("charon already running ('%s' exists)", path)

@@ -1,9 +1,9 @@
 package daemon
 
 import (
+	"github.com/goswan/goswan/internal/clib"
 	"context"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
@@ -63,23 +63,30 @@ func (s *strokeControl) findChild(name string) (peer *config.PeerCfg, child *con
 
 func (s *strokeControl) Initiate(ctx context.Context, name stroke.Str, out *stroke.Reply) {
 	n := name.Value
-	peer, child, all, ok := s.findChild(n)
-	if !ok {
-		s.log(bus.CFG, bus.Control, "no config named '%s'", n)
-		out.Printf("no config named '%s'\n", n)
-		return
-	}
-	if child == nil {
-		if len(all) == 0 {
-			s.log(bus.CFG, bus.Control, "no child config named '%s'", n)
-			out.Printf("no child config named '%s'\n", n)
-		}
+	s.forConfig(n, out, func(peer *config.PeerCfg, child *config.ChildCfg, _ bool) {
+		s.initiate(ctx, peer, child, n, out)
+	})
+}
+
+// forConfig runs fn for the CHILD_SA config name refers to or, for the
+// name of a peer config without a child of that name, for each of its
+// children (whole is then true); otherwise it reports what charon reports.
+func (s *strokeControl) forConfig(name string, out *stroke.Reply, fn func(peer *config.PeerCfg, child *config.ChildCfg, whole bool)) {
+	peer, child, all, ok := s.findChild(name)
+	switch {
+	case !ok:
+		s.log(bus.CFG, bus.Control, "no config named '%s'", name)
+		out.Printf("no config named '%s'\n", name)
+	case child != nil:
+		fn(peer, child, false)
+	case len(all) == 0:
+		s.log(bus.CFG, bus.Control, "no child config named '%s'", name)
+		out.Printf("no child config named '%s'\n", name)
+	default:
 		for _, c := range all {
-			s.initiate(ctx, peer, c, n, out)
+			fn(peer, c, true)
 		}
-		return
 	}
-	s.initiate(ctx, peer, child, n, out)
 }
 
 func (s *strokeControl) initiate(ctx context.Context, peer *config.PeerCfg, child *config.ChildCfg, name string, out *stroke.Reply) {
@@ -132,7 +139,7 @@ func parseSpecifier(s string) (specifier, bool) {
 		sp.all = true
 		sp.name = s[:open]
 	default:
-		sp.id = uint32(atoi(s[open+1:]))
+		sp.id = uint32(clib.Atoi(s[open+1:]))
 		if sp.id == 0 {
 			return sp, false
 		}
@@ -140,16 +147,6 @@ func parseSpecifier(s string) (specifier, bool) {
 	return sp, true
 }
 
-// atoi reads a leading decimal number as C's atoi does (0 when there is
-// none, garbage after it ignored).
-func atoi(s string) int {
-	end := 0
-	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
-		end++
-	}
-	n, _ := strconv.Atoi(s[:end])
-	return n
-}
 
 func (s *strokeControl) reportTerminate(r Result, out *stroke.Reply, id uint32, child bool) {
 	prefix, postfix := "IKE_SA [", "]"
@@ -330,24 +327,13 @@ func (s *strokeControl) route(peer *config.PeerCfg, child *config.ChildCfg, name
 }
 
 func (s *strokeControl) Route(ctx context.Context, name stroke.Str, out *stroke.Reply) {
-	n := name.Value
-	peer, child, all, ok := s.findChild(n)
-	if !ok {
-		s.log(bus.CFG, bus.Control, "no config named '%s'", n)
-		out.Printf("no config named '%s'\n", n)
-		return
-	}
-	if child == nil {
-		if len(all) == 0 {
-			s.log(bus.CFG, bus.Control, "no child config named '%s'", n)
-			out.Printf("no child config named '%s'\n", n)
+	s.forConfig(name.Value, out, func(peer *config.PeerCfg, child *config.ChildCfg, whole bool) {
+		label := name.Value
+		if whole {
+			label = child.Name
 		}
-		for _, c := range all {
-			s.route(peer, c, c.Name, out)
-		}
-		return
-	}
-	s.route(peer, child, n, out)
+		s.route(peer, child, label, out)
+	})
 }
 
 func (s *strokeControl) Unroute(ctx context.Context, name stroke.Str, out *stroke.Reply) {

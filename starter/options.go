@@ -2,6 +2,7 @@ package starter
 
 import (
 	"errors"
+	"github.com/goswan/goswan/internal/clib"
 	"math"
 	"time"
 )
@@ -72,7 +73,7 @@ func ParseArgs(args []string) (Options, error) {
 			o.NoFork, o.AttachGDB = true, true
 		case a == "--auto-update" && hasValue:
 			i++
-			n := atoi(args[i])
+			n := clib.Atoi(args[i])
 			if n == 0 {
 				return o, ErrUsage
 			}
@@ -96,37 +97,4 @@ func ParseArgs(args []string) (Options, error) {
 		}
 	}
 	return o, nil
-}
-
-// atoi is glibc's atoi, (int)strtol(s, NULL, 10): leading white space, a
-// sign, the digits up to the first other character, saturated to a long
-// and then cut to an int.
-func atoi(s string) int32 {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	var n uint64
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		if n <= (math.MaxUint64-9)/10 {
-			n = n*10 + uint64(s[i]-'0')
-		}
-	}
-	var v int64
-	switch {
-	case neg && n >= 1<<63:
-		v = math.MinInt64
-	case neg:
-		v = -int64(n)
-	case n > math.MaxInt64:
-		v = math.MaxInt64
-	default:
-		v = int64(n)
-	}
-	return int32(v)
 }

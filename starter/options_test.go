@@ -53,14 +53,3 @@ func TestParseArgs(t *testing.T) {
 		}
 	}
 }
-
-func TestAtoi(t *testing.T) {
-	for s, want := range map[string]int32{
-		"": 0, "12": 12, "  +12x": 12, "-3": -3, "x1": 0, "4294967297": 1,
-		"99999999999999999999999": -1, "-99999999999999999999999": 0,
-	} {
-		if got := atoi(s); got != want {
-			t.Errorf("atoi(%q) = %d, want %d", s, got, want)
-		}
-	}
-}

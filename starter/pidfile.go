@@ -2,6 +2,7 @@ package starter
 
 import (
 	"fmt"
+	"github.com/goswan/goswan/internal/clib"
 	"io"
 	"os"
 	"syscall"
@@ -32,7 +33,7 @@ func checkPID(path string, log *logger) bool {
 			// kill(pid, 0) probe a process group or every process, and a
 			// corrupt pid file would block starting for good; goswan wants
 			// a positive pid.
-			pid := int(atoi(s))
+			pid := int(clib.Atoi(s))
 			if pid > 0 && pid != os.Getpid() && syscall.Kill(pid, 0) == nil {
 				return true
 			}

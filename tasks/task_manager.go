@@ -230,22 +230,7 @@ func (tm *TaskManager) Initiate() sa.Status {
 		tm.log(bus.ENC, bus.Control, "generating %s request %d failed: %v", m.Exchange, m.MessageID, err)
 	} else {
 		tm.initiating.packets = pkts
-		for i := 0; i < len(tm.activeTasks); {
-			pb, has := tm.activeTasks[i].(sa.PostBuilder)
-			if !has {
-				i++
-				continue
-			}
-			switch pb.PostBuild(m) {
-			case sa.Success:
-				tm.activeTasks = drop(tm.activeTasks, i, true)
-				continue
-			case sa.NeedMore:
-			default:
-				ok = false
-			}
-			i++
-		}
+		tm.activeTasks, ok = postBuild(tm.activeTasks, m)
 	}
 	if !ok {
 		tm.Flush()
@@ -331,4 +316,28 @@ func (tm *TaskManager) processResponse(m *encoding.Message) sa.Status {
 	tm.initiating.exchange = exchangeNone
 	tm.initiating.packets = nil
 	return tm.Initiate()
+}
+
+// postBuild lets the tasks that want to see the message after it was
+// generated (and encrypted) do so, dropping those that are done; ok is
+// false if one failed.
+func postBuild(tasks []sa.Task, m *encoding.Message) (rest []sa.Task, ok bool) {
+	ok = true
+	for i := 0; i < len(tasks); {
+		pb, has := tasks[i].(sa.PostBuilder)
+		if !has {
+			i++
+			continue
+		}
+		switch pb.PostBuild(m) {
+		case sa.Success:
+			tasks = drop(tasks, i, true)
+			continue
+		case sa.NeedMore:
+		default:
+			ok = false
+		}
+		i++
+	}
+	return tasks, ok
 }

@@ -98,22 +98,7 @@ func (tm *TaskManager) buildResponse(req *encoding.Message, src, dst netip.AddrP
 	}
 	tm.responding.packets = pkts
 	if ok && !del {
-		for i := 0; i < len(tm.passiveTasks); {
-			pb, has := tm.passiveTasks[i].(sa.PostBuilder)
-			if !has {
-				i++
-				continue
-			}
-			switch pb.PostBuild(m) {
-			case sa.Success:
-				tm.passiveTasks = drop(tm.passiveTasks, i, true)
-				continue
-			case sa.NeedMore:
-			default:
-				ok = false
-			}
-			i++
-		}
+		tm.passiveTasks, ok = postBuild(tm.passiveTasks, m)
 	}
 	if !ok {
 		tm.ike.Env().Events.IKEUpdown(tm.ike, false)

@@ -3,8 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/goswan/goswan/internal/clib"
 	"io"
-	"math"
 	"os"
 
 	"github.com/goswan/goswan/stroke"
@@ -140,7 +140,7 @@ var strokeKeywords = map[string]strokeKeyword{
 			return nil, `"logtype" needs more parameters...`
 		}
 		return &stroke.Msg{Type: stroke.TypeLogLevel,
-			Body: &stroke.LogLevel{Type: stroke.S(args[0]), Level: atoi(args[1])}}, ""
+			Body: &stroke.LogLevel{Type: stroke.S(args[0]), Level: clib.Atoi(args[1])}}, ""
 	}},
 	"status":          {build: statusMsg(stroke.TypeStatus)},
 	"statusall":       {build: statusMsg(stroke.TypeStatusAll)},
@@ -200,39 +200,6 @@ func init() {
 	strokeKeywords["up-nb"], strokeKeywords["down-nb"] = up, down
 
 	register("stroke", command{usage: "stroke [OPTIONS] command [ARGUMENTS]", run: strokeMain})
-}
-
-// atoi is glibc's atoi, (int)strtol(s, NULL, 10): leading blanks, a sign,
-// digits up to the first other character (none: 0), saturated to the range
-// of a long and then truncated to an int.
-func atoi(s string) int32 {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	var n uint64 // magnitude, saturated just above what a long holds
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		if n <= (math.MaxUint64-9)/10 {
-			n = n*10 + uint64(s[i]-'0')
-		}
-	}
-	var v int64
-	switch {
-	case neg && n >= 1<<63:
-		v = math.MinInt64
-	case neg:
-		v = -int64(n)
-	case n > math.MaxInt64:
-		v = math.MaxInt64
-	default:
-		v = int64(n)
-	}
-	return int32(v)
 }
 
 // strokeMain runs the stroke program with its arguments and returns its

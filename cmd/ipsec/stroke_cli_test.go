@@ -262,16 +262,3 @@ func TestParseStrokeArgs(t *testing.T) {
 		}
 	}
 }
-
-func TestAtoi(t *testing.T) {
-	for s, want := range map[string]int32{
-		"4": 4, "-1": -1, " +7x": 7, "x9": 0, "": 0, "\t\n-12": -12,
-		"99999999999":           1215752191, // truncated from a long, as glibc's atoi
-		"99999999999999999999":  -1,         // saturated to LONG_MAX, then truncated
-		"-99999999999999999999": 0,          // LONG_MIN truncates to 0
-	} {
-		if got := atoi(s); got != want {
-			t.Errorf("atoi(%q) = %d, want %d", s, got, want)
-		}
-	}
-}

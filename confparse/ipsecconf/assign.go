@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/goswan/goswan/confparse/internal/cnum"
+	"github.com/goswan/goswan/internal/clib"
 	"github.com/goswan/goswan/confparse/internal/netdb"
 )
 
@@ -43,7 +43,7 @@ func boolArg(value string) (bool, string) {
 
 // uintArg is ARG_UINT: strtoul base 10 into a u_int.
 func uintArg(value string) (uint32, string) {
-	v, rest := cnum.Strtoul(value, 10)
+	v, rest := clib.Strtoul(value, 10)
 	if rest != "" {
 		return 0, "expected an unsigned decimal integer"
 	}
@@ -52,7 +52,7 @@ func uintArg(value string) (uint32, string) {
 
 // ulliArg is ARG_ULLI: strtoull base 10.
 func ulliArg(value string) (uint64, string) {
-	v, rest := cnum.Strtoul(value, 10)
+	v, rest := clib.Strtoul(value, 10)
 	if rest != "" {
 		return 0, "expected an unsigned decimal integer"
 	}
@@ -62,7 +62,7 @@ func ulliArg(value string) (uint64, string) {
 // ulongArg is the strtoul base 10 into an unsigned long that
 // handle_keyword uses for keyingtries= and tfc=.
 func ulongArg(value string) (uint64, string) {
-	v, rest := cnum.Strtoul(value, 10)
+	v, rest := clib.Strtoul(value, 10)
 	if rest != "" {
 		return 0, "expected an unsigned decimal integer"
 	}
@@ -71,7 +71,7 @@ func ulongArg(value string) (uint64, string) {
 
 // binArg is ARG_UBIN: strtoul base 2 into a u_int.
 func binArg(value string) (uint32, string) {
-	v, rest := cnum.Strtoul(value, 2)
+	v, rest := clib.Strtoul(value, 2)
 	if rest != "" {
 		return 0, "expected a binary number such as 101110"
 	}
@@ -80,7 +80,7 @@ func binArg(value string) (uint32, string) {
 
 // percentArg is ARG_PCNT: digits and a final '%'.
 func percentArg(value string) (uint64, string) {
-	v, rest := cnum.Strtoul(value, 10)
+	v, rest := clib.Strtoul(value, 10)
 	if rest != "%" || len(rest) == len(value) {
 		return 0, "expected a percentage such as 50%"
 	}
@@ -90,7 +90,7 @@ func percentArg(value string) (uint64, string) {
 // timeArg is ARG_TIME: an integer with an optional s, m, h or d suffix. The
 // multiplication wraps like the C code's time_t arithmetic.
 func timeArg(value string) (Seconds, string) {
-	v, rest := cnum.Strtoul(value, 10)
+	v, rest := clib.Strtoul(value, 10)
 	t := int64(v)
 	switch rest {
 	case "", "s":
@@ -127,7 +127,7 @@ func markArg(value string) (Mark, string) {
 		return m, "%same is not allowed here (only in swanctl.conf); " + expect
 	default:
 		var v uint64
-		v, rest = cnum.Strtoul(value, 0)
+		v, rest = clib.Strtoul(value, 0)
 		m.Value = uint32(v)
 	}
 	if rest != "" {
@@ -135,7 +135,7 @@ func markArg(value string) (Mark, string) {
 			return m, expect
 		}
 		var v uint64
-		v, rest = cnum.Strtoul(rest[1:], 0)
+		v, rest = clib.Strtoul(rest[1:], 0)
 		m.Mask = uint32(v)
 		if rest != "" {
 			return m, expect
@@ -171,7 +171,7 @@ func parseProtoport(db *netdb.DB, value string, protocol *uint8, from, to *uint1
 			*protocol = p
 			break
 		}
-		p, rest := cnum.Strtol(proto, 0)
+		p, rest := clib.Strtol(proto, 0)
 		if (proto != "" && rest != "") || p < 0 || p > 0xff {
 			return fmt.Sprintf("bad protocol '%s' (expected a name from /etc/protocols, a number 0-255 or %%any)", proto)
 		}
@@ -192,14 +192,14 @@ func parseProtoport(db *netdb.DB, value string, protocol *uint8, from, to *uint1
 			*from, *to = p, p
 			break
 		}
-		p, rest := cnum.Strtol(port, 0)
+		p, rest := clib.Strtol(port, 0)
 		if p < 0 || p > 0xffff {
 			return fmt.Sprintf("bad port '%s' (%s)", port, expect)
 		}
 		*from = uint16(p)
 		if rest != "" && rest[0] == '-' {
 			top := rest[1:]
-			p, rest = cnum.Strtol(top, 0)
+			p, rest = clib.Strtol(top, 0)
 			if p < 0 || p > 0xffff {
 				return fmt.Sprintf("bad port '%s' (%s)", top, expect)
 			}

@@ -6,9 +6,8 @@ import (
 	"strings"
 
 	"github.com/goswan/goswan/confparse"
-	"github.com/goswan/goswan/confparse/internal/cnum"
-	"github.com/goswan/goswan/confparse/internal/inet"
 	"github.com/goswan/goswan/confparse/internal/token"
+	"github.com/goswan/goswan/internal/clib"
 )
 
 // starter passes addresses, subnets and source IPs on as strings; charon
@@ -74,9 +73,9 @@ func hostFromString(s string, family int) (netip.Addr, bool) {
 		if family == 4 && strings.Contains(s, ":") {
 			return netip.Addr{}, false
 		}
-		return inet.Pton4(s)
+		return clib.Pton4(s)
 	}
-	return inet.Pton6(s)
+	return clib.Pton6(s)
 }
 
 // subnetFromString is host_create_from_subnet plus
@@ -94,7 +93,7 @@ func subnetFromString(s string) (AddrRange, int, bool) {
 	}
 	bits := a.BitLen()
 	if hasBits {
-		n, _ := cnum.Strtol(bitsStr, 10)
+		n, _ := clib.Strtol(bitsStr, 10)
 		bits = int(uint8(int32(n)))
 		if bits > a.BitLen() {
 			bits = a.BitLen()

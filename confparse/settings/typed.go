@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/goswan/goswan/confparse/internal/cnum"
+	"github.com/goswan/goswan/internal/clib"
 )
 
 // The typed lookups convert as settings.c's settings_value_as_*() do; a
@@ -44,7 +44,7 @@ func ParseInt(v string, def int) int {
 	if strings.HasPrefix(v, "0x") {
 		base = 16
 	}
-	n, rest, erange := cnum.StrtoulErr(v, base)
+	n, rest, erange := clib.StrtoulErr(v, base)
 	if erange || rest != "" || len(rest) == len(v) {
 		return def
 	}
@@ -65,7 +65,7 @@ func ParseUint64(v string, def uint64) uint64 {
 	if strings.HasPrefix(v, "0x") {
 		base = 16
 	}
-	n, rest, erange := cnum.StrtoulErr(v, base)
+	n, rest, erange := clib.StrtoulErr(v, base)
 	if erange || rest != "" || len(rest) == len(v) {
 		return def
 	}
@@ -107,7 +107,7 @@ func (s *Settings) Double(key string, def float64) float64 {
 // the unit letter is ignored, so "5 minutes" is 300). ok is false if the
 // value does not convert.
 func ParseTime(v string) (seconds uint64, ok bool) {
-	n, rest, erange := cnum.StrtoulErr(v, 10)
+	n, rest, erange := clib.StrtoulErr(v, 10)
 	if len(rest) == len(v) || erange {
 		return 0, false
 	}

@@ -1,4 +1,4 @@
-package cnum
+package clib
 
 import "testing"
 
@@ -52,6 +52,20 @@ func TestStrtol(t *testing.T) {
 		v, rest := Strtol(tc.in, 0)
 		if v != tc.v || rest != tc.rest {
 			t.Errorf("Strtol(%q) = %d, %q; want %d, %q", tc.in, v, rest, tc.v, tc.rest)
+		}
+	}
+}
+
+func TestAtoi(t *testing.T) {
+	for s, want := range map[string]int32{
+		"": 0, "4": 4, "12": 12, "-1": -1, "-3": -3, " +7x": 7, "  +12x": 12, "x1": 0, "x9": 0, "\t\n-12": -12,
+		"4294967297":            1,          // truncated from a long
+		"99999999999":           1215752191, // likewise
+		"99999999999999999999":  -1,         // saturated to LONG_MAX, then truncated
+		"-99999999999999999999": 0,          // LONG_MIN truncates to 0
+	} {
+		if got := Atoi(s); got != want {
+			t.Errorf("Atoi(%q) = %d, want %d", s, got, want)
 		}
 	}
 }

@@ -1,9 +1,14 @@
-// Package cnum converts numbers the way glibc's strtoul/strtol do on LP64
+// Package clib reproduces the glibc functions whose quirks are part of
+// strongSwan's file and command formats: strtoul/strtol/atoi and
+// inet_pton. goswan's parsers call these so that what strongSwan reads, goswan
+// reads the same way.
+//
+// The number conversions convert numbers the way glibc's strtoul/strtol do on LP64
 // Linux, which is what strongSwan's C parsers call. Their quirks are part of
 // the file formats: leading white space and a sign are accepted, "-1" as an
 // unsigned value wraps to the maximum, an overflow saturates silently, and an
 // empty string converts to 0 with nothing left over.
-package cnum
+package clib
 
 // isSpace is C's isspace() in the "C" locale.
 func isSpace(c byte) bool {
@@ -111,4 +116,12 @@ func StrtoulErr(s string, base int) (v uint64, rest string, erange bool) {
 		mag = -mag
 	}
 	return mag, s[end:], false
+}
+
+// Atoi is atoi(3): (int)strtol(s, NULL, 10), so it saturates at the long
+// limits and then keeps the low 32 bits. strongSwan uses it for unique IDs
+// in "conn[N]", log levels and command-line numbers, without error checks.
+func Atoi(s string) int32 {
+	v, _ := Strtol(s, 10)
+	return int32(v)
 }

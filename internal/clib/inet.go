@@ -1,6 +1,4 @@
-// Package inet converts addresses as glibc's inet_pton(3) does, which is
-// what strongSwan's host and identity parsers call.
-package inet
+package clib
 
 import (
 	"net/netip"
