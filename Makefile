@@ -23,9 +23,13 @@ build:
 # all torn down again; under a minute. DEMO_ARGS picks other implementations,
 # e.g. DEMO_ARGS="--sun strongswan" (Debian's strongSwan on sun).
 DEMO_ARGS ?=
+# Built as the invoking user; only the run needs root (sudo asks if needed,
+# so the Go toolchain need not be on root's PATH).
 demo: build
 	$(GO) build -o testing/.bin/demo ./testing/cmd/demo
-	testing/.bin/demo --goswan-bin bin $(DEMO_ARGS)
+	@if [ "$$(id -u)" = 0 ]; then testing/.bin/demo --goswan-bin bin $(DEMO_ARGS); \
+	else echo "demo: network namespaces need root; running it with sudo"; \
+	sudo testing/.bin/demo --goswan-bin bin $(DEMO_ARGS); fi
 
 # Unit and in-process tests. Tests that need root, namespaces or Debian's
 # strongSwan skip loudly here unless GOSWAN_CI=1 (set by .ci/run), where they
