@@ -5,11 +5,11 @@
 package daemon
 
 import (
-	"github.com/goswan/goswan/internal/clib"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/goswan/goswan/internal/clib"
 	"net"
 	"net/netip"
 	"os"

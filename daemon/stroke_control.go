@@ -1,8 +1,8 @@
 package daemon
 
 import (
-	"github.com/goswan/goswan/internal/clib"
 	"context"
+	"github.com/goswan/goswan/internal/clib"
 	"net/netip"
 	"strings"
 	"time"
@@ -146,7 +146,6 @@ func parseSpecifier(s string) (specifier, bool) {
 	}
 	return sp, true
 }
-
 
 func (s *strokeControl) reportTerminate(r Result, out *stroke.Reply, id uint32, child bool) {
 	prefix, postfix := "IKE_SA [", "]"
