@@ -2,10 +2,11 @@ package credentials
 
 import (
 	"encoding/hex"
-	"github.com/goswan/goswan/internal/clib"
 	"math/rand"
 	"strings"
 	"testing"
+
+	"github.com/goswan/goswan/internal/clib"
 )
 
 // TestInetGlibc compares the inet_pton/inet_ntop emulation with glibc's

@@ -1,10 +1,11 @@
 package credentials
 
 import (
-	"github.com/goswan/goswan/internal/clib"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/goswan/goswan/internal/clib"
 )
 
 // IDType is the type of an identity, as carried in IKEv2 ID payloads

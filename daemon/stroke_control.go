@@ -2,13 +2,13 @@ package daemon
 
 import (
 	"context"
-	"github.com/goswan/goswan/internal/clib"
 	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/internal/clib"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/stroke"

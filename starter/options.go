@@ -2,9 +2,10 @@ package starter
 
 import (
 	"errors"
-	"github.com/goswan/goswan/internal/clib"
 	"math"
 	"time"
+
+	"github.com/goswan/goswan/internal/clib"
 )
 
 // Options are starter's command-line options.

@@ -2,10 +2,11 @@ package starter
 
 import (
 	"fmt"
-	"github.com/goswan/goswan/internal/clib"
 	"io"
 	"os"
 	"syscall"
+
+	"github.com/goswan/goswan/internal/clib"
 )
 
 // checkPID is starter's check_pid: whether the pid file names a live

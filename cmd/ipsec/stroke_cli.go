@@ -3,10 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/goswan/goswan/internal/clib"
 	"io"
 	"os"
 
+	"github.com/goswan/goswan/internal/clib"
 	"github.com/goswan/goswan/stroke"
 )
 
