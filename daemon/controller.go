@@ -279,7 +279,7 @@ func (c *Controller) TerminateIKE(ctx context.Context, id uint32, force bool, cb
 	op := newOperation(cb, nil)
 	return c.run(ctx, op, terminateListener{op, false}, timeout, func(thread int) {
 		m := c.env.Manager
-		ike := m.CheckoutByUniqueID(id, false, thread)
+		ike := m.CheckoutByUniqueID(id, thread)
 		if ike == nil {
 			c.env.Bus.Log(thread, nil, bus.IKE, bus.Control, "unable to terminate IKE_SA: ID %d not found", id)
 			op.setStatus(ResultNotFound)
@@ -299,19 +299,8 @@ func (c *Controller) TerminateChild(ctx context.Context, id uint32, cb LogFunc, 
 	op := newOperation(cb, nil)
 	return c.run(ctx, op, terminateListener{op, true}, timeout, func(thread int) {
 		m := c.env.Manager
-		ike := m.CheckoutByUniqueID(id, true, thread)
-		var child *sa.ChildSA
-		if ike != nil {
-			for _, ch := range ike.Children() {
-				if ch.UniqueID() == id {
-					child = ch
-				}
-			}
-		}
+		ike, child := c.env.Children.CheckoutByID(m, id, thread)
 		if child == nil {
-			if ike != nil {
-				m.Checkin(ike)
-			}
 			c.env.Bus.Log(thread, nil, bus.IKE, bus.Control, "unable to terminate, CHILD_SA with ID %d not found", id)
 			op.setStatus(ResultNotFound)
 			op.finish()

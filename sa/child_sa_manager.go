@@ -71,39 +71,25 @@ func (m *ChildSAManager) Remove(c *ChildSA) {
 // Refresh updates the index after SPIs were assigned.
 func (m *ChildSAManager) Refresh(c *ChildSA) {
 	m.mu.Lock()
-	e, ok := m.owners[c]
+	_, ok := m.owners[c]
 	m.mu.Unlock()
 	if ok {
 		ike := c.ike
 		m.Remove(c)
 		if ike != nil {
-			_ = e
 			m.Add(c, ike)
 		}
 	}
 }
 
-// Checkout finds and checks out the IKE_SA of a CHILD_SA; the CHILD_SA is
-// looked up again on the checked-out SA, since it may have moved.
+// Checkout finds and checks out the IKE_SA of a CHILD_SA by protocol,
+// inbound SPI and our address (as the kernel names it).
 func (m *ChildSAManager) Checkout(mgr *Manager, proto uint8, spi uint32, dst netip.Addr, thread int) (*IKESA, *ChildSA) {
 	m.mu.Lock()
 	m.init()
 	e, ok := m.byKey[childKey{proto, spi, dst}]
 	m.mu.Unlock()
-	if !ok {
-		return nil, nil
-	}
-	ike := mgr.Checkout(e.ikeID, thread)
-	if ike == nil {
-		return nil, nil
-	}
-	for _, c := range ike.children {
-		if c == e.child {
-			return ike, c
-		}
-	}
-	mgr.Checkin(ike)
-	return nil, nil
+	return m.checkout(mgr, e, ok, thread)
 }
 
 // CheckoutByID finds a CHILD_SA by its unique id.
@@ -112,6 +98,12 @@ func (m *ChildSAManager) CheckoutByID(mgr *Manager, uid uint32, thread int) (*IK
 	m.init()
 	e, ok := m.byUID[uid]
 	m.mu.Unlock()
+	return m.checkout(mgr, e, ok, thread)
+}
+
+// checkout checks out the IKE_SA of an index entry and looks the CHILD_SA
+// up again on it, since it may have moved or gone while we waited.
+func (m *ChildSAManager) checkout(mgr *Manager, e *childEntry, ok bool, thread int) (*IKESA, *ChildSA) {
 	if !ok {
 		return nil, nil
 	}

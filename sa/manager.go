@@ -456,20 +456,10 @@ func (m *Manager) CheckoutByName(name string, child bool, thread int) *IKESA {
 	})
 }
 
-// CheckoutByUniqueID finds an IKE_SA by its unique id, or by the unique id
-// of one of its CHILD_SAs.
-func (m *Manager) CheckoutByUniqueID(id uint32, child bool, thread int) *IKESA {
-	return m.checkoutBy(thread, func(ike *IKESA) bool {
-		if !child {
-			return ike.uniqueID == id
-		}
-		for _, c := range ike.children {
-			if c.UniqueID() == id {
-				return true
-			}
-		}
-		return false
-	})
+// CheckoutByUniqueID finds an IKE_SA by its unique id (CHILD_SAs are found
+// by theirs through ChildSAManager.CheckoutByID).
+func (m *Manager) CheckoutByUniqueID(id uint32, thread int) *IKESA {
+	return m.checkoutBy(thread, func(ike *IKESA) bool { return ike.uniqueID == id })
 }
 
 // CheckoutByConfig finds an established (or connecting) IKE_SA for a peer

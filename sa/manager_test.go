@@ -20,7 +20,7 @@ func TestDetachedIKESA(t *testing.T) {
 		t.Fatalf("%d IKE_SAs", m.Count())
 	}
 	d := m.CreateDetached(true, 1)
-	if m.Count() != 1 || m.CheckoutByUniqueID(d.UniqueID(), false, 1) != nil {
+	if m.Count() != 1 || m.CheckoutByUniqueID(d.UniqueID(), 1) != nil {
 		t.Fatal("a detached IKE_SA is visible")
 	}
 	m.CheckoutNew(d)
@@ -31,7 +31,7 @@ func TestDetachedIKESA(t *testing.T) {
 	if len(moon.IKESAs()) != 2 {
 		t.Fatal("checked-in IKE_SA not listed")
 	}
-	x := m.CheckoutByUniqueID(d.UniqueID(), false, 1)
+	x := m.CheckoutByUniqueID(d.UniqueID(), 1)
 	m.CheckinAndDestroy(x)
 	m.Checkin(x) // a late, wrong checkin must not bring it back
 	if m.Count() != 1 {

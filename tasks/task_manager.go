@@ -295,22 +295,9 @@ func (tm *TaskManager) processResponse(m *encoding.Message) sa.Status {
 		}
 		i++
 	}
-	for i := 0; i < len(tm.activeTasks); {
-		pp, ok := tm.activeTasks[i].(sa.PostProcessor)
-		if !ok {
-			i++
-			continue
-		}
-		switch pp.PostProcess(m) {
-		case sa.Success:
-			tm.activeTasks = drop(tm.activeTasks, i, true)
-			continue
-		case sa.NeedMore:
-		default:
-			tm.activeTasks = drop(tm.activeTasks, i, true)
-			return sa.DestroyMe
-		}
-		i++
+	var ok bool
+	if tm.activeTasks, ok = postProcess(tm.activeTasks, m); !ok {
+		return sa.DestroyMe
 	}
 	tm.initiating.mid++
 	tm.initiating.exchange = exchangeNone
@@ -340,4 +327,27 @@ func postBuild(tasks []sa.Task, m *encoding.Message) (rest []sa.Task, ok bool) {
 		i++
 	}
 	return tasks, ok
+}
+
+// postProcess lets the tasks that look at a message after all of them
+// processed it do so, dropping those that are done; ok is false (and the
+// failed task dropped) if one failed, which ends the IKE_SA.
+func postProcess(tasks []sa.Task, m *encoding.Message) (rest []sa.Task, ok bool) {
+	for i := 0; i < len(tasks); {
+		pp, has := tasks[i].(sa.PostProcessor)
+		if !has {
+			i++
+			continue
+		}
+		switch pp.PostProcess(m) {
+		case sa.Success:
+			tasks = drop(tasks, i, true)
+			continue
+		case sa.NeedMore:
+		default:
+			return drop(tasks, i, true), false
+		}
+		i++
+	}
+	return tasks, true
 }

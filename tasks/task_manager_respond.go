@@ -230,22 +230,9 @@ func (tm *TaskManager) processRequest(m *encoding.Message, src, dst netip.AddrPo
 		}
 		i++
 	}
-	for i := 0; i < len(tm.passiveTasks); {
-		pp, ok := tm.passiveTasks[i].(sa.PostProcessor)
-		if !ok {
-			i++
-			continue
-		}
-		switch pp.PostProcess(m) {
-		case sa.Success:
-			tm.passiveTasks = drop(tm.passiveTasks, i, true)
-			continue
-		case sa.NeedMore:
-		default:
-			tm.passiveTasks = drop(tm.passiveTasks, i, true)
-			return sa.DestroyMe
-		}
-		i++
+	var ok bool
+	if tm.passiveTasks, ok = postProcess(tm.passiveTasks, m); !ok {
+		return sa.DestroyMe
 	}
 	return tm.buildResponse(m, src, dst)
 }

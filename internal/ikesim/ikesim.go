@@ -330,7 +330,7 @@ func (n *Node) WithIKESA(t testing.TB, uid uint32, fn func(ike *sa.IKESA) sa.Sta
 	}
 	ran := false
 	n.Run(func(thread int) {
-		ike := n.Mgr.CheckoutByUniqueID(uid, false, thread)
+		ike := n.Mgr.CheckoutByUniqueID(uid, thread)
 		if ike == nil {
 			return
 		}
