@@ -225,18 +225,13 @@ func (d *Daemon) netlinkOptions() kernel_netlink.Options {
 // openLibipsec creates the userspace data plane on the IKE socket, its
 // routes going through the networking backend (kernel-libipsec).
 func (d *Daemon) openLibipsec() (*kernel_libipsec.IPsec, error) {
-	s := d.settings
 	iface := "ipsec0"
 	k, err := kernel_libipsec.Open(kernel_libipsec.Options{
-		Interface:   iface,
-		MTU:         1400,
-		AllowPeerTS: s.Bool("charon.plugins.kernel-libipsec.allow_peer_ts", false),
-		SPIMin:      d.env.Settings.SPIMin,
-		SPIMax:      d.env.Settings.SPIMax,
-		// The routes go through kernel-netlink's Net (set once it exists),
-		// which owns the routing rule.
-		NoRoutes: true,
-		Logf:     func(format string, args ...any) { d.logf(bus.ESP, bus.Diag, format, args...) },
+		Interface: iface,
+		MTU:       1400,
+		SPIMin:    d.env.Settings.SPIMin,
+		SPIMax:    d.env.Settings.SPIMax,
+		Logf:      func(format string, args ...any) { d.logf(bus.ESP, bus.Diag, format, args...) },
 	}, d.sock)
 	if err != nil {
 		d.logf(bus.LIB, bus.Control, "failed to create TUN device: %v", err)

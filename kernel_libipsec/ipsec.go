@@ -27,29 +27,18 @@ func (realTimers) AfterFunc(d time.Duration, f func()) func() bool {
 	return time.AfterFunc(d, f).Stop
 }
 
-// Options configure the backend. They mirror strongswan.conf:
-// charon.plugins.kernel-libipsec.*, charon.spi_min/spi_max,
-// charon.routing_table/routing_table_prio and charon.install_routes; the
-// settings parser fills them in.
+// Options configure the backend. They mirror strongswan.conf
+// (charon.plugins.kernel-libipsec.*, charon.spi_min/spi_max); routing and
+// allow_peer_ts belong to the Router (NetRouter).
 type Options struct {
 	// Interface is the TUN device's name (strongSwan: the first free
 	// "ipsec%d", in practice ipsec0). Default "ipsec0".
 	Interface string
 	// MTU of the TUN device; strongSwan's plugin uses 1400.
 	MTU int
-	// AllowPeerTS is charon.plugins.kernel-libipsec.allow_peer_ts: allow a
-	// remote traffic selector that equals the IKE peer (no route is then
-	// installed that would swallow the IKE traffic... unless allowed).
-	AllowPeerTS bool
 	// SPIMin and SPIMax bound the inbound SPIs (charon.spi_min/spi_max,
 	// default kernel.SPIMin..kernel.SPIMax).
 	SPIMin, SPIMax uint32
-	// RoutingTable and RoutingTablePrio are charon.routing_table and
-	// charon.routing_table_prio (both 220 by default); table 0 installs
-	// routes in the main table.
-	RoutingTable, RoutingTablePrio int
-	// NoRoutes is charon.install_routes = no.
-	NoRoutes bool
 	// Workers is the number of crypto goroutines (default GOMAXPROCS).
 	Workers int
 
@@ -129,7 +118,7 @@ type IPsec struct {
 }
 
 // Router installs the routes that steer traffic for the remote traffic
-// selectors into the TUN device (router.go implements it with rtnetlink).
+// selectors into the TUN device (NetRouter implements it over kernel.Net).
 type Router interface {
 	// AddRoute and DelRoute manage the route for an outbound policy's
 	// destination, with a local address from its source selector.

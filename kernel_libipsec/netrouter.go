@@ -91,6 +91,11 @@ func (r *netRouter) AddRoute(src, dst selectors.TS, peer, local netip.Addr) erro
 		e.refs++
 		return nil
 	}
+	if !r.allowPeerTS && peer.IsValid() && dst.IsHost(peer) {
+		// The route would carry the IKE packets into the tunnel.
+		r.log.Logf(bus.KNL, bus.Control, "can't install route for %s === %s out, conflicts with IKE traffic", src, dst)
+		return fmt.Errorf("route for %s === %s conflicts with IKE traffic", src, dst)
+	}
 	e := &netRoute{refs: 1, src: srcIP}
 	if !r.allowPeerTS && peer.IsValid() && dst.Includes(peer) {
 		e.exclude = r.addExcludeLocked(peer, local)

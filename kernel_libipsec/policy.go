@@ -62,15 +62,12 @@ func (k *IPsec) applyPolicyLocked(id kernel.PolicyID, op kernel.PolicyOp, d kern
 	return nil
 }
 
-// addRouteLocked installs the route for an outbound policy. As strongSwan
-// does, a remote selector that is exactly the IKE peer gets no route unless
-// allow_peer_ts is set: it would carry the IKE packets into the tunnel.
+// addRouteLocked installs the route for an outbound policy through the
+// router, which also decides what a remote selector covering the IKE peer
+// means (allow_peer_ts).
 func (k *IPsec) addRouteLocked(id kernel.PolicyID, d kernel.ManagePolicy) error {
 	if k.router == nil {
 		return nil
-	}
-	if !k.opts.AllowPeerTS && d.Dst.IsValid() && id.Dst.IsHost(d.Dst) {
-		return fmt.Errorf("can't install route for %s, conflicts with IKE traffic", id)
 	}
 	return k.router.AddRoute(id.Src, id.Dst, d.Dst, d.Src)
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/kernel_libipsec"
+	"github.com/goswan/goswan/kernel_netlink"
 	"github.com/goswan/goswan/network"
 	"github.com/goswan/goswan/selectors"
 )
@@ -105,6 +106,14 @@ func main() {
 		fail(err)
 	}
 	defer k.Close()
+	// Routes into the TUN device go through kernel-netlink's Net, in table
+	// 220 behind its rule, as in the daemon.
+	routes, err := kernel_netlink.NewNet(kernel_netlink.Options{NoEvents: true})
+	if err != nil {
+		fail(err)
+	}
+	defer routes.Close()
+	k.SetRouter(kernel_libipsec.NetRouter(routes, k.Interface(), false, nil))
 
 	base := kernel.AddSA{ReqID: uint32(*reqid), Mode: m, EncAlg: uint16(*enc), IntAlg: uint16(*integ),
 		ReplayWindow: uint32(*window), Encap: true, ESN: *esn}
