@@ -8,7 +8,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"sort"
 )
 
 // command is one `ipsec <name>` subcommand. run gets the arguments after the
@@ -28,26 +27,42 @@ func register(name string, c command) {
 	commands[name] = c
 }
 
+// helpText is the ipsec script's --help, word for word: scripts and
+// people read it. goswan's own note on the daemon path follows it.
+const helpText = `ipsec command [arguments]
+
+Commands:
+	start|restart [arguments]
+	update|reload|stop
+	up|down|route|unroute <connectionname>
+	down-srcip <start> [<end>]
+	status|statusall [<connectionname>]
+	listalgs|listpubkeys|listcerts [--utc]
+	listcacerts|listaacerts|listocspcerts [--utc]
+	listacerts|listgroups|listcainfos [--utc]
+	listcrls|listocsp|listplugins|listall [--utc]
+	listcounters|resetcounters [name]
+	leases [<poolname> [<address>]]
+	rereadsecrets|rereadcacerts|rereadaacerts
+	rereadocspcerts|rereadacerts|rereadcrls|rereadall
+	purgecerts|purgecrls|purgeike|purgeocsp
+	pki
+	stroke
+	version
+
+Refer to the ipsec(8) man page for details.
+Some commands have their own man pages, e.g. pki(1).
+`
+
 func printHelp() {
-	fmt.Println("Usage: ipsec command [arguments]")
+	fmt.Print(helpText)
 	fmt.Println()
-	fmt.Println("Commands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Printf("  %s\n", commands[n].usage)
-	}
-	fmt.Println()
+	fmt.Println("goswan: also checkconf [--conf FILE] [--secrets FILE] [--strongswan-conf FILE].")
 	fmt.Println("start runs the IKE daemon DIR/charon (DIR/NAME with --daemon NAME), DIR being the")
 	fmt.Println("first of: $GOSWAN_IPSEC_DIR; this program's directory if the daemon is there (a goswan")
 	fmt.Println("build: bin/ipsec runs bin/charon); ../libexec/ipsec beside it if the daemon is there")
 	fmt.Println("(make install); /usr/lib/ipsec, strongSwan's place, which an installed goswan replaces.")
 	fmt.Printf("Here that is %s/%s.\n", ipsecDir([]string{"--daemon", daemonName()}), daemonName())
-	fmt.Println()
-	fmt.Println("Refer to the ipsec(8) man page for details.")
 }
 
 func main() {
@@ -56,15 +71,26 @@ func main() {
 
 func run(args []string) int {
 	if len(args) == 0 {
-		fmt.Println("Usage: ipsec command [arguments]")
+		fmt.Println("ipsec command [arguments]")
 		fmt.Println()
 		fmt.Println("Use --help for a list of commands, or refer to the ipsec(8) man page.")
 		fmt.Println("See <http://www.strongswan.org> for more general information.")
 		return 0
 	}
 	name := args[0]
-	if name == "--help" || name == "help" {
+	switch name {
+	case "--help":
 		printHelp()
+		return 0
+	case "--directory":
+		// The script's IPSEC_DIR: where the daemon and starter live.
+		fmt.Println(ipsecDir(nil))
+		return 0
+	case "--confdir":
+		fmt.Println("/etc")
+		return 0
+	case "--piddir":
+		fmt.Println(pidDir())
 		return 0
 	}
 	if c, ok := commands[name]; ok {
