@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/goswan/goswan/bus"
@@ -55,11 +56,14 @@ type Options struct {
 
 // Daemon is a running charon.
 type Daemon struct {
-	opts     Options
-	settings *settings.Settings
-	bus      *bus.Bus
-	sinks    []bus.Sink
-	plugins  []string
+	opts Options
+	// conf is strongswan.conf, swapped as a whole on SIGHUP while stroke
+	// requests read it.
+	conf    atomic.Pointer[settings.Settings]
+	bus     *bus.Bus
+	sinkMu  sync.Mutex // sinks change on SIGHUP and ipsec stroke loglevel
+	sinks   []bus.Sink
+	plugins []string
 
 	pool     *processing.Pool
 	sched    *processing.Scheduler
@@ -107,17 +111,19 @@ func New(opts Options) (d *Daemon, err error) {
 			d.Close()
 		}
 	}()
-	d.settings, err = settings.Load(opts.ConfPath, nil)
+	var conf *settings.Settings
+	conf, err = settings.Load(opts.ConfPath, nil)
 	if err != nil {
 		// charon goes on with what it could read; a missing file is no
 		// problem (the defaults apply).
-		if d.settings == nil {
-			d.settings = settings.Empty()
+		if conf == nil {
+			conf = settings.Empty()
 		}
 		if !errors.Is(err, os.ErrNotExist) {
 			fmt.Fprintf(os.Stderr, "00[LIB] %v\n", err)
 		}
 	}
+	d.conf.Store(conf)
 	if err = d.loadLoggers(); err != nil {
 		return d, err
 	}
@@ -142,7 +148,7 @@ func (d *Daemon) onClose(f func() error) { d.closers = append(d.closers, f) }
 // initialize creates the core, loads the "plugins" (kernel interfaces,
 // socket, stroke) and the credentials, as charon's initialize does.
 func (d *Daemon) initialize() error {
-	s := d.settings
+	s := d.Settings()
 	d.backends = &config.Backends{Resolve: resolveHost}
 	d.creds = credentials.NewStore()
 	d.env = &sa.Env{
@@ -243,7 +249,7 @@ func resolveHost(name string, want4, want6 bool) (netip.Addr, bool) {
 // Run starts the workers' input (sockets, stroke) and serves until ctx is
 // done, then shuts down as charon does on SIGTERM.
 func (d *Daemon) Run(ctx context.Context) error {
-	d.logf(bus.JOB, bus.Control, "spawning %d worker threads", d.settings.Int("charon.threads", 16))
+	d.logf(bus.JOB, bus.Control, "spawning %d worker threads", d.Settings().Int("charon.threads", 16))
 	errc := make(chan error, 1)
 	if d.stroke != nil {
 		go func() { errc <- d.stroke.Serve() }()
@@ -315,7 +321,7 @@ func (d *Daemon) Reload() {
 		d.logf(bus.DMN, bus.Control, "reloading config failed, keeping old")
 		return
 	}
-	d.settings = s
+	d.conf.Store(s)
 	if err := d.loadLoggers(); err != nil {
 		d.logf(bus.DMN, bus.Control, "reloading loggers failed: %v", err)
 	}
@@ -325,7 +331,7 @@ func (d *Daemon) Reload() {
 func (d *Daemon) Bus() *bus.Bus { return d.bus }
 
 // Settings is the loaded strongswan.conf.
-func (d *Daemon) Settings() *settings.Settings { return d.settings }
+func (d *Daemon) Settings() *settings.Settings { return d.conf.Load() }
 
 // checkPidFile refuses to start next to a running charon and records our
 // PID, as charon's check_pidfile.

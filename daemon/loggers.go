@@ -13,7 +13,7 @@ import (
 // line's levels (stdout only without --use-syslog) and syslog auth at
 // audit level (daemon.c load_loggers).
 func (d *Daemon) loadLoggers() error {
-	s := d.settings
+	s := d.Settings()
 	ident := s.Str("charon.syslog.identifier", "charon")
 	var sinks []bus.Sink
 	var problems []error
@@ -61,9 +61,11 @@ func (d *Daemon) loadLoggers() error {
 			sinks = append(sinks, sl)
 		}
 	}
+	d.sinkMu.Lock()
 	old := d.sinks
 	d.sinks = sinks
 	d.bus.SetSinks(sinks...)
+	d.sinkMu.Unlock()
 	for _, o := range old {
 		if f, ok := o.(interface{ Flush() }); ok {
 			f.Flush()
@@ -82,6 +84,8 @@ func (d *Daemon) loadLoggers() error {
 // SetLevel implements stroke.LogLevels: ipsec stroke loglevel changes the
 // group's level in every logger, as charon's set_level does.
 func (d *Daemon) SetLevel(g bus.Group, l bus.Level) {
+	d.sinkMu.Lock()
+	defer d.sinkMu.Unlock()
 	for _, s := range d.sinks {
 		if x, ok := s.(interface{ SetLevel(bus.Group, bus.Level) }); ok {
 			x.SetLevel(g, l)

@@ -40,7 +40,7 @@ var builtinPlugins = map[string]bool{
 // parts: the kernel interfaces, the IKE socket and the stroke socket. The
 // stroke plugin loads credentials on the way, as charon's does.
 func (d *Daemon) loadPlugins() error {
-	s := d.settings
+	s := d.Settings()
 	var loaded []string
 	for _, p := range s.Plugins("charon", DefaultPlugins) {
 		if !builtinPlugins[p.Name] {
@@ -186,7 +186,7 @@ func parseMark(s string) uint32 {
 }
 
 func (d *Daemon) netlinkOptions() kernel_netlink.Options {
-	s := d.settings
+	s := d.Settings()
 	o := kernel_netlink.Options{
 		Log:                  bus.Ctx{Bus: d.bus},
 		SPIMin:               d.env.Settings.SPIMin,
@@ -245,7 +245,7 @@ func (d *Daemon) openLibipsec() (*kernel_libipsec.IPsec, error) {
 // loadStroke starts the stroke plugin: credentials first (they are loaded
 // when the plugin loads), then the socket.
 func (d *Daemon) loadStroke() error {
-	s := d.settings
+	s := d.Settings()
 	d.cred = newStrokeCred(d)
 	d.cred.loadAll()
 	path, err := stroke.ParseSocketURI(s.Str("charon.plugins.stroke.socket", "unix://"+filepath.Join(d.opts.PidDir, "charon.ctl")))

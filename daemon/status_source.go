@@ -47,7 +47,7 @@ func (d *Daemon) Now() time.Time { return d.env.Clock.Now() }
 func (d *Daemon) Daemon() DaemonInfo {
 	info := DaemonInfo{
 		Started:  d.started,
-		WeakSwan: d.settings.Bool("charon.i_dont_care_about_security_and_use_aggressive_mode_psk", false),
+		WeakSwan: d.Settings().Bool("charon.i_dont_care_about_security_and_use_aggressive_mode_psk", false),
 	}
 	if sys, rel, machine, ok := version.Uname(); ok {
 		info.Uname = &Uname{Sysname: sys, Release: rel, Machine: machine}

@@ -62,7 +62,7 @@ func (s *strokeConfig) isLocal(address string, anyAllowed bool) bool {
 // swapEnds makes "me" the local side: starter sends left as me, but
 // either side may be this host.
 func (s *strokeConfig) swapEnds(c *stroke.AddConn) {
-	if !s.d.settings.Bool("charon.plugins.stroke.allow_swap", true) {
+	if !s.d.Settings().Bool("charon.plugins.stroke.allow_swap", true) {
 		return
 	}
 	if s.isLocal(c.Other.Address.Value, false) {
@@ -513,7 +513,7 @@ func (s *strokeConfig) buildChildCfg(c *stroke.AddConn) *config.ChildCfg {
 		DPDAction:    mapAction(c.DPD.Action),
 		CloseAction:  mapAction(c.CloseAction),
 		Updown:       c.Me.Updown.Value,
-		ReplayWindow: uint32(s.d.settings.Int("charon.replay_window", config.DefaultReplayWindow)),
+		ReplayWindow: uint32(s.d.Settings().Int("charon.replay_window", config.DefaultReplayWindow)),
 	}
 	if c.ProxyMode != 0 {
 		cc.Options |= config.OptProxyMode

@@ -42,7 +42,7 @@ func configDaemon(t *testing.T) *Daemon {
 	d := simDaemon(moon)
 	d.backends = &config.Backends{}
 	d.env.Backends = d.backends
-	d.settings = settings.Empty()
+	d.conf.Store(settings.Empty())
 	return d
 }
 

@@ -33,7 +33,7 @@ type strokeCred struct {
 var _ stroke.Credentials = (*strokeCred)(nil)
 
 func newStrokeCred(d *Daemon) *strokeCred {
-	return &strokeCred{d: d, file: d.settings.Str("charon.plugins.stroke.secrets_file", secrets.DefaultPath)}
+	return &strokeCred{d: d, file: d.Settings().Str("charon.plugins.stroke.secrets_file", secrets.DefaultPath)}
 }
 
 func (c *strokeCred) log(l bus.Level, format string, args ...any) {
