@@ -22,7 +22,6 @@ var validateProposals ipsecconf.ProposalValidator
 
 func init() {
 	register("checkconf", command{
-		usage: "checkconf [--conf FILE] [--secrets FILE] [--strongswan-conf FILE]",
 		run: func(args []string) int {
 			return checkconf(args, os.Stdout, os.Stderr)
 		},

@@ -23,13 +23,13 @@ func init() {
 	for _, name := range []string{"_updown", "_imv_policy", "attest", "conftest", "dumm", "irdumm", "pool",
 		"pt-tls-client", "duplicheck", "error-notify", "imv_policy_manager", "load-tester", "lookip", "whitelist"} {
 		name := name
-		register(name, command{usage: name + " [arguments]", run: func(args []string) int {
+		register(name, command{run: func(args []string) int {
 			return execExternal(filepath.Join(helperDir, name), args)
 		}})
 	}
 	for _, name := range []string{"aikgen", "pki"} {
 		name := name
-		register(name, command{usage: name + " [arguments]", run: func(args []string) int {
+		register(name, command{run: func(args []string) int {
 			return execExternal(filepath.Join(helperBinDir, name), args)
 		}})
 	}

@@ -14,8 +14,7 @@ import (
 // command name and returns the process exit code, as strongSwan's ipsec
 // script does.
 type command struct {
-	usage string // one line for --help, without the leading "ipsec "
-	run   func(args []string) int
+	run func(args []string) int
 }
 
 var commands = map[string]command{}

@@ -62,6 +62,6 @@ func capitalize(s string) string {
 }
 
 func init() {
-	register("reload", command{usage: "reload", run: ipsecReload})
-	register("update", command{usage: "update", run: ipsecUpdate})
+	register("reload", command{run: ipsecReload})
+	register("update", command{run: ipsecUpdate})
 }

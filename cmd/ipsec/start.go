@@ -116,14 +116,13 @@ func start(args []string) int {
 }
 
 func init() {
-	register("start", command{usage: "start [starter options]", run: start})
-	register("restart", command{usage: "restart [starter options]", run: func(args []string) int {
+	register("start", command{run: start})
+	register("restart", command{run: func(args []string) int {
 		stop(nil)
 		time.Sleep(restartPause)
 		return start(args)
 	}})
 	register("starter", command{
-		usage: "starter [--nofork] [--auto-update <sec>] [--debug|--debug-more|--debug-all|--nolog] [--attach-gdb] [--daemon <name>] [--conf <file>] [--conftest]",
-		run:   runStarter,
+		run: runStarter,
 	})
 }

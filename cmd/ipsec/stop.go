@@ -80,5 +80,5 @@ func stop([]string) int {
 }
 
 func init() {
-	register("stop", command{usage: "stop", run: stop})
+	register("stop", command{run: stop})
 }

@@ -199,7 +199,7 @@ func init() {
 	up.nonBlocking, down.nonBlocking = true, true
 	strokeKeywords["up-nb"], strokeKeywords["down-nb"] = up, down
 
-	register("stroke", command{usage: "stroke [OPTIONS] command [ARGUMENTS]", run: strokeMain})
+	register("stroke", command{run: strokeMain})
 }
 
 // strokeMain runs the stroke program with its arguments and returns its

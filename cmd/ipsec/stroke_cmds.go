@@ -99,7 +99,7 @@ func exactlyOne(op string, args []string, run func() int) int {
 
 func init() {
 	for _, op := range []string{"up", "down", "route", "unroute"} {
-		register(op, command{usage: op + " <connectionname>", run: func(args []string) int {
+		register(op, command{run: func(args []string) int {
 			return exactlyOne(op, args, func() int {
 				// Passed bare as by the script, so a name that starts
 				// with "-" is an option to stroke there too.
@@ -107,7 +107,7 @@ func init() {
 			})
 		}})
 	}
-	register("down-srcip", command{usage: "down-srcip <start> [<end>]", run: func(args []string) int {
+	register("down-srcip", command{run: func(args []string) int {
 		if len(args) < 1 {
 			fmt.Fprintf(strokeStdio.out, "Usage: ipsec down-srcip <start> [<end>]\n")
 			return 2
@@ -117,11 +117,11 @@ func init() {
 		return whenCharonRuns(append([]string{"down-srcip"}, strings.Fields(strings.Join(args, " "))...)...)
 	}})
 	for _, op := range []string{"status", "statusall"} {
-		register(op, command{usage: op + " [<connectionname>]", run: func(args []string) int {
+		register(op, command{run: func(args []string) int {
 			return status(op, args)
 		}})
 	}
-	register("leases", command{usage: "leases [<poolname> [<address>]]", run: func(args []string) int {
+	register("leases", command{run: func(args []string) int {
 		return whenCharonRuns(append([]string{"leases"}, args[:min(len(args), 2)]...)...)
 	}})
 	// These pass all their arguments on (--utc, a counter name).
@@ -130,22 +130,15 @@ func init() {
 		"listcainfos", "listcrls", "listocsp", "listall", "rereadsecrets", "rereadcacerts",
 		"rereadaacerts", "rereadacerts", "rereadocspcerts", "rereadcrls", "rereadall",
 		"purgeocsp", "listcounters", "resetcounters"} {
-		usage := op
-		switch {
-		case strings.HasPrefix(op, "list") && op != "listcounters":
-			usage += " [--utc]"
-		case strings.HasSuffix(op, "counters"):
-			usage += " [name]"
-		}
-		register(op, command{usage: usage, run: func(args []string) int {
+		register(op, command{run: func(args []string) int {
 			return whenCharonRuns(append([]string{op}, args...)...)
 		}})
 	}
 	// These ignore their arguments.
 	for _, op := range []string{"purgeike", "purgecrls", "purgecerts"} {
-		register(op, command{usage: op, run: func([]string) int { return whenCharonRuns(op) }})
+		register(op, command{run: func([]string) int { return whenCharonRuns(op) }})
 	}
-	register("secrets", command{usage: "secrets", run: func([]string) int {
+	register("secrets", command{run: func([]string) int {
 		return whenCharonRuns("rereadsecrets")
 	}})
 }

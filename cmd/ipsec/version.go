@@ -12,9 +12,9 @@ func init() {
 		fmt.Printf("goswan %s, a strongSwan-compatible IKEv2 daemon in Go\n", version.Goswan)
 		return 0
 	}
-	register("version", command{usage: "version", run: printVersion})
-	register("--version", command{usage: "--version", run: printVersion})
-	register("--versioncode", command{usage: "--versioncode", run: func([]string) int {
+	register("version", command{run: printVersion})
+	register("--version", command{run: printVersion})
+	register("--versioncode", command{run: func([]string) int {
 		fmt.Println(version.IpsecVersionCode())
 		return 0
 	}})
