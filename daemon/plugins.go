@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/kernel_libipsec"
 	"github.com/goswan/goswan/kernel_netlink"
@@ -151,7 +152,7 @@ func (d *Daemon) loadPlugins() error {
 		prio := processing.Medium
 		// INFORMATIONAL (liveness checks, deletes) goes first, as in
 		// charon's process_message_job.
-		if len(p.Data) >= 19 && p.Data[18] == 37 {
+		if h, err := encoding.DecodeHeader(p.Data); err == nil && h.Exchange == encoding.ExchangeInformational {
 			prio = processing.High
 		}
 		d.manager.Queue(prio, "process_message", func(thread int) { d.manager.ProcessPacket(thread, pkt) })
