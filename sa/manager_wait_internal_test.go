@@ -2,8 +2,8 @@ package sa
 
 import (
 	"sync"
-	"time"
 	"testing"
+	"time"
 )
 
 // A job waiting for an IKE_SA that another job destroys while holding it
