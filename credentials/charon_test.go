@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/testenv"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // charonConf loads kernel-libipsec because this machine's kernel has XFRM

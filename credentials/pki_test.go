@@ -27,7 +27,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goswan/goswan/internal/testenv"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from Debian's strongSwan")

@@ -9,9 +9,9 @@ import (
 
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/confparse/settings"
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/stroke"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // loadCapture decodes the add_conn messages Debian's starter sent for one

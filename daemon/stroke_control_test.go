@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/stroke"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // simDaemon wraps a simulated node in the parts of a Daemon the stroke

@@ -10,11 +10,11 @@ import (
 
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/selectors"
 	"github.com/goswan/goswan/stroke"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // The situations of testdata/charon-5.9.8/status (status-capture.sh): moon

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goswan/goswan/internal/testenv"
 	"github.com/goswan/goswan/stroke"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // TestStatusOverDebianIpsec serves the status of a simulated moon on a

@@ -8,14 +8,14 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/config"
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/stroke"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // These tests build real IKE_SAs and CHILD_SAs with two in-process daemons
-// (internal/ikesim, virtual time), bring them into the situations of the
+// (testing/ikesim, virtual time), bring them into the situations of the
 // captures in testdata/charon-5.9.8 and compare goswan's status output with
 // charon's.
 

@@ -10,11 +10,11 @@ import (
 
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/selectors"
 	"github.com/goswan/goswan/stroke"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // The lines the captures do not show, from situations built with the

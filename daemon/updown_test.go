@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/selectors"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // The updown script runs with the PLUTO_* environment when the CHILD_SA

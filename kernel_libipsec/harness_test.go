@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/vclock"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/network"
 	"github.com/goswan/goswan/selectors"
+	"github.com/goswan/goswan/testing/vclock"
 	"golang.zx2c4.com/wireguard/tun/tuntest"
 )
 

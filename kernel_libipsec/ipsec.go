@@ -15,8 +15,8 @@ import (
 	"github.com/goswan/goswan/selectors"
 )
 
-// Timers schedules lifetime expiries (kernel/fake.Timers has the same shape;
-// tests pass internal/vclock, the daemon real time).
+// Timers schedules lifetime expiries (testing/fakekernel.Timers has the same shape;
+// tests pass testing/vclock, the daemon real time).
 type Timers interface {
 	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/vclock"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/network"
+	"github.com/goswan/goswan/testing/vclock"
 )
 
 // TestTimeLifetime: soft expiry at Rekey seconds, hard at Life seconds,

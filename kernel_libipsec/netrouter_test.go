@@ -6,13 +6,13 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/goswan/goswan/kernel/fake"
 	"github.com/goswan/goswan/selectors"
+	"github.com/goswan/goswan/testing/fakekernel"
 )
 
 // routeNet records the routes NetRouter asks for.
 type routeNet struct {
-	fake.Net
+	fakekernel.Net
 	routes []string
 }
 
@@ -36,7 +36,7 @@ func TestNetRouter(t *testing.T) {
 	moon, sun := netip.MustParseAddr("192.168.0.1"), netip.MustParseAddr("192.168.0.2")
 	local := selectors.FromPrefix(netip.MustParsePrefix("10.1.0.0/16"), 0, 0, 0xffff)
 	newNet := func() *routeNet {
-		return &routeNet{Net: fake.Net{Kernel: fake.New(fake.Options{
+		return &routeNet{Net: fakekernel.Net{Kernel: fakekernel.New(fakekernel.Options{
 			Addresses: []netip.Addr{moon, netip.MustParseAddr("10.1.0.1")}})}}
 	}
 	for _, c := range []struct {

@@ -16,9 +16,9 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/goswan/goswan/bus"
-	"github.com/goswan/goswan/internal/testenv"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/selectors"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 var nsCounter atomic.Int32

@@ -9,9 +9,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/goswan/goswan/internal/testenv"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/selectors"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 func TestGetSPIInConfiguredRange(t *testing.T) {

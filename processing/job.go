@@ -52,7 +52,7 @@ type Queuer interface {
 }
 
 // Clock is the time source of the scheduler and the protocol core. The
-// daemon uses the real clock; tests a virtual one (internal/vclock).
+// daemon uses the real clock; tests a virtual one (testing/vclock).
 type Clock interface {
 	Now() time.Time
 	AfterFunc(d time.Duration, f func()) (stop func() bool)

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/vclock"
+	"github.com/goswan/goswan/testing/vclock"
 )
 
 func TestCookieVerify(t *testing.T) {

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // A detached IKE_SA (the new SA of an IKE rekey) is invisible to other

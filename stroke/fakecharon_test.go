@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/bus"
-	"github.com/goswan/goswan/internal/testenv"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // The interop tests run Debian's stroke and starter against this package's

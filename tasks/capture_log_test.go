@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/config"
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // logLineRE splits a charon log line (with or without the filelog's

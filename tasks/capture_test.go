@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // summaryRE matches charon's message summaries; the message ID is dropped

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // Ports of the collision cases of strongSwan's

@@ -7,8 +7,8 @@ import (
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/encoding"
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // The CHILD_SA set up with IKE_AUTH takes its keys from

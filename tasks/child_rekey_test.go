@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/kernel"
-	"github.com/goswan/goswan/kernel/fake"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/testing/fakekernel"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // rekeyPair is net-net with moon's CHILD_SA lifetime 10 s, margin 5 s and
@@ -25,7 +25,7 @@ func rekeyPair(t *testing.T, mod func(moon, sun *ikesim.ConnOpts)) *ikesim.Pair 
 
 // callIndex finds the first recorded kernel call whose String() contains
 // all parts, after index from; -1 if none.
-func callIndex(calls []fake.Call, from int, parts ...string) int {
+func callIndex(calls []fakekernel.Call, from int, parts ...string) int {
 	for i := max(from, 0); i < len(calls); i++ {
 		s := calls[i].String()
 		ok := true

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/config"
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // addChild adds a second conn that stroke merges into the peer config of

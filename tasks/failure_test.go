@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/encoding"
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/kernel"
-	"github.com/goswan/goswan/kernel/fake"
+	"github.com/goswan/goswan/testing/fakekernel"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // TestWrongPSK (seeds/001): sun's secret differs. RFC 7296 §2.21.2: the
@@ -50,8 +50,8 @@ func TestWrongPSK(t *testing.T) {
 }
 
 // failOn makes the fake kernel fail calls that match.
-func failOn(k *fake.Kernel, match func(c fake.Call) bool) {
-	k.Fail = func(c fake.Call) error {
+func failOn(k *fakekernel.Kernel, match func(c fakekernel.Call) bool) {
+	k.Fail = func(c fakekernel.Call) error {
 		if match(c) {
 			return errors.New("injected failure")
 		}
@@ -66,7 +66,7 @@ func failOn(k *fake.Kernel, match func(c fake.Call) bool) {
 // the CHILD_SA it installed.
 func TestInitiatorInstallFails(t *testing.T) {
 	p := ikesim.NewPair(t, nil)
-	failOn(p.Moon.Kern, func(c fake.Call) bool { return c.Op == "AddSA" && !c.Add.Inbound })
+	failOn(p.Moon.Kern, func(c fakekernel.Call) bool { return c.Op == "AddSA" && !c.Add.Inbound })
 	p.Up()
 	p.Advance(time.Second)
 	p.Moon.WantLogOrder(t,
@@ -98,7 +98,7 @@ func TestInitiatorInstallFails(t *testing.T) {
 // response and both keep the IKE_SA without CHILD_SA.
 func TestResponderInstallFails(t *testing.T) {
 	p := ikesim.NewPair(t, nil)
-	failOn(p.Sun.Kern, func(c fake.Call) bool { return c.Op == "AddSA" && c.Add.Inbound })
+	failOn(p.Sun.Kern, func(c fakekernel.Call) bool { return c.Op == "AddSA" && c.Add.Inbound })
 	p.Up()
 	p.Advance(time.Second)
 	p.Sun.WantLogOrder(t,
@@ -123,7 +123,7 @@ func TestResponderInstallFails(t *testing.T) {
 // reported as TS_UNACCEPTABLE (select_and_install's NOT_FOUND).
 func TestResponderPolicyFails(t *testing.T) {
 	p := ikesim.NewPair(t, nil)
-	failOn(p.Sun.Kern, func(c fake.Call) bool { return c.Op == "AddPolicy" && c.Policy.Dir == kernel.DirFwd })
+	failOn(p.Sun.Kern, func(c fakekernel.Call) bool { return c.Op == "AddPolicy" && c.Policy.Dir == kernel.DirFwd })
 	p.Up()
 	p.Advance(time.Second)
 	p.Sun.WantLog(t, "[IKE] unable to install IPsec policies (SPD) in kernel",
@@ -139,7 +139,7 @@ func TestResponderPolicyFails(t *testing.T) {
 // its proposal; charon fails the IKE_AUTH build and destroys the IKE_SA.
 func TestSPIAllocationFails(t *testing.T) {
 	p := ikesim.NewPair(t, nil)
-	failOn(p.Moon.Kern, func(c fake.Call) bool { return c.Op == "GetSPI" })
+	failOn(p.Moon.Kern, func(c fakekernel.Call) bool { return c.Op == "GetSPI" })
 	p.Up()
 	p.Advance(time.Second)
 	p.Moon.WantLog(t, "[KNL] unable to get SPI", "[IKE] unable to allocate SPIs from kernel")

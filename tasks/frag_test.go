@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/ikesim"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // TestFragmentation: RFC 7383: with a small charon.fragment_size, IKE_AUTH

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/encoding"
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // handshakeScript runs moon and sun through every kind of exchange: the

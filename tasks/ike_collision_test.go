@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // Ports of the IKE_SA rekey collision cases of strongSwan's

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/config"
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // TestIKERekey: RFC 7296 §2.18: the IKE_SA is rekeyed with CREATE_CHILD_SA

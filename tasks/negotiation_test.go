@@ -7,9 +7,9 @@ import (
 
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/encoding"
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // TestIKENoProposalChosen: RFC 7296 §2.7: without a common IKE proposal

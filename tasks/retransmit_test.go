@@ -8,9 +8,9 @@ import (
 
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/encoding"
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/tasks"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // sendTimes lists when a node sent requests of an exchange with a message

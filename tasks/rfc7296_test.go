@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/encoding"
-	"github.com/goswan/goswan/internal/ikesim"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/testing/ikesim"
 )
 
 // TestRFC7296WindowSizeOne: §2.3: "An IKE endpoint MUST wait for a

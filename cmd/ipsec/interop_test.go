@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/testenv"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // runIpsecEnv makes this test binary act as bin/ipsec (main's run), so the

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goswan/goswan/internal/testenv"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 func TestUnknownCommandExitCode(t *testing.T) {

@@ -15,8 +15,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/goswan/goswan/internal/testenv"
 	"github.com/goswan/goswan/stroke"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // captureDaemon is a minimal stroke peer for client tests: it records the

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/testenv"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // TestStarterCapturesAreCurrent runs testing/capture/starter-capture.sh

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/confparse"
-	"github.com/goswan/goswan/internal/testenv"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // expectedLog is what charon's stroke plugin logs at level 1 while it

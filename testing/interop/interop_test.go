@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/testenv"
 	"github.com/goswan/goswan/testing/internal/netnet"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // goswanBin builds goswan's binaries for the test.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/testenv"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // requireScenarioHost skips (fails in CI) without root, Debian's strongSwan

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/testenv"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 func requireNamespaces(t *testing.T) {

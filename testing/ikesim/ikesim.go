@@ -19,11 +19,11 @@ import (
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/encoding"
-	"github.com/goswan/goswan/internal/vclock"
-	"github.com/goswan/goswan/kernel/fake"
 	"github.com/goswan/goswan/processing"
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/tasks"
+	"github.com/goswan/goswan/testing/fakekernel"
+	"github.com/goswan/goswan/testing/vclock"
 )
 
 // Sim runs several daemons in one process: one virtual clock, one job
@@ -105,7 +105,7 @@ type Node struct {
 	Addr  netip.Addr
 	Env   *sa.Env
 	Mgr   *sa.Manager
-	Kern  *fake.Kernel
+	Kern  *fakekernel.Kernel
 	Sched *processing.Scheduler
 	log   *bytes.Buffer
 	logMu sync.Mutex
@@ -134,7 +134,7 @@ func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)
 	levels[bus.IKE], levels[bus.CHD], levels[bus.CFG], levels[bus.ENC] = bus.Diag, bus.Diag, bus.Diag, bus.Control
 	levels[bus.JOB], levels[bus.MGR], levels[bus.NET] = bus.Diag, bus.Control, bus.Diag
 	b.SetSinks(bus.NewWriterLogger(lockedWriter{n}, bus.FileOptions{}, levels))
-	n.Kern = fake.New(fake.Options{Timers: s.Clock, Addresses: []netip.Addr{n.Addr}})
+	n.Kern = fakekernel.New(fakekernel.Options{Timers: s.Clock, Addresses: []netip.Addr{n.Addr}})
 	st := sa.DefaultSettings()
 	if settings != nil {
 		settings(&st)
@@ -145,7 +145,7 @@ func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)
 		Sender:   senderFunc(func(p sa.Packet) { s.send(n, p) }),
 		Bus:      b,
 		Kernel:   n.Kern,
-		Net:      fake.Net{Kernel: n.Kern},
+		Net:      fakekernel.Net{Kernel: n.Kern},
 		Backends: &config.Backends{},
 		Creds:    credentials.NewStore(),
 		Settings: st,

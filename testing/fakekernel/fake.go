@@ -1,9 +1,9 @@
-// Package fake is a kernel backend that installs nothing: it records every
+// Package fakekernel is a kernel backend that installs nothing: it records every
 // call, keeps the SAD and SPD it would have built, can be told to fail, and
 // raises soft and hard expiries from an injected timer source. In-process
 // tests use it with virtual time; the daemon can load it (as strongSwan's
 // load-tester fake kernel) where no data plane is wanted.
-package fake
+package fakekernel
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package fake
+package fakekernel
 
 import (
 	"errors"
@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goswan/goswan/internal/vclock"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/selectors"
+	"github.com/goswan/goswan/testing/vclock"
 )
 
 type expiry struct {
