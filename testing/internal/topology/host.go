@@ -59,38 +59,6 @@ func (h *Host) addressing() string {
 	return b.String()
 }
 
-// holderScript runs as the holder inside the host's network namespace, in a
-// fresh mount and UTS namespace with private propagation. It mounts the
-// host's private /etc, /run, /var/log and /tmp, sets the hostname and
-// forwarding, reports "ready" and then only keeps the namespaces alive.
-//
-// Arguments: scratch dir, staged etc dir, hostname, forward (0|1), then
-// pairs of bind-mount source and target.
-const holderScript = `set -eu
-scratch=$1 stage=$2 name=$3 forward=$4
-shift 4
-mount -t tmpfs -o mode=0700 goswan-scratch "$scratch"
-# The merged /etc takes its mode from the upper directory: keep it 0755
-# so that programs that drop root (tcpdump) can still read /etc/hosts.
-mkdir -m 0755 "$scratch/upper" "$scratch/work"
-mount -t overlay -o "lowerdir=/etc,upperdir=$scratch/upper,workdir=$scratch/work" goswan-etc /etc
-cp -R -p "$stage/." /etc/
-while [ $# -ge 2 ]; do
-	mount --bind "$1" "$2"
-	shift 2
-done
-mount -t tmpfs -o mode=0755 goswan-run /run
-mount -t tmpfs -o mode=0755 goswan-log /var/log
-mount -t tmpfs -o mode=1777 goswan-tmp /tmp
-hostname "$name"
-if [ "$forward" = 1 ]; then
-	echo 1 >/proc/sys/net/ipv4/ip_forward
-	echo 1 >/proc/sys/net/ipv6/conf/all/forwarding
-fi
-echo ready
-exec sleep infinity </dev/null >/dev/null 2>&1
-`
-
 // startHolder stages the host's /etc files and starts its holder.
 func (h *Host) startHolder(ctx context.Context, dir string) error {
 	h.scratch = dir
@@ -126,12 +94,18 @@ func (h *Host) startHolder(ctx context.Context, dir string) error {
 	if h.plan.Forward {
 		forward = "1"
 	}
-	args := []string{"netns", "exec", h.NetNS, "unshare", "--mount", "--uts", "--propagation", "private", "--",
-		"/bin/sh", "-c", holderScript, "holder", mnt, stage, h.Name, forward}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	// The holder is this program again (holder.go), in the host's network
+	// namespace and fresh mount and UTS namespaces.
+	args := []string{"--net=/run/netns/" + h.NetNS, "--", "unshare", "--mount", "--uts", "--propagation", "private", "--",
+		self, holderArg, mnt, stage, h.Name, forward}
 	for _, b := range h.spec.Binds {
 		args = append(args, b.Source, b.Target)
 	}
-	cmd := exec.Command("ip", args...)
+	cmd := exec.Command("nsenter", args...)
 	// Its own process group: a Ctrl-C on the terminal reaches the runner
 	// only, which then tears down in order.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -145,8 +119,8 @@ func (h *Host) startHolder(ctx context.Context, dir string) error {
 		return err
 	}
 	h.holder = cmd
-	// ip netns exec, unshare and sh all exec in place, so the PID stays the
-	// holder's; its namespaces are recorded once it reports ready.
+	// nsenter and unshare exec in place, so the PID stays the holder's;
+	// its namespaces are recorded once it reports ready.
 	h.holderPID = cmd.Process.Pid
 	ready := make(chan error, 1)
 	go func() {
@@ -158,7 +132,9 @@ func (h *Host) startHolder(ctx context.Context, dir string) error {
 	}()
 	select {
 	case err = <-ready:
-	case <-time.After(10 * time.Second):
+	// Generous: the holders start in parallel, and in the kernel lane's
+	// TCG guest on a busy machine that takes seconds.
+	case <-time.After(30 * time.Second):
 		err = errors.New("timed out")
 	case <-ctx.Done():
 		err = ctx.Err()

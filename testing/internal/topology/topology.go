@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/goswan/goswan/testing/internal/hosts"
@@ -73,7 +74,8 @@ type Topology struct {
 	swNS    string
 	hosts   map[string]*Host
 	order   []*Host
-	created []string // netns names, in creation order
+	mu      sync.Mutex // guards created while hosts are set up in parallel
+	created []string   // netns names, in creation order (the switch first)
 	closed  bool
 }
 
@@ -119,9 +121,6 @@ func Build(ctx context.Context, cfg Config) (t *Topology, err error) {
 			return t, fmt.Errorf("unknown host %q", spec.Name)
 		}
 		h := &Host{Name: spec.Name, NetNS: cfg.Prefix + "-" + spec.Name, plan: hp, spec: spec, topo: t}
-		if err := t.addNetNS(ctx, h.NetNS); err != nil {
-			return t, err
-		}
 		t.hosts[h.Name] = h
 		t.order = append(t.order, h)
 		for _, ifc := range hp.Ifaces {
@@ -130,25 +129,45 @@ func Build(ctx context.Context, cfg Config) (t *Topology, err error) {
 			fmt.Fprintf(&sw, "link set %s master %s up\n", peer, bridges[ifc.Net])
 		}
 	}
+	// Each step below runs for all hosts in parallel: every step is a few
+	// processes per host, which adds up on a slow machine (the kernel
+	// lane's TCG guest).
+	if err := t.eachHost(func(h *Host) error { return t.addNetNS(ctx, h.NetNS) }); err != nil {
+		return t, err
+	}
 	tLinks = time.Now()
 	if err := ipBatch(ctx, t.swNS, sw.String()); err != nil {
 		return t, err
 	}
-	for _, h := range t.order {
-		if err := ipBatch(ctx, h.NetNS, h.addressing()); err != nil {
-			return t, err
-		}
+	if err := t.eachHost(func(h *Host) error { return ipBatch(ctx, h.NetNS, h.addressing()) }); err != nil {
+		return t, err
 	}
 	tAddrs = time.Now()
-	for _, h := range t.order {
-		if err := h.startHolder(ctx, filepath.Join(cfg.Scratch, h.Name)); err != nil {
-			return t, fmt.Errorf("host %s: %w", h.Name, err)
-		}
+	if err := t.eachHost(func(h *Host) error { return h.startHolder(ctx, filepath.Join(cfg.Scratch, h.Name)) }); err != nil {
+		return t, err
 	}
 	t.logf("topology %s: %d hosts up in %.2fs (namespaces %.2fs, links and addresses %.2fs, holders %.2fs)",
 		cfg.Prefix, len(t.order), time.Since(t0).Seconds(), tLinks.Sub(t0).Seconds(),
 		tAddrs.Sub(tLinks).Seconds(), time.Since(tAddrs).Seconds())
 	return t, nil
+}
+
+// eachHost runs fn for every host in parallel; the error names the hosts
+// that failed.
+func (t *Topology) eachHost(fn func(*Host) error) error {
+	errs := make([]error, len(t.order))
+	var wg sync.WaitGroup
+	for i, h := range t.order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(h); err != nil {
+				errs[i] = fmt.Errorf("host %s: %w", h.Name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // validatePrefix keeps namespace names short and harmless.
@@ -171,7 +190,8 @@ func (t *Topology) logf(format string, args ...any) {
 }
 
 // addNetNS creates a network namespace and records it (also on disk, for
-// CleanupStale) before anything else can fail.
+// CleanupStale) before anything else can fail. It may run for several
+// hosts at once; the switch's namespace must be the first.
 func (t *Topology) addNetNS(ctx context.Context, name string) error {
 	if _, err := os.Stat("/run/netns/" + name); err == nil {
 		return fmt.Errorf("network namespace %s already exists (another run with the same prefix?)", name)
@@ -179,6 +199,8 @@ func (t *Topology) addNetNS(ctx context.Context, name string) error {
 	if out, err := exec.CommandContext(ctx, "ip", "netns", "add", name).CombinedOutput(); err != nil {
 		return fmt.Errorf("ip netns add %s: %v: %s", name, err, bytes.TrimSpace(out))
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.created = append(t.created, name)
 	f, err := os.OpenFile(filepath.Join(t.cfg.Scratch, "netns"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -222,29 +244,69 @@ func (t *Topology) Close() error {
 }
 
 // teardown kills the processes of the named namespaces and deletes them.
+// The namespaces are emptied together (one grace period for all, not one
+// each) and then deleted, hosts first and the switch last: nothing runs in
+// the switch, but its bridges keep the veth peers until it goes.
 func teardown(names []string, logf func(string, ...any)) []error {
 	var errs []error
-	// Hosts first, the switch last: nothing runs in the switch, but its
-	// bridges keep the veth peers until it goes.
+	type entry struct {
+		name string
+		ns   nsID
+	}
+	var live []entry
 	for i := len(names) - 1; i >= 0; i-- {
-		name := names[i]
-		path := "/run/netns/" + name
-		ns, err := nsOfFile(path)
+		ns, err := nsOfFile("/run/netns/" + names[i])
 		if err != nil {
 			if !errors.Is(err, os.ErrNotExist) {
 				errs = append(errs, err)
 			}
 			continue
 		}
-		if forced := killNetNS(ns, 2*time.Second); len(forced) > 0 && logf != nil {
-			logf("teardown %s: killed %s", name, strings.Join(forced, ", "))
+		live = append(live, entry{names[i], ns})
+	}
+	set := make([]nsID, len(live))
+	for i, e := range live {
+		set[i] = e.ns
+	}
+	if forced := killNetNSs(set, 2*time.Second); len(forced) > 0 && logf != nil {
+		logf("teardown: killed %s", strings.Join(forced, ", "))
+	}
+	del := func(e entry) error {
+		if left := procsInNetNS(e.ns); len(left) > 0 {
+			return fmt.Errorf("%s: processes survive SIGKILL: %v", e.name, left)
 		}
-		if left := procsInNetNS(ns); len(left) > 0 {
-			errs = append(errs, fmt.Errorf("%s: processes survive SIGKILL: %v", name, left))
+		if out, err := exec.Command("ip", "netns", "del", e.name).CombinedOutput(); err != nil {
+			return fmt.Errorf("ip netns del %s: %v: %s", e.name, err, bytes.TrimSpace(out))
 		}
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			errs = append(errs, fmt.Errorf("ip netns del %s: %v: %s", name, err, bytes.TrimSpace(out)))
+		return nil
+	}
+	// live is in reverse creation order: the switch, created first, is
+	// deleted last, after the hosts (which go in parallel).
+	last := len(live) - 1
+	if last >= 0 && live[last].name == names[0] {
+		derrs := make([]error, last)
+		var wg sync.WaitGroup
+		for i, e := range live[:last] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				derrs[i] = del(e)
+			}()
+		}
+		wg.Wait()
+		errs = append(errs, derrs...)
+		live = live[last:]
+	}
+	for _, e := range live {
+		if err := del(e); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	return errs
+	var out []error
+	for _, err := range errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
 }
