@@ -25,6 +25,7 @@ import (
 	"github.com/goswan/goswan/testing/internal/hosts"
 	"github.com/goswan/goswan/testing/internal/runner"
 	"github.com/goswan/goswan/testing/internal/scenario"
+	"github.com/goswan/goswan/testing/internal/vm"
 )
 
 // implOf collects repeated --impl-of HOST=IMPL flags.
@@ -63,6 +64,13 @@ func run() int {
 		timeout    = fs.Duration("cmd-timeout", 60*time.Second, "limit for every single command")
 		verbose    = fs.Bool("v", false, "show whole outputs of failed evaltest lines in console.log")
 		list       = fs.Bool("list", false, "list the selected scenarios and pairings and exit")
+		laneName   = fs.String("lane", "userspace", "data plane: userspace (this kernel, kernel-libipsec) or kernel (a kernel with ESP, kernel-netlink; see --kernel)")
+		kernel     = fs.Bool("kernel", false, "run the kernel lane: boot Debian's stock kernel under qemu (TCG) and run the scenarios there with --lane kernel (testing/vm/README.md)")
+		runName    = fs.String("run-name", "", "name of the results directory (default: the start time)")
+		vmKernel   = fs.String("vm-kernel", os.Getenv("GSN_VM_KERNEL"), "with --kernel: the vmlinuz to boot (default: the newest /boot/vmlinuz-*)")
+		vmSMP      = fs.Int("vm-smp", 2, "with --kernel: guest CPUs")
+		vmMem      = fs.Int("vm-mem", 2048, "with --kernel: guest memory in MB")
+		vmTimeout  = fs.Duration("vm-timeout", 60*time.Minute, "with --kernel: limit for the whole guest run")
 	)
 	overrides := implOf{}
 	fs.Var(overrides, "impl-of", "HOST=IMPL: run IMPL on HOST in every pairing (repeatable)")
@@ -79,6 +87,10 @@ func run() int {
 			return 0
 		}
 		return 2
+	}
+	lane, err := runner.ParseLane(*laneName)
+	if err != nil {
+		return usage(err)
 	}
 	ps, err := runner.ParsePairings(*pairings)
 	if err != nil {
@@ -115,6 +127,8 @@ func run() int {
 		Pairings:   ps,
 		CmdTimeout: *timeout,
 		Verbose:    *verbose,
+		Lane:       lane,
+		RunName:    *runName,
 	}
 	if opt.TestsDir == "" {
 		opt.TestsDir = filepath.Join(opt.TestingDir, "tests")
@@ -125,6 +139,9 @@ func run() int {
 	}
 	if len(names) == 0 {
 		return usage(fmt.Errorf("no scenarios in %s", opt.TestsDir))
+	}
+	if *kernel && !*list {
+		return runKernelLane(fs, opt, vm.Config{Kernel: *vmKernel, SMP: *vmSMP, MemMB: *vmMem, Timeout: *vmTimeout})
 	}
 	if *list {
 		for _, n := range names {
@@ -160,4 +177,62 @@ func run() int {
 func usage(err error) int {
 	fmt.Fprintln(os.Stderr, "do-tests:", err)
 	return 2
+}
+
+// runKernelLane boots the kernel lane's guest and runs this program in it
+// with the same flags and scenarios, --lane kernel instead of --kernel, and
+// the results directory shared back to the host. The guest sees this
+// machine's files read-only at the same paths (testing/internal/vm), so
+// every path given on the command line means the same inside.
+func runKernelLane(fs *flag.FlagSet, opt runner.Options, cfg vm.Config) int {
+	self, err := os.Executable()
+	if err != nil {
+		return usage(err)
+	}
+	if opt.ResultsDir == "" {
+		opt.ResultsDir = filepath.Join(opt.TestingDir, "results")
+	}
+	if opt.RunName == "" {
+		opt.RunName = time.Now().Format("20060102-1504-05") + "-kernel"
+	}
+	runDir := filepath.Join(opt.ResultsDir, opt.RunName)
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return usage(err)
+	}
+	args := []string{self}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "kernel", "lane", "run-name", "results", "testing", "tests", "goswan-bin":
+		default:
+			if strings.HasPrefix(f.Name, "vm-") {
+				return
+			}
+			args = append(args, "--"+f.Name+"="+f.Value.String())
+		}
+	})
+	args = append(args, "--lane=kernel", "--run-name="+opt.RunName, "--results="+opt.ResultsDir,
+		"--testing="+opt.TestingDir, "--tests="+opt.TestsDir, "--goswan-bin="+opt.GoswanBin, "--")
+	args = append(args, fs.Args()...)
+	cfg.Argv = args
+	cfg.Shares = []vm.Share{{Host: opt.ResultsDir}}
+	// The guest's scratch base starts empty: the host's stale-run records
+	// there are not the guest's to clean up.
+	cfg.Tmpfs = []string{runner.DefaultScratchBase}
+	cfg.Dir, _ = os.Getwd()
+	if testenvCI := os.Getenv("GOSWAN_CI"); testenvCI != "" {
+		cfg.Env = append(cfg.Env, "GOSWAN_CI="+testenvCI)
+	}
+	cfg.Console = os.Stdout
+	cfg.ConsoleLog = filepath.Join(runDir, "vm-console.log")
+	cfg.Logf = func(f string, a ...any) { fmt.Printf(f+"\n", a...) }
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	res, err := vm.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "do-tests: kernel lane: %v (console: %s)\n", err, cfg.ConsoleLog)
+		return 2
+	}
+	fmt.Printf("kernel lane: guest run took %.0fs; console %s\n", res.Duration.Seconds(), cfg.ConsoleLog)
+	return res.ExitCode
 }

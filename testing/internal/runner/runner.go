@@ -59,6 +59,9 @@ type Options struct {
 	// RunName names the results directory of this run (default the start
 	// time, as strongSwan's runner does).
 	RunName string
+	// Lane is the data plane (default Userspace); lane.go says what
+	// differs.
+	Lane Lane
 }
 
 // Outcome is the result of one scenario in one pairing.
@@ -178,8 +181,14 @@ func newRun(opt Options) (*run, error) {
 	if opt.Out == nil {
 		opt.Out = os.Stdout
 	}
+	if opt.Lane == "" {
+		opt.Lane = Userspace
+	}
 	if opt.RunName == "" {
 		opt.RunName = time.Now().Format("20060102-1504-05")
+		if opt.Lane != Userspace {
+			opt.RunName += "-" + string(opt.Lane)
+		}
 	}
 	if os.Geteuid() != 0 {
 		return nil, errors.New("the scenario runner needs root (network and mount namespaces)")
@@ -203,6 +212,10 @@ func (r *run) prepare() error {
 			return err
 		}
 	}
+	if err := r.opt.Lane.checkKernel(); err != nil {
+		return err
+	}
+	r.opt.Lane.warmUp(context.Background(), r.logf)
 	for _, tool := range []string{"ip", "nsenter", "unshare", "tcpdump", "grep"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("the scenario runner needs %s: %w", tool, err)

@@ -74,10 +74,11 @@ func (t *test) execute(ctx context.Context, n int) {
 	var specs []topology.HostSpec
 	for _, h := range hosts.Names() {
 		impl := t.r.impls[t.assign[h]]
-		etc := append([]topology.File{}, t.r.defaultEtc...)
-		etc = append(etc, topology.File{Rel: "hostname", Mode: 0o644, Data: []byte(h + "\n")})
-		for _, f := range t.sc.Etc[h] {
-			etc = append(etc, topology.File{Rel: f.Rel, Mode: f.Mode, Data: f.Data})
+		etc, err := t.hostEtc(h)
+		if err != nil {
+			t.fail("%v", err)
+			t.con.printf("%v", err)
+			return
 		}
 		specs = append(specs, topology.HostSpec{Name: h, Etc: etc, Binds: impl.Binds, Env: hostEnv(t.r.binDirs[impl.Name])})
 	}
@@ -129,6 +130,37 @@ func (t *test) execute(ctx context.Context, n int) {
 	t.con.section("TEARDOWN")
 	fmt.Fprint(t.r.opt.Out, " ")
 }
+
+// hostEtc returns the files copied over host h's /etc: the defaults, the
+// hostname, the scenario's files, and the lane's block at the end of
+// strongswan.conf.testing (lane.go).
+func (t *test) hostEtc(h string) ([]topology.File, error) {
+	var conf []byte
+	for _, f := range t.sc.Etc[h] {
+		if f.Rel == "strongswan.conf" {
+			conf = f.Data
+		}
+	}
+	block, err := t.r.opt.Lane.confBlock(h, conf)
+	if err != nil {
+		return nil, err
+	}
+	var etc []topology.File
+	for _, f := range t.r.defaultEtc {
+		if f.Rel == testingConf && block != "" {
+			f.Data = append(append([]byte{}, f.Data...), block...)
+		}
+		etc = append(etc, f)
+	}
+	etc = append(etc, topology.File{Rel: "hostname", Mode: 0o644, Data: []byte(h + "\n")})
+	for _, f := range t.sc.Etc[h] {
+		etc = append(etc, topology.File{Rel: f.Rel, Mode: f.Mode, Data: f.Data})
+	}
+	return etc, nil
+}
+
+// testingConf is the file STRONGSWAN_CONF names in every host.
+const testingConf = "strongswan.conf.testing"
 
 // abortOr records an interruption as an abort and anything else as a
 // failure.
@@ -188,6 +220,10 @@ func (t *test) setup(ctx context.Context, title string, lines []scenario.SetupLi
 	for _, l := range lines {
 		if l.Comment != "" {
 			t.con.println(l.Comment)
+			continue
+		}
+		if !scenario.InLane(l.Lane, string(t.r.opt.Lane)) {
+			t.con.printf("[%s] %s# %s  (%s lane only: skipped)\n", l.Lane, l.Host, l.Command, l.Lane)
 			continue
 		}
 		t.con.printf("%s# %s", l.Host, l.Command)
@@ -254,7 +290,7 @@ func (t *test) writeResult(o Outcome) {
 	default:
 		b.WriteString("failed\n")
 	}
-	fmt.Fprintf(&b, "scenario: %s\npairing: %s (%s)\nduration: %.1fs\n", o.Scenario, o.Pairing.Name(), o.Pairing.Code(), o.Duration.Seconds())
+	fmt.Fprintf(&b, "scenario: %s\npairing: %s (%s)\nlane: %s\nduration: %.1fs\n", o.Scenario, o.Pairing.Name(), o.Pairing.Code(), t.r.opt.Lane, o.Duration.Seconds())
 	for _, h := range hosts.Names() {
 		fmt.Fprintf(&b, "host %s: %s\n", h, t.assign[h])
 	}
