@@ -1,7 +1,6 @@
 package crypto
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/subtle"
 	"encoding/binary"
@@ -36,11 +35,12 @@ func newAEADCore(a EncryptionAlgorithm, keyBits int, keyMat []byte) (*aeadCore, 
 	key, salt := keyMat[:len(keyMat)-4], keyMat[len(keyMat)-4:]
 	c := &aeadCore{icvSize: a.ICVSize()}
 	copy(c.salt[:], salt)
-	switch a {
-	case EncrChaCha20Poly1305:
+	r := a.row()
+	switch r.mode {
+	case modeChaChaPoly:
 		c.aead, err = chacha20poly1305.New(key)
-	case EncrAESGCM8, EncrAESGCM12, EncrAESGCM16:
-		if c.block, err = aes.NewCipher(key); err != nil {
+	case modeGCM:
+		if c.block, err = r.block(key); err != nil {
 			return nil, err
 		}
 		// The standard library verifies tags of 12 to 16 bytes only. GCM's

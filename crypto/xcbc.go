@@ -151,3 +151,8 @@ func newCMACZero() *cbcMAC {
 	m, _ := newCMAC(make([]byte, aes.BlockSize)) // a 16-byte key cannot fail
 	return m
 }
+
+// newXCBCMAC and newCMACMAC are AES-XCBC-MAC-96 and AES-CMAC-96 as integrity
+// algorithms (RFC 3566, RFC 4494): the MAC keyed with exactly 16 bytes.
+func newXCBCMAC(key []byte) (hash.Hash, error) { return newXCBC(key) }
+func newCMACMAC(key []byte) (hash.Hash, error) { return newCMAC(key) }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/goswan/goswan/crypto"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/selectors"
 )
@@ -98,12 +99,12 @@ func (p *peer) installSAsComp(t *testing.T, lifetime kernel.Lifetime, ipcomp boo
 			d.SrcTS, d.DstTS = []selectors.TS{other}, []selectors.TS{my}
 		}
 		if ipcomp {
-			d.IPComp, d.CPI = ipcompDeflate, cpi(id.SPI)
+			d.IPComp, d.CPI = crypto.IPCompDeflate, cpi(id.SPI)
 		}
 		if id.Src.String() == "192.168.0.1" {
-			d.EncAlg, d.EncKey, d.IntAlg, d.IntKey = encrAESCBC, keyCBC, authHMACSHA256128, keyHMAC
+			d.EncAlg, d.EncKey, d.IntAlg, d.IntKey = crypto.EncrAESCBC, keyCBC, crypto.AuthHMACSHA2_256_128, keyHMAC
 		} else {
-			d.EncAlg, d.EncKey, d.ESN = encrAESGCM16, keyGCM, true
+			d.EncAlg, d.EncKey, d.ESN = crypto.EncrAESGCM16, keyGCM, true
 		}
 		if err := p.ip.AddSA(id, d); err != nil {
 			t.Fatalf("AddSA %s: %v", id, err)
@@ -121,7 +122,7 @@ func (p *peer) installPoliciesComp(t *testing.T, ipcomp bool) {
 		c := kernel.SAConfig{Mode: kernel.ModeTunnel, ReqID: 1}
 		c.ESP.Use, c.ESP.SPI = true, spi
 		if ipcomp {
-			c.IPComp.Transform, c.IPComp.CPI = ipcompDeflate, cpi(spi)
+			c.IPComp.Transform, c.IPComp.CPI = crypto.IPCompDeflate, cpi(spi)
 		}
 		return c
 	}
@@ -290,7 +291,7 @@ func TestESPExpireEvents(t *testing.T) {
 	// also: no DF/ECN/DSCP copying, TFC padding, marks and an interface ID
 	id := kernel.SAID{Src: moon.outer, Dst: moon.other.outer, SPI: 0xc00000ee, Proto: kernel.ProtoESP,
 		Mark: kernel.Mark{Value: 1, Mask: 0xffffffff}, IfID: 5}
-	d := kernel.AddSA{ReqID: 9, Mode: kernel.ModeTunnel, EncAlg: encrAESGCM16, EncKey: keyGCM,
+	d := kernel.AddSA{ReqID: 9, Mode: kernel.ModeTunnel, EncAlg: crypto.EncrAESGCM16, EncKey: keyGCM,
 		Lifetime: kernel.Lifetime{Time: kernel.LifetimeLimit{Rekey: 2, Life: 4}},
 		CopyDSCP: kernel.DSCPCopyNo, TFC: 1400, MarkOut: kernel.Mark{Value: 0x10, Mask: 0xff}}
 	start := time.Now()
@@ -392,7 +393,7 @@ func TestAddSAUpdatesAllocatedSPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := kernel.SAID{Src: moon.other.outer, Dst: moon.outer, SPI: spi, Proto: kernel.ProtoESP}
-	d := kernel.AddSA{ReqID: 3, Mode: kernel.ModeTunnel, EncAlg: encrAESGCM16, EncKey: keyGCM, Inbound: true,
+	d := kernel.AddSA{ReqID: 3, Mode: kernel.ModeTunnel, EncAlg: crypto.EncrAESGCM16, EncKey: keyGCM, Inbound: true,
 		ReplayWindow: 32, Update: true, CopyDF: true, CopyECN: true}
 	if err := moon.ip.AddSA(id, d); err != nil {
 		t.Fatal(err)
@@ -420,7 +421,7 @@ func TestAddSAUpdatesAllocatedSPI(t *testing.T) {
 func TestHWOffloadFallback(t *testing.T) {
 	moon, _ := newESPPair(t)
 	id := moon.saID(true)
-	d := kernel.AddSA{ReqID: 1, Mode: kernel.ModeTunnel, EncAlg: encrAESGCM16, EncKey: keyGCM,
+	d := kernel.AddSA{ReqID: 1, Mode: kernel.ModeTunnel, EncAlg: crypto.EncrAESGCM16, EncKey: keyGCM,
 		HWOffload: kernel.HWOffloadAuto}
 	if err := moon.ip.AddSA(id, d); err != nil {
 		t.Fatalf("auto: %v", err)

@@ -34,7 +34,7 @@ func toEncodingProposals(ps []*config.Proposal) []encoding.Proposal {
 		for _, tt := range []crypto.TransformType{crypto.TransformEncryption, crypto.TransformPRF,
 			crypto.TransformIntegrity, crypto.TransformKeyExchange, crypto.TransformExtendedSeqs} {
 			for _, t := range p.Algorithms(tt) {
-				et := encoding.Transform{Type: encoding.TransformType(t.Type), ID: t.ID}
+				et := encoding.Transform{Type: t.Type, ID: t.ID}
 				if t.KeyLength != 0 {
 					et.Attributes = []encoding.TransformAttribute{encoding.KeyLengthAttribute(t.KeyLength)}
 				}
@@ -61,7 +61,7 @@ func fromEncodingProposals(eps []encoding.Proposal) []*config.Proposal {
 		}
 		for _, t := range ep.Transforms {
 			kl, _ := t.KeyLength()
-			p.Add(crypto.TransformType(t.Type), t.ID, kl)
+			p.Add(t.Type, t.ID, kl)
 		}
 		out = append(out, p)
 	}
