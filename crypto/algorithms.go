@@ -106,6 +106,7 @@ const (
 	modeCBC                        // RFC 3602, 2451
 	modeCTR                        // RFC 3686's counter block
 	modeGCM                        // RFC 4106, 5282
+	modeCCM                        // RFC 4309, 5282
 	modeChaChaPoly                 // RFC 7634
 )
 
@@ -204,12 +205,15 @@ var table = []Algorithm{
 	{Type: tEncr, ID: id(EncrAESCTR), Name: "AES_CTR", Kernel: "rfc3686(ctr(aes))", Provider: provAES, // RFC 3686, 5930
 		Keywords: sized(aesKeys, "aes%dctr"),
 		KeyBits:  aesKeys, BlockSize: 1, IVSize: 8, SaltSize: 4, mode: modeCTR, block: aes.NewCipher},
-	{Type: tEncr, ID: id(EncrAESCCM8), Name: "AES_CCM_8", Kernel: "rfc4309(ccm(aes))",
-		Keywords: sized(aesKeys, "aes%dccm8", "aes%dccm64"), ICVSize: 8},
-	{Type: tEncr, ID: id(EncrAESCCM12), Name: "AES_CCM_12", Kernel: "rfc4309(ccm(aes))",
-		Keywords: sized(aesKeys, "aes%dccm12", "aes%dccm96"), ICVSize: 12},
-	{Type: tEncr, ID: id(EncrAESCCM16), Name: "AES_CCM_16", Kernel: "rfc4309(ccm(aes))",
-		Keywords: sized(aesKeys, "aes%dccm16", "aes%dccm128", "aes%dccm"), ICVSize: 16},
+	{Type: tEncr, ID: id(EncrAESCCM8), Name: "AES_CCM_8", Kernel: "rfc4309(ccm(aes))", Provider: provGoswan, // RFC 4309, 5282
+		Keywords: sized(aesKeys, "aes%dccm8", "aes%dccm64"),
+		KeyBits:  aesKeys, BlockSize: 1, IVSize: 8, ICVSize: 8, SaltSize: 3, mode: modeCCM, block: aes.NewCipher},
+	{Type: tEncr, ID: id(EncrAESCCM12), Name: "AES_CCM_12", Kernel: "rfc4309(ccm(aes))", Provider: provGoswan,
+		Keywords: sized(aesKeys, "aes%dccm12", "aes%dccm96"),
+		KeyBits:  aesKeys, BlockSize: 1, IVSize: 8, ICVSize: 12, SaltSize: 3, mode: modeCCM, block: aes.NewCipher},
+	{Type: tEncr, ID: id(EncrAESCCM16), Name: "AES_CCM_16", Kernel: "rfc4309(ccm(aes))", Provider: provGoswan,
+		Keywords: sized(aesKeys, "aes%dccm16", "aes%dccm128", "aes%dccm"),
+		KeyBits:  aesKeys, BlockSize: 1, IVSize: 8, ICVSize: 16, SaltSize: 3, mode: modeCCM, block: aes.NewCipher},
 	{Type: tEncr, ID: id(EncrAESGCM8), Name: "AES_GCM_8", Kernel: "rfc4106(gcm(aes))", Provider: provAES, // RFC 4106, 5282
 		Keywords: sized(aesKeys, "aes%dgcm8", "aes%dgcm64"),
 		KeyBits:  aesKeys, BlockSize: 1, IVSize: 8, ICVSize: 8, SaltSize: 4, mode: modeGCM, block: aes.NewCipher},
@@ -221,15 +225,21 @@ var table = []Algorithm{
 		KeyBits:  aesKeys, BlockSize: 1, IVSize: 8, ICVSize: 16, SaltSize: 4, mode: modeGCM, block: aes.NewCipher},
 	{Type: tEncr, ID: id(EncrNullAuthAESGMAC), Name: "NULL_AES_GMAC", Kernel: "rfc4543(gcm(aes))",
 		Keywords: sized(aesKeys, "aes%dgmac"), ICVSize: 16},
-	{Type: tEncr, ID: id(EncrCamelliaCBC), Name: "CAMELLIA_CBC", Kernel: "cbc(camellia)",
-		Keywords: kws([]Keyword{{"camellia", 128}}, sized(aesKeys, "camellia%d"))},
-	{Type: tEncr, ID: id(EncrCamelliaCTR), Name: "CAMELLIA_CTR", Keywords: sized(aesKeys, "camellia%dctr")},
-	{Type: tEncr, ID: id(EncrCamelliaCCM8), Name: "CAMELLIA_CCM_8",
-		Keywords: sized(aesKeys, "camellia%dccm8", "camellia%dccm64"), ICVSize: 8},
-	{Type: tEncr, ID: id(EncrCamelliaCCM12), Name: "CAMELLIA_CCM_12",
-		Keywords: sized(aesKeys, "camellia%dccm12", "camellia%dccm96"), ICVSize: 12},
-	{Type: tEncr, ID: id(EncrCamelliaCCM16), Name: "CAMELLIA_CCM_16",
-		Keywords: sized(aesKeys, "camellia%dccm16", "camellia%dccm128"), ICVSize: 16},
+	{Type: tEncr, ID: id(EncrCamelliaCBC), Name: "CAMELLIA_CBC", Kernel: "cbc(camellia)", Provider: provGoswan, // RFC 4312, 5529
+		Keywords: kws([]Keyword{{"camellia", 128}}, sized(aesKeys, "camellia%d")),
+		KeyBits:  aesKeys, BlockSize: 16, IVSize: 16, mode: modeCBC, block: newCamellia},
+	{Type: tEncr, ID: id(EncrCamelliaCTR), Name: "CAMELLIA_CTR", Provider: provGoswan, // RFC 5528, 5529
+		Keywords: sized(aesKeys, "camellia%dctr"),
+		KeyBits:  aesKeys, BlockSize: 1, IVSize: 8, SaltSize: 4, mode: modeCTR, block: newCamellia},
+	{Type: tEncr, ID: id(EncrCamelliaCCM8), Name: "CAMELLIA_CCM_8", Provider: provGoswan, // RFC 5528, 5529
+		Keywords: sized(aesKeys, "camellia%dccm8", "camellia%dccm64"),
+		KeyBits:  aesKeys, BlockSize: 1, IVSize: 8, ICVSize: 8, SaltSize: 3, mode: modeCCM, block: newCamellia},
+	{Type: tEncr, ID: id(EncrCamelliaCCM12), Name: "CAMELLIA_CCM_12", Provider: provGoswan,
+		Keywords: sized(aesKeys, "camellia%dccm12", "camellia%dccm96"),
+		KeyBits:  aesKeys, BlockSize: 1, IVSize: 8, ICVSize: 12, SaltSize: 3, mode: modeCCM, block: newCamellia},
+	{Type: tEncr, ID: id(EncrCamelliaCCM16), Name: "CAMELLIA_CCM_16", Provider: provGoswan,
+		Keywords: sized(aesKeys, "camellia%dccm16", "camellia%dccm128"),
+		KeyBits:  aesKeys, BlockSize: 1, IVSize: 8, ICVSize: 16, SaltSize: 3, mode: modeCCM, block: newCamellia},
 	{Type: tEncr, ID: id(EncrChaCha20Poly1305), Name: "CHACHA20_POLY1305", Kernel: "rfc7539esp(chacha20,poly1305)", // RFC 7634
 		Keywords: []Keyword{{"chacha20poly1305", 0}, {"chacha20poly1305compat", 256}}, Provider: provChaCha,
 		KeyBits: []int{256}, DefaultKeyBits: 256, BlockSize: 1, IVSize: 8, ICVSize: 16, SaltSize: 4, mode: modeChaChaPoly},
@@ -264,7 +274,8 @@ var table = []Algorithm{
 	{Type: tPRF, ID: id(PRFFIPSSHA1_160), Name: "PRF_FIPS_SHA1_160"},
 	{Type: tPRF, ID: id(PRFFIPSDES), Name: "PRF_FIPS_DES"},
 	{Type: tPRF, ID: id(PRFKeyedSHA1), Name: "PRF_KEYED_SHA1"},
-	{Type: tPRF, ID: id(PRFCamellia128XCBC), Name: "PRF_CAMELLIA128_XCBC", Keywords: plain("prfcamelliaxcbc")},
+	{Type: tPRF, ID: id(PRFCamellia128XCBC), Name: "PRF_CAMELLIA128_XCBC", Keywords: plain("prfcamelliaxcbc"),
+		Provider: provGoswan, KeySize: 16, OutputSize: 16, FixedKey: true, mac: newCamelliaXCBCPRF},
 
 	// Integrity (transform type 3).
 	{Type: tInteg, ID: id(AuthHMACMD5_96), Name: "HMAC_MD5_96", Kernel: "md5", Keywords: plain("md5"), PRF: PRFHMACMD5},
@@ -299,7 +310,7 @@ var table = []Algorithm{
 	{Type: tInteg, ID: id(AuthHMACSHA2_384_384), Name: "HMAC_SHA2_384_384", Kernel: "hmac(sha384)", KernelTruncBits: 384},
 	{Type: tInteg, ID: id(AuthHMACSHA2_512_512), Name: "HMAC_SHA2_512_512", Kernel: "hmac(sha512)", KernelTruncBits: 512},
 	{Type: tInteg, ID: id(AuthCamelliaXCBC96), Name: "CAMELLIA_XCBC_96", Keywords: plain("camelliaxcbc"),
-		PRF: PRFCamellia128XCBC},
+		PRF: PRFCamellia128XCBC, Provider: provGoswan, KeySize: 16, ICVSize: 12, mac: newCamelliaXCBCMAC},
 
 	// Key exchange methods (transform type 4). OutputSize is the length of
 	// the Key Exchange Data.
@@ -320,10 +331,10 @@ var table = []Algorithm{
 	{Type: tKE, ID: id(MODP2048S256), Name: "MODP_2048_256", Keywords: plain("modp2048s256")},
 	{Type: tKE, ID: id(ECP192), Name: "ECP_192", Keywords: plain("ecp192")},
 	{Type: tKE, ID: id(ECP224), Name: "ECP_224", Keywords: plain("ecp224")},
-	{Type: tKE, ID: id(ECP224BP), Name: "ECP_224_BP", Keywords: plain("ecp224bp")},
-	{Type: tKE, ID: id(ECP256BP), Name: "ECP_256_BP", Keywords: plain("ecp256bp")},
-	{Type: tKE, ID: id(ECP384BP), Name: "ECP_384_BP", Keywords: plain("ecp384bp")},
-	{Type: tKE, ID: id(ECP512BP), Name: "ECP_512_BP", Keywords: plain("ecp512bp")},
+	{Type: tKE, ID: id(ECP224BP), Name: "ECP_224_BP", Keywords: plain("ecp224bp"), Provider: provGoswan, OutputSize: 56, ke: keBrainpool}, // RFC 5639, 6954
+	{Type: tKE, ID: id(ECP256BP), Name: "ECP_256_BP", Keywords: plain("ecp256bp"), Provider: provGoswan, OutputSize: 64, ke: keBrainpool},
+	{Type: tKE, ID: id(ECP384BP), Name: "ECP_384_BP", Keywords: plain("ecp384bp"), Provider: provGoswan, OutputSize: 96, ke: keBrainpool},
+	{Type: tKE, ID: id(ECP512BP), Name: "ECP_512_BP", Keywords: plain("ecp512bp"), Provider: provGoswan, OutputSize: 128, ke: keBrainpool},
 	{Type: tKE, ID: id(Curve25519), Name: "CURVE_25519", Keywords: plain("curve25519", "x25519"), Provider: provECDH, // RFC 8031
 		OutputSize: 32, ke: keX25519},
 	{Type: tKE, ID: id(Curve448), Name: "CURVE_448", Keywords: plain("curve448", "x448"), Provider: provX448,
@@ -370,6 +381,8 @@ var (
 	keNIST   = &keImpl{create: newNIST, validate: validateNIST}
 	keX25519 = &keImpl{create: newX25519, validate: validateMontgomery}
 	keX448   = &keImpl{create: newX448, validate: validateMontgomery}
+
+	keBrainpool = &keImpl{create: newBrainpool, validate: validateBrainpool}
 )
 
 type rowKey struct {

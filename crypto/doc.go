@@ -14,9 +14,11 @@
 // keywords), the crypto plugins (aes, gcm, hmac, xcbc, cmac, openssl), the
 // algorithm tables of the kernel-netlink plugin, and the derivation half of
 // libcharon/sa/ikev2/keymat_v2.c. Everything is built on the standard library
-// and golang.org/x/crypto; the only algorithms implemented here are those
-// neither provides (AES-XCBC, AES-CMAC and the prf+ construction). Curve448
-// comes from github.com/cloudflare/circl because Debian's charon proposes
+// and golang.org/x/crypto; implemented here are only what neither provides
+// and Debian's charon offers: the XCBC and CMAC MACs and PRFs, the prf+
+// construction, CCM (ccm.go), Camellia (camellia.go) and the Brainpool groups
+// on a constant-time curve implementation (ecp_generic.go). Curve448 comes
+// from github.com/cloudflare/circl because Debian's charon proposes
 // CURVE_448 by default.
 //
 // The package is sans-IO: every random value (private keys, IVs) comes from an
