@@ -1,9 +1,7 @@
 package interop
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/goswan/goswan/testing/internal/netnet"
 	"github.com/goswan/goswan/testing/testenv"
@@ -42,31 +40,7 @@ func TestCharonInteropAlgorithms(t *testing.T) {
 			wantESP: "CAMELLIA_CCM_12_256"},
 	} {
 		t.Run(c.moon+"-"+c.sun+"-"+c.ike, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			n, err := netnet.Build(ctx, c.moon, c.sun, bin, netnet.Options{IKE: c.ike, ESP: c.esp, Plugins: c.plugins})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				if t.Failed() {
-					for _, h := range []string{"moon", "sun"} {
-						t.Logf("%s daemon.log:\n%s", h, n.Logs(h, 60))
-					}
-				}
-				if err := n.Close(); err != nil {
-					t.Errorf("teardown: %v", err)
-				}
-			}()
-			if err := n.Start(); err != nil {
-				t.Fatal(err)
-			}
-			if err := n.Up(); err != nil {
-				t.Fatal(err)
-			}
-			if out, err := n.Run("alice", "ping -c 2 -W 2 "+netnet.Bob, 15*time.Second); err != nil {
-				t.Fatalf("ping through the tunnel: %v\n%s", err, out)
-			}
+			n := upAndPing(t, bin, c.moon, c.sun, netnet.Options{IKE: c.ike, ESP: c.esp, Plugins: c.plugins})
 			for _, h := range []string{"moon", "sun"} {
 				v := parseStatusall(t, h, n.Quiet(h, "ipsec statusall"))
 				if v.ikeProposal != c.wantIKE || v.espProposal != c.wantESP {
