@@ -92,10 +92,10 @@ type Keyword struct {
 }
 
 // Supported reports whether goswan implements the row.
-func (a *Algorithm) Supported() bool { return a.Provider != "" }
+func (a Algorithm) Supported() bool { return a.Provider != "" }
 
 // IsAEAD reports whether the row is a combined-mode encryption algorithm.
-func (a *Algorithm) IsAEAD() bool { return a.Type == TransformEncryption && a.ICVSize > 0 }
+func (a Algorithm) IsAEAD() bool { return a.Type == TransformEncryption && a.ICVSize > 0 }
 
 // encrMode is how an encryption algorithm uses its block cipher.
 type encrMode uint8
@@ -422,10 +422,14 @@ func buildIndex() tableIndex {
 	return x
 }
 
-// Lookup returns the row of transform id of type t.
-func Lookup(t TransformType, id uint16) (*Algorithm, bool) {
+// Lookup returns the row of transform id of type t. Rows are handed out as
+// copies: the table itself cannot be changed from outside.
+func Lookup(t TransformType, id uint16) (Algorithm, bool) {
 	a, ok := index.rows[rowKey{t, id}]
-	return a, ok
+	if !ok {
+		return Algorithm{}, false
+	}
+	return *a, true
 }
 
 // row returns the row of (t, id), or an empty one of that type and id.
@@ -439,17 +443,20 @@ func row(t TransformType, id uint16) *Algorithm {
 // LookupKeyword resolves a proposal token ("aes128", "sha256", "ecp256bp")
 // to its row and the key length it implies. Tokens are case-sensitive, as
 // in strongSwan.
-func LookupKeyword(token string) (a *Algorithm, keyLength uint16, ok bool) {
-	a, ok = index.byKeyword[token]
-	return a, index.keyBits[token], ok
+func LookupKeyword(token string) (a Algorithm, keyLength uint16, ok bool) {
+	r, ok := index.byKeyword[token]
+	if !ok {
+		return Algorithm{}, 0, false
+	}
+	return *r, index.keyBits[token], true
 }
 
-// Algorithms returns every row of type t in transform id order.
-func Algorithms(t TransformType) []*Algorithm {
-	var out []*Algorithm
-	for i := range table {
-		if table[i].Type == t {
-			out = append(out, &table[i])
+// Algorithms returns (copies of) every row of type t in transform id order.
+func Algorithms(t TransformType) []Algorithm {
+	var out []Algorithm
+	for _, a := range table {
+		if a.Type == t {
+			out = append(out, a)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

@@ -38,7 +38,7 @@ func (t TransformType) String() string {
 // does: the name from the algorithm table, or the number in parentheses when
 // the id has none.
 func nameOf(t TransformType, id uint16) string {
-	if a, ok := Lookup(t, id); ok {
+	if a, ok := index.rows[rowKey{t, id}]; ok {
 		return a.Name
 	}
 	return unnamed(id)
