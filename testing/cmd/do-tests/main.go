@@ -58,6 +58,7 @@ func run() int {
 		testsDir   = fs.String("tests", "", "scenario directory (default TESTING/tests)")
 		resultsDir = fs.String("results", "", "results directory (default TESTING/results)")
 		goswanBin  = fs.String("goswan-bin", "bin", "directory with goswan's ipsec and charon")
+		toolsDir   = fs.String("tools", "", "directory of test tools copied onto the hosts' PATH (default TESTING/.bin/tools)")
 		impl       = fs.String("impl", "", "run only the pairing in which every host runs IMPL (goswan|strongswan)")
 		pairings   = fs.String("pairings", "all", "comma-separated pairings: gg, gs, sg, ss, cs, sc, cc (left side first; c: Debian's ipsec with goswan's charon), or all (gg, gs, sg, ss)")
 		prefix     = fs.String("prefix", "", "namespace name prefix (default gst plus random hex)")
@@ -123,6 +124,7 @@ func run() int {
 		TestsDir:   abs(*testsDir),
 		ResultsDir: abs(*resultsDir),
 		GoswanBin:  abs(*goswanBin),
+		ToolsDir:   abs(*toolsDir),
 		Prefix:     *prefix,
 		Pairings:   ps,
 		CmdTimeout: *timeout,
@@ -202,7 +204,7 @@ func runKernelLane(fs *flag.FlagSet, opt runner.Options, cfg vm.Config) int {
 	args := []string{self}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "kernel", "lane", "run-name", "results", "testing", "tests", "goswan-bin":
+		case "kernel", "lane", "run-name", "results", "testing", "tests", "goswan-bin", "tools":
 		default:
 			if strings.HasPrefix(f.Name, "vm-") {
 				return
@@ -211,7 +213,11 @@ func runKernelLane(fs *flag.FlagSet, opt runner.Options, cfg vm.Config) int {
 		}
 	})
 	args = append(args, "--lane=kernel", "--run-name="+opt.RunName, "--results="+opt.ResultsDir,
-		"--testing="+opt.TestingDir, "--tests="+opt.TestsDir, "--goswan-bin="+opt.GoswanBin, "--")
+		"--testing="+opt.TestingDir, "--tests="+opt.TestsDir, "--goswan-bin="+opt.GoswanBin)
+	if opt.ToolsDir != "" {
+		args = append(args, "--tools="+opt.ToolsDir)
+	}
+	args = append(args, "--")
 	args = append(args, fs.Args()...)
 	cfg.Argv = args
 	cfg.Shares = []vm.Share{{Host: opt.ResultsDir}}

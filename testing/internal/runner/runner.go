@@ -50,6 +50,11 @@ type Options struct {
 	Pairings []Pairing
 	// GoswanBin holds goswan's ipsec and charon (the repository's bin/).
 	GoswanBin string
+	// ToolsDir holds the test tools built from testing/cmd (udploss) that
+	// scenarios call; they are copied onto every host's PATH. Default
+	// TestingDir/.bin/tools (testing/do-tests builds them there); a
+	// missing directory means no tools.
+	ToolsDir string
 	// CmdTimeout bounds every single command (default 60 s).
 	CmdTimeout time.Duration
 	// Verbose prints whole command outputs of failed lines, not ten lines.
@@ -166,6 +171,9 @@ func newRun(opt Options) (*run, error) {
 	if opt.ResultsDir == "" {
 		opt.ResultsDir = filepath.Join(opt.TestingDir, "results")
 	}
+	if opt.ToolsDir == "" {
+		opt.ToolsDir = filepath.Join(opt.TestingDir, ".bin", "tools")
+	}
 	if opt.ScratchBase == "" {
 		opt.ScratchBase = DefaultScratchBase
 	}
@@ -251,7 +259,8 @@ func (r *run) prepare() error {
 
 // makeBinDir creates the directory that leads every host's PATH for hosts
 // of implementation i: `ipsec` links to the implementation, and the helper
-// commands of hosts/default/bin (expect-connection) are copied in.
+// commands of hosts/default/bin (expect-connection) and the tools of
+// ToolsDir (udploss) are copied in.
 func (r *run) makeBinDir(i Impl) error {
 	dir := filepath.Join(r.runScratch, "bin-"+string(i))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -263,6 +272,13 @@ func (r *run) makeBinDir(i Impl) error {
 	helpers, err := readTree(filepath.Join(r.opt.TestingDir, "hosts", "default", "bin"))
 	if err != nil {
 		return err
+	}
+	if _, err := os.Stat(r.opt.ToolsDir); err == nil {
+		tools, err := readTree(r.opt.ToolsDir)
+		if err != nil {
+			return err
+		}
+		helpers = append(helpers, tools...)
 	}
 	for _, f := range helpers {
 		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(f.Rel)), f.Data, 0o755); err != nil {
