@@ -122,6 +122,7 @@ func main() {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, cancel := context.WithCancel(context.Background())
+	startMemStats(ctx)
 	go func() {
 		for s := range sigs {
 			switch s {
