@@ -131,10 +131,17 @@ func runForeground(cfg udploss.Config, port int, report string, readyFD int) int
 		fmt.Fprintln(os.Stderr, "udploss:", err)
 		return 2
 	}
+	// Room for the peer's stream while this process waits for a CPU: a
+	// full socket buffer would count as loss on the path.
+	if uc, ok := conn.(*net.UDPConn); ok {
+		_ = uc.SetReadBuffer(4 << 20)
+		_ = uc.SetWriteBuffer(4 << 20)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	before := udpCounters()
 	res, err := udploss.Run(ctx, conn, cfg)
-	text := res.String()
+	text := res.String() + counterDelta(before, udpCounters())
 	if err != nil {
 		text = fmt.Sprintf("error: %v\n%s", err, text)
 	}
@@ -242,4 +249,43 @@ func running(port int) bool {
 	// the background run's command line names udploss.
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	return err == nil && strings.Contains(string(cmdline), "udploss")
+}
+
+// udpCounters reads this network namespace's UDP counters from
+// /proc/net/snmp (nil if it cannot).
+func udpCounters() map[string]int64 {
+	b, err := os.ReadFile("/proc/net/snmp")
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 || f[0] != "Udp:" {
+			continue
+		}
+		if names == nil {
+			names = f[1:]
+			continue
+		}
+		m := map[string]int64{}
+		for i, v := range f[1:] {
+			if i < len(names) {
+				m[names[i]], _ = strconv.ParseInt(v, 10, 64)
+			}
+		}
+		return m
+	}
+	return nil
+}
+
+// counterDelta reports the receive errors of this host's UDP during the
+// run: packets the tunnel delivered but this host dropped (a full socket
+// buffer) are not the path's loss.
+func counterDelta(before, after map[string]int64) string {
+	if before == nil || after == nil {
+		return ""
+	}
+	return fmt.Sprintf("udp on this host during the run: RcvbufErrors +%d, InErrors +%d, NoPorts +%d\n",
+		after["RcvbufErrors"]-before["RcvbufErrors"], after["InErrors"]-before["InErrors"], after["NoPorts"]-before["NoPorts"])
 }

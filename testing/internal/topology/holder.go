@@ -42,7 +42,7 @@ func init() {
 // pairs of bind-mount source and target.
 func holderMain(args []string) error {
 	if len(args) < 4 || len(args)%2 != 0 {
-		return errors.New("usage: scratch stage hostname forward [source target]...")
+		return errors.New("usage: scratch stage hostname forward [source target]…")
 	}
 	scratch, stage, name, forward := args[0], args[1], args[2], args[3]
 	mount := func(src, target, fstype string, flags uintptr, data string) error {

@@ -62,8 +62,10 @@ type SendStats struct {
 	Start   time.Time // when the stream began (after the handshake)
 	Elapsed time.Duration
 	// MaxLag is the longest a packet left after its due time (a busy
-	// machine); the stream catches up, it never skips a number.
+	// machine); the stream catches up, it never skips a number. Late
+	// counts the packets that left more than 50 ms late.
 	MaxLag time.Duration
+	Late   int
 	// Errors counts failed sends by error text (a missing SA can make
 	// the kernel refuse a packet); those packets are lost too.
 	Errors map[string]int
@@ -85,8 +87,8 @@ func (r Result) String() string {
 	if s.Elapsed > 0 {
 		rate = float64(s.Packets) / s.Elapsed.Seconds()
 	}
-	fmt.Fprintf(&b, "sent: %d packets to %s from %s in %.1fs (%.1f/s), max lag %d ms\n",
-		s.Packets, s.Peer, stamp(s.Start), s.Elapsed.Seconds(), rate, s.MaxLag.Milliseconds())
+	fmt.Fprintf(&b, "sent: %d packets to %s from %s in %.1fs (%.1f/s), max lag %d ms, %d packets more than 50 ms late\n",
+		s.Packets, s.Peer, stamp(s.Start), s.Elapsed.Seconds(), rate, s.MaxLag.Milliseconds(), s.Late)
 	errs := make([]string, 0, len(s.Errors))
 	for e := range s.Errors {
 		errs = append(errs, e)
@@ -99,9 +101,19 @@ func (r Result) String() string {
 	return b.String()
 }
 
-type rx struct {
-	p  Packet
-	at time.Time
+// endpoint is one side of a run.
+type endpoint struct {
+	conn   net.PacketConn
+	cfg    Config
+	stream uint64
+	peer   *net.UDPAddr
+	res    Result
+
+	mu         sync.Mutex // guards recv between the reader and the report
+	recv       *Receiver
+	heard      chan struct{} // closed at the peer's first packet
+	ended      chan struct{} // closed at the peer's first End
+	readerDone chan struct{}
 }
 
 // Run performs one endpoint's run on conn (bound by the caller; closed by
@@ -114,125 +126,143 @@ func Run(ctx context.Context, conn net.PacketConn, cfg Config) (Result, error) {
 	}
 	var idb [8]byte
 	_, _ = rand.Read(idb[:])
-	stream := binary.BigEndian.Uint64(idb[:])
-	peer := net.UDPAddrFromAddrPort(cfg.Peer)
-	res := Result{From: cfg.Peer, Sent: SendStats{Peer: cfg.Peer, Errors: map[string]int{}}}
-	send := func(p Packet) {
-		p.Stream, p.Sent = stream, time.Now()
-		if _, err := conn.WriteTo(p.Marshal(cfg.Size), peer); err != nil {
-			res.Sent.Errors[errText(err)]++
+	e := &endpoint{conn: conn, cfg: cfg, stream: binary.BigEndian.Uint64(idb[:]), peer: net.UDPAddrFromAddrPort(cfg.Peer),
+		res:  Result{From: cfg.Peer, Sent: SendStats{Peer: cfg.Peer, Errors: map[string]int{}}},
+		recv: NewReceiver(), heard: make(chan struct{}), ended: make(chan struct{}), readerDone: make(chan struct{})}
+	go e.read()
+	err := e.handshake(ctx)
+	if err == nil {
+		err = e.sendStream(ctx)
+	}
+	if err == nil {
+		e.finish(ctx)
+	}
+	conn.Close()
+	<-e.readerDone
+	e.mu.Lock()
+	e.res.Received = e.recv.Report()
+	e.mu.Unlock()
+	return e.res, err
+}
+
+func (e *endpoint) send(p Packet) {
+	p.Stream, p.Sent = e.stream, time.Now()
+	if _, err := e.conn.WriteTo(p.Marshal(e.cfg.Size), e.peer); err != nil {
+		e.res.Sent.Errors[errText(err)]++
+	}
+}
+
+// read feeds the peer's packets to the Receiver until the socket closes.
+func (e *endpoint) read() {
+	defer close(e.readerDone)
+	var heardOnce, endedOnce sync.Once
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := e.conn.ReadFrom(buf)
+		at := time.Now()
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		ua, ok := from.(*net.UDPAddr)
+		if err != nil || !ok || ua.AddrPort().Addr().Unmap() != e.cfg.Peer.Addr().Unmap() {
+			continue
+		}
+		p, err := Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		heardOnce.Do(func() { close(e.heard) })
+		if p.Kind == Hello {
+			continue
+		}
+		e.mu.Lock()
+		e.recv.Add(p, at)
+		done := e.recv.EndSeen()
+		e.mu.Unlock()
+		if done {
+			endedOnce.Do(func() { close(e.ended) })
 		}
 	}
+}
 
-	// The receiving side: one goroutine owns the Receiver.
-	recv := NewReceiver()
-	var mu sync.Mutex // guards recv between the reader and the final report
-	heard := make(chan struct{})
-	ended := make(chan struct{})
-	var heardOnce, endedOnce sync.Once
-	readerDone := make(chan struct{})
-	go func() {
-		defer close(readerDone)
-		buf := make([]byte, 65536)
-		for {
-			n, from, err := conn.ReadFrom(buf)
-			at := time.Now()
-			if err != nil {
-				if errors.Is(err, net.ErrClosed) {
-					return
-				}
-				continue
-			}
-			ua, ok := from.(*net.UDPAddr)
-			if !ok || ua.AddrPort().Addr().Unmap() != cfg.Peer.Addr().Unmap() {
-				continue
-			}
-			p, err := Unmarshal(buf[:n])
-			if err != nil {
-				continue
-			}
-			heardOnce.Do(func() { close(heard) })
-			if p.Kind == Hello {
-				continue
-			}
-			mu.Lock()
-			recv.Add(p, at)
-			done := recv.EndSeen()
-			mu.Unlock()
-			if done {
-				endedOnce.Do(func() { close(ended) })
-			}
-		}
-	}()
-
-	// Handshake: HELLO until the peer's first packet.
-	hs := time.NewTimer(cfg.Handshake)
+// handshake sends HELLO until the peer's first packet arrives.
+func (e *endpoint) handshake(ctx context.Context) error {
+	hs := time.NewTimer(e.cfg.Handshake)
 	defer hs.Stop()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	send(Packet{Kind: Hello})
-wait:
+	e.send(Packet{Kind: Hello})
 	for {
 		select {
-		case <-heard:
-			break wait
+		case <-e.heard:
+			// One more HELLO: the peer may have started after our last
+			// one and be waiting for a packet of ours.
+			e.send(Packet{Kind: Hello})
+			return nil
 		case <-tick.C:
-			send(Packet{Kind: Hello})
+			e.send(Packet{Kind: Hello})
 		case <-hs.C:
-			return res, fmt.Errorf("udploss: nothing from %s within %v", cfg.Peer, cfg.Handshake)
+			return fmt.Errorf("udploss: nothing from %s within %v", e.cfg.Peer, e.cfg.Handshake)
 		case <-ctx.Done():
-			return res, ctx.Err()
+			return ctx.Err()
 		}
 	}
-	// One more HELLO: the peer may have started after our last one and be
-	// waiting for a packet of ours.
-	send(Packet{Kind: Hello})
+}
 
-	// The stream, paced by due times: a late packet goes at once and the
-	// next ones catch up, so the count is always Rate × Duration.
-	n := uint64(cfg.Duration.Seconds() * float64(cfg.Rate))
-	interval := time.Second / time.Duration(cfg.Rate)
+// sendStream sends the Data packets, paced by due times: after a stall (a
+// busy machine) the stream catches up at four times the rate, never in one
+// burst that would overflow a queue on the way, so the count is always
+// Rate × Duration.
+func (e *endpoint) sendStream(ctx context.Context) error {
+	n := uint64(e.cfg.Duration.Seconds() * float64(e.cfg.Rate))
+	interval := time.Second / time.Duration(e.cfg.Rate)
+	st := &e.res.Sent
 	t0 := time.Now()
-	res.Sent.Start = t0
+	st.Start = t0
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var last time.Time
 	for i := uint64(0); i < n; i++ {
 		due := t0.Add(time.Duration(i) * interval)
-		if d := time.Until(due); d > 0 {
+		at := due
+		if earliest := last.Add(interval / 4); at.Before(earliest) {
+			at = earliest
+		}
+		if d := time.Until(at); d > 0 {
 			timer.Reset(d)
 			select {
 			case <-timer.C:
 			case <-ctx.Done():
-				return res, ctx.Err()
+				return ctx.Err()
 			}
-		} else if lag := -d; lag > res.Sent.MaxLag {
-			res.Sent.MaxLag = lag
 		}
-		send(Packet{Kind: Data, Seq: i})
-		res.Sent.Packets++
+		last = time.Now()
+		if lag := last.Sub(due); lag > 50*time.Millisecond {
+			st.Late++
+			st.MaxLag = max(st.MaxLag, lag)
+		}
+		e.send(Packet{Kind: Data, Seq: i})
+		st.Packets++
 	}
-	res.Sent.Elapsed = time.Since(t0)
+	st.Elapsed = time.Since(t0)
+	return nil
+}
 
-	// The end: END five times, then wait for the peer's.
+// finish sends END five times and waits for the peer's.
+func (e *endpoint) finish(ctx context.Context) {
 	for i := 0; i < 5; i++ {
-		send(Packet{Kind: End, Seq: n})
+		e.send(Packet{Kind: End, Seq: e.res.Sent.Packets})
 		if i < 4 {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
 	select {
-	case <-ended:
+	case <-e.ended:
 		// Let stragglers of the peer's stream arrive.
 		time.Sleep(300 * time.Millisecond)
-	case <-time.After(cfg.Linger):
+	case <-time.After(e.cfg.Linger):
 	case <-ctx.Done():
 	}
-	conn.Close()
-	<-readerDone
-	mu.Lock()
-	res.Received = recv.Report()
-	mu.Unlock()
-	return res, nil
 }
 
 // errText is an error's text without the addresses net adds, so that
