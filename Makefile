@@ -91,7 +91,30 @@ scenarios-control:
 
 # Kernel lane: kernel_netlink's tests on Debian's stock kernel (with ESP)
 # under qemu/TCG; needs qemu-system-x86 linux-image-amd64 busybox-static
-# iproute2 cpio (testing/vm/README.md). Not part of `make test`.
+# iproute2 kmod (testing/vm/README.md). Not part of `make test`.
 .PHONY: vmtest
 vmtest:
 	GO=$(GO) testing/vm/run.sh
+
+# The scenarios in the kernel lane (root): the same scenario files inside
+# the guest, kernel-netlink and the kernel's ESP instead of the userspace
+# data plane (testing/internal/runner/lane.go says what differs), every
+# pairing on real XFRM. SCENARIOS narrows the run as for make scenarios.
+.PHONY: vmtest-scenarios
+VM_PAIRINGS ?= gg,gs,sg,ss
+vmtest-scenarios: build
+	testing/do-tests --kernel --pairings $(VM_PAIRINGS) $(SCENARIOS)
+
+# Soak (root; in the kernel lane's guest, whose kernel has netem): 10
+# CHILD_SAs with lifetimes of 10-20 s and rekeying IKE_SAs under 10 % loss
+# on the internet segment, then no leaked SA or policy, traffic through
+# every tunnel, and no heap growth (testing/internal/soak). Every pairing of
+# SOAK_PAIRINGS runs at the same time; results in testing/results/soak.
+.PHONY: soak
+SOAK_DURATION ?= 30m
+SOAK_PAIRINGS ?= gg,ss
+SOAK_ARGS     ?=
+soak: build
+	@mkdir -p testing/.bin
+	$(GO) build -o testing/.bin/soak ./testing/cmd/soak
+	testing/.bin/soak --kernel --goswan-bin bin --duration $(SOAK_DURATION) --pairings $(SOAK_PAIRINGS) $(SOAK_ARGS)
