@@ -114,9 +114,12 @@ vmtest:
 # data plane (testing/internal/runner/lane.go says what differs), every
 # pairing on real XFRM. SCENARIOS narrows the run as for make scenarios.
 .PHONY: vmtest-scenarios
+# Two tests at a time (VM_JOBS): under TCG a test spends much of its time
+# starting programs on one CPU while the other waits.
 VM_PAIRINGS ?= gg,gs,sg,ss
+VM_JOBS     ?= 2
 vmtest-scenarios: build
-	testing/do-tests --kernel --pairings $(VM_PAIRINGS) $(or $(SCENARIOS),ikev2)
+	testing/do-tests --kernel --jobs $(VM_JOBS) --pairings $(VM_PAIRINGS) $(or $(SCENARIOS),ikev2)
 
 # Soak (root; in the kernel lane's guest, whose kernel has netem): 10
 # CHILD_SAs with lifetimes of 10-20 s and rekeying IKE_SAs under 10 % loss

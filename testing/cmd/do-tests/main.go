@@ -65,6 +65,7 @@ func run() int {
 		timeout    = fs.Duration("cmd-timeout", 60*time.Second, "limit for every single command")
 		verbose    = fs.Bool("v", false, "show whole outputs of failed evaltest lines in console.log")
 		list       = fs.Bool("list", false, "list the selected scenarios and pairings and exit")
+		jobs       = fs.Int("jobs", 1, "tests that run at the same time, each on its own topology (measurements should run alone)")
 		laneName   = fs.String("lane", "userspace", "data plane: userspace (this kernel, kernel-libipsec) or kernel (a kernel with ESP, kernel-netlink; see --kernel)")
 		kernel     = fs.Bool("kernel", false, "run the kernel lane: boot Debian's stock kernel under qemu (TCG) and run the scenarios there with --lane kernel (testing/vm/README.md)")
 		runName    = fs.String("run-name", "", "name of the results directory (default: the start time)")
@@ -131,6 +132,7 @@ func run() int {
 		Verbose:    *verbose,
 		Lane:       lane,
 		RunName:    *runName,
+		Jobs:       *jobs,
 	}
 	if opt.TestsDir == "" {
 		opt.TestsDir = filepath.Join(opt.TestingDir, "tests")
@@ -201,6 +203,45 @@ func runKernelLane(fs *flag.FlagSet, opt runner.Options, cfg vm.Config) int {
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		return usage(err)
 	}
+	// The guest reads this machine's files live; a rebuild during the run
+	// (make build, another do-tests) must not change the binaries under
+	// it, so it gets copies of its own.
+	snap, err := os.MkdirTemp(filepath.Join(opt.TestingDir, ".bin"), "kernel-lane.")
+	if err != nil {
+		return usage(err)
+	}
+	defer os.RemoveAll(snap)
+	if self, err = snapshot(self, snap, "do-tests"); err != nil {
+		return usage(err)
+	}
+	for _, d := range []struct {
+		dir  *string
+		name string
+	}{{&opt.GoswanBin, "goswan-bin"}, {&opt.ToolsDir, "tools"}} {
+		if *d.dir == "" {
+			if d.name != "tools" {
+				continue
+			}
+			*d.dir = filepath.Join(opt.TestingDir, ".bin", "tools")
+		}
+		ents, err := os.ReadDir(*d.dir)
+		if err != nil {
+			if d.name == "tools" {
+				*d.dir = ""
+				continue
+			}
+			return usage(err)
+		}
+		to := filepath.Join(snap, d.name)
+		for _, e := range ents {
+			if e.Type().IsRegular() {
+				if _, err := snapshot(filepath.Join(*d.dir, e.Name()), to, e.Name()); err != nil {
+					return usage(err)
+				}
+			}
+		}
+		*d.dir = to
+	}
 	args := []string{self}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -241,4 +282,18 @@ func runKernelLane(fs *flag.FlagSet, opt runner.Options, cfg vm.Config) int {
 	}
 	fmt.Printf("kernel lane: guest run took %.0fs; console %s\n", res.Duration.Seconds(), cfg.ConsoleLog)
 	return res.ExitCode
+}
+
+// snapshot copies the executable file src to dir/name and returns the
+// copy's path.
+func snapshot(src, dir, name string) (string, error) {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, name)
+	return dst, os.WriteFile(dst, b, 0o755)
 }

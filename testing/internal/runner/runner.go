@@ -12,6 +12,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/goswan/goswan/testing/internal/scenario"
@@ -67,6 +69,10 @@ type Options struct {
 	// Lane is the data plane (default Userspace); lane.go says what
 	// differs.
 	Lane Lane
+	// Jobs is how many tests run at the same time (default 1), each on a
+	// topology of its own. Scenarios that measure timing or loss should
+	// run alone.
+	Jobs int
 }
 
 // Outcome is the result of one scenario in one pairing.
@@ -131,24 +137,78 @@ func Run(ctx context.Context, opt Options, names []string) (*Summary, error) {
 	}
 	sum := &Summary{RunDir: r.runDir}
 	t0 := time.Now()
-	n := 0
+	var jobs []job
 	for _, sc := range scens {
 		for _, p := range r.opt.Pairings {
-			if ctx.Err() != nil {
-				sum.Aborted = true
-				break
-			}
-			n++
-			o := r.runOne(ctx, sc, p, n)
-			sum.Outcomes = append(sum.Outcomes, o)
-			if o.Aborted {
-				sum.Aborted = true
-			}
+			jobs = append(jobs, job{sc, p, len(jobs) + 1})
+		}
+	}
+	outcomes := r.runJobs(ctx, jobs)
+	for _, o := range outcomes {
+		if o == nil {
+			sum.Aborted = true
+			continue
+		}
+		sum.Outcomes = append(sum.Outcomes, *o)
+		if o.Aborted {
+			sum.Aborted = true
 		}
 	}
 	sum.Duration = time.Since(t0)
 	r.printSummary(sum)
 	return sum, nil
+}
+
+// job is one test of a run: scenario sc in pairing p, numbered n.
+type job struct {
+	sc *scenario.Scenario
+	p  Pairing
+	n  int
+}
+
+// runJobs runs the tests, Jobs at a time, and returns their outcomes in
+// order (nil for tests an interruption kept from running).
+func (r *run) runJobs(ctx context.Context, jobs []job) []*Outcome {
+	outcomes := make([]*Outcome, len(jobs))
+	if r.opt.Jobs <= 1 {
+		for i, j := range jobs {
+			if ctx.Err() != nil {
+				break
+			}
+			o := r.runOne(ctx, j.sc, j.p, j.n, r.opt.Out, r.opt.Prefix)
+			outcomes[i] = &o
+		}
+	} else {
+		// Workers take the tests in order; each test's progress line is
+		// printed whole when it ends.
+		next := make(chan int)
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for w := 0; w < r.opt.Jobs; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				prefix := fmt.Sprintf("%sw%d", r.opt.Prefix, w)
+				for i := range next {
+					var b bytes.Buffer
+					o := r.runOne(ctx, jobs[i].sc, jobs[i].p, jobs[i].n, &b, prefix)
+					mu.Lock()
+					outcomes[i] = &o
+					_, _ = r.opt.Out.Write(b.Bytes())
+					mu.Unlock()
+				}
+			}()
+		}
+		for i := range jobs {
+			if ctx.Err() != nil {
+				break
+			}
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+	}
+	return outcomes
 }
 
 // run is the state shared by the tests of one run.
@@ -179,6 +239,9 @@ func newRun(opt Options) (*run, error) {
 	}
 	if opt.Prefix == "" {
 		opt.Prefix = RandomPrefix()
+	}
+	if opt.Jobs > 1 && len(opt.Prefix) > 17 {
+		return nil, fmt.Errorf("runner: prefix %q too long for parallel tests (at most 17 characters)", opt.Prefix)
 	}
 	if len(opt.Pairings) == 0 {
 		opt.Pairings = slices.Clone(AllPairings)

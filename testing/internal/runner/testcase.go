@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +19,8 @@ import (
 // test is one scenario in one pairing.
 type test struct {
 	r       *run
+	out     io.Writer // progress line: the run's output, or a buffer when tests run in parallel
+	prefix  string    // namespace prefix of this test's topology
 	sc      *scenario.Scenario
 	p       Pairing
 	assign  map[string]Impl
@@ -35,12 +38,14 @@ func (t *test) fail(format string, args ...any) {
 }
 
 // runOne runs scenario sc in pairing p; n numbers the test in the run.
-func (r *run) runOne(ctx context.Context, sc *scenario.Scenario, p Pairing, n int) Outcome {
+// Its progress line goes to out; prefix starts its namespaces' names
+// (tests that run at the same time need different ones).
+func (r *run) runOne(ctx context.Context, sc *scenario.Scenario, p Pairing, n int, out io.Writer, prefix string) Outcome {
 	t0 := time.Now()
-	t := &test{r: r, sc: sc, p: p, caps: map[string]*capture{},
+	t := &test{r: r, out: out, prefix: prefix, sc: sc, p: p, caps: map[string]*capture{},
 		assign: p.Assign(sc.Conf.IPsecHosts, hosts.Names()),
 		dir:    filepath.Join(r.runDir, filepath.FromSlash(sc.Name), p.Name())}
-	fmt.Fprintf(r.opt.Out, "%3d %s [%s]: ", n, sc.Name, p.Code())
+	fmt.Fprintf(out, "%3d %s [%s]: ", n, sc.Name, p.Code())
 	o := Outcome{Scenario: sc.Name, Pairing: p, Dir: t.dir}
 	if err := os.MkdirAll(t.dir, 0o755); err != nil {
 		t.fail("results directory: %v", err)
@@ -60,9 +65,9 @@ func (r *run) runOne(ctx context.Context, sc *scenario.Scenario, p Pairing, n in
 	if o.Aborted {
 		status = "ABORTED"
 	}
-	fmt.Fprintf(r.opt.Out, "%s (%.1fs)\n", status, o.Duration.Seconds())
+	fmt.Fprintf(out, "%s (%.1fs)\n", status, o.Duration.Seconds())
 	if !o.Passed {
-		fmt.Fprintf(r.opt.Out, "%s      see %s\n", reasonLines(o.Reasons, "      "), filepath.Join(t.dir, "console.log"))
+		fmt.Fprintf(out, "%s      see %s\n", reasonLines(o.Reasons, "      "), filepath.Join(t.dir, "console.log"))
 	}
 	t.writeResult(o)
 	return o
@@ -83,8 +88,8 @@ func (t *test) execute(ctx context.Context, n int) {
 		specs = append(specs, topology.HostSpec{Name: h, Etc: etc, Binds: impl.Binds, Env: hostEnv(t.r.binDirs[impl.Name])})
 	}
 	topo, err := topology.Build(ctx, topology.Config{
-		Prefix:  t.r.opt.Prefix,
-		Scratch: filepath.Join(t.r.opt.ScratchBase, fmt.Sprintf("%s-t%d", t.r.opt.Prefix, n)),
+		Prefix:  t.prefix,
+		Scratch: filepath.Join(t.r.opt.ScratchBase, fmt.Sprintf("%s-t%d", t.prefix, n)),
 		Hosts:   specs,
 		Logf:    t.con.printf,
 	})
@@ -117,7 +122,7 @@ func (t *test) execute(ctx context.Context, n int) {
 	}
 	for _, ph := range phases {
 		if ph.name != "" {
-			fmt.Fprint(t.r.opt.Out, ph.name)
+			fmt.Fprint(t.out, ph.name)
 		}
 		if err := ph.fn(ctx); err != nil {
 			t.abortOr(ctx, "%v", err)
@@ -128,7 +133,7 @@ func (t *test) execute(ctx context.Context, n int) {
 		t.collectLogs(ctx)
 	}
 	t.con.section("TEARDOWN")
-	fmt.Fprint(t.r.opt.Out, " ")
+	fmt.Fprint(t.out, " ")
 }
 
 // hostEtc returns the files copied over host h's /etc: the defaults, the
