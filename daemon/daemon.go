@@ -20,6 +20,7 @@ import (
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/config/feature"
 	"github.com/goswan/goswan/confparse/settings"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/internal/clib"
@@ -149,6 +150,9 @@ func (d *Daemon) onClose(f func() error) { d.closers = append(d.closers, f) }
 // socket, stroke) and the credentials, as charon's initialize does.
 func (d *Daemon) initialize() error {
 	s := d.Settings()
+	for _, r := range s.Unsupported("charon") {
+		d.logf(bus.CFG, bus.Control, "%s; ignored", r.Reason())
+	}
 	d.backends = &config.Backends{Resolve: resolveHost}
 	d.creds = credentials.NewStore()
 	d.env = &sa.Env{
@@ -196,7 +200,8 @@ func readSettings(s *settings.Settings) sa.Settings {
 	st.DeleteRekeyedDelay = s.Time("charon.delete_rekeyed_delay", st.DeleteRekeyedDelay)
 	st.HalfOpenTimeout = s.Time("charon.half_open_timeout", st.HalfOpenTimeout)
 	st.ReuseIKESA = s.Bool("charon.reuse_ikesa", st.ReuseIKESA)
-	st.MakeBeforeBreak = s.Bool("charon.make_before_break", st.MakeBeforeBreak)
+	// Refused in initialize when set: goswan reauthenticates break-before-make.
+	st.MakeBeforeBreak = feature.MakeBeforeBreak.Supported && s.Bool("charon.make_before_break", st.MakeBeforeBreak)
 	st.FragmentSize = s.Int("charon.fragment_size", st.FragmentSize)
 	if st.FragmentSize == 0 {
 		st.FragmentSize = 1280

@@ -548,7 +548,9 @@ func (s *strokeConfig) buildChildCfg(c *stroke.AddConn) *config.ChildCfg {
 }
 
 // AddConn implements stroke.Configs: build the configs and add them, to an
-// equal existing peer config if there is one.
+// equal existing peer config if there is one. A conn that needs what goswan
+// does not do yet is logged and not added, as charon does with a conn it
+// cannot build; it is kept aside to explain failed lookups.
 func (s *strokeConfig) AddConn(_ context.Context, msg *stroke.AddConn) {
 	c := *msg // swapEnds modifies the message
 	ike := s.buildIKECfg(&c)
@@ -559,20 +561,27 @@ func (s *strokeConfig) AddConn(_ context.Context, msg *stroke.AddConn) {
 	if peer == nil {
 		return
 	}
+	refused := s.refusals(msg)
+	existing := s.d.backends.Equal(peer)
+	if existing != nil && refused == nil {
+		s.log(bus.Control, "added child to existing configuration '%s'", existing.Name)
+	}
 	child := s.buildChildCfg(&c)
 	if child == nil {
 		return
 	}
-	used, merged := s.d.backends.Add(peer, child)
-	if merged {
-		s.log(bus.Control, "added child to existing configuration '%s'", used.Name)
-	} else {
+	if refused != nil {
+		s.d.backends.AddRefused(&config.Refused{Peer: peer, Child: child, Reasons: refused})
+		return
+	}
+	if _, merged := s.d.backends.Add(peer, child); !merged {
 		s.log(bus.Control, "added configuration '%s'", c.Name.Value)
 	}
 }
 
 // DelConn implements stroke.Configs.
 func (s *strokeConfig) DelConn(_ context.Context, name stroke.Str) {
+	s.d.backends.DeleteRefused(name.Value)
 	if s.d.backends.Delete(name.Value) {
 		s.log(bus.Control, "deleted connection '%s'", name.Value)
 	} else {

@@ -133,8 +133,11 @@ func (t *IKEAuth) buildI(m *encoding.Message) sa.Status {
 		if t.ike.Supports(sa.ExtMultipleAuth) {
 			m.AddNotify(encoding.NotifyMultipleAuthSupported, nil)
 		}
-		m.AddNotify(encoding.NotifyEAPOnlyAuthentication, nil)
-		m.AddNotify(encoding.NotifyIKEv2MessageIDSyncSupported, nil)
+		for _, n := range []encoding.NotifyType{encoding.NotifyEAPOnlyAuthentication, encoding.NotifyIKEv2MessageIDSyncSupported} {
+			if announces(n) { // capabilities only when goswan has them
+				m.AddNotify(n, nil)
+			}
+		}
 	}
 	if !t.doAnotherAuth && t.myAuth == nil {
 		return sa.NeedMore
@@ -227,6 +230,7 @@ func (t *IKEAuth) loadCandidates() bool {
 	}
 	if t.peer == nil {
 		ike.Log(bus.CFG, bus.Control, "no matching peer config found")
+		explainRefused(ike.Log, ike.Env().Backends, me.Addr(), other.Addr())
 		return false
 	}
 	ike.SetPeerCfg(t.peer)

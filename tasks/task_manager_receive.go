@@ -194,6 +194,7 @@ func (tm *TaskManager) process(m *encoding.Message, raw []byte, src, dst netip.A
 		if cfg == nil {
 			tm.log(bus.IKE, bus.Control, "no IKE config found for %s...%s, sending %s",
 				dst.Addr(), src.Addr(), encoding.NotifyNoProposalChosen)
+			explainRefused(tm.log, ike.Env().Backends, dst.Addr(), src.Addr())
 			tm.sendNotifyResponse(m, encoding.NotifyNoProposalChosen, nil, src, dst)
 			return sa.DestroyMe
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,16 +10,30 @@ import (
 	"strings"
 
 	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/confparse"
 	"github.com/goswan/goswan/confparse/ipsecconf"
 	"github.com/goswan/goswan/confparse/secrets"
 	"github.com/goswan/goswan/confparse/settings"
 )
 
-// validateProposals checks ike=/esp=/ah= values the way charon will. It is
-// nil until the proposal parser (config.ParseProposals) is wired in; then
-// checkconf also reports the conns charon would reject for their proposals.
-var validateProposals ipsecconf.ProposalValidator
+// validateProposals checks an ike=, esp= or ah= value as charon's stroke
+// plugin parses it, with charon's reason for refusing it, and names the
+// algorithms charon takes and goswan cannot run.
+func validateProposals(proto, value string) error {
+	p := map[string]config.Protocol{"ike": config.ProtoIKE, "esp": config.ProtoESP, "ah": config.ProtoAH}[proto]
+	if _, err := config.ParseProposals(p, value); err != nil {
+		var pe *config.ProposalError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("%s, skipped invalid proposal string: %s", pe.Msg, pe.Proposal)
+		}
+		return err
+	}
+	if algs := config.UnsupportedAlgorithms(value); len(algs) > 0 {
+		return &ipsecconf.UnsupportedError{Msg: fmt.Sprintf("goswan does not implement %s yet", strings.Join(algs, ", "))}
+	}
+	return nil
+}
 
 func init() {
 	register("checkconf", command{
@@ -74,6 +89,7 @@ func checkconf(args []string, stdout, stderr io.Writer) int {
 	problems = append(problems, cfg.Problems...)
 	problems = append(problems, cfg.CheckProposals(validateProposals)...)
 	problems = append(problems, cfg.CheckValues()...)
+	problems = append(problems, cfg.Unsupported()...)
 	printIpsecConf(stdout, *confPath, cfg)
 
 	sec, _ := secrets.Load(*secretsPath, nil)
@@ -81,6 +97,10 @@ func checkconf(args []string, stdout, stderr io.Writer) int {
 	printSecrets(stdout, *secretsPath, sec)
 
 	printSettings(stdout, *ssPath, ss)
+	for _, r := range ss.Unsupported("charon") {
+		problems = append(problems, &confparse.Error{Pos: r.Pos, Severity: confparse.Unsupported,
+			Msg: r.Reason() + "; charon goes on without it"})
+	}
 
 	failed := false
 	for _, p := range problems {

@@ -1,0 +1,23 @@
+package config
+
+import "strings"
+
+// UnsupportedAlgorithms lists, once each and in order, the algorithm
+// keywords of an ike=, esp= or ah= value that strongSwan's proposal parser
+// accepts and goswan's crypto cannot run. charon would propose and accept
+// them; goswan refuses the conn instead of negotiating something else.
+func UnsupportedAlgorithms(value string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, single := range strings.Split(strings.TrimSuffix(value, "!"), ",") {
+		for _, tok := range splitTokens(single) {
+			kw, ok := keywords[tok]
+			if !ok || seen[tok] || Supported(Transform{Type: kw.typ, ID: kw.id, KeyLength: kw.keySize}) {
+				continue
+			}
+			seen[tok] = true
+			out = append(out, tok)
+		}
+	}
+	return out
+}
