@@ -52,9 +52,9 @@ func starterView(c *stroke.AddConn) *ipsecconf.AddConnMsg {
 		DPD:        ipsecconf.AddConnDPD{Delay: c.DPD.Delay, Timeout: c.DPD.Timeout, Action: int32(c.DPD.Action)},
 		Mediation:  c.IKEME.Mediation,
 		MediatedBy: istr(c.IKEME.MediatedBy), PeerID: istr(c.IKEME.PeerID),
-		MarkIn:     ipsecconf.Mark{Value: c.MarkIn.Value, Mask: c.MarkIn.Mask},
-		MarkOut:    ipsecconf.Mark{Value: c.MarkOut.Value, Mask: c.MarkOut.Mask},
-		Me:         iend(&c.Me), Other: iend(&c.Other), ReplayWindow: c.ReplayWindow, SHA256_96: c.SHA256_96,
+		MarkIn:  ipsecconf.Mark{Value: c.MarkIn.Value, Mask: c.MarkIn.Mask},
+		MarkOut: ipsecconf.Mark{Value: c.MarkOut.Value, Mask: c.MarkOut.Mask},
+		Me:      iend(&c.Me), Other: iend(&c.Other), ReplayWindow: c.ReplayWindow, SHA256_96: c.SHA256_96,
 	}
 }
 
