@@ -150,9 +150,7 @@ func (d *Daemon) onClose(f func() error) { d.closers = append(d.closers, f) }
 // socket, stroke) and the credentials, as charon's initialize does.
 func (d *Daemon) initialize() error {
 	s := d.Settings()
-	for _, r := range s.Unsupported("charon") {
-		d.logf(bus.CFG, bus.Control, "%s; ignored", r.Reason())
-	}
+	d.logUnsupported(s)
 	d.backends = &config.Backends{Resolve: resolveHost}
 	d.creds = credentials.NewStore()
 	d.env = &sa.Env{
@@ -179,6 +177,14 @@ func (d *Daemon) initialize() error {
 		return err
 	}
 	return nil
+}
+
+// logUnsupported logs the options of strongswan.conf that ask for what
+// goswan does not do yet; the core reads them as unset.
+func (d *Daemon) logUnsupported(s *settings.Settings) {
+	for _, r := range s.Unsupported("charon") {
+		d.logf(bus.CFG, bus.Control, "%s; ignored", r.Reason())
+	}
 }
 
 // socketPort is the IKE port of the socket (charon.port).

@@ -38,12 +38,41 @@ func loadCapture(t *testing.T, name string) []*stroke.AddConn {
 }
 
 func configDaemon(t *testing.T) *Daemon {
+	d, _ := configNode(t)
+	return d
+}
+
+// configNode is a daemon without connections over a simulated node, whose
+// log is the daemon's.
+func configNode(t *testing.T) (*Daemon, *ikesim.Node) {
 	_, moon, _, _, _ := ikesim.NetNet(t, nil)
 	d := simDaemon(moon)
 	d.backends = &config.Backends{}
 	d.env.Backends = d.backends
 	d.conf.Store(settings.Empty())
-	return d
+	return d, moon
+}
+
+// loadAllCaptures decodes every add_conn of the starter corpus.
+func loadAllCaptures(t *testing.T) []*stroke.AddConn {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join("..", "confparse", "testdata", "starter", "*_STR_ADD_CONN.bin"))
+	if len(files) < 40 {
+		t.Fatalf("corpus has %d add_conn captures", len(files))
+	}
+	var out []*stroke.AddConn
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := stroke.Decode(b)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out = append(out, m.Body.(*stroke.AddConn))
+	}
+	return out
 }
 
 // The seed's rekeying conn (confparse/testdata/starter/04-net2net-rekey),
