@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"reflect"
 
-	"github.com/goswan/goswan/confparse"
 	"github.com/goswan/goswan/config/feature"
+	"github.com/goswan/goswan/confparse"
 )
 
 // Refusal is one value of a conn that needs a feature goswan does not do

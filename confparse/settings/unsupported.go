@@ -3,8 +3,8 @@ package settings
 import (
 	"fmt"
 
-	"github.com/goswan/goswan/confparse"
 	"github.com/goswan/goswan/config/feature"
+	"github.com/goswan/goswan/confparse"
 )
 
 // unsupported lists the options of charon's namespace the daemon reads
