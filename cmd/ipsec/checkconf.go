@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -102,6 +103,7 @@ func checkconf(args []string, stdout, stderr io.Writer) int {
 			Msg: r.Reason() + "; charon goes on without it"})
 	}
 
+	sortProblems(problems)
 	failed := false
 	for _, p := range problems {
 		msg := p.Msg
@@ -117,6 +119,29 @@ func checkconf(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// sortProblems orders the problems by position within each file, the
+// files in the order their first problem was found (strongswan.conf,
+// ipsec.conf and its includes, ipsec.secrets), so that each file reads
+// top to bottom whichever check found what.
+func sortProblems(l confparse.Errors) {
+	rank := map[string]int{}
+	for _, p := range l {
+		if _, ok := rank[p.Pos.File]; !ok {
+			rank[p.Pos.File] = len(rank)
+		}
+	}
+	sort.SliceStable(l, func(i, j int) bool {
+		a, b := l[i].Pos, l[j].Pos
+		if a.File != b.File {
+			return rank[a.File] < rank[b.File]
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
 }
 
 // quote writes a value so that ipsec.conf would read it back: bare when

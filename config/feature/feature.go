@@ -12,6 +12,8 @@
 // (which fail for a supported feature) are replaced by the feature's own.
 package feature
 
+import "strings"
+
 // Feature is one thing strongSwan does.
 type Feature struct {
 	// Name is how refusals and README name the feature.
@@ -54,4 +56,18 @@ func Unsupported() []*Feature {
 		}
 	}
 	return out
+}
+
+// Readme is README's paragraph on what goswan does not do yet, made from
+// All (README is tested against it).
+func Readme() string {
+	var names []string
+	for _, f := range Unsupported() {
+		names = append(names, f.Name)
+	}
+	s := "What goswan does not do yet: " + strings.Join(names, "; ") + ". "
+	s += "`ipsec checkconf` names every setting that asks for one of them, with file, line and column, " +
+		"and charon refuses a conn that needs one when the conn is added, logging why, instead of doing something else; " +
+		"a default that would need one (`mobike=yes`, `keyexchange=ike`) is honoured by not announcing the feature.\n"
+	return s
 }
