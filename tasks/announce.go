@@ -43,3 +43,12 @@ func Unannounced() []encoding.NotifyType {
 	}
 	return out
 }
+
+// announce adds those of the capability notifies ns goswan has.
+func announce(m *encoding.Message, ns ...encoding.NotifyType) {
+	for _, n := range ns {
+		if announces(n) {
+			m.AddNotify(n, nil)
+		}
+	}
+}

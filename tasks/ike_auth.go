@@ -133,11 +133,7 @@ func (t *IKEAuth) buildI(m *encoding.Message) sa.Status {
 		if t.ike.Supports(sa.ExtMultipleAuth) {
 			m.AddNotify(encoding.NotifyMultipleAuthSupported, nil)
 		}
-		for _, n := range []encoding.NotifyType{encoding.NotifyEAPOnlyAuthentication, encoding.NotifyIKEv2MessageIDSyncSupported} {
-			if announces(n) { // capabilities only when goswan has them
-				m.AddNotify(n, nil)
-			}
-		}
+		announce(m, encoding.NotifyEAPOnlyAuthentication, encoding.NotifyIKEv2MessageIDSyncSupported)
 	}
 	if !t.doAnotherAuth && t.myAuth == nil {
 		return sa.NeedMore

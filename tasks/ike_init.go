@@ -129,8 +129,8 @@ func (t *IKEInit) buildPayloads(m *encoding.Message) bool {
 		m.AddNotify(encoding.NotifySignatureHashAlgorithms, supportedHashAlgorithms)
 		t.ike.Log(bus.CFG, bus.Diag, "sending supported signature hash algorithms: sha256 sha384 sha512 identity")
 	}
-	if announces(encoding.NotifyRedirectSupported) && t.initiator && t.ike.Env().Settings.FollowRedirects {
-		m.AddNotify(encoding.NotifyRedirectSupported, nil)
+	if t.initiator && t.ike.Env().Settings.FollowRedirects {
+		announce(m, encoding.NotifyRedirectSupported)
 	}
 	if !t.initiator && cfg.Childless != config.ChildlessNever {
 		m.AddNotify(encoding.NotifyChildlessIKEv2Supported, nil)
