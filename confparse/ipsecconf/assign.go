@@ -37,11 +37,6 @@ func quoteList(list []string) string {
 	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
 
-func boolArg(value string) (bool, string) {
-	i, bad := enumArg(value, boolNames)
-	return i > 0, bad
-}
-
 // uintArg is ARG_UINT: strtoul base 10 into a u_int.
 func uintArg(value string) (uint32, string) {
 	v, rest := clib.Strtoul(value, 10)

@@ -20,11 +20,10 @@ type loader struct {
 const firewallUpdown = "ipsec _updown iptables"
 
 var (
-	authbyNames       = []string{"psk", "secret", "pubkey", "rsa", "rsasig", "ecdsa", "ecdsasig", "xauthpsk", "xauthrsasig", "never"}
-	deprecatedSetup   = "deprecated keyword '%s' in config setup"
-	deprecatedConn    = "deprecated keyword '%s' in conn '%s'"
-	deprecatedCA      = "deprecated keyword '%s' in ca '%s'"
-	pfsDeprecatedHint = " (PFS is enabled by specifying a DH group in the 'esp' cipher suite)"
+	authbyNames     = []string{"psk", "secret", "pubkey", "rsa", "rsasig", "ecdsa", "ecdsasig", "xauthpsk", "xauthrsasig", "never"}
+	deprecatedSetup = "deprecated keyword '%s' in config setup"
+	deprecatedConn  = "deprecated keyword '%s' in conn '%s'"
+	deprecatedCA    = "deprecated keyword '%s' in ca '%s'"
 )
 
 // belongs says which section a keyword is for.
