@@ -168,31 +168,41 @@ func TestSettingRefusals(t *testing.T) {
 	}
 }
 
-// A responder that refused the only conn that fits answers as charon
-// without it (NO_PROPOSAL_CHOSEN to IKE_SA_INIT, no IKE config found) and
-// says why; neither side keeps an IKE_SA.
-func TestRespondWithRefusedConn(t *testing.T) {
+// sunRefuses is moon with the PSK conn net-net and sun with conns added
+// through the stroke socket from ipsec.conf text (others, loaded
+// directly); moon has initiated and the exchanges have run.
+func sunRefuses(t *testing.T, sunConf string, others ...ikesim.ConnOpts) (moon, sun *ikesim.Node) {
 	s := ikesim.New(t)
-	moon := s.AddNode("moon", "192.168.0.1", 1, nil)
-	sun := s.AddNode("sun", "192.168.0.2", 2, nil)
+	moon = s.AddNode("moon", "192.168.0.1", 1, nil)
+	sun = s.AddNode("sun", "192.168.0.2", 2, nil)
 	peer, child := moon.Conn(t, ikesim.ConnOpts{Name: "net-net", Local: "192.168.0.1", Remote: "192.168.0.2",
 		LocalID: "@moon.strongswan.org", RemoteID: "@sun.strongswan.org"})
+	for _, o := range others {
+		sun.Conn(t, o)
+	}
 	d := simDaemon(sun)
 	d.conf.Store(settings.Empty())
-	sunConf := `conn net-net
+	sendRaw(t, strokeSocket(t, d), addConnFromConf(t, sunConf, "net-net"))
+	moon.Initiate(peer, child)
+	s.Advance(2 * time.Second)
+	return moon, sun
+}
+
+const sunNetNet = `conn net-net
 	left=192.168.0.2
 	leftid=@sun.strongswan.org
 	right=192.168.0.1
 	rightid=@moon.strongswan.org
-	authby=secret
 	keyexchange=ikev2
 	mobike=no
-	rightsourceip=10.3.0.0/24
 	auto=add
 `
-	sendRaw(t, strokeSocket(t, d), addConnFromConf(t, sunConf, "net-net"))
-	moon.Initiate(peer, child)
-	s.Advance(2 * time.Second)
+
+// A responder that refused the only conn that fits answers as charon
+// without it (NO_PROPOSAL_CHOSEN to IKE_SA_INIT, no IKE config found) and
+// says why; neither side keeps an IKE_SA.
+func TestRespondWithRefusedConn(t *testing.T) {
+	moon, sun := sunRefuses(t, sunNetNet+"\tauthby=secret\n\trightsourceip=10.3.0.0/24\n")
 	sun.WantLogOrder(t,
 		"[IKE] no IKE config found for 192.168.0.2...192.168.0.1, sending NO_PROPOSAL_CHOSEN",
 		"[CFG] conn 'net-net' would fit, but was not added: rightsourceip=10.3.0.0/24 needs virtual IPs, address pools and configuration attributes, which goswan does not do yet",
@@ -206,29 +216,9 @@ func TestRespondWithRefusedConn(t *testing.T) {
 // instead: AUTHENTICATION_FAILED as charon without the refused conn, the
 // reason in the log, and no IKE_SA left on either side.
 func TestAuthWithRefusedConn(t *testing.T) {
-	s := ikesim.New(t)
-	moon := s.AddNode("moon", "192.168.0.1", 1, nil)
-	sun := s.AddNode("sun", "192.168.0.2", 2, nil)
-	peer, child := moon.Conn(t, ikesim.ConnOpts{Name: "net-net", Local: "192.168.0.1", Remote: "192.168.0.2",
-		LocalID: "@moon.strongswan.org", RemoteID: "@sun.strongswan.org"})
-	sun.Conn(t, ikesim.ConnOpts{Name: "rw", Local: "192.168.0.2", Remote: "%any",
-		LocalID: "@sun.strongswan.org", RemoteID: "@carol.strongswan.org"})
-	d := simDaemon(sun)
-	d.conf.Store(settings.Empty())
-	sunConf := `conn net-net
-	left=192.168.0.2
-	leftid=@sun.strongswan.org
-	right=192.168.0.1
-	rightid=@moon.strongswan.org
-	leftauth=psk
-	rightauth=eap-md5
-	keyexchange=ikev2
-	mobike=no
-	auto=add
-`
-	sendRaw(t, strokeSocket(t, d), addConnFromConf(t, sunConf, "net-net"))
-	moon.Initiate(peer, child)
-	s.Advance(2 * time.Second)
+	moon, sun := sunRefuses(t, sunNetNet+"\tleftauth=psk\n\trightauth=eap-md5\n",
+		ikesim.ConnOpts{Name: "rw", Local: "192.168.0.2", Remote: "%any",
+			LocalID: "@sun.strongswan.org", RemoteID: "@carol.strongswan.org"})
 	sun.WantLogOrder(t,
 		"[CFG] no matching peer config found",
 		"[CFG] conn 'net-net' would fit, but was not added: rightauth=eap-md5 needs EAP authentication, which goswan does not do yet",

@@ -18,9 +18,21 @@ import (
 // file of confparse's starter corpus.
 func loadCapture(t *testing.T, name string) []*stroke.AddConn {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "confparse", "testdata", "starter", name+".*_STR_ADD_CONN.bin"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no captures for %s: %v", name, err)
+	return decodeCaptures(t, name+".*_STR_ADD_CONN.bin", 1)
+}
+
+// loadAllCaptures decodes every add_conn of the starter corpus.
+func loadAllCaptures(t *testing.T) []*stroke.AddConn {
+	t.Helper()
+	return decodeCaptures(t, "*_STR_ADD_CONN.bin", 40)
+}
+
+// decodeCaptures decodes the captures matching glob, at least atLeast.
+func decodeCaptures(t *testing.T, glob string, atLeast int) []*stroke.AddConn {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "confparse", "testdata", "starter", glob))
+	if err != nil || len(files) < atLeast {
+		t.Fatalf("%d captures %s: %v", len(files), glob, err)
 	}
 	var out []*stroke.AddConn
 	for _, f := range files {
@@ -53,27 +65,6 @@ func configNode(t *testing.T) (*Daemon, *ikesim.Node) {
 	return d, moon
 }
 
-// loadAllCaptures decodes every add_conn of the starter corpus.
-func loadAllCaptures(t *testing.T) []*stroke.AddConn {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join("..", "confparse", "testdata", "starter", "*_STR_ADD_CONN.bin"))
-	if len(files) < 40 {
-		t.Fatalf("corpus has %d add_conn captures", len(files))
-	}
-	var out []*stroke.AddConn
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := stroke.Decode(b)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		out = append(out, m.Body.(*stroke.AddConn))
-	}
-	return out
-}
 
 // The seed's rekeying conn (confparse/testdata/starter/04-net2net-rekey),
 // as Debian's starter sent it, becomes the configs charon builds.
