@@ -65,7 +65,6 @@ func configNode(t *testing.T) (*Daemon, *ikesim.Node) {
 	return d, moon
 }
 
-
 // The seed's rekeying conn (confparse/testdata/starter/04-net2net-rekey),
 // as Debian's starter sent it, becomes the configs charon builds.
 func TestAddConnSeedRekey(t *testing.T) {
