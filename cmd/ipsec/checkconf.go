@@ -363,12 +363,23 @@ func printConn(w io.Writer, cfg *ipsecconf.Config, c *ipsecconf.Conn, sent []str
 	default:
 		fmt.Fprintln(w, "\t# IKE_SA: never rekeyed or reauthenticated")
 	}
-	if len(sent) > 0 {
-		fmt.Fprintf(w, "\t# starter sends %s\n", strings.Join(sent, ", "))
-	} else {
-		fmt.Fprintln(w, "\t# not loaded (auto=ignore); usable with also=")
-	}
+	printSent(w, m, sent)
 	fmt.Fprintln(w)
+}
+
+// printSent says what starter sends for the conn and, when goswan's charon
+// will not load it, why.
+func printSent(w io.Writer, m ipsecconf.AddConnMsg, sent []string) {
+	if len(sent) == 0 {
+		fmt.Fprintln(w, "\t# not loaded (auto=ignore); usable with also=")
+		return
+	}
+	fmt.Fprintf(w, "\t# starter sends %s\n", strings.Join(sent, ", "))
+	for _, r := range m.Refusals() {
+		if r.Refused {
+			fmt.Fprintf(w, "\t# goswan's charon does not load it: %s\n", r.Reason())
+		}
+	}
 }
 
 func selectors(cfg *ipsecconf.Config, e *ipsecconf.End) string {

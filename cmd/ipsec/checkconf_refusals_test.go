@@ -82,7 +82,7 @@ func TestCheckconfRefusesWhatCharonRefuses(t *testing.T) {
 		{"leftsubnet=10.1.0.0/16,bogus", "error: conn bad: charon: invalid subnet: bogus, skipped"},
 		{"rightsubnet=10.2.0.0/16[tcp/99999]", "error: conn bad: charon: invalid proto/port: tcp/99999], skipped subnet"},
 		{"right=192.168.0.999", "error: conn bad: '192.168.0.999' is not an IP address; charon tries to resolve it as a host name"},
-		{"margintime=2h", "error: conn bad: margintime=7200 is not below lifetime=3600: charon never rekeys the CHILD_SA, it only expires"},
+		{"margintime=2h", "error: conn bad: margintime=2h is not below lifetime=3600: charon never rekeys the CHILD_SA, it only expires"},
 		{"leftprotoport=tcp/99999", "error: conn bad: bad port '99999'"},
 	} {
 		dir, args := refusalFiles(t, refusals.Base+"\nconn bad\n\t"+c.line+"\n", "")

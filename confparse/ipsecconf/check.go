@@ -175,8 +175,21 @@ func (cfg *Config) checkLifetimes(c *Conn, add func(confparse.Position, confpars
 	} {
 		if l.life != 0 && l.margin >= l.life {
 			add(c.settingPos(append(l.marginKeys, l.lifeKeys...)...), confparse.Dropped,
-				"%s=%d is not below %s=%d: charon never rekeys the %s, it only expires",
-				l.marginKeys[0], l.margin, l.lifeKeys[0], l.life, l.what)
+				"%s is not below %s: charon never rekeys the %s, it only expires",
+				c.written(l.margin, l.marginKeys...), c.written(l.life, l.lifeKeys...), l.what)
 		}
 	}
+}
+
+// written is key=value as the conn's settings have it (the first of keys
+// that is set), or the first key with the number it defaults to.
+func (c *Conn) written(n uint64, keys ...string) string {
+	for _, s := range c.Settings {
+		for _, k := range keys {
+			if s.Key == k {
+				return k + "=" + s.Value
+			}
+		}
+	}
+	return fmt.Sprintf("%s=%d", keys[0], n)
 }
