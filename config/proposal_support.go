@@ -1,6 +1,10 @@
 package config
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/goswan/goswan/crypto"
+)
 
 // UnsupportedAlgorithms lists, once each and in order, the algorithm
 // keywords of an ike=, esp= or ah= value that strongSwan's proposal parser
@@ -11,8 +15,8 @@ func UnsupportedAlgorithms(value string) []string {
 	seen := map[string]bool{}
 	for _, single := range strings.Split(strings.TrimSuffix(value, "!"), ",") {
 		for _, tok := range splitTokens(single) {
-			kw, ok := keywords[tok]
-			if !ok || seen[tok] || Supported(Transform{Type: kw.typ, ID: kw.id, KeyLength: kw.keySize}) {
+			a, keyLength, ok := crypto.LookupKeyword(tok)
+			if !ok || seen[tok] || Supported(Transform{Type: a.Type, ID: a.ID, KeyLength: keyLength}) {
 				continue
 			}
 			seen[tok] = true

@@ -162,9 +162,9 @@ var Conns = []Case{
 		Checkconf: needs("ikedscp=101110", feature.IKEDSCP), Charon: []string{needs("ikedscp=101110", feature.IKEDSCP)}},
 	// Algorithms strongSwan's parser takes and goswan's crypto lacks: no
 	// feature switch, the crypto package decides.
-	{Name: "camellia", Lines: []string{"esp=camellia128-sha256!"}, Refused: true,
-		Checkconf: "esp=camellia128-sha256!: goswan does not implement camellia128 yet",
-		Charon:    []string{"esp=camellia128-sha256!: goswan does not implement camellia128 yet"}},
+	{Name: "blowfish", Lines: []string{"esp=blowfish128-sha256!"}, Refused: true,
+		Checkconf: "esp=blowfish128-sha256!: goswan does not implement blowfish128 yet",
+		Charon:    []string{"esp=blowfish128-sha256!: goswan does not implement blowfish128 yet"}},
 }
 
 // Setting is a refusal of a strongswan.conf option or of a config setup
