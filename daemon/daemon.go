@@ -161,7 +161,6 @@ func (d *Daemon) initialize() error {
 		NewTaskManager: tasks.New,
 		Resolve:        resolveHost,
 	}
-	tasks.Install(d.env)
 	d.pool = processing.NewPool(s.Int("charon.threads", 16))
 	d.onClose(func() error { d.pool.Stop(); return nil })
 	d.sched = processing.NewScheduler(processing.RealClock{}, d.pool)

@@ -51,13 +51,7 @@ type IKESA struct {
 	// msgRaw is the datagram being processed; lastGenerated the last
 	// unfragmented message we encoded (ike_auth signs both IKE_SA_INITs).
 	msgRaw, lastGenerated []byte
-	// decodeErr is the error decoding the message being processed gave.
-	decodeErr error
 }
-
-// DecodeError is the error of decoding the message being processed, if
-// its unprotected part was invalid.
-func (ike *IKESA) DecodeError() error { return ike.decodeErr }
 
 // SetMessageRaw records the datagram being processed.
 func (ike *IKESA) SetMessageRaw(raw []byte) { ike.msgRaw = raw }
@@ -96,9 +90,7 @@ func NewIKESA(env *Env, id IKESAID, uniqueID uint32) *IKESA {
 	}
 	ike.stats[StatInbound] = now
 	ike.stats[StatOutbound] = now
-	if env.NewTaskManager != nil {
-		ike.tm = env.NewTaskManager(ike)
-	}
+	ike.tm = env.NewTaskManager(ike)
 	return ike
 }
 

@@ -49,20 +49,18 @@ type entry struct {
 	otherFamily4  bool
 }
 
-// NewManager creates the manager and wires it into env.
+// NewManager creates the manager and the core's other registries (the
+// second group of Env) and wires them into env.
 func NewManager(env *Env, sched *processing.Scheduler, q processing.Queuer) *Manager {
+	if env.NewTaskManager == nil {
+		panic("sa: Env.NewTaskManager is required (tasks.New)")
+	}
 	m := &Manager{env: env, sched: sched, q: q, cookies: newCookieJar(env)}
 	m.cond = sync.NewCond(&m.mu)
 	env.Manager = m
-	if env.Children == nil {
-		env.Children = &ChildSAManager{}
-	}
-	if env.ReqIDs == nil {
-		env.ReqIDs = &ReqIDs{}
-	}
-	if env.Events == nil {
-		env.Events = &Events{}
-	}
+	env.Events = &Events{}
+	env.Children = &ChildSAManager{}
+	env.ReqIDs = &ReqIDs{}
 	return m
 }
 

@@ -54,8 +54,8 @@ type TaskManager struct {
 	reset bool
 }
 
-// New creates the task manager of ike. Install it with
-// Env.NewTaskManager = tasks.New.
+// New creates the task manager of ike; it is what sa.Env.NewTaskManager
+// holds.
 func New(ike *sa.IKESA) sa.TaskManager {
 	tm := &TaskManager{ike: ike}
 	tm.initiating.exchange = exchangeNone

@@ -11,10 +11,10 @@ import (
 	"github.com/goswan/goswan/sa"
 )
 
-// parseBody decrypts and verifies a message; the status says what to do
-// when that fails, as task_manager_v2.c parse_message.
-func (tm *TaskManager) parseBody(m *encoding.Message, src, dst netip.AddrPort) sa.Status {
-	err := tm.ike.DecodeError()
+// parseBody decrypts and verifies a message whose decoding gave err; the
+// status says what to do when either fails, as task_manager_v2.c
+// parse_message.
+func (tm *TaskManager) parseBody(m *encoding.Message, err error, src, dst netip.AddrPort) sa.Status {
 	if err != nil {
 		// The unprotected part was already bad.
 	} else if !deriveKeys(&tm.passiveTasks) {
@@ -123,7 +123,7 @@ func (tm *TaskManager) handleFragment(defrag **encoding.Reassembler, m *encoding
 	*defrag = nil
 	tm.log(bus.ENC, bus.Control, "received fragment #%d of %d, reassembled fragmented IKE message (%d bytes)",
 		f.Number, f.Total, full.Size())
-	status := tm.process(full, nil, src, dst)
+	status := tm.process(full, nil, nil, src, dst)
 	if status == sa.Success {
 		status = sa.NeedMore // the last fragment itself needs no more work
 	}
@@ -146,11 +146,13 @@ func (tm *TaskManager) isRetransmit(m *encoding.Message, raw []byte) sa.Status {
 
 // ProcessMessage implements sa.TaskManager: raw is the datagram (for
 // retransmission detection), src and dst its addresses.
-func (tm *TaskManager) ProcessMessage(m *encoding.Message, raw []byte, src, dst netip.AddrPort) sa.Status {
-	return tm.process(m, raw, src, dst)
+func (tm *TaskManager) ProcessMessage(m *encoding.Message, decodeErr error, raw []byte, src, dst netip.AddrPort) sa.Status {
+	return tm.process(m, decodeErr, raw, src, dst)
 }
 
-func (tm *TaskManager) process(m *encoding.Message, raw []byte, src, dst netip.AddrPort) sa.Status {
+// process handles a message: a received one, or (raw and decodeErr nil)
+// one reassembled from fragments.
+func (tm *TaskManager) process(m *encoding.Message, decodeErr error, raw []byte, src, dst netip.AddrPort) sa.Status {
 	ike := tm.ike
 	ike.SetMessageAddrs(src, dst)
 	ike.SetMessageRaw(raw)
@@ -168,11 +170,11 @@ func (tm *TaskManager) process(m *encoding.Message, raw []byte, src, dst netip.A
 		case sa.InvalidState:
 			expected = &tm.responding.mid
 		case sa.NeedMore:
-			status = tm.parseBody(m, src, dst)
+			status = tm.parseBody(m, decodeErr, src, dst)
 		}
 	} else {
 		if mid == tm.initiating.mid {
-			status = tm.parseBody(m, src, dst)
+			status = tm.parseBody(m, decodeErr, src, dst)
 		} else {
 			expected = &tm.initiating.mid
 		}
