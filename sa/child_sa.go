@@ -21,33 +21,80 @@ type ChildSA struct {
 
 	myAddr, otherAddr netip.Addr
 	myPort, otherPort uint16 // UDP encapsulation ports
-	mySPI, otherSPI   uint32
-	myCPI, otherCPI   uint16
-	rekeySPI          uint32
-	protocol          uint8 // kernel.ProtoESP or ProtoAH; 0 before chosen
-	mode              kernel.Mode
-	encap             bool
-	ipcomp            uint16
-	proposal          *config.Proposal
-	myTS, otherTS     []selectors.TS
-	markIn, markOut   kernel.Mark
-	ifIDIn, ifIDOut   uint32
-	reqid             uint32
-	staticReqID       bool
-	reqidAllocated    bool
-	trap              bool
-	inboundInstalled  bool
-	closeAction       config.Action
-	dpdAction         config.Action
-	initiator         bool
-	tfcv3             bool
-	encrR, integR     []byte // registered outbound keys until InstallOutbound
+	// in is the inbound SA (our SPI), out the outbound one (the peer's).
+	in, out childDir
+	// pending is the outbound SA registered until InstallOutbound.
+	pending pendingOutbound
+
+	rekeySPI      uint32
+	protocol      uint8 // kernel.ProtoESP or ProtoAH; 0 before chosen
+	mode          kernel.Mode
+	encap         bool
+	ipcomp        uint16
+	proposal      *config.Proposal
+	myTS, otherTS []selectors.TS
+
+	reqid            uint32
+	staticReqID      bool
+	reqidAllocated   bool
+	trap             bool
+	inboundInstalled bool
+	closeAction      config.Action
+	dpdAction        config.Action
 
 	installTime, rekeyTime, expireTime time.Time
+}
 
-	myUseBytes, otherUseBytes     uint64
-	myUsePackets, otherUsePackets uint64
-	myUseTime, otherUseTime       time.Time
+// childDir is one direction of a CHILD_SA: the SA's SPI and IPComp CPI,
+// the mark and interface id of the SA and its policies, and the traffic
+// it carried.
+type childDir struct {
+	spi  uint32
+	cpi  uint16
+	mark kernel.Mark
+	ifID uint32
+	use  usage
+}
+
+// usage is a direction's traffic as the kernel last reported it.
+type usage struct {
+	bytes, packets uint64
+	last           time.Time
+}
+
+// pendingOutbound is an outbound SA registered with RegisterOutbound:
+// its keys and install arguments, kept until InstallOutbound (or wiped
+// by RemoveOutbound and Destroy).
+type pendingOutbound struct {
+	encr, integ      []byte
+	initiator, tfcv3 bool
+}
+
+// dir returns the inbound or outbound direction.
+func (c *ChildSA) dir(inbound bool) *childDir {
+	if inbound {
+		return &c.in
+	}
+	return &c.out
+}
+
+// saID names a direction's SA in the kernel: inbound from the peer to us
+// (its mark only with OptMarkInSA), outbound from us to the peer.
+func (c *ChildSA) saID(inbound bool) kernel.SAID {
+	if inbound {
+		return kernel.SAID{Src: c.otherAddr, Dst: c.myAddr, SPI: c.in.spi, Proto: c.protocol,
+			Mark: c.markInSA(), IfID: c.in.ifID}
+	}
+	return kernel.SAID{Src: c.myAddr, Dst: c.otherAddr, SPI: c.out.spi, Proto: c.protocol,
+		Mark: c.out.mark, IfID: c.out.ifID}
+}
+
+// saInstalled reports whether a direction's SA is in the kernel.
+func (c *ChildSA) saInstalled(inbound bool) bool {
+	if inbound {
+		return c.in.spi != 0 && c.inboundInstalled
+	}
+	return c.out.spi != 0 && c.outbound&OutboundSA != 0
 }
 
 // ChildSAArgs are child_sa_create_t's optional inputs.
@@ -70,31 +117,29 @@ func NewChildSA(ike *IKESA, cfg *config.ChildCfg, args ChildSAArgs) *ChildSA {
 		closeAction: cfg.CloseAction,
 		dpdAction:   cfg.DPDAction,
 		reqid:       cfg.ReqID,
-		markIn:      cfg.MarkIn,
-		markOut:     cfg.MarkOut,
-		ifIDIn:      cfg.IfIDIn,
-		ifIDOut:     cfg.IfIDOut,
+		in:          childDir{mark: cfg.MarkIn, ifID: cfg.IfIDIn},
+		out:         childDir{mark: cfg.MarkOut, ifID: cfg.IfIDOut},
 		installTime: env.Clock.Now(),
 	}
-	if c.ifIDIn == 0 {
-		c.ifIDIn = ike.IfID(true)
+	if c.in.ifID == 0 {
+		c.in.ifID = ike.IfID(true)
 	}
-	if c.ifIDOut == 0 {
-		c.ifIDOut = ike.IfID(false)
+	if c.out.ifID == 0 {
+		c.out.ifID = ike.IfID(false)
 	}
 	if args.MarkIn != 0 {
-		c.markIn.Value = args.MarkIn
+		c.in.mark.Value = args.MarkIn
 	}
 	if args.MarkOut != 0 {
-		c.markOut.Value = args.MarkOut
+		c.out.mark.Value = args.MarkOut
 	}
 	if args.IfIDIn != 0 {
-		c.ifIDIn = args.IfIDIn
+		c.in.ifID = args.IfIDIn
 	}
 	if args.IfIDOut != 0 {
-		c.ifIDOut = args.IfIDOut
+		c.out.ifID = args.IfIDOut
 	}
-	env.Manager.allocateUniqueMarks(&c.markIn, &c.markOut)
+	env.Manager.allocateUniqueMarks(&c.in.mark, &c.out.mark)
 	if c.reqid == 0 {
 		c.reqid = args.ReqID
 	} else {
@@ -165,20 +210,10 @@ func (c *ChildSA) SetState(s ChildState) {
 func (c *ChildSA) Outbound() OutboundState { return c.outbound }
 
 // SPI returns our (inbound) or the peer's (outbound) SPI.
-func (c *ChildSA) SPI(inbound bool) uint32 {
-	if inbound {
-		return c.mySPI
-	}
-	return c.otherSPI
-}
+func (c *ChildSA) SPI(inbound bool) uint32 { return c.dir(inbound).spi }
 
 // CPI returns the IPComp CPI of a direction.
-func (c *ChildSA) CPI(inbound bool) uint16 {
-	if inbound {
-		return c.myCPI
-	}
-	return c.otherCPI
-}
+func (c *ChildSA) CPI(inbound bool) uint16 { return c.dir(inbound).cpi }
 
 // Protocol is kernel.ProtoESP or kernel.ProtoAH.
 func (c *ChildSA) Protocol() uint8 { return c.protocol }
@@ -220,20 +255,10 @@ func (c *ChildSA) DPDAction() config.Action { return c.dpdAction }
 func (c *ChildSA) SetDPDAction(a config.Action) { c.dpdAction = a }
 
 // Mark returns the mark of a direction.
-func (c *ChildSA) Mark(inbound bool) kernel.Mark {
-	if inbound {
-		return c.markIn
-	}
-	return c.markOut
-}
+func (c *ChildSA) Mark(inbound bool) kernel.Mark { return c.dir(inbound).mark }
 
 // IfID returns the interface id of a direction.
-func (c *ChildSA) IfID(inbound bool) uint32 {
-	if inbound {
-		return c.ifIDIn
-	}
-	return c.ifIDOut
-}
+func (c *ChildSA) IfID(inbound bool) uint32 { return c.dir(inbound).ifID }
 
 // TS returns the local or remote traffic selectors.
 func (c *ChildSA) TS(local bool) []selectors.TS {
@@ -281,19 +306,17 @@ func (c *ChildSA) Destroy() {
 			_ = c.policiesInbound(false, p[0], p[1], mySA, prio)
 		}
 	}
-	if c.mySPI != 0 {
-		_ = c.env.Kernel.DelSA(kernel.SAID{Src: c.otherAddr, Dst: c.myAddr, SPI: c.mySPI,
-			Proto: c.protocol, Mark: c.markInSA(), IfID: c.ifIDIn}, c.myCPI)
+	if c.in.spi != 0 { // installed or only allocated (larval)
+		_ = c.env.Kernel.DelSA(c.saID(true), c.in.cpi)
 	}
-	if c.otherSPI != 0 && c.outbound&OutboundSA != 0 {
-		_ = c.env.Kernel.DelSA(kernel.SAID{Src: c.myAddr, Dst: c.otherAddr, SPI: c.otherSPI,
-			Proto: c.protocol, Mark: c.markOut, IfID: c.ifIDOut}, c.otherCPI)
+	if c.saInstalled(false) {
+		_ = c.env.Kernel.DelSA(c.saID(false), c.out.cpi)
 	}
 	if c.reqidAllocated {
-		if err := c.env.ReqIDs.Release(c.reqid, ReqIDKey{nil, nil, c.markIn, c.markOut, c.ifIDIn, c.ifIDOut}); err != nil {
+		if err := c.env.ReqIDs.Release(c.reqid, ReqIDKey{nil, nil, c.in.mark, c.out.mark, c.in.ifID, c.out.ifID}); err != nil {
 			c.log(bus.CHD, bus.Control, "releasing reqid %d failed", c.reqid)
 		}
 	}
-	clear(c.encrR)
-	clear(c.integR)
+	clear(c.pending.encr)
+	clear(c.pending.integ)
 }

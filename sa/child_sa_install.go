@@ -16,7 +16,7 @@ import (
 // OptMarkInSA, so that inbound SAs match packets regardless of mark.
 func (c *ChildSA) markInSA() kernel.Mark {
 	if c.cfg.Has(config.OptMarkInSA) {
-		return c.markIn
+		return c.in.mark
 	}
 	return kernel.Mark{}
 }
@@ -27,7 +27,7 @@ func (c *ChildSA) AllocSPI(proto uint8) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
-	c.mySPI, c.protocol = spi, proto
+	c.in.spi, c.protocol = spi, proto
 	return spi, nil
 }
 
@@ -37,7 +37,7 @@ func (c *ChildSA) AllocCPI() (uint16, error) {
 	if err != nil {
 		return 0, err
 	}
-	c.myCPI = cpi
+	c.in.cpi = cpi
 	return cpi, nil
 }
 
@@ -45,7 +45,7 @@ func (c *ChildSA) allocReqID() error {
 	if c.reqidAllocated || c.staticReqID {
 		return nil
 	}
-	id, err := c.env.ReqIDs.Alloc(c.reqid, ReqIDKey{c.myTS, c.otherTS, c.markIn, c.markOut, c.ifIDIn, c.ifIDOut})
+	id, err := c.env.ReqIDs.Alloc(c.reqid, ReqIDKey{c.myTS, c.otherTS, c.in.mark, c.out.mark, c.in.ifID, c.out.ifID})
 	if err != nil {
 		return err
 	}
@@ -62,15 +62,15 @@ func (c *ChildSA) Install(encr, integ []byte, spi uint32, cpi uint16, initiator,
 	tfc := uint32(0)
 	if inbound {
 		dst, src = c.myAddr, c.otherAddr
-		if c.mySPI == spi {
+		if c.in.spi == spi {
 			update = true // AllocSPI created a larval SA
 		}
-		c.mySPI, c.myCPI = spi, cpi
+		c.in.spi, c.in.cpi = spi, cpi
 		dstTS, srcTS = c.myTS, c.otherTS
 		c.inboundInstalled = true
 	} else {
 		src, dst = c.myAddr, c.otherAddr
-		c.otherSPI, c.otherCPI = spi, cpi
+		c.out.spi, c.out.cpi = spi, cpi
 		srcTS, dstTS = c.myTS, c.otherTS
 		if tfcv3 {
 			tfc = c.cfg.TFC
@@ -117,10 +117,7 @@ func (c *ChildSA) Install(encr, integ []byte, spi uint32, cpi uint16, initiator,
 		// inbound one only.
 		lt.Time.Rekey = 0
 	}
-	id := kernel.SAID{Src: src, Dst: dst, SPI: spi, Proto: c.protocol, Mark: c.markOut, IfID: c.ifIDOut}
-	if inbound {
-		id.Mark, id.IfID = c.markInSA(), c.ifIDIn
-	}
+	id := c.saID(inbound)
 	d := kernel.AddSA{
 		ReqID: c.reqid, Mode: c.mode, SrcTS: srcTS, DstTS: dstTS,
 		Lifetime: lt, EncAlg: encAlg, EncKey: encr, IntAlg: intAlg, IntKey: integ,
@@ -142,9 +139,9 @@ func (c *ChildSA) Install(encr, integ []byte, spi uint32, cpi uint16, initiator,
 	}
 	if d.MarkOut.Value == kernel.MarkSame {
 		if inbound {
-			d.MarkOut.Value = c.markIn.Value
+			d.MarkOut.Value = c.in.mark.Value
 		} else {
-			d.MarkOut.Value = c.markOut.Value
+			d.MarkOut.Value = c.out.mark.Value
 		}
 	}
 	return c.env.Kernel.AddSA(id, d)
@@ -174,9 +171,9 @@ func (c *ChildSA) RegisterOutbound(encr, integ []byte, spi uint32, cpi uint16, i
 	} else {
 		c.log(bus.CHD, bus.Diag, "registering outbound %s SA", protoName(c.protocol))
 		c.log(bus.CHD, bus.Diag, "  SPI 0x%08x, src %s dst %s", spi, c.myAddr, c.otherAddr)
-		c.otherSPI, c.otherCPI = spi, cpi
-		c.encrR, c.integR = slices.Clone(encr), slices.Clone(integ)
-		c.initiator, c.tfcv3 = initiator, tfcv3
+		c.out.spi, c.out.cpi = spi, cpi
+		c.pending.encr, c.pending.integ = slices.Clone(encr), slices.Clone(integ)
+		c.pending.initiator, c.pending.tfcv3 = initiator, tfcv3
 	}
 	c.outbound |= OutboundRegistered
 	return err
@@ -186,10 +183,10 @@ func (c *ChildSA) RegisterOutbound(encr, integ []byte, spi uint32, cpi uint16, i
 func (c *ChildSA) InstallOutbound() error {
 	var err error
 	if c.outbound&OutboundSA == 0 {
-		err = c.Install(c.encrR, c.integR, c.otherSPI, c.otherCPI, c.initiator, false, c.tfcv3)
-		clear(c.encrR)
-		clear(c.integR)
-		c.encrR, c.integR = nil, nil
+		err = c.Install(c.pending.encr, c.pending.integ, c.out.spi, c.out.cpi, c.pending.initiator, false, c.pending.tfcv3)
+		clear(c.pending.encr)
+		clear(c.pending.integ)
+		c.pending.encr, c.pending.integ = nil, nil
 	}
 	c.outbound &^= OutboundRegistered
 	if err != nil {
@@ -212,9 +209,9 @@ func (c *ChildSA) InstallOutbound() error {
 func (c *ChildSA) RemoveOutbound() {
 	if c.outbound&OutboundSA == 0 {
 		if c.outbound&OutboundRegistered != 0 {
-			clear(c.encrR)
-			clear(c.integR)
-			c.encrR, c.integR = nil, nil
+			clear(c.pending.encr)
+			clear(c.pending.integ)
+			c.pending.encr, c.pending.integ = nil, nil
 			c.outbound = OutboundNone
 		}
 		return
@@ -225,7 +222,6 @@ func (c *ChildSA) RemoveOutbound() {
 			_ = c.policiesOutbound(false, p[0], p[1], otherSA, kernel.PriorityDefault)
 		}
 	}
-	_ = c.env.Kernel.DelSA(kernel.SAID{Src: c.myAddr, Dst: c.otherAddr, SPI: c.otherSPI,
-		Proto: c.protocol, Mark: c.markOut, IfID: c.ifIDOut}, c.otherCPI)
+	_ = c.env.Kernel.DelSA(c.saID(false), c.out.cpi)
 	c.outbound = OutboundNone
 }

@@ -41,13 +41,13 @@ func (c *ChildSA) saConfigs() (my, other kernel.SAConfig) {
 	my.Mode, my.ReqID = c.mode, c.reqid
 	my.IPComp.Transform = c.ipcomp
 	other = my
-	my.IPComp.CPI, other.IPComp.CPI = c.myCPI, c.otherCPI
+	my.IPComp.CPI, other.IPComp.CPI = c.in.cpi, c.out.cpi
 	if c.protocol == kernel.ProtoESP {
-		my.ESP.Use, my.ESP.SPI = true, c.mySPI
-		other.ESP.Use, other.ESP.SPI = true, c.otherSPI
+		my.ESP.Use, my.ESP.SPI = true, c.in.spi
+		other.ESP.Use, other.ESP.SPI = true, c.out.spi
 	} else {
-		my.AH.Use, my.AH.SPI = true, c.mySPI
-		other.AH.Use, other.AH.SPI = true, c.otherSPI
+		my.AH.Use, my.AH.SPI = true, c.in.spi
+		other.AH.Use, other.AH.SPI = true, c.out.spi
 	}
 	n := uint32(len(c.policyPairs()))
 	my.PolicyCount, other.PolicyCount = n, n
@@ -55,7 +55,7 @@ func (c *ChildSA) saConfigs() (my, other kernel.SAConfig) {
 }
 
 func (c *ChildSA) policiesInbound(add bool, my, other selectors.TS, mySA kernel.SAConfig, prio kernel.PolicyPriority) error {
-	id := kernel.PolicyID{Dir: kernel.DirIn, Src: other, Dst: my, Mark: c.markIn, IfID: c.ifIDIn}
+	id := kernel.PolicyID{Dir: kernel.DirIn, Src: other, Dst: my, Mark: c.in.mark, IfID: c.in.ifID}
 	d := kernel.ManagePolicy{Type: kernel.PolicyIPsec, Prio: prio, ManualPrio: c.cfg.ManualPrio,
 		Src: c.otherAddr, Dst: c.myAddr, SA: mySA}
 	var err error
@@ -76,7 +76,7 @@ func (c *ChildSA) policiesInbound(add bool, my, other selectors.TS, mySA kernel.
 }
 
 func (c *ChildSA) policiesOutbound(add bool, my, other selectors.TS, otherSA kernel.SAConfig, prio kernel.PolicyPriority) error {
-	id := kernel.PolicyID{Dir: kernel.DirOut, Src: my, Dst: other, Mark: c.markOut, IfID: c.ifIDOut, Interface: c.cfg.Interface}
+	id := kernel.PolicyID{Dir: kernel.DirOut, Src: my, Dst: other, Mark: c.out.mark, IfID: c.out.ifID, Interface: c.cfg.Interface}
 	d := kernel.ManagePolicy{Type: kernel.PolicyIPsec, Prio: prio, ManualPrio: c.cfg.ManualPrio,
 		Src: c.myAddr, Dst: c.otherAddr, SA: otherSA}
 	op := c.env.Kernel.AddPolicy

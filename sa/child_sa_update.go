@@ -17,22 +17,19 @@ func (c *ChildSA) Update(me, other netip.AddrPort, vips []netip.Addr, encap bool
 	old := c.state
 	c.SetState(ChildUpdating)
 	transportProxy := c.cfg.Mode == kernel.ModeTransport && c.cfg.Has(config.OptProxyMode)
-	if !transportProxy && c.state != ChildRouted && (me.Addr() != c.myAddr || other.Addr() != c.otherAddr ||
-		me.Port() != c.myPort || other.Port() != c.otherPort || encap != c.encap) {
-		if c.mySPI != 0 && c.inboundInstalled {
-			if err := c.env.Kernel.UpdateSA(kernel.SAID{Src: c.otherAddr, Dst: c.myAddr, SPI: c.mySPI,
-				Proto: c.protocol, Mark: c.markInSA(), IfID: c.ifIDIn},
-				kernel.UpdateSA{CPI: c.myCPI, NewSrc: other.Addr(), NewDst: me.Addr(),
-					NewSrcPort: other.Port(), NewDstPort: me.Port(), Encap: c.encap, NewEncap: encap}); err != nil {
-				c.SetState(old)
-				return NotFound
+	if !transportProxy {
+		// Inbound, then outbound, as child_sa.c update_sas.
+		for _, inbound := range []bool{true, false} {
+			if !c.saInstalled(inbound) {
+				continue
 			}
-		}
-		if c.otherSPI != 0 && c.outbound&OutboundSA != 0 {
-			if err := c.env.Kernel.UpdateSA(kernel.SAID{Src: c.myAddr, Dst: c.otherAddr, SPI: c.otherSPI,
-				Proto: c.protocol, Mark: c.markOut, IfID: c.ifIDOut},
-				kernel.UpdateSA{CPI: c.otherCPI, NewSrc: me.Addr(), NewDst: other.Addr(),
-					NewSrcPort: me.Port(), NewDstPort: other.Port(), Encap: c.encap, NewEncap: encap}); err != nil {
+			src, dst := me, other
+			if inbound {
+				src, dst = other, me
+			}
+			u := kernel.UpdateSA{CPI: c.dir(inbound).cpi, NewSrc: src.Addr(), NewDst: dst.Addr(),
+				NewSrcPort: src.Port(), NewDstPort: dst.Port(), Encap: c.encap, NewEncap: encap}
+			if err := c.env.Kernel.UpdateSA(c.saID(inbound), u); err != nil {
 				c.SetState(old)
 				return NotFound
 			}

@@ -10,53 +10,33 @@ import (
 // refreshed from the kernel.
 func (c *ChildSA) UsageStats(inbound bool) (bytes, packets uint64, last time.Time) {
 	c.updateUsage(inbound)
-	if inbound {
-		return c.myUseBytes, c.myUsePackets, c.myUseTime
-	}
-	return c.otherUseBytes, c.otherUsePackets, c.otherUseTime
+	u := c.dir(inbound).use
+	return u.bytes, u.packets, u.last
 }
 
 // UseTime is the last time traffic used a direction (for DPD and
 // inactivity), from the cached counters and policy use times.
 func (c *ChildSA) UseTime(inbound bool) time.Time {
 	c.updateUsage(inbound)
-	if inbound {
-		return c.myUseTime
-	}
-	return c.otherUseTime
+	return c.dir(inbound).use.last
 }
 
+// updateUsage refreshes a direction's counters from its kernel SA; when
+// there was traffic since, the last use comes from the policies.
 func (c *ChildSA) updateUsage(inbound bool) {
-	if c.env.Kernel == nil {
+	if c.env.Kernel == nil || !c.saInstalled(inbound) {
 		return
 	}
-	if inbound {
-		if c.mySPI == 0 || !c.inboundInstalled {
-			return
-		}
-		u, err := c.env.Kernel.QuerySA(kernel.SAID{Src: c.otherAddr, Dst: c.myAddr, SPI: c.mySPI,
-			Proto: c.protocol, Mark: c.markInSA(), IfID: c.ifIDIn})
-		if err == nil && u.Bytes != c.myUseBytes {
-			c.myUseBytes, c.myUsePackets = u.Bytes, u.Packets
-			if !u.LastUse.IsZero() {
-				c.myUseTime = u.LastUse
-			}
-			c.updateUseTime(true)
-		}
+	d := c.dir(inbound)
+	u, err := c.env.Kernel.QuerySA(c.saID(inbound))
+	if err != nil || u.Bytes == d.use.bytes {
 		return
 	}
-	if c.otherSPI == 0 || c.outbound&OutboundSA == 0 {
-		return
+	d.use.bytes, d.use.packets = u.Bytes, u.Packets
+	if !u.LastUse.IsZero() {
+		d.use.last = u.LastUse
 	}
-	u, err := c.env.Kernel.QuerySA(kernel.SAID{Src: c.myAddr, Dst: c.otherAddr, SPI: c.otherSPI,
-		Proto: c.protocol, Mark: c.markOut, IfID: c.ifIDOut})
-	if err == nil && u.Bytes != c.otherUseBytes {
-		c.otherUseBytes, c.otherUsePackets = u.Bytes, u.Packets
-		if !u.LastUse.IsZero() {
-			c.otherUseTime = u.LastUse
-		}
-		c.updateUseTime(false)
-	}
+	c.updateUseTime(inbound)
 }
 
 // updateUseTime takes the last use from the policies when there was
@@ -71,21 +51,16 @@ func (c *ChildSA) updateUseTime(inbound bool) {
 	}
 	for _, p := range c.policyPairs() {
 		if inbound {
-			query(kernel.PolicyID{Dir: kernel.DirIn, Src: p[1], Dst: p[0], Mark: c.markIn, IfID: c.ifIDIn})
+			query(kernel.PolicyID{Dir: kernel.DirIn, Src: p[1], Dst: p[0], Mark: c.in.mark, IfID: c.in.ifID})
 			if c.mode != kernel.ModeTransport {
-				query(kernel.PolicyID{Dir: kernel.DirFwd, Src: p[1], Dst: p[0], Mark: c.markIn, IfID: c.ifIDIn})
+				query(kernel.PolicyID{Dir: kernel.DirFwd, Src: p[1], Dst: p[0], Mark: c.in.mark, IfID: c.in.ifID})
 			}
 		} else {
-			query(kernel.PolicyID{Dir: kernel.DirOut, Src: p[0], Dst: p[1], Mark: c.markOut, IfID: c.ifIDOut,
+			query(kernel.PolicyID{Dir: kernel.DirOut, Src: p[0], Dst: p[1], Mark: c.out.mark, IfID: c.out.ifID,
 				Interface: c.cfg.Interface})
 		}
 	}
-	if last.IsZero() {
-		return
-	}
-	if inbound {
-		c.myUseTime = last
-	} else {
-		c.otherUseTime = last
+	if !last.IsZero() {
+		c.dir(inbound).use.last = last
 	}
 }

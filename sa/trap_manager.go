@@ -76,21 +76,19 @@ func newTrapChild(env *Env, me, other netip.AddrPort, cfg *config.ChildCfg, ifID
 		dpdAction:   cfg.DPDAction,
 		reqid:       cfg.ReqID,
 		staticReqID: cfg.ReqID != 0,
-		markIn:      cfg.MarkIn,
-		markOut:     cfg.MarkOut,
-		ifIDIn:      cfg.IfIDIn,
-		ifIDOut:     cfg.IfIDOut,
+		in:          childDir{mark: cfg.MarkIn, ifID: cfg.IfIDIn},
+		out:         childDir{mark: cfg.MarkOut, ifID: cfg.IfIDOut},
 		installTime: env.Clock.Now(),
 		myAddr:      me.Addr(), otherAddr: other.Addr(),
 		myPort: me.Port(), otherPort: other.Port(),
 	}
-	if c.ifIDIn == 0 {
-		c.ifIDIn = ifIDIn
+	if c.in.ifID == 0 {
+		c.in.ifID = ifIDIn
 	}
-	if c.ifIDOut == 0 {
-		c.ifIDOut = ifIDOut
+	if c.out.ifID == 0 {
+		c.out.ifID = ifIDOut
 	}
-	env.Manager.allocateUniqueMarks(&c.markIn, &c.markOut)
+	env.Manager.allocateUniqueMarks(&c.in.mark, &c.out.mark)
 	return c
 }
 
