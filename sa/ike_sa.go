@@ -101,23 +101,12 @@ func (ike *IKESA) Env() *Env { return ike.env }
 func (ike *IKESA) ID() IKESAID { return ike.id }
 
 // SetResponderSPI sets the responder SPI once the IKE_SA_INIT response
-// arrives (or 0 to reset it).
-func (ike *IKESA) SetResponderSPI(spi uint64) {
-	old := ike.id
-	ike.id.SPIr = spi
-	if ike.env.Manager != nil {
-		ike.env.Manager.rekeyID(ike, old)
-	}
-}
+// arrives (or 0 to reset it). The manager's entry holds the SA itself and
+// looks ids up from it, so it follows without being told.
+func (ike *IKESA) SetResponderSPI(spi uint64) { ike.id.SPIr = spi }
 
 // SetInitiatorSPI replaces the initiator SPI (a reset starts from scratch).
-func (ike *IKESA) SetInitiatorSPI(spi uint64) {
-	old := ike.id
-	ike.id.SPIi = spi
-	if ike.env.Manager != nil {
-		ike.env.Manager.rekeyID(ike, old)
-	}
-}
+func (ike *IKESA) SetInitiatorSPI(spi uint64) { ike.id.SPIi = spi }
 
 // UniqueID is the number shown as name[N].
 func (ike *IKESA) UniqueID() uint32 { return ike.uniqueID }

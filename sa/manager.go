@@ -273,9 +273,6 @@ func (m *Manager) Release(ike *IKESA, s Status) {
 	m.Checkin(ike)
 }
 
-// rekeyID is called when an SA's SPIs change; the entry follows the SA.
-func (m *Manager) rekeyID(*IKESA, IKESAID) {}
-
 // Count returns the number of IKE_SAs.
 func (m *Manager) Count() int {
 	m.mu.Lock()
@@ -308,6 +305,3 @@ func (m *Manager) Shutdown(thread int) {
 		m.CheckinAndDestroy(ike)
 	}
 }
-
-// SameHosts reports whether two address ports name the same endpoint.
-func SameHosts(a, b netip.AddrPort) bool { return a.Addr() == b.Addr() && a.Port() == b.Port() }
