@@ -156,6 +156,34 @@ func (tm *TaskManager) process(m *encoding.Message, decodeErr error, raw []byte,
 	ike := tm.ike
 	ike.SetMessageAddrs(src, dst)
 	ike.SetMessageRaw(raw)
+	if s, done := tm.admit(m, decodeErr, raw, src, dst); done {
+		return s
+	}
+	halfOpenTimer := false
+	if ike.IKECfg() == nil {
+		if !tm.selectIKECfg(m, src, dst) {
+			return sa.DestroyMe
+		}
+		halfOpenTimer = true
+	}
+	receive := tm.receiveResponse
+	if m.Request() {
+		receive = tm.receiveRequest
+	}
+	if s := receive(m, raw, src, dst); s != sa.Success {
+		return s
+	}
+	if halfOpenTimer {
+		ike.ScheduleHalfOpenTimeout()
+	}
+	return sa.Success
+}
+
+// admit checks a message's id (answering a retransmitted request with the
+// response we sent) and decrypts and verifies it; done says the message
+// needs nothing more, with the status to return.
+func (tm *TaskManager) admit(m *encoding.Message, decodeErr error, raw []byte, src, dst netip.AddrPort) (s sa.Status, done bool) {
+	ike := tm.ike
 	mid := m.MessageID
 	var expected *uint32
 	status := sa.Success
@@ -166,7 +194,7 @@ func (tm *TaskManager) process(m *encoding.Message, decodeErr error, raw []byte,
 			ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
 			ike.Env().Events.Alert(ike, sa.AlertRetransmitReceive, m)
 			tm.sendPackets(tm.responding.packets, dst, src)
-			return sa.Success
+			return sa.Success, true
 		case sa.InvalidState:
 			expected = &tm.responding.mid
 		case sa.NeedMore:
@@ -181,83 +209,89 @@ func (tm *TaskManager) process(m *encoding.Message, decodeErr error, raw []byte,
 	}
 	if expected != nil {
 		tm.log(bus.IKE, bus.Control, "received message ID %d, expected %d, ignored", mid, *expected)
-		return sa.Success
+		return sa.Success, true
 	}
-	if status != sa.Success {
-		return status
+	return status, status != sa.Success
+}
+
+// selectIKECfg finds the IKE config for the first message of a responder
+// SA; false if there is none (NO_PROPOSAL_CHOSEN is sent).
+func (tm *TaskManager) selectIKECfg(m *encoding.Message, src, dst netip.AddrPort) bool {
+	tm.log(bus.CFG, bus.Diag, "looking for an IKEv2 config for %s...%s", dst.Addr(), src.Addr())
+	cfg, prio := tm.ike.Env().Backends.IKECfg(dst.Addr(), src.Addr(), config.IKEv2)
+	if cfg == nil {
+		tm.log(bus.IKE, bus.Control, "no IKE config found for %s...%s, sending %s",
+			dst.Addr(), src.Addr(), encoding.NotifyNoProposalChosen)
+		tm.sendNotifyResponse(m, encoding.NotifyNoProposalChosen, nil, src, dst)
+		return false
 	}
-	halfOpenTimer := false
-	if ike.IKECfg() == nil {
-		tm.log(bus.CFG, bus.Diag, "looking for an IKEv2 config for %s...%s", dst.Addr(), src.Addr())
-		cfg, prio := ike.Env().Backends.IKECfg(dst.Addr(), src.Addr(), config.IKEv2)
-		if cfg != nil {
-			tm.log(bus.CFG, bus.Diag, "found matching ike config: %s...%s with prio %d", cfg.Local, cfg.Remote, prio)
-		}
-		if cfg == nil {
-			tm.log(bus.IKE, bus.Control, "no IKE config found for %s...%s, sending %s",
-				dst.Addr(), src.Addr(), encoding.NotifyNoProposalChosen)
-			tm.sendNotifyResponse(m, encoding.NotifyNoProposalChosen, nil, src, dst)
-			return sa.DestroyMe
-		}
-		ike.SetIKECfg(cfg)
-		halfOpenTimer = true
+	tm.log(bus.CFG, bus.Diag, "found matching ike config: %s...%s with prio %d", cfg.Local, cfg.Remote, prio)
+	tm.ike.SetIKECfg(cfg)
+	return true
+}
+
+// receiveRequest processes a request whose id is the expected one:
+// addresses updated, fragments collected, the tasks run and the response
+// sent. Success also when a request waits for more (the passive tasks
+// are kept).
+func (tm *TaskManager) receiveRequest(m *encoding.Message, raw []byte, src, dst netip.AddrPort) sa.Status {
+	ike := tm.ike
+	if tm.rejectRequest(m) {
+		return sa.Failed
 	}
-	if m.Request() {
-		if tm.rejectRequest(m) {
-			return sa.Failed
+	flags := 0
+	if m.MessageID == 1 {
+		flags = sa.UpdateHostsForceAddrs
+	}
+	if !ike.Supports(sa.ExtMOBIKE) {
+		ike.UpdateHosts(dst, src, flags)
+	}
+	if s := tm.handleFragment(&tm.responding.defrag, m, raw, src, dst); s != sa.Success {
+		if s == sa.NeedMore {
+			ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
 		}
+		return s
+	}
+	if raw != nil {
+		tm.responding.hash = sha1.Sum(raw)
+	}
+	tm.log(bus.ENC, bus.Control, "parsed %s", m)
+	switch tm.processRequest(m, src, dst) {
+	case sa.Success:
+		ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
+		tm.responding.mid++
+		tm.responding.prevHash = tm.responding.hash
+	case sa.NeedMore:
+	default:
+		tm.Flush()
+		return sa.DestroyMe
+	}
+	return sa.Success
+}
+
+// receiveResponse processes the response to our request.
+func (tm *TaskManager) receiveResponse(m *encoding.Message, raw []byte, src, dst netip.AddrPort) sa.Status {
+	ike := tm.ike
+	if ike.State() == sa.IKECreated || ike.State() == sa.IKEConnecting || m.Exchange != encoding.ExchangeIKESAInit {
 		flags := 0
-		if mid == 1 {
-			flags = sa.UpdateHostsForceAddrs
+		if m.MessageID == 0 {
+			flags = sa.UpdateHostsForceLocal
 		}
 		if !ike.Supports(sa.ExtMOBIKE) {
 			ike.UpdateHosts(dst, src, flags)
 		}
-		if s := tm.handleFragment(&tm.responding.defrag, m, raw, src, dst); s != sa.Success {
-			if s == sa.NeedMore {
-				ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
-			}
-			return s
-		}
-		if raw != nil {
-			tm.responding.hash = sha1.Sum(raw)
-		}
-		tm.log(bus.ENC, bus.Control, "parsed %s", m)
-		switch tm.processRequest(m, src, dst) {
-		case sa.Success:
+	}
+	if s := tm.handleFragment(&tm.initiating.defrag, m, raw, src, dst); s != sa.Success {
+		if s == sa.NeedMore {
 			ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
-			tm.responding.mid++
-			tm.responding.prevHash = tm.responding.hash
-		case sa.NeedMore:
-		default:
-			tm.Flush()
-			return sa.DestroyMe
 		}
-	} else {
-		if ike.State() == sa.IKECreated || ike.State() == sa.IKEConnecting || m.Exchange != encoding.ExchangeIKESAInit {
-			flags := 0
-			if mid == 0 {
-				flags = sa.UpdateHostsForceLocal
-			}
-			if !ike.Supports(sa.ExtMOBIKE) {
-				ike.UpdateHosts(dst, src, flags)
-			}
-		}
-		if s := tm.handleFragment(&tm.initiating.defrag, m, raw, src, dst); s != sa.Success {
-			if s == sa.NeedMore {
-				ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
-			}
-			return s
-		}
-		tm.log(bus.ENC, bus.Control, "parsed %s", m)
-		if tm.processResponse(m) != sa.Success {
-			tm.Flush()
-			return sa.DestroyMe
-		}
-		ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
+		return s
 	}
-	if halfOpenTimer {
-		ike.ScheduleHalfOpenTimeout()
+	tm.log(bus.ENC, bus.Control, "parsed %s", m)
+	if tm.processResponse(m) != sa.Success {
+		tm.Flush()
+		return sa.DestroyMe
 	}
+	ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
 	return sa.Success
 }
