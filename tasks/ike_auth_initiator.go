@@ -29,40 +29,8 @@ func (t *IKEAuth) buildI(m *encoding.Message) sa.Status {
 	if !t.doAnotherAuth && t.myAuth == nil {
 		return sa.NeedMore
 	}
-	if t.myAuth == nil {
-		var idr *credentials.Identity
-		if rc := t.nextRound(false); rc != nil {
-			idr = rc.Identity
-			if idr != nil && !rc.IdentityLoose && idr.Type() != credentials.IDAny && !idr.ContainsWildcards() {
-				t.ike.SetOtherID(idr)
-				m.Add(sa.IDPayload(idr, true))
-			}
-		}
-		round := t.nextRound(true)
-		if round == nil {
-			t.ike.Log(bus.IKE, bus.Control, "no local authentication round configured")
-			t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
-			return sa.Failed
-		}
-		t.myRound = round
-		idi := round.Identity
-		if idi == nil || idi.Type() == credentials.IDAny {
-			t.ike.Log(bus.CFG, bus.Control, "no IDi configured, fall back on IP address")
-			idi = credentials.FromAddr(t.ike.MyHost().Addr())
-		}
-		t.ike.SetMyID(idi)
-		m.Add(sa.IDPayload(idi, false))
-		if idr != nil && idr.Type() != credentials.IDAny && !idr.ContainsWildcards() && first &&
-			t.peer.Unique != config.UniqueNever && !t.ike.Env().Manager.HasContact(t.ike, idi, idr) {
-			m.AddNotify(encoding.NotifyInitialContact, nil)
-		}
-		a, err := sa.NewAuthBuilder(t.ike, round, t.inputs())
-		if err != nil {
-			t.ike.Log(bus.IKE, bus.Control, "%v", err)
-			t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
-			return sa.Failed
-		}
-		t.myAuth = a
+	if t.myAuth == nil && t.beginRoundI(m, first) != sa.Success {
+		return sa.Failed
 	}
 	switch t.myAuth.Build(m) {
 	case sa.Success:
@@ -81,6 +49,47 @@ func (t *IKEAuth) buildI(m *encoding.Message) sa.Status {
 		t.doAnotherAuth = false
 	}
 	return sa.NeedMore
+}
+
+// beginRoundI starts our next authentication round: IDr if the round
+// names the peer exactly, IDi, INITIAL_CONTACT on the first round unless
+// we have an SA with the peer already, and the authenticator that builds
+// AUTH.
+func (t *IKEAuth) beginRoundI(m *encoding.Message, first bool) sa.Status {
+	var idr *credentials.Identity
+	if rc := t.nextRound(false); rc != nil {
+		idr = rc.Identity
+		if idr != nil && !rc.IdentityLoose && idr.Type() != credentials.IDAny && !idr.ContainsWildcards() {
+			t.ike.SetOtherID(idr)
+			m.Add(sa.IDPayload(idr, true))
+		}
+	}
+	round := t.nextRound(true)
+	if round == nil {
+		t.ike.Log(bus.IKE, bus.Control, "no local authentication round configured")
+		t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
+		return sa.Failed
+	}
+	t.myRound = round
+	idi := round.Identity
+	if idi == nil || idi.Type() == credentials.IDAny {
+		t.ike.Log(bus.CFG, bus.Control, "no IDi configured, fall back on IP address")
+		idi = credentials.FromAddr(t.ike.MyHost().Addr())
+	}
+	t.ike.SetMyID(idi)
+	m.Add(sa.IDPayload(idi, false))
+	if idr != nil && idr.Type() != credentials.IDAny && !idr.ContainsWildcards() && first &&
+		t.peer.Unique != config.UniqueNever && !t.ike.Env().Manager.HasContact(t.ike, idi, idr) {
+		m.AddNotify(encoding.NotifyInitialContact, nil)
+	}
+	a, err := sa.NewAuthBuilder(t.ike, round, t.inputs())
+	if err != nil {
+		t.ike.Log(bus.IKE, bus.Control, "%v", err)
+		t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
+		return sa.Failed
+	}
+	t.myAuth = a
+	return sa.Success
 }
 
 func (t *IKEAuth) processI(m *encoding.Message) sa.Status {
