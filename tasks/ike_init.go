@@ -181,22 +181,7 @@ func (t *IKEInit) processPayloads(m *encoding.Message) {
 		case *encoding.Nonce:
 			t.otherNonce = slices.Clone(x.Data)
 		case *encoding.Notify:
-			switch x.NotifyType {
-			case encoding.NotifyFragmentationSupported:
-				t.ike.Enable(sa.ExtIKEFragmentation)
-			case encoding.NotifySignatureHashAlgorithms:
-				if t.ike.Env().Settings.SignatureAuthentication {
-					t.ike.Enable(sa.ExtSignatureAuth)
-				}
-			case encoding.NotifyRedirectSupported:
-				if t.oldSA == nil {
-					t.ike.Enable(sa.ExtIKERedirection)
-				}
-			case encoding.NotifyChildlessIKEv2Supported:
-				if t.initiator && t.oldSA == nil {
-					t.ike.Enable(sa.ExtIKEChildless)
-				}
-			}
+			t.processNotify(x)
 		}
 	}
 	if t.proposal != nil {
@@ -230,6 +215,27 @@ func (t *IKEInit) processPayloads(m *encoding.Message) {
 			return
 		}
 		t.secret = secret
+	}
+}
+
+// processNotify enables the extensions the peer announces in IKE_SA_INIT
+// (redirection and childless only on a new IKE_SA, not a rekey).
+func (t *IKEInit) processNotify(n *encoding.Notify) {
+	switch n.NotifyType {
+	case encoding.NotifyFragmentationSupported:
+		t.ike.Enable(sa.ExtIKEFragmentation)
+	case encoding.NotifySignatureHashAlgorithms:
+		if t.ike.Env().Settings.SignatureAuthentication {
+			t.ike.Enable(sa.ExtSignatureAuth)
+		}
+	case encoding.NotifyRedirectSupported:
+		if t.oldSA == nil {
+			t.ike.Enable(sa.ExtIKERedirection)
+		}
+	case encoding.NotifyChildlessIKEv2Supported:
+		if t.initiator && t.oldSA == nil {
+			t.ike.Enable(sa.ExtIKEChildless)
+		}
 	}
 }
 
