@@ -145,50 +145,8 @@ func (t *ChildCreate) processI(m *encoding.Message) sa.Status {
 	default:
 		return sa.NeedMore
 	}
-	for _, n := range m.Notifies() {
-		switch n.NotifyType {
-		case encoding.NotifyNoProposalChosen, encoding.NotifySinglePairRequired, encoding.NotifyNoAdditionalSAs,
-			encoding.NotifyInternalAddressFailure, encoding.NotifyFailedCPRequired, encoding.NotifyTSUnacceptable,
-			encoding.NotifyInvalidSelectors:
-			ike.Log(bus.IKE, bus.Control, "received %s notify, no CHILD_SA built", n.NotifyType)
-			if n.NotifyType == encoding.NotifyNoProposalChosen {
-				ike.Env().Events.Alert(ike, sa.AlertProposalMismatchChild, t.cfg.Proposals)
-			}
-			t.failure(m)
-			return sa.Success
-		case encoding.NotifyTemporaryFailure:
-			ike.Log(bus.IKE, bus.Control, "received %s notify, will retry later", n.NotifyType)
-			if !t.rekey {
-				t.scheduleRetry()
-			}
-			return sa.Success
-		case encoding.NotifyInvalidKEPayload:
-			group := crypto.KENone
-			if len(n.Data) == 2 {
-				group = crypto.KeyExchangeMethod(binary.BigEndian.Uint16(n.Data))
-			}
-			if t.retry {
-				ike.Log(bus.IKE, bus.Control, "already retried with DH group %s, ignore requested %s", t.keGroup, group)
-				t.failure(m)
-				return sa.Success
-			}
-			ike.Log(bus.IKE, bus.Control, "peer didn't accept DH group %s, it requested %s", t.keGroup, group)
-			t.retry = true
-			t.keGroup = group
-			if t.child != nil {
-				t.child.SetState(sa.ChildRetrying)
-			}
-			t.Migrate(ike)
-			return sa.NeedMore
-		default:
-			if m.Exchange == encoding.ExchangeCreateChildSA {
-				if notifyError(n.NotifyType) {
-					ike.Log(bus.IKE, bus.Control, "received %s notify error", n.NotifyType)
-					return sa.Success
-				}
-				ike.Log(bus.IKE, bus.Diag, "received %s notify", n.NotifyType)
-			}
-		}
+	if s, done := t.processErrorNotifies(m); done {
+		return s
 	}
 	t.processPayloads(m)
 	switch {
@@ -217,6 +175,59 @@ func (t *ChildCreate) processI(m *encoding.Message) sa.Status {
 		ike.Env().Events.ChildUpdown(ike, t.child, true)
 	}
 	return sa.Success
+}
+
+// processErrorNotifies handles the notifies of the response that end the
+// exchange (errors, TEMPORARY_FAILURE, INVALID_KE_PAYLOAD: retry with the
+// group the peer asks for); done says one did, with the status to return.
+func (t *ChildCreate) processErrorNotifies(m *encoding.Message) (s sa.Status, done bool) {
+	ike := t.ike
+	for _, n := range m.Notifies() {
+		switch n.NotifyType {
+		case encoding.NotifyNoProposalChosen, encoding.NotifySinglePairRequired, encoding.NotifyNoAdditionalSAs,
+			encoding.NotifyInternalAddressFailure, encoding.NotifyFailedCPRequired, encoding.NotifyTSUnacceptable,
+			encoding.NotifyInvalidSelectors:
+			ike.Log(bus.IKE, bus.Control, "received %s notify, no CHILD_SA built", n.NotifyType)
+			if n.NotifyType == encoding.NotifyNoProposalChosen {
+				ike.Env().Events.Alert(ike, sa.AlertProposalMismatchChild, t.cfg.Proposals)
+			}
+			t.failure(m)
+			return sa.Success, true
+		case encoding.NotifyTemporaryFailure:
+			ike.Log(bus.IKE, bus.Control, "received %s notify, will retry later", n.NotifyType)
+			if !t.rekey {
+				t.scheduleRetry()
+			}
+			return sa.Success, true
+		case encoding.NotifyInvalidKEPayload:
+			group := crypto.KENone
+			if len(n.Data) == 2 {
+				group = crypto.KeyExchangeMethod(binary.BigEndian.Uint16(n.Data))
+			}
+			if t.retry {
+				ike.Log(bus.IKE, bus.Control, "already retried with DH group %s, ignore requested %s", t.keGroup, group)
+				t.failure(m)
+				return sa.Success, true
+			}
+			ike.Log(bus.IKE, bus.Control, "peer didn't accept DH group %s, it requested %s", t.keGroup, group)
+			t.retry = true
+			t.keGroup = group
+			if t.child != nil {
+				t.child.SetState(sa.ChildRetrying)
+			}
+			t.Migrate(ike)
+			return sa.NeedMore, true
+		default:
+			if m.Exchange == encoding.ExchangeCreateChildSA {
+				if notifyError(n.NotifyType) {
+					ike.Log(bus.IKE, bus.Control, "received %s notify error", n.NotifyType)
+					return sa.Success, true
+				}
+				ike.Log(bus.IKE, bus.Diag, "received %s notify", n.NotifyType)
+			}
+		}
+	}
+	return sa.Success, false
 }
 
 func (t *ChildCreate) scheduleRetry() {
