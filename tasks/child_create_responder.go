@@ -24,6 +24,34 @@ func (t *ChildCreate) processR(m *encoding.Message) sa.Status {
 	return sa.NeedMore
 }
 
+// childInIKEAuth decides whether the IKE_AUTH response builds a CHILD_SA:
+// not before the peer is authenticated, not when we redirect it, and as
+// the conn's childless setting wants (INVALID_SYNTAX if the peer's
+// request does not match it); s is the status when not.
+func (t *ChildCreate) childInIKEAuth(m *encoding.Message) (s sa.Status, build bool) {
+	ike := t.ike
+	if !ike.Has(sa.CondAuthenticated) {
+		return sa.NeedMore, false
+	}
+	if ike.Has(sa.CondRedirected) {
+		return sa.Success, false
+	}
+	if t.proposals == nil && !t.haveTSi && !t.haveTSr {
+		if ike.IKECfg().Childless == config.ChildlessNever {
+			ike.Log(bus.IKE, bus.Control, "peer tried to initiate a childless IKE_SA")
+			m.AddNotify(encoding.NotifyInvalidSyntax, nil)
+			return sa.Failed, false
+		}
+		return sa.Success, false
+	}
+	if ike.IKECfg().Childless == config.ChildlessForce {
+		ike.Log(bus.IKE, bus.Control, "peer did not initiate a childless IKE_SA")
+		m.AddNotify(encoding.NotifyInvalidSyntax, nil)
+		return sa.Failed, false
+	}
+	return sa.Success, true
+}
+
 func (t *ChildCreate) buildR(m *encoding.Message) sa.Status {
 	ike := t.ike
 	noKE, ikeAuth := true, false
@@ -42,24 +70,8 @@ func (t *ChildCreate) buildR(m *encoding.Message) sa.Status {
 		}
 		noKE = false
 	case encoding.ExchangeIKEAuth:
-		if !ike.Has(sa.CondAuthenticated) {
-			return sa.NeedMore
-		}
-		if ike.Has(sa.CondRedirected) {
-			return sa.Success
-		}
-		if t.proposals == nil && !t.haveTSi && !t.haveTSr {
-			if ike.IKECfg().Childless == config.ChildlessNever {
-				ike.Log(bus.IKE, bus.Control, "peer tried to initiate a childless IKE_SA")
-				m.AddNotify(encoding.NotifyInvalidSyntax, nil)
-				return sa.Failed
-			}
-			return sa.Success
-		}
-		if ike.IKECfg().Childless == config.ChildlessForce {
-			ike.Log(bus.IKE, bus.Control, "peer did not initiate a childless IKE_SA")
-			m.AddNotify(encoding.NotifyInvalidSyntax, nil)
-			return sa.Failed
+		if s, build := t.childInIKEAuth(m); !build {
+			return s
 		}
 		ikeAuth = true
 	default:
