@@ -91,7 +91,8 @@ func DefaultSettings() Settings {
 // It is built in two steps, each in one place. The caller (the daemon, or
 // a test's simulation) fills in the first group in one literal; NewManager
 // then creates the core's own registries of the second group, and
-// NewTrapManager adds itself as Traps. Nothing else writes to an Env.
+// NewTrapManager adds itself as Traps. No other production code writes to
+// an Env (tests adjust a simulated node's settings in place).
 type Env struct {
 	// Given by the caller.
 
