@@ -243,13 +243,8 @@ func (tm *TaskManager) receiveRequest(m *encoding.Message, raw []byte, src, dst 
 	if m.MessageID == 1 {
 		flags = sa.UpdateHostsForceAddrs
 	}
-	if !ike.Supports(sa.ExtMOBIKE) {
-		ike.UpdateHosts(dst, src, flags)
-	}
-	if s := tm.handleFragment(&tm.responding.defrag, m, raw, src, dst); s != sa.Success {
-		if s == sa.NeedMore {
-			ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
-		}
+	tm.followHosts(src, dst, flags)
+	if s := tm.reassemble(&tm.responding.defrag, m, raw, src, dst); s != sa.Success {
 		return s
 	}
 	if raw != nil {
@@ -277,14 +272,9 @@ func (tm *TaskManager) receiveResponse(m *encoding.Message, raw []byte, src, dst
 		if m.MessageID == 0 {
 			flags = sa.UpdateHostsForceLocal
 		}
-		if !ike.Supports(sa.ExtMOBIKE) {
-			ike.UpdateHosts(dst, src, flags)
-		}
+		tm.followHosts(src, dst, flags)
 	}
-	if s := tm.handleFragment(&tm.initiating.defrag, m, raw, src, dst); s != sa.Success {
-		if s == sa.NeedMore {
-			ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
-		}
+	if s := tm.reassemble(&tm.initiating.defrag, m, raw, src, dst); s != sa.Success {
 		return s
 	}
 	tm.log(bus.ENC, bus.Control, "parsed %s", m)
@@ -294,4 +284,22 @@ func (tm *TaskManager) receiveResponse(m *encoding.Message, raw []byte, src, dst
 	}
 	ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
 	return sa.Success
+}
+
+// followHosts applies a message's addresses to the IKE_SA, unless MOBIKE
+// moves it instead.
+func (tm *TaskManager) followHosts(src, dst netip.AddrPort, flags int) {
+	if !tm.ike.Supports(sa.ExtMOBIKE) {
+		tm.ike.UpdateHosts(dst, src, flags)
+	}
+}
+
+// reassemble is handleFragment counting a fragment that waits for the
+// others as inbound traffic.
+func (tm *TaskManager) reassemble(defrag **encoding.Reassembler, m *encoding.Message, raw []byte, src, dst netip.AddrPort) sa.Status {
+	s := tm.handleFragment(defrag, m, raw, src, dst)
+	if s == sa.NeedMore {
+		tm.ike.SetStatistic(sa.StatInbound, tm.ike.Env().Clock.Now())
+	}
+	return s
 }
