@@ -12,15 +12,6 @@ import (
 	"github.com/goswan/goswan/selectors"
 )
 
-// markInSA is the inbound mark installed on the SA: only with
-// OptMarkInSA, so that inbound SAs match packets regardless of mark.
-func (c *ChildSA) markInSA() kernel.Mark {
-	if c.cfg.Has(config.OptMarkInSA) {
-		return c.in.mark
-	}
-	return kernel.Mark{}
-}
-
 // AllocSPI allocates our inbound SPI in the kernel.
 func (c *ChildSA) AllocSPI(proto uint8) (uint32, error) {
 	spi, err := c.env.Kernel.GetSPI(c.otherAddr, c.myAddr, proto, c.reqid)
@@ -224,4 +215,37 @@ func (c *ChildSA) RemoveOutbound() {
 	}
 	_ = c.env.Kernel.DelSA(c.saID(false), c.out.cpi)
 	c.outbound = OutboundNone
+}
+
+// Destroy removes the policies and SAs from the kernel and releases the
+// reqid. Inbound SAs are always deleted so that allocated SPIs go away.
+func (c *ChildSA) Destroy() {
+	prio := kernel.PriorityDefault
+	if c.trap {
+		prio = kernel.PriorityRouted
+	}
+	c.SetState(ChildDestroying)
+	if !c.cfg.Has(config.OptNoPolicies) {
+		mySA, otherSA := c.saConfigs()
+		delOut := c.outbound&OutboundPolicies != 0 || c.trap
+		for _, p := range c.policyPairs() {
+			if delOut {
+				_ = c.policiesOutbound(false, p[0], p[1], otherSA, prio)
+			}
+			_ = c.policiesInbound(false, p[0], p[1], mySA, prio)
+		}
+	}
+	if c.in.spi != 0 { // installed or only allocated (larval)
+		_ = c.env.Kernel.DelSA(c.saID(true), c.in.cpi)
+	}
+	if c.saInstalled(false) {
+		_ = c.env.Kernel.DelSA(c.saID(false), c.out.cpi)
+	}
+	if c.reqidAllocated {
+		if err := c.env.ReqIDs.Release(c.reqid, ReqIDKey{nil, nil, c.in.mark, c.out.mark, c.in.ifID, c.out.ifID}); err != nil {
+			c.log(bus.CHD, bus.Control, "releasing reqid %d failed", c.reqid)
+		}
+	}
+	clear(c.pending.encr)
+	clear(c.pending.integ)
 }
