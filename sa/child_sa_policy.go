@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/crypto"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/selectors"
 )
@@ -39,7 +40,7 @@ func (c *ChildSA) PolicyPairs() [][2]selectors.TS { return c.policyPairs() }
 
 func (c *ChildSA) saConfigs() (my, other kernel.SAConfig) {
 	my.Mode, my.ReqID = c.mode, c.reqid
-	my.IPComp.Transform = c.ipcomp
+	my.IPComp.Transform = crypto.IPCompTransform(c.ipcomp)
 	other = my
 	my.IPComp.CPI, other.IPComp.CPI = c.in.cpi, c.out.cpi
 	if c.protocol == kernel.ProtoESP {
