@@ -32,7 +32,7 @@ type ikeRateResult struct {
 // reported with both gateways' logs, never a skipped figure.
 func ikeRate(ctx context.Context, p runner.Pairing, bin, auth string, n int) (r ikeRateResult, err error) {
 	r.pairing = p
-	net, err := netnet.Build(ctx, string(p.Left), string(p.Right), bin, netnet.Options{
+	net, err := netnet.BuildLoad(ctx, string(p.Left), string(p.Right), bin, netnet.LoadOptions{
 		Auth: auth, Conns: n, IKE: "aes128-sha256-x25519!", ESP: "aes128gcm16!",
 	})
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/goswan/goswan/testing/internal/topology"
 )
 
-// Auth kinds of Options.Auth besides the default pre-shared key.
+// Auth kinds of LoadOptions.Auth.
 const (
 	AuthRSA2048  = "rsa2048"
 	AuthECDSA256 = "ecdsa256"

@@ -51,13 +51,12 @@ func TestPKI(t *testing.T) {
 	}
 }
 
-// TestConns checks the many-conn configuration: one conn and identity per
-// certificate of moon's, one conn for all of them on sun.
-func TestConns(t *testing.T) {
-	moon := ipsecConf("moon", Options{Lifetime: "1h", Margin: "9m"}, "", "",
-		netConn("net-net1", Moon, MoonNet, Sun, SunNet, "moon1", "@sun.strongswan.org", "moon1Cert.pem", "add")+
-			netConn("net-net2", Moon, MoonNet, Sun, SunNet, "moon2", "@sun.strongswan.org", "moon2Cert.pem", "add"))
-	for _, want := range []string{"conn net-net2\n", "leftid=@moon2.strongswan.org\n", "leftcert=moon2Cert.pem\n", "rightid=@sun.strongswan.org\n"} {
+// TestLoadConns checks the load network's configuration: one conn and
+// identity per certificate of moon's, one conn for all of them on sun.
+func TestLoadConns(t *testing.T) {
+	moon := loadIPsecConf("moon", "\tike=aes128-sha256-x25519!\n") +
+		loadConn("net-net2", Moon, MoonNet, Sun, SunNet, "@moon2.strongswan.org", "@sun.strongswan.org", "moon2Cert.pem")
+	for _, want := range []string{"conn net-net2\n", "leftid=@moon2.strongswan.org\n", "leftcert=moon2Cert.pem\n", "rightid=@sun.strongswan.org\n", "\tike=aes128-sha256-x25519!\n", "conn %default\n"} {
 		if !strings.Contains(moon, want) {
 			t.Errorf("moon's ipsec.conf lacks %q:\n%s", want, moon)
 		}

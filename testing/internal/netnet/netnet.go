@@ -35,14 +35,9 @@ type Options struct {
 	Lifetime, Margin string
 	// IKE and ESP are ike= and esp= (empty: the defaults).
 	IKE, ESP string
-	// Auth is "" for the pre-shared key, or AuthRSA2048 or AuthECDSA256:
-	// certificates of a CA made for this network, with keys of that kind.
-	Auth string
-	// Conns > 1 (with Auth) gives moon that many conns (net-net1 …), each
-	// with its own identity and certificate (moon1.strongswan.org …) and
-	// so its own IKE_SA to sun, which accepts them all with one conn
-	// (rightid=%any).
-	Conns int
+	// Plugins are loaded by charon in addition to the usual list (e.g.
+	// "xcbc ccm" for algorithms openssl does not provide).
+	Plugins string
 	// Logf receives progress lines.
 	Logf func(format string, args ...any)
 }
@@ -57,41 +52,28 @@ type Net struct {
 	Echo func(host, command, output string)
 }
 
-// ipsecConf returns a gateway's ipsec.conf: conn %default (authby carries
-// the authentication) and then the conns.
-func ipsecConf(name string, o Options, algs, auth, conns string) string {
-	return fmt.Sprintf(`# /etc/ipsec.conf - %[1]s (goswan netnet)
+const ipsecConf = `# /etc/ipsec.conf - %[1]s (goswan netnet)
 config setup
 
 conn %%default
 	ikelifetime=60m
-	lifetime=%[2]s
-	margintime=%[3]s
+	lifetime=%[7]s
+	margintime=%[8]s
 	rekeyfuzz=0%%
 	keyingtries=1
 	keyexchange=ikev2
-%[5]s	mobike=no
-%[4]s%[6]s`, name, o.Lifetime, o.Margin, algs, auth, conns)
-}
-
-// netConn is one net-net conn of a gateway; cert, if not empty, is its
-// leftcert.
-func netConn(conn, me, myNet, other, otherNet, meName, otherID, cert, auto string) string {
-	c := fmt.Sprintf(`
-conn %s
-	left=%s
-	leftsubnet=%s
-	leftid=@%s.strongswan.org
-	right=%s
-	rightsubnet=%s
-	rightid=%s
-	auto=%s
-`, conn, me, myNet, meName, other, otherNet, otherID, auto)
-	if cert != "" {
-		c += "\tleftcert=" + cert + "\n"
-	}
-	return c
-}
+	authby=secret
+	mobike=no
+%[9]s
+conn net-net
+	left=%[2]s
+	leftsubnet=%[3]s
+	leftid=@%[1]s.strongswan.org
+	right=%[4]s
+	rightsubnet=%[5]s
+	rightid=@%[6]s.strongswan.org
+	auto=add
+`
 
 const ipsecSecrets = `# /etc/ipsec.secrets - goswan netnet
 @moon.strongswan.org @sun.strongswan.org : PSK 0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL
@@ -99,15 +81,13 @@ const ipsecSecrets = `# /etc/ipsec.secrets - goswan netnet
 
 // The kernel may lack ESP, so the data plane is the userspace one; IKE and
 // ESP-in-UDP carry mark 0x42 to bypass the routes into its TUN device.
-// A format: the extra plugins of certificate authentication, then extra
-// charon settings.
 const strongswanConf = `# /etc/strongswan.conf - goswan netnet
 starter {
   load_warning = no
 }
 charon {
-  load = random nonce aes sha1 sha2 %sgmp openssl hmac kdf stroke kernel-libipsec kernel-netlink socket-default updown
-%s  filelog {
+  load = random nonce aes sha1 sha2 gmp openssl hmac kdf %s stroke kernel-libipsec kernel-netlink socket-default updown
+  filelog {
     daemon {
       path = /var/log/daemon.log
       time_format = %%b %%e %%T
@@ -191,68 +171,14 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin string, o Options) 
 	if o.ESP != "" {
 		algs += "\tesp=" + o.ESP + "\n"
 	}
-	// moon's identities: one per conn when it has several.
-	moonNames := []string{"moon"}
-	if o.Conns > 1 {
-		if o.Auth == "" {
-			os.RemoveAll(scratch)
-			return nil, errors.New("netnet: several conns need certificate authentication (Options.Auth)")
-		}
-		moonNames = nil
-		for i := 1; i <= o.Conns; i++ {
-			moonNames = append(moonNames, fmt.Sprintf("moon%d", i))
-		}
-	}
-	var certs *pki
-	if o.Auth != "" {
-		if certs, err = newPKI(o.Auth, moonNames); err != nil {
-			os.RemoveAll(scratch)
-			return nil, err
-		}
-	}
 	gw := func(name string, im runner.Implementation, me, myNet, other, otherNet, otherName string) topology.HostSpec {
-		auth, secrets, plugins, settings := "\tauthby=secret\n", ipsecSecrets, "", ""
-		otherID := "@" + otherName + ".strongswan.org"
-		names := []string{name}
-		if certs != nil {
-			auth = ""
-			plugins = "pem pkcs1 x509 "
-			secrets = fmt.Sprintf("# /etc/ipsec.secrets - goswan netnet\n: %s %sKey.pem\n", certs.secretType, name)
-		}
-		cert := func(n string) string {
-			if certs == nil {
-				return ""
-			}
-			return n + "Cert.pem"
-		}
-		var conns strings.Builder
-		switch {
-		case o.Conns > 1 && name == "moon":
-			// Each conn its own identity and certificate, so that each is
-			// its own peer config and IKE_SA.
-			names = moonNames
-			for i, n := range moonNames {
-				conns.WriteString(netConn(fmt.Sprintf("net-net%d", i+1), me, myNet, other, otherNet, n, otherID, cert(n), "add"))
-			}
-		case o.Conns > 1:
-			// One responder conn for all of moon's identities, which the
-			// CA vouches for. moon's burst of IKE_SA_INITs from one address
-			// must not meet the cookie and per-IP half-open limits, as
-			// strongSwan's load-tester documentation advises.
-			settings = "  dos_protection = no\n"
-			conns.WriteString(netConn("net-net", me, myNet, other, otherNet, name, "%any", cert(name), "add"))
-		default:
-			conns.WriteString(netConn("net-net", me, myNet, other, otherNet, name, otherID, cert(name), "add"))
-		}
-		etc := []topology.File{
-			{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(ipsecConf(name, o, algs, auth, conns.String()))},
-			{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(secrets)},
-			{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(strongswanConf, plugins, settings))},
-		}
-		if certs != nil {
-			etc = append(etc, certs.files(name, names)...)
-		}
-		return topology.HostSpec{Name: name, Binds: im.Binds, Env: hostEnv(), Etc: etc}
+		return topology.HostSpec{Name: name, Binds: im.Binds, Env: hostEnv(),
+			Etc: []topology.File{
+				{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(ipsecConf, name, me, myNet, other, otherNet,
+					otherName, o.Lifetime, o.Margin, algs))},
+				{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(ipsecSecrets)},
+				{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(strongswanConf, o.Plugins))},
+			}}
 	}
 	topo, err := topology.Build(ctx, topology.Config{
 		Prefix:  fmt.Sprintf("gsn%x", (os.Getpid()+int(time.Now().UnixNano()))&0xffff),
