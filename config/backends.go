@@ -22,8 +22,9 @@ const (
 // engine makes (backend_manager_t over the stroke backend). It is safe for
 // concurrent use.
 type Backends struct {
-	mu    sync.RWMutex
-	peers []*PeerCfg
+	mu      sync.RWMutex
+	peers   []*PeerCfg
+	refused []*Refused
 	// Resolve resolves host names in ike configs; nil: literals only.
 	Resolve Resolver
 }
@@ -35,17 +36,32 @@ func (b *Backends) Peers() []*PeerCfg {
 	return slices.Clone(b.peers)
 }
 
+// Equal finds a loaded peer config with the IKE and peer parameters of
+// peer, the one stroke_config's add merges a new conn into.
+func (b *Backends) Equal(peer *PeerCfg) *PeerCfg {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.equal(peer)
+}
+
+func (b *Backends) equal(peer *PeerCfg) *PeerCfg {
+	for _, p := range b.peers {
+		if p.Equal(peer) && p.IKE.Equal(peer.IKE) {
+			return p
+		}
+	}
+	return nil
+}
+
 // Add adds a connection as stroke_config's add does: if a peer config with
 // equal IKE and peer parameters exists, child is added to it (merged is
 // true), otherwise peer becomes a new connection.
 func (b *Backends) Add(peer *PeerCfg, child *ChildCfg) (used *PeerCfg, merged bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, p := range b.peers {
-		if p.Equal(peer) && p.IKE.Equal(peer.IKE) {
-			p.AddChild(child)
-			return p, true
-		}
+	if p := b.equal(peer); p != nil {
+		p.AddChild(child)
+		return p, true
 	}
 	peer.AddChild(child)
 	b.peers = append(b.peers, peer)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/config/feature"
 	"github.com/goswan/goswan/confparse/settings"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/internal/clib"
@@ -151,6 +152,7 @@ func (d *Daemon) onClose(f func() error) { d.closers = append(d.closers, f) }
 // (kernel events, received packets, updown, stroke and the credentials).
 func (d *Daemon) initialize() error {
 	s := d.Settings()
+	d.logUnsupported(s)
 	st := readSettings(s)
 	d.backends = &config.Backends{Resolve: resolveHost}
 	d.creds = credentials.NewStore()
@@ -185,6 +187,14 @@ func (d *Daemon) initialize() error {
 	return d.startPlugins(plugins)
 }
 
+// logUnsupported logs the options of strongswan.conf that ask for what
+// goswan does not do yet; the core reads them as unset.
+func (d *Daemon) logUnsupported(s *settings.Settings) {
+	for _, r := range s.Unsupported("charon") {
+		d.logf(bus.CFG, bus.Control, "%s; ignored", r.Reason())
+	}
+}
+
 // socketPort is the IKE port of the socket (charon.port).
 func (d *Daemon) socketPort() uint16 {
 	if d.sock != nil {
@@ -204,7 +214,8 @@ func readSettings(s *settings.Settings) sa.Settings {
 	st.DeleteRekeyedDelay = s.Time("charon.delete_rekeyed_delay", st.DeleteRekeyedDelay)
 	st.HalfOpenTimeout = s.Time("charon.half_open_timeout", st.HalfOpenTimeout)
 	st.ReuseIKESA = s.Bool("charon.reuse_ikesa", st.ReuseIKESA)
-	st.MakeBeforeBreak = s.Bool("charon.make_before_break", st.MakeBeforeBreak)
+	// Refused in initialize when set: goswan reauthenticates break-before-make.
+	st.MakeBeforeBreak = feature.MakeBeforeBreak.Supported && s.Bool("charon.make_before_break", st.MakeBeforeBreak)
 	st.FragmentSize = s.Int("charon.fragment_size", st.FragmentSize)
 	if st.FragmentSize == 0 {
 		st.FragmentSize = 1280

@@ -276,6 +276,7 @@ func (d *Daemon) loadStroke() error {
 			Control:     ctl,
 			Config:      &strokeConfig{d: d},
 			Credentials: d.cred,
+			CA:          strokeCA{d},
 			List:        d.lister(),
 			LogLevels:   d,
 		},

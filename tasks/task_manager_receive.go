@@ -222,6 +222,7 @@ func (tm *TaskManager) selectIKECfg(m *encoding.Message, src, dst netip.AddrPort
 	if cfg == nil {
 		tm.log(bus.IKE, bus.Control, "no IKE config found for %s...%s, sending %s",
 			dst.Addr(), src.Addr(), encoding.NotifyNoProposalChosen)
+		explainRefused(tm.log, tm.ike.Env().Backends, dst.Addr(), src.Addr())
 		tm.sendNotifyResponse(m, encoding.NotifyNoProposalChosen, nil, src, dst)
 		return false
 	}
