@@ -253,6 +253,16 @@ func (ike *IKESA) UpdateHosts(me, other netip.AddrPort, flags int) {
 	if !newMe.IsValid() && !newOther.IsValid() && flags&UpdateHostsForceChildren == 0 {
 		return
 	}
+	if (newMe.IsValid() || newOther.IsValid()) && !silent {
+		local, remote := ike.myHost, ike.otherHost
+		if newMe.IsValid() {
+			local = newMe
+		}
+		if newOther.IsValid() {
+			remote = newOther
+		}
+		ike.env.Events.IKEUpdate(ike, local, remote)
+	}
 	lvl := bus.Diag
 	if ike.state == IKEEstablished && !silent {
 		lvl = bus.Control
