@@ -30,6 +30,7 @@ import (
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/stroke"
 	"github.com/goswan/goswan/tasks"
+	"github.com/goswan/goswan/vici"
 )
 
 // DefaultPidDir is strongSwan's IPSEC_PIDDIR: the PID file and the stroke
@@ -81,6 +82,7 @@ type Daemon struct {
 	controller *Controller
 	stroke     *stroke.Server
 	cred       *strokeCred
+	vici       *vici.Plugin
 
 	started time.Time
 	pidFile *os.File
@@ -254,6 +256,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.stroke != nil {
 		go func() { errc <- d.stroke.Serve() }()
 	}
+	if d.vici != nil {
+		go func() {
+			if err := d.vici.Serve(); err != nil {
+				d.logf(bus.CFG, bus.Control, "vici socket failed: %v", err)
+			}
+		}()
+	}
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
@@ -271,6 +280,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 func (d *Daemon) Shutdown() {
 	if d.stroke != nil {
 		_ = d.stroke.Close()
+	}
+	if d.vici != nil {
+		_ = d.vici.Close()
 	}
 	if d.manager != nil {
 		done := make(chan struct{})
@@ -316,15 +328,23 @@ func (d *Daemon) Close() {
 // Reload rereads strongswan.conf and the loggers (SIGHUP).
 func (d *Daemon) Reload() {
 	d.logf(bus.DMN, bus.Control, "signal of type SIGHUP received. Reloading configuration")
+	if err := d.reloadSettings(); err != nil {
+		d.logf(bus.DMN, bus.Control, "reloading config failed, keeping old")
+	}
+}
+
+// reloadSettings rereads strongswan.conf and the loggers; an unreadable
+// file changes nothing.
+func (d *Daemon) reloadSettings() error {
 	s, err := settings.Load(d.opts.ConfPath, nil)
 	if err != nil && s == nil {
-		d.logf(bus.DMN, bus.Control, "reloading config failed, keeping old")
-		return
+		return errReload
 	}
 	d.conf.Store(s)
 	if err := d.loadLoggers(); err != nil {
 		d.logf(bus.DMN, bus.Control, "reloading loggers failed: %v", err)
 	}
+	return nil
 }
 
 // Bus is the daemon's log bus.

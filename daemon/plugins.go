@@ -24,7 +24,7 @@ import (
 // charon.load nor charon.load_modular: the parts of Debian's build that
 // goswan has.
 const DefaultPlugins = "random nonce aes des sha1 sha2 md5 hmac kdf xcbc cmac gcm gmp curve25519 openssl " +
-	"stroke kernel-netlink socket-default updown"
+	"stroke vici kernel-netlink socket-default updown"
 
 // builtinPlugins are strongSwan plugins whose function is part of goswan's
 // own code (crypto, the kernel interfaces, the socket, stroke): naming them
@@ -34,7 +34,7 @@ var builtinPlugins = map[string]bool{
 	"hmac": true, "kdf": true, "xcbc": true, "cmac": true, "gcm": true, "ctr": true, "gmp": true,
 	"curve25519": true, "openssl": true, "chapoly": true, "mgf1": true, "fips-prf": true, "drbg": true,
 	"stroke": true, "kernel-netlink": true, "kernel-libipsec": true, "socket-default": true,
-	"updown": true, "resolve": true,
+	"updown": true, "resolve": true, "vici": true,
 }
 
 // loadPlugins decides what charon.load asks for and sets up the matching
@@ -166,7 +166,10 @@ func (d *Daemon) loadPlugins() error {
 			return err
 		}
 	}
-	d.logf(bus.LIB, bus.Control, "loaded plugins: charon %s", strings.Join(loaded, " "))
+	if has("vici") {
+		d.loadVici()
+	}
+	d.logf(bus.LIB, bus.Control, "loaded plugins: charon %s", strings.Join(d.plugins, " "))
 	d.logf(bus.LIB, bus.Control, "dropped capabilities, running as uid %d, gid %d", os.Getuid(), os.Getgid())
 	return nil
 }
