@@ -145,7 +145,10 @@ func buildAuthCfgs(b *Builder, auths []*config.AuthCfg, local bool) {
 	}
 	for i, a := range auths {
 		b.BeginSection(fmt.Sprintf("%s-%d", side, i+1))
-		b.KV("class", authClassName(a.Class))
+		// Neither stroke nor vici adds a class rule for "any".
+		if a.Class != config.AuthClassAny {
+			b.KV("class", authClassName(a.Class))
+		}
 		if a.Class == config.AuthClassEAP && a.EAPType != 0 {
 			b.KV("eap-type", config.EAPTypeName(a.EAPType))
 			if a.EAPVendor != 0 {
@@ -344,6 +347,8 @@ func (p *Plugin) stats(*Request) []byte {
 	b.KVf("half-open", "%d", m.HalfOpen())
 	b.EndSection()
 	b.BeginList("plugins")
+	// The daemon's own features count as plugin "charon", first.
+	b.Item("charon")
 	for _, pl := range st.Plugins {
 		b.Item(pl)
 	}
