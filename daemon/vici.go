@@ -43,6 +43,10 @@ func (d *Daemon) loadVici() {
 // viciControl adapts the controller to the plugin's interface.
 type viciControl struct{ c *Controller }
 
+// ViciControl gives the vici plugin a controller (for tests that run the
+// plugin on a simulated daemon).
+func ViciControl(c *Controller) vici.Controller { return viciControl{c} }
+
 func viciResult(r Result) vici.Result {
 	switch r {
 	case ResultSuccess:
