@@ -19,8 +19,11 @@ type TestConf struct {
 	// IPsecHosts run IPsec (IPSECHOSTS): their state and logs are collected
 	// and they must be free of SAs and policies after posttest.
 	IPsecHosts []string
+	// Swanctl (SWANCTL=1) says the hosts' charon is configured through
+	// swanctl rather than ipsec.conf: its state is read with swanctl.
+	Swanctl bool
 	// Vars keeps every assignment, including ones this runner does not use
-	// (SWANCTL, RADIUSHOSTS, DBHOSTS, IPV6).
+	// (RADIUSHOSTS, DBHOSTS, IPV6).
 	Vars map[string]string
 }
 
@@ -58,6 +61,7 @@ func ParseTestConf(name string, r io.Reader) (*TestConf, error) {
 	c.VirtHosts = strings.Fields(c.Vars["VIRTHOSTS"])
 	c.Diagram = c.Vars["DIAGRAM"]
 	c.IPsecHosts = strings.Fields(c.Vars["IPSECHOSTS"])
+	c.Swanctl = c.Vars["SWANCTL"] == "1"
 	for _, e := range strings.Fields(c.Vars["TCPDUMPHOSTS"]) {
 		h, iface, _ := strings.Cut(e, ":")
 		if iface == "" {
