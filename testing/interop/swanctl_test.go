@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -60,7 +61,7 @@ func swanctlTranscript(t *testing.T, moonImpl, bin string) []transcriptStep {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	lab, err := swanlab.Build(ctx, moonImpl, "strongswan", bin, testingDir)
+	lab, err := swanlab.Build(ctx, moonImpl, "strongswan", bin, testingDir, swanlab.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,4 +187,125 @@ func TestNormalizeKeepsWhatMustMatch(t *testing.T) {
 			t.Errorf("normalizing hides a real difference: %q vs %q", pair[0], pair[1])
 		}
 	}
+}
+
+// TestStrokeAndViciConnsSideBySide loads a conn through stroke (ipsec.conf
+// via starter) and conns through vici (swanctl.conf) on moon, brings up one
+// of each, and requires `ipsec statusall` and `swanctl --list-sas` to
+// describe the same SAs (the same SPIs) and to list the other backend's
+// conns, as charon does: both plugins feed one set of config backends. The
+// views must also equal Debian's charon's in the same lab state.
+func TestStrokeAndViciConnsSideBySide(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireCommand(t, "/usr/lib/ipsec/charon")
+	testenv.RequireCommand(t, "/usr/sbin/swanctl")
+	testenv.RequireCommand(t, "/usr/sbin/ipsec")
+	bin := goswanBin(t)
+	views := map[string][]transcriptStep{}
+	for _, impl := range []string{"strongswan", "goswan"} {
+		views[impl] = sideBySide(t, impl, bin)
+	}
+	if t.Failed() {
+		return
+	}
+	// charon lists IKE_SAs in the order of its hash table, which is no
+	// order: compare the SAs as sets.
+	for i, w := range views["strongswan"] {
+		g := views["goswan"][i]
+		if sortBlocks(normalize(g.out)) != sortBlocks(normalize(w.out)) {
+			t.Errorf("%s differs:\n--- Debian's charon:\n%s\n--- goswan's charon:\n%s", w.cmd, w.out, g.out)
+		}
+	}
+}
+
+var (
+	reStatusSPIs = regexp.MustCompile(`(?m)^\s*(\S+)\{\d+\}:  INSTALLED, TUNNEL, reqid \d+, ESP in UDP SPIs: ([0-9a-f]{8})_i ([0-9a-f]{8})_o`)
+	reListSAName = regexp.MustCompile(`(?m)^\s+(\S+): #\d+, reqid \d+, INSTALLED`)
+	reListSASPI  = regexp.MustCompile(`(?m)^\s+(in|out) +([0-9a-f]{8}),`)
+)
+
+func sideBySide(t *testing.T, impl, bin string) []transcriptStep {
+	t.Helper()
+	testingDir, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	lab, err := swanlab.Build(ctx, impl, "strongswan", bin, testingDir, swanlab.Options{Stroke: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("moon daemon.log (%s):\n%s", impl, lab.Logs("moon", 80))
+		}
+		if err := lab.Close(); err != nil {
+			t.Errorf("teardown: %v", err)
+		}
+	}()
+	if _, err := lab.Start(); err != nil {
+		t.Fatalf("%s: %v", impl, err)
+	}
+	run := func(cmd string) string {
+		out, stderr, err := lab.Run("moon", cmd, 60*time.Second)
+		if err != nil {
+			t.Errorf("%s: moon# %s: %v\n%s", impl, cmd, err, stderr)
+		}
+		return out
+	}
+	run("swanctl --initiate --child net-net")
+	run("ipsec up alice-bob")
+	statusall := run("ipsec statusall")
+	listSAs := run("swanctl --list-sas")
+	listConns := run("swanctl --list-conns")
+	// statusall lists vici's conns beside stroke's; list-conns stroke's
+	// beside vici's.
+	for _, c := range []string{"alice-bob:", "gw-gw:", "trap:", "pass:"} {
+		if !strings.Contains(statusall, "\n"+fmt.Sprintf("%12s:", strings.TrimSuffix(c, ":"))) {
+			t.Errorf("%s: statusall lacks conn %s:\n%s", impl, c, statusall)
+		}
+		if !strings.Contains(listConns, "\n"+c) && !strings.HasPrefix(listConns, c) {
+			t.Errorf("%s: swanctl --list-conns lacks conn %s:\n%s", impl, c, listConns)
+		}
+	}
+	// The same CHILD_SAs, by name and SPIs, in both views.
+	fromStatus := map[string]string{}
+	for _, m := range reStatusSPIs.FindAllStringSubmatch(statusall, -1) {
+		fromStatus[m[1]] = m[2] + "/" + m[3]
+	}
+	fromList := map[string]string{}
+	names := reListSAName.FindAllStringSubmatch(listSAs, -1)
+	spis := reListSASPI.FindAllStringSubmatch(listSAs, -1)
+	for i, n := range names {
+		if 2*i+1 < len(spis) {
+			fromList[n[1]] = spis[2*i][2] + "/" + spis[2*i+1][2]
+		}
+	}
+	if len(fromStatus) != 2 || fmt.Sprint(fromStatus) != fmt.Sprint(fromList) {
+		t.Errorf("%s: statusall and swanctl --list-sas disagree: %v vs %v\n%s\n%s", impl, fromStatus, fromList, statusall, listSAs)
+	}
+	steps := []transcriptStep{
+		{"list-sas", "swanctl --list-sas", listSAs},
+		{"list-conns", "swanctl --list-conns", listConns},
+		{"status", "ipsec status | sort", run("ipsec status | sort")},
+	}
+	run("ipsec down alice-bob")
+	run("swanctl --terminate --ike gw-gw")
+	return steps
+}
+
+// sortBlocks sorts the blocks of a listing, each a line at the left margin
+// with the indented lines that follow it.
+func sortBlocks(s string) string {
+	var blocks []string
+	for _, l := range strings.Split(s, "\n") {
+		if len(blocks) == 0 || !strings.HasPrefix(l, " ") {
+			blocks = append(blocks, l)
+		} else {
+			blocks[len(blocks)-1] += "\n" + l
+		}
+	}
+	sort.Strings(blocks)
+	return strings.Join(blocks, "\n")
 }

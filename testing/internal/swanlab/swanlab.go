@@ -33,14 +33,15 @@ const (
 // StrongswanConf is both gateways' strongswan.conf: the userspace data
 // plane (the kernel may lack ESP), IKE and ESP-in-UDP marked to bypass its
 // TUN device, charon's log in /var/log/daemon.log, and only plugins that
-// both implementations have, so that their plugin lists agree.
+// both implementations have, so that their plugin lists agree. %s is
+// "stroke " where the stroke plugin loads too.
 const StrongswanConf = `# /etc/strongswan.conf - goswan swanlab
 charon {
-  load = random nonce aes sha1 sha2 hmac kdf gcm gmp openssl kernel-libipsec kernel-netlink socket-default vici updown
+  load = random nonce aes sha1 sha2 hmac kdf gcm gmp openssl kernel-libipsec kernel-netlink socket-default %svici updown
   filelog {
     daemon {
       path = /var/log/daemon.log
-      time_format = %b %e %T
+      time_format = %%b %%e %%T
       default = 1
       cfg = 2
       flush_line = yes
@@ -86,6 +87,11 @@ const swanctlConf = `connections {
             rekey_time = 5400
             rekey_bytes = 500000000
             rekey_packets = 1000000
+            esp_proposals = aes128gcm128-modp3072
+         }
+         alice-bob {
+            local_ts  = %[7]s
+            remote_ts = %[8]s
             esp_proposals = aes128gcm128-modp3072
          }
       }
@@ -144,11 +150,46 @@ secrets {
 }
 `
 
+// ipsecConf and ipsecSecrets give moon, in Options.Stroke, a conn of its
+// own through stroke: alice to bob, which sun has as child alice-bob of its
+// vici conn.
+const ipsecConf = `# /etc/ipsec.conf - goswan swanlab
+config setup
+
+conn alice-bob
+	left=192.168.0.1
+	leftsubnet=10.1.0.0/24
+	leftid=@moon.strongswan.org
+	right=192.168.0.2
+	rightsubnet=10.2.0.0/24
+	rightid=@sun.strongswan.org
+	authby=secret
+	keyexchange=ikev2
+	mobike=no
+	ike=aes128-sha256-modp3072!
+	esp=aes128gcm16-modp3072!
+	auto=add
+`
+
+const ipsecSecrets = `# /etc/ipsec.secrets - goswan swanlab
+@moon.strongswan.org @sun.strongswan.org : PSK 0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL
+`
+
+// Options change the lab.
+type Options struct {
+	// Stroke loads the stroke plugin on moon too, with the ipsec.conf conn
+	// alice-bob beside swanctl's conns; Start then starts moon with
+	// `ipsec start` (starter loads ipsec.conf) and loads swanctl.conf
+	// after it.
+	Stroke bool
+}
+
 // Lab is a built network with charon configured on both gateways.
 type Lab struct {
-	ctx  context.Context
-	Topo *topology.Topology
-	bin  string // the hosts' helper commands
+	ctx    context.Context
+	Topo   *topology.Topology
+	bin    string // the hosts' helper commands
+	stroke bool
 }
 
 // Build creates the network with moonImpl's charon on moon and sunImpl's
@@ -156,7 +197,7 @@ type Lab struct {
 // the daemon); goswanBin holds goswan's binaries and testingDir is the
 // repository's testing/ (for the hosts' helper commands). Nothing is
 // started.
-func Build(ctx context.Context, moonImpl, sunImpl, goswanBin, testingDir string) (*Lab, error) {
+func Build(ctx context.Context, moonImpl, sunImpl, goswanBin, testingDir string, o Options) (*Lab, error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("network namespaces need root")
 	}
@@ -194,19 +235,26 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin, testingDir string)
 		"PATH=" + bin + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/sh", "LANG=C", "LC_ALL=C", "TERM=dumb",
 	}
-	gw := func(name string, im runner.Implementation, me, other, otherName, myNet, otherNet string) topology.HostSpec {
-		return topology.HostSpec{Name: name, Binds: im.Binds, Env: env, Etc: []topology.File{
-			{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(StrongswanConf)},
+	gw := func(name string, im runner.Implementation, me, other, otherName, myNet, otherNet, myHost, otherHost string) topology.HostSpec {
+		stroke := ""
+		etc := []topology.File{
 			{Rel: "swanctl/swanctl.conf", Mode: 0o640,
-				Data: []byte(fmt.Sprintf(swanctlConf, me, other, name, otherName, myNet, otherNet))},
-		}}
+				Data: []byte(fmt.Sprintf(swanctlConf, me, other, name, otherName, myNet, otherNet, myHost, otherHost))},
+		}
+		if o.Stroke && name == "moon" {
+			stroke = "stroke "
+			etc = append(etc, topology.File{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(ipsecConf)},
+				topology.File{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(ipsecSecrets)})
+		}
+		etc = append(etc, topology.File{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(StrongswanConf, stroke))})
+		return topology.HostSpec{Name: name, Binds: im.Binds, Env: env, Etc: etc}
 	}
 	topo, err := topology.Build(ctx, topology.Config{
 		Prefix:  fmt.Sprintf("gsw%x", (os.Getpid()+int(time.Now().UnixNano()))&0xffff),
 		Scratch: scratch,
 		Hosts: []topology.HostSpec{
-			gw("moon", mi, Moon, Sun, "sun", "10.1.0.0/16", "10.2.0.0/16"),
-			gw("sun", si, Sun, Moon, "moon", "10.2.0.0/16", "10.1.0.0/16"),
+			gw("moon", mi, Moon, Sun, "sun", "10.1.0.0/16", "10.2.0.0/16", "10.1.0.0/24", "10.2.0.0/24"),
+			gw("sun", si, Sun, Moon, "moon", "10.2.0.0/16", "10.1.0.0/16", "10.2.0.0/24", "10.1.0.0/24"),
 			{Name: "alice", Env: env},
 			{Name: "bob", Env: env},
 		},
@@ -215,7 +263,7 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin, testingDir string)
 		os.RemoveAll(bin)
 		return nil, err
 	}
-	return &Lab{ctx: ctx, Topo: topo, bin: bin}, nil
+	return &Lab{ctx: ctx, Topo: topo, bin: bin, stroke: o.Stroke}, nil
 }
 
 func copyHelpers(from, to string) error {
@@ -273,7 +321,14 @@ func (l *Lab) WaitFor(host, command string, re *regexp.Regexp, limit time.Durati
 func (l *Lab) Start() (map[string]string, error) {
 	out := map[string]string{}
 	for _, h := range []string{"moon", "sun"} {
-		o, _, err := l.Run(h, "systemctl start strongswan", 30*time.Second)
+		cmd := "systemctl start strongswan"
+		if h == "moon" && l.stroke {
+			// starter starts charon and loads ipsec.conf; swanctl.conf
+			// follows once the vici socket is there.
+			cmd = "ipsec start && for i in $(seq 100); do [ -S /var/run/charon.vici ] && break; sleep 0.1; done; " +
+				"swanctl --load-all --noprompt"
+		}
+		o, _, err := l.Run(h, cmd, 30*time.Second)
 		if err != nil {
 			return nil, err
 		}
@@ -296,7 +351,11 @@ func (l *Lab) Logs(host string, lines int) string {
 // Close stops charon on both gateways and removes the network.
 func (l *Lab) Close() error {
 	for _, h := range []string{"moon", "sun"} {
-		_, _, _ = l.Run(h, "systemctl stop strongswan", 30*time.Second)
+		cmd := "systemctl stop strongswan"
+		if h == "moon" && l.stroke {
+			cmd = "ipsec stop"
+		}
+		_, _, _ = l.Run(h, cmd, 30*time.Second)
 	}
 	err := l.Topo.Close()
 	os.RemoveAll(l.bin)
