@@ -4,8 +4,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
+	"time"
 
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/daemon"
@@ -20,10 +20,10 @@ type fakeDaemon struct{}
 func (fakeDaemon) Stats() vici.Stats {
 	return vici.Stats{Plugins: []string{"random", "vici"}, Workers: processing.Stats{Threads: 16, Idle: 16}}
 }
-func (fakeDaemon) ReloadSettings() error                { return nil }
-func (fakeDaemon) ConfPath() string                     { return "/etc/strongswan.conf" }
+func (fakeDaemon) ReloadSettings() error               { return nil }
+func (fakeDaemon) ConfPath() string                    { return "/etc/strongswan.conf" }
 func (fakeDaemon) Algorithms() []vici.AlgorithmSection { return nil }
-func (fakeDaemon) SocketPort() uint16                   { return 500 }
+func (fakeDaemon) SocketPort() uint16                  { return 500 }
 
 // lab is a vici plugin on moon of an in-process moon/sun pair; sun has the
 // stroke-built net-net conn, moon gets whatever the test loads over vici
@@ -328,14 +328,11 @@ func TestInitiateStreamsControlLogAndSAsAreListed(t *testing.T) {
 	l := newLab(t)
 	c := l.client(t)
 	watch := l.client(t)
-	var mu sync.Mutex
-	var updown []string
+	updown := make(chan string, 16)
 	for _, ev := range []string{"ike-updown", "child-updown"} {
 		ev := ev
 		if err := watch.Register(ev, func(m *vici.Message) {
-			mu.Lock()
-			updown = append(updown, ev+":"+m.StrDefault("up", "no"))
-			mu.Unlock()
+			updown <- ev + ":" + m.StrDefault("up", "no")
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -377,9 +374,18 @@ func TestInitiateStreamsControlLogAndSAsAreListed(t *testing.T) {
 	if m, _ := resp.Str("matches"); m != "1" {
 		t.Errorf("matches %s", m)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if !slices.Equal(updown, []string{"ike-updown:yes", "child-updown:yes", "ike-updown:no", "child-updown:no"}) {
-		t.Errorf("events %v", updown)
+	// The events travel to the other client's socket on their own; wait
+	// for them (the deadline only bounds a failure).
+	var got []string
+	for len(got) < 4 {
+		select {
+		case e := <-updown:
+			got = append(got, e)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("events %v", got)
+		}
+	}
+	if !slices.Equal(got, []string{"ike-updown:yes", "child-updown:yes", "ike-updown:no", "child-updown:no"}) {
+		t.Errorf("events %v", got)
 	}
 }
