@@ -72,9 +72,7 @@ func (l *eventLogger) run() {
 		l.queue = nil
 		stopped := l.stopped
 		l.mu.Unlock()
-		for _, m := range batch {
-			l.srv.Raise("log", 0, m)
-		}
+		l.srv.RaiseAll("log", 0, batch)
 		if stopped {
 			return
 		}

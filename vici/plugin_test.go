@@ -34,7 +34,7 @@ type lab struct {
 	uri    string
 }
 
-func newLab(t *testing.T) *lab {
+func newLab(t testing.TB) *lab {
 	t.Helper()
 	p := ikesim.NewPair(t, nil)
 	env := p.Moon.Env

@@ -179,6 +179,16 @@ func (s *Server) Raise(name string, client uint32, msg []byte) {
 	if msg == nil {
 		return
 	}
+	s.RaiseAll(name, client, [][]byte{msg})
+}
+
+// RaiseAll sends several events of one name at once: each client gets them
+// queued together, so that its writer sends them with one system call
+// (the log event comes in bursts).
+func (s *Server) RaiseAll(name string, client uint32, msgs [][]byte) {
+	if len(msgs) == 0 {
+		return
+	}
 	s.mu.Lock()
 	ev := s.events[name]
 	if ev == nil {
@@ -197,9 +207,14 @@ func (s *Server) Raise(name string, client uint32, msg []byte) {
 	if len(targets) == 0 {
 		return
 	}
-	frame := Frame(Packet{Type: EventPacket, Name: name, Message: msg}.Encode())
+	frames := make([][]byte, 0, len(msgs))
+	for _, m := range msgs {
+		if m != nil {
+			frames = append(frames, Frame(Packet{Type: EventPacket, Name: name, Message: m}.Encode()))
+		}
+	}
 	for _, c := range targets {
-		c.send(frame)
+		c.send(frames...)
 	}
 }
 
@@ -391,29 +406,37 @@ func newConn(s *Server, id uint32, nc net.Conn) *conn {
 
 func (c *conn) reply(p Packet) { c.send(Frame(p.Encode())) }
 
-// send queues a framed packet; it never blocks.
-func (c *conn) send(frame []byte) {
-	if len(frame)-4 > MaxSegment {
-		c.s.log.Logf(bus.CFG, bus.Control, "vici message size %d exceeds maximum size of %d, discarded",
-			len(frame)-4, MaxSegment)
-		return
+// send queues framed packets; it never blocks. A client that lets more
+// than maxQueued bytes pile up is disconnected.
+func (c *conn) send(frames ...[]byte) {
+	size := 0
+	for _, f := range frames {
+		if len(f)-4 > MaxSegment {
+			c.s.log.Logf(bus.CFG, bus.Control, "vici message size %d exceeds maximum size of %d, discarded",
+				len(f)-4, MaxSegment)
+			return
+		}
+		size += len(f)
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closing {
+		c.mu.Unlock()
 		return
 	}
-	if c.queued+len(frame) > maxQueued {
-		c.s.log.Logf(bus.CFG, bus.Control, "vici client %d does not read, %d bytes queued, disconnecting",
-			c.id, c.queued)
+	if c.queued+size > maxQueued {
+		queued := c.queued
 		c.closing = true
 		c.nc.Close()
 		c.cond.Broadcast()
+		c.mu.Unlock()
+		c.s.log.Logf(bus.CFG, bus.Control, "vici client %d does not read, %d bytes queued, disconnecting",
+			c.id, queued)
 		return
 	}
-	c.out = append(c.out, frame)
-	c.queued += len(frame)
+	c.out = append(c.out, frames...)
+	c.queued += size
 	c.cond.Signal()
+	c.mu.Unlock()
 }
 
 func (c *conn) writeLoop() {
