@@ -99,69 +99,73 @@ func stringList(cur *string, set *bool, v []byte) bool {
 	return true
 }
 
-func (d *peerData) kv(name string, v []byte) error {
-	var ok bool
-	switch name {
-	case "version":
+// peerRules are peer_kv's parse rules: each parses a value into the peer
+// data and reports whether it was valid.
+var peerRules = map[string]func(d *peerData, v []byte) bool{
+	"version": func(d *peerData, v []byte) (ok bool) {
 		d.version, ok = parseUint32(v)
-		if ok && d.version == 1 {
-			return unsupported(name, whyIKEv1)
-		}
-		ok = ok && (d.version == 0 || d.version == 2)
-	case "aggressive":
-		d.aggressive, ok = parseBool(v)
-	case "pull":
-		d.pull, ok = parseBool(v)
-	case "dscp":
-		var n uint32
-		n, ok = parseUint32Base(v, 2)
+		return ok && (d.version == 0 || d.version == 2)
+	},
+	"aggressive": func(d *peerData, v []byte) (ok bool) { d.aggressive, ok = parseBool(v); return },
+	"pull":       func(d *peerData, v []byte) (ok bool) { d.pull, ok = parseBool(v); return },
+	"dscp": func(d *peerData, v []byte) bool {
+		n, ok := parseUint32Base(v, 2)
 		d.dscp = uint8(n & 0x3f)
-	case "encap":
-		d.encap, ok = parseBool(v)
-	case "mobike":
-		d.mobike, ok = parseBool(v)
-	case "dpd_delay":
-		d.dpdDelay, ok = parseTime(v)
-	case "dpd_timeout":
-		d.dpdTimeout, ok = parseTime(v)
-	case "fragmentation":
+		return ok
+	},
+	"encap":       func(d *peerData, v []byte) (ok bool) { d.encap, ok = parseBool(v); return },
+	"mobike":      func(d *peerData, v []byte) (ok bool) { d.mobike, ok = parseBool(v); return },
+	"dpd_delay":   func(d *peerData, v []byte) (ok bool) { d.dpdDelay, ok = parseTime(v); return },
+	"dpd_timeout": func(d *peerData, v []byte) (ok bool) { d.dpdTimeout, ok = parseTime(v); return },
+	"fragmentation": func(d *peerData, v []byte) (ok bool) {
 		d.fragmentation, ok = parseMap(v, map[string]config.Fragmentation{"yes": config.FragmentationYes,
 			"accept": config.FragmentationAccept, "no": config.FragmentationNo, "force": config.FragmentationForce})
-	case "childless":
+		return
+	},
+	"childless": func(d *peerData, v []byte) (ok bool) {
 		d.childless, ok = parseMap(v, map[string]config.Childless{"allow": config.ChildlessAllow,
 			"never": config.ChildlessNever, "force": config.ChildlessForce})
-	case "send_certreq":
-		d.certreq, ok = parseBool(v)
-	case "send_cert":
+		return
+	},
+	"send_certreq": func(d *peerData, v []byte) (ok bool) { d.certreq, ok = parseBool(v); return },
+	"send_cert": func(d *peerData, v []byte) (ok bool) {
 		d.sendCert, ok = parseMap(v, map[string]config.CertPolicy{"ifasked": config.CertSendIfAsked,
 			"always": config.CertAlwaysSend, "never": config.CertNeverSend})
-	case "keyingtries":
-		d.keyingtries, ok = parseUint32(v)
-	case "unique":
+		return
+	},
+	"keyingtries": func(d *peerData, v []byte) (ok bool) { d.keyingtries, ok = parseUint32(v); return },
+	"unique": func(d *peerData, v []byte) (ok bool) {
 		d.unique, ok = parseMap(v, map[string]config.UniquePolicy{"never": config.UniqueNever,
 			"no": config.UniqueNo, "replace": config.UniqueReplace, "keep": config.UniqueKeep})
-	case "local_port":
-		d.localPort, ok = parseUint32(v)
-	case "remote_port":
-		d.remotePort, ok = parseUint32(v)
-	case "reauth_time":
-		d.reauth, ok = parseTime(v)
-	case "rekey_time":
-		d.rekey, ok = parseTime(v)
-	case "over_time":
-		d.over, ok = parseTime(v)
-	case "rand_time":
-		d.rand, ok = parseTime(v)
-	case "ppk_id", "ppk_required":
-		return unsupported(name, whyPPK)
-	case "if_id_in":
-		d.ifIDIn, ok = parseIfID(v)
-	case "if_id_out":
-		d.ifIDOut, ok = parseIfID(v)
-	default:
+		return
+	},
+	"local_port":  func(d *peerData, v []byte) (ok bool) { d.localPort, ok = parseUint32(v); return },
+	"remote_port": func(d *peerData, v []byte) (ok bool) { d.remotePort, ok = parseUint32(v); return },
+	"reauth_time": func(d *peerData, v []byte) (ok bool) { d.reauth, ok = parseTime(v); return },
+	"rekey_time":  func(d *peerData, v []byte) (ok bool) { d.rekey, ok = parseTime(v); return },
+	"over_time":   func(d *peerData, v []byte) (ok bool) { d.over, ok = parseTime(v); return },
+	"rand_time":   func(d *peerData, v []byte) (ok bool) { d.rand, ok = parseTime(v); return },
+	"if_id_in":    func(d *peerData, v []byte) (ok bool) { d.ifIDIn, ok = parseIfID(v); return },
+	"if_id_out":   func(d *peerData, v []byte) (ok bool) { d.ifIDOut, ok = parseIfID(v); return },
+}
+
+// peerRefused are the peer options charon knows that goswan cannot honour.
+var peerRefused = map[string]string{"ppk_id": whyPPK, "ppk_required": whyPPK}
+
+func (d *peerData) kv(name string, v []byte) error {
+	if why, ok := peerRefused[name]; ok {
+		return unsupported(name, why)
+	}
+	rule, ok := peerRules[name]
+	if !ok {
 		return unknownOpt(name)
 	}
-	if !ok {
+	if name == "version" {
+		if n, ok := parseUint32(v); ok && n == 1 {
+			return unsupported(name, whyIKEv1)
+		}
+	}
+	if !rule(d, v) {
 		return invalid(name)
 	}
 	return nil
@@ -331,109 +335,116 @@ var actionMap = map[string]config.Action{"start": config.ActionStart, "restart":
 	"route": config.ActionTrap, "trap": config.ActionTrap, "none": config.ActionNone, "clear": config.ActionNone,
 	"trap|start": config.ActionTrap | config.ActionStart, "start|trap": config.ActionTrap | config.ActionStart}
 
-// option sets or clears a child option from a boolean value; set says
-// which value sets it.
-func (c *childData) option(v []byte, o config.ChildOption, set bool) bool {
-	b, ok := parseBool(v)
-	if ok && b == set {
-		c.cfg.Options |= o
+// optionRule parses a boolean into a child option; set says which value
+// sets it.
+func optionRule(o config.ChildOption, set bool) func(c *childData, v []byte) bool {
+	return func(c *childData, v []byte) bool {
+		b, ok := parseBool(v)
+		if ok && b == set {
+			c.cfg.Options |= o
+		}
+		return ok
 	}
-	return ok
 }
 
-func (c *childData) kv(name string, v []byte) error {
-	var ok bool
-	lt := &c.cfg.Lifetime
-	switch name {
-	case "updown":
-		c.cfg.Updown, ok = parseString(v)
-	case "hostaccess":
-		ok = c.option(v, config.OptHostAccess, true)
-	case "mode":
+func timeRule(f func(c *childData) *uint64) func(c *childData, v []byte) bool {
+	return func(c *childData, v []byte) (ok bool) { *f(c), ok = parseTime(v); return }
+}
+
+func bytesRule(f func(c *childData) *uint64) func(c *childData, v []byte) bool {
+	return func(c *childData, v []byte) (ok bool) { *f(c), ok = parseBytes(v); return }
+}
+
+func uint64Rule(f func(c *childData) *uint64) func(c *childData, v []byte) bool {
+	return func(c *childData, v []byte) (ok bool) { *f(c), ok = parseUint64(v); return }
+}
+
+func actionRule(f func(c *childData) *config.Action) func(c *childData, v []byte) bool {
+	return func(c *childData, v []byte) (ok bool) { *f(c), ok = parseMap(v, actionMap); return }
+}
+
+func markRule(f func(c *childData) *kernel.Mark, same bool) func(c *childData, v []byte) bool {
+	return func(c *childData, v []byte) (ok bool) { *f(c), ok = parseMark(v, same); return }
+}
+
+// childRules are child_kv's parse rules.
+var childRules = map[string]func(c *childData, v []byte) bool{
+	"updown":     func(c *childData, v []byte) (ok bool) { c.cfg.Updown, ok = parseString(v); return },
+	"hostaccess": optionRule(config.OptHostAccess, true),
+	"mode": func(c *childData, v []byte) (ok bool) {
 		c.cfg.Mode, ok = parseMap(v, modeMap)
 		if ok && c.cfg.Mode == kernel.ModeTransport && len(v) > 9 {
 			c.cfg.Options |= config.OptProxyMode
 		}
-	case "policies":
-		ok = c.option(v, config.OptNoPolicies, false)
-	case "policies_fwd_out":
-		ok = c.option(v, config.OptFwdOutPolicies, true)
-	case "replay_window":
-		c.replayWindow, ok = parseUint32(v)
-	case "rekey_time":
-		lt.Time.Rekey, ok = parseTime(v)
-	case "life_time":
-		lt.Time.Life, ok = parseTime(v)
-	case "rand_time":
-		lt.Time.Jitter, ok = parseTime(v)
-	case "rekey_bytes":
-		lt.Bytes.Rekey, ok = parseBytes(v)
-	case "life_bytes":
-		lt.Bytes.Life, ok = parseBytes(v)
-	case "rand_bytes":
-		lt.Bytes.Jitter, ok = parseBytes(v)
-	case "rekey_packets":
-		lt.Packets.Rekey, ok = parseUint64(v)
-	case "life_packets":
-		lt.Packets.Life, ok = parseUint64(v)
-	case "rand_packets":
-		lt.Packets.Jitter, ok = parseUint64(v)
-	case "dpd_action":
-		c.cfg.DPDAction, ok = parseMap(v, actionMap)
-	case "start_action":
-		c.cfg.StartAction, ok = parseMap(v, actionMap)
-	case "close_action":
-		c.cfg.CloseAction, ok = parseMap(v, actionMap)
-	case "ipcomp":
-		ok = c.option(v, config.OptIPComp, true)
-	case "inactivity":
-		var t uint64
-		t, ok = parseTime(v)
+		return ok
+	},
+	"policies":         optionRule(config.OptNoPolicies, false),
+	"policies_fwd_out": optionRule(config.OptFwdOutPolicies, true),
+	"replay_window":    func(c *childData, v []byte) (ok bool) { c.replayWindow, ok = parseUint32(v); return },
+	"rekey_time":       timeRule(func(c *childData) *uint64 { return &c.cfg.Lifetime.Time.Rekey }),
+	"life_time":        timeRule(func(c *childData) *uint64 { return &c.cfg.Lifetime.Time.Life }),
+	"rand_time":        timeRule(func(c *childData) *uint64 { return &c.cfg.Lifetime.Time.Jitter }),
+	"rekey_bytes":      bytesRule(func(c *childData) *uint64 { return &c.cfg.Lifetime.Bytes.Rekey }),
+	"life_bytes":       bytesRule(func(c *childData) *uint64 { return &c.cfg.Lifetime.Bytes.Life }),
+	"rand_bytes":       bytesRule(func(c *childData) *uint64 { return &c.cfg.Lifetime.Bytes.Jitter }),
+	"rekey_packets":    uint64Rule(func(c *childData) *uint64 { return &c.cfg.Lifetime.Packets.Rekey }),
+	"life_packets":     uint64Rule(func(c *childData) *uint64 { return &c.cfg.Lifetime.Packets.Life }),
+	"rand_packets":     uint64Rule(func(c *childData) *uint64 { return &c.cfg.Lifetime.Packets.Jitter }),
+	"dpd_action":       actionRule(func(c *childData) *config.Action { return &c.cfg.DPDAction }),
+	"start_action":     actionRule(func(c *childData) *config.Action { return &c.cfg.StartAction }),
+	"close_action":     actionRule(func(c *childData) *config.Action { return &c.cfg.CloseAction }),
+	"ipcomp":           optionRule(config.OptIPComp, true),
+	"inactivity": func(c *childData, v []byte) bool {
+		t, ok := parseTime(v)
 		c.cfg.Inactivity = uint32(t)
-	case "reqid":
-		c.cfg.ReqID, ok = parseUint32(v)
-	case "mark_in":
-		c.cfg.MarkIn, ok = parseMark(v, false)
-	case "mark_in_sa":
-		ok = c.option(v, config.OptMarkInSA, true)
-	case "mark_out":
-		c.cfg.MarkOut, ok = parseMark(v, false)
-	case "set_mark_in":
-		c.cfg.SetMarkIn, ok = parseMark(v, true)
-	case "set_mark_out":
-		c.cfg.SetMarkOut, ok = parseMark(v, true)
-	case "tfc_padding":
+		return ok
+	},
+	"reqid":        func(c *childData, v []byte) (ok bool) { c.cfg.ReqID, ok = parseUint32(v); return },
+	"mark_in":      markRule(func(c *childData) *kernel.Mark { return &c.cfg.MarkIn }, false),
+	"mark_in_sa":   optionRule(config.OptMarkInSA, true),
+	"mark_out":     markRule(func(c *childData) *kernel.Mark { return &c.cfg.MarkOut }, false),
+	"set_mark_in":  markRule(func(c *childData) *kernel.Mark { return &c.cfg.SetMarkIn }, true),
+	"set_mark_out": markRule(func(c *childData) *kernel.Mark { return &c.cfg.SetMarkOut }, true),
+	"tfc_padding": func(c *childData, v []byte) (ok bool) {
 		if string(v) == "mtu" {
-			c.cfg.TFC, ok = ^uint32(0), true
-		} else {
-			c.cfg.TFC, ok = parseUint32(v)
+			c.cfg.TFC = ^uint32(0)
+			return true
 		}
-	case "priority":
-		c.cfg.ManualPrio, ok = parseUint32(v)
-	case "interface":
-		c.cfg.Interface, ok = parseString(v)
-	case "hw_offload":
+		c.cfg.TFC, ok = parseUint32(v)
+		return ok
+	},
+	"priority":  func(c *childData, v []byte) (ok bool) { c.cfg.ManualPrio, ok = parseUint32(v); return },
+	"interface": func(c *childData, v []byte) (ok bool) { c.cfg.Interface, ok = parseString(v); return },
+	"hw_offload": func(c *childData, v []byte) (ok bool) {
 		c.cfg.HWOffload, ok = parseMap(v, map[string]kernel.HWOffload{"no": kernel.HWOffloadNo,
 			"yes": kernel.HWOffloadYes, "auto": kernel.HWOffloadAuto})
-	case "sha256_96":
-		ok = c.option(v, config.OptSHA256_96, true)
-	case "copy_df":
-		ok = c.option(v, config.OptNoCopyDF, false)
-	case "copy_ecn":
-		ok = c.option(v, config.OptNoCopyECN, false)
-	case "copy_dscp":
+		return
+	},
+	"sha256_96": optionRule(config.OptSHA256_96, true),
+	"copy_df":   optionRule(config.OptNoCopyDF, false),
+	"copy_ecn":  optionRule(config.OptNoCopyECN, false),
+	"copy_dscp": func(c *childData, v []byte) (ok bool) {
 		c.cfg.CopyDSCP, ok = parseMap(v, map[string]kernel.DSCPCopy{"no": kernel.DSCPCopyNo,
 			"in": kernel.DSCPCopyInOnly, "out": kernel.DSCPCopyOutOnly, "yes": kernel.DSCPCopyYes})
-	case "if_id_in":
-		c.cfg.IfIDIn, ok = parseIfID(v)
-	case "if_id_out":
-		c.cfg.IfIDOut, ok = parseIfID(v)
-	case "label", "label_mode":
-		return unsupported(name, whyLabels)
-	default:
+		return
+	},
+	"if_id_in":  func(c *childData, v []byte) (ok bool) { c.cfg.IfIDIn, ok = parseIfID(v); return },
+	"if_id_out": func(c *childData, v []byte) (ok bool) { c.cfg.IfIDOut, ok = parseIfID(v); return },
+}
+
+// childRefused are the child options charon knows that goswan cannot
+// honour.
+var childRefused = map[string]string{"label": whyLabels, "label_mode": whyLabels}
+
+func (c *childData) kv(name string, v []byte) error {
+	if why, ok := childRefused[name]; ok {
+		return unsupported(name, why)
+	}
+	rule, ok := childRules[name]
+	if !ok {
 		return unknownOpt(name)
 	}
-	if !ok {
+	if !rule(c, v) {
 		return invalid(name)
 	}
 	return nil

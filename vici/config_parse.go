@@ -206,52 +206,10 @@ func parseTS(v []byte) (selectors.TS, bool) {
 	var proto uint8
 	from, to := uint16(0), uint16(0xffff)
 	if i := strings.IndexByte(s, '['); i >= 0 {
-		pp := s[i+1:]
-		s = s[:i]
-		end := strings.LastIndexByte(pp, ']')
-		if end < 0 {
+		if proto, from, to, ok = parseProtoPort(s[i+1:]); !ok {
 			return selectors.TS{}, false
 		}
-		pp = pp[:end]
-		port := ""
-		if j := strings.IndexByte(pp, '/'); j >= 0 {
-			pp, port = pp[:j], pp[j+1:]
-		}
-		if pp != "any" {
-			if n, ok := selectors.ProtocolNumber(pp); ok {
-				proto = n
-			} else {
-				n, rest := clib.Strtol(pp, 0)
-				if (pp != "" && rest != "") || n < 0 || n > 0xff {
-					return selectors.TS{}, false
-				}
-				proto = uint8(n)
-			}
-		}
-		switch {
-		case port == "opaque":
-			from, to = 0xffff, 0
-		case port != "" && port != "any":
-			if p, ok := selectors.ServicePort(port, ""); ok {
-				from, to = p, p
-				break
-			}
-			n, rest := clib.Strtol(port, 0)
-			if n < 0 || n > 0xffff {
-				return selectors.TS{}, false
-			}
-			from = uint16(n)
-			if strings.HasPrefix(rest, "-") {
-				n, rest = clib.Strtol(rest[1:], 0)
-				if n < 0 || n > 0xffff {
-					return selectors.TS{}, false
-				}
-			}
-			to = uint16(n)
-			if rest != "" {
-				return selectors.TS{}, false
-			}
-		}
+		s = s[:i]
 	}
 	if s == "dynamic" {
 		return selectors.Dynamic(proto, from, to), true
@@ -267,6 +225,56 @@ func parseTS(v []byte) (selectors.TS, bool) {
 	}
 	ts, err := selectors.ParseCIDR(s, proto, from, to)
 	return ts, err == nil
+}
+
+// parseProtoPort parses what follows '[' in a traffic selector:
+// "proto/port]", with names from /etc/protocols and /etc/services, numbers,
+// "any", port ranges "a-b" and "opaque".
+func parseProtoPort(pp string) (proto uint8, from, to uint16, ok bool) {
+	from, to = 0, 0xffff
+	end := strings.LastIndexByte(pp, ']')
+	if end < 0 {
+		return 0, 0, 0, false
+	}
+	pp = pp[:end]
+	port := ""
+	if j := strings.IndexByte(pp, '/'); j >= 0 {
+		pp, port = pp[:j], pp[j+1:]
+	}
+	if pp != "any" {
+		if n, ok := selectors.ProtocolNumber(pp); ok {
+			proto = n
+		} else {
+			n, rest := clib.Strtol(pp, 0)
+			if (pp != "" && rest != "") || n < 0 || n > 0xff {
+				return 0, 0, 0, false
+			}
+			proto = uint8(n)
+		}
+	}
+	switch {
+	case port == "opaque":
+		return proto, 0xffff, 0, true
+	case port == "" || port == "any":
+		return proto, from, to, true
+	}
+	if p, ok := selectors.ServicePort(port, ""); ok {
+		return proto, p, p, true
+	}
+	n, rest := clib.Strtol(port, 0)
+	if n < 0 || n > 0xffff {
+		return 0, 0, 0, false
+	}
+	from = uint16(n)
+	if strings.HasPrefix(rest, "-") {
+		if n, rest = clib.Strtol(rest[1:], 0); n < 0 || n > 0xffff {
+			return 0, 0, 0, false
+		}
+	}
+	if rest != "" {
+		return 0, 0, 0, false
+	}
+	return proto, from, uint16(n), true
 }
 
 // parseProposal is parse_proposal: "default" adds the default and the
