@@ -1,6 +1,7 @@
 package vici_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -17,7 +18,7 @@ func TestGoviciDrivesThePlugin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	v, err := s.CommandRequest("version", nil)
+	v, err := s.Call(context.Background(), "version", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,13 +36,13 @@ func TestGoviciDrivesThePlugin(t *testing.T) {
 	if err := load.Set("gw-gw", conn); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := s.CommandRequest("load-conn", load)
+	resp, err := s.Call(context.Background(), "load-conn", load)
 	if err != nil || resp.Get("success") != "yes" {
 		t.Fatalf("load-conn: %v %v", resp, err)
 	}
 	pl := l.pair
 	pl.Up()
-	sas, err := s.StreamedCommandRequest("list-sas", "list-sa", nil)
+	sas, err := collect(s, "list-sas", "list-sa")
 	if err != nil || len(sas) != 1 {
 		t.Fatalf("list-sas: %d %v", len(sas), err)
 	}
@@ -49,11 +50,23 @@ func TestGoviciDrivesThePlugin(t *testing.T) {
 	if !ok || ike.Get("state") != "ESTABLISHED" || ike.Get("remote-id") != "sun.strongswan.org" {
 		t.Errorf("list-sa event %v", sas[0])
 	}
-	conns, err := s.StreamedCommandRequest("list-conns", "list-conn", nil)
+	conns, err := collect(s, "list-conns", "list-conn")
 	if err != nil || len(conns) != 2 {
 		t.Fatalf("list-conns: %d %v", len(conns), err)
 	}
 	if gw, ok := conns[1].Get("gw-gw").(*govici.Message); !ok || gw.Get("version") != "IKEv2" {
 		t.Errorf("list-conn event %v", conns[1])
 	}
+}
+
+// collect gathers the events a streamed command sends.
+func collect(s *govici.Session, cmd, event string) ([]*govici.Message, error) {
+	var out []*govici.Message
+	for m, err := range s.CallStreaming(context.Background(), cmd, event, nil) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
