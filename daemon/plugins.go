@@ -31,7 +31,7 @@ const DefaultPlugins = "random nonce aes des sha1 sha2 md5 hmac kdf xcbc cmac gc
 // loads them. Every other plugin is reported as unavailable.
 var builtinPlugins = map[string]bool{
 	"random": true, "nonce": true, "aes": true, "des": true, "sha1": true, "sha2": true, "md5": true,
-	"hmac": true, "kdf": true, "xcbc": true, "cmac": true, "gcm": true, "ctr": true, "gmp": true,
+	"hmac": true, "kdf": true, "xcbc": true, "cmac": true, "gcm": true, "ccm": true, "ctr": true, "gmp": true,
 	"curve25519": true, "openssl": true, "chapoly": true, "mgf1": true, "fips-prf": true, "drbg": true,
 	"stroke": true, "kernel-netlink": true, "kernel-libipsec": true, "socket-default": true,
 	"updown": true, "resolve": true, "vici": true,

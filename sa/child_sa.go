@@ -365,20 +365,21 @@ func (c *ChildSA) Install(encr, integ []byte, spi uint32, cpi uint16, initiator,
 	}
 	c.log(bus.CHD, bus.Diag, "adding %s %s SA", dir, protoName(c.protocol))
 	c.log(bus.CHD, bus.Diag, "  SPI 0x%08x, src %s dst %s", spi, src, dst)
-	var encAlg, intAlg uint16
+	var encAlg crypto.EncryptionAlgorithm
+	var intAlg crypto.IntegrityAlgorithm
 	esn := false
 	if t, ok := c.proposal.Algorithm(crypto.TransformEncryption); ok {
-		encAlg = t.ID
+		encAlg = crypto.EncryptionAlgorithm(t.ID)
 	}
 	if t, ok := c.proposal.Algorithm(crypto.TransformIntegrity); ok {
-		intAlg = t.ID
+		intAlg = crypto.IntegrityAlgorithm(t.ID)
 	}
 	if t, ok := c.proposal.Algorithm(crypto.TransformExtendedSeqs); ok {
 		esn = t.ID == uint16(crypto.ExtSeq)
 	}
-	if intAlg == uint16(crypto.AuthHMACSHA2_256_128) && c.cfg.Has(config.OptSHA256_96) {
-		c.log(bus.CHD, bus.Diag, "  using %s with 96-bit truncation", crypto.IntegrityAlgorithm(intAlg))
-		intAlg = uint16(crypto.AuthHMACSHA2_256_96)
+	if intAlg == crypto.AuthHMACSHA2_256_128 && c.cfg.Has(config.OptSHA256_96) {
+		c.log(bus.CHD, bus.Diag, "  using %s with 96-bit truncation", intAlg)
+		intAlg = crypto.AuthHMACSHA2_256_96
 	}
 	if err := c.allocReqID(); err != nil {
 		return err
@@ -406,7 +407,7 @@ func (c *ChildSA) Install(encr, integ []byte, spi uint32, cpi uint16, initiator,
 	d := kernel.AddSA{
 		ReqID: c.reqid, Mode: c.mode, SrcTS: srcTS, DstTS: dstTS,
 		Lifetime: lt, EncAlg: encAlg, EncKey: encr, IntAlg: intAlg, IntKey: integ,
-		ReplayWindow: c.cfg.ReplayWindow, TFC: tfc, IPComp: c.ipcomp, CPI: cpi,
+		ReplayWindow: c.cfg.ReplayWindow, TFC: tfc, IPComp: crypto.IPCompTransform(c.ipcomp), CPI: cpi,
 		Encap: c.encap, HWOffload: c.cfg.HWOffload, ESN: esn,
 		CopyDF: !c.cfg.Has(config.OptNoCopyDF), CopyECN: !c.cfg.Has(config.OptNoCopyECN),
 		CopyDSCP: c.cfg.CopyDSCP, Initiator: initiator, Inbound: inbound, Update: update,
@@ -447,7 +448,7 @@ func ProtoName(p uint8) string { return protoName(p) }
 
 func (c *ChildSA) saConfigs() (my, other kernel.SAConfig) {
 	my.Mode, my.ReqID = c.mode, c.reqid
-	my.IPComp.Transform = c.ipcomp
+	my.IPComp.Transform = crypto.IPCompTransform(c.ipcomp)
 	other = my
 	my.IPComp.CPI, other.IPComp.CPI = c.myCPI, c.otherCPI
 	if c.protocol == kernel.ProtoESP {
