@@ -145,6 +145,7 @@ var normalizers = []struct {
 	{regexp.MustCompile(`uptime: .*`), "uptime: T"},
 	{regexp.MustCompile(`\b(in|after|lifetime|to) \d+s\b`), "$1 Ts"},
 	{regexp.MustCompile(`\b\d+s ago\b`), "Ts ago"},
+	{regexp.MustCompile(`\b\d+ (second|minute|hour|day)s? ago\b`), "T ago"},
 	{regexp.MustCompile(`\b(established|rekey-time|reauth-time|life-time|install-time|use-in|use-out)=\d+`), "$1=T"},
 	// Counters.
 	{regexp.MustCompile(`\d+ bytes, +\d+ packets`), "N bytes, N packets"},
