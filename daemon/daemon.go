@@ -21,6 +21,7 @@ import (
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/confparse/settings"
+	"github.com/goswan/goswan/counters"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/internal/clib"
 	"github.com/goswan/goswan/internal/version"
@@ -83,6 +84,7 @@ type Daemon struct {
 	stroke     *stroke.Server
 	cred       *strokeCred
 	vici       *vici.Plugin
+	counters   *counters.Counters
 
 	started time.Time
 	pidFile *os.File

@@ -18,13 +18,18 @@ import (
 func (d *Daemon) loadVici() {
 	s := d.Settings()
 	uri := s.Str("charon.plugins.vici.socket", "unix://"+filepath.Join(d.opts.PidDir, "charon.vici"))
-	p, err := vici.Start(vici.ServerConfig{URI: uri, UID: -1, GID: -1, Log: bus.Ctx{Bus: d.bus}}, vici.Deps{
+	deps := vici.Deps{
 		Env:     d.env,
 		Traps:   d.traps,
 		Shunts:  d.shunts,
 		Control: viciControl{d.controller},
 		Daemon:  viciDaemon{d},
-	})
+	}
+	// A nil *Counters in the interface would look like a loaded plugin.
+	if d.counters != nil {
+		deps.Counters = d.counters
+	}
+	p, err := vici.Start(vici.ServerConfig{URI: uri, UID: -1, GID: -1, Log: bus.Ctx{Bus: d.bus}}, deps)
 	if err != nil {
 		d.logf(bus.LIB, bus.Control, "feature CUSTOM:vici in plugin 'vici' failed to load")
 		d.logf(bus.LIB, bus.Control, "unloading plugin 'vici' without loaded features")

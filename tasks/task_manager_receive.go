@@ -220,6 +220,7 @@ func (tm *TaskManager) process(m *encoding.Message, raw []byte, src, dst netip.A
 		if raw != nil {
 			tm.responding.hash = sha1.Sum(raw)
 		}
+		ike.Env().Events.Message(ike, m, true, true)
 		tm.log(bus.ENC, bus.Control, "parsed %s", m)
 		switch tm.processRequest(m, src, dst) {
 		case sa.Success:
@@ -247,6 +248,7 @@ func (tm *TaskManager) process(m *encoding.Message, raw []byte, src, dst netip.A
 			}
 			return s
 		}
+		ike.Env().Events.Message(ike, m, true, true)
 		tm.log(bus.ENC, bus.Control, "parsed %s", m)
 		if tm.processResponse(m) != sa.Success {
 			tm.Flush()

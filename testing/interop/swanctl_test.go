@@ -126,6 +126,8 @@ func swanctlTranscript(t *testing.T, moonImpl, bin string) []transcriptStep {
 	wait("IKE_SA rekeyed", regexp.MustCompile(`gw-gw: #2, ESTABLISHED`))
 	waitGone("old IKE_SA", "gw-gw: #1,")
 	run("list-sas-rekeyed", "swanctl --list-sas")
+	run("counters", "swanctl --counters")
+	run("counters-all", "swanctl --counters --all")
 	run("log", "sleep 1; pid=$(cat /tmp/swanctl-log.pid); kill $pid; "+
 		"while kill -0 $pid 2>/dev/null; do sleep 0.1; done; cat /tmp/swanctl-log.txt")
 	run("terminate", "swanctl --terminate --ike gw-gw")

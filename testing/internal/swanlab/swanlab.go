@@ -37,7 +37,7 @@ const (
 // "stroke " where the stroke plugin loads too.
 const StrongswanConf = `# /etc/strongswan.conf - goswan swanlab
 charon {
-  load = random nonce aes sha1 sha2 hmac kdf gcm gmp openssl kernel-libipsec kernel-netlink socket-default %svici updown
+  load = random nonce aes sha1 sha2 hmac kdf gcm gmp openssl kernel-libipsec kernel-netlink socket-default %svici updown counters
   filelog {
     daemon {
       path = /var/log/daemon.log
