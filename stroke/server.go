@@ -112,7 +112,7 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		log = bus.Discard
 	}
 	ln, err := unixsock.Listen(unixsock.Config{Name: "stroke", Path: cfg.Path, UID: cfg.UID, GID: cfg.GID,
-		Backlog: listenBacklog, Log: log})
+		Backlog: listenBacklog, Logf: netLog(log)})
 	if err != nil {
 		log.Logf(bus.CFG, bus.Control, "creating stroke socket failed")
 		return nil, err
@@ -272,3 +272,8 @@ func (s *Server) logReadError(what string, err error) {
 }
 
 func strerror(err error) string { return unixsock.Strerror(err) }
+
+// netLog logs the socket's failures as charon's stream service does.
+func netLog(l bus.Logger) func(string, ...any) {
+	return func(format string, args ...any) { l.Logf(bus.NET, bus.Control, format, args...) }
+}

@@ -121,7 +121,7 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	s := &Server{log: log, cmds: map[string]CommandFunc{}, events: map[string]*event{}, conns: map[uint32]*conn{}}
 	if network == "unix" {
 		ln, err := unixsock.Listen(unixsock.Config{Name: "vici", Path: addr, UID: cfg.UID, GID: cfg.GID,
-			Backlog: listenBacklog, Log: log})
+			Backlog: listenBacklog, Logf: func(f string, a ...any) { log.Logf(bus.NET, bus.Control, f, a...) }})
 		if err != nil {
 			log.Logf(bus.CFG, bus.Control, "creating vici socket failed")
 			return nil, err

@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/goswan/goswan/bus"
 )
 
 // Mode is the mode charon's sockets get: it binds them under
@@ -36,8 +34,9 @@ type Config struct {
 	UID, GID int
 	// Backlog is listen(2)'s backlog.
 	Backlog int
-	// Log receives charon's NET messages about failures.
-	Log bus.Logger
+	// Logf receives charon's messages about failures (group NET, level
+	// 1 in charon); nil drops them.
+	Logf func(format string, args ...any)
 }
 
 // Listen creates the socket: a stale socket left by a dead daemon is
@@ -46,22 +45,22 @@ type Config struct {
 // Mode and its owner, and only then listens, so no client can connect
 // while it still has the process umask's mode.
 func Listen(c Config) (*net.UnixListener, error) {
-	log := c.Log
-	if log == nil {
-		log = bus.Discard
+	logf := c.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
 	}
 	uri := "unix://" + c.Path
 	if err := removeStale(c.Name, c.Path); err != nil {
-		log.Logf(bus.NET, bus.Control, "%v", err)
+		logf("%v", err)
 		return nil, err
 	}
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		log.Logf(bus.NET, bus.Control, "opening socket '%s' failed: %s", uri, Strerror(err))
+		logf("opening socket '%s' failed: %s", uri, Strerror(err))
 		return nil, fmt.Errorf("%s: socket: %w", c.Name, err)
 	}
 	fail := func(what string, err error) (*net.UnixListener, error) {
-		log.Logf(bus.NET, bus.Control, "%s socket '%s' failed: %s", what, uri, Strerror(err))
+		logf("%s socket '%s' failed: %s", what, uri, Strerror(err))
 		unix.Close(fd)
 		return nil, fmt.Errorf("%s: %s %s: %w", c.Name, what, c.Path, err)
 	}
@@ -75,7 +74,7 @@ func Listen(c Config) (*net.UnixListener, error) {
 	if c.UID != -1 || c.GID != -1 {
 		if err := os.Lchown(c.Path, c.UID, c.GID); err != nil {
 			// charon goes on without the owner change, and so do we.
-			log.Logf(bus.NET, bus.Control, "changing socket owner/group for '%s' failed: %s",
+			logf("changing socket owner/group for '%s' failed: %s",
 				uri, Strerror(err))
 		}
 	}
