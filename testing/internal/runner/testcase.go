@@ -28,6 +28,7 @@ type test struct {
 	con     *console
 	topo    *topology.Topology
 	caps    map[string]*capture
+	servers []*server
 	reasons []string
 	lines   []lineResult
 	aborted bool
@@ -79,7 +80,7 @@ func (t *test) execute(ctx context.Context, n int) {
 	var specs []topology.HostSpec
 	for _, h := range hosts.Names() {
 		impl := t.r.impls[t.assign[h]]
-		etc, err := t.hostEtc(h)
+		etc, err := t.etcFiles(h)
 		if err != nil {
 			t.fail("%v", err)
 			t.con.printf("%v", err)
@@ -102,6 +103,7 @@ func (t *test) execute(ctx context.Context, n int) {
 		for _, c := range t.caps {
 			c.stop()
 		}
+		_ = t.stopServers(ctx)
 		if err := t.topo.Close(); err != nil {
 			t.fail("teardown: %v", err)
 			t.con.printf("teardown: %v", err)
@@ -113,12 +115,14 @@ func (t *test) execute(ctx context.Context, n int) {
 	}{
 		{"", t.checkPath},
 		{"", t.startCaptures},
+		{"", t.startServers},
 		{"pre..", func(ctx context.Context) error { return t.setup(ctx, "PRE-TEST", t.sc.Pre) }},
 		{"", t.checkDaemons},
 		{"test..", t.evaluate},
 		{"", t.collectState},
 		{"post", func(ctx context.Context) error { return t.setup(ctx, "POST-TEST", t.sc.Post) }},
 		{"", t.checkLeftovers},
+		{"", t.stopServers},
 	}
 	for _, ph := range phases {
 		if ph.name != "" {
@@ -136,10 +140,10 @@ func (t *test) execute(ctx context.Context, n int) {
 	fmt.Fprint(t.out, " ")
 }
 
-// hostEtc returns the files copied over host h's /etc: the defaults, the
-// hostname, the scenario's files, and the lane's block at the end of
-// strongswan.conf.testing (lane.go).
-func (t *test) hostEtc(h string) ([]topology.File, error) {
+// etcFiles returns the files copied over host h's /etc: the defaults, the
+// host's own (testing/hosts/<host>/etc), the hostname, the scenario's files,
+// and the lane's block at the end of strongswan.conf.testing (lane.go).
+func (t *test) etcFiles(h string) ([]topology.File, error) {
 	var conf []byte
 	for _, f := range t.sc.Etc[h] {
 		if f.Rel == "strongswan.conf" {
@@ -157,6 +161,7 @@ func (t *test) hostEtc(h string) ([]topology.File, error) {
 		}
 		etc = append(etc, f)
 	}
+	etc = append(etc, t.r.hostEtc[h]...)
 	etc = append(etc, topology.File{Rel: "hostname", Mode: 0o644, Data: []byte(h + "\n")})
 	for _, f := range t.sc.Etc[h] {
 		etc = append(etc, topology.File{Rel: f.Rel, Mode: f.Mode, Data: f.Data})
