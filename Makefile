@@ -92,26 +92,26 @@ bench: build
 SCENARIOS ?=
 PAIRINGS  ?= gg,gs,sg,ss,cs,sc
 
-# The ikev2 group by default; measure/ holds the long measurements (make
-# measure, make vmtest-measure).
 scenarios: build
-	testing/do-tests --pairings $(PAIRINGS) $(or $(SCENARIOS),ikev2)
+	testing/do-tests --pairings $(PAIRINGS) $(SCENARIOS)
 
-# Zero loss across rekeys (root): measure/rekey-zero-loss, two minutes of
+# Measurements (root): the scenarios of testing/measure, kept out of the
+# scenario runs for their length. ikev2/rekey-zero-loss: two minutes of
 # numbered UDP both ways across 24 CHILD_SA and 3 IKE_SA rekeys per pairing,
 # in the scenario lane (make measure) and the kernel lane (make
-# vmtest-measure); the udploss reports are in the results.
+# vmtest-measure); the udploss reports are in the results. One test at a
+# time: a measurement must not share the CPUs.
 .PHONY: measure vmtest-measure
 MEASURE_PAIRINGS ?= gg,gs,sg,ss
 measure: build
-	testing/do-tests --pairings $(MEASURE_PAIRINGS) measure
+	testing/do-tests --tests testing/measure --pairings $(MEASURE_PAIRINGS) $(SCENARIOS)
 vmtest-measure: build
-	testing/do-tests --kernel --pairings $(MEASURE_PAIRINGS) measure
+	testing/do-tests --kernel --tests testing/measure --pairings $(MEASURE_PAIRINGS) $(SCENARIOS)
 
 # Only the strongSwan-strongSwan control pairing, which proves the scenarios
 # themselves and needs no goswan daemon.
 scenarios-control:
-	testing/do-tests --pairings ss $(or $(SCENARIOS),ikev2)
+	testing/do-tests --pairings ss $(SCENARIOS)
 
 # Kernel lane: kernel_netlink's tests on Debian's stock kernel (with ESP)
 # under qemu/TCG; needs qemu-system-x86 linux-image-amd64 busybox-static
@@ -130,7 +130,7 @@ vmtest:
 VM_PAIRINGS ?= gg,gs,sg,ss
 VM_JOBS     ?= 2
 vmtest-scenarios: build
-	testing/do-tests --kernel --jobs $(VM_JOBS) --pairings $(VM_PAIRINGS) $(or $(SCENARIOS),ikev2)
+	testing/do-tests --kernel --jobs $(VM_JOBS) --pairings $(VM_PAIRINGS) $(SCENARIOS)
 
 # Soak (root; in the kernel lane's guest, whose kernel has netem): 10
 # CHILD_SAs with lifetimes of 10-20 s and rekeying IKE_SAs under 10 % loss
