@@ -203,9 +203,10 @@ func start(args []string, port int, report string) int {
 		fmt.Fprintf(os.Stderr, "udploss: the background run did not start: %s\n", strings.TrimSpace(line))
 		return 2
 	}
-	_ = os.WriteFile(pidFile(port), []byte(strconv.Itoa(c.Process.Pid)+"\n"), 0o644)
+	pid := c.Process.Pid
+	_ = os.WriteFile(pidFile(port), []byte(strconv.Itoa(pid)+"\n"), 0o644)
 	_ = c.Process.Release()
-	fmt.Printf("udploss: running in the background (pid %d), report in %s\n", c.Process.Pid, report)
+	fmt.Printf("udploss: running in the background (pid %d), report in %s\n", pid, report)
 	return 0
 }
 
