@@ -45,7 +45,7 @@ func run() int {
 	fs.IntVar(&o.Conns, "conns", 10, "CHILD_SAs")
 	fs.DurationVar(&o.MinLife, "min-life", 10*time.Second, "shortest CHILD_SA lifetime")
 	fs.DurationVar(&o.MaxLife, "max-life", 20*time.Second, "longest CHILD_SA lifetime")
-	fs.DurationVar(&o.IKELife, "ike-life", 2*time.Minute, "IKE_SA lifetime (rekeyed, not reauthenticated)")
+	fs.DurationVar(&o.IKELife, "ike-life", time.Minute, "IKE_SA lifetime, plus 3 s per conn (rekeyed, not reauthenticated)")
 	fs.IntVar(&o.Loss, "loss", 10, "percent of packets netem drops on each gateway's internet side")
 	fs.DurationVar(&o.Sample, "sample", 30*time.Second, "interval of the memory and traffic samples")
 	vmTimeout := fs.Duration("vm-timeout", 0, "with --kernel: limit for the guest (default: duration plus 20 minutes)")
