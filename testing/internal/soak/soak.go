@@ -165,6 +165,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	t0 := time.Now()
 	err := s.run()
 	s.rep.Duration = time.Since(t0)
+	if err != nil {
+		s.rep.fail("the soak stopped: %v", err)
+	}
 	s.collect()
 	_ = os.WriteFile(filepath.Join(o.Dir, "report.txt"), []byte(s.rep.String()), 0o644)
 	return s.rep, err
@@ -254,10 +257,8 @@ conn %%default
 	keyingtries=%%forever
 	reauth=no
 	left=%s
-	leftid=@%s.strongswan.org
 	right=%s
-	rightid=@%s.strongswan.org
-`, h, me, h, other, otherName)
+`, h, me, other)
 	if h == "moon" {
 		// moon rekeys: lifetimes spread over MinLife..MaxLife, rekeyed 4
 		// to 5 s before they expire (room for three retransmits); sun
@@ -265,7 +266,11 @@ conn %%default
 		c.WriteString("\tmargintime=4s\n\trekeyfuzz=25%\n")
 	}
 	for i := 1; i <= s.o.Conns; i++ {
-		fmt.Fprintf(&c, "\nconn c%d\n\tleftsubnet=%s\n\trightsubnet=%s\n\tauto=add\n", i, myNets[i-1], otherNets[i-1])
+		// IDs of the conn's own: the responder picks the peer config by
+		// the IDs, and conns that differ only in their subnets would all
+		// meet the first one (TS_UNACCEPTABLE).
+		fmt.Fprintf(&c, "\nconn c%d\n\tleftid=@c%d.%s.strongswan.org\n\trightid=@c%d.%s.strongswan.org\n", i, i, h, i, otherName)
+		fmt.Fprintf(&c, "\tleftsubnet=%s\n\trightsubnet=%s\n\tauto=add\n", myNets[i-1], otherNets[i-1])
 		// The same on both sides (the peer configs must match), and
 		// different for every conn.
 		fmt.Fprintf(&c, "\tikelifetime=%ds\n", int(s.o.IKELife.Seconds())+3*i)
@@ -311,7 +316,8 @@ charon {
 `, h, load, plugins)
 	return []topology.File{
 		{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(c.String())},
-		{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte("@moon.strongswan.org @sun.strongswan.org : PSK 0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL\n")},
+		// One key for every pair of the conns' IDs.
+		{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(": PSK 0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL\n")},
 		{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(conf)},
 	}
 }
