@@ -262,7 +262,8 @@ conn %%default
 	if h == "moon" {
 		// moon rekeys: lifetimes spread over MinLife..MaxLife, rekeyed 4
 		// to 5 s before they expire (room for three retransmits); sun
-		// keeps strongSwan's defaults, so there are no collisions.
+		// keeps strongSwan's defaults (3 h, 1 h, margins of 9 min), so
+		// there are no collisions.
 		c.WriteString("\tmargintime=4s\n\trekeyfuzz=25%\n")
 	}
 	for i := 1; i <= s.o.Conns; i++ {
@@ -271,10 +272,9 @@ conn %%default
 		// meet the first one (TS_UNACCEPTABLE).
 		fmt.Fprintf(&c, "\nconn c%d\n\tleftid=@c%d.%s.strongswan.org\n\trightid=@c%d.%s.strongswan.org\n", i, i, h, i, otherName)
 		fmt.Fprintf(&c, "\tleftsubnet=%s\n\trightsubnet=%s\n\tauto=add\n", myNets[i-1], otherNets[i-1])
-		// The same on both sides (the peer configs must match), and
-		// different for every conn.
-		fmt.Fprintf(&c, "\tikelifetime=%ds\n", int(s.o.IKELife.Seconds())+3*i)
 		if h == "moon" {
+			// Staggered, so that the IKE rekeys do not come all at once.
+			fmt.Fprintf(&c, "\tikelifetime=%ds\n", int(s.o.IKELife.Seconds())+3*i)
 			life := s.o.MinLife
 			if s.o.Conns > 1 {
 				life += (s.o.MaxLife - s.o.MinLife) * time.Duration(i-1) / time.Duration(s.o.Conns-1)
