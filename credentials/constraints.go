@@ -284,4 +284,3 @@ func (v *view) checkPolicyConstraints(issuer *Certificate, r *AuthRules) bool {
 	}
 	return true
 }
-

@@ -64,10 +64,10 @@ type Manager struct {
 	aaCerts   []*Certificate
 	keys      []*PrivateKey
 	// ca is stroke_ca's set: CA certificates and ca sections.
-	cas      []*caCert
-	sections []*CASection
-	cache    relationCache
-	opts     ManagerOptions
+	cas       []*caCert
+	sections  []*CASection
+	cache     relationCache
+	opts      ManagerOptions
 	cacheCRLs bool
 
 	// Now is the wall clock certificates are validated against.
