@@ -65,9 +65,9 @@ func berHeader(b []byte) (tag []byte, constructed bool, n, hdr int, err error) {
 			n = n<<8 | int(c)
 		}
 		i += k
-		if n < 0 || n > len(b)-i {
-			return nil, false, 0, 0, errBER
-		}
+	}
+	if n != -1 && (n < 0 || n > len(b)-i) {
+		return nil, false, 0, 0, errBER
 	}
 	return tag, constructed, n, i, nil
 }
