@@ -133,9 +133,9 @@ func crlValidation(cfg *config.AuthCfg, local bool, policy stroke.CRLPolicy) {
 	}
 	switch policy {
 	case stroke.CRLStrictYes:
-		cfg.CRLValidation = 2
+		cfg.CRLValidation = append(cfg.CRLValidation, credentials.ValidationGood)
 	case stroke.CRLStrictIfURI:
-		cfg.CRLValidation = 1
+		cfg.CRLValidation = append(cfg.CRLValidation, credentials.ValidationSkipped)
 	}
 }
 

@@ -101,7 +101,10 @@ type Env struct {
 	Net         kernel.Net
 	Backends    *config.Backends
 	Creds       *credentials.Store
-	Settings    Settings
+	// Certs holds certificates, CRLs and private keys and validates
+	// chains (nil: public key authentication is impossible).
+	Certs    *credentials.Manager
+	Settings Settings
 	// Manager is the IKE_SA manager: SA creation, lookups, jobs.
 	Manager *Manager
 	// Children indexes CHILD_SAs for kernel events.

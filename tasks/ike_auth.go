@@ -8,6 +8,7 @@ import (
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/sa/authenticators"
 )
 
 // IKEAuth is the IKE_AUTH exchange, ike_auth.c: identities, AUTH payloads
@@ -155,20 +156,21 @@ func (t *IKEAuth) buildI(m *encoding.Message) sa.Status {
 			return sa.Failed
 		}
 		t.myRound = round
+		cur := startLocalRound(t.ike, round)
 		idi := round.Identity
 		if idi == nil || idi.Type() == credentials.IDAny {
 			t.ike.Log(bus.CFG, bus.Control, "no IDi configured, fall back on IP address")
 			idi = credentials.FromAddr(t.ike.MyHost().Addr())
 		}
+		cur.Identity = idi
 		t.ike.SetMyID(idi)
 		m.Add(sa.IDPayload(idi, false))
 		if idr != nil && idr.Type() != credentials.IDAny && !idr.ContainsWildcards() && first &&
 			t.peer.Unique != config.UniqueNever && !t.ike.Env().Manager.HasContact(t.ike, idi, idr) {
 			m.AddNotify(encoding.NotifyInitialContact, nil)
 		}
-		a, err := sa.NewAuthBuilder(t.ike, round, t.inputs())
-		if err != nil {
-			t.ike.Log(bus.IKE, bus.Control, "%v", err)
+		a := authenticators.NewBuilder(t.ike, cur, t.inputs())
+		if a == nil {
 			t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
 			return sa.Failed
 		}
@@ -176,7 +178,7 @@ func (t *IKEAuth) buildI(m *encoding.Message) sa.Status {
 	}
 	switch t.myAuth.Build(m) {
 	case sa.Success:
-		t.ike.AddAuthCfg(true, roundDone(t.myRound, t.ike.MyID()))
+		t.ike.CompleteAuth(true)
 		t.myAuth = nil
 	case sa.NeedMore:
 	default:
@@ -193,13 +195,18 @@ func (t *IKEAuth) buildI(m *encoding.Message) sa.Status {
 	return sa.NeedMore
 }
 
-// roundDone records a completed round: the configured class with the
-// identity actually used.
-func roundDone(cfg *config.AuthCfg, id *credentials.Identity) *config.AuthCfg {
-	c := *cfg
-	c.Identity = id
-	return &c
+// startLocalRound prepares our round in progress for a configured round:
+// what an earlier round left goes, but the CA certificates the peer asked
+// for stay; the configured rules join them (purge and merge of ike_auth).
+func startLocalRound(ike *sa.IKESA, round *config.AuthCfg) *config.AuthCfg {
+	ike.PurgeCurrentAuth(true, true)
+	cur := ike.CurrentAuth(true)
+	cas := cur.CACerts
+	*cur = *round.Clone()
+	cur.CACerts = append(cas, cur.CACerts...)
+	return cur
 }
+
 
 // loadCandidates selects the responder's peer config from addresses and
 // identities, keeping the others as fallbacks.
@@ -244,18 +251,6 @@ func hasProposal(c *config.IKECfg, p *config.Proposal) bool {
 		config.SelectProposal(c.Proposals, []*config.Proposal{p}, 0) != nil
 }
 
-// complies reports whether a completed round satisfies a configured one.
-func complies(done, want *config.AuthCfg) bool {
-	if want.Class != config.AuthClassAny && done.Class != want.Class {
-		return false
-	}
-	if want.Identity != nil && want.Identity.Type() != credentials.IDAny && done.Identity != nil &&
-		done.Identity.Matches(want.Identity) == credentials.MatchNone {
-		return false
-	}
-	return true
-}
-
 // updateCandidates checks the remote rounds done against the selected
 // config and switches to another candidate if it does not fit; strict also
 // requires every configured round to be done.
@@ -269,7 +264,7 @@ func (t *IKEAuth) updateCandidates(strict bool) bool {
 					problem = "insufficient authentication rounds"
 					break
 				}
-				if !complies(done[i], w) {
+				if !done[i].Complies(w, t.ike.CredLog()) {
 					problem = "constraint checking failed"
 					break
 				}
@@ -280,7 +275,7 @@ func (t *IKEAuth) updateCandidates(strict bool) bool {
 					problem = "insufficient authentication rounds"
 					break
 				}
-				if !complies(d, want[i]) {
+				if !d.Complies(want[i], t.ike.CredLog()) {
 					problem = "non-matching authentication done"
 					break
 				}
@@ -339,13 +334,13 @@ func (t *IKEAuth) processR(m *encoding.Message) sa.Status {
 			return sa.Failed
 		}
 		t.ike.SetOtherID(credentials.FromEncoding(credentials.IDType(idi.IDType), idi.Data))
+		t.ike.CurrentAuth(false).Identity = t.ike.OtherID()
 		if t.peer == nil && !t.loadCandidates() {
 			t.authFailed = true
 			return sa.NeedMore
 		}
-		a, err := sa.NewAuthVerifier(t.ike, m, t.inputs())
-		if err != nil {
-			t.ike.Log(bus.IKE, bus.Control, "%v", err)
+		a := authenticators.NewVerifier(t.ike, m, t.inputs())
+		if a == nil {
 			t.authFailed = true
 			return sa.NeedMore
 		}
@@ -362,7 +357,7 @@ func (t *IKEAuth) processR(m *encoding.Message) sa.Status {
 		t.authFailed = true
 		return sa.NeedMore
 	}
-	t.ike.AddAuthCfg(false, &config.AuthCfg{Class: config.AuthClassPSK, Identity: t.ike.OtherID()})
+	t.ike.CompleteAuth(false)
 	if !t.updateCandidates(false) {
 		t.authFailed = true
 		return sa.NeedMore
@@ -407,6 +402,7 @@ func (t *IKEAuth) buildR(m *encoding.Message) sa.Status {
 			return localFailed()
 		}
 		t.myRound = round
+		cur := startLocalRound(t.ike, round)
 		id := t.ike.MyID()
 		cfgID := round.Identity
 		if id.Type() == credentials.IDAny {
@@ -420,10 +416,10 @@ func (t *IKEAuth) buildR(m *encoding.Message) sa.Status {
 			t.ike.Log(bus.CFG, bus.Control, "received IDr %s, but require %s", id, cfgID)
 			return peerFailed()
 		}
+		cur.Identity = id
 		m.Add(sa.IDPayload(id, true))
-		a, err := sa.NewAuthBuilder(t.ike, round, t.inputs())
-		if err != nil {
-			t.ike.Log(bus.IKE, bus.Control, "%v", err)
+		a := authenticators.NewBuilder(t.ike, cur, t.inputs())
+		if a == nil {
 			return localFailed()
 		}
 		t.myAuth = a
@@ -431,7 +427,7 @@ func (t *IKEAuth) buildR(m *encoding.Message) sa.Status {
 	if t.myAuth != nil {
 		switch t.myAuth.Build(m) {
 		case sa.Success:
-			t.ike.AddAuthCfg(true, roundDone(t.myRound, t.ike.MyID()))
+			t.ike.CompleteAuth(true)
 			t.myAuth = nil
 		case sa.NeedMore:
 		default:
@@ -499,13 +495,13 @@ func (t *IKEAuth) processI(m *encoding.Message) sa.Status {
 				return peerFailed()
 			}
 			t.ike.SetOtherID(credentials.FromEncoding(credentials.IDType(idr.IDType), idr.Data))
+			t.ike.CurrentAuth(false).Identity = t.ike.OtherID()
 			if m.First(encoding.PayloadAUTH) == nil {
 				t.ike.Log(bus.IKE, bus.Control, "EAP-only authentication is not supported")
 				return peerFailed()
 			}
-			a, err := sa.NewAuthVerifier(t.ike, m, t.inputs())
-			if err != nil {
-				t.ike.Log(bus.IKE, bus.Control, "%v", err)
+			a := authenticators.NewVerifier(t.ike, m, t.inputs())
+			if a == nil {
 				return peerFailed()
 			}
 			t.otherAuth = a
@@ -518,10 +514,11 @@ func (t *IKEAuth) processI(m *encoding.Message) sa.Status {
 			return peerFailed()
 		}
 		t.otherAuth = nil
-		t.ike.AddAuthCfg(false, &config.AuthCfg{Class: config.AuthClassPSK, Identity: t.ike.OtherID()})
+		t.ike.CompleteAuth(false)
 	}
-	// PSK rounds must satisfy the configuration strictly.
-	if len(t.ike.AuthCfgs(true)) > 0 && t.ike.AuthCfgs(true)[0].Class == config.AuthClassPSK {
+	// Without EAP on our side the peer's rounds must satisfy the
+	// configuration strictly (require_strict).
+	if t.ike.CurrentAuth(true).Class != config.AuthClassEAP {
 		if !t.updateCandidates(true) {
 			return peerFailed()
 		}

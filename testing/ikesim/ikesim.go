@@ -148,8 +148,11 @@ func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)
 		Net:      fakekernel.Net{Kernel: n.Kern},
 		Backends: &config.Backends{},
 		Creds:    credentials.NewStore(),
+		Certs:    credentials.NewManager(),
 		Settings: st,
 	}
+	n.Env.Certs.Now = s.Clock.Now
+	n.Env.Certs.Rand = n.Env.Rand
 	tasks.Install(n.Env)
 	n.Sched = processing.NewScheduler(s.Clock, s.Q)
 	n.Mgr = sa.NewManager(n.Env, n.Sched, s.Q)
