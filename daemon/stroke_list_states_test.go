@@ -10,12 +10,12 @@ import (
 
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
-	"github.com/goswan/goswan/testing/testpki"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/selectors"
 	"github.com/goswan/goswan/stroke"
 	"github.com/goswan/goswan/testing/ikesim"
+	"github.com/goswan/goswan/testing/testpki"
 )
 
 // The lines the captures do not show, from situations built with the

@@ -45,9 +45,9 @@ type IKESA struct {
 	myAuths, otherAuths []*config.AuthCfg
 	// curAuth holds the rounds in progress, [0] ours and [1] the peer's,
 	// and helpers what the peer sent for its round (see ike_sa_auth.go).
-	curAuth [2]*config.AuthCfg
-	helpers credentials.Helpers
-	myVIPs, otherVIPs   []netip.Addr
+	curAuth           [2]*config.AuthCfg
+	helpers           credentials.Helpers
+	myVIPs, otherVIPs []netip.Addr
 
 	keyingTry       uint32
 	natDetectDest   []byte

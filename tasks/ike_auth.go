@@ -207,7 +207,6 @@ func startLocalRound(ike *sa.IKESA, round *config.AuthCfg) *config.AuthCfg {
 	return cur
 }
 
-
 // loadCandidates selects the responder's peer config from addresses and
 // identities, keeping the others as fallbacks.
 func (t *IKEAuth) loadCandidates() bool {

@@ -47,4 +47,3 @@ func NewVerifier(ike *sa.IKESA, m *encoding.Message, in sa.AuthInputs) sa.Authen
 	ike.Log(bus.IKE, bus.Control, "%s authentication is not supported", a.Method)
 	return nil
 }
-
