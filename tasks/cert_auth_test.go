@@ -1,6 +1,10 @@
 package tasks_test
 
 import (
+	"errors"
+
+	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/encoding"
 	"testing"
 	"time"
 
@@ -78,4 +82,215 @@ func TestCertAuth(t *testing.T) {
 			}
 		})
 	}
+}
+
+// certFailure runs moon's IKE_AUTH against sun with a defect and checks
+// that sun refuses it with charon's messages and AUTHENTICATION_FAILED,
+// and that neither side keeps anything.
+func certFailure(t *testing.T, p *ikesim.Pair, sunWants ...string) {
+	t.Helper()
+	p.Up()
+	p.Advance(time.Second)
+	p.Sun.WantLogOrder(t, append(sunWants,
+		"[ENC] generating IKE_AUTH response 1 [ N(AUTH_FAILED) ]",
+		"[IKE] IKE_SA net-net[1] state change: CONNECTING => DESTROYING")...)
+	p.Moon.WantLogOrder(t,
+		"[ENC] parsed IKE_AUTH response 1 [ N(AUTH_FAILED) ]",
+		"[IKE] received AUTHENTICATION_FAILED notify error",
+		"[IKE] IKE_SA net-net[1] state change: CONNECTING => DESTROYING")
+	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+		n.WantNoIKESA(t)
+		n.KernelEmpty(t)
+	}
+}
+
+const moonDN = "C=CH, O=strongSwan Project, CN=moon.strongswan.org"
+
+func TestCertAuthUntrusted(t *testing.T) {
+	h := testpki.NewHierarchy(t, testpki.RSA2048, vclock.Epoch, nil)
+	other := testpki.Issue(t, nil, testpki.Name("CH", "Other", "", "Other Root"), testpki.NewKey(t, testpki.RSA2048, "other"),
+		testpki.Options{Now: vclock.Epoch, CA: true, PathLen: -1})
+	stranger := testpki.Issue(t, other, testpki.MoonName, testpki.NewKey(t, testpki.RSA2048, "moon"),
+		testpki.Options{Now: vclock.Epoch, DNSNames: []string{"moon.strongswan.org"}})
+	p := certPair(t, h, nil, func(moon, _ *ikesim.ConnOpts) { moon.PKI.Cert = stranger })
+	certFailure(t, p,
+		`[CFG]   using certificate "`+moonDN+`"`,
+		`[CFG] no issuer certificate found for "`+moonDN+`"`,
+		`[CFG]   issuer is "C=CH, O=Other, CN=Other Root"`,
+		"[IKE] no trusted RSA public key found for 'moon.strongswan.org'")
+}
+
+func TestCertAuthExpired(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		mod  func(o *testpki.Options)
+	}{
+		{"expired", func(o *testpki.Options) { o.NotAfter = vclock.Epoch.Add(-time.Hour) }},
+		{"not yet valid", func(o *testpki.Options) { o.NotBefore = vclock.Epoch.Add(time.Hour) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := testpki.NewHierarchy(t, testpki.ECDSA256, vclock.Epoch, func(name string, o *testpki.Options) {
+				if name == "moon" {
+					c.mod(o)
+				}
+			})
+			p := certPair(t, h, nil, nil)
+			certFailure(t, p,
+				"[CFG] subject certificate invalid (valid from ",
+				"[IKE] no trusted ECDSA public key found for 'moon.strongswan.org'")
+		})
+	}
+}
+
+func TestCertAuthRevoked(t *testing.T) {
+	const url = "http://crl.strongswan.org/strongswan.crl"
+	h := testpki.NewHierarchy(t, testpki.RSA2048, vclock.Epoch, func(name string, o *testpki.Options) {
+		o.CRLURLs = []string{url}
+	})
+	revokedAt := vclock.Epoch.Add(-time.Hour)
+	crl := testpki.CRL(t, h.Root, 1, vclock.Epoch.Add(-2*time.Hour), vclock.Epoch.Add(24*time.Hour),
+		testpki.Revoked{Cert: h.Moon, At: revokedAt, Reason: 1})
+	p := certPair(t, h, nil, nil)
+	p.Sun.Env.Certs.Fetcher = staticFetcher{url: crl}
+	certFailure(t, p,
+		`[CFG] checking certificate status of "`+moonDN+`"`,
+		"[CFG]   fetching crl from '"+url+"' ...",
+		`[CFG]   crl correctly signed by "C=CH, O=strongSwan Project, CN=strongSwan Root CA"`,
+		"[CFG] certificate was revoked on "+revokedAt.UTC().Format("Jan 02 15:04:05")+" UTC 2025, reason: key compromise",
+		"[IKE] no trusted RSA public key found for 'moon.strongswan.org'")
+}
+
+func TestCertAuthWrongIdentity(t *testing.T) {
+	h := testpki.NewHierarchy(t, testpki.RSA2048, vclock.Epoch, nil)
+	p := certPair(t, h, nil, func(moon, sun *ikesim.ConnOpts) {
+		moon.LocalID, sun.RemoteID = "mars.strongswan.org", "mars.strongswan.org"
+	})
+	certFailure(t, p, "[IKE] no trusted RSA public key found for 'mars.strongswan.org'")
+}
+
+func TestCertAuthTamperedSignature(t *testing.T) {
+	h := testpki.NewHierarchy(t, testpki.Ed25519, vclock.Epoch, nil)
+	p := certPair(t, h, nil, nil)
+	p.AlterPlain = func(_ int, from *ikesim.Node, m *encoding.Message) {
+		if from == p.Moon && m.Exchange == encoding.ExchangeIKEAuth {
+			if a, ok := m.First(encoding.PayloadAUTH).(*encoding.Auth); ok {
+				a.Data[len(a.Data)-1] ^= 1
+			}
+		}
+	}
+	certFailure(t, p,
+		`[CFG]   using trusted ca certificate "C=CH, O=strongSwan Project, CN=strongSwan Root CA"`,
+		"[IKE] signature validation failed, looking for another key")
+}
+
+// TestCertAuthNoPrivateKey: moon has its certificate but no key. It cannot
+// build its AUTH payload, gives up before sending IKE_AUTH, and sun's
+// half-open IKE_SA goes after charon.half_open_timeout.
+func TestCertAuthNoPrivateKey(t *testing.T) {
+	h := testpki.NewHierarchy(t, testpki.ECDSA256, vclock.Epoch, nil)
+	p := certPair(t, h, nil, func(moon, _ *ikesim.ConnOpts) { moon.PKI.NoKey = true })
+	p.Up()
+	p.Advance(time.Second)
+	p.Moon.WantLogOrder(t,
+		"[IKE] no private key found for 'moon.strongswan.org'",
+		"[IKE] IKE_SA net-net[1] state change: CONNECTING => DESTROYING")
+	p.Moon.NoLog(t, "generating IKE_AUTH")
+	p.Moon.WantNoIKESA(t)
+	p.Advance(31 * time.Second)
+	p.Sun.WantNoIKESA(t)
+	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+		n.KernelEmpty(t)
+	}
+}
+
+type staticFetcher map[string][]byte
+
+func (f staticFetcher) Fetch(url string, _ []byte, _ string, _ time.Duration) ([]byte, error) {
+	if d, ok := f[url]; ok {
+		return d, nil
+	}
+	return nil, errors.New("404")
+}
+
+// TestCertAuthClassic: without RFC 7427 (charon.signature_authentication
+// = no on both sides) RSA signs with SHA-1 (auth method 1) and ECDSA with
+// the curve's method.
+func TestCertAuthClassic(t *testing.T) {
+	noDS := func(s *sa.Settings) { s.SignatureAuthentication = false }
+	for _, c := range []struct {
+		kind   testpki.KeyKind
+		method string
+	}{
+		{testpki.RSA2048, "RSA signature"},
+		{testpki.ECDSA256, "ECDSA-256 signature"},
+		{testpki.ECDSA384, "ECDSA-384 signature"},
+	} {
+		t.Run(string(c.kind), func(t *testing.T) {
+			h := testpki.NewHierarchy(t, c.kind, vclock.Epoch, nil)
+			p := certPair(t, h, noDS, nil)
+			p.Up()
+			p.Advance(time.Second)
+			p.Moon.NoLog(t, "N(HASH_ALG)")
+			p.Moon.WantLogOrder(t,
+				"[IKE] authentication of 'moon.strongswan.org' (myself) with "+c.method+" successful",
+				"[IKE] authentication of 'sun.strongswan.org' with "+c.method+" successful")
+			p.Sun.WantLog(t, "[IKE] authentication of 'moon.strongswan.org' with "+c.method+" successful")
+			p.Moon.WantEstablished(t, 1)
+			p.Sun.WantEstablished(t, 1)
+		})
+	}
+}
+
+// TestCertAuthMultiLevelCA: alice's certificate comes from the Research
+// CA, an intermediate only alice's side holds; she sends it along and the
+// gateway builds the chain to the root with it (multi-level-ca).
+func TestCertAuthMultiLevelCA(t *testing.T) {
+	h := testpki.NewHierarchy(t, testpki.ECDSA256, vclock.Epoch, nil)
+	p := certPair(t, h, nil, func(moon, sun *ikesim.ConnOpts) {
+		moon.LocalID, sun.RemoteID = "alice@strongswan.org", "alice@strongswan.org"
+		moon.PKI.Cert = h.Alice
+		moon.PKI.CAs = []*testpki.Cert{h.Root, h.Research}
+		sun.PKI.RemoteCA = h.Root
+	})
+	p.Up()
+	p.Advance(time.Second)
+	p.Moon.WantLog(t,
+		`[IKE] sending end entity cert "C=CH, O=strongSwan Project, OU=Research, CN=alice@strongswan.org"`,
+		`[IKE] sending issuer cert "C=CH, O=strongSwan Project, OU=Research, CN=Research CA"`)
+	p.Sun.WantLogOrder(t,
+		`[IKE] received end entity cert "C=CH, O=strongSwan Project, OU=Research, CN=alice@strongswan.org"`,
+		`[IKE] received issuer cert "C=CH, O=strongSwan Project, OU=Research, CN=Research CA"`,
+		`[CFG]   using untrusted intermediate certificate "C=CH, O=strongSwan Project, OU=Research, CN=Research CA"`,
+		`[CFG]   reached self-signed root ca with a path length of 1`,
+		"[IKE] authentication of 'alice@strongswan.org' with ECDSA_WITH_SHA256_DER successful")
+	p.Sun.WantEstablished(t, 1)
+}
+
+// TestCertAuthConstraints: rightca names another CA, or rightauth asks for
+// a bigger key than the peer's: the round is done but the config does not
+// accept it.
+func TestCertAuthConstraints(t *testing.T) {
+	h := testpki.NewHierarchy(t, testpki.RSA2048, vclock.Epoch, nil)
+	t.Run("rightca", func(t *testing.T) {
+		p := certPair(t, h, nil, func(_, sun *ikesim.ConnOpts) {
+			sun.PKI.CAs = []*testpki.Cert{h.Root, h.Research}
+			sun.PKI.RemoteCA = h.Research
+		})
+		certFailure(t, p,
+			"[IKE] authentication of 'moon.strongswan.org' with RSA_EMSA_PKCS1_SHA2_256 successful",
+			"[CFG] constraint check failed: peer not authenticated by CA 'C=CH, O=strongSwan Project, OU=Research, CN=Research CA'",
+			"[CFG] selected peer config 'net-net' unacceptable: non-matching authentication done",
+			"[CFG] no alternative config found")
+	})
+	t.Run("rightauth", func(t *testing.T) {
+		p := certPair(t, h, nil, func(_, sun *ikesim.ConnOpts) { sun.PKI.RemoteAuth = "rsa-4096" })
+		certFailure(t, p,
+			"[CFG] RSA-2048 signatures not acceptable",
+			"[CFG] selected peer config 'net-net' unacceptable: non-matching authentication done")
+	})
+	t.Run("sendcert never", func(t *testing.T) {
+		p := certPair(t, h, nil, func(moon, _ *ikesim.ConnOpts) { moon.PKI.SendCert = config.CertNeverSend })
+		certFailure(t, p, "[IKE] no trusted RSA public key found for 'moon.strongswan.org'")
+		p.Moon.NoLog(t, "sending end entity cert")
+	})
 }
