@@ -347,28 +347,23 @@ func pick(c bool, a, b string) string {
 	return b
 }
 
-// ReplaceCRLs drops the CRLs held and adds the given ones (rereadcrls
-// adds to the set; purgecrls empties it).
-func (m *Manager) PurgeCRLs() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.crls = nil
-	m.cache.flushType(relCRL)
-}
+// PurgeCRLs forgets the CRLs learned while validating (purgecrls); those
+// loaded from ipsec.d/crls stay.
+func (m *Manager) PurgeCRLs() { m.cache.flushType(relCRL) }
 
 // PurgeCerts drops the peer certificates learned during authentication
 // from the cache (purgecerts).
-func (m *Manager) PurgeCerts() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.cache.flushType(relCert)
-}
+func (m *Manager) PurgeCerts() { m.cache.flushType(relCert) }
 
 // PurgeOCSP drops cached OCSP responses (purgeocsp).
-func (m *Manager) PurgeOCSP() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.cache.flushType(relOCSP)
+func (m *Manager) PurgeOCSP() { m.cache.flushType(relOCSP) }
+
+// Certs lists the X.509 certificates matching key type and id in charon's
+// set order (create_cert_enumerator, untrusted).
+func (m *Manager) Certs(key KeyType, id *Identity) []*Certificate {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.certsLocked(key, id, false, nil)
 }
 
 // ReplaceKeys makes keys the private keys held (ipsec.secrets reread).

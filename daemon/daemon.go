@@ -71,6 +71,9 @@ type Daemon struct {
 	manager  *sa.Manager
 	backends *config.Backends
 	creds    *credentials.Store
+	certs    *credentials.Manager
+	// ipsecDir is /etc/ipsec.d (tests use their own).
+	ipsecDir string
 
 	ipsec kernel.IPsec
 	net   kernel.Net
@@ -81,6 +84,7 @@ type Daemon struct {
 	controller *Controller
 	stroke     *stroke.Server
 	cred       *strokeCred
+	ca         *strokeCA
 
 	started time.Time
 	pidFile *os.File
@@ -151,12 +155,15 @@ func (d *Daemon) initialize() error {
 	s := d.Settings()
 	d.backends = &config.Backends{Resolve: resolveHost}
 	d.creds = credentials.NewStore()
+	d.certs = credentials.NewManager()
+	d.certs.Rand = rand.Reader
 	d.env = &sa.Env{
 		Clock:          processing.RealClock{},
 		Rand:           rand.Reader,
 		Bus:            d.bus,
 		Backends:       d.backends,
 		Creds:          d.creds,
+		Certs:          d.certs,
 		Settings:       readSettings(s),
 		NewTaskManager: tasks.New,
 		Resolve:        resolveHost,

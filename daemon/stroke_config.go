@@ -173,25 +173,34 @@ func (s *strokeConfig) buildAuthCfg(c *stroke.AddConn, local, primary bool) *con
 	}
 	if !auth.Valid {
 		if !primary {
+			// No second round, but its certificates are loaded for other
+			// uses (EAP-TLS), as charon does.
+			if cert.Valid {
+				s.d.cred.LoadPeerCert(cert.Value)
+			}
 			return nil
 		}
 		auth = stroke.S("pubkey")
 	}
 	cfg := &config.AuthCfg{}
+	identity := credentials.Any()
+	if id.Valid {
+		if ident := credentials.ParseIdentity(idStr); ident != nil {
+			identity = ident
+		}
+	}
 	if cert.Valid {
-		s.log(bus.Control, "  loading certificate from '%s' failed: certificates are not supported", cert.Value)
+		identity = s.loadCerts(cfg, cert.Value, identity)
 	}
 	if pk := end.RSAKey; pk.Valid && pk.Value != "" && pk.Value != "%cert" {
 		s.log(bus.Control, "  loading public key from '%s' failed: raw public keys are not supported", pk.Value)
 	}
-	if id.Valid {
-		if ident := credentials.ParseIdentity(idStr); ident != nil && ident.Type() != credentials.IDAny {
-			cfg.Identity = ident
-			cfg.IdentityLoose = loose
-		}
+	if identity.Type() != credentials.IDAny {
+		cfg.Identity = identity
+		cfg.IdentityLoose = loose
 	}
 	if ca.Valid {
-		s.log(bus.Control, "CA certificate \"%s\" not found, discarding CA constraint", ca.Value)
+		s.caConstraint(cfg, ca.Value)
 	}
 	for _, g := range tokens(groups.Value) {
 		cfg.Groups = append(cfg.Groups, credentials.ParseIdentity(g))
@@ -205,6 +214,7 @@ func (s *strokeConfig) buildAuthCfg(c *stroke.AddConn, local, primary bool) *con
 		strings.HasPrefix(a, "ecdsa") || strings.HasPrefix(a, "bliss"):
 		cfg.Class = config.AuthClassPubkey
 		crlValidation(cfg, local, c.CRLPolicy)
+		s.pubkeyConstraints(cfg, a, true)
 	case a == "psk" || a == "secret":
 		cfg.Class = config.AuthClassPSK
 	case strings.HasPrefix(a, "xauth"):
@@ -218,6 +228,7 @@ func (s *strokeConfig) buildAuthCfg(c *stroke.AddConn, local, primary bool) *con
 	case strings.HasPrefix(a, "eap"):
 		cfg.Class = config.AuthClassEAP
 		if i := strings.IndexByte(a, ':'); i >= 0 {
+			s.pubkeyConstraints(cfg, a[i+1:], false)
 			a = a[:i]
 		}
 		cfg.EAPType, cfg.EAPVendor = eapType(a)

@@ -15,7 +15,10 @@ import (
 // simDaemon wraps a simulated node in the parts of a Daemon the stroke
 // handlers use.
 func simDaemon(n *ikesim.Node) *Daemon {
-	d := &Daemon{bus: n.Env.Bus, env: n.Env, manager: n.Mgr, backends: n.Env.Backends, creds: n.Env.Creds, net: n.Env.Net}
+	d := &Daemon{bus: n.Env.Bus, env: n.Env, manager: n.Mgr, backends: n.Env.Backends, creds: n.Env.Creds, net: n.Env.Net,
+		certs: n.Env.Certs, ipsecDir: "/nonexistent/goswan-test/ipsec.d"}
+	d.cred = &strokeCred{d: d}
+	d.ca = &strokeCA{d: d}
 	d.traps = sa.NewTrapManager(n.Env)
 	d.shunts = sa.NewShuntManager(n.Env)
 	d.controller = NewController(n.Env)
