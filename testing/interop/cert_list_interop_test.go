@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/pem"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,14 @@ func TestCharonListFormats(t *testing.T) {
 			t.Errorf("listcerts block of %s differs:\n--- goswan:\n%s\n--- charon:\n%s", who, g, c)
 		}
 	}
+	gl, cl := loadLines(n.Logs("moon", 400)), loadLines(n.Logs("sun", 400))
+	if testing.Verbose() {
+		t.Logf("credential loading:\n%s", strings.Join(cl, "\n"))
+	}
+	if len(cl) < 10 || strings.Join(gl, "\n") != strings.Join(cl, "\n") {
+		t.Errorf("credential loading logged differently:\n--- goswan:\n%s\n--- charon:\n%s",
+			strings.Join(gl, "\n"), strings.Join(cl, "\n"))
+	}
 	g := connLines(n.Quiet("moon", "ipsec statusall"), "extra")
 	c := connLines(n.Quiet("sun", "ipsec statusall"), "extra")
 	if testing.Verbose() {
@@ -119,6 +128,28 @@ func TestCharonListFormats(t *testing.T) {
 	if g == "" || g != c {
 		t.Errorf("statusall of conn extra differs:\n--- goswan:\n%s\n--- charon:\n%s", g, c)
 	}
+}
+
+// loadLines are the log lines about loading credentials, without
+// timestamp and thread, the gateway's name replaced, sorted (charon reads
+// directories in readdir's order, goswan sorted by name).
+func loadLines(log string) []string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		i := strings.Index(l, "[CFG] ")
+		if i < 0 {
+			continue
+		}
+		l = l[i+len("[CFG] "):]
+		if !strings.Contains(l, "loaded") && !strings.Contains(l, "loading") && !strings.Contains(l, "not confirmed") &&
+			!strings.Contains(l, "CA certificate") && !strings.Contains(l, "added ca") {
+			continue
+		}
+		l = strings.NewReplacer("moon", "GW", "sun", "GW").Replace(l)
+		out = append(out, l)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // certBlock cuts one certificate's lines out of a listcerts output.
