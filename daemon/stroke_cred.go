@@ -123,6 +123,14 @@ func errnoText(err error) string {
 
 // parseCertFile reads a PEM or DER certificate with extra flags.
 func (c *strokeCred) parseCertFile(path string, flags credentials.CertFlags) *credentials.Certificate {
+	cert := c.certFromFile(path, flags)
+	if cert == nil {
+		c.d.logBuildFailed(buildCertX509)
+	}
+	return cert
+}
+
+func (c *strokeCred) certFromFile(path string, flags credentials.CertFlags) *credentials.Certificate {
 	data, ok := c.readFile(path)
 	if !ok {
 		return nil
@@ -134,7 +142,7 @@ func (c *strokeCred) parseCertFile(path string, flags credentials.CertFlags) *cr
 	}
 	cert, err := credentials.ParseCertificateFlags(der, flags)
 	if err != nil {
-		c.d.bus.Log(0, nil, bus.ASN, bus.Control, "  %v", err)
+		c.d.bus.Log(0, nil, bus.ASN, bus.Diag, "  %v", err)
 		return nil
 	}
 	return cert
@@ -164,6 +172,7 @@ func (c *strokeCred) loadCACert(path, name string) *credentials.Certificate {
 func (c *strokeCred) dirFiles(dir string) []string {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
+		c.logLib("opening directory '%s' failed: %s", dir, errnoText(unwrapPathError(err)))
 		c.log(bus.Control, "  reading directory failed")
 		return nil
 	}
@@ -229,11 +238,15 @@ func (c *strokeCred) loadCRLDir() {
 		data, ok := c.readFile(p)
 		var crl *credentials.CRL
 		if ok {
-			if der, _, err := credentials.Unarmor(data, nil); err == nil {
-				crl, _ = credentials.ParseCRL(der)
+			der, _, err := credentials.Unarmor(data, nil)
+			if err != nil {
+				c.logLib("  %v", err)
+			} else if crl, err = credentials.ParseCRL(der); err != nil {
+				c.d.bus.Log(0, nil, bus.ASN, bus.Diag, "  %v", err)
 			}
 		}
 		if crl == nil {
+			c.d.logBuildFailed(buildCertCRL)
 			c.log(bus.Control, "  loading crl from '%s' failed", p)
 			continue
 		}
@@ -249,8 +262,9 @@ func (c *strokeCred) LoadPeerCert(name string) *credentials.Certificate {
 	if !filepath.IsAbs(name) {
 		path = filepath.Join(c.d.ipsecD("certs"), name)
 	}
-	cert := c.parseCertFile(path, 0)
+	cert := c.certFromFile(path, 0)
 	if cert == nil {
+		c.d.logBuildFailed(buildCertAny)
 		c.log(bus.Control, "  loading certificate from '%s' failed", name)
 		return nil
 	}
@@ -362,10 +376,18 @@ func (c *strokeCred) loadPrivate(e *secrets.Secret, out *stroke.Reply) *credenti
 		var err error
 		k, err = credentials.ParsePrivateKey(data, keyTypeOf(e.Kind), c.passphrases(e, out, "Private key"))
 		if err != nil {
-			c.d.bus.Log(0, nil, bus.ASN, bus.Diag, "  %v", err)
+			c.logKeyError(err)
 		}
 	}
 	if k == nil {
+		switch e.Kind {
+		case secrets.RSA:
+			c.d.logBuildFailed(buildPrivRSA)
+		case secrets.ECDSA:
+			c.d.logBuildFailed(buildPrivECDSA)
+		default:
+			c.d.logBuildFailed(buildPrivAny)
+		}
 		c.log(bus.Control, "  loading private key from '%s' failed", e.File)
 		return nil
 	}
@@ -381,10 +403,11 @@ func (c *strokeCred) loadPKCS12(e *secrets.Secret, out *stroke.Reply) []*credent
 		var err error
 		p, err = credentials.ParsePKCS12(data, c.passphrases(e, out, "PKCS#12 file"))
 		if err != nil {
-			c.d.bus.Log(0, nil, bus.ASN, bus.Control, "  %v", err)
+			c.logKeyError(err)
 		}
 	}
 	if p == nil {
+		c.d.logBuildFailed(buildContPKCS12)
 		c.log(bus.Control, "  loading credentials from '%s' failed", e.File)
 		return nil
 	}
@@ -527,4 +550,17 @@ func (c *strokeCred) Export(_ context.Context, flags stroke.ExportFlags, selecto
 
 func pemCert(c *credentials.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw()})
+}
+
+// logKeyError logs why a key or container did not load, at the level
+// charon's parsers log the same reasons.
+func (c *strokeCred) logKeyError(err error) {
+	switch {
+	case errors.Is(err, credentials.ErrPKCS12MAC):
+		c.d.bus.Log(0, nil, bus.ASN, bus.Control, "  %v", err)
+	case err.Error() == "file coded in unknown format, discarded":
+		c.logLib("  %v", err)
+	default:
+		c.d.bus.Log(0, nil, bus.ASN, bus.Diag, "  %v", err)
+	}
 }
