@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/encoding"
 	"testing"
 	"time"
@@ -292,5 +293,29 @@ func TestCertAuthConstraints(t *testing.T) {
 		p := certPair(t, h, nil, func(moon, _ *ikesim.ConnOpts) { moon.PKI.SendCert = config.CertNeverSend })
 		certFailure(t, p, "[IKE] no trusted RSA public key found for 'moon.strongswan.org'")
 		p.Moon.NoLog(t, "sending end entity cert")
+	})
+}
+
+// TestCertAuthStrictCRLPolicy: without CRL or OCSP information,
+// strictcrlpolicy=yes refuses the peer and ifuri accepts it.
+func TestCertAuthStrictCRLPolicy(t *testing.T) {
+	h := testpki.NewHierarchy(t, testpki.ECDSA256, vclock.Epoch, nil)
+	t.Run("yes", func(t *testing.T) {
+		p := certPair(t, h, nil, func(_, sun *ikesim.ConnOpts) {
+			sun.PKI.CRL = []credentials.Validation{credentials.ValidationGood}
+		})
+		certFailure(t, p,
+			"[CFG] certificate status is not available",
+			"[IKE] authentication of 'moon.strongswan.org' with ECDSA_WITH_SHA256_DER successful",
+			"[CFG] constraint check failed: RULE_CRL_VALIDATION is SKIPPED, but requires at least GOOD",
+			"[CFG] selected peer config 'net-net' unacceptable: non-matching authentication done")
+	})
+	t.Run("ifuri", func(t *testing.T) {
+		p := certPair(t, h, nil, func(_, sun *ikesim.ConnOpts) {
+			sun.PKI.CRL = []credentials.Validation{credentials.ValidationSkipped}
+		})
+		p.Up()
+		p.Advance(time.Second)
+		p.Sun.WantEstablished(t, 1)
 	})
 }

@@ -92,7 +92,8 @@ func TestCharonInteropCertificates(t *testing.T) {
 				}
 				for _, h := range []string{"moon", "sun"} {
 					st := n.Quiet(h, "ipsec statusall")
-					if !regexp.MustCompile(`net-net:   local:  \[`+h+`\.strongswan\.org\] uses public key authentication`).MatchString(st) ||
+					if !regexp.MustCompile(`net-net\[\d+\]: IKEv2 SPIs: [0-9a-f]{16}_i\*? [0-9a-f]{16}_r\*?, public key reauthentication in \d+ minutes`).MatchString(st) ||
+						!regexp.MustCompile(`net-net:   local:  \[`+h+`\.strongswan\.org\] uses public key authentication`).MatchString(st) ||
 						!strings.Contains(st, `net-net:    cert:  "C=CH, O=strongSwan Project, CN=`+h+`.strongswan.org"`) {
 						t.Errorf("%s statusall:\n%s", h, st)
 					}
