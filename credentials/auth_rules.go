@@ -133,51 +133,8 @@ func (l LogFunc) log(g LogGroup, level int, format string, args ...any) {
 // certificate, revocation status, signature schemes, key strengths and
 // certificate policies. Failures are logged when log is set.
 func (r AuthRules) Complies(want AuthRules, log LogFunc) bool {
-	success := true
-	var requireCA *Identity
-	caMatch := false
-	for _, ca := range want.CACerts {
-		requireCA = ca.Subject()
-		for _, c := range append(slices.Clone(r.CACerts), r.IMCerts...) {
-			if c.Equal(ca) {
-				caMatch = true
-			}
-		}
-	}
-	var requireCert *Certificate
-	certMatch := false
-	for _, sc := range want.SubjectCerts {
-		requireCert = sc
-		for _, c := range r.SubjectCerts {
-			if c.Equal(sc) {
-				certMatch = true
-			}
-		}
-	}
-	if !r.ValidationSuspended {
-		check := func(name string, wants, got []Validation) bool {
-			for _, w := range wants {
-				for _, v := range got {
-					ok := false
-					switch w {
-					case ValidationFailed:
-						ok = true
-					case ValidationSkipped:
-						ok = v == ValidationSkipped || v == ValidationGood
-					case ValidationGood:
-						ok = v == ValidationGood
-					}
-					if !ok {
-						log.log(LogCFG, 1, "constraint check failed: %s is %s, but requires at least %s", name, v, w)
-						return false
-					}
-				}
-			}
-			return true
-		}
-		success = check("RULE_CRL_VALIDATION", want.CRLValidation, r.CRLValidation) &&
-			check("RULE_OCSP_VALIDATION", want.OCSPValidation, r.OCSPValidation)
-	}
+	success := r.ValidationSuspended || (compliesValidation("RULE_CRL_VALIDATION", want.CRLValidation, r.CRLValidation, log) &&
+		compliesValidation("RULE_OCSP_VALIDATION", want.OCSPValidation, r.OCSPValidation, log))
 	if success {
 		for _, p := range want.CertPolicies {
 			if !slices.Contains(r.CertPolicies, p) {
@@ -196,15 +153,41 @@ func (r AuthRules) Complies(want AuthRules, log LogFunc) bool {
 	if success && (len(want.RSAStrength) > 0 || len(want.ECDSAStrength) > 0) {
 		success = compliesStrength(r, want, log)
 	}
-	if requireCA != nil && !caMatch {
-		log.log(LogCFG, 1, "constraint check failed: peer not authenticated by CA '%s'", requireCA)
+	if len(want.CACerts) > 0 && !anyEqual(want.CACerts, append(slices.Clone(r.CACerts), r.IMCerts...)) {
+		log.log(LogCFG, 1, "constraint check failed: peer not authenticated by CA '%s'", want.CACerts[len(want.CACerts)-1].Subject())
 		return false
 	}
-	if requireCert != nil && !certMatch {
-		log.log(LogCFG, 1, "constraint check failed: peer not authenticated with peer cert '%s'", requireCert.Subject())
+	if len(want.SubjectCerts) > 0 && !anyEqual(want.SubjectCerts, r.SubjectCerts) {
+		log.log(LogCFG, 1, "constraint check failed: peer not authenticated with peer cert '%s'",
+			want.SubjectCerts[len(want.SubjectCerts)-1].Subject())
 		return false
 	}
 	return success
+}
+
+// anyEqual reports whether a certificate of want is among have.
+func anyEqual(want, have []*Certificate) bool {
+	for _, w := range want {
+		if slices.ContainsFunc(have, w.Equal) {
+			return true
+		}
+	}
+	return false
+}
+
+// compliesValidation checks every recorded revocation status against
+// every constraint: GOOD needs GOOD, SKIPPED accepts SKIPPED or GOOD.
+func compliesValidation(name string, wants, got []Validation, log LogFunc) bool {
+	for _, w := range wants {
+		for _, v := range got {
+			ok := w == ValidationFailed || v == ValidationGood || (w == ValidationSkipped && v == ValidationSkipped)
+			if !ok {
+				log.log(LogCFG, 1, "constraint check failed: %s is %s, but requires at least %s", name, v, w)
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func compliesScheme(used, wanted []SignatureParams, kind string, log LogFunc) bool {
@@ -290,92 +273,109 @@ func pssConstraint(token string) (SignatureParams, bool) {
 	return SignatureParams{Scheme: SignRSAPSS, PSS: p}, true
 }
 
+// keyTokens are the key type tokens of the constraint syntax, with the
+// strength rule that may follow them ("rsa-2048").
+var keyTokens = map[string]struct {
+	key      KeyType
+	strength string
+}{
+	"rsa": {KeyRSA, "rsa"}, "ike:rsa": {KeyRSA, "rsa"}, "rsa/pss": {KeyRSA, "rsa"}, "ike:rsa/pss": {KeyRSA, "rsa"},
+	"ecdsa": {KeyECDSA, "ecdsa"}, "ike:ecdsa": {KeyECDSA, "ecdsa"},
+	"ed25519": {KeyED25519, ""}, "ike:ed25519": {KeyED25519, ""},
+	"ed448": {KeyED448, ""}, "ike:ed448": {KeyED448, ""},
+	"bliss": {KeyBLISS, "bliss"}, "ike:bliss": {KeyBLISS, "bliss"},
+	"pubkey": {KeyAny, ""}, "ike:pubkey": {KeyAny, ""},
+}
+
+// constraintParser holds the state of reading one constraint string.
+type constraintParser struct {
+	r        *AuthRules
+	opts     ConstraintOptions
+	ike      bool
+	ikeAdded bool
+	expected KeyType
+	strength string // the strength rule a number would set
+	keyToken string
+}
+
+func (p *constraintParser) add(s SignatureParams) {
+	if strings.HasPrefix(p.keyToken, "ike:") {
+		p.r.IKESignatureSchemes = append(p.r.IKESignatureSchemes, s)
+		p.ikeAdded = true
+	} else {
+		p.r.SignatureSchemes = append(p.r.SignatureSchemes, s)
+	}
+}
+
+// strengthToken takes a number after "rsa" or "ecdsa" as a key strength.
+func (p *constraintParser) strengthToken(token string) bool {
+	if p.strength == "" {
+		return false
+	}
+	n := atoiPrefix(token)
+	if n != 0 {
+		switch p.strength {
+		case "rsa":
+			p.r.RSAStrength = append(p.r.RSAStrength, n)
+		case "ecdsa":
+			p.r.ECDSAStrength = append(p.r.ECDSAStrength, n)
+		}
+	}
+	p.strength = ""
+	return n != 0
+}
+
+// schemeToken takes a hash token as a signature scheme constraint for the
+// key type given before it; it reports whether the token was known.
+func (p *constraintParser) schemeToken(token string) bool {
+	if strings.HasSuffix(p.keyToken, "pss") {
+		s, ok := pssConstraint(token)
+		if ok {
+			p.add(s)
+		}
+		return ok
+	}
+	found := false
+	if p.opts.RSAPSS && (p.expected == KeyAny || p.expected == KeyRSA) {
+		if s, ok := pssConstraint(token); ok {
+			p.add(s)
+			found = true
+		}
+	}
+	for _, s := range constraintSchemes {
+		if s.name == token {
+			if p.expected == KeyAny || p.expected == s.key {
+				p.add(SignatureParams{Scheme: s.scheme})
+			}
+			found = true
+		}
+	}
+	return found
+}
+
 // AddPubkeyConstraints reads leftauth/rightauth's public key constraint
 // syntax ("rsa-2048-sha256", "ecdsa-384", "pubkey-sha384", "ike:rsa/pss-
 // sha256") into rules, as auth_cfg add_pubkey_constraints; ike says
 // whether "ike:" tokens apply (IKE authentication, not EAP-TLS). Unknown
 // tokens are logged and ignored, as charon does.
 func (r *AuthRules) AddPubkeyConstraints(constraints string, ike bool, opts ConstraintOptions, log LogFunc) {
-	ikeAdded := false
-	expected := KeyType(-1)
-	expectStrength := ""
-	keyToken := ""
-	add := func(p SignatureParams) {
-		if strings.HasPrefix(keyToken, "ike:") {
-			r.IKESignatureSchemes = append(r.IKESignatureSchemes, p)
-			ikeAdded = true
-		} else {
-			r.SignatureSchemes = append(r.SignatureSchemes, p)
-		}
-	}
+	p := &constraintParser{r: r, opts: opts, ike: ike, expected: KeyType(-1)}
 	for _, token := range strings.Split(constraints, "-") {
-		if token == "" {
+		if token == "" || p.strengthToken(token) {
 			continue
 		}
-		if expectStrength != "" {
-			strength := atoiPrefix(token)
-			if strength != 0 {
-				if expectStrength == "rsa" {
-					r.RSAStrength = append(r.RSAStrength, strength)
-				} else {
-					r.ECDSAStrength = append(r.ECDSAStrength, strength)
-				}
-			}
-			expectStrength = ""
-			if strength != 0 {
-				continue
-			}
-		}
-		switch token {
-		case "rsa", "ike:rsa", "rsa/pss", "ike:rsa/pss":
-			keyToken, expected, expectStrength = token, KeyRSA, "rsa"
-			continue
-		case "ecdsa", "ike:ecdsa":
-			keyToken, expected, expectStrength = token, KeyECDSA, "ecdsa"
-			continue
-		case "ed25519", "ike:ed25519":
-			keyToken, expected = token, KeyED25519
-			continue
-		case "ed448", "ike:ed448":
-			keyToken, expected = token, KeyED448
-			continue
-		case "bliss", "ike:bliss":
-			keyToken, expected = token, KeyBLISS
-			continue
-		case "pubkey", "ike:pubkey":
-			keyToken, expected = token, KeyAny
+		if k, ok := keyTokens[token]; ok {
+			p.keyToken, p.expected, p.strength = token, k.key, k.strength
 			continue
 		}
-		if strings.HasPrefix(keyToken, "ike:") && !ike {
+		if strings.HasPrefix(p.keyToken, "ike:") && !ike {
 			continue
 		}
-		found := false
-		if strings.HasSuffix(keyToken, "pss") {
-			if p, ok := pssConstraint(token); ok {
-				add(p)
-				found = true
-			}
-		} else {
-			if opts.RSAPSS && (expected == KeyAny || expected == KeyRSA) {
-				if p, ok := pssConstraint(token); ok {
-					add(p)
-					found = true
-				}
-			}
-			for _, s := range constraintSchemes {
-				if s.name == token {
-					if expected == KeyAny || expected == s.key {
-						add(SignatureParams{Scheme: s.scheme})
-					}
-					found = true
-				}
-			}
-		}
-		if !found {
+		if !p.schemeToken(token) {
 			log.log(LogCFG, 1, "ignoring invalid auth token: '%s'", token)
 		}
 	}
-	if ike && !ikeAdded && opts.SignatureAuthConstraints {
+	if ike && !p.ikeAdded && opts.SignatureAuthConstraints {
 		r.IKESignatureSchemes = append(r.IKESignatureSchemes, cloneParams(r.SignatureSchemes)...)
 	}
 }

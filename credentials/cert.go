@@ -182,15 +182,6 @@ func outerSignatureParams(der, tbs []byte) (SignatureParams, error) {
 	return p, nil
 }
 
-// knownExtensions are the extensions charon's x509 plugin understands; any
-// other critical extension makes it reject the certificate.
-var knownExtensions = []asn1.ObjectIdentifier{
-	oidExtSubjectKeyID, oidExtSubjectAltName, oidExtBasicConstraints, oidExtCRLDistPoints,
-	oidExtAuthorityKeyID, oidExtAuthorityInfo, oidExtKeyUsage, oidExtExtKeyUsage,
-	oidExtIPAddrBlocks, oidExtNameConstraints, oidExtCertPolicies, oidExtPolicyMappings,
-	oidExtPolicyConstraints, oidExtInhibitAnyPolicy,
-}
-
 func (c *Certificate) parseExtension(e pkix.Extension) error {
 	v := cryptobyte.String(e.Value)
 	var err error

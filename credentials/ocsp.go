@@ -164,7 +164,7 @@ func ParseOCSPResponse(der []byte) (*OCSPResponse, error) {
 
 func (r *OCSPResponse) parseBasic(basic []byte) error {
 	in := cryptobyte.String(basic)
-	var seq, tbs, tbsElem, sigAlg cryptobyte.String
+	var seq, tbsElem, sigAlg cryptobyte.String
 	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1Element(&tbsElem, cbasn1.SEQUENCE) ||
 		!seq.ReadASN1Element(&sigAlg, cbasn1.SEQUENCE) {
 		return errors.New("invalid BasicOCSPResponse")
@@ -179,34 +179,53 @@ func (r *OCSPResponse) parseBasic(basic []byte) error {
 		return errors.New("invalid OCSP signature")
 	}
 	r.signature = sigBits.Bytes
-	var certs cryptobyte.String
+	if err := r.parseCerts(&seq); err != nil {
+		return err
+	}
+	if err := r.parseResponseData(tbsElem); err != nil {
+		return err
+	}
+	if r.usableUntil.IsZero() {
+		r.usableUntil = r.producedAt.Add(ocspDefaultLifetime)
+	}
+	return nil
+}
+
+// parseCerts reads the certificates a responder includes; one charon
+// cannot parse is skipped, not fatal.
+func (r *OCSPResponse) parseCerts(seq *cryptobyte.String) error {
+	var certs, list cryptobyte.String
 	var present bool
 	if !seq.ReadOptionalASN1(&certs, &present, cbasn1.Tag(0).Constructed().ContextSpecific()) {
 		return errors.New("invalid OCSP certs")
 	}
-	if present {
-		var list cryptobyte.String
-		if !certs.ReadASN1(&list, cbasn1.SEQUENCE) {
+	if !present {
+		return nil
+	}
+	if !certs.ReadASN1(&list, cbasn1.SEQUENCE) {
+		return errors.New("invalid OCSP certs")
+	}
+	for !list.Empty() {
+		var c cryptobyte.String
+		if !list.ReadASN1Element(&c, cbasn1.SEQUENCE) {
 			return errors.New("invalid OCSP certs")
 		}
-		for !list.Empty() {
-			var c cryptobyte.String
-			if !list.ReadASN1Element(&c, cbasn1.SEQUENCE) {
-				return errors.New("invalid OCSP certs")
-			}
-			// A certificate charon cannot parse is skipped, not fatal.
-			if cert, err := ParseCertificate(c); err == nil {
-				r.certs = append(r.certs, cert)
-			}
+		if cert, err := ParseCertificate(c); err == nil {
+			r.certs = append(r.certs, cert)
 		}
 	}
-	tbs = tbsElem
+	return nil
+}
+
+// parseResponseData reads the ResponseData: version, responder, time,
+// the single responses and the nonce.
+func (r *OCSPResponse) parseResponseData(tbs cryptobyte.String) error {
 	var data cryptobyte.String
 	if !tbs.ReadASN1(&data, cbasn1.SEQUENCE) {
 		return errors.New("invalid ResponseData")
 	}
-	var v cryptobyte.String
 	if data.PeekASN1Tag(cbasn1.Tag(0).Constructed().ContextSpecific()) {
+		var v cryptobyte.String
 		var ver int64
 		if !data.ReadASN1(&v, cbasn1.Tag(0).Constructed().ContextSpecific()) || !v.ReadASN1Integer(&ver) {
 			return errors.New("invalid ResponseData version")
@@ -215,6 +234,32 @@ func (r *OCSPResponse) parseBasic(basic []byte) error {
 			return fmt.Errorf("ocsp ResponseData version %d not supported", ver+1)
 		}
 	}
+	if err := r.parseResponder(&data); err != nil {
+		return err
+	}
+	if !data.ReadASN1GeneralizedTime(&r.producedAt) {
+		return errors.New("invalid producedAt")
+	}
+	var responses, exts cryptobyte.String
+	var present bool
+	if !data.ReadASN1(&responses, cbasn1.SEQUENCE) {
+		return errors.New("invalid responses")
+	}
+	if data.ReadOptionalASN1(&exts, &present, cbasn1.Tag(1).Constructed().ContextSpecific()) && present {
+		r.nonce = ocspNonce(exts)
+	}
+	for !responses.Empty() {
+		s, err := r.parseSingle(&responses)
+		if err != nil {
+			return err
+		}
+		r.responses = append(r.responses, s)
+	}
+	return nil
+}
+
+// parseResponder reads the responderID: a DN, or the SHA-1 of the key.
+func (r *OCSPResponse) parseResponder(data *cryptobyte.String) error {
 	var rid cryptobyte.String
 	var tag cbasn1.Tag
 	if !data.ReadAnyASN1(&rid, &tag) {
@@ -235,27 +280,6 @@ func (r *OCSPResponse) parseBasic(basic []byte) error {
 		r.responder = FromEncoding(IDKeyID, key)
 	default:
 		r.responder = Any()
-	}
-	if !data.ReadASN1GeneralizedTime(&r.producedAt) {
-		return errors.New("invalid producedAt")
-	}
-	var responses cryptobyte.String
-	if !data.ReadASN1(&responses, cbasn1.SEQUENCE) {
-		return errors.New("invalid responses")
-	}
-	var exts cryptobyte.String
-	if data.ReadOptionalASN1(&exts, &present, cbasn1.Tag(1).Constructed().ContextSpecific()) && present {
-		r.nonce = ocspNonce(exts)
-	}
-	for !responses.Empty() {
-		s, err := r.parseSingle(&responses)
-		if err != nil {
-			return err
-		}
-		r.responses = append(r.responses, s)
-	}
-	if r.usableUntil.IsZero() {
-		r.usableUntil = r.producedAt.Add(ocspDefaultLifetime)
 	}
 	return nil
 }

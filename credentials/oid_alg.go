@@ -29,10 +29,6 @@ var (
 	oidEd25519 = asn1.ObjectIdentifier{1, 3, 101, 112}
 	oidEd448   = asn1.ObjectIdentifier{1, 3, 101, 113}
 
-	oidCurveP256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7}
-	oidCurveP384 = asn1.ObjectIdentifier{1, 3, 132, 0, 34}
-	oidCurveP521 = asn1.ObjectIdentifier{1, 3, 132, 0, 35}
-
 	oidMD5      = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 5}
 	oidSHA1     = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
 	oidSHA256   = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
@@ -72,5 +68,4 @@ var (
 	oidMSSmartcardLogon = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2, 2}
 	oidMSUPN            = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2, 3}
 	oidXmppAddr         = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 8, 5}
-	oidAnyPolicy        = asn1.ObjectIdentifier{2, 5, 29, 32, 0}
 )

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -41,7 +42,6 @@ var (
 	oidAES128CBC            = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 2}
 	oidAES192CBC            = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 22}
 	oidAES256CBC            = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 42}
-	oidRC2CBC               = asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 2}
 	maxPBEIterations        = 10_000_000
 	errUnsupportedPBE       = errors.New("unsupported password-based encryption")
 	errMalformedPBEParams   = errors.New("malformed password-based encryption parameters")
@@ -148,6 +148,34 @@ func pbkdf1(newHash func() hash.Hash, pass, salt []byte, iter, n int) []byte {
 	return dk[:n]
 }
 
+// pbes2Ciphers are the encryption schemes of PBES2: key length and block
+// cipher.
+type pbes2Cipher struct {
+	oid      asn1.ObjectIdentifier
+	keyLen   int
+	newBlock func([]byte) (cipher.Block, error)
+}
+
+var pbes2Ciphers = []pbes2Cipher{
+	{oidAES128CBC, 16, aes.NewCipher},
+	{oidAES192CBC, 24, aes.NewCipher},
+	{oidAES256CBC, 32, aes.NewCipher},
+	{oidDESEDE3CBC, 24, des.NewTripleDESCipher},
+	{oidDESCBC, 8, des.NewCipher},
+}
+
+// pbkdf2PRFs are the PRFs of PBKDF2 (HMAC-SHA-1 when none is given).
+var pbkdf2PRFs = []struct {
+	oid     asn1.ObjectIdentifier
+	newHash func() hash.Hash
+}{
+	{oidHMACWithSHA1, sha1.New},
+	{oidHMACWithSHA224, sha256.New224},
+	{oidHMACWithSHA256, sha256.New},
+	{oidHMACWithSHA384, sha512.New384},
+	{oidHMACWithSHA512, sha512.New},
+}
+
 func pbes2Decrypt(params cryptobyte.String, pass, data []byte) ([]byte, error) {
 	var seq cryptobyte.String
 	if !params.ReadASN1(&seq, cbasn1.SEQUENCE) {
@@ -158,68 +186,63 @@ func pbes2Decrypt(params cryptobyte.String, pass, data []byte) ([]byte, error) {
 	if !ok1 || !ok2 || !kdfOID.Equal(oidPBKDF2) {
 		return nil, errUnsupportedPBE
 	}
-	var keyLen int
-	var newBlock func([]byte) (cipher.Block, error)
-	switch {
-	case encOID.Equal(oidAES128CBC):
-		keyLen, newBlock = 16, aes.NewCipher
-	case encOID.Equal(oidAES192CBC):
-		keyLen, newBlock = 24, aes.NewCipher
-	case encOID.Equal(oidAES256CBC):
-		keyLen, newBlock = 32, aes.NewCipher
-	case encOID.Equal(oidDESEDE3CBC):
-		keyLen, newBlock = 24, des.NewTripleDESCipher
-	case encOID.Equal(oidDESCBC):
-		keyLen, newBlock = 8, des.NewCipher
-	default:
+	i := slices.IndexFunc(pbes2Ciphers, func(c pbes2Cipher) bool { return c.oid.Equal(encOID) })
+	if i < 0 {
 		return nil, fmt.Errorf("%w %s", errUnsupportedPBE, encOID)
 	}
+	enc := pbes2Ciphers[i]
 	var iv []byte
 	if !encParams.ReadASN1Bytes(&iv, cbasn1.OCTET_STRING) {
 		return nil, errMalformedPBEParams
 	}
+	salt, iter, prf, err := readPBKDF2Params(kdfParams, enc.keyLen)
+	if err != nil {
+		return nil, err
+	}
+	key, err := pbkdf2.Key(prf, string(pass), salt, iter, enc.keyLen)
+	if err != nil {
+		return nil, err
+	}
+	b, err := enc.newBlock(key)
+	if err != nil {
+		return nil, err
+	}
+	return cbcDecrypt(b, iv, data)
+}
+
+// readPBKDF2Params reads PBKDF2-params: salt, iterations, the optional
+// key length (which must be the cipher's) and PRF.
+func readPBKDF2Params(params cryptobyte.String, keyLen int) ([]byte, int, func() hash.Hash, error) {
 	var kp cryptobyte.String
 	var salt []byte
 	var iter int64
-	if !kdfParams.ReadASN1(&kp, cbasn1.SEQUENCE) || !kp.ReadASN1Bytes(&salt, cbasn1.OCTET_STRING) ||
+	if !params.ReadASN1(&kp, cbasn1.SEQUENCE) || !kp.ReadASN1Bytes(&salt, cbasn1.OCTET_STRING) ||
 		!kp.ReadASN1Integer(&iter) || iter < 1 || iter > int64(maxPBEIterations) {
-		return nil, errMalformedPBEParams
+		return nil, 0, nil, errMalformedPBEParams
 	}
 	if kp.PeekASN1Tag(cbasn1.INTEGER) {
 		var n int64
 		if !kp.ReadASN1Integer(&n) || n != int64(keyLen) {
-			return nil, errMalformedPBEParams
+			return nil, 0, nil, errMalformedPBEParams
 		}
 	}
 	prf := sha1.New
 	if !kp.Empty() {
 		oid, _, ok := readAlgorithmID(&kp)
 		if !ok {
-			return nil, errMalformedPBEParams
+			return nil, 0, nil, errMalformedPBEParams
 		}
-		switch {
-		case oid.Equal(oidHMACWithSHA1):
-		case oid.Equal(oidHMACWithSHA224):
-			prf = sha256.New224
-		case oid.Equal(oidHMACWithSHA256):
-			prf = sha256.New
-		case oid.Equal(oidHMACWithSHA384):
-			prf = sha512.New384
-		case oid.Equal(oidHMACWithSHA512):
-			prf = sha512.New
-		default:
-			return nil, fmt.Errorf("%w PRF %s", errUnsupportedPBE, oid)
+		found := false
+		for _, p := range pbkdf2PRFs {
+			if p.oid.Equal(oid) {
+				prf, found = p.newHash, true
+			}
+		}
+		if !found {
+			return nil, 0, nil, fmt.Errorf("%w PRF %s", errUnsupportedPBE, oid)
 		}
 	}
-	key, err := pbkdf2.Key(prf, string(pass), salt, int(iter), keyLen)
-	if err != nil {
-		return nil, err
-	}
-	b, err := newBlock(key)
-	if err != nil {
-		return nil, err
-	}
-	return cbcDecrypt(b, iv, data)
+	return salt, int(iter), prf, nil
 }
 
 // bmpPassword is a password as PKCS#12 feeds it to its KDF: each byte

@@ -256,56 +256,62 @@ func parsePSSParams(params cryptobyte.String) (*PSSParams, error) {
 	if !params.ReadASN1(&seq, cbasn1.SEQUENCE) {
 		return nil, errors.New("not a SEQUENCE")
 	}
-	var field cryptobyte.String
-	var present bool
-	if !seq.ReadOptionalASN1(&field, &present, cbasn1.Tag(0).Constructed().ContextSpecific()) {
-		return nil, errors.New("bad hashAlgorithm")
-	}
-	if present && len(field) > 0 {
-		oid, _, ok := readAlgorithmID(&field)
-		if !ok {
-			return nil, errors.New("bad hashAlgorithm")
+	for i, field := range []func(cryptobyte.String, *PSSParams) error{pssHash, pssMGF, pssSaltLen, pssTrailer} {
+		var v cryptobyte.String
+		var present bool
+		if !seq.ReadOptionalASN1(&v, &present, cbasn1.Tag(i).Constructed().ContextSpecific()) {
+			return nil, fmt.Errorf("bad RSASSA-PSS field %d", i)
 		}
-		if pss.Hash = hashFromOID(oid); pss.Hash == HashUnknown {
-			return nil, fmt.Errorf("unknown hash %s", oid)
-		}
-	}
-	if !seq.ReadOptionalASN1(&field, &present, cbasn1.Tag(1).Constructed().ContextSpecific()) {
-		return nil, errors.New("bad maskGenAlgorithm")
-	}
-	if present && len(field) > 0 {
-		oid, mgfParams, ok := readAlgorithmID(&field)
-		if !ok || !oid.Equal(oidMGF1) || len(mgfParams) == 0 {
-			return nil, errors.New("unsupported maskGenAlgorithm")
-		}
-		hoid, _, ok := readAlgorithmID(&mgfParams)
-		if !ok {
-			return nil, errors.New("bad MGF1 hash")
-		}
-		if pss.MGF1Hash = hashFromOID(hoid); pss.MGF1Hash == HashUnknown {
-			return nil, fmt.Errorf("unknown MGF1 hash %s", hoid)
-		}
-	}
-	if !seq.ReadOptionalASN1(&field, &present, cbasn1.Tag(2).Constructed().ContextSpecific()) {
-		return nil, errors.New("bad saltLength")
-	}
-	if present && len(field) > 0 {
-		var n int64
-		if !field.ReadASN1Integer(&n) || n < 0 || n > 1<<16 {
-			return nil, errors.New("bad saltLength")
-		}
-		pss.SaltLen = int(n)
-	}
-	if !seq.ReadOptionalASN1(&field, &present, cbasn1.Tag(3).Constructed().ContextSpecific()) {
-		return nil, errors.New("bad trailerField")
-	}
-	if present && len(field) > 0 {
-		var n int64
-		if !field.ReadASN1Integer(&n) || n != 1 {
-			return nil, errors.New("unsupported trailerField")
+		if present && len(v) > 0 {
+			if err := field(v, pss); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return pss, nil
+}
+
+func pssHash(v cryptobyte.String, pss *PSSParams) error {
+	oid, _, ok := readAlgorithmID(&v)
+	if !ok {
+		return errors.New("bad hashAlgorithm")
+	}
+	if pss.Hash = hashFromOID(oid); pss.Hash == HashUnknown {
+		return fmt.Errorf("unknown hash %s", oid)
+	}
+	return nil
+}
+
+func pssMGF(v cryptobyte.String, pss *PSSParams) error {
+	oid, mgfParams, ok := readAlgorithmID(&v)
+	if !ok || !oid.Equal(oidMGF1) || len(mgfParams) == 0 {
+		return errors.New("unsupported maskGenAlgorithm")
+	}
+	hoid, _, ok := readAlgorithmID(&mgfParams)
+	if !ok {
+		return errors.New("bad MGF1 hash")
+	}
+	if pss.MGF1Hash = hashFromOID(hoid); pss.MGF1Hash == HashUnknown {
+		return fmt.Errorf("unknown MGF1 hash %s", hoid)
+	}
+	return nil
+}
+
+func pssSaltLen(v cryptobyte.String, pss *PSSParams) error {
+	var n int64
+	if !v.ReadASN1Integer(&n) || n < 0 || n > 1<<16 {
+		return errors.New("bad saltLength")
+	}
+	pss.SaltLen = int(n)
+	return nil
+}
+
+func pssTrailer(v cryptobyte.String, _ *PSSParams) error {
+	var n int64
+	if !v.ReadASN1Integer(&n) || n != 1 {
+		return errors.New("unsupported trailerField")
+	}
+	return nil
 }
 
 // readAlgorithmID reads an AlgorithmIdentifier, returning the OID and the

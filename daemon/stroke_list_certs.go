@@ -77,6 +77,24 @@ func (c *certPrinter) printCert(cert *credentials.Certificate, hasKey bool) {
 		p.printf("  altNames:  %s\n", strings.Join(names, ", "))
 	}
 	c.printFlags(cert.Flags())
+	c.printURIs(cert)
+	c.printConstraints(cert)
+	c.printPolicies(cert)
+	if cert.Flags()&credentials.CertIPAddrBlocks != 0 {
+		// goswan does not read RFC 3779 address blocks.
+		p.print("  addresses: \n")
+	}
+	if aki := cert.AuthorityKeyID(); aki != nil {
+		p.printf("  authkeyId: %s\n", hexB(aki))
+	}
+	if ski := cert.SubjectKeyID(); ski != nil {
+		p.printf("  subjkeyId: %s\n", hexB(ski))
+	}
+	c.printPubkey(cert.PublicKey(), hasKey)
+}
+
+func (c *certPrinter) printURIs(cert *credentials.Certificate) {
+	p := c.p
 	for i, cdp := range cert.CRLURIs() {
 		if i == 0 {
 			p.printf("  CRL URIs:  %s", cdp.URI)
@@ -95,6 +113,10 @@ func (c *certPrinter) printCert(cert *credentials.Certificate, hasKey bool) {
 			p.printf("           %s\n", uri)
 		}
 	}
+}
+
+func (c *certPrinter) printConstraints(cert *credentials.Certificate) {
+	p := c.p
 	if n := cert.PathLen(); n != credentials.NoConstraint {
 		p.printf("  pathlen:   %d\n", n)
 	}
@@ -110,6 +132,10 @@ func (c *certPrinter) printCert(cert *credentials.Certificate, hasKey bool) {
 			p.printf("           %s\n", id)
 		}
 	}
+}
+
+func (c *certPrinter) printPolicies(cert *credentials.Certificate) {
+	p := c.p
 	for i, pol := range cert.Policies() {
 		if i == 0 {
 			p.print("  certificatePolicies:\n")
@@ -141,17 +167,6 @@ func (c *certPrinter) printCert(cert *credentials.Certificate, hasKey bool) {
 			p.printf("           inhibitAnyPolicy: %d\n", anyPol)
 		}
 	}
-	if cert.Flags()&credentials.CertIPAddrBlocks != 0 {
-		// goswan does not read RFC 3779 address blocks.
-		p.print("  addresses: \n")
-	}
-	if aki := cert.AuthorityKeyID(); aki != nil {
-		p.printf("  authkeyId: %s\n", hexB(aki))
-	}
-	if ski := cert.SubjectKeyID(); ski != nil {
-		p.printf("  subjkeyId: %s\n", hexB(ski))
-	}
-	c.printPubkey(cert.PublicKey(), hasKey)
 }
 
 // printFlags prints the flags line; like charon it appears whenever any
