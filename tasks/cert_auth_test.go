@@ -319,3 +319,43 @@ func TestCertAuthStrictCRLPolicy(t *testing.T) {
 		p.Sun.WantEstablished(t, 1)
 	})
 }
+
+// FuzzCertHandshake is FuzzHandshake for net2net-cert: one message of
+// the certificate exchanges replaced on the wire or mangled before
+// encryption (CERT, CERTREQ and AUTH payloads cut or replaced), and both
+// daemons must stay sane.
+func FuzzCertHandshake(f *testing.F) {
+	h := testpki.NewHierarchy(f, testpki.ECDSA256, vclock.Epoch, nil)
+	seed := certPair(&testing.T{}, h, nil, nil)
+	seed.Up()
+	seed.Advance(time.Second)
+	for _, r := range seed.Wire() {
+		f.Add(uint8(r.Seq), false, r.Packet.Data)
+	}
+	for i := range 4 {
+		f.Add(uint8(i), true, []byte{3, 1, 5})
+		f.Add(uint8(i), true, []byte{4, 1, 0, 0x30, 0x03, 0x02, 0x01, 0x00})
+	}
+	f.Fuzz(func(t *testing.T, which uint8, plain bool, data []byte) {
+		which %= 8
+		p := certPair(t, h, nil, nil)
+		if plain {
+			p.AlterPlain = func(seq int, _ *ikesim.Node, m *encoding.Message) {
+				if seq == int(which) {
+					mutatePlain(m, data)
+				}
+			}
+		} else {
+			p.Alter = func(r ikesim.WireRecord) []byte {
+				if r.Seq == int(which) {
+					return append([]byte(nil), data...)
+				}
+				return nil
+			}
+		}
+		p.Up()
+		p.AdvanceTo(400 * time.Second)
+		p.Moon.CheckSane(t)
+		p.Sun.CheckSane(t)
+	})
+}
