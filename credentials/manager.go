@@ -118,11 +118,14 @@ func (m *Manager) CacheCRLs() bool {
 	return m.cacheCRLs
 }
 
+// now is the validation time in whole seconds, as charon's time(NULL):
+// a certificate is still valid during the second its notAfter names.
 func (m *Manager) now() time.Time {
-	if m.Now == nil {
-		return time.Now()
+	t := time.Now()
+	if m.Now != nil {
+		t = m.Now()
 	}
-	return m.Now()
+	return t.Truncate(time.Second)
 }
 
 // AddCert adds an end entity (or OCSP signer) certificate to the stroke

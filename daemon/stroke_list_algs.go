@@ -21,7 +21,7 @@ import (
 func WriteList(w io.Writer, src ListSource, flags stroke.ListFlags, utc bool) error {
 	p := &printer{w: w}
 	if cs, ok := src.(CertSource); ok && cs.CertManager() != nil {
-		writeCertLists(p, cs.CertManager(), flags, utc, time.Now())
+		writeCertLists(p, cs.CertManager(), flags, utc, time.Now().Truncate(time.Second))
 	}
 	if flags&stroke.ListAlgs != 0 {
 		writeAlgorithms(p, RegisteredAlgorithms())

@@ -85,14 +85,16 @@ func TestCharonLoadsCredentialsAlike(t *testing.T) {
 	unshare := testenv.RequireCommand(t, "unshare")
 	bin := goswanBin(t)
 	now := time.Now()
-	h := testpki.NewHierarchy(t, testpki.RSA2048, now, nil)
-	ec := testpki.NewHierarchy(t, testpki.ECDSA256, now, nil)
-	ed := testpki.NewHierarchy(t, testpki.Ed25519, now, nil)
+	// The ends are half a day from whole days, so that "expires in 365
+	// days" reads the same for both daemons, started seconds apart.
+	h := testpki.NewHierarchy(t, testpki.RSA2048, now, midDay)
+	ec := testpki.NewHierarchy(t, testpki.ECDSA256, now, midDay)
+	ed := testpki.NewHierarchy(t, testpki.Ed25519, now, midDay)
 	noCA := testpki.Issue(t, h.Root, testpki.Name("CH", "strongSwan Project", "", "not a CA"),
-		testpki.NewKey(t, testpki.RSA2048, "noca"), testpki.Options{Now: now})
-	crl := testpki.CRL(t, h.Root, 5, now.Add(-time.Hour), now.Add(24*time.Hour),
+		testpki.NewKey(t, testpki.RSA2048, "noca"), testpki.Options{Now: now, NotAfter: now.Add(365*24*time.Hour + 12*time.Hour)})
+	crl := testpki.CRL(t, h.Root, 5, now.Add(-time.Hour), now.Add(36*time.Hour+30*time.Minute),
 		testpki.Revoked{Cert: h.Carol, At: now.Add(-time.Hour), Reason: 1})
-	researchCRL := testpki.CRL(t, h.Research, 2, now.Add(-time.Hour), now.Add(24*time.Hour))
+	researchCRL := testpki.CRL(t, h.Research, 2, now.Add(-time.Hour), now.Add(36*time.Hour+30*time.Minute))
 
 	src := t.TempDir()
 	files := map[string][]byte{
@@ -199,6 +201,9 @@ func TestCharonLoadsCredentialsAlike(t *testing.T) {
 		}
 	}
 }
+
+// midDay ends certificates half a day after a whole number of days.
+func midDay(_ string, o *testpki.Options) { o.NotAfter = o.Now.Add(365*24*time.Hour + 12*time.Hour) }
 
 var logPrefix = regexp.MustCompile(`^(?:[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d )?\d\d\[(CFG|LIB|ASN)\] `)
 
