@@ -28,17 +28,32 @@ func TestCharonInteropCertificates(t *testing.T) {
 		kind    testpki.KeyKind
 		keyword string
 		scheme  string
+		// classic turns RFC 7427 off on goswan's side, so that both use
+		// the classic RSA and ECDSA methods.
+		classic bool
 	}{
-		{testpki.RSA2048, "RSA", "RSA_EMSA_PKCS1_SHA2_256"},
-		{testpki.ECDSA256, "ECDSA", "ECDSA_WITH_SHA256_DER"},
-		{testpki.Ed25519, "PKCS8", "ED25519"},
+		{testpki.RSA2048, "RSA", "RSA_EMSA_PKCS1_SHA2_256", false},
+		{testpki.ECDSA256, "ECDSA", "ECDSA_WITH_SHA256_DER", false},
+		{testpki.Ed25519, "PKCS8", "ED25519", false},
+		{testpki.RSA2048, "RSA", "RSA signature", true},
+		{testpki.ECDSA384, "ECDSA", "ECDSA-384 signature", true},
 	} {
 		h := testpki.NewHierarchy(t, k.kind, time.Now(), nil)
 		certs := &netnet.Certs{CA: h.Root.PEM(), KeyType: k.keyword,
 			Cert: map[string][]byte{"moon": h.Moon.PEM(), "sun": h.Sun.PEM()},
 			Key:  map[string][]byte{"moon": h.Moon.KeyPEM(), "sun": h.Sun.KeyPEM()}}
 		for _, c := range []struct{ moon, sun string }{{"charon", "strongswan"}, {"strongswan", "charon"}} {
-			t.Run(fmt.Sprintf("%s/%s-%s", k.kind, c.moon, c.sun), func(t *testing.T) {
+			name := fmt.Sprintf("%s/%s-%s", k.kind, c.moon, c.sun)
+			if k.classic {
+				name = fmt.Sprintf("%s-classic/%s-%s", k.kind, c.moon, c.sun)
+				goswanHost := "moon"
+				if c.sun == "charon" {
+					goswanHost = "sun"
+				}
+				certs = &netnet.Certs{CA: certs.CA, KeyType: certs.KeyType, Cert: certs.Cert, Key: certs.Key,
+					Charon: map[string]string{goswanHost: "signature_authentication = no"}}
+			}
+			t.Run(name, func(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				defer cancel()
 				n, err := netnet.Build(ctx, c.moon, c.sun, bin, netnet.Options{Certs: certs})

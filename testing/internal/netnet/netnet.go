@@ -56,6 +56,9 @@ type Certs struct {
 	// ipsec.conf files.
 	Common    map[string][]byte
 	ExtraConf string
+	// Charon holds strongswan.conf lines for the charon section of the
+	// named gateways ("moon", "sun").
+	Charon map[string]string
 }
 
 // Net is a built network with IPsec configured on both gateways.
@@ -196,6 +199,9 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin string, o Options) 
 			conf = strings.Replace(conf, "\tleftid=", "\tleftcert="+name+"Cert.pem\n\tleftid=", 1)
 			secrets = fmt.Sprintf("# /etc/ipsec.secrets - goswan netnet\n: %s %sKey.pem\n", c.KeyType, name)
 			sconf = strings.Replace(sconf, "load = random nonce", "load = pem pkcs1 pkcs8 x509 revocation constraints random nonce", 1)
+			if extra := c.Charon[name]; extra != "" {
+				sconf = strings.Replace(sconf, "charon {\n", "charon {\n  "+extra+"\n", 1)
+			}
 			extra = []topology.File{
 				{Rel: "ipsec.d/cacerts/caCert.pem", Mode: 0o644, Data: c.CA},
 				{Rel: "ipsec.d/certs/" + name + "Cert.pem", Mode: 0o644, Data: c.Cert[name]},
