@@ -52,21 +52,6 @@ func splitTokens(s string) []string {
 	}
 }
 
-// integPRF maps an integrity algorithm to the PRF built on the same primitive,
-// for IKE proposals without an explicit PRF (proposal.c integ_prf_map).
-var integPRF = map[crypto.IntegrityAlgorithm]crypto.PRFAlgorithm{
-	crypto.AuthHMACSHA1_96:      crypto.PRFHMACSHA1,
-	crypto.AuthHMACSHA1_160:     crypto.PRFHMACSHA1,
-	crypto.AuthHMACSHA2_256_128: crypto.PRFHMACSHA2_256,
-	crypto.AuthHMACSHA2_384_192: crypto.PRFHMACSHA2_384,
-	crypto.AuthHMACSHA2_512_256: crypto.PRFHMACSHA2_512,
-	crypto.AuthHMACMD5_96:       crypto.PRFHMACMD5,
-	crypto.AuthHMACMD5_128:      crypto.PRFHMACMD5,
-	crypto.AuthAESXCBC96:        crypto.PRFAES128XCBC,
-	crypto.AuthCamelliaXCBC96:   crypto.PRFCamellia128XCBC,
-	crypto.AuthAESCMAC96:        crypto.PRFAES128CMAC,
-}
-
 // ParseProposal parses one proposal ("aes128-sha256-modp3072") for proto as
 // proposal_create_from_string does, including its fix-ups: an IKE proposal
 // without PRF gets the PRFs of its integrity algorithms, KE_NONE is dropped
@@ -83,11 +68,11 @@ func ParseProposal(proto Protocol, s string) (*Proposal, error) {
 	}
 	p := &Proposal{Protocol: proto}
 	for _, tok := range tokens {
-		kw, ok := keywords[tok]
+		a, keyLength, ok := crypto.LookupKeyword(tok)
 		if !ok {
 			return fail("algorithm '%s' not recognized", tok)
 		}
-		p.Add(kw.typ, kw.id, kw.keySize)
+		p.Add(a.Type, a.ID, keyLength)
 	}
 	if err := p.check(); err != "" {
 		return fail("%s", err)
@@ -104,7 +89,7 @@ func (p *Proposal) check() string {
 	if p.Protocol == ProtoIKE {
 		if len(p.Algorithms(crypto.TransformPRF)) == 0 {
 			for _, integ := range p.Algorithms(crypto.TransformIntegrity) {
-				if prf, ok := integPRF[crypto.IntegrityAlgorithm(integ.ID)]; ok {
+				if prf, ok := crypto.IntegrityAlgorithm(integ.ID).PRF(); ok {
 					p.Add(crypto.TransformPRF, uint16(prf), 0)
 				}
 			}

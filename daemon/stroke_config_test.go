@@ -87,8 +87,13 @@ func TestAddConnSeedRekey(t *testing.T) {
 	if child.Mode != kernel.ModeTunnel || child.Updown != "ipsec _updown iptables" {
 		t.Errorf("mode %v updown %q", child.Mode, child.Updown)
 	}
-	if len(child.Proposals) == 0 || len(peer.IKE.Proposals) == 0 {
-		t.Errorf("no default proposals")
+	// no ike=/esp=: Debian's charon's defaults, whole (goswan implements
+	// every algorithm in them)
+	if got, want := config.FormatProposals(peer.IKE.Proposals), config.FormatProposals(config.DefaultProposals(config.ProtoIKE)); got != want {
+		t.Errorf("IKE proposals:\n got %s\nwant %s", got, want)
+	}
+	if got, want := config.FormatProposals(child.Proposals), config.FormatProposals(config.DefaultProposals(config.ProtoESP)); got != want {
+		t.Errorf("ESP proposals:\n got %s\nwant %s", got, want)
 	}
 }
 

@@ -35,6 +35,9 @@ type Options struct {
 	Lifetime, Margin string
 	// IKE and ESP are ike= and esp= (empty: the defaults).
 	IKE, ESP string
+	// Plugins are loaded by charon in addition to the usual list (e.g.
+	// "xcbc ccm" for algorithms openssl does not provide).
+	Plugins string
 	// Logf receives progress lines.
 	Logf func(format string, args ...any)
 	// Certs, if set, makes the gateways authenticate with certificates
@@ -105,11 +108,11 @@ starter {
   load_warning = no
 }
 charon {
-  load = random nonce aes sha1 sha2 gmp openssl hmac kdf stroke kernel-libipsec kernel-netlink socket-default updown
+  load = random nonce aes sha1 sha2 gmp openssl hmac kdf %s stroke kernel-libipsec kernel-netlink socket-default updown
   filelog {
     daemon {
       path = /var/log/daemon.log
-      time_format = %b %e %T
+      time_format = %%b %%e %%T
       default = 1
       flush_line = yes
     }
@@ -192,7 +195,7 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin string, o Options) 
 	}
 	gw := func(name string, im runner.Implementation, me, myNet, other, otherNet, otherName string) topology.HostSpec {
 		conf := fmt.Sprintf(ipsecConf, name, me, myNet, other, otherNet, otherName, o.Lifetime, o.Margin, algs)
-		secrets, sconf := ipsecSecrets, strongswanConf
+		secrets, sconf := ipsecSecrets, fmt.Sprintf(strongswanConf, o.Plugins)
 		var extra []topology.File
 		if c := o.Certs; c != nil {
 			conf = strings.Replace(conf, "\tauthby=secret\n", "", 1)
