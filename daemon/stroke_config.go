@@ -173,25 +173,13 @@ func (s *strokeConfig) buildAuthCfg(c *stroke.AddConn, local, primary bool) *con
 	}
 	if !auth.Valid {
 		if !primary {
-			// No second round, but its certificates are loaded for other
-			// uses (EAP-TLS), as charon does.
-			if cert.Valid {
-				s.d.cred.LoadPeerCert(cert.Value)
-			}
+			s.loadUnusedCert(cert)
 			return nil
 		}
 		auth = stroke.S("pubkey")
 	}
 	cfg := &config.AuthCfg{}
-	identity := credentials.Any()
-	if id.Valid {
-		if ident := credentials.ParseIdentity(idStr); ident != nil {
-			identity = ident
-		}
-	}
-	if cert.Valid {
-		identity = s.loadCerts(cfg, cert.Value, identity)
-	}
+	identity := s.roundIdentity(cfg, id, idStr, cert)
 	if pk := end.RSAKey; pk.Valid && pk.Value != "" && pk.Value != "%cert" {
 		s.log(bus.Control, "  loading public key from '%s' failed: raw public keys are not supported", pk.Value)
 	}

@@ -4,12 +4,38 @@ import (
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
+	"github.com/goswan/goswan/stroke"
 )
 
 // The certificate part of a conn's authentication rounds, as
 // stroke_config.c build_auth_cfg: leftcert/rightcert (several, comma
 // separated), the identity they confirm, leftca/rightca and the public
 // key constraints of leftauth/rightauth.
+
+// loadUnusedCert loads the certificate of a round that is not configured
+// (a second round without leftauth2): no round uses it, but it is loaded
+// for other uses (EAP-TLS), as charon does.
+func (s *strokeConfig) loadUnusedCert(cert stroke.Str) {
+	if cert.Valid {
+		s.d.cred.LoadPeerCert(cert.Value)
+	}
+}
+
+// roundIdentity is the identity of a round: the one configured (idStr,
+// without the loose "%" prefix), or %any, then confirmed by the round's
+// certificates or replaced by the first one's subject (loadCerts).
+func (s *strokeConfig) roundIdentity(cfg *config.AuthCfg, id stroke.Str, idStr string, cert stroke.Str) *credentials.Identity {
+	identity := credentials.Any()
+	if id.Valid {
+		if ident := credentials.ParseIdentity(idStr); ident != nil {
+			identity = ident
+		}
+	}
+	if cert.Valid {
+		identity = s.loadCerts(cfg, cert.Value, identity)
+	}
+	return identity
+}
 
 // loadCerts loads the round's certificates. If the configured identity is
 // in none of them, the first certificate's subject becomes the identity
