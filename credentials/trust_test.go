@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	mrand "math/rand"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,7 @@ func (f *fakeFetcher) Fetch(url string, body []byte, ct string, _ time.Duration)
 func newTestManager(h *testpki.Hierarchy, t *testing.T) *Manager {
 	m := NewManager()
 	m.Now = func() time.Time { return testNow }
+	m.Rand = mrand.New(mrand.NewSource(1))
 	m.ReplaceCACerts([]*Certificate{mustCert(t, h.Root)})
 	return m
 }
