@@ -70,7 +70,8 @@ var (
 // on an IPsec host: XFRM states (IPComp's helper states aside, as in
 // strongSwan's runner) or policies, SAs in `ipsec statusall`, routes in
 // table 220 or its routing rule, the userspace data plane's ipsec0 TUN
-// device, or processes other than the runner's captures on any host.
+// device, or processes other than the runner's captures and servers on any
+// host.
 func (t *test) checkLeftovers(ctx context.Context) error {
 	t.con.section("LEFTOVERS")
 	found := false
@@ -114,14 +115,19 @@ func (t *test) checkLeftovers(ctx context.Context) error {
 			}
 		}
 	}
-	var capPIDs []int
+	var ownPIDs []int // the runner's captures and servers
 	for _, c := range t.caps {
 		if p := c.pid(); p > 0 {
-			capPIDs = append(capPIDs, p)
+			ownPIDs = append(ownPIDs, p)
+		}
+	}
+	for _, sv := range t.servers {
+		if p := sv.pid(); p > 0 {
+			ownPIDs = append(ownPIDs, p)
 		}
 	}
 	for _, h := range t.topo.Hosts() {
-		if procs := h.Processes(capPIDs...); len(procs) > 0 {
+		if procs := h.Processes(ownPIDs...); len(procs) > 0 {
 			var short []string
 			for _, p := range procs {
 				short = append(short, shortProc(p))
