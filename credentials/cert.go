@@ -620,8 +620,14 @@ func (c *Certificate) Flags() CertFlags { return c.flags }
 // Serial is the serial number's content octets.
 func (c *Certificate) Serial() []byte { return c.serial }
 
-// SubjectKeyID is the subjectKeyIdentifier extension (nil if absent).
-func (c *Certificate) SubjectKeyID() []byte { return c.ski }
+// SubjectKeyID is the subjectKeyIdentifier extension or, without one, the
+// SHA-1 of the public key (x509 get_subjectKeyIdentifier).
+func (c *Certificate) SubjectKeyID() []byte {
+	if len(c.ski) > 0 {
+		return c.ski
+	}
+	return c.pub.KeyID()
+}
 
 // AuthorityKeyID is the authorityKeyIdentifier's keyIdentifier.
 func (c *Certificate) AuthorityKeyID() []byte { return c.aki }
@@ -713,16 +719,23 @@ func (c *Certificate) HasSubject(id *Identity) MatchLevel {
 // HasIssuer reports how well id matches the issuer DN.
 func (c *Certificate) HasIssuer(id *Identity) MatchLevel { return c.issuer.Matches(id) }
 
-// issuedBySelf checks the self-signature: names (or key identifiers) must
-// agree and the signature verify with the certificate's own key.
+// issuedBySelf checks the self-signature: key identifiers (or names, without
+// an authorityKeyIdentifier) must agree and the signature verify with the
+// certificate's own key.
 func (c *Certificate) issuedBySelf() bool {
-	if len(c.aki) > 0 && len(c.ski) > 0 && !bytes.Equal(c.aki, c.ski) {
-		return false
+	return c.issuerMatches(c) && c.pub.Verify(c.sig, c.x.RawTBSCertificate, c.x.Signature)
+}
+
+// issuerMatches compares the authorityKeyIdentifier with the issuer's
+// subjectKeyIdentifier (the key's SHA-1 if it has none) if there is one,
+// the issuer's name with the issuer's subject otherwise (x509 issued_by).
+func (c *Certificate) issuerMatches(issuer *Certificate) bool {
+	if len(c.aki) > 0 {
+		if keyID := issuer.SubjectKeyID(); len(keyID) > 0 {
+			return bytes.Equal(keyID, c.aki)
+		}
 	}
-	if (len(c.aki) == 0 || len(c.ski) == 0) && !c.issuer.Equals(c.subject) {
-		return false
-	}
-	return c.pub.Verify(c.sig, c.x.RawTBSCertificate, c.x.Signature)
+	return c.issuer.Equals(issuer.subject)
 }
 
 // IssuedBy reports whether issuer signed this certificate (x509
@@ -738,14 +751,7 @@ func (c *Certificate) IssuedBy(issuer *Certificate) (SignatureParams, bool) {
 	} else if issuer.flags&CertCA == 0 {
 		return SignatureParams{}, false
 	}
-	keyMatched := false
-	if len(c.aki) > 0 && len(issuer.ski) > 0 {
-		if !bytes.Equal(issuer.ski, c.aki) {
-			return SignatureParams{}, false
-		}
-		keyMatched = true
-	}
-	if !keyMatched && !c.issuer.Equals(issuer.subject) {
+	if !c.issuerMatches(issuer) {
 		return SignatureParams{}, false
 	}
 	if !issuer.pub.Verify(c.sig, c.x.RawTBSCertificate, c.x.Signature) {

@@ -207,14 +207,15 @@ func (c *CRL) IssuedBy(issuer *Certificate) bool {
 	if issuer.flags&(CertCA|CertCRLSign) == 0 {
 		return false
 	}
-	keyMatched := false
-	if len(c.aki) > 0 && len(issuer.ski) > 0 {
-		if !bytes.Equal(issuer.ski, c.aki) {
+	if len(c.aki) > 0 {
+		if keyID := issuer.SubjectKeyID(); len(keyID) > 0 {
+			if !bytes.Equal(keyID, c.aki) {
+				return false
+			}
+		} else if !c.issuer.Equals(issuer.subject) {
 			return false
 		}
-		keyMatched = true
-	}
-	if !keyMatched && !c.issuer.Equals(issuer.subject) {
+	} else if !c.issuer.Equals(issuer.subject) {
 		return false
 	}
 	return issuer.pub.Verify(c.sig, c.x.RawTBSRevocationList, c.x.Signature)

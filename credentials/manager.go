@@ -45,6 +45,8 @@ type ManagerOptions struct {
 	Timeout time.Duration
 	// RSAPSS is charon.rsa_pss: sign with RSASSA-PSS by default.
 	RSAPSS bool
+	// Parser is the plugin parsing certificates (ParseCertificate).
+	Parser CertParser
 }
 
 // Manager is charon's credential manager with the credential sets goswan

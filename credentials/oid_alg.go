@@ -58,6 +58,7 @@ var (
 	oidExtInhibitAnyPolicy  = asn1.ObjectIdentifier{2, 5, 29, 54}
 	oidExtAuthorityInfo     = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 1}
 	oidExtIPAddrBlocks      = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 7}
+	oidExtIssuerAltName     = asn1.ObjectIdentifier{2, 5, 29, 18}
 
 	// Access methods and key purposes.
 	oidOCSPAccess       = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1}

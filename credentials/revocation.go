@@ -141,6 +141,7 @@ func (v *view) fetchOCSP(url string, subject, issuer *Certificate) *OCSPResponse
 		v.log.log(LogCFG, 1, "parsing ocsp response failed")
 		return nil
 	}
+	resp.certs = v.asParsed(resp.certs)
 	if resp.nonce != nil && !bytes.Equal(resp.nonce, nonce) {
 		v.log.log(LogCFG, 1, "nonce in ocsp response doesn't match")
 		return nil
@@ -412,7 +413,7 @@ func crlIssuerMatches(crl *CRL, issuer *Certificate, cdp CDP) bool {
 	if cdp.Issuer != nil {
 		return crl.HasIssuer(cdp.Issuer) != MatchNone
 	}
-	if len(issuer.ski) > 0 && crl.HasIssuer(FromEncoding(IDKeyID, issuer.ski)) != MatchNone {
+	if ski := issuer.SubjectKeyID(); len(ski) > 0 && crl.HasIssuer(FromEncoding(IDKeyID, ski)) != MatchNone {
 		return true
 	}
 	return crl.HasIssuer(issuer.subject) != MatchNone
@@ -433,8 +434,8 @@ func (v *view) checkCRL(subject, issuer *Certificate, r *AuthRules) Validation {
 	valid := ValidationSkipped
 	var best *CRL
 	uriFound := false
-	if len(issuer.ski) > 0 {
-		valid = v.findCRL(subject, FromEncoding(IDKeyID, issuer.ski), nil, &best, &uriFound)
+	if ski := issuer.SubjectKeyID(); len(ski) > 0 {
+		valid = v.findCRL(subject, FromEncoding(IDKeyID, ski), nil, &best, &uriFound)
 	}
 	for _, cdp := range subject.crlURIs {
 		if valid == ValidationGood || valid == ValidationRevoked {
@@ -480,8 +481,8 @@ func (v *view) checkDeltaCRL(subject, issuer *Certificate, base *CRL, baseValid 
 	valid := ValidationSkipped
 	var best *CRL
 	uri := false
-	if len(issuer.ski) > 0 {
-		valid = v.findCRL(subject, FromEncoding(IDKeyID, issuer.ski), base, &best, &uri)
+	if ski := issuer.SubjectKeyID(); len(ski) > 0 {
+		valid = v.findCRL(subject, FromEncoding(IDKeyID, ski), base, &best, &uri)
 	}
 	for _, cdp := range subject.crlURIs {
 		if valid == ValidationGood || valid == ValidationRevoked {
@@ -512,4 +513,16 @@ func (v *view) checkDeltaCRL(subject, issuer *Certificate, base *CRL, baseValid 
 		return valid
 	}
 	return baseValid
+}
+
+// asParsed is certificates parsed outside the manager (an OCSP response's)
+// as the manager's parser sees them.
+func (v *view) asParsed(certs []*Certificate) []*Certificate {
+	var out []*Certificate
+	for _, c := range certs {
+		if p, err := c.As(v.opts.Parser, v.log.log); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package credentials
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -182,6 +183,26 @@ func TestPathLenConstraint(t *testing.T) {
 	got, l := trusted(m, "C=CH, O=strongSwan Project, OU=Research, CN=alice@strongswan.org", &Helpers{Subject: mustCert(t, ee), IM: []*Certificate{mustCert(t, sub)}})
 	if len(got) != 0 || !l.has("path length of 1 violates constraint of 0") {
 		t.Errorf("trusted=%d\n%s", len(got), l.String())
+	}
+}
+
+// TestSubjectKeyID: without the extension the key's SHA-1 stands in, and
+// an authorityKeyIdentifier decides the issuer alone, the names then not
+// compared (x509 get_subjectKeyIdentifier, issued_by).
+func TestSubjectKeyID(t *testing.T) {
+	root := testpki.Issue(t, nil, testpki.RootName, testpki.NewKey(t, testpki.ECDSA256, "root"), testpki.Options{Now: testNow, CA: true, PathLen: -1})
+	moonKey := testpki.NewKey(t, testpki.ECDSA256, "moon")
+	moon := mustCert(t, testpki.Issue(t, root, testpki.MoonName, moonKey, testpki.Options{Now: testNow, NoSubjectKeyID: true}))
+	if got, want := moon.SubjectKeyID(), moon.PublicKey().KeyID(); !bytes.Equal(got, want) {
+		t.Errorf("subjectKeyIdentifier %x, want the key's SHA-1 %x", got, want)
+	}
+	if _, ok := moon.IssuedBy(mustCert(t, root)); !ok {
+		t.Error("moon not issued by the root")
+	}
+	other := mustCert(t, testpki.Issue(t, root, testpki.SunName, testpki.NewKey(t, testpki.ECDSA256, "sun"),
+		testpki.Options{Now: testNow, AuthorityKeyID: bytes.Repeat([]byte{1}, 20)}))
+	if _, ok := other.IssuedBy(mustCert(t, root)); ok {
+		t.Error("issued by the root although the authorityKeyIdentifier is another's")
 	}
 }
 

@@ -140,7 +140,7 @@ func (c *strokeCred) certFromFile(path string, flags credentials.CertFlags) *cre
 		c.logLib("  %v", err)
 		return nil
 	}
-	cert, err := credentials.ParseCertificateFlags(der, flags)
+	cert, err := c.d.certs.ParseCertificate(der, flags, c.credLog)
 	if err != nil {
 		c.d.bus.Log(0, nil, bus.ASN, bus.Diag, "  %v", err)
 		return nil
@@ -411,7 +411,12 @@ func (c *strokeCred) loadPKCS12(e *secrets.Secret, out *stroke.Reply) []*credent
 		c.log(bus.Control, "  loading credentials from '%s' failed", e.File)
 		return nil
 	}
+	parser := c.d.certs.Options().Parser
 	for _, cert := range p.Certs {
+		cert, err := cert.As(parser, c.credLog)
+		if err != nil {
+			continue
+		}
 		if cert.Flags()&credentials.CertCA != 0 {
 			c.log(bus.Control, "  loaded ca certificate \"%s\" from '%s'", cert.Subject(), e.File)
 		} else {

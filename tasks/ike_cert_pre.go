@@ -89,7 +89,7 @@ func (t *IKECertPre) processCerts(m *encoding.Message) {
 		c := p.(*encoding.Cert)
 		switch c.Encoding {
 		case encoding.CertX509Signature:
-			cert, err := credentials.ParseCertificate(c.Data)
+			cert, err := t.ike.Env().Certs.ParseCertificate(c.Data, 0, t.ike.CredLog())
 			if err != nil {
 				t.ike.Log(bus.ASN, bus.Control, "  parsing X.509 certificate failed: %v", err)
 				continue

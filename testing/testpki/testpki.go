@@ -116,10 +116,17 @@ type Options struct {
 	CRLURLs    []string
 	OCSPURLs   []string
 	ExtKeyUse  []x509.ExtKeyUsage
-	// PermittedDNS and ExcludedDNS are name constraints.
+	// PermittedDNS and ExcludedDNS are name constraints, critical with
+	// NameConstraintsCritical.
 	PermittedDNS, ExcludedDNS []string
+	NameConstraintsCritical   bool
 	Serial                    int64
 	Policies                  []asn1.ObjectIdentifier
+	// NoSubjectKeyID leaves the subjectKeyIdentifier out of an end entity
+	// certificate (Go adds one to CAs); AuthorityKeyID replaces the
+	// issuer's.
+	NoSubjectKeyID bool
+	AuthorityKeyID []byte
 }
 
 var serialMu sync.Mutex
@@ -163,6 +170,26 @@ func keyID(pub crypto.PublicKey) []byte {
 	return id[:]
 }
 
+// oids converts policy identifiers for x509.Certificate.Policies (which
+// Go marshals instead of PolicyIdentifiers).
+func oids(t testing.TB, ids []asn1.ObjectIdentifier) []x509.OID {
+	var out []x509.OID
+	for _, id := range ids {
+		o, err := x509.OIDFromInts(func() []uint64 {
+			var v []uint64
+			for _, n := range id {
+				v = append(v, uint64(n))
+			}
+			return v
+		}())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
 // Issue makes a certificate for subject with key, signed by parent (self
 // signed if parent is nil).
 func Issue(t testing.TB, parent *Cert, subject pkix.Name, key crypto.Signer, o Options) *Cert {
@@ -190,7 +217,9 @@ func Issue(t testing.TB, parent *Cert, subject pkix.Name, key crypto.Signer, o O
 		SubjectKeyId:          keyID(key.Public()),
 		PermittedDNSDomains:   o.PermittedDNS,
 		ExcludedDNSDomains:    o.ExcludedDNS,
-		PolicyIdentifiers:     o.Policies,
+		Policies:              oids(t, o.Policies),
+
+		PermittedDNSDomainsCritical: o.NameConstraintsCritical,
 	}
 	if o.CA {
 		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
@@ -214,6 +243,16 @@ func Issue(t testing.TB, parent *Cert, subject pkix.Name, key crypto.Signer, o O
 	if parent != nil {
 		signer, issuer = parent.Key, parent.X
 		tmpl.AuthorityKeyId = parent.X.SubjectKeyId
+	}
+	if o.NoSubjectKeyID {
+		tmpl.SubjectKeyId = nil
+	}
+	if o.AuthorityKeyID != nil && parent != nil {
+		// Go takes the parent's subjectKeyIdentifier where it has one.
+		p := *issuer
+		p.SubjectKeyId = nil
+		issuer = &p
+		tmpl.AuthorityKeyId = o.AuthorityKeyID
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, key.Public(), signer)
 	if err != nil {
