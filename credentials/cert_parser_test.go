@@ -103,3 +103,28 @@ func TestCertPolicies(t *testing.T) {
 		}
 	}
 }
+
+// TestCACertOrder: the CA certificates of ipsec.d/cacerts are enumerated
+// (and requested in CERTREQs) in load order, a ca section's certificate
+// added later in front of them, as charon's stroke_ca holds them.
+func TestCACertOrder(t *testing.T) {
+	var cas []*Certificate
+	for _, n := range []string{"Sales CA", "Research CA", "strongSwan Root CA"} {
+		cas = append(cas, mustCert(t, testpki.Issue(t, nil, testpki.Name("CH", "strongSwan Project", "", n),
+			testpki.NewKey(t, testpki.ECDSA256, n), testpki.Options{Now: testNow, CA: true, PathLen: -1})))
+	}
+	extra := mustCert(t, testpki.Issue(t, nil, testpki.Name("CH", "strongSwan Project", "", "Extra CA"),
+		testpki.NewKey(t, testpki.ECDSA256, "extra"), testpki.Options{Now: testNow, CA: true, PathLen: -1}))
+	m := NewManager()
+	m.ReplaceCACerts(cas)
+	m.AddCASection(&CASection{Name: "extra", Cert: extra})
+	var got []string
+	for _, c := range m.TrustedCACerts() {
+		got = append(got, c.Subject().String())
+	}
+	want := []string{"C=CH, O=strongSwan Project, CN=Extra CA", "C=CH, O=strongSwan Project, CN=Sales CA",
+		"C=CH, O=strongSwan Project, CN=Research CA", "C=CH, O=strongSwan Project, CN=strongSwan Root CA"}
+	if !slices.Equal(got, want) {
+		t.Errorf("order\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

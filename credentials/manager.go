@@ -169,8 +169,11 @@ func (m *Manager) ReplaceCACerts(certs []*Certificate) {
 		kept = append(kept, c)
 	}
 	m.cas = kept
-	for _, c := range certs {
-		m.addCALocked(c, true)
+	// charon collects the directory in a credential set, newest first, and
+	// adds that set's certificates newest first again: in front of the
+	// kept ones, in load order.
+	for i := len(certs) - 1; i >= 0; i-- {
+		m.addCALocked(certs[i], true)
 	}
 	m.cache.flush()
 }

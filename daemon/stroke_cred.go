@@ -167,18 +167,18 @@ func (c *strokeCred) loadCACert(path, name string) *credentials.Certificate {
 	return cert
 }
 
-// dirFiles lists the regular files of a directory, or logs that it could
-// not be read. charon takes readdir's order; goswan sorts by name.
+// dirFiles lists the regular files of a directory in readdir's order, as
+// charon's directory enumerator, or logs that it could not be read.
 func (c *strokeCred) dirFiles(dir string) []string {
-	entries, err := os.ReadDir(dir)
+	names, err := readdirNames(dir)
 	if err != nil {
 		c.logLib("opening directory '%s' failed: %s", dir, errnoText(unwrapPathError(err)))
 		c.log(bus.Control, "  reading directory failed")
 		return nil
 	}
 	var out []string
-	for _, e := range entries {
-		p := filepath.Join(dir, e.Name())
+	for _, name := range names {
+		p := filepath.Join(dir, name)
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 			out = append(out, p)
 		}
@@ -568,4 +568,15 @@ func (c *strokeCred) logKeyError(err error) {
 	default:
 		c.d.bus.Log(0, nil, bus.ASN, bus.Diag, "  %v", err)
 	}
+}
+
+// readdirNames is a directory's entries in the order the file system
+// returns them (os.ReadDir would sort them by name).
+func readdirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
 }
