@@ -50,6 +50,10 @@ func FuzzParseCertificate(f *testing.F) {
 		for _, p := range c.Policies() {
 			_ = p.OID
 		}
+		_ = c.SubjectKeyID()
+		if o, err := c.As(ParserOpenSSL, nil); err == nil && (len(o.Policies()) != 0 || !o.Equal(c)) {
+			t.Errorf("openssl's view keeps policies or differs in encoding")
+		}
 		m := NewManager()
 		m.Now = func() time.Time { return testNow }
 		m.ReplaceCACerts([]*Certificate{root})
