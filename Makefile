@@ -95,3 +95,12 @@ scenarios-control:
 .PHONY: vmtest
 vmtest:
 	GO=$(GO) testing/vm/run.sh
+
+# README's two commands on a fresh machine (root, debootstrap): a minimal
+# Debian bookworm root with only Go and the packages of
+# testing/fresh/packages.txt runs `make demo` and `make test` from a clone of
+# HEAD. FRESH_OMIT="pkg" leaves a package out, to see the check name it.
+.PHONY: fresh-check
+FRESH_OMIT ?=
+fresh-check:
+	FRESH_OMIT="$(FRESH_OMIT)" GO=$(GO) testing/fresh/check.sh
