@@ -174,21 +174,33 @@ say "running README's two commands in a fresh root (commit ${commit:0:12})"
 # The run: private mount and PID namespaces (the PID namespace's init is the
 # sh below; when it exits the kernel kills everything left in it, and with
 # the last process the mount namespace and all its mounts go).
+# The module proxy settings and HTTP proxies of this machine, so that Go
+# downloads the modules the way it does here.
+netenv="GOPROXY=$("$GO" env GOPROXY) GOSUMDB=$("$GO" env GOSUMDB)"
+for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
+	[ -z "${!v:-}" ] || netenv="$netenv $v=${!v}"
+done
+[ -f /etc/ssl/certs/ca-certificates.crt ] || die "no /etc/ssl/certs/ca-certificates.crt to give the root"
 log=$run/log
 private sh -c '
 	set -e
-	root=$1 run=$2 repo=$3 commit=$4 goroot=$5
+	root=$1 run=$2 repo=$3 commit=$4 goroot=$5 netenv=$6
 	m=$run/merged
 	mount -t overlay -o "lowerdir=$root,upperdir=$run/upper,workdir=$run/work" goswan-fresh "$m"
 	mount -t proc proc "$m/proc"
 	mount -t sysfs sysfs "$m/sys"
 	mount --rbind /dev "$m/dev"
 	mount -t tmpfs -o mode=0755 goswan-fresh-run "$m/run"
+	# This machine'"'"'s way to the network: its resolver and the CAs it
+	# trusts (a TLS proxy may stand between it and the module proxy).
 	cp /etc/resolv.conf "$m/etc/resolv.conf"
+	mkdir -p "$m/etc/ssl/certs"
+	cp /etc/ssl/certs/ca-certificates.crt "$m/etc/ssl/certs/ca-certificates.crt"
 	cp -a "$goroot" "$m/usr/local/go"
 	git clone -q --no-hardlinks "$repo" "$m/root/goswan"
 	git -C "$m/root/goswan" checkout -q --detach "$commit"
 	env="HOME=/root USER=root LOGNAME=root SHELL=/bin/sh LANG=C.UTF-8 TERM=dumb"
+	env="$env $netenv"
 	env="$env PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	rc=0
 	for cmd in "make demo" "make test"; do
@@ -203,7 +215,7 @@ private sh -c '
 		fi
 	done
 	exit $rc
-' fresh "$root" "$run" "$repo" "$commit" "$goroot" > >(tee "$log") 2>&1 &
+' fresh "$root" "$run" "$repo" "$commit" "$goroot" "$netenv" > >(tee "$log") 2>&1 &
 child=$!
 interrupted=
 trap 'interrupted=1; kill -KILL "$child" 2>/dev/null || true' INT TERM HUP
