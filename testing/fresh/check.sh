@@ -37,7 +37,7 @@ say() { printf 'fresh-check [%s]: %s\n' "$(date +%T)" "$*"; }
 t_start=$(date +%s)
 
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, namespaces)"
-for c in debootstrap unshare chroot git; do
+for c in debootstrap unshare chroot pivot_root git; do
 	command -v "$c" >/dev/null || die "needs $c (apt-get install debootstrap util-linux coreutils git)"
 done
 goroot=$("$GO" env GOROOT) || die "no Go ($GO)"
@@ -199,15 +199,18 @@ private sh -c '
 	cp -a "$goroot" "$m/usr/local/go"
 	git clone -q --no-hardlinks "$repo" "$m/root/goswan"
 	git -C "$m/root/goswan" checkout -q --detach "$commit"
-	env="HOME=/root USER=root LOGNAME=root SHELL=/bin/sh LANG=C.UTF-8 TERM=dumb"
-	env="$env $netenv"
-	env="$env PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	# The newcomer'"'"'s session, run from the root'"'"'s own shell once the
+	# root is the root of this mount namespace: pivot_root, not chroot, or
+	# a process entering a network host'"'"'s mount namespace (nsenter) would
+	# land in this machine'"'"'s file system instead.
+	cat >"$m/run/fresh-session" <<-"EOF"
+	umount -l /.oldroot && rmdir /.oldroot
+	cd /root/goswan
 	rc=0
 	for cmd in "make demo" "make test"; do
 		t0=$(date +%s)
 		echo "fresh-check: $ $cmd"
-		# shellcheck disable=SC2086
-		if chroot "$m" /usr/bin/env -i $env sh -c "cd /root/goswan && $cmd"; then
+		if $cmd; then
 			echo "fresh-check: $cmd passed in $(($(date +%s) - t0))s"
 		else
 			echo "fresh-check: $cmd FAILED after $(($(date +%s) - t0))s"
@@ -215,6 +218,14 @@ private sh -c '
 		fi
 	done
 	exit $rc
+	EOF
+	cd "$m"
+	mkdir .oldroot
+	pivot_root . .oldroot
+	# shellcheck disable=SC2086
+	exec /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/sh LANG=C.UTF-8 TERM=dumb $netenv \
+		PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		/bin/sh /run/fresh-session
 ' fresh "$root" "$run" "$repo" "$commit" "$goroot" "$netenv" > >(tee "$log") 2>&1 &
 child=$!
 interrupted=
