@@ -23,6 +23,7 @@ func requireScenarioHost(t *testing.T) {
 	for _, c := range []string{debianIPsec, debianCharon, "ip", "nsenter", "unshare", "tcpdump", "ping", "grep"} {
 		testenv.RequireCommand(t, c)
 	}
+	testenv.RequirePlugins(t, ScenarioPlugins...)
 	testenv.Short(t)
 }
 

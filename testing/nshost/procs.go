@@ -1,4 +1,4 @@
-package topology
+package nshost
 
 import (
 	"errors"
@@ -26,7 +26,8 @@ func nsOfFile(path string) (nsID, error) {
 	return nsID(st.Ino), nil
 }
 
-// selfNS returns the runner's own namespace of the given type ("net", "mnt").
+// selfNS returns this process's own namespace of the given type ("net",
+// "mnt").
 func selfNS(typ string) (nsID, error) { return nsOfFile("/proc/self/ns/" + typ) }
 
 // procsInNetNS lists the PIDs of every process whose network namespace is
@@ -81,7 +82,8 @@ func signalInNetNS(pid int, ns nsID, sig syscall.Signal) error {
 
 // killNetNS ends every process in network namespace ns: SIGTERM first so that
 // daemons shut down cleanly, SIGKILL for whatever is left after grace. It
-// returns the processes that had to be killed hard.
+// returns the processes that had to be killed hard. Polling /proc is the
+// only way to see processes that are not our children leave.
 func killNetNS(ns nsID, grace time.Duration) (forced []string) {
 	pids := procsInNetNS(ns)
 	if len(pids) == 0 {
