@@ -5,7 +5,9 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +18,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/internal/netdb"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/selectors"
 	"github.com/goswan/goswan/testing/testenv"
@@ -57,14 +60,37 @@ func newTestNS(t *testing.T) *testNS {
 	return ns
 }
 
-// ip runs iproute2 inside the namespace and returns its output.
+// ip runs iproute2 inside the namespace and returns its output, with the
+// protocols of selectors as numbers (see numericProtos).
 func (ns *testNS) ip(t *testing.T, args ...string) string {
 	t.Helper()
 	out, err := exec.Command("ip", append([]string{"-n", ns.name}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return string(out)
+	// iproute2 named them with this machine's /etc/protocols: the test
+	// reads the same file only to undo that.
+	return numericProtos(string(out), netdb.System())
+}
+
+// selectorProto is the protocol of a selector in `ip xfrm` output ("src
+// 10.1.0.0/16 dst 10.3.0.0/24 proto tcp dport 443", "sel src … proto udp"),
+// not the SA protocol of a template or state ("proto esp", iproute2's own
+// table).
+var selectorProto = regexp.MustCompile(`(?m)(src \S+ dst \S+ proto )([A-Za-z][A-Za-z0-9_.+-]*)`)
+
+// numericProtos writes selector protocols as numbers, read with db: iproute2
+// prints a name if the machine has netbase and a number if not, and
+// charon's captures have Debian's names; the number is what all of them
+// mean.
+func numericProtos(s string, db *netdb.DB) string {
+	return selectorProto.ReplaceAllStringFunc(s, func(m string) string {
+		sub := selectorProto.FindStringSubmatch(m)
+		if n, ok := db.Protocol(sub[2]); ok {
+			return sub[1] + strconv.Itoa(int(n))
+		}
+		return m
+	})
 }
 
 // exec runs a command inside the namespace.

@@ -245,7 +245,7 @@ func TestPortBypass(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := ns.ip(t, "xfrm", "policy")
-	for _, w := range []string{"proto udp sport 4500", "proto udp dport 4500", "dir out priority 32", "dir in priority 32"} {
+	for _, w := range []string{"proto 17 sport 4500", "proto 17 dport 4500", "dir out priority 32", "dir in priority 32"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("port bypass policies lack %q:\n%s", w, out)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/confparse/settings"
+	"github.com/goswan/goswan/testing/netbase"
 )
 
 // harness runs Main in this process, in the foreground (--nofork), with a
@@ -62,6 +63,7 @@ func newHarness(t *testing.T) *harness {
 		IPsecDir:     filepath.Join(dir, "lib"),
 		PIDDir:       filepath.Join(dir, "run"),
 		Settings:     settings.Empty(),
+		NetDB:        netbase.DB(), // the captures were made with Debian's netbase
 		Stderr:       h.stderr,
 		AllowNonRoot: true,
 		Signals:      h.sigs,

@@ -25,7 +25,26 @@ func TestMain(m *testing.M) {
 	if os.Getenv(runIpsecEnv) == "1" {
 		os.Exit(run(os.Args[1:]))
 	}
-	os.Exit(m.Run())
+	os.Exit(testMain(m))
+}
+
+// testMain runs the tests with a strongswan.conf of their own, so that no
+// test reads this machine's /etc/strongswan.conf (a fresh machine has
+// none; another has its own settings). It is empty: strongSwan's compiled-in
+// defaults, which Debian's file does not change. A test that wants a
+// setting writes its own file.
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "goswan-ipsec-test-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	conf := filepath.Join(dir, "strongswan.conf")
+	if err := os.WriteFile(conf, []byte("# cmd/ipsec tests: strongSwan's defaults\n"), 0o644); err != nil {
+		panic(err)
+	}
+	os.Setenv("STRONGSWAN_CONF", conf)
+	return m.Run()
 }
 
 // The configuration of the two Debian charons, written for this test: a

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/goswan/goswan/confparse/internal/netdb"
 	"github.com/goswan/goswan/internal/clib"
+	"github.com/goswan/goswan/internal/netdb"
 )
 
 // The converters below are args.c's assign_arg for each argument type. They
