@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,9 +16,9 @@ import (
 )
 
 // The live starter test: goswan's `ipsec start` (this test binary acting as
-// bin/ipsec, so the daemon is Debian's /usr/lib/ipsec/charon) in a gss-
-// network namespace with a private mount namespace and a tmpfs /run, as an
-// operator would run it: start in the background, conns loaded into
+// bin/ipsec, so the daemon is Debian's /usr/lib/ipsec/charon) in a host of
+// its own (testing/nshost: network and mount namespaces, a tmpfs /run), as
+// an operator would run it: start in the background, conns loaded into
 // charon, ipsec update after an edit, ipsec reload, ipsec stop.
 
 const liveStrongswanConf = `# goswan starter live test
@@ -95,11 +94,7 @@ conn fresh
 // readPID reads a pid file inside the host's mount namespace (0 if none).
 func (h *ipsecHost) readPID(t *testing.T, path string) int {
 	t.Helper()
-	out, err := h.command(nil, "cat", path).Output()
-	if err != nil {
-		return 0
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	pid, _ := strconv.Atoi(strings.TrimSpace(h.ReadFile(t, path)))
 	return pid
 }
 
@@ -107,43 +102,31 @@ func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
 
 func TestStarterLiveWithDebianCharon(t *testing.T) {
 	testenv.Short(t)
-	testenv.RequireRoot(t)
-	for _, c := range []string{"ip", "unshare", "nsenter", "/usr/sbin/ipsec", "/usr/lib/ipsec/charon"} {
+	for _, c := range []string{"/usr/sbin/ipsec", "/usr/lib/ipsec/charon"} {
 		testenv.RequireCommand(t, c)
 	}
-	// Under -race every run of this binary as ipsec would linger 1 s.
+	testenv.RequirePlugins(t, "random", "nonce", "aes", "sha1", "sha2", "hmac", "kdf", "pem", "pkcs1", "x509", "gmp",
+		"stroke", "kernel-netlink", "socket-default", "updown")
+	// Under -race every run of this binary as ipsec would linger 1 s (the
+	// host's environment takes GORACE from the test's).
 	t.Setenv("GORACE", "atexit_sleep_ms=0")
-	// The daemon must be Debian's: nothing may point ipsec elsewhere.
-	for _, v := range []string{"GOSWAN_IPSEC_DIR", "GOSWAN_PIDDIR", "GOSWAN_CHARON_PID", "GOSWAN_STARTER_PID",
-		"GOSWAN_STROKE_SOCKET", "DAEMON_NAME"} {
-		if os.Getenv(v) != "" {
-			t.Setenv(v, "")
-			os.Unsetenv(v)
-		}
-	}
+	// The daemon must be Debian's: the host's environment has no GOSWAN_*
+	// variable, and no charon may sit next to the test binary.
 	if exe, _ := os.Executable(); exists(filepath.Join(filepath.Dir(exe), "charon")) {
 		t.Fatalf("a charon next to the test binary would be used instead of Debian's")
 	}
 
-	const ns = "gss-starter"
-	exec.Command("ip", "netns", "del", ns).Run() // left over by a killed run
-	sh(t, "ip", "netns", "add", ns)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-	sh(t, "ip", "-n", ns, "link", "add", "gss-st0", "type", "veth", "peer", "name", "gss-st1")
-	sh(t, "ip", "-n", ns, "addr", "add", "192.0.2.1/24", "dev", "gss-st0")
-	sh(t, "ip", "-n", ns, "addr", "add", "10.1.0.1/16", "dev", "lo")
-	sh(t, "ip", "-n", ns, "link", "set", "gss-st0", "up")
-	sh(t, "ip", "-n", ns, "link", "set", "lo", "up")
-
-	host := newIpsecHost(t, "gw", ns, map[string]string{
+	host := newIpsecHosts(t, []string{"gw"}, []map[string]string{{
 		"/etc/strongswan.conf": liveStrongswanConf,
 		"/etc/ipsec.conf":      liveConf(liveConnsV1),
 		"/etc/ipsec.secrets":   liveSecrets,
-	})
-	charonLog := func() string {
-		out, _ := host.command(nil, "cat", "/run/charon.log").CombinedOutput()
-		return string(out)
-	}
+	}})[0]
+	host.ip(t, "link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
+	host.ip(t, "addr", "add", "192.0.2.1/24", "dev", "eth0")
+	host.ip(t, "addr", "add", "10.1.0.1/16", "dev", "lo")
+	host.ip(t, "link", "set", "eth0", "up")
+	host.ip(t, "link", "set", "lo", "up")
+	charonLog := func() string { return host.ReadFile(t, "/run/charon.log") }
 	fail := func(format string, args ...any) {
 		t.Helper()
 		t.Fatalf(format+"\ncharon's log:\n%s", append(args, charonLog())...)
@@ -210,12 +193,9 @@ func TestStarterLiveWithDebianCharon(t *testing.T) {
 		fail("second ipsec start: %+v", r)
 	}
 
-	// Edit ipsec.conf in place (it is bound over /etc/ipsec.conf) and
-	// update: drop goes, change changes, fresh comes and is routed, keep
-	// and trap stay.
-	if err := os.WriteFile(filepath.Join(host.dir, "ipsec.conf"), []byte(liveConf(liveConnsV2)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	// Edit ipsec.conf in place and update: drop goes, change changes,
+	// fresh comes and is routed, keep and trap stay.
+	host.WriteFile(t, "/etc/ipsec.conf", []byte(liveConf(liveConnsV2)), 0o600)
 	r = host.goswan(t, "update")
 	if r.rc != 0 || r.err != "Updating strongSwan IPsec configuration...\n" {
 		fail("ipsec update: %+v", r)
@@ -250,7 +230,7 @@ func TestStarterLiveWithDebianCharon(t *testing.T) {
 		fail("after ipsec stop: starter alive %v, charon alive %v", alive(starterPID), alive(charonPID))
 	}
 	for _, f := range []string{"/run/starter.charon.pid", "/run/charon.pid"} {
-		if err := host.command(nil, "test", "-e", f).Run(); err == nil {
+		if host.ReadFile(t, f) != "" {
 			t.Errorf("%s left behind", f)
 		}
 	}

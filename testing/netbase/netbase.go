@@ -11,12 +11,13 @@ import (
 	"github.com/goswan/goswan/internal/netdb"
 )
 
+// The two files.
 var (
 	//go:embed protocols
-	protocols string
+	Protocols string
 	//go:embed services
-	services string
+	Services string
 )
 
 // DB returns the table.
-func DB() *netdb.DB { return netdb.Parse(protocols, services) }
+func DB() *netdb.DB { return netdb.Parse(Protocols, Services) }

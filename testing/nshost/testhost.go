@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/testing/netbase"
 	"github.com/goswan/goswan/testing/testenv"
 )
 
@@ -146,6 +147,16 @@ func (h *Host) ReadFile(t testing.TB, path string) string {
 		t.Fatalf("%s: reading %s: %v", h.Name, path, err)
 	}
 	return string(b)
+}
+
+// Netbase returns Debian's /etc/protocols and /etc/services
+// (testing/netbase) as files for a host, so that what runs inside resolves
+// tcp/http and prints [tcp/ssh] the same on every machine.
+func Netbase() []File {
+	return []File{
+		{Path: "/etc/protocols", Mode: 0o644, Data: []byte(netbase.Protocols)},
+		{Path: "/etc/services", Mode: 0o644, Data: []byte(netbase.Services)},
+	}
 }
 
 // String is the host's name and namespace, for messages.
