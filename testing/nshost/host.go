@@ -483,6 +483,18 @@ func (h *Host) Processes(except ...int) []string {
 	return out
 }
 
+// Signal sends sig to pid if that process lives in the host (by its
+// network namespace, through a pidfd: a reused PID is never hit).
+func (h *Host) Signal(pid int, sig syscall.Signal) error {
+	if err := h.verify(); err != nil {
+		return err
+	}
+	if pid == h.holderPID {
+		return fmt.Errorf("%d is the holder of host %s", pid, h.Name)
+	}
+	return signalInNetNS(pid, h.netID, sig)
+}
+
 // Close ends every process in the host's network namespace, the holder
 // included, and deletes the namespace. It is safe to call twice. The host's
 // scratch files stay, for the owner of the Scratch to remove.
