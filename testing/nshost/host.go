@@ -76,6 +76,10 @@ type Host struct {
 	NetNS string
 	spec  Spec
 
+	// own are the directories whose content is the host's alone (its
+	// overlays and private directories): WriteFile writes only there.
+	own []string
+
 	holderPID int
 	holderT0  uint64 // holder start time, against PID reuse
 	netID     nsID
@@ -153,6 +157,7 @@ func Start(ctx context.Context, sc *Scratch, spec Spec) (h *Host, err error) {
 	if err := h.startHolder(ctx, plan); err != nil {
 		return h, fmt.Errorf("host %s: %w", spec.Name, err)
 	}
+	h.own = append(append(h.own, plan.overlays...), spec.Private...)
 	return h, nil
 }
 
@@ -468,6 +473,18 @@ func (h *Host) Path(path string) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("/proc/%d/root%s", h.holderPID, filepath.Clean("/"+path)), nil
+}
+
+// Owns reports whether path inside the host is the host's alone (below one
+// of its overlays or private directories), not the machine's.
+func (h *Host) Owns(path string) bool {
+	path = filepath.Clean("/" + path)
+	for _, d := range h.own {
+		if strings.HasPrefix(path, d+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // Processes lists the processes in the host's network namespace other than

@@ -86,6 +86,12 @@ func TestHost(t *testing.T) {
 		t.Errorf("ReadFile: %q", got)
 	}
 	h.WriteFile(t, "/run/y", []byte("y\n"), 0o640)
+	for path, own := range map[string]bool{"/run/y": true, "/etc/goswan-nshost-test/new": true, "/usr/lib/x": true,
+		"/usr/sbin/x": true, "/usr/bin/x": false, "/var/x": false, "/tmp/x": true, "/run": false} {
+		if h.Owns(path) != own {
+			t.Errorf("Owns(%s) = %v", path, !own)
+		}
+	}
 	if out := h.Sh(t, "cat /run/y; stat -c %a /run/y"); out != "y\n640\n" {
 		t.Errorf("WriteFile: %q", out)
 	}

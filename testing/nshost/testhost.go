@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -120,9 +122,14 @@ func (h *Host) Sh(t testing.TB, script string) string {
 	return string(r.Stdout)
 }
 
-// WriteFile writes a file inside the host (in its mount namespace).
+// WriteFile writes a file inside the host (in its mount namespace); the
+// path must be the host's own (Owns), or the write would reach the
+// machine's file.
 func (h *Host) WriteFile(t testing.TB, path string, data []byte, mode os.FileMode) {
 	t.Helper()
+	if !h.Owns(path) {
+		t.Fatalf("%s: %s is the machine's, not the host's: give the host a file there (Spec.Files) or a private directory", h.Name, path)
+	}
 	p, err := h.Path(path)
 	if err == nil {
 		err = os.WriteFile(p, data, mode)
@@ -157,6 +164,33 @@ func Netbase() []File {
 		{Path: "/etc/protocols", Mode: 0o644, Data: []byte(netbase.Protocols)},
 		{Path: "/etc/services", Mode: 0o644, Data: []byte(netbase.Services)},
 	}
+}
+
+// DirFiles returns every regular file below dir (on this machine) as a
+// file of a host below target, with its mode.
+func DirFiles(t testing.TB, dir, target string) []File {
+	t.Helper()
+	var files []File
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		files = append(files, File{Path: filepath.Join(target, rel), Mode: info.Mode().Perm(), Data: b})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }
 
 // String is the host's name and namespace, for messages.

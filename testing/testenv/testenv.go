@@ -111,8 +111,11 @@ var pluginPackages = map[string]string{
 	"curve25519":      "libstrongswan-extra-plugins",
 	"kernel-libipsec": "libcharon-extra-plugins",
 	"stroke":          "strongswan-starter",
+	"eap-md5":         "libcharon-extra-plugins",
+	"eap-identity":    "libcharon-extra-plugins",
 	"socket-default":  "strongswan-libcharon",
 	"updown":          "strongswan-libcharon",
+	"counters":        "strongswan-libcharon",
 }
 
 // MissingPlugins returns, for each named strongSwan plugin Debian's charon
