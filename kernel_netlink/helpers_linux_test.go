@@ -3,14 +3,11 @@ package kernel_netlink
 import (
 	"fmt"
 	"net/netip"
-	"os"
 	"os/exec"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,13 +18,11 @@ import (
 	"github.com/goswan/goswan/internal/netdb"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/selectors"
-	"github.com/goswan/goswan/testing/testenv"
+	"github.com/goswan/goswan/testing/nshost"
 )
 
-var nsCounter atomic.Int32
-
-// testNS is a fresh network namespace named gsn-…, removed at the end of
-// the test.
+// testNS is a fresh network namespace (testing/nshost), removed at the end
+// of the test.
 type testNS struct {
 	name string
 	h    netns.NsHandle
@@ -35,27 +30,13 @@ type testNS struct {
 
 func newTestNS(t *testing.T) *testNS {
 	t.Helper()
-	testenv.RequireRoot(t)
-	testenv.RequireCommand(t, "ip")
-	name := fmt.Sprintf("gsn-kn%d-%d", os.Getpid()%100000, nsCounter.Add(1))
-	var h netns.NsHandle
-	var err error
-	done := make(chan struct{})
-	go func() {
-		// the thread ends up in the new namespace and is discarded
-		runtime.LockOSThread()
-		h, err = netns.NewNamed(name)
-		close(done)
-	}()
-	<-done
+	name := nshost.NewNetNS(t, "kn")
+	h, err := netns.GetFromName(name)
 	if err != nil {
-		testenv.Unavailable(t, "cannot create network namespace: "+err.Error())
+		t.Fatalf("opening network namespace %s: %v", name, err)
 	}
+	t.Cleanup(func() { h.Close() })
 	ns := &testNS{name: name, h: h}
-	t.Cleanup(func() {
-		h.Close()
-		_ = netns.DeleteNamed(name)
-	})
 	ns.ip(t, "link", "set", "lo", "up")
 	return ns
 }

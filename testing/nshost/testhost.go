@@ -95,6 +95,42 @@ func New(t testing.TB, specs ...Spec) []*Host {
 	return hosts
 }
 
+// NewNetNS makes a bare network namespace for t, named PREFIX-name: no
+// holder and no mount namespace, for tests that only need netlink and
+// sockets in a namespace of their own (it works where nsenter and overlays
+// do not, in the kernel lane's VM). It is recorded for CleanupStale and
+// torn down (its processes ended, the namespace deleted) when t ends.
+func NewNetNS(t testing.TB, name string) string {
+	t.Helper()
+	testenv.RequireRoot(t)
+	testenv.RequireCommand(t, "ip")
+	staleOnce.Do(func() {
+		if _, err := CleanupStale(TestBase, t.Logf); err != nil {
+			t.Logf("cleaning up after earlier runs: %v", err)
+		}
+	})
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	prefix := fmt.Sprintf("gsh%x", b)
+	sc, err := MakeScratch(TestBase, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := prefix + "-" + name
+	t.Cleanup(func() {
+		for _, err := range Teardown([]string{ns}, t.Logf) {
+			t.Error(err)
+		}
+		if err := sc.Remove(); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := sc.AddNetNS(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns
+}
+
 // NewHost makes one host for t; see New.
 func NewHost(t testing.TB, spec Spec) *Host {
 	t.Helper()

@@ -145,6 +145,16 @@ func RequirePlugins(t testing.TB, names ...string) {
 	}
 }
 
+// OtherLane skips t, also under CI, because by design it cannot run in this
+// lane and belongs to another one that CI runs (lane: its make target), for
+// example an ESP test on a kernel without ESP, which `make vmtest` runs on
+// Debian's kernel. It is never the answer to a missing prerequisite: that
+// is Unavailable.
+func OtherLane(t testing.TB, lane, reason string) {
+	t.Helper()
+	t.Skipf("SKIPPED HERE, RUNS IN %s: %s", lane, reason)
+}
+
 // Short skips long-running real-world tests under `go test -short`, but never
 // in CI.
 func Short(t testing.TB) {

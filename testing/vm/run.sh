@@ -43,8 +43,9 @@ mkdir -p "$root/work/bin"
 CGO_ENABLED=0 "$GO" build -o "$root/work/bin/charon" ./cmd/charon
 CGO_ENABLED=0 "$GO" build -o "$root/work/bin/ipsec" ./cmd/ipsec
 cp -r kernel_netlink/testdata "$root/work/"
-# protocol and service names for the selectors' and iproute2's output
-cp /etc/protocols /etc/services "$root/etc/"
+# protocol and service names for iproute2's output: Debian's netbase, as
+# the tests have it (testing/netbase), not whatever this machine has
+cp testing/netbase/protocols testing/netbase/services "$root/etc/"
 
 # busybox provides the shell, modprobe, ping, mount, cat, poweroff
 cp "$busybox" "$root/bin/busybox"

@@ -15,6 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/goswan/goswan/testing/nshost"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // host is one gateway: its namespace and configuration directory.
@@ -99,26 +102,25 @@ charon {
 
 func TestKernelESPTunnel(t *testing.T) {
 	if os.Getenv("GOSWAN_VM") != "1" {
-		t.Skip("needs a kernel with ESP: runs inside the kernel lane's VM (make vmtest)")
+		testenv.OtherLane(t, "make vmtest", "needs a kernel with ESP, the kernel lane's VM")
 	}
 	bin := os.Getenv("GOSWAN_BIN")
 	if bin == "" {
 		t.Fatal("GOSWAN_BIN must name the directory with goswan's ipsec and charon")
 	}
 	root := t.TempDir()
-	moon := &host{name: "moon", ns: "gvm-moon", dir: filepath.Join(root, "moon")}
-	sun := &host{name: "sun", ns: "gvm-sun", dir: filepath.Join(root, "sun")}
+	// Bare network namespaces (testing/nshost): the VM has no nsenter to
+	// enter a mount namespace, and the daemons get their files through
+	// STRONGSWAN_CONF and GOSWAN_PIDDIR instead.
+	moon := &host{name: "moon", ns: nshost.NewNetNS(t, "moon"), dir: filepath.Join(root, "moon")}
+	sun := &host{name: "sun", ns: nshost.NewNetNS(t, "sun"), dir: filepath.Join(root, "sun")}
 	hosts := []*host{moon, sun}
-	for _, h := range hosts {
-		sh(t, "ip", "netns", "add", h.ns)
-	}
 	t.Cleanup(func() {
 		for _, h := range hosts {
 			if h.starter != nil && h.starter.ProcessState == nil {
 				_ = h.starter.Process.Kill()
 				_, _ = h.starter.Process.Wait()
 			}
-			_ = exec.Command("ip", "netns", "del", h.ns).Run()
 		}
 	})
 	sh(t, "ip", "link", "add", "gvm-m", "type", "veth", "peer", "name", "gvm-s")
