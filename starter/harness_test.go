@@ -68,8 +68,11 @@ func newHarness(t *testing.T) *harness {
 		AllowNonRoot: true,
 		Signals:      h.sigs,
 	}
-	delay, start, stop, kill := restartDelay, startPoll, stopPoll, killPoll
+	delay, start, stop, kill, stopKilled, killKilled := restartDelay, startPoll, stopPoll, killPoll, stopKilledPoll, killKilledPoll
 	restartDelay, startPoll, stopPoll, killPoll = time.Millisecond, 5*time.Millisecond, 50*time.Millisecond, 5*time.Millisecond
+	// A SIGKILLed daemon is waited for until it is reaped, however busy
+	// the machine: these only bound the wait.
+	stopKilledPoll, killKilledPoll = time.Minute, time.Minute
 	testHookIdle = func() {
 		select {
 		case h.idle <- struct{}{}:
@@ -83,6 +86,7 @@ func newHarness(t *testing.T) *harness {
 		}
 		testHookIdle = nil
 		restartDelay, startPoll, stopPoll, killPoll = delay, start, stop, kill
+		stopKilledPoll, killKilledPoll = stopKilled, killKilled
 	})
 	return h
 }
