@@ -107,3 +107,10 @@ vmtest:
 FRESH_OMIT ?=
 fresh-check:
 	FRESH_OMIT="$(FRESH_OMIT)" GO=$(GO) testing/fresh/check.sh
+
+# `make test` RUNS times in a row with every core loaded (stress-ng), and
+# the failures of each run: flakes show up here.
+.PHONY: test-loaded
+RUNS ?= 20
+test-loaded:
+	RUNS=$(RUNS) MAKE="$(MAKE)" scripts/test-loaded.sh
