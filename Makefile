@@ -102,11 +102,14 @@ vmtest:
 # README's two commands on a fresh machine (root, debootstrap): a minimal
 # Debian bookworm root with only Go and the packages of
 # testing/fresh/packages.txt runs `make demo` and `make test` from a clone of
-# HEAD. FRESH_OMIT="pkg" leaves a package out, to see the check name it.
+# HEAD. FRESH_OMIT="pkg" leaves a package out, to see the check name it;
+# FRESH_CI=1 checks CI's machine instead: .ci/packages.txt's lane "test" too,
+# and GOSWAN_CI=1 make test.
 .PHONY: fresh-check
 FRESH_OMIT ?=
+FRESH_CI ?=
 fresh-check:
-	FRESH_OMIT="$(FRESH_OMIT)" GO=$(GO) testing/fresh/check.sh
+	FRESH_OMIT="$(FRESH_OMIT)" FRESH_CI="$(FRESH_CI)" GO=$(GO) testing/fresh/check.sh
 
 # `make test` RUNS times in a row with every core loaded (stress-ng), and
 # the failures of each run: flakes show up here.

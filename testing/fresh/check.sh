@@ -22,6 +22,11 @@
 #
 #   FRESH_OMIT="pkg ..."  leave packages of the list out (to prove the check
 #                         notices: it must fail and name them)
+#   FRESH_CI=1            CI's machine instead of the newcomer's: the root
+#                         also gets the packages .ci/packages.txt lists for
+#                         lane "test", and runs `GOSWAN_CI=1 make test`, so
+#                         a test needing a package .ci/run does not install
+#                         fails here and names it
 #   FRESH_KEEP=1          keep the run's scratch directory (its log, the
 #                         overlay's upper layer) for a look afterwards
 set -euo pipefail
@@ -42,8 +47,16 @@ for c in debootstrap unshare chroot pivot_root git; do
 done
 goroot=$("$GO" env GOROOT) || die "no Go ($GO)"
 
-# The package list, minus FRESH_OMIT.
+# The package list, minus FRESH_OMIT; the commands to run.
 all_pkgs=$(awk '!/^[[:space:]]*(#|$)/ { print $2 }' "$list")
+commands="make demo;make test"
+what="README's two commands"
+if [ -n "${FRESH_CI:-}" ]; then
+	all_pkgs=$(printf '%s\n' "$all_pkgs"; awk '!/^[[:space:]]*(#|$)/ && $2 ~ /(^|,)test(,|$)/ { print $1 }' .ci/packages.txt)
+	all_pkgs=$(sort -u <<<"$all_pkgs")
+	commands="GOSWAN_CI=1 make test"
+	what="CI's make test (GOSWAN_CI=1) with .ci/packages.txt's lane \"test\""
+fi
 pkgs=$all_pkgs
 for o in ${FRESH_OMIT:-}; do
 	grep -qxF -- "$o" <<<"$all_pkgs" || die "FRESH_OMIT: $o is not in $list"
@@ -169,7 +182,7 @@ commit=$(git rev-parse HEAD)
 if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
 	say "note: the working tree has uncommitted changes; the check runs commit $commit as cloned"
 fi
-say "running README's two commands in a fresh root (commit ${commit:0:12})"
+say "running $what in a fresh root (commit ${commit:0:12})"
 
 # The run: private mount and PID namespaces (the PID namespace's init is the
 # sh below; when it exits the kernel kills everything left in it, and with
@@ -184,7 +197,7 @@ done
 log=$run/log
 private sh -c '
 	set -e
-	root=$1 run=$2 repo=$3 commit=$4 goroot=$5 netenv=$6
+	root=$1 run=$2 repo=$3 commit=$4 goroot=$5 netenv=$6 commands=$7
 	m=$run/merged
 	mount -t overlay -o "lowerdir=$root,upperdir=$run/upper,workdir=$run/work" goswan-fresh "$m"
 	mount -t proc proc "$m/proc"
@@ -203,14 +216,18 @@ private sh -c '
 	# root is the root of this mount namespace: pivot_root, not chroot, or
 	# a process entering a network host'"'"'s mount namespace (nsenter) would
 	# land in this machine'"'"'s file system instead.
-	cat >"$m/run/fresh-session" <<-"EOF"
+	{
+	echo "commands=\"$commands\""
+	cat <<-"EOF"
 	umount -l /.oldroot && rmdir /.oldroot
 	cd /root/goswan
 	rc=0
-	for cmd in "make demo" "make test"; do
+	IFS=";"
+	for cmd in $commands; do
+		unset IFS
 		t0=$(date +%s)
 		echo "fresh-check: $ $cmd"
-		if $cmd; then
+		if sh -c "$cmd"; then
 			echo "fresh-check: $cmd passed in $(($(date +%s) - t0))s"
 		else
 			echo "fresh-check: $cmd FAILED after $(($(date +%s) - t0))s"
@@ -219,6 +236,7 @@ private sh -c '
 	done
 	exit $rc
 	EOF
+	} >"$m/run/fresh-session"
 	cd "$m"
 	mkdir .oldroot
 	pivot_root . .oldroot
@@ -226,7 +244,7 @@ private sh -c '
 	exec /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/sh LANG=C.UTF-8 TERM=dumb $netenv \
 		PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		/bin/sh /run/fresh-session
-' fresh "$root" "$run" "$repo" "$commit" "$goroot" "$netenv" > >(tee "$log") 2>&1 &
+' fresh "$root" "$run" "$repo" "$commit" "$goroot" "$netenv" "$commands" > >(tee "$log") 2>&1 &
 child=$!
 interrupted=
 trap 'interrupted=1; kill -KILL "$child" 2>/dev/null || true' INT TERM HUP
@@ -252,7 +270,7 @@ missing() {
 }
 echo
 if [ "$rc" = 0 ]; then
-	say "PASSED: make demo and make test on a fresh $suite root (root ${t_root}s, total $(($(date +%s) - t_start))s)"
+	say "PASSED: $what on a fresh $suite root (root ${t_root}s, total $(($(date +%s) - t_start))s)"
 	exit 0
 fi
 found=$(missing)
@@ -265,7 +283,11 @@ if [ -n "$found" ]; then
 		fi
 	done <<<"$found"
 	pkgs_missing=$(awk '$2 != "?" { print $2 }' <<<"$found" | sort -u | tr '\n' ' ')
-	[ -z "$pkgs_missing" ] || say "FAILED: the fresh machine lacks: $pkgs_missing— README.md and $list must name them (or the commands must not need them)"
+	if [ -n "${FRESH_CI:-}" ]; then
+		[ -z "$pkgs_missing" ] || say "FAILED: CI's machine lacks: $pkgs_missing— .ci/packages.txt must list them for lane \"test\" (or the tests must not need them)"
+	else
+		[ -z "$pkgs_missing" ] || say "FAILED: the fresh machine lacks: $pkgs_missing— README.md and $list must name them (or the commands must not need them)"
+	fi
 fi
 say "FAILED: see the output above (log: $log; FRESH_KEEP=1 keeps it); total $(($(date +%s) - t_start))s"
 exit 1

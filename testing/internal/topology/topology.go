@@ -4,7 +4,7 @@
 // Every host is an nshost host (its own network namespace, named
 // <prefix>-<host>, and a holder owning a private mount and UTS namespace):
 // /etc is an overlay of the machine's /etc (so installed software keeps
-// working) with the scenario's files copied on top, the implementation's
+// working) with Debian's netbase and the scenario's files copied on top, the implementation's
 // binaries are bound over (or, where the machine has none, placed at)
 // Debian's paths, and /run, /var/log and /tmp are empty tmpfs mounts.
 // Commands enter the host with nsenter. The segments are bridges inside one
@@ -120,8 +120,11 @@ func Build(ctx context.Context, cfg Config) (t *Topology, err error) {
 		if !ok {
 			return t, fmt.Errorf("unknown host %q", spec.Name)
 		}
+		// Debian's netbase first, as strongSwan's test hosts have it
+		// (leftprotoport=tcp/ssh, tcpdump's ipsec-nat-t), whatever this
+		// machine has; the scenario's files may replace it.
 		ns := nshost.Spec{Name: spec.Name, NetNS: cfg.Prefix + "-" + spec.Name, Binds: spec.Binds,
-			Private: privateDirs, Forward: hp.Forward, Env: spec.Env, Logf: cfg.Logf}
+			Files: nshost.Netbase(), Private: privateDirs, Forward: hp.Forward, Env: spec.Env, Logf: cfg.Logf}
 		for _, f := range spec.Etc {
 			if f.Rel == "" || strings.HasPrefix(f.Rel, "/") {
 				return t, fmt.Errorf("host %s: bad /etc path %q", spec.Name, f.Rel)
