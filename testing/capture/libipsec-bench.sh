@@ -12,7 +12,11 @@ go build -o "$HANDKEY" "$here/../../kernel_libipsec/cmd/libipsec-handkey"
 measure() {
 	ip netns exec "$P-bob" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
 	local spid=$!
-	sleep 0.5
+	# Until bob listens on 5201 (0x1451, state 0A), however busy the machine.
+	for _ in $(seq 200); do
+		ip netns exec "$P-bob" grep -qE '^ *[0-9]+: [0-9A-F]+:1451 0+:0000 0A ' /proc/net/tcp /proc/net/tcp6 && break
+		sleep 0.1
+	done
 	ip netns exec "$P-alice" iperf3 -c 10.2.0.10 -p 5201 -t "$SECS" -J >"$WORK/$1.json"
 	wait "$spid" 2>/dev/null || true
 	python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['end']['sum_received']['bits_per_second'])" "$WORK/$1.json"
