@@ -17,7 +17,7 @@ import (
 func TestLiveCapture(t *testing.T) {
 	testenv.Short(t)
 	testenv.RequireRoot(t)
-	for _, cmd := range []string{"/usr/lib/ipsec/charon", "/usr/sbin/ipsec", "tcpdump", "tshark", "nsenter", "unshare"} {
+	for _, cmd := range []string{"/usr/lib/ipsec/charon", "/usr/sbin/ipsec", "tcpdump", "tshark", "nsenter", "unshare", "python3"} {
 		testenv.RequireCommand(t, cmd)
 	}
 	// What the script's strongswan.conf loads.

@@ -121,11 +121,12 @@ func firstArg(args []any) any {
 
 // newHost makes the host (testing/nshost) the interop tests run Debian's
 // stroke and starter in, with a private /run (the fake charon listens on
-// the real default /var/run/charon.ctl without touching the machine's)
-// and the given /etc files and binds.
+// the real default /var/run/charon.ctl without touching the machine's),
+// Debian's netbase (starter resolves leftprotoport=tcp/http) and the given
+// /etc files and binds.
 func newHost(t *testing.T, files []nshost.File, binds ...nshost.Bind) *nshost.Host {
 	t.Helper()
-	return nshost.NewHost(t, nshost.Spec{Name: "stroke", Files: files, Binds: binds})
+	return nshost.NewHost(t, nshost.Spec{Name: "stroke", Files: append(nshost.Netbase(), files...), Binds: binds})
 }
 
 // command runs name inside the host (nsenter execs it, so the PID is the

@@ -42,7 +42,7 @@ CUR=""           # directory of the run in progress
 die() { echo "ike-capture: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (network and mount namespaces)"
-for c in ip unshare nsenter tcpdump tshark /usr/lib/ipsec/charon /usr/sbin/ipsec; do
+for c in ip unshare nsenter tcpdump tshark python3 /usr/lib/ipsec/charon /usr/sbin/ipsec; do
 	command -v "$c" >/dev/null || die "missing $c"
 done
 
@@ -265,7 +265,9 @@ extract_packets() {
 			if [ $((16#${hex:32:2})) = 53 ]; then
 				name+=$(printf '_frag%d-of-%d' $((16#${hex:64:4})) $((16#${hex:68:4})))
 			fi
-			echo -n "$hex" | xxd -r -p >"$CUR/packets/$name.bin"
+			# hex to bytes with python3 (which CI has), not xxd (which it
+			# need not)
+			python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$hex" >"$CUR/packets/$name.bin"
 		done
 	ls "$CUR/packets" | wc -l
 }

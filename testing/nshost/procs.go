@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,7 +32,8 @@ func nsOfFile(path string) (nsID, error) {
 func selfNS(typ string) (nsID, error) { return nsOfFile("/proc/self/ns/" + typ) }
 
 // procsInNetNS lists the PIDs of every process whose network namespace is
-// ns. It reads /proc; processes that exit meanwhile are skipped.
+// ns, in numeric order (not /proc's, which sorts 10000 before 9999). It
+// reads /proc; processes that exit meanwhile are skipped.
 func procsInNetNS(ns nsID) []int {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
@@ -47,6 +49,7 @@ func procsInNetNS(ns nsID) []int {
 			pids = append(pids, pid)
 		}
 	}
+	slices.Sort(pids)
 	return pids
 }
 
