@@ -6,8 +6,10 @@ SBINDIR   ?= $(PREFIX)/sbin
 LIBEXEC   ?= $(PREFIX)/libexec/ipsec
 FUZZTIME  ?= 5s
 STATICCHECK_VERSION ?= v0.8.2
+GOCYCLO_VERSION ?= v0.6.0
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(shell command -v staticcheck 2>/dev/null || echo $(GOBIN)/staticcheck)
+GOCYCLO   := $(shell command -v gocyclo 2>/dev/null || echo $(GOBIN)/gocyclo)
 
 .PHONY: all build test lint fuzz-smoke install clean tidy-check demo
 
@@ -44,11 +46,17 @@ test:
 $(STATICCHECK):
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-lint: $(STATICCHECK)
+$(GOCYCLO):
+	$(GO) install github.com/fzipp/gocyclo/cmd/gocyclo@$(GOCYCLO_VERSION)
+
+# gofmt, vet, staticcheck, and no function over cyclomatic complexity 25
+# unless its file says why (scripts/cyclo.sh).
+lint: $(STATICCHECK) $(GOCYCLO)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	GOCYCLO=$(GOCYCLO) scripts/cyclo.sh
 
 # Every fuzz target for FUZZTIME each (the seed corpora also run in `make test`).
 fuzz-smoke:
@@ -65,8 +73,11 @@ clean:
 # Throughput (root, iperf3, Debian's strongSwan): TCP alice -> bob through a
 # negotiated tunnel, goswan on both gateways against strongSwan on both (both
 # with the userspace data plane), medians of alternating rounds and their
-# ratio; then the data plane alone, hand-keyed (testing/capture/libipsec-bench.sh).
-# BENCH_ARGS e.g. "--pairings gg,gs,ss --seconds 10 --repeat 5".
+# ratio; the IKE_SA setup rate with RSA-2048 and ECDSA-P256 certificates, the
+# same way (BENCHMARKS.md); then the data plane alone, hand-keyed
+# (testing/capture/libipsec-bench.sh).
+# BENCH_ARGS e.g. "--pairings gg,gs,ss --seconds 10 --repeat 5",
+# "--measure ikesa --ikesas 500 --ikesa-auth ecdsa256".
 .PHONY: bench
 BENCH_ARGS ?=
 bench: build

@@ -5,9 +5,13 @@ import "github.com/goswan/goswan/crypto"
 // strongSwan builds its default IKE proposals from the algorithms its loaded
 // plugins register, in rounds of decreasing strength (proposal.c
 // proposal_add_supported_ike). The lists below are what Debian's charon
-// 5.9.8 with its default plugin set produces, as logged in
-// crypto/testdata/strongswan/default/moon.log ("configured proposals: ..."),
-// so that a goswan initiator without ike= sends the same SA payload.
+// 5.9.8 with its default plugin set (libstrongswan and
+// libstrongswan-standard-plugins, which Debian installs by default) produces,
+// as logged in crypto/testdata/strongswan/default/moon.log ("configured
+// proposals: ..."), so that a goswan initiator without ike= sends the same SA
+// payload (tasks.TestDefaultIKEProposalsOnTheWire). With
+// libstrongswan-extra-plugins installed too, its ccm plugin adds Camellia-CCM
+// to the AEAD proposal; goswan follows the default install.
 
 type tr = Transform
 
@@ -86,9 +90,8 @@ var defaultAH = []tr{
 // DefaultProposals returns strongSwan 5.9.8's default proposals for proto,
 // the classic one followed by the AEAD one (AH has no AEAD default), exactly
 // as Debian's charon sends them when ike=/esp=/ah= is absent or not strict.
-//
-// goswan does not implement every algorithm in them (Camellia, AES-CCM,
-// Brainpool curves); see SupportedOnly.
+// goswan implements every algorithm in them, so SupportedOnly leaves them
+// whole.
 func DefaultProposals(proto Protocol) []*Proposal {
 	mk := func(ts []tr) *Proposal {
 		return &Proposal{Protocol: proto, Transforms: append([]tr(nil), ts...)}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/goswan/goswan/crypto"
@@ -52,21 +53,6 @@ func splitTokens(s string) []string {
 	}
 }
 
-// integPRF maps an integrity algorithm to the PRF built on the same primitive,
-// for IKE proposals without an explicit PRF (proposal.c integ_prf_map).
-var integPRF = map[crypto.IntegrityAlgorithm]crypto.PRFAlgorithm{
-	crypto.AuthHMACSHA1_96:      crypto.PRFHMACSHA1,
-	crypto.AuthHMACSHA1_160:     crypto.PRFHMACSHA1,
-	crypto.AuthHMACSHA2_256_128: crypto.PRFHMACSHA2_256,
-	crypto.AuthHMACSHA2_384_192: crypto.PRFHMACSHA2_384,
-	crypto.AuthHMACSHA2_512_256: crypto.PRFHMACSHA2_512,
-	crypto.AuthHMACMD5_96:       crypto.PRFHMACMD5,
-	crypto.AuthHMACMD5_128:      crypto.PRFHMACMD5,
-	crypto.AuthAESXCBC96:        crypto.PRFAES128XCBC,
-	crypto.AuthCamelliaXCBC96:   crypto.PRFCamellia128XCBC,
-	crypto.AuthAESCMAC96:        crypto.PRFAES128CMAC,
-}
-
 // ParseProposal parses one proposal ("aes128-sha256-modp3072") for proto as
 // proposal_create_from_string does, including its fix-ups: an IKE proposal
 // without PRF gets the PRFs of its integrity algorithms, KE_NONE is dropped
@@ -83,11 +69,11 @@ func ParseProposal(proto Protocol, s string) (*Proposal, error) {
 	}
 	p := &Proposal{Protocol: proto}
 	for _, tok := range tokens {
-		kw, ok := keywords[tok]
+		a, keyLength, ok := crypto.LookupKeyword(tok)
 		if !ok {
 			return fail("algorithm '%s' not recognized", tok)
 		}
-		p.Add(kw.typ, kw.id, kw.keySize)
+		p.Add(a.Type, a.ID, keyLength)
 	}
 	if err := p.check(); err != "" {
 		return fail("%s", err)
@@ -98,78 +84,97 @@ func ParseProposal(proto Protocol, s string) (*Proposal, error) {
 // check applies proposal.c check_proposal; it returns charon's message for a
 // proposal it rejects.
 func (p *Proposal) check() string {
-	drop := func(t crypto.TransformType) {
-		p.Transforms = deleteType(p.Transforms, t)
+	var msg string
+	switch p.Protocol {
+	case ProtoIKE:
+		if msg = p.checkIKE(); msg == "" {
+			msg = p.checkEncryption()
+		}
+	case ProtoESP:
+		p.Transforms = deleteType(p.Transforms, crypto.TransformPRF)
+		msg = p.checkEncryption()
+	default:
+		p.Transforms = deleteType(p.Transforms, crypto.TransformPRF)
+		msg = p.checkAH()
 	}
-	if p.Protocol == ProtoIKE {
-		if len(p.Algorithms(crypto.TransformPRF)) == 0 {
-			for _, integ := range p.Algorithms(crypto.TransformIntegrity) {
-				if prf, ok := integPRF[crypto.IntegrityAlgorithm(integ.ID)]; ok {
-					p.Add(crypto.TransformPRF, uint16(prf), 0)
-				}
-			}
-		}
-		if len(p.Algorithms(crypto.TransformPRF)) == 0 {
-			return "a PRF algorithm is mandatory in IKE proposals"
-		}
-		kept := p.Transforms[:0]
-		for _, t := range p.Transforms {
-			if t.Type != crypto.TransformKeyExchange || t.ID != uint16(crypto.KENone) {
-				kept = append(kept, t)
-			}
-		}
-		p.Transforms = kept
-		if len(p.Algorithms(crypto.TransformKeyExchange)) == 0 {
-			return "a DH group is mandatory in IKE proposals"
-		}
-	} else {
-		drop(crypto.TransformPRF)
-	}
-	if p.Protocol == ProtoIKE || p.Protocol == ProtoESP {
-		encs := p.Algorithms(crypto.TransformEncryption)
-		anyAEAD, allAEAD := false, true
-		for _, e := range encs {
-			if crypto.EncryptionAlgorithm(e.ID).IsAEAD() {
-				anyAEAD = true
-			} else {
-				allAEAD = false
-			}
-		}
-		switch {
-		case len(encs) == 0:
-			return fmt.Sprintf("an encryption algorithm is mandatory in %v proposals", p.Protocol)
-		case anyAEAD && !allAEAD:
-			return fmt.Sprintf("classic and combined-mode (AEAD) encryption algorithms can't be contained in the same %v proposal", p.Protocol)
-		case allAEAD:
-			drop(crypto.TransformIntegrity)
-		case p.Protocol == ProtoIKE && len(p.Algorithms(crypto.TransformIntegrity)) == 0:
-			return fmt.Sprintf("an integrity algorithm is mandatory in %v proposals with classic (non-AEAD) encryption algorithms", p.Protocol)
-		}
-	} else {
-		// AH: AES-GMAC is written as a cipher but is an integrity algorithm
-		// there; every other cipher is dropped.
-		kept := p.Transforms[:0]
-		for _, t := range p.Transforms {
-			if t.Type == crypto.TransformEncryption {
-				if t.ID != uint16(crypto.EncrNullAuthAESGMAC) {
-					continue
-				}
-				gmac := map[uint16]crypto.IntegrityAlgorithm{128: crypto.AuthAES128GMAC, 192: crypto.AuthAES192GMAC, 256: crypto.AuthAES256GMAC}
-				a, ok := gmac[t.KeyLength]
-				if !ok {
-					continue
-				}
-				t = Transform{Type: crypto.TransformIntegrity, ID: uint16(a)}
-			}
-			kept = append(kept, t)
-		}
-		p.Transforms = kept
-		if len(p.Algorithms(crypto.TransformIntegrity)) == 0 {
-			return "an integrity algorithm is mandatory in AH proposals"
-		}
+	if msg != "" {
+		return msg
 	}
 	if (p.Protocol == ProtoAH || p.Protocol == ProtoESP) && len(p.Algorithms(crypto.TransformExtendedSeqs)) == 0 {
 		p.Add(crypto.TransformExtendedSeqs, uint16(crypto.NoExtSeq), 0)
+	}
+	return ""
+}
+
+// checkIKE: a PRF (derived from the integrity algorithms if none is given)
+// and a key exchange method other than none are mandatory.
+func (p *Proposal) checkIKE() string {
+	if len(p.Algorithms(crypto.TransformPRF)) == 0 {
+		for _, integ := range p.Algorithms(crypto.TransformIntegrity) {
+			if prf, ok := crypto.IntegrityAlgorithm(integ.ID).PRF(); ok {
+				p.Add(crypto.TransformPRF, uint16(prf), 0)
+			}
+		}
+	}
+	if len(p.Algorithms(crypto.TransformPRF)) == 0 {
+		return "a PRF algorithm is mandatory in IKE proposals"
+	}
+	p.Transforms = slices.DeleteFunc(p.Transforms, func(t Transform) bool {
+		return t.Type == crypto.TransformKeyExchange && t.ID == uint16(crypto.KENone)
+	})
+	if len(p.Algorithms(crypto.TransformKeyExchange)) == 0 {
+		return "a DH group is mandatory in IKE proposals"
+	}
+	return ""
+}
+
+// checkEncryption (IKE and ESP): an encryption algorithm is mandatory,
+// AEAD and classic ones do not mix, AEAD drops integrity, and IKE needs
+// integrity with classic encryption.
+func (p *Proposal) checkEncryption() string {
+	encs := p.Algorithms(crypto.TransformEncryption)
+	anyAEAD, allAEAD := false, true
+	for _, e := range encs {
+		if crypto.EncryptionAlgorithm(e.ID).IsAEAD() {
+			anyAEAD = true
+		} else {
+			allAEAD = false
+		}
+	}
+	switch {
+	case len(encs) == 0:
+		return fmt.Sprintf("an encryption algorithm is mandatory in %v proposals", p.Protocol)
+	case anyAEAD && !allAEAD:
+		return fmt.Sprintf("classic and combined-mode (AEAD) encryption algorithms can't be contained in the same %v proposal", p.Protocol)
+	case allAEAD:
+		p.Transforms = deleteType(p.Transforms, crypto.TransformIntegrity)
+	case p.Protocol == ProtoIKE && len(p.Algorithms(crypto.TransformIntegrity)) == 0:
+		return fmt.Sprintf("an integrity algorithm is mandatory in %v proposals with classic (non-AEAD) encryption algorithms", p.Protocol)
+	}
+	return ""
+}
+
+// ahGMAC maps AES-GMAC, written as a cipher, to the integrity algorithm
+// it is in AH.
+var ahGMAC = map[uint16]crypto.IntegrityAlgorithm{128: crypto.AuthAES128GMAC, 192: crypto.AuthAES192GMAC, 256: crypto.AuthAES256GMAC}
+
+// checkAH: AES-GMAC becomes an integrity algorithm, every other cipher is
+// dropped, and integrity is mandatory.
+func (p *Proposal) checkAH() string {
+	kept := p.Transforms[:0]
+	for _, t := range p.Transforms {
+		if t.Type == crypto.TransformEncryption {
+			a, ok := ahGMAC[t.KeyLength]
+			if t.ID != uint16(crypto.EncrNullAuthAESGMAC) || !ok {
+				continue
+			}
+			t = Transform{Type: crypto.TransformIntegrity, ID: uint16(a)}
+		}
+		kept = append(kept, t)
+	}
+	p.Transforms = kept
+	if len(p.Algorithms(crypto.TransformIntegrity)) == 0 {
+		return "an integrity algorithm is mandatory in AH proposals"
 	}
 	return ""
 }

@@ -1,7 +1,6 @@
 package crypto
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/subtle"
 	"encoding/binary"
@@ -15,13 +14,14 @@ import (
 // about why, so that a forger learns nothing.
 var ErrAuthentication = errors.New("integrity check failed")
 
-// aeadCore is an RFC 4106 / RFC 5282 / RFC 7634 AEAD: the key material ends
-// in a 4-byte salt, the nonce is salt || 8-byte explicit IV, and the tag may
-// be truncated to icvSize.
+// aeadCore is an RFC 4106 / RFC 4309 / RFC 5282 / RFC 7634 AEAD: the key
+// material ends in a salt (4 bytes, 3 for CCM), the nonce is salt || 8-byte
+// explicit IV, and the tag may be truncated to icvSize.
 type aeadCore struct {
 	aead    cipher.AEAD
-	block   cipher.Block // AES, for the truncated-tag path
+	block   cipher.Block // for the truncated-tag path of GCM
 	salt    [4]byte
+	saltLen int
 	icvSize int
 }
 
@@ -33,14 +33,15 @@ func newAEADCore(a EncryptionAlgorithm, keyBits int, keyMat []byte) (*aeadCore, 
 	if len(keyMat) != want {
 		return nil, fmt.Errorf("%v: key material is %d bytes, want %d", a, len(keyMat), want)
 	}
-	key, salt := keyMat[:len(keyMat)-4], keyMat[len(keyMat)-4:]
-	c := &aeadCore{icvSize: a.ICVSize()}
+	r := a.row()
+	key, salt := keyMat[:len(keyMat)-r.SaltSize], keyMat[len(keyMat)-r.SaltSize:]
+	c := &aeadCore{icvSize: r.ICVSize, saltLen: r.SaltSize}
 	copy(c.salt[:], salt)
-	switch a {
-	case EncrChaCha20Poly1305:
+	switch r.mode {
+	case modeChaChaPoly:
 		c.aead, err = chacha20poly1305.New(key)
-	case EncrAESGCM8, EncrAESGCM12, EncrAESGCM16:
-		if c.block, err = aes.NewCipher(key); err != nil {
+	case modeGCM:
+		if c.block, err = r.block(key); err != nil {
 			return nil, err
 		}
 		// The standard library verifies tags of 12 to 16 bytes only. GCM's
@@ -51,6 +52,11 @@ func newAEADCore(a EncryptionAlgorithm, keyBits int, keyMat []byte) (*aeadCore, 
 			tag = 16
 		}
 		c.aead, err = cipher.NewGCMWithTagSize(c.block, tag)
+	case modeCCM:
+		if c.block, err = r.block(key); err != nil {
+			return nil, err
+		}
+		c.aead, err = newCCM(c.block, c.saltLen+8, c.icvSize)
 	default:
 		return nil, fmt.Errorf("%v is not an AEAD: %w", a, ErrUnsupported)
 	}
@@ -65,9 +71,9 @@ func (c *aeadCore) nonce(s *scratch, iv []byte) ([]byte, error) {
 	if len(iv) != 8 {
 		return nil, fmt.Errorf("AEAD IV is %d bytes, want 8", len(iv))
 	}
-	copy(s.nonce[:4], c.salt[:])
-	copy(s.nonce[4:], iv)
-	return s.nonce[:], nil
+	copy(s.nonce[:c.saltLen], c.salt[:c.saltLen])
+	copy(s.nonce[c.saltLen:], iv)
+	return s.nonce[:c.saltLen+8], nil
 }
 
 // seal appends ciphertext || ICV to dst. dst may alias plaintext exactly

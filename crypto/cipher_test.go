@@ -52,8 +52,9 @@ func TestAEADVectors(t *testing.T) {
 	}
 }
 
-// TestCipherVectors runs the AES-CBC (RFC 3602, SP 800-38A) and AES-CTR
-// (RFC 3686) vectors through the classic engine.
+// TestCipherVectors runs the AES-CBC (RFC 3602, SP 800-38A), AES-CTR
+// (RFC 3686), Camellia (RFC 3713, NESSIE) and Camellia-CTR (RFC 5528)
+// vectors through the classic engine.
 func TestCipherVectors(t *testing.T) {
 	for i, v := range cipherVectors {
 		key, iv, plain, want := unhex(t, v.key), unhex(t, v.iv), unhex(t, v.plain), unhex(t, v.cipher)
@@ -92,6 +93,14 @@ var skCases = []skCase{
 	{EncrAESGCM12, 192, AuthNone},
 	{EncrAESGCM16, 256, AuthNone},
 	{EncrChaCha20Poly1305, 0, AuthNone},
+	{EncrAESCCM8, 128, AuthNone},
+	{EncrAESCCM12, 192, AuthNone},
+	{EncrAESCCM16, 256, AuthNone},
+	{EncrCamelliaCBC, 128, AuthHMACSHA2_256_128},
+	{EncrCamelliaCBC, 256, AuthCamelliaXCBC96},
+	{EncrCamelliaCTR, 192, AuthHMACSHA2_384_192},
+	{EncrCamelliaCCM8, 128, AuthNone},
+	{EncrCamelliaCCM16, 256, AuthNone},
 }
 
 func newTestSK(t testing.TB, c skCase) SKCipher {

@@ -2,62 +2,47 @@ package crypto
 
 import "fmt"
 
-// encrSpec describes one encryption algorithm as IKEv2 and ESP use it.
-type encrSpec struct {
-	keyBits    []int // key lengths a proposal may carry, in bits
-	defaultKey int   // key length when the proposal carries none (0: must carry one)
-	blockSize  int   // alignment of the padded plaintext
-	ivSize     int   // explicit IV on the wire
-	icvSize    int   // AEAD tag length (0 for classic ciphers)
-	saltSize   int   // key material appended to the key (RFC 4106, 3686, 7634)
-	espOnly    bool  // allowed in ESP but never in IKE (NULL, RFC 7296 §3.3.2)
-}
+// The size and property methods of the transform ids read the algorithm
+// table (algorithms.go); an id goswan does not implement reports zero sizes.
 
-var aesKeys = []int{128, 192, 256}
-
-var encrSpecs = map[EncryptionAlgorithm]encrSpec{
-	EncrAESCBC:           {keyBits: aesKeys, blockSize: 16, ivSize: 16},                                             // RFC 3602
-	EncrAESCTR:           {keyBits: aesKeys, blockSize: 1, ivSize: 8, saltSize: 4},                                  // RFC 3686, 5930
-	EncrAESGCM8:          {keyBits: aesKeys, blockSize: 1, ivSize: 8, icvSize: 8, saltSize: 4},                      // RFC 4106, 5282
-	EncrAESGCM12:         {keyBits: aesKeys, blockSize: 1, ivSize: 8, icvSize: 12, saltSize: 4},                     // RFC 4106, 5282
-	EncrAESGCM16:         {keyBits: aesKeys, blockSize: 1, ivSize: 8, icvSize: 16, saltSize: 4},                     // RFC 4106, 5282
-	EncrChaCha20Poly1305: {keyBits: []int{256}, defaultKey: 256, blockSize: 1, ivSize: 8, icvSize: 16, saltSize: 4}, // RFC 7634
-	Encr3DES:             {keyBits: []int{192}, defaultKey: 192, blockSize: 8, ivSize: 8},                           // RFC 2451
-	EncrNull:             {keyBits: []int{0}, blockSize: 1, espOnly: true},                                          // RFC 2410
-}
+func (a EncryptionAlgorithm) row() *Algorithm { return row(TransformEncryption, uint16(a)) }
 
 // Supported reports whether goswan implements a.
-func (a EncryptionAlgorithm) Supported() bool { _, ok := encrSpecs[a]; return ok }
+func (a EncryptionAlgorithm) Supported() bool { return a.row().Supported() }
 
 // IVSize is the length of the explicit IV a puts on the wire.
-func (a EncryptionAlgorithm) IVSize() int { return encrSpecs[a].ivSize }
+func (a EncryptionAlgorithm) IVSize() int { return a.row().IVSize }
 
 // ICVSize is the AEAD tag length (0 for classic ciphers).
-func (a EncryptionAlgorithm) ICVSize() int { return encrSpecs[a].icvSize }
+func (a EncryptionAlgorithm) ICVSize() int { return a.row().ICVSize }
 
 // SaltSize is the number of key-material bytes beyond the cipher key that a
 // consumes as nonce salt.
-func (a EncryptionAlgorithm) SaltSize() int { return encrSpecs[a].saltSize }
+func (a EncryptionAlgorithm) SaltSize() int { return a.row().SaltSize }
 
 // BlockSize is the alignment the padded plaintext must meet.
-func (a EncryptionAlgorithm) BlockSize() int { return encrSpecs[a].blockSize }
+func (a EncryptionAlgorithm) BlockSize() int { return a.row().BlockSize }
 
 // ESPOnly reports whether a may be negotiated for ESP only (NULL encryption).
-func (a EncryptionAlgorithm) ESPOnly() bool { return encrSpecs[a].espOnly }
+func (a EncryptionAlgorithm) ESPOnly() bool { return a.row().ESPOnly }
+
+// KernelName is the name XFRM knows a by, "" if charon installs it in no
+// kernel.
+func (a EncryptionAlgorithm) KernelName() string { return a.row().Kernel }
 
 // KeyBits resolves the key length of a for a proposal that carries keyBits
 // (0 when the transform has no Key Length attribute): algorithms with a single
 // key length (3DES, ChaCha20-Poly1305) accept 0 for it, the others must name
 // one of theirs. Mirrors keymat_get_keylen_encr.
 func (a EncryptionAlgorithm) KeyBits(keyBits int) (int, error) {
-	spec, ok := encrSpecs[a]
-	if !ok {
+	r := a.row()
+	if !r.Supported() {
 		return 0, fmt.Errorf("encryption algorithm %v: %w", a, ErrUnsupported)
 	}
-	if keyBits == 0 && (spec.defaultKey != 0 || a == EncrNull) {
-		return spec.defaultKey, nil
+	if keyBits == 0 && r.DefaultKeyBits != 0 {
+		return r.DefaultKeyBits, nil
 	}
-	for _, k := range spec.keyBits {
+	for _, k := range r.KeyBits {
 		if k == keyBits {
 			return k, nil
 		}
@@ -72,5 +57,5 @@ func (a EncryptionAlgorithm) KeyMaterialSize(keyBits int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return k/8 + encrSpecs[a].saltSize, nil
+	return k/8 + a.SaltSize(), nil
 }

@@ -64,7 +64,7 @@ func NewESPTransform(c ESPConfig) (*ESPTransform, error) {
 		return nil, err
 	}
 	t.icvSize = t.cls.icvSize
-	if c.Encryption == EncrAESCBC || c.Encryption == Encr3DES {
+	if c.Encryption.row().mode == modeCBC {
 		if c.Rand == nil {
 			return nil, errors.New("ESP: CBC needs a random source for its IV key")
 		}

@@ -17,7 +17,7 @@ func FuzzKEPublicValue(f *testing.F) {
 	f.Add(uint16(MODP1024), make([]byte, 128))
 	f.Add(uint16(ECP521), make([]byte, 132))
 	f.Add(uint16(Curve448), make([]byte, 56))
-	methods := []KeyExchangeMethod{MODP768, MODP1024, ECP256, ECP384, ECP521, Curve25519, Curve448}
+	methods := []KeyExchangeMethod{MODP768, MODP1024, ECP256, ECP384, ECP521, ECP224BP, ECP256BP, Curve25519, Curve448}
 	keys := map[KeyExchangeMethod]KeyExchange{}
 	for _, m := range methods {
 		k, err := NewKeyExchange(m, seededReader(byte(m)))

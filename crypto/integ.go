@@ -2,57 +2,52 @@ package crypto
 
 import (
 	"crypto/hmac"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"fmt"
 	"hash"
 )
 
-// integSpec describes one integrity algorithm: a MAC whose output is
-// truncated to the ICV length.
-type integSpec struct {
-	newMAC  func(key []byte) (hash.Hash, error)
-	keySize int // bytes
-	icvSize int // bytes, after truncation
-}
-
-func hmacInteg(h func() hash.Hash, keySize, icvSize int) integSpec {
-	return integSpec{
-		newMAC:  func(key []byte) (hash.Hash, error) { return hmac.New(h, key), nil },
-		keySize: keySize,
-		icvSize: icvSize,
-	}
-}
-
-var integSpecs = map[IntegrityAlgorithm]integSpec{
-	AuthHMACSHA1_96:      hmacInteg(sha1.New, 20, 12),                                                                 // RFC 2404
-	AuthHMACSHA2_256_128: hmacInteg(sha256.New, 32, 16),                                                               // RFC 4868
-	AuthHMACSHA2_384_192: hmacInteg(sha512.New384, 48, 24),                                                            // RFC 4868
-	AuthHMACSHA2_512_256: hmacInteg(sha512.New, 64, 32),                                                               // RFC 4868
-	AuthAESXCBC96:        {newMAC: func(k []byte) (hash.Hash, error) { return newXCBC(k) }, keySize: 16, icvSize: 12}, // RFC 3566
-	AuthAESCMAC96:        {newMAC: func(k []byte) (hash.Hash, error) { return newCMAC(k) }, keySize: 16, icvSize: 12}, // RFC 4494
-}
+func (a IntegrityAlgorithm) row() *Algorithm { return row(TransformIntegrity, uint16(a)) }
 
 // Supported reports whether goswan implements a.
-func (a IntegrityAlgorithm) Supported() bool { _, ok := integSpecs[a]; return ok }
+func (a IntegrityAlgorithm) Supported() bool { return a.row().Supported() }
 
 // KeySize is the key length of a in bytes (SK_ai/SK_ar, or an ESP integrity
 // key), 0 if unsupported.
-func (a IntegrityAlgorithm) KeySize() int { return integSpecs[a].keySize }
+func (a IntegrityAlgorithm) KeySize() int { return a.row().KeySize }
 
 // ICVSize is the length of the truncated MAC a appends, 0 if unsupported.
-func (a IntegrityAlgorithm) ICVSize() int { return integSpecs[a].icvSize }
+func (a IntegrityAlgorithm) ICVSize() int { return a.row().ICVSize }
+
+// KernelName is the name XFRM knows a by, "" if charon installs it in no
+// kernel.
+func (a IntegrityAlgorithm) KernelName() string { return a.row().Kernel }
+
+// KernelTruncBits is the truncation charon passes XFRM with
+// XFRMA_ALG_AUTH_TRUNC, 0 where it uses plain XFRMA_ALG_AUTH and the
+// kernel's default truncation.
+func (a IntegrityAlgorithm) KernelTruncBits() int { return a.row().KernelTruncBits }
+
+// PRF is the PRF on the same primitive as a, which an IKE proposal that names
+// no PRF gets; ok is false for integrity algorithms without one.
+func (a IntegrityAlgorithm) PRF() (prf PRFAlgorithm, ok bool) {
+	p := a.row().PRF
+	return p, p != 0
+}
+
+// hmacMAC is HMAC on h, keyed as given.
+func hmacMAC(h func() hash.Hash) func(key []byte) (hash.Hash, error) {
+	return func(key []byte) (hash.Hash, error) { return hmac.New(h, key), nil }
+}
 
 // NewIntegrity returns the untruncated MAC of a keyed with key; the ICV is
 // the first ICVSize bytes of its Sum.
 func NewIntegrity(a IntegrityAlgorithm, key []byte) (hash.Hash, error) {
-	spec, ok := integSpecs[a]
-	if !ok {
+	r := a.row()
+	if !r.Supported() {
 		return nil, fmt.Errorf("integrity algorithm %v: %w", a, ErrUnsupported)
 	}
-	if len(key) != spec.keySize {
-		return nil, fmt.Errorf("integrity algorithm %v: key is %d bytes, want %d", a, len(key), spec.keySize)
+	if len(key) != r.KeySize {
+		return nil, fmt.Errorf("integrity algorithm %v: key is %d bytes, want %d", a, len(key), r.KeySize)
 	}
-	return spec.newMAC(key)
+	return r.mac(key)
 }

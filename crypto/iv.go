@@ -81,7 +81,7 @@ func newIVGenerator(a EncryptionAlgorithm, rand io.Reader) (ivGenerator, error) 
 	switch {
 	case a.IVSize() == 0:
 		return nullIV{}, nil
-	case a == EncrAESCBC || a == Encr3DES:
+	case a.row().mode == modeCBC:
 		return randomIV{rand}, nil
 	}
 	return newSeqIV(rand)

@@ -24,66 +24,46 @@ type KeyExchange interface {
 // ErrInvalidPublicValue is wrapped by every rejection of a peer's KE data.
 var ErrInvalidPublicValue = errors.New("invalid key exchange public value")
 
-// keSpec describes one key exchange method.
-type keSpec struct {
-	publicSize int // length of the Key Exchange Data
-	create     func(m KeyExchangeMethod, rand io.Reader) (KeyExchange, error)
-}
-
-var keSpecs = map[KeyExchangeMethod]keSpec{
-	MODP768:    {96, newMODP},
-	MODP1024:   {128, newMODP},
-	MODP1536:   {192, newMODP},
-	MODP2048:   {256, newMODP},
-	MODP3072:   {384, newMODP},
-	MODP4096:   {512, newMODP},
-	MODP6144:   {768, newMODP},
-	MODP8192:   {1024, newMODP},
-	ECP256:     {64, newNIST},
-	ECP384:     {96, newNIST},
-	ECP521:     {132, newNIST},
-	Curve25519: {32, newX25519},
-	Curve448:   {56, newX448},
-}
+func (m KeyExchangeMethod) row() *Algorithm { return row(TransformKeyExchange, uint16(m)) }
 
 // Supported reports whether goswan implements m.
-func (m KeyExchangeMethod) Supported() bool { _, ok := keSpecs[m]; return ok }
+func (m KeyExchangeMethod) Supported() bool { return m.row().Supported() }
 
 // PublicValueSize is the length of m's Key Exchange Data (0 if unsupported).
-func (m KeyExchangeMethod) PublicValueSize() int { return keSpecs[m].publicSize }
+func (m KeyExchangeMethod) PublicValueSize() int { return m.row().OutputSize }
 
 // NewKeyExchange generates a fresh private key for m from rand.
 func NewKeyExchange(m KeyExchangeMethod, rand io.Reader) (KeyExchange, error) {
-	spec, ok := keSpecs[m]
-	if !ok {
+	r := m.row()
+	if !r.Supported() {
 		return nil, fmt.Errorf("key exchange method %v: %w", m, ErrUnsupported)
 	}
 	if rand == nil {
 		return nil, errors.New("key exchange: no random source")
 	}
-	return spec.create(m, rand)
+	return r.ke.create(m, rand)
 }
 
 // ValidatePublicValue checks a peer's Key Exchange Data for m without a
 // private key: the length, and for MODP 1 < y < p-1, for ECP that the point is
 // on the curve, for X25519/X448 that it is not a low-order point.
 func ValidatePublicValue(m KeyExchangeMethod, value []byte) error {
-	spec, ok := keSpecs[m]
-	if !ok {
+	r := m.row()
+	if !r.Supported() {
 		return fmt.Errorf("key exchange method %v: %w", m, ErrUnsupported)
 	}
-	if len(value) != spec.publicSize {
-		return fmt.Errorf("%w: %v value is %d bytes, want %d", ErrInvalidPublicValue, m, len(value), spec.publicSize)
-	}
-	switch m {
-	case Curve25519, Curve448:
-		return validateMontgomery(m, value)
-	case ECP256, ECP384, ECP521:
-		_, err := nistPeerKey(m, value)
+	if err := checkSize(m, value); err != nil {
 		return err
 	}
-	_, err := modpPeerValue(m, value)
-	return err
+	return r.ke.validate(m, value)
+}
+
+// checkSize checks the length of a peer's Key Exchange Data for m.
+func checkSize(m KeyExchangeMethod, value []byte) error {
+	if size := m.PublicValueSize(); len(value) != size {
+		return fmt.Errorf("%w: %v value is %d bytes, want %d", ErrInvalidPublicValue, m, len(value), size)
+	}
+	return nil
 }
 
 // readScalar fills b from rand.

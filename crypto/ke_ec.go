@@ -54,8 +54,8 @@ func newNIST(m KeyExchangeMethod, rand io.Reader) (KeyExchange, error) {
 // nistPeerKey decodes x || y and checks that the point is on the curve
 // (crypto/ecdh rejects off-curve points and the point at infinity).
 func nistPeerKey(m KeyExchangeMethod, value []byte) (*ecdh.PublicKey, error) {
-	if len(value) != keSpecs[m].publicSize {
-		return nil, fmt.Errorf("%w: %v value is %d bytes, want %d", ErrInvalidPublicValue, m, len(value), keSpecs[m].publicSize)
+	if err := checkSize(m, value); err != nil {
+		return nil, err
 	}
 	sec1 := make([]byte, 1+len(value))
 	sec1[0] = 4
@@ -65,6 +65,11 @@ func nistPeerKey(m KeyExchangeMethod, value []byte) (*ecdh.PublicKey, error) {
 		return nil, fmt.Errorf("%w: %v point not on the curve", ErrInvalidPublicValue, m)
 	}
 	return pub, nil
+}
+
+func validateNIST(m KeyExchangeMethod, value []byte) error {
+	_, err := nistPeerKey(m, value)
+	return err
 }
 
 func newX25519(m KeyExchangeMethod, rand io.Reader) (KeyExchange, error) {
@@ -108,9 +113,8 @@ func (k *ecdhKE) SharedSecret(peer []byte) ([]byte, error) {
 // scalar maps exactly the low-order points to zero (the cofactor divides every
 // clamped scalar), so a fixed scalar is enough (RFC 7748 §6, RFC 8031 §2.3).
 func validateMontgomery(m KeyExchangeMethod, value []byte) error {
-	size := keSpecs[m].publicSize
-	if len(value) != size {
-		return fmt.Errorf("%w: %v value is %d bytes, want %d", ErrInvalidPublicValue, m, len(value), size)
+	if err := checkSize(m, value); err != nil {
+		return err
 	}
 	lowOrder := fmt.Errorf("%w: %v low-order point", ErrInvalidPublicValue, m)
 	if m == Curve25519 {

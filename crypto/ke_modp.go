@@ -87,6 +87,11 @@ func modpPeerValue(m KeyExchangeMethod, value []byte) (*big.Int, error) {
 	return y, nil
 }
 
+func validateMODP(m KeyExchangeMethod, value []byte) error {
+	_, err := modpPeerValue(m, value)
+	return err
+}
+
 func (k *modpKE) SharedSecret(peer []byte) ([]byte, error) {
 	y, err := modpPeerValue(k.method, peer)
 	if err != nil {

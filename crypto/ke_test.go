@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// TestKEVectors checks RFC 7748 (X25519, X448) and RFC 5903 (ECP) vectors:
+// TestKEVectors checks RFC 7748 (X25519, X448), RFC 5903 (ECP) and RFC 7027
+// (Brainpool) vectors:
 // feeding the private key as the random source must reproduce the public
 // values and the shared secret.
 func TestKEVectors(t *testing.T) {
@@ -78,7 +79,8 @@ func TestMODPPrimesFollowDefinition(t *testing.T) {
 	}
 }
 
-var keMethods = []KeyExchangeMethod{MODP768, MODP1024, MODP1536, MODP2048, MODP3072, MODP4096, MODP6144, MODP8192, ECP256, ECP384, ECP521, Curve25519, Curve448}
+var keMethods = []KeyExchangeMethod{MODP768, MODP1024, MODP1536, MODP2048, MODP3072, MODP4096, MODP6144, MODP8192, ECP256, ECP384, ECP521,
+	ECP224BP, ECP256BP, ECP384BP, ECP512BP, Curve25519, Curve448}
 
 func TestKERoundTrip(t *testing.T) {
 	for _, m := range keMethods {
@@ -110,8 +112,8 @@ func TestKERoundTrip(t *testing.T) {
 			}
 		}
 	}
-	if _, err := NewKeyExchange(ECP256BP, &countingReader{}); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("brainpool: %v", err)
+	if _, err := NewKeyExchange(MODP1024S160, &countingReader{}); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("MODP_1024_160: %v", err)
 	}
 	if _, err := NewKeyExchange(ECP256, &fixedReader{}); err == nil {
 		t.Error("key generated from an empty source")

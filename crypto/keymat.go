@@ -66,7 +66,7 @@ func DeriveIKEKeys(alg IKEAlgorithms, sharedSecret, nonceI, nonceR []byte, spiI,
 		return nil, err
 	}
 	ni, nr := nonceI, nonceR
-	if prfSpecs[alg.PRF].fixed {
+	if alg.PRF.row().FixedKey {
 		half := alg.PRF.KeySize() / 2
 		ni, nr = ni[:min(len(ni), half)], nr[:min(len(nr), half)]
 	}

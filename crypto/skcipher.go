@@ -3,7 +3,6 @@ package crypto
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/des"
 	"crypto/hmac"
 	"errors"
 	"fmt"
@@ -13,8 +12,8 @@ import (
 )
 
 // SKCipher protects the contents of an IKEv2 SK or SKF payload. Its method set
-// is exactly encoding.Cipher's (package encoding declares that interface so the
-// codec never imports crypto; a *SKCipher value satisfies it).
+// is exactly encoding.Cipher's (package encoding declares that interface and
+// knows nothing of the implementations; a *SKCipher value satisfies it).
 type SKCipher interface {
 	BlockSize() int
 	IVSize() int
@@ -81,6 +80,7 @@ func (s *aeadSK) Open(dst, iv, ciphertext, assoc []byte) ([]byte, error) {
 // operation does not allocate.
 type classic struct {
 	encr      EncryptionAlgorithm
+	mode      encrMode
 	block     cipher.Block
 	blockSize int
 	ivSize    int
@@ -104,16 +104,15 @@ func newClassic(encr EncryptionAlgorithm, keyBits int, integ IntegrityAlgorithm,
 	if len(encKey) != want {
 		return nil, fmt.Errorf("%v: key material is %d bytes, want %d", encr, len(encKey), want)
 	}
-	c := &classic{encr: encr, blockSize: encr.BlockSize(), ivSize: encr.IVSize(), icvSize: integ.ICVSize()}
-	switch encr {
-	case EncrAESCBC:
-		c.block, err = aes.NewCipher(encKey)
-	case EncrAESCTR:
+	r := encr.row()
+	c := &classic{encr: encr, mode: r.mode, blockSize: r.BlockSize, ivSize: r.IVSize, icvSize: integ.ICVSize()}
+	switch r.mode {
+	case modeCBC:
+		c.block, err = r.block(encKey)
+	case modeCTR:
 		copy(c.salt[:], encKey[len(encKey)-4:])
-		c.block, err = aes.NewCipher(encKey[:len(encKey)-4])
-	case Encr3DES:
-		c.block, err = des.NewTripleDESCipher(encKey)
-	case EncrNull:
+		c.block, err = r.block(encKey[:len(encKey)-4])
+	case modeNull:
 	default:
 		return nil, fmt.Errorf("encryption algorithm %v: %w", encr, ErrUnsupported)
 	}
@@ -144,10 +143,10 @@ func (c *classic) crypt(dst, iv, src []byte, encrypt bool) error {
 	if len(src)%c.blockSize != 0 {
 		return fmt.Errorf("%v: %d bytes are not a multiple of the %d-byte block", c.encr, len(src), c.blockSize)
 	}
-	switch c.encr {
-	case EncrNull:
+	switch c.mode {
+	case modeNull:
 		copy(dst, src)
-	case EncrAESCTR:
+	case modeCTR:
 		// RFC 3686 §4: nonce || IV || 32-bit block counter starting at 1.
 		var ctr [aes.BlockSize]byte
 		copy(ctr[:4], c.salt[:])

@@ -21,18 +21,30 @@ var transformTypeNames = map[TransformType]string{
 	TransformIntegrity:    "INTEGRITY_ALGORITHM",
 	TransformKeyExchange:  "KEY_EXCHANGE_METHOD",
 	TransformExtendedSeqs: "EXTENDED_SEQUENCE_NUMBERS",
+	TransformHash:         "HASH_ALGORITHM",
+	TransformRNG:          "RANDOM_NUMBER_GENERATOR",
+	TransformCompression:  "COMPRESSION_ALGORITHM",
+	TransformKDF:          "KEY_DERIVATION_FUNCTION",
 }
 
-func (t TransformType) String() string { return enumName(transformTypeNames, t) }
-
-// enumName prints a value the way strongSwan's %N printf hook does: the name,
-// or the number in parentheses when the value has none.
-func enumName[T ~uint16](names map[T]string, v T) string {
-	if n, ok := names[v]; ok {
+func (t TransformType) String() string {
+	if n, ok := transformTypeNames[t]; ok {
 		return n
 	}
-	return "(" + strconv.Itoa(int(v)) + ")"
+	return unnamed(uint16(t))
 }
+
+// nameOf prints transform id of type t the way strongSwan's %N printf hook
+// does: the name from the algorithm table, or the number in parentheses when
+// the id has none.
+func nameOf(t TransformType, id uint16) string {
+	if a, ok := index.rows[rowKey{t, id}]; ok {
+		return a.Name
+	}
+	return unnamed(id)
+}
+
+func unnamed(v uint16) string { return "(" + strconv.Itoa(int(v)) + ")" }
 
 // EncryptionAlgorithm is an IKEv2 encryption transform id (transform type 1).
 type EncryptionAlgorithm uint16
@@ -74,34 +86,12 @@ const (
 	EncrAESCFB           EncryptionAlgorithm = 1030
 )
 
-var encryptionNames = map[EncryptionAlgorithm]string{
-	EncrDESIV64: "DES_IV64", EncrDES: "DES_CBC", Encr3DES: "3DES_CBC", EncrRC5: "RC5_CBC",
-	EncrIDEA: "IDEA_CBC", EncrCAST: "CAST_CBC", EncrBlowfish: "BLOWFISH_CBC", Encr3IDEA: "3IDEA",
-	EncrDESIV32: "DES_IV32", EncrNull: "NULL", EncrAESCBC: "AES_CBC", EncrAESCTR: "AES_CTR",
-	EncrAESCCM8: "AES_CCM_8", EncrAESCCM12: "AES_CCM_12", EncrAESCCM16: "AES_CCM_16",
-	EncrAESGCM8: "AES_GCM_8", EncrAESGCM12: "AES_GCM_12", EncrAESGCM16: "AES_GCM_16",
-	EncrNullAuthAESGMAC: "NULL_AES_GMAC", EncrCamelliaCBC: "CAMELLIA_CBC",
-	EncrCamelliaCTR: "CAMELLIA_CTR", EncrCamelliaCCM8: "CAMELLIA_CCM_8",
-	EncrCamelliaCCM12: "CAMELLIA_CCM_12", EncrCamelliaCCM16: "CAMELLIA_CCM_16",
-	EncrChaCha20Poly1305: "CHACHA20_POLY1305", EncrUndefined: "UNDEFINED", EncrDESECB: "DES_ECB",
-	EncrSerpentCBC: "SERPENT_CBC", EncrTwofishCBC: "TWOFISH_CBC", EncrRC2CBC: "RC2_CBC",
-	EncrAESECB: "AES_ECB", EncrAESCFB: "AES_CFB",
-}
-
-func (a EncryptionAlgorithm) String() string { return enumName(encryptionNames, a) }
+func (a EncryptionAlgorithm) String() string { return nameOf(TransformEncryption, uint16(a)) }
 
 // IsAEAD reports whether a is a combined-mode algorithm, which carries its own
 // integrity protection and must not be combined with an integrity transform
-// (RFC 5282 §8). Mirrors encryption_algorithm_is_aead.
-func (a EncryptionAlgorithm) IsAEAD() bool {
-	switch a {
-	case EncrAESCCM8, EncrAESCCM12, EncrAESCCM16, EncrAESGCM8, EncrAESGCM12, EncrAESGCM16,
-		EncrNullAuthAESGMAC, EncrCamelliaCCM8, EncrCamelliaCCM12, EncrCamelliaCCM16,
-		EncrChaCha20Poly1305:
-		return true
-	}
-	return false
-}
+// (RFC 5282 §8), implemented or not. Mirrors encryption_algorithm_is_aead.
+func (a EncryptionAlgorithm) IsAEAD() bool { return a.row().IsAEAD() }
 
 // IntegrityAlgorithm is an IKEv2 integrity transform id (transform type 3).
 type IntegrityAlgorithm uint16
@@ -132,19 +122,7 @@ const (
 	AuthCamelliaXCBC96   IntegrityAlgorithm = 1030
 )
 
-var integrityNames = map[IntegrityAlgorithm]string{
-	AuthUndefined: "UNDEFINED", AuthHMACSHA1_128: "HMAC_SHA1_128", AuthHMACSHA2_256_96: "HMAC_SHA2_256_96",
-	AuthHMACSHA2_256_256: "HMAC_SHA2_256_256", AuthHMACSHA2_384_384: "HMAC_SHA2_384_384",
-	AuthHMACSHA2_512_512: "HMAC_SHA2_512_512", AuthCamelliaXCBC96: "CAMELLIA_XCBC_96",
-	AuthHMACMD5_96: "HMAC_MD5_96", AuthHMACSHA1_96: "HMAC_SHA1_96", AuthDESMAC: "DES_MAC",
-	AuthKPDKMD5: "KPDK_MD5", AuthAESXCBC96: "AES_XCBC_96", AuthHMACMD5_128: "HMAC_MD5_128",
-	AuthHMACSHA1_160: "HMAC_SHA1_160", AuthAESCMAC96: "AES_CMAC_96", AuthAES128GMAC: "AES_128_GMAC",
-	AuthAES192GMAC: "AES_192_GMAC", AuthAES256GMAC: "AES_256_GMAC",
-	AuthHMACSHA2_256_128: "HMAC_SHA2_256_128", AuthHMACSHA2_384_192: "HMAC_SHA2_384_192",
-	AuthHMACSHA2_512_256: "HMAC_SHA2_512_256",
-}
-
-func (a IntegrityAlgorithm) String() string { return enumName(integrityNames, a) }
+func (a IntegrityAlgorithm) String() string { return nameOf(TransformIntegrity, uint16(a)) }
 
 // PRFAlgorithm is an IKEv2 pseudo-random function id (transform type 2).
 type PRFAlgorithm uint16
@@ -166,16 +144,7 @@ const (
 	PRFCamellia128XCBC PRFAlgorithm = 1028
 )
 
-var prfNames = map[PRFAlgorithm]string{
-	PRFUndefined: "PRF_UNDEFINED", PRFFIPSSHA1_160: "PRF_FIPS_SHA1_160", PRFFIPSDES: "PRF_FIPS_DES",
-	PRFKeyedSHA1: "PRF_KEYED_SHA1", PRFCamellia128XCBC: "PRF_CAMELLIA128_XCBC",
-	PRFHMACMD5: "PRF_HMAC_MD5", PRFHMACSHA1: "PRF_HMAC_SHA1", PRFHMACTiger: "PRF_HMAC_TIGER",
-	PRFAES128XCBC: "PRF_AES128_XCBC", PRFHMACSHA2_256: "PRF_HMAC_SHA2_256",
-	PRFHMACSHA2_384: "PRF_HMAC_SHA2_384", PRFHMACSHA2_512: "PRF_HMAC_SHA2_512",
-	PRFAES128CMAC: "PRF_AES128_CMAC",
-}
-
-func (a PRFAlgorithm) String() string { return enumName(prfNames, a) }
+func (a PRFAlgorithm) String() string { return nameOf(TransformPRF, uint16(a)) }
 
 // KeyExchangeMethod is an IKEv2 key exchange method id, formerly the
 // Diffie-Hellman group number (transform type 4).
@@ -214,18 +183,7 @@ const (
 	NewHope128   KeyExchangeMethod = 1040
 )
 
-var keNames = map[KeyExchangeMethod]string{
-	KENone: "KE_NONE", MODP768: "MODP_768", MODP1024: "MODP_1024", MODP1536: "MODP_1536",
-	MODP2048: "MODP_2048", MODP3072: "MODP_3072", MODP4096: "MODP_4096", MODP6144: "MODP_6144",
-	MODP8192: "MODP_8192", ECP256: "ECP_256", ECP384: "ECP_384", ECP521: "ECP_521",
-	MODP1024S160: "MODP_1024_160", MODP2048S224: "MODP_2048_224", MODP2048S256: "MODP_2048_256",
-	ECP192: "ECP_192", ECP224: "ECP_224", ECP224BP: "ECP_224_BP", ECP256BP: "ECP_256_BP",
-	ECP384BP: "ECP_384_BP", ECP512BP: "ECP_512_BP", Curve25519: "CURVE_25519", Curve448: "CURVE_448",
-	MODPNull: "MODP_NULL", NTRU112: "NTRU_112", NTRU128: "NTRU_128", NTRU192: "NTRU_192",
-	NTRU256: "NTRU_256", NewHope128: "NEWHOPE_128",
-}
-
-func (m KeyExchangeMethod) String() string { return enumName(keNames, m) }
+func (m KeyExchangeMethod) String() string { return nameOf(TransformKeyExchange, uint16(m)) }
 
 // ExtendedSequenceNumbers is the ESN transform (transform type 5).
 type ExtendedSequenceNumbers uint16
@@ -236,25 +194,34 @@ const (
 	ExtSeq   ExtendedSequenceNumbers = 1
 )
 
-var esnNames = map[ExtendedSequenceNumbers]string{NoExtSeq: "NO_EXT_SEQ", ExtSeq: "EXT_SEQ"}
+func (e ExtendedSequenceNumbers) String() string { return nameOf(TransformExtendedSeqs, uint16(e)) }
 
-func (e ExtendedSequenceNumbers) String() string { return enumName(esnNames, e) }
+// IPCompTransform is an IPComp transform id, as the IPCOMP_SUPPORTED notify
+// carries it (RFC 7296 §3.10.1). Its String form is ipcomp_transform_names.
+type IPCompTransform uint16
+
+// IPComp transforms (IANA).
+const (
+	IPCompNone    IPCompTransform = 0
+	IPCompOUI     IPCompTransform = 1
+	IPCompDeflate IPCompTransform = 2
+	IPCompLZS     IPCompTransform = 3
+	IPCompLZJH    IPCompTransform = 4
+)
+
+func (c IPCompTransform) String() string { return nameOf(TransformCompression, uint16(c)) }
+
+// KernelName is the name XFRM knows c by, "" if charon installs it in no
+// kernel.
+func (c IPCompTransform) KernelName() string { return row(TransformCompression, uint16(c)).Kernel }
 
 // TransformName is the strongSwan name of transform id of type t, as the
 // proposal printer shows it; ok is false for a transform type without a name
 // table (charon prints those as UNKNOWN_<type>_<id>).
 func TransformName(t TransformType, id uint16) (name string, ok bool) {
 	switch t {
-	case TransformEncryption:
-		return EncryptionAlgorithm(id).String(), true
-	case TransformPRF:
-		return PRFAlgorithm(id).String(), true
-	case TransformIntegrity:
-		return IntegrityAlgorithm(id).String(), true
-	case TransformKeyExchange:
-		return KeyExchangeMethod(id).String(), true
-	case TransformExtendedSeqs:
-		return ExtendedSequenceNumbers(id).String(), true
+	case TransformEncryption, TransformPRF, TransformIntegrity, TransformKeyExchange, TransformExtendedSeqs:
+		return nameOf(t, id), true
 	}
 	return "", false
 }

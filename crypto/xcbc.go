@@ -69,8 +69,12 @@ func (m *cbcMAC) Sum(b []byte) []byte {
 
 // newXCBC returns AES-XCBC-MAC-96's untruncated MAC (RFC 3566) for a 16-byte
 // key.
-func newXCBC(key []byte) (*cbcMAC, error) {
-	k, err := aes.NewCipher(key)
+func newXCBC(key []byte) (*cbcMAC, error) { return newXCBCOn(aes.NewCipher, key) }
+
+// newXCBCOn is XCBC-MAC on any cipher with 16-byte blocks: AES (RFC 3566)
+// or Camellia (draft-kanno-ipsecme-camellia-xcbc).
+func newXCBCOn(newBlock func([]byte) (cipher.Block, error), key []byte) (*cbcMAC, error) {
+	k, err := newBlock(key)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +85,7 @@ func newXCBC(key []byte) (*cbcMAC, error) {
 	k.Encrypt(k1[:], k1[:])
 	k.Encrypt(k2[:], k2[:])
 	k.Encrypt(k3[:], k3[:])
-	c, err := aes.NewCipher(k1[:])
+	c, err := newBlock(k1[:])
 	if err != nil {
 		return nil, err
 	}
@@ -150,4 +154,22 @@ func newCMACPRF(key []byte) (hash.Hash, error) {
 func newCMACZero() *cbcMAC {
 	m, _ := newCMAC(make([]byte, aes.BlockSize)) // a 16-byte key cannot fail
 	return m
+}
+
+// newXCBCMAC and newCMACMAC are AES-XCBC-MAC-96 and AES-CMAC-96 as integrity
+// algorithms (RFC 3566, RFC 4494): the MAC keyed with exactly 16 bytes.
+func newXCBCMAC(key []byte) (hash.Hash, error) { return newXCBC(key) }
+func newCMACMAC(key []byte) (hash.Hash, error) { return newCMAC(key) }
+
+// Camellia-XCBC-96 and Camellia-XCBC-PRF-128 are the AES constructions on
+// Camellia (draft-kanno-ipsecme-camellia-xcbc), with the key handling of
+// RFC 4434.
+func newCamelliaXCBCMAC(key []byte) (hash.Hash, error) { return newXCBCOn(newCamellia, key) }
+
+func newCamelliaXCBCPRF(key []byte) (hash.Hash, error) {
+	zero := func() *cbcMAC {
+		m, _ := newXCBCOn(newCamellia, make([]byte, aes.BlockSize)) // a 16-byte key cannot fail
+		return m
+	}
+	return newXCBCOn(newCamellia, resizeMACKey(key, zero, true))
 }

@@ -66,111 +66,41 @@ type Algorithm struct {
 	Name, Provider string
 }
 
-// Providers of goswan's algorithms. The standard library and x/crypto
-// carry most; goswan/crypto is the code of package crypto itself (AES-XCBC,
-// AES-CMAC, prf+, NULL encryption).
-const (
-	provGoswan   = "goswan/crypto"
-	provRand     = "crypto/rand"
-	provHMAC     = "crypto/hmac"
-	provAES      = "crypto/aes"
-	provDES      = "crypto/des"
-	provChaCha   = "x/crypto/chacha20poly1305"
-	provECDH     = "crypto/ecdh"
-	provX448     = "circl/dh/x448"
-	provBigModex = "math/big"
-)
-
-func encryptionProvider(a crypto.EncryptionAlgorithm) string {
-	switch a {
-	case crypto.EncrAESCBC, crypto.EncrAESCTR, crypto.EncrAESECB, crypto.EncrAESCFB,
-		crypto.EncrAESGCM8, crypto.EncrAESGCM12, crypto.EncrAESGCM16,
-		crypto.EncrAESCCM8, crypto.EncrAESCCM12, crypto.EncrAESCCM16:
-		return provAES
-	case crypto.EncrDES, crypto.Encr3DES, crypto.EncrDESECB:
-		return provDES
-	case crypto.EncrChaCha20Poly1305:
-		return provChaCha
-	}
-	return provGoswan
+// listClasses maps the algorithm table's transform types onto listalgs'
+// classes; AEADs move from encryption to their own line.
+var listClasses = []struct {
+	t     crypto.TransformType
+	class AlgorithmClass
+}{
+	{crypto.TransformEncryption, AlgEncryption},
+	{crypto.TransformIntegrity, AlgIntegrity},
+	{crypto.TransformHash, AlgHasher},
+	{crypto.TransformPRF, AlgPRF},
+	{crypto.TransformKDF, AlgKDF},
+	{crypto.TransformKeyExchange, AlgKeyExchange},
+	{crypto.TransformRNG, AlgRNG},
 }
-
-func integrityProvider(a crypto.IntegrityAlgorithm) string {
-	switch a {
-	case crypto.AuthAESXCBC96, crypto.AuthAESCMAC96, crypto.AuthCamelliaXCBC96:
-		return provGoswan
-	}
-	if strings.HasPrefix(a.String(), "HMAC_") {
-		return provHMAC
-	}
-	return provGoswan
-}
-
-func prfProvider(a crypto.PRFAlgorithm) string {
-	if strings.HasPrefix(a.String(), "PRF_HMAC_") {
-		return provHMAC
-	}
-	return provGoswan
-}
-
-func keProvider(m crypto.KeyExchangeMethod) string {
-	switch m {
-	case crypto.ECP256, crypto.ECP384, crypto.ECP521, crypto.Curve25519:
-		return provECDH
-	case crypto.Curve448:
-		return provX448
-	}
-	if strings.HasPrefix(m.String(), "MODP_") {
-		return provBigModex
-	}
-	return provGoswan
-}
-
-// maxTransformID bounds the search for supported ids: IANA's ranges plus
-// strongSwan's private-use numbers from 1024.
-const maxTransformID = 2048
 
 // RegisteredAlgorithms lists what goswan's crypto package implements, per
-// listalgs class, in transform id order. It asks package crypto, so it
-// follows what crypto supports.
+// listalgs class, in transform id order: the rows of crypto's algorithm
+// table that have an implementation.
 func RegisteredAlgorithms() [numAlgorithmClasses][]Algorithm {
 	var out [numAlgorithmClasses][]Algorithm
-	for id := range maxTransformID {
-		if a := crypto.EncryptionAlgorithm(id); a.Supported() {
-			class := AlgEncryption
+	for _, c := range listClasses {
+		for _, a := range crypto.Algorithms(c.t) {
+			if !a.Supported() {
+				continue
+			}
+			class := c.class
 			if a.IsAEAD() {
 				class = AlgAEAD
 			}
-			out[class] = append(out[class], Algorithm{a.String(), encryptionProvider(a)})
+			out[class] = append(out[class], Algorithm{a.Name, a.Provider})
 		}
 	}
-	for id := range maxTransformID {
-		if a := crypto.IntegrityAlgorithm(id); a.Supported() {
-			out[AlgIntegrity] = append(out[AlgIntegrity], Algorithm{a.String(), integrityProvider(a)})
-		}
-	}
-	// Hash functions are not a transform type; the ones goswan's HMACs
-	// and NAT detection run on.
-	out[AlgHasher] = []Algorithm{
-		{"HASH_SHA1", "crypto/sha1"}, {"HASH_SHA2_256", "crypto/sha256"},
-		{"HASH_SHA2_384", "crypto/sha512"}, {"HASH_SHA2_512", "crypto/sha512"},
-	}
-	for id := range maxTransformID {
-		if a := crypto.PRFAlgorithm(id); a.Supported() {
-			out[AlgPRF] = append(out[AlgPRF], Algorithm{a.String(), prfProvider(a)})
-		}
-	}
-	// SKEYSEED is a plain PRF, the key material prf+ (RFC 7296 §2.13).
-	out[AlgKDF] = []Algorithm{{"KDF_PRF", provGoswan}, {"KDF_PRF_PLUS", provGoswan}}
-	for id := range maxTransformID {
-		if m := crypto.KeyExchangeMethod(id); m.Supported() {
-			out[AlgKeyExchange] = append(out[AlgKeyExchange], Algorithm{m.String(), keProvider(m)})
-		}
-	}
-	// Every random value, keys and nonces alike, comes from the kernel's
-	// CSPRNG.
-	out[AlgRNG] = []Algorithm{{"RNG_WEAK", provRand}, {"RNG_STRONG", provRand}, {"RNG_TRUE", provRand}}
-	out[AlgNonceGen] = []Algorithm{{"", provRand}}
+	// Nonces come from the same CSPRNG; charon lists the generator by
+	// plugin only.
+	out[AlgNonceGen] = []Algorithm{{"", "crypto/rand"}}
 	return out
 }
 

@@ -11,7 +11,7 @@ package encoding
 // In both cases assoc is the message from the first byte of the IKE header up
 // to and including the SK (or SKF) payload's own header, exactly as it goes on
 // the wire. The implementations live in package crypto; the codec only knows
-// this interface so that encoding never imports crypto.
+// this interface, so that tests and fuzz targets can hand it any cipher.
 //
 // The codec does the framing around the cipher, as charon's
 // encrypted_payload.c does: it writes the IV that GenerateIV produced in front

@@ -9,7 +9,7 @@
 // A Message holds the IKE header fields and its Payloads in order. Each
 // payload type of RFC 7296 §3 is a pointer type in its own file: *SA (with
 // Proposal, Transform, TransformAttribute; transform IDs stay raw numbers,
-// package crypto names them), *KE, *ID (IDi/IDr), *Cert, *CertReq, *Auth,
+// package crypto's algorithm table names them), *KE, *ID (IDi/IDr), *Cert, *CertReq, *Auth,
 // *Nonce, *Notify, *Delete, *VendorID, *TS (TSi/TSr, with TrafficSelector as
 // netip.Addr ranges), *CP (with CPAttribute), *EAP, and *Unknown for types an
 // IKEv2 parser does not know. *Encrypted (SK) and *EncryptedFragment (SKF)

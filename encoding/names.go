@@ -1,6 +1,10 @@
 package encoding
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/goswan/goswan/crypto"
+)
 
 // The enums of this file print with strongSwan's names (the enum_name_t
 // tables of libcharon and libstrongswan). A value without a name prints as
@@ -123,24 +127,19 @@ var protocolNames = map[ProtocolID]string{0: "PROTO_NONE", 1: "IKE", 2: "AH", 3:
 
 func (p ProtocolID) String() string { return name(protocolNames, p, int(p)) }
 
-// TransformType is a transform's type (RFC 7296 §3.3.2). The transform IDs
-// themselves stay numbers here; package crypto maps them to algorithms.
-type TransformType uint8
+// TransformType is a transform's type (RFC 7296 §3.3.2), one octet on the
+// wire. It is package crypto's, whose algorithm table names the types and
+// the transform IDs alike; the codec keeps the IDs as numbers.
+type TransformType = crypto.TransformType
 
+// The transform types of IKEv2, under the codec's short names.
 const (
-	TransformENCR  TransformType = 1
-	TransformPRF   TransformType = 2
-	TransformINTEG TransformType = 3
-	TransformDH    TransformType = 4 // "Key Exchange Method" since RFC 9370
-	TransformESN   TransformType = 5
+	TransformENCR  = crypto.TransformEncryption
+	TransformPRF   = crypto.TransformPRF
+	TransformINTEG = crypto.TransformIntegrity
+	TransformDH    = crypto.TransformKeyExchange // "Key Exchange Method" since RFC 9370
+	TransformESN   = crypto.TransformExtendedSeqs
 )
-
-var transformNames = map[TransformType]string{
-	1: "ENCRYPTION_ALGORITHM", 2: "PSEUDO_RANDOM_FUNCTION", 3: "INTEGRITY_ALGORITHM",
-	4: "KEY_EXCHANGE_METHOD", 5: "EXTENDED_SEQUENCE_NUMBERS",
-}
-
-func (t TransformType) String() string { return name(transformNames, t, int(t)) }
 
 // AttributeKeyLength is the only transform attribute IKEv2 defines (RFC 7296 §3.3.5).
 const AttributeKeyLength uint16 = 14

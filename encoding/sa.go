@@ -24,7 +24,7 @@ type Proposal struct {
 }
 
 // Transform is one transform substructure (RFC 7296 §3.3.2). ID is the raw
-// IANA transform ID of Type; package crypto names it.
+// IANA transform ID of Type; package crypto's algorithm table names it.
 type Transform struct {
 	Type       TransformType
 	ID         uint16
@@ -81,6 +81,9 @@ func (p *SA) AppendBody(b []byte) ([]byte, error) {
 			last := byte(0)
 			if j < len(prop.Transforms)-1 {
 				last = moreTransforms
+			}
+			if t.Type > 0xff {
+				return b, errorf(ErrEncode, PayloadSA, "transform type %d exceeds 8 bits", t.Type)
 			}
 			tstart := len(b)
 			b = append(b, last, 0, 0, 0, byte(t.Type), 0)

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/goswan/goswan/crypto"
 	"github.com/goswan/goswan/selectors"
 )
 
@@ -138,7 +139,7 @@ type SAConfig struct {
 		SPI uint32
 	}
 	IPComp struct {
-		Transform uint16
+		Transform crypto.IPCompTransform
 		CPI       uint16
 	}
 }
@@ -181,13 +182,13 @@ type AddSA struct {
 	SrcTS, DstTS []selectors.TS
 	Interface    string
 	Lifetime     Lifetime
-	EncAlg       uint16 // IKEv2 transform id (ENCR_*)
-	EncKey       []byte // for AEADs and CTR modes the salt is appended, as RFC 4106
-	IntAlg       uint16 // IKEv2 transform id (AUTH_*)
+	EncAlg       crypto.EncryptionAlgorithm // EncrUndefined (or 0) for none
+	EncKey       []byte                     // for AEADs and CTR modes the salt is appended, as RFC 4106
+	IntAlg       crypto.IntegrityAlgorithm  // AuthUndefined (or 0) for none
 	IntKey       []byte
 	ReplayWindow uint32
 	TFC          uint32
-	IPComp       uint16
+	IPComp       crypto.IPCompTransform
 	CPI          uint16
 	Encap        bool // UDP encapsulation (RFC 3948)
 	// EncapSrcPort and EncapDstPort are the UDP ports when Encap is set

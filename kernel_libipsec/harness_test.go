@@ -152,22 +152,22 @@ func newHost(t *testing.T, clk *vclock.Clock, conn *memConn) *host {
 // algo is one algorithm set with its key lengths.
 type algo struct {
 	name   string
-	enc    uint16
+	enc    crypto.EncryptionAlgorithm
 	encLen int
-	integ  uint16
+	integ  crypto.IntegrityAlgorithm
 	intLen int
 }
 
 var algos = []algo{
-	{"aes128gcm8", uint16(crypto.EncrAESGCM8), 20, 0, 0},
-	{"aes128gcm12", uint16(crypto.EncrAESGCM12), 20, 0, 0},
-	{"aes128gcm16", uint16(crypto.EncrAESGCM16), 20, 0, 0},
-	{"aes256gcm16", uint16(crypto.EncrAESGCM16), 36, 0, 0},
-	{"chacha20poly1305", uint16(crypto.EncrChaCha20Poly1305), 36, 0, 0},
-	{"aes128-sha1", uint16(crypto.EncrAESCBC), 16, uint16(crypto.AuthHMACSHA1_96), 20},
-	{"aes256-sha256", uint16(crypto.EncrAESCBC), 32, uint16(crypto.AuthHMACSHA2_256_128), 32},
-	{"aes192-sha384", uint16(crypto.EncrAESCBC), 24, uint16(crypto.AuthHMACSHA2_384_192), 48},
-	{"aes256-sha512", uint16(crypto.EncrAESCBC), 32, uint16(crypto.AuthHMACSHA2_512_256), 64},
+	{"aes128gcm8", crypto.EncrAESGCM8, 20, 0, 0},
+	{"aes128gcm12", crypto.EncrAESGCM12, 20, 0, 0},
+	{"aes128gcm16", crypto.EncrAESGCM16, 20, 0, 0},
+	{"aes256gcm16", crypto.EncrAESGCM16, 36, 0, 0},
+	{"chacha20poly1305", crypto.EncrChaCha20Poly1305, 36, 0, 0},
+	{"aes128-sha1", crypto.EncrAESCBC, 16, crypto.AuthHMACSHA1_96, 20},
+	{"aes256-sha256", crypto.EncrAESCBC, 32, crypto.AuthHMACSHA2_256_128, 32},
+	{"aes192-sha384", crypto.EncrAESCBC, 24, crypto.AuthHMACSHA2_384_192, 48},
+	{"aes256-sha512", crypto.EncrAESCBC, 32, crypto.AuthHMACSHA2_512_256, 64},
 }
 
 func keyOf(n int, seed byte) []byte {

@@ -162,19 +162,20 @@ func saFromLog(t *testing.T, log string) map[uint32]*sa {
 			}{uint32(v), netip.MustParseAddr(m[2]), netip.MustParseAddr(m[3]), inbound})
 		}
 	}
-	enc, integ := uint16(0), uint16(0)
+	var enc crypto.EncryptionAlgorithm
+	var integ crypto.IntegrityAlgorithm
 	switch {
 	case strings.HasPrefix(prop, "AES_GCM_16"):
-		enc = uint16(crypto.EncrAESGCM16)
+		enc = crypto.EncrAESGCM16
 	case strings.HasPrefix(prop, "CHACHA20_POLY1305"):
-		enc = uint16(crypto.EncrChaCha20Poly1305)
+		enc = crypto.EncrChaCha20Poly1305
 	case strings.HasPrefix(prop, "AES_CBC"):
-		enc = uint16(crypto.EncrAESCBC)
+		enc = crypto.EncrAESCBC
 	default:
 		t.Fatalf("proposal %q", prop)
 	}
 	if strings.Contains(prop, "HMAC_SHA2_256_128") {
-		integ = uint16(crypto.AuthHMACSHA2_256_128)
+		integ = crypto.AuthHMACSHA2_256_128
 	}
 	out := map[uint32]*sa{}
 	for _, s := range spis {

@@ -52,12 +52,11 @@ type espTransform struct {
 // kernel interface hands them over: IKEv2 transform ids, and for AEAD and
 // counter modes the salt at the end of the encryption key (RFC 4106 §8.1,
 // RFC 7634 §4), as XFRM takes them too.
-func newTransform(encAlg uint16, encKey []byte, intAlg uint16, intKey []byte, esn bool) (Transform, error) {
-	enc, integ := crypto.EncryptionAlgorithm(encAlg), crypto.IntegrityAlgorithm(intAlg)
+func newTransform(enc crypto.EncryptionAlgorithm, encKey []byte, integ crypto.IntegrityAlgorithm, intKey []byte, esn bool) (Transform, error) {
 	if !enc.Supported() {
 		return nil, fmt.Errorf("encryption algorithm %v: %w", enc, errUnsupported)
 	}
-	if intAlg != 0 && !integ.Supported() {
+	if integ != 0 && !integ.Supported() {
 		return nil, fmt.Errorf("integrity algorithm %v: %w", integ, errUnsupported)
 	}
 	keyBits := (len(encKey) - enc.SaltSize()) * 8

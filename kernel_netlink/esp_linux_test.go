@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/goswan/goswan/crypto"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/selectors"
 	"github.com/goswan/goswan/testing/testenv"
@@ -99,12 +100,12 @@ func (p *peer) installSAsComp(t *testing.T, lifetime kernel.Lifetime, ipcomp boo
 			d.SrcTS, d.DstTS = []selectors.TS{other}, []selectors.TS{my}
 		}
 		if ipcomp {
-			d.IPComp, d.CPI = ipcompDeflate, cpi(id.SPI)
+			d.IPComp, d.CPI = crypto.IPCompDeflate, cpi(id.SPI)
 		}
 		if id.Src.String() == "192.168.0.1" {
-			d.EncAlg, d.EncKey, d.IntAlg, d.IntKey = encrAESCBC, keyCBC, authHMACSHA256128, keyHMAC
+			d.EncAlg, d.EncKey, d.IntAlg, d.IntKey = crypto.EncrAESCBC, keyCBC, crypto.AuthHMACSHA2_256_128, keyHMAC
 		} else {
-			d.EncAlg, d.EncKey, d.ESN = encrAESGCM16, keyGCM, true
+			d.EncAlg, d.EncKey, d.ESN = crypto.EncrAESGCM16, keyGCM, true
 		}
 		if err := p.ip.AddSA(id, d); err != nil {
 			t.Fatalf("AddSA %s: %v", id, err)
@@ -122,7 +123,7 @@ func (p *peer) installPoliciesComp(t *testing.T, ipcomp bool) {
 		c := kernel.SAConfig{Mode: kernel.ModeTunnel, ReqID: 1}
 		c.ESP.Use, c.ESP.SPI = true, spi
 		if ipcomp {
-			c.IPComp.Transform, c.IPComp.CPI = ipcompDeflate, cpi(spi)
+			c.IPComp.Transform, c.IPComp.CPI = crypto.IPCompDeflate, cpi(spi)
 		}
 		return c
 	}
@@ -291,7 +292,7 @@ func TestESPExpireEvents(t *testing.T) {
 	// also: no DF/ECN/DSCP copying, TFC padding, marks and an interface ID
 	id := kernel.SAID{Src: moon.outer, Dst: moon.other.outer, SPI: 0xc00000ee, Proto: kernel.ProtoESP,
 		Mark: kernel.Mark{Value: 1, Mask: 0xffffffff}, IfID: 5}
-	d := kernel.AddSA{ReqID: 9, Mode: kernel.ModeTunnel, EncAlg: encrAESGCM16, EncKey: keyGCM,
+	d := kernel.AddSA{ReqID: 9, Mode: kernel.ModeTunnel, EncAlg: crypto.EncrAESGCM16, EncKey: keyGCM,
 		Lifetime: kernel.Lifetime{Time: kernel.LifetimeLimit{Rekey: 2, Life: 4}},
 		CopyDSCP: kernel.DSCPCopyNo, TFC: 1400, MarkOut: kernel.Mark{Value: 0x10, Mask: 0xff}}
 	start := time.Now()
@@ -393,7 +394,7 @@ func TestAddSAUpdatesAllocatedSPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := kernel.SAID{Src: moon.other.outer, Dst: moon.outer, SPI: spi, Proto: kernel.ProtoESP}
-	d := kernel.AddSA{ReqID: 3, Mode: kernel.ModeTunnel, EncAlg: encrAESGCM16, EncKey: keyGCM, Inbound: true,
+	d := kernel.AddSA{ReqID: 3, Mode: kernel.ModeTunnel, EncAlg: crypto.EncrAESGCM16, EncKey: keyGCM, Inbound: true,
 		ReplayWindow: 32, Update: true, CopyDF: true, CopyECN: true}
 	if err := moon.ip.AddSA(id, d); err != nil {
 		t.Fatal(err)
@@ -421,7 +422,7 @@ func TestAddSAUpdatesAllocatedSPI(t *testing.T) {
 func TestHWOffloadFallback(t *testing.T) {
 	moon, _ := newESPPair(t)
 	id := moon.saID(true)
-	d := kernel.AddSA{ReqID: 1, Mode: kernel.ModeTunnel, EncAlg: encrAESGCM16, EncKey: keyGCM,
+	d := kernel.AddSA{ReqID: 1, Mode: kernel.ModeTunnel, EncAlg: crypto.EncrAESGCM16, EncKey: keyGCM,
 		HWOffload: kernel.HWOffloadAuto}
 	if err := moon.ip.AddSA(id, d); err != nil {
 		t.Fatalf("auto: %v", err)
@@ -436,4 +437,65 @@ func TestHWOffloadFallback(t *testing.T) {
 		t.Fatal("offload required but SA added without it")
 	}
 	moon.log.has(t, "[KNL] failed to configure HW offload")
+}
+
+// TestESPAlgorithms installs SAs with the algorithms goswan added to its
+// table (AES-CCM with its 3-byte salt, Camellia-CBC) under the kernel names
+// and ICV lengths charon uses, and sends traffic through them: the kernel
+// accepts the attributes and both directions carry the pings.
+func TestESPAlgorithms(t *testing.T) {
+	for _, c := range []struct {
+		enc    crypto.EncryptionAlgorithm
+		encKey []byte
+		integ  crypto.IntegrityAlgorithm
+		want   []string // in `ip xfrm state`
+		intKey []byte
+	}{
+		{enc: crypto.EncrAESCCM16, encKey: []byte("0123456789abcdefSLT"),
+			want: []string{"aead rfc4309(ccm(aes)) 0x30313233343536373839616263646566534c54 128"}},
+		{enc: crypto.EncrAESCCM8, encKey: []byte("0123456789abcdef0123456789abcdefSLT"),
+			want: []string{"aead rfc4309(ccm(aes))", " 64"}},
+		{enc: crypto.EncrCamelliaCBC, encKey: keyCBC, integ: crypto.AuthHMACSHA2_256_128, intKey: keyHMAC,
+			want: []string{"enc cbc(camellia) 0x66656463626139383736353433323130", "auth-trunc hmac(sha256)"}},
+	} {
+		t.Run(c.enc.String(), func(t *testing.T) {
+			moon, sun := newESPPair(t)
+			for _, p := range []*peer{moon, sun} {
+				p.installSAsWith(t, c.enc, c.encKey, c.integ, c.intKey)
+				p.installPolicies(t)
+			}
+			states := moon.ns.ip(t, "xfrm", "state")
+			for _, w := range c.want {
+				if !strings.Contains(states, w) {
+					t.Errorf("moon's states lack %q:\n%s", w, states)
+				}
+			}
+			moon.ping(t, 2)
+			for _, p := range []*peer{moon, sun} {
+				for _, out := range []bool{true, false} {
+					if u, err := p.ip.QuerySA(p.saID(out)); err != nil || u.Packets != 2 {
+						t.Errorf("%s: %+v %v, want 2 packets", p.saID(out), u, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// installSAsWith installs both SAs of p with one algorithm set.
+func (p *peer) installSAsWith(t *testing.T, enc crypto.EncryptionAlgorithm, encKey []byte, integ crypto.IntegrityAlgorithm, intKey []byte) {
+	t.Helper()
+	my, other := anyPorts(t, p.innerNet), anyPorts(t, p.other.innerNet)
+	for _, out := range []bool{false, true} {
+		id := p.saID(out)
+		d := kernel.AddSA{ReqID: 1, Mode: kernel.ModeTunnel, ReplayWindow: 32, Inbound: !out, CopyDF: true,
+			CopyECN: true, EncAlg: enc, EncKey: encKey, IntAlg: integ, IntKey: intKey}
+		d.SrcTS, d.DstTS = []selectors.TS{other}, []selectors.TS{my}
+		if out {
+			d.SrcTS, d.DstTS = d.DstTS, d.SrcTS
+		}
+		if err := p.ip.AddSA(id, d); err != nil {
+			t.Fatalf("AddSA %s: %v", id, err)
+		}
+	}
 }

@@ -81,6 +81,8 @@ func startXfrmEvents(ip *IPsec) (*eventLoop, error) {
 var xfrmMsgNames = map[uint16]string{msgAcquire: "XFRM_MSG_ACQUIRE", msgExpire: "XFRM_MSG_EXPIRE",
 	msgMigrate: "XFRM_MSG_MIGRATE", msgMapping: "XFRM_MSG_MAPPING"}
 
+// handleXfrmEvent logs an event and hands it to the listener; a message
+// that does not parse is logged and dropped.
 func (ip *IPsec) handleXfrmEvent(typ uint16, m []byte) {
 	name, ok := xfrmMsgNames[typ]
 	if !ok {
@@ -89,63 +91,81 @@ func (ip *IPsec) handleXfrmEvent(typ uint16, m []byte) {
 	}
 	ip.log.Logf(bus.KNL, bus.Diag, "received a %s", name)
 	l := ip.getListener()
+	var err error
 	switch typ {
 	case msgAcquire:
-		ev, err := parseAcquire(m)
-		if err != nil {
-			ip.log.Logf(bus.KNL, bus.Control, "received invalid %s: %v", name, err)
-			return
-		}
-		for _, a := range ev.attrs {
-			ip.log.Logf(bus.KNL, bus.Diag, "  %s", attrName(a))
-		}
-		if ev.wanted() && l != nil && ev.hasTS {
-			l.Acquire(ev.reqid, ev.src, ev.dst)
-		}
+		err = ip.processAcquire(m, l)
 	case msgExpire:
-		ev, err := parseExpire(m)
-		if err != nil {
-			ip.log.Logf(bus.KNL, bus.Control, "received invalid %s: %v", name, err)
-			return
-		}
-		if (ev.proto == kernel.ProtoESP || ev.proto == kernel.ProtoAH) && l != nil {
-			l.Expire(ev.proto, ev.spi, ev.dst, ev.hard)
-		}
+		err = processExpire(m, l)
 	case msgMigrate:
-		ev, err := parseMigrate(m)
-		if err != nil {
-			ip.log.Logf(bus.KNL, bus.Control, "received invalid %s: %v", name, err)
-			return
-		}
-		if ev.hasTS {
-			ip.log.Logf(bus.KNL, bus.Diag, "  policy: %s === %s %s", ev.src, ev.dst, ev.dir)
-		}
-		mi := 0
-		for _, a := range ev.attrs {
-			ip.log.Logf(bus.KNL, bus.Diag, "  %s", attrName(a))
-			switch a {
-			case attrKmAddress:
-				ip.log.Logf(bus.KNL, bus.Diag, "  kmaddress: %s...%s", hostString(ev.local), hostString(ev.remote))
-			case attrMigrate:
-				if mi < len(ev.migrations) {
-					mg := ev.migrations[mi]
-					mi++
-					ip.log.Logf(bus.KNL, bus.Diag, "  migrate %s...%s to %s...%s, reqid {%d}", hostString(mg.oldSrc),
-						hostString(mg.oldDst), hostString(mg.newSrc), hostString(mg.newDst), mg.reqid)
-				}
-			}
-		}
-		if ev.hasTS && ev.local.IsValid() && ev.remote.IsValid() && l != nil {
-			l.Migrate(ev.reqid, ev.src, ev.dst, ev.dir, ev.local, ev.remote)
-		}
+		err = ip.processMigrate(m, l)
 	case msgMapping:
-		ev, err := parseMapping(m)
-		if err != nil {
-			ip.log.Logf(bus.KNL, bus.Control, "received invalid %s: %v", name, err)
-			return
-		}
-		if ev.proto == kernel.ProtoESP && l != nil {
-			l.Mapping(ev.proto, ev.spi, ev.dst, ev.new)
+		err = processMapping(m, l)
+	}
+	if err != nil {
+		ip.log.Logf(bus.KNL, bus.Control, "received invalid %s: %v", name, err)
+	}
+}
+
+func (ip *IPsec) processAcquire(m []byte, l kernel.Listener) error {
+	ev, err := parseAcquire(m)
+	if err != nil {
+		return err
+	}
+	for _, a := range ev.attrs {
+		ip.log.Logf(bus.KNL, bus.Diag, "  %s", attrName(a))
+	}
+	if ev.wanted() && l != nil && ev.hasTS {
+		l.Acquire(ev.reqid, ev.src, ev.dst)
+	}
+	return nil
+}
+
+func processExpire(m []byte, l kernel.Listener) error {
+	ev, err := parseExpire(m)
+	if err != nil {
+		return err
+	}
+	if (ev.proto == kernel.ProtoESP || ev.proto == kernel.ProtoAH) && l != nil {
+		l.Expire(ev.proto, ev.spi, ev.dst, ev.hard)
+	}
+	return nil
+}
+
+func (ip *IPsec) processMigrate(m []byte, l kernel.Listener) error {
+	ev, err := parseMigrate(m)
+	if err != nil {
+		return err
+	}
+	if ev.hasTS {
+		ip.log.Logf(bus.KNL, bus.Diag, "  policy: %s === %s %s", ev.src, ev.dst, ev.dir)
+	}
+	mi := 0
+	for _, a := range ev.attrs {
+		ip.log.Logf(bus.KNL, bus.Diag, "  %s", attrName(a))
+		switch {
+		case a == attrKmAddress:
+			ip.log.Logf(bus.KNL, bus.Diag, "  kmaddress: %s...%s", hostString(ev.local), hostString(ev.remote))
+		case a == attrMigrate && mi < len(ev.migrations):
+			mg := ev.migrations[mi]
+			mi++
+			ip.log.Logf(bus.KNL, bus.Diag, "  migrate %s...%s to %s...%s, reqid {%d}", hostString(mg.oldSrc),
+				hostString(mg.oldDst), hostString(mg.newSrc), hostString(mg.newDst), mg.reqid)
 		}
 	}
+	if ev.hasTS && ev.local.IsValid() && ev.remote.IsValid() && l != nil {
+		l.Migrate(ev.reqid, ev.src, ev.dst, ev.dir, ev.local, ev.remote)
+	}
+	return nil
+}
+
+func processMapping(m []byte, l kernel.Listener) error {
+	ev, err := parseMapping(m)
+	if err != nil {
+		return err
+	}
+	if ev.proto == kernel.ProtoESP && l != nil {
+		l.Mapping(ev.proto, ev.spi, ev.dst, ev.new)
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/crypto"
 	"github.com/goswan/goswan/kernel"
 )
 
@@ -190,14 +191,7 @@ func wipe(bufs ...[]byte) {
 func (ip *IPsec) AddSA(id kernel.SAID, d kernel.AddSA) error {
 	ipcomp, mode := d.IPComp, d.Mode
 	if ipcomp != 0 && d.CPI != 0 {
-		// An additional IPComp SA carries the tunnel; ESP then runs in
-		// transport mode inside it.
-		cid := kernel.SAID{Src: id.Src, Dst: id.Dst, SPI: uint32(d.CPI), Proto: kernel.ProtoIPComp,
-			Mark: id.Mark, IfID: id.IfID}
-		csa := kernel.AddSA{ReqID: d.ReqID, Mode: d.Mode, SrcTS: d.SrcTS, DstTS: d.DstTS,
-			TFC: d.TFC, IPComp: d.IPComp, Initiator: d.Initiator, Inbound: d.Inbound, Update: d.Update,
-			Interface: d.Interface}
-		_ = ip.AddSA(cid, csa)
+		ip.addIPCompSA(id, d)
 		ipcomp = 0
 		mode = kernel.ModeTransport
 	}
@@ -209,153 +203,28 @@ func (ip *IPsec) AddSA(id kernel.SAID, d kernel.AddSA) error {
 		typ = msgUpdSA
 	}
 	req := ip.xfrm.newRequest(typ, 0)
-	info := newSAInfo()
-	putAddr(info.saddr(), id.Src)
-	putAddr(info.daddr(), id.Dst)
-	info.setSPI(id.SPI)
-	info.setProto(id.Proto)
-	info.setFamily(familyOf(id.Src))
-	info.setMode(modeToKernel(mode))
-
-	var flags uint8
-	if !d.CopyDF {
-		flags |= stateNoPMTUDisc
+	info := ip.newSAInfo(id, d, mode)
+	// sa collects the attributes in the order charon adds them.
+	sa := &saAttrs{}
+	defer sa.wipe()
+	flags := ip.stateFlags(id, d, mode, sa)
+	if err := ip.algorithmAttrs(id, d, ipcomp, sa); err != nil {
+		return err
 	}
-	if !d.CopyECN {
-		flags |= stateNoECN
-	}
-	var attrs []*nl.RtAttr
-	var secrets [][]byte
-	defer func() { wipe(secrets...) }()
-	if d.Inbound {
-		if d.CopyDSCP == kernel.DSCPCopyYes || d.CopyDSCP == kernel.DSCPCopyInOnly {
-			flags |= stateDecapDSCP
-		}
-	} else if d.CopyDSCP == kernel.DSCPCopyInOnly || d.CopyDSCP == kernel.DSCPCopyNo {
-		attrs = append(attrs, nl.NewRtAttr(attrSAExtraFlags, u32(saXflagDontEncapDSCP)))
-	}
-	switch mode {
-	case kernel.ModeTunnel:
-		flags |= stateAFUnspec
-	case kernel.ModeBEET, kernel.ModeTransport:
-		// SAs switched to transport mode for IPComp get no selector: only
-		// one could be installed and other traffic would be dropped.
-		if d.Mode != kernel.ModeTunnel && len(d.SrcTS) > 0 && len(d.DstTS) > 0 {
-			sel := toXsel(kernel.SelFromTS(d.SrcTS[0], d.DstTS[0], ip.ifindex(d.Interface)))
-			if !ip.o.ProtoPortTransport {
-				sel.proto = 0
-				sel.dport, sel.dportMask, sel.sport, sel.sportMask = 0, 0, 0, 0
-			}
-			info.setSel(sel)
-		}
-	}
-	if id.Proto == kernel.ProtoAH && familyOf(id.Src) == afInet {
-		// 4-byte alignment for AH over IPv4 instead of the default 8
-		flags |= stateAlign4
-	}
-	info.setReqid(d.ReqID)
-	lt := d.Lifetime
-	info.setLifetime(xfrmLimit(lt.Bytes.Rekey), xfrmLimit(lt.Bytes.Life),
-		xfrmLimit(lt.Packets.Rekey), xfrmLimit(lt.Packets.Life), lt.Time.Rekey, lt.Time.Life)
-
-	if d.EncAlg != 0 && d.EncAlg != encrUndefined {
-		name, ok := encrKernelNames[d.EncAlg]
-		if !ok {
-			ip.log.Logf(bus.KNL, bus.Control, "algorithm %s not supported by kernel!", enumName(encrNames, d.EncAlg))
-			return fmt.Errorf("SA %s: algorithm %s not supported by kernel", id, enumName(encrNames, d.EncAlg))
-		}
-		ip.log.Logf(bus.KNL, bus.Diag, "  using encryption algorithm %s with key size %d",
-			enumName(encrNames, d.EncAlg), len(d.EncKey)*8)
-		if icv, aead := aeadICVBits(d.EncAlg); aead {
-			b := algo(name, d.EncKey, &icv)
-			secrets = append(secrets, b)
-			attrs = append(attrs, nl.NewRtAttr(attrAlgAEAD, b))
-		} else {
-			b := algo(name, d.EncKey, nil)
-			secrets = append(secrets, b)
-			attrs = append(attrs, nl.NewRtAttr(attrAlgCrypt, b))
-		}
-	}
-	if d.IntAlg != 0 && d.IntAlg != authUndefined {
-		name, ok := integKernelNames[d.IntAlg]
-		if !ok {
-			ip.log.Logf(bus.KNL, bus.Control, "algorithm %s not supported by kernel!", enumName(integNames, d.IntAlg))
-			return fmt.Errorf("SA %s: algorithm %s not supported by kernel", id, enumName(integNames, d.IntAlg))
-		}
-		ip.log.Logf(bus.KNL, bus.Diag, "  using integrity algorithm %s with key size %d",
-			enumName(integNames, d.IntAlg), len(d.IntKey)*8)
-		if trunc := truncBits(d.IntAlg); trunc != 0 {
-			// the kernel would truncate SHA-256 to 96 bits by default
-			b := algo(name, d.IntKey, &trunc)
-			secrets = append(secrets, b)
-			attrs = append(attrs, nl.NewRtAttr(attrAlgAuthTrunc, b))
-		} else {
-			b := algo(name, d.IntKey, nil)
-			secrets = append(secrets, b)
-			attrs = append(attrs, nl.NewRtAttr(attrAlgAuth, b))
-		}
-	}
-	if ipcomp != 0 {
-		name, ok := compKernelNames[ipcomp]
-		if !ok {
-			ip.log.Logf(bus.KNL, bus.Control, "algorithm %s not supported by kernel!", ipcompName(ipcomp))
-			return fmt.Errorf("SA %s: algorithm %s not supported by kernel", id, ipcompName(ipcomp))
-		}
-		ip.log.Logf(bus.KNL, bus.Diag, "  using compression algorithm %s", ipcompName(ipcomp))
-		attrs = append(attrs, nl.NewRtAttr(attrAlgComp, algo(name, nil, nil)))
-	}
-	if d.Encap {
-		attrs = append(attrs, nl.NewRtAttr(attrEncap, encapTmpl(d.EncapSrcPort, d.EncapDstPort)))
-	}
-	if id.Mark.Value|id.Mark.Mask != 0 {
-		attrs = append(attrs, nl.NewRtAttr(attrMark, markAttr(id.Mark.Value, id.Mark.Mask)))
-	}
-	if id.IfID != 0 {
-		attrs = append(attrs, nl.NewRtAttr(attrIfID, u32(id.IfID)))
-	}
-	if ipcomp == 0 && d.MarkOut.Value|d.MarkOut.Mask != 0 {
-		attrs = append(attrs, nl.NewRtAttr(attrSetMark, u32(d.MarkOut.Value)),
-			nl.NewRtAttr(attrSetMarkMask, u32(d.MarkOut.Mask)))
-	}
-	if d.TFC != 0 && id.Proto == kernel.ProtoESP && mode == kernel.ModeTunnel {
-		// the kernel pads only tunnel mode ESP
-		attrs = append(attrs, nl.NewRtAttr(attrTFCPad, u32(d.TFC)))
-	}
+	ip.idAttrs(id, d, ipcomp, mode, sa)
 	if id.Proto != kernel.ProtoIPComp {
-		window := d.ReplayWindow
-		if !d.Inbound && window != 0 {
-			// outbound SAs need no window, but with ESN the kernel
-			// rejects a zero one
-			window = 0
-			if d.ESN {
-				window = 1
-			}
-		}
-		if window != 0 && (d.ESN || window > 32) {
-			// larger windows and ESN need the bitmap of XFRMA_REPLAY_ESN_VAL
-			attrs = append(attrs, nl.NewRtAttr(attrReplayESNVal, replayESN(window)))
-			ip.log.Logf(bus.KNL, bus.Diag, "  using replay window of %d packets", window)
-			if d.ESN {
-				ip.log.Logf(bus.KNL, bus.Diag, "  using extended sequence numbers (ESN)")
-				flags |= stateESN
-			}
-		} else {
-			ip.log.Logf(bus.KNL, bus.Diag, "  using replay window of %d packets", window)
-			info.setReplayWindow(uint8(window))
-		}
+		flags |= ip.replayWindow(info, d, sa)
 		ip.log.Logf(bus.KNL, bus.Diag, "  HW offload: %s", hwOffloadName(d.HWOffload))
 		a, err := ip.configHWOffload(id, d)
 		if err != nil {
 			ip.log.Logf(bus.KNL, bus.Control, "failed to configure HW offload")
 			return fmt.Errorf("SA %s: %w", id, err)
 		}
-		if a != nil {
-			attrs = append(attrs, a)
-		}
+		sa.add(a)
 	}
 	info.setFlags(flags)
 	addRaw(req, info)
-	for _, a := range attrs {
+	for _, a := range sa.attrs {
 		req.AddData(a)
 	}
 	err := ip.xfrm.ack(req)
@@ -369,6 +238,186 @@ func (ip *IPsec) AddSA(id kernel.SAID, d kernel.AddSA) error {
 		return fmt.Errorf("unable to add SAD entry %s: %w", id, err)
 	}
 	return nil
+}
+
+// saAttrs are the attributes of one XFRM_MSG_NEWSA/UPDSA request and the
+// buffers among them that hold keys.
+type saAttrs struct {
+	attrs   []*nl.RtAttr
+	secrets [][]byte
+}
+
+func (s *saAttrs) add(a *nl.RtAttr) {
+	if a != nil {
+		s.attrs = append(s.attrs, a)
+	}
+}
+
+// addKey adds an algorithm attribute that carries a key.
+func (s *saAttrs) addKey(typ int, b []byte) {
+	s.secrets = append(s.secrets, b)
+	s.attrs = append(s.attrs, nl.NewRtAttr(typ, b))
+}
+
+func (s *saAttrs) wipe() { wipe(s.secrets...) }
+
+// addIPCompSA adds the IPComp SA that carries the tunnel when an SA uses
+// IPComp; ESP then runs in transport mode inside it.
+func (ip *IPsec) addIPCompSA(id kernel.SAID, d kernel.AddSA) {
+	cid := kernel.SAID{Src: id.Src, Dst: id.Dst, SPI: uint32(d.CPI), Proto: kernel.ProtoIPComp,
+		Mark: id.Mark, IfID: id.IfID}
+	csa := kernel.AddSA{ReqID: d.ReqID, Mode: d.Mode, SrcTS: d.SrcTS, DstTS: d.DstTS,
+		TFC: d.TFC, IPComp: d.IPComp, Initiator: d.Initiator, Inbound: d.Inbound, Update: d.Update,
+		Interface: d.Interface}
+	_ = ip.AddSA(cid, csa)
+}
+
+// newSAInfo fills the xfrm_usersa_info of an SA: addresses, SPI, mode, the
+// selector of transport and BEET mode SAs, reqid and lifetimes.
+func (ip *IPsec) newSAInfo(id kernel.SAID, d kernel.AddSA, mode kernel.Mode) saInfo {
+	info := newSAInfo()
+	putAddr(info.saddr(), id.Src)
+	putAddr(info.daddr(), id.Dst)
+	info.setSPI(id.SPI)
+	info.setProto(id.Proto)
+	info.setFamily(familyOf(id.Src))
+	info.setMode(modeToKernel(mode))
+	// SAs switched to transport mode for IPComp get no selector: only one
+	// could be installed and other traffic would be dropped.
+	if (mode == kernel.ModeBEET || mode == kernel.ModeTransport) && d.Mode != kernel.ModeTunnel &&
+		len(d.SrcTS) > 0 && len(d.DstTS) > 0 {
+		sel := toXsel(kernel.SelFromTS(d.SrcTS[0], d.DstTS[0], ip.ifindex(d.Interface)))
+		if !ip.o.ProtoPortTransport {
+			sel.proto = 0
+			sel.dport, sel.dportMask, sel.sport, sel.sportMask = 0, 0, 0, 0
+		}
+		info.setSel(sel)
+	}
+	info.setReqid(d.ReqID)
+	lt := d.Lifetime
+	info.setLifetime(xfrmLimit(lt.Bytes.Rekey), xfrmLimit(lt.Bytes.Life),
+		xfrmLimit(lt.Packets.Rekey), xfrmLimit(lt.Packets.Life), lt.Time.Rekey, lt.Time.Life)
+	return info
+}
+
+// stateFlags returns the XFRM_STATE_* flags of the SA; the DSCP copy rule of
+// outbound SAs goes into an XFRMA_SA_EXTRA_FLAGS attribute instead.
+func (ip *IPsec) stateFlags(id kernel.SAID, d kernel.AddSA, mode kernel.Mode, sa *saAttrs) uint8 {
+	var flags uint8
+	if !d.CopyDF {
+		flags |= stateNoPMTUDisc
+	}
+	if !d.CopyECN {
+		flags |= stateNoECN
+	}
+	if d.Inbound {
+		if d.CopyDSCP == kernel.DSCPCopyYes || d.CopyDSCP == kernel.DSCPCopyInOnly {
+			flags |= stateDecapDSCP
+		}
+	} else if d.CopyDSCP == kernel.DSCPCopyInOnly || d.CopyDSCP == kernel.DSCPCopyNo {
+		sa.add(nl.NewRtAttr(attrSAExtraFlags, u32(saXflagDontEncapDSCP)))
+	}
+	if mode == kernel.ModeTunnel {
+		flags |= stateAFUnspec
+	}
+	if id.Proto == kernel.ProtoAH && familyOf(id.Src) == afInet {
+		// 4-byte alignment for AH over IPv4 instead of the default 8
+		flags |= stateAlign4
+	}
+	return flags
+}
+
+// algorithmAttrs adds the encryption, integrity and compression algorithms
+// under the names the algorithm table gives for XFRM. An algorithm without
+// one fails the SA, as in charon.
+func (ip *IPsec) algorithmAttrs(id kernel.SAID, d kernel.AddSA, ipcomp crypto.IPCompTransform, sa *saAttrs) error {
+	unsupported := func(name fmt.Stringer) error {
+		ip.log.Logf(bus.KNL, bus.Control, "algorithm %s not supported by kernel!", name)
+		return fmt.Errorf("SA %s: algorithm %s not supported by kernel", id, name)
+	}
+	if enc := d.EncAlg; enc != 0 && enc != crypto.EncrUndefined {
+		name := enc.KernelName()
+		if name == "" {
+			return unsupported(enc)
+		}
+		ip.log.Logf(bus.KNL, bus.Diag, "  using encryption algorithm %s with key size %d", enc, len(d.EncKey)*8)
+		if enc.IsAEAD() {
+			icv := uint32(enc.ICVSize() * 8)
+			sa.addKey(attrAlgAEAD, algo(name, d.EncKey, &icv))
+		} else {
+			sa.addKey(attrAlgCrypt, algo(name, d.EncKey, nil))
+		}
+	}
+	if integ := d.IntAlg; integ != 0 && integ != crypto.AuthUndefined {
+		name := integ.KernelName()
+		if name == "" {
+			return unsupported(integ)
+		}
+		ip.log.Logf(bus.KNL, bus.Diag, "  using integrity algorithm %s with key size %d", integ, len(d.IntKey)*8)
+		if trunc := uint32(integ.KernelTruncBits()); trunc != 0 {
+			// the kernel would truncate SHA-256 to 96 bits by default
+			sa.addKey(attrAlgAuthTrunc, algo(name, d.IntKey, &trunc))
+		} else {
+			sa.addKey(attrAlgAuth, algo(name, d.IntKey, nil))
+		}
+	}
+	if ipcomp != crypto.IPCompNone {
+		name := ipcomp.KernelName()
+		if name == "" {
+			return unsupported(ipcomp)
+		}
+		ip.log.Logf(bus.KNL, bus.Diag, "  using compression algorithm %s", ipcomp)
+		sa.add(nl.NewRtAttr(attrAlgComp, algo(name, nil, nil)))
+	}
+	return nil
+}
+
+// idAttrs adds UDP encapsulation, marks, the interface ID and TFC padding.
+func (ip *IPsec) idAttrs(id kernel.SAID, d kernel.AddSA, ipcomp crypto.IPCompTransform, mode kernel.Mode, sa *saAttrs) {
+	if d.Encap {
+		sa.add(nl.NewRtAttr(attrEncap, encapTmpl(d.EncapSrcPort, d.EncapDstPort)))
+	}
+	if id.Mark.Value|id.Mark.Mask != 0 {
+		sa.add(nl.NewRtAttr(attrMark, markAttr(id.Mark.Value, id.Mark.Mask)))
+	}
+	if id.IfID != 0 {
+		sa.add(nl.NewRtAttr(attrIfID, u32(id.IfID)))
+	}
+	if ipcomp == 0 && d.MarkOut.Value|d.MarkOut.Mask != 0 {
+		sa.add(nl.NewRtAttr(attrSetMark, u32(d.MarkOut.Value)))
+		sa.add(nl.NewRtAttr(attrSetMarkMask, u32(d.MarkOut.Mask)))
+	}
+	if d.TFC != 0 && id.Proto == kernel.ProtoESP && mode == kernel.ModeTunnel {
+		// the kernel pads only tunnel mode ESP
+		sa.add(nl.NewRtAttr(attrTFCPad, u32(d.TFC)))
+	}
+}
+
+// replayWindow sets the replay window: in the usersa_info up to 32 packets
+// without ESN, as XFRMA_REPLAY_ESN_VAL otherwise. It returns the flags that
+// go with it.
+func (ip *IPsec) replayWindow(info saInfo, d kernel.AddSA, sa *saAttrs) uint8 {
+	window := d.ReplayWindow
+	if !d.Inbound && window != 0 {
+		// outbound SAs need no window, but with ESN the kernel rejects a
+		// zero one
+		window = 0
+		if d.ESN {
+			window = 1
+		}
+	}
+	ip.log.Logf(bus.KNL, bus.Diag, "  using replay window of %d packets", window)
+	if window == 0 || !d.ESN && window <= 32 {
+		info.setReplayWindow(uint8(window))
+		return 0
+	}
+	// larger windows and ESN need the bitmap of XFRMA_REPLAY_ESN_VAL
+	sa.add(nl.NewRtAttr(attrReplayESNVal, replayESN(window)))
+	if d.ESN {
+		ip.log.Logf(bus.KNL, bus.Diag, "  using extended sequence numbers (ESN)")
+		return stateESN
+	}
+	return 0
 }
 
 func xfrmLimit(v uint64) uint64 {

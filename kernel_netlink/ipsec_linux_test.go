@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/goswan/goswan/crypto"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/selectors"
 	"github.com/goswan/goswan/testing/testenv"
@@ -70,8 +71,8 @@ func TestAddSAWithoutESPFailsCleanly(t *testing.T) {
 	ip, _, rec, _ := newBackend(t, ns, Options{})
 	id := kernel.SAID{Src: netip.MustParseAddr("192.168.0.1"), Dst: netip.MustParseAddr("192.168.0.2"),
 		SPI: 0xc0000101, Proto: kernel.ProtoESP}
-	err := ip.AddSA(id, kernel.AddSA{ReqID: 1, Mode: kernel.ModeTunnel, EncAlg: encrAESCBC,
-		EncKey: make([]byte, 16), IntAlg: authHMACSHA256128, IntKey: make([]byte, 32), ReplayWindow: 32,
+	err := ip.AddSA(id, kernel.AddSA{ReqID: 1, Mode: kernel.ModeTunnel, EncAlg: crypto.EncrAESCBC,
+		EncKey: make([]byte, 16), IntAlg: crypto.AuthHMACSHA2_256_128, IntKey: make([]byte, 32), ReplayWindow: 32,
 		Inbound: false, CopyDF: true, CopyECN: true})
 	if err == nil {
 		t.Fatal("AddSA succeeded on a kernel without ESP")

@@ -59,139 +59,18 @@ func (n *Net) getRoute(dest netip.Addr, prefix int, nexthop bool, candidate neti
 		prefix = bits
 	}
 	matchNet := prefix != bits
-	family := uint8(familyOf(dest))
 	what := "address"
 	if nexthop {
 		what = "nexthop"
 	}
-	flags := 0
-	if !n.o.NoInstallRoutes {
-		// a dump lets us skip the routes of virtual IPs and of our own
-		// table, which a plain lookup could return
-		flags = unix.NLM_F_DUMP
-	}
-	req := n.rt.newRequest(rtmGetRoute, flags)
-	rtm := make([]byte, sizeRtMsg)
-	rtm[0] = family
-	addRaw(req, rtm)
-	if candidate.IsValid() {
-		t := rtaSrc
-		if flags&unix.NLM_F_DUMP != 0 {
-			t = rtaPrefsrc
-		}
-		req.AddData(nl.NewRtAttr(t, candidate.Unmap().AsSlice()))
-	}
-	if !matchNet {
-		req.AddData(nl.NewRtAttr(rtaDst, dest.AsSlice()))
-	}
-	msgs, err := n.rt.query(req, rtmNewRoute)
+	msgs, err := n.queryRoutes(dest, matchNet, candidate)
 	if err != nil {
 		n.log.Logf(bus.KNL, bus.Diag, "getting %s to reach %s/%d failed", what, hostString(dest), prefix)
 		return netip.Addr{}, ""
 	}
-	destNet := netip.PrefixFrom(dest, prefix)
 	n.mu.RLock()
-	var routes []*rtEntry
-	for _, m := range msgs {
-		r, err := parseRoute(m)
-		if err != nil || !r.usable(true) {
-			continue
-		}
-		if slices.Contains(n.o.IgnoreRoutingTables, r.table) {
-			continue
-		}
-		if n.o.RoutingTable != 0 && r.table == n.o.RoutingTable {
-			continue // our own IPsec routes
-		}
-		if r.oif != 0 {
-			if i := n.ifaceByIndex(r.oif); i == nil || !i.upAndUsable() {
-				continue
-			}
-		}
-		if !routeContains(r, destNet) {
-			continue
-		}
-		if r.prefsrc.IsValid() {
-			if n.isKnownVIPLocked(r.prefsrc) {
-				continue // installed by us
-			}
-			r.srcHost = r.prefsrc
-		}
-		// sorted by prefix length (longest first), then metric
-		at := len(routes)
-		for i, o := range routes {
-			if r.dstLen > o.dstLen || (r.dstLen == o.dstLen && r.priority < o.priority) {
-				at = i
-				break
-			}
-		}
-		rc := r
-		routes = slices.Insert(routes, at, &rc)
-	}
-	var best *rtEntry
-	// A route with a matching source address wins; otherwise the first
-	// route for which an address was found.
-	matches := func(r *rtEntry) bool { return !candidate.IsValid() || candidate == r.srcHost }
-	for _, r := range routes {
-		if r.srcHost.IsValid() {
-			if matches(r) {
-				best = r
-				break
-			} else if r.oif != 0 {
-				if src := n.interfaceAddressLocked(r.oif, family, dest, candidate); src.IsValid() && src == candidate {
-					r.srcHost = src
-					best = r
-					break
-				}
-			}
-			if best == nil {
-				best = r
-			}
-			continue
-		}
-		if r.src.IsValid() {
-			if p, err := r.src.Prefix(int(r.srcLen)); err == nil {
-				r.srcHost = n.matchingAddressLocked(nil, family, p, dest, candidate)
-			}
-			if r.srcHost.IsValid() {
-				if matches(r) {
-					best = r
-					break
-				}
-				if best == nil {
-					best = r
-				}
-				continue
-			}
-		}
-		if r.oif != 0 {
-			r.srcHost = n.interfaceAddressLocked(r.oif, family, dest, candidate)
-			if r.srcHost.IsValid() {
-				if matches(r) {
-					best = r
-					break
-				}
-				if best == nil {
-					best = r
-				}
-				continue
-			}
-		}
-		if r.gateway.IsValid() && r.gateway != dest {
-			n.mu.RUnlock()
-			r.srcHost, _ = n.getRoute(r.gateway, -1, false, candidate, recursion+1)
-			n.mu.RLock()
-			if r.srcHost.IsValid() {
-				if matches(r) {
-					best = r
-					break
-				}
-				if best == nil {
-					best = r
-				}
-			}
-		}
-	}
+	routes := n.candidateRoutesLocked(msgs, netip.PrefixFrom(dest, prefix))
+	best := n.bestRouteLocked(routes, dest, candidate, recursion)
 	var addr netip.Addr
 	iface := ""
 	if nexthop {
@@ -220,6 +99,141 @@ func (n *Net) getRoute(dest netip.Addr, prefix int, nexthop bool, candidate neti
 		n.log.Logf(bus.KNL, bus.Diag, "no %s found to reach %s/%d", what, hostString(dest), prefix)
 	}
 	return addr, iface
+}
+
+// queryRoutes asks for the routes towards dest: a dump, which lets
+// getRoute skip the routes of virtual IPs and of charon's own table that a
+// plain lookup could return, unless routes are not installed.
+func (n *Net) queryRoutes(dest netip.Addr, matchNet bool, candidate netip.Addr) ([][]byte, error) {
+	flags := 0
+	if !n.o.NoInstallRoutes {
+		flags = unix.NLM_F_DUMP
+	}
+	req := n.rt.newRequest(rtmGetRoute, flags)
+	rtm := make([]byte, sizeRtMsg)
+	rtm[0] = uint8(familyOf(dest))
+	addRaw(req, rtm)
+	if candidate.IsValid() {
+		t := rtaSrc
+		if flags&unix.NLM_F_DUMP != 0 {
+			t = rtaPrefsrc
+		}
+		req.AddData(nl.NewRtAttr(t, candidate.Unmap().AsSlice()))
+	}
+	if !matchNet {
+		req.AddData(nl.NewRtAttr(rtaDst, dest.AsSlice()))
+	}
+	return n.rt.query(req, rtmNewRoute)
+}
+
+// candidateRoutesLocked parses the routes and keeps those getRoute may use,
+// sorted by prefix length (longest first), then metric.
+func (n *Net) candidateRoutesLocked(msgs [][]byte, destNet netip.Prefix) []*rtEntry {
+	var routes []*rtEntry
+	for _, m := range msgs {
+		r, err := parseRoute(m)
+		if err != nil || !n.usableRouteLocked(&r, destNet) {
+			continue
+		}
+		at := len(routes)
+		for i, o := range routes {
+			if r.dstLen > o.dstLen || (r.dstLen == o.dstLen && r.priority < o.priority) {
+				at = i
+				break
+			}
+		}
+		routes = slices.Insert(routes, at, &r)
+	}
+	return routes
+}
+
+// usableRouteLocked filters one route: not in an ignored table or charon's
+// own, not on a down or ignored interface, covering destNet, and not with
+// one of our virtual IPs as its preferred source, which becomes the route's
+// source address otherwise.
+func (n *Net) usableRouteLocked(r *rtEntry, destNet netip.Prefix) bool {
+	switch {
+	case !r.usable(true), slices.Contains(n.o.IgnoreRoutingTables, r.table):
+		return false
+	case n.o.RoutingTable != 0 && r.table == n.o.RoutingTable:
+		return false // our own IPsec routes
+	case !routeContains(*r, destNet):
+		return false
+	}
+	if r.oif != 0 {
+		if i := n.ifaceByIndex(r.oif); i == nil || !i.upAndUsable() {
+			return false
+		}
+	}
+	if r.prefsrc.IsValid() {
+		if n.isKnownVIPLocked(r.prefsrc) {
+			return false // installed by us
+		}
+		r.srcHost = r.prefsrc
+	}
+	return true
+}
+
+// bestRouteLocked looks for a source address for each route in order: a
+// route whose source address is the candidate (or any, without a candidate)
+// wins; otherwise the first route for which an address was found.
+func (n *Net) bestRouteLocked(routes []*rtEntry, dest, candidate netip.Addr, recursion int) *rtEntry {
+	var best *rtEntry
+	for _, r := range routes {
+		found, preferred := n.routeSourceLocked(r, dest, candidate, recursion)
+		if preferred {
+			return r
+		}
+		if found && best == nil {
+			best = r
+		}
+	}
+	return best
+}
+
+// routeSourceLocked finds the source address of one route into r.srcHost:
+// the preferred source it came with, an address in its source selector, one
+// on its interface, or the source towards its gateway. found reports an
+// address, preferred that it is the candidate (or that there is none).
+func (n *Net) routeSourceLocked(r *rtEntry, dest, candidate netip.Addr, recursion int) (found, preferred bool) {
+	family := uint8(familyOf(dest))
+	matches := func() bool { return !candidate.IsValid() || candidate == r.srcHost }
+	if r.srcHost.IsValid() {
+		if matches() {
+			return true, true
+		}
+		if r.oif != 0 {
+			// maybe the candidate is on the same interface
+			if src := n.interfaceAddressLocked(r.oif, family, dest, candidate); src.IsValid() && src == candidate {
+				r.srcHost = src
+				return true, true
+			}
+		}
+		return true, false
+	}
+	if r.src.IsValid() {
+		if p, err := r.src.Prefix(int(r.srcLen)); err == nil {
+			r.srcHost = n.matchingAddressLocked(nil, family, p, dest, candidate)
+		}
+		if r.srcHost.IsValid() {
+			return true, matches()
+		}
+	}
+	if r.oif != 0 {
+		r.srcHost = n.interfaceAddressLocked(r.oif, family, dest, candidate)
+		if r.srcHost.IsValid() {
+			return true, matches()
+		}
+	}
+	if r.gateway.IsValid() && r.gateway != dest {
+		n.mu.RUnlock()
+		r.srcHost, _ = n.getRoute(r.gateway, -1, false, candidate, recursion+1)
+		n.mu.RLock()
+		if r.srcHost.IsValid() {
+			return true, matches()
+		}
+	}
+	return false, false
 }
 
 // routeContains reports whether the route's destination covers net.

@@ -111,14 +111,30 @@ func (ip *IPsec) UpdateSA(id kernel.SAID, d kernel.UpdateSA) error {
 	ip.log.Logf(bus.KNL, bus.Diag, "updating SAD entry with SPI %08x%s from %s..%s to %s..%s", id.SPI, markstr,
 		hostString(id.Src), hostString(id.Dst), hostPortString(newSrc, d.NewSrcPort), hostPortString(newDst, d.NewDstPort))
 
+	moveSAInfo(info, id, newSrc, newDst, d.NewReqID)
+	req := ip.xfrm.newRequest(msgNewSA, 0)
+	addRaw(req, info)
+	secrets := ip.copySAAttrs(req, oldAttrs, d, newSrc, newDst, replay)
+	defer wipe(secrets...)
+	ip.addReplayState(req, replay, id.SPI, markstr)
+	err = ip.xfrm.ack(req)
+	if err != nil {
+		ip.log.Logf(bus.KNL, bus.Control, "unable to update SAD entry with SPI %08x%s", id.SPI, markstr)
+		return fmt.Errorf("unable to update SAD entry %s: %w", id, err)
+	}
+	return nil
+}
+
+// moveSAInfo changes a state's usersa_info to the new addresses (and reqid);
+// a host selector on an old address follows the SA.
+func moveSAInfo(info saInfo, id kernel.SAID, newSrc, newDst netip.Addr, newReqID uint32) {
 	info.setFamily(familyOf(newDst))
-	if d.NewReqID != 0 {
-		info.setReqid(d.NewReqID)
+	if newReqID != 0 {
+		info.setReqid(newReqID)
 	}
 	sel := info.sel()
 	if newSrc != id.Src {
 		putAddr(info.saddr(), newSrc)
-		// a host selector on the old address follows the SA
 		if ts, ok := selToTS(sel, true); ok && ts.IsHost(id.Src) {
 			putAddr(sel.saddr[:], newSrc)
 			sel.prefixlenS = uint8(newSrc.BitLen())
@@ -132,68 +148,74 @@ func (ip *IPsec) UpdateSA(id kernel.SAID, d kernel.UpdateSA) error {
 		}
 	}
 	info.setSel(sel)
+}
 
-	req := ip.xfrm.newRequest(msgNewSA, 0)
-	addRaw(req, info)
+// copySAAttrs adds the old state's attributes to the new one, changed where
+// the update asks for it, and returns the copies (they hold keys).
+func (ip *IPsec) copySAAttrs(req *nl.NetlinkRequest, oldAttrs []attr, d kernel.UpdateSA, newSrc, newDst netip.Addr, replay replayState) [][]byte {
 	haveEncap := false
 	var secrets [][]byte
-	defer func() { wipe(secrets...) }()
 	for _, a := range oldAttrs {
 		data := append([]byte(nil), a.data...)
 		secrets = append(secrets, data)
-		switch a.typ {
-		case attrEncap:
-			if !d.NewEncap {
-				continue // encapsulation is being disabled
-			}
-			if len(data) >= sizeEncapTmpl {
-				copy(data, encapTmpl(d.NewSrcPort, d.NewDstPort)[:6])
-			}
-			haveEncap = true
-		case attrOffloadDev:
-			if len(data) >= sizeUserOffload && ip.routes != nil {
-				local := newSrc
-				if data[4]&offloadInbound != 0 {
-					local = newDst
-				}
-				if name, ok := ip.routes.Interface(local); ok {
-					if idx := ip.ifindex(name); idx != 0 {
-						native.PutUint32(data[0:], uint32(idx))
-					}
-				}
-			}
-		case attrReplayESNVal, attrReplayVal:
-			// replaced by the values GETAE returned below
-			if replay.esn != nil || replay.legacy != nil {
-				continue
-			}
-		case attrLtimeVal:
-			if replay.lifetime != nil {
-				continue
-			}
+		if !ip.updateAttr(a.typ, data, d, newSrc, newDst, replay) {
+			continue
 		}
+		haveEncap = haveEncap || a.typ == attrEncap
 		req.AddData(nl.NewRtAttr(int(a.typ), data))
 	}
 	if !haveEncap && d.NewEncap {
 		req.AddData(nl.NewRtAttr(attrEncap, encapTmpl(d.NewSrcPort, d.NewDstPort)))
 	}
+	return secrets
+}
+
+// updateAttr changes one copied attribute in place for the update; false
+// drops it: encapsulation that is being disabled, and the replay state and
+// lifetime counters that GETAE returned fresher values for.
+func (ip *IPsec) updateAttr(typ uint16, data []byte, d kernel.UpdateSA, newSrc, newDst netip.Addr, replay replayState) bool {
+	switch typ {
+	case attrEncap:
+		if !d.NewEncap {
+			return false
+		}
+		if len(data) >= sizeEncapTmpl {
+			copy(data, encapTmpl(d.NewSrcPort, d.NewDstPort)[:6])
+		}
+	case attrOffloadDev:
+		if len(data) >= sizeUserOffload && ip.routes != nil {
+			local := newSrc
+			if data[4]&offloadInbound != 0 {
+				local = newDst
+			}
+			if name, ok := ip.routes.Interface(local); ok {
+				if idx := ip.ifindex(name); idx != 0 {
+					native.PutUint32(data[0:], uint32(idx))
+				}
+			}
+		}
+	case attrReplayESNVal, attrReplayVal:
+		return replay.esn == nil && replay.legacy == nil
+	case attrLtimeVal:
+		return replay.lifetime == nil
+	}
+	return true
+}
+
+// addReplayState adds the replay state and usage counters GETAE returned,
+// or logs that they could not be carried over.
+func (ip *IPsec) addReplayState(req *nl.NetlinkRequest, replay replayState, spi uint32, markstr string) {
 	switch {
 	case replay.esn != nil:
 		req.AddData(nl.NewRtAttr(attrReplayESNVal, replay.esn))
 	case replay.legacy != nil:
 		req.AddData(nl.NewRtAttr(attrReplayVal, replay.legacy))
 	default:
-		ip.log.Logf(bus.KNL, bus.Control, "unable to copy replay state from old SAD entry with SPI %08x%s", id.SPI, markstr)
+		ip.log.Logf(bus.KNL, bus.Control, "unable to copy replay state from old SAD entry with SPI %08x%s", spi, markstr)
 	}
 	if replay.lifetime != nil {
 		req.AddData(nl.NewRtAttr(attrLtimeVal, replay.lifetime))
 	} else {
-		ip.log.Logf(bus.KNL, bus.Control, "unable to copy usage stats from old SAD entry with SPI %08x%s", id.SPI, markstr)
+		ip.log.Logf(bus.KNL, bus.Control, "unable to copy usage stats from old SAD entry with SPI %08x%s", spi, markstr)
 	}
-	err = ip.xfrm.ack(req)
-	if err != nil {
-		ip.log.Logf(bus.KNL, bus.Control, "unable to update SAD entry with SPI %08x%s", id.SPI, markstr)
-		return fmt.Errorf("unable to update SAD entry %s: %w", id, err)
-	}
-	return nil
 }

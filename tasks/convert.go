@@ -13,9 +13,10 @@ import (
 // selector types the tasks work with.
 
 // toEncodingProposals turns proposals into SA payload proposals, numbered
-// from 1 if their number is unset. Transforms go out in type order
-// (encryption, PRF, integrity, key exchange, ESN), as strongSwan encodes
-// them.
+// from 1 if their number is unset. Transforms go out grouped by type in
+// charon's order: encryption, integrity, PRF, key exchange, ESN
+// (proposal_substructure.c set_from_proposal_v2), which is not the order of
+// the type numbers.
 func toEncodingProposals(ps []*config.Proposal) []encoding.Proposal {
 	out := make([]encoding.Proposal, 0, len(ps))
 	for i, p := range ps {
@@ -31,10 +32,10 @@ func toEncodingProposals(ps []*config.Proposal) []encoding.Proposal {
 		case config.ProtoESP, config.ProtoAH:
 			ep.SPI = binary.BigEndian.AppendUint32(nil, uint32(p.SPI))
 		}
-		for _, tt := range []crypto.TransformType{crypto.TransformEncryption, crypto.TransformPRF,
-			crypto.TransformIntegrity, crypto.TransformKeyExchange, crypto.TransformExtendedSeqs} {
+		for _, tt := range []crypto.TransformType{crypto.TransformEncryption, crypto.TransformIntegrity,
+			crypto.TransformPRF, crypto.TransformKeyExchange, crypto.TransformExtendedSeqs} {
 			for _, t := range p.Algorithms(tt) {
-				et := encoding.Transform{Type: encoding.TransformType(t.Type), ID: t.ID}
+				et := encoding.Transform{Type: t.Type, ID: t.ID}
 				if t.KeyLength != 0 {
 					et.Attributes = []encoding.TransformAttribute{encoding.KeyLengthAttribute(t.KeyLength)}
 				}
@@ -61,7 +62,7 @@ func fromEncodingProposals(eps []encoding.Proposal) []*config.Proposal {
 		}
 		for _, t := range ep.Transforms {
 			kl, _ := t.KeyLength()
-			p.Add(crypto.TransformType(t.Type), t.ID, kl)
+			p.Add(t.Type, t.ID, kl)
 		}
 		out = append(out, p)
 	}

@@ -81,31 +81,7 @@ func TestCharonInteropBothRoles(t *testing.T) {
 	// issue 7 asks, strongSwan's own tools driving goswan's daemon.
 	for _, c := range []struct{ moon, sun string }{{"charon", "strongswan"}, {"strongswan", "charon"}} {
 		t.Run(c.moon+"-"+c.sun, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			n, err := netnet.Build(ctx, c.moon, c.sun, bin, netnet.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				if t.Failed() {
-					for _, h := range []string{"moon", "sun"} {
-						t.Logf("%s daemon.log:\n%s", h, n.Logs(h, 60))
-					}
-				}
-				if err := n.Close(); err != nil {
-					t.Errorf("teardown: %v", err)
-				}
-			}()
-			if err := n.Start(); err != nil {
-				t.Fatal(err)
-			}
-			if err := n.Up(); err != nil {
-				t.Fatal(err)
-			}
-			if out, err := n.Run("alice", "ping -c 2 -W 2 "+netnet.Bob, 15*time.Second); err != nil {
-				t.Fatalf("ping through the tunnel: %v\n%s", err, out)
-			}
+			n := upAndPing(t, bin, c.moon, c.sun, netnet.Options{})
 			moon := parseStatusall(t, "moon", n.Quiet("moon", "ipsec statusall"))
 			sun := parseStatusall(t, "sun", n.Quiet("sun", "ipsec statusall"))
 			if moon.ikeProposal != sun.ikeProposal || moon.espProposal != sun.espProposal {
@@ -131,6 +107,39 @@ func TestCharonInteropBothRoles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// upAndPing builds the network with moon and sun as given, brings the
+// tunnel up from moon and pings bob from alice through it. The network is
+// torn down when the test ends, with both daemon logs if it failed.
+func upAndPing(t *testing.T, bin, moon, sun string, o netnet.Options) *netnet.Net {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	n, err := netnet.Build(ctx, moon, sun, bin, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, h := range []string{"moon", "sun"} {
+				t.Logf("%s daemon.log:\n%s", h, n.Logs(h, 60))
+			}
+		}
+		if err := n.Close(); err != nil {
+			t.Errorf("teardown: %v", err)
+		}
+	})
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Up(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := n.Run("alice", "ping -c 2 -W 2 "+netnet.Bob, 15*time.Second); err != nil {
+		t.Fatalf("ping through the tunnel: %v\n%s", err, out)
+	}
+	return n
 }
 
 func runGo(dir string, args ...string) ([]byte, error) {

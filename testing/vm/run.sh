@@ -43,6 +43,9 @@ mkdir -p "$root/work/bin"
 CGO_ENABLED=0 "$GO" build -o "$root/work/bin/charon" ./cmd/charon
 CGO_ENABLED=0 "$GO" build -o "$root/work/bin/ipsec" ./cmd/ipsec
 cp -r kernel_netlink/testdata "$root/work/"
+# charon's algorithm tables, which the tests read as ../crypto/testdata
+mkdir -p "$root/crypto/testdata"
+cp crypto/testdata/strongswan-5.9.8-tables.txt "$root/crypto/testdata/"
 # protocol and service names for iproute2's output: Debian's netbase, as
 # the tests have it (testing/netbase), not whatever this machine has
 cp testing/netbase/protocols testing/netbase/services "$root/etc/"

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/goswan/goswan/crypto"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/kernel_libipsec"
 	"github.com/goswan/goswan/kernel_netlink"
@@ -115,7 +116,7 @@ func main() {
 	defer routes.Close()
 	k.SetRouter(kernel_libipsec.NetRouter(routes, k.Interface(), false, nil))
 
-	base := kernel.AddSA{ReqID: uint32(*reqid), Mode: m, EncAlg: uint16(*enc), IntAlg: uint16(*integ),
+	base := kernel.AddSA{ReqID: uint32(*reqid), Mode: m, EncAlg: crypto.EncryptionAlgorithm(*enc), IntAlg: crypto.IntegrityAlgorithm(*integ),
 		ReplayWindow: uint32(*window), Encap: true, ESN: *esn}
 	in := base
 	in.Inbound, in.EncKey, in.IntKey = true, key(*keyIn), key(*ikeyIn)

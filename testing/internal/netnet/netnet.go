@@ -38,6 +38,9 @@ type Options struct {
 	Rekey map[string][]string
 	// IKE and ESP are ike= and esp= (empty: the defaults).
 	IKE, ESP string
+	// Plugins are loaded by charon in addition to the usual list (e.g.
+	// "xcbc ccm" for algorithms openssl does not provide).
+	Plugins string
 	// Logf receives progress lines.
 	Logf func(format string, args ...any)
 }
@@ -83,11 +86,11 @@ starter {
   load_warning = no
 }
 charon {
-  load = random nonce aes sha1 sha2 gmp openssl hmac kdf stroke kernel-libipsec kernel-netlink socket-default updown
+  load = random nonce aes sha1 sha2 gmp openssl hmac kdf %s stroke kernel-libipsec kernel-netlink socket-default updown
   filelog {
     daemon {
       path = /var/log/daemon.log
-      time_format = %b %e %T
+      time_format = %%b %%e %%T
       default = 1
       flush_line = yes
     }
@@ -176,7 +179,7 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin string, o Options) 
 				{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(ipsecConf, name, me, myNet, other, otherNet,
 					otherName, extra))},
 				{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(ipsecSecrets)},
-				{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(strongswanConf)},
+				{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(strongswanConf, o.Plugins))},
 			}}
 	}
 	topo, err := topology.Build(ctx, topology.Config{
