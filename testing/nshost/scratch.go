@@ -20,8 +20,9 @@ import (
 // can tell a live run from one that was killed outright and remove what
 // the dead one left: its namespaces, its processes, its files.
 type Scratch struct {
-	Dir string
-	mu  sync.Mutex
+	Dir   string
+	mu    sync.Mutex
+	netns []string // created here, in order
 }
 
 // MakeScratch creates the directory base/name (which must not exist) and
@@ -62,9 +63,13 @@ func checkScratch(dir string) error {
 }
 
 // AddNetNS creates a network namespace and records it (on disk, for
-// CleanupStale) before anything else can fail.
+// CleanupStale, and for Teardown) before anything else can fail. ip is not
+// cancelled half-way: a cancelled ctx stops it from starting only.
 func (s *Scratch) AddNetNS(ctx context.Context, name string) error {
 	if err := validateNetNS(name); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if _, err := os.Stat("/run/netns/" + name); err == nil {
@@ -83,10 +88,21 @@ func (s *Scratch) AddNetNS(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if out, err := exec.CommandContext(ctx, "ip", "netns", "add", name).CombinedOutput(); err != nil {
+	s.netns = append(s.netns, name)
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 		return fmt.Errorf("ip netns add %s: %v: %s", name, err, bytes.TrimSpace(out))
 	}
 	return nil
+}
+
+// Teardown ends the processes of every network namespace created here and
+// deletes them, newest first, also those of hosts whose start failed
+// half-way.
+func (s *Scratch) Teardown(logf func(string, ...any)) []error {
+	s.mu.Lock()
+	names := append([]string(nil), s.netns...)
+	s.mu.Unlock()
+	return Teardown(names, logf)
 }
 
 // Remove removes the scratch directory.

@@ -74,6 +74,9 @@ func New(t testing.TB, specs ...Spec) []*Host {
 				t.Errorf("closing host %s: %v", hosts[i].Name, err)
 			}
 		}
+		for _, err := range sc.Teardown(t.Logf) {
+			t.Error(err)
+		}
 		if err := sc.Remove(); err != nil {
 			t.Error(err)
 		}
@@ -118,7 +121,7 @@ func NewNetNS(t testing.TB, name string) string {
 	}
 	ns := prefix + "-" + name
 	t.Cleanup(func() {
-		for _, err := range Teardown([]string{ns}, t.Logf) {
+		for _, err := range sc.Teardown(t.Logf) {
 			t.Error(err)
 		}
 		if err := sc.Remove(); err != nil {

@@ -136,7 +136,7 @@ func TestBrokenScenario(t *testing.T) {
 		}
 	}
 	// Both daemons, in whichever order their PIDs put them.
-	if procs := regexp.MustCompile(`moon: processes \(([^)]*)\)`).FindStringSubmatch(reasons); procs == nil ||
+	if procs := regexp.MustCompile(`moon: processes \((.*)\) left`).FindStringSubmatch(reasons); procs == nil ||
 		!strings.Contains(procs[1], "starter (pid ") || !strings.Contains(procs[1], "charon (pid ") {
 		t.Errorf("moon's leftover processes are not starter and charon:\n%s", reasons)
 	}

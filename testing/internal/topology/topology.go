@@ -190,14 +190,15 @@ func (t *Topology) Close() error {
 	}
 	t.closed = true
 	var errs []error
-	// Hosts first, the switch last: nothing runs in the switch, but its
-	// bridges keep the veth peers until it goes.
+	// Hosts first, the switch last (nothing runs in the switch, but its
+	// bridges keep the veth peers until it goes), and then every namespace
+	// recorded, should a host's start have failed half-way.
 	for i := len(t.order) - 1; i >= 0; i-- {
 		if err := t.order[i].Close(); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	errs = append(errs, nshost.Teardown([]string{t.swNS}, t.cfg.Logf)...)
+	errs = append(errs, t.sc.Teardown(t.cfg.Logf)...)
 	if err := t.sc.Remove(); err != nil {
 		errs = append(errs, err)
 	}
