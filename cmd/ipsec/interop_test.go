@@ -284,10 +284,10 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-// TestInteropWithDebianCharon drives two Debian charons 5.9.8 with our ipsec
-// command and compares every answer with what Debian's ipsec prints for the
-// same command against the same daemon.
-func TestInteropWithDebianCharon(t *testing.T) {
+// newInteropPair checks the prerequisites and makes moon 192.168.0.1
+// (10.1.0.0/16) and sun 192.168.0.2 (10.2.0.0/16), linked, with Debian's
+// strongSwan configured on both.
+func newInteropPair(t *testing.T) (moon, sun *ipsecHost) {
 	testenv.Short(t)
 	for _, c := range []string{"/usr/sbin/ipsec", "/usr/lib/ipsec/starter", "/usr/lib/ipsec/charon"} {
 		testenv.RequireCommand(t, c)
@@ -310,7 +310,7 @@ func TestInteropWithDebianCharon(t *testing.T) {
 			"sun.gss.test", "moon.gss.test", true),
 		"/etc/ipsec.secrets": interopSecrets,
 	}})
-	moon, sun := hosts[0], hosts[1]
+	moon, sun = hosts[0], hosts[1]
 	nshost.Link(t, moon.Host, "eth0", sun.Host, "eth0")
 	for _, c := range []struct {
 		h          *ipsecHost
@@ -321,6 +321,14 @@ func TestInteropWithDebianCharon(t *testing.T) {
 		c.h.ip(t, "link", "set", "eth0", "up")
 		c.h.ip(t, "link", "set", "lo", "up")
 	}
+	return moon, sun
+}
+
+// TestInteropWithDebianCharon drives two Debian charons 5.9.8 with our ipsec
+// command and compares every answer with what Debian's ipsec prints for the
+// same command against the same daemon.
+func TestInteropWithDebianCharon(t *testing.T) {
+	moon, sun := newInteropPair(t)
 
 	// Without charon: both refuse with 7, or 3 for status, and say nothing.
 	for _, args := range [][]string{{"up", "net-net"}, {"status"}, {"statusall"}, {"listall"},
