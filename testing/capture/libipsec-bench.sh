@@ -4,6 +4,9 @@
 # (negotiated by Debian's charon, AES-GCM-16), in the same run, and the ratio.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+# A prefix of this run's own (short: it names the TUN device too), so that
+# two benchmarks at the same time never tear down each other's namespaces.
+export GSL_PREFIX=${GSL_PREFIX:-gsl$(od -An -N2 -tx2 /dev/urandom | tr -d ' ')}
 . "$here/libipsec-netns.sh"
 trap topo_down EXIT
 SECS=${GSL_BENCH_SECS:-10}
