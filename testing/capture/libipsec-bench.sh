@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # two benchmarks at the same time never tear down each other's namespaces.
 export GSL_PREFIX=${GSL_PREFIX:-gsl$(od -An -N2 -tx2 /dev/urandom | tr -d ' ')}
 . "$here/libipsec-netns.sh"
-trap topo_down EXIT
+trap 'topo_down; rm -rf "$WORK"' EXIT
 SECS=${GSL_BENCH_SECS:-10}
 go build -o "$HANDKEY" "$here/../../kernel_libipsec/cmd/libipsec-handkey"
 
