@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/internal/netdb"
+	"github.com/goswan/goswan/testing/netbase"
 	"github.com/goswan/goswan/testing/nshost"
 	"github.com/goswan/goswan/testing/testenv"
 )
@@ -32,7 +34,7 @@ func TestMain(m *testing.M) {
 
 // testMain runs the tests with a strongswan.conf of their own, so that no
 // test reads this machine's /etc/strongswan.conf (a fresh machine has
-// none; another has its own settings). It is empty: strongSwan's compiled-in
+// none; another has its own settings), and with Debian's netbase. It is empty: strongSwan's compiled-in
 // defaults, which Debian's file does not change. A test that wants a
 // setting writes its own file.
 func testMain(m *testing.M) int {
@@ -46,6 +48,15 @@ func testMain(m *testing.M) int {
 		panic(err)
 	}
 	os.Setenv("STRONGSWAN_CONF", conf)
+	// Protocol and service names (leftprotoport=tcp/http) from Debian's
+	// netbase, not the machine's files, for checkconf and starter run in
+	// process.
+	netdb.ProtocolsPath, netdb.ServicesPath = filepath.Join(dir, "protocols"), filepath.Join(dir, "services")
+	for path, data := range map[string]string{netdb.ProtocolsPath: netbase.Protocols, netdb.ServicesPath: netbase.Services} {
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			panic(err)
+		}
+	}
 	return m.Run()
 }
 

@@ -20,8 +20,10 @@ import (
 	"strings"
 )
 
-// The files glibc reads.
-const (
+// The files glibc reads. They are variables for the tests of the commands
+// only, which run checkconf and starter in process and point these at
+// Debian's netbase (testing/netbase) so as not to read the machine's.
+var (
 	ProtocolsPath = "/etc/protocols"
 	ServicesPath  = "/etc/services"
 )
