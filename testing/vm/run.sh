@@ -37,11 +37,15 @@ CGO_ENABLED=0 "$GO" build -o "$work/bin/ipsec" ./cmd/ipsec
 
 # Each test binary runs in its package directory, as go test runs it
 # (kernel_netlink's testdata, ../crypto/testdata). GOSWAN_VM=1: ESP tests
-# that would skip on an ESP-less kernel fail if ESP is missing.
+# that would skip on an ESP-less kernel fail if ESP is missing. The guest's
+# /etc/protocols and /etc/services (for iproute2's output and the daemons'
+# selectors) are Debian's netbase, as the tests have it (testing/netbase),
+# not whatever this machine has: copied into the guest's RAM layer of /etc.
 testrun=$((timeout_s - 120))
 status=0
 testing/.bin/vm --timeout "${timeout_s}s" --env GOSWAN_VM=1 --env "GOSWAN_BIN=$work/bin" -- sh -c '
 	echo "GSN-VM-START kernel $(uname -r)"
+	cp testing/netbase/protocols testing/netbase/services /etc/ || exit 2
 	cd kernel_netlink && "$1/kernel_netlink.test" -test.v -test.count=1 -test.timeout="$2s" -test.run "$3"
 	rc=$?
 	# Two goswan daemons with kernel-netlink: the tunnel in the kernel'"'"'s XFRM.

@@ -1,11 +1,12 @@
 // Package topology builds strongSwan's test network out of Linux network
 // namespaces on one machine and runs commands inside its hosts.
 //
-// Every host gets its own network namespace (named <prefix>-<host>) and a
-// long-lived holder process, started with unshare inside that namespace,
-// which owns a private mount and UTS namespace: /etc is an overlay of the
-// machine's /etc (so installed software keeps working) with the scenario's
-// files copied on top, and /run, /var/log and /tmp are empty tmpfs mounts.
+// Every host is an nshost host (its own network namespace, named
+// <prefix>-<host>, and a holder owning a private mount and UTS namespace):
+// /etc is an overlay of the machine's /etc (so installed software keeps
+// working) with Debian's netbase and the scenario's files copied on top, the implementation's
+// binaries are bound over (or, where the machine has none, placed at)
+// Debian's paths, and /run, /var/log and /tmp are empty tmpfs mounts.
 // Commands enter the host with nsenter. The segments are bridges inside one
 // more namespace, <prefix>-sw, so nothing of the topology appears in the root
 // namespace and no address of it is reachable from there.
@@ -23,12 +24,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/goswan/goswan/testing/internal/hosts"
+	"github.com/goswan/goswan/testing/nshost"
 )
 
 // File is a file to place in a host's /etc.
@@ -39,11 +40,16 @@ type File struct {
 }
 
 // Bind is a bind mount inside one host's mount namespace, used to put an
-// implementation's binaries where the other implementation's would be.
-type Bind struct {
-	Source string // path in the root namespace
-	Target string // existing path inside the host
-}
+// implementation's binaries where the other implementation's would be (the
+// target is made inside the host if the machine has none).
+type Bind = nshost.Bind
+
+// Result is the outcome of a command run in a host.
+type Result = nshost.Result
+
+// ErrOutside is returned instead of running a command that would not run
+// inside the host's own namespaces.
+var ErrOutside = nshost.ErrOutside
 
 // HostSpec says how to set up one host.
 type HostSpec struct {
@@ -60,8 +66,8 @@ type Config struct {
 	// Prefix starts every namespace name; it must be unique on the machine
 	// (other runs and other users create namespaces too).
 	Prefix string
-	// Scratch is an empty directory owned by this topology. It must not be
-	// below /tmp, /run or /var/log, which are replaced inside the hosts.
+	// Scratch is a directory owned by this topology. It must not be below
+	// /tmp, /run or /var/log, which are replaced inside the hosts.
 	Scratch string
 	Hosts   []HostSpec
 	// Logf receives progress lines; nil discards them.
@@ -70,14 +76,16 @@ type Config struct {
 
 // Topology is a built network. Close it.
 type Topology struct {
-	cfg     Config
-	swNS    string
-	hosts   map[string]*Host
-	order   []*Host
-	mu      sync.Mutex // guards created while hosts are set up in parallel
-	created []string   // netns names, in creation order (the switch first)
-	closed  bool
+	cfg    Config
+	sc     *nshost.Scratch
+	swNS   string
+	hosts  map[string]*Host
+	order  []*Host
+	closed bool
 }
+
+// privateDirs get an empty tmpfs in every host.
+var privateDirs = []string{"/run", "/var/log", "/tmp"}
 
 // bridges maps the segments to bridge names inside the switch namespace.
 var bridges = map[hosts.Network]string{hosts.Internet: "br-inet", hosts.Net1: "br-net1", hosts.Net2: "br-net2"}
@@ -85,15 +93,14 @@ var bridges = map[hosts.Network]string{hosts.Internet: "br-inet", hosts.Net1: "b
 // Build creates the namespaces, links, addresses and holders. On error it
 // removes whatever it created.
 func Build(ctx context.Context, cfg Config) (t *Topology, err error) {
-	if err := validatePrefix(cfg.Prefix); err != nil {
+	if err := nshost.ValidatePrefix(cfg.Prefix); err != nil {
 		return nil, err
 	}
-	for _, shadowed := range []string{"/tmp", "/run", "/var/log"} {
-		if cfg.Scratch == shadowed || strings.HasPrefix(cfg.Scratch, shadowed+"/") {
-			return nil, fmt.Errorf("scratch %s is below %s, which hosts replace", cfg.Scratch, shadowed)
-		}
+	sc, err := nshost.ScratchAt(cfg.Scratch)
+	if err != nil {
+		return nil, err
 	}
-	t = &Topology{cfg: cfg, swNS: cfg.Prefix + "-sw", hosts: map[string]*Host{}}
+	t = &Topology{cfg: cfg, sc: sc, swNS: cfg.Prefix + "-sw", hosts: map[string]*Host{}}
 	t0 := time.Now()
 	var tLinks, tAddrs time.Time
 	defer func() {
@@ -102,115 +109,93 @@ func Build(ctx context.Context, cfg Config) (t *Topology, err error) {
 			t = nil
 		}
 	}()
-	if err := os.MkdirAll(cfg.Scratch, 0o700); err != nil {
+	if err := sc.AddNetNS(ctx, t.swNS); err != nil {
 		return t, err
 	}
-	if err := writeOwner(cfg.Scratch); err != nil {
-		return t, err
+	specs := make([]nshost.Spec, len(cfg.Hosts))
+	plans := make([]hosts.Host, len(cfg.Hosts))
+	for i, spec := range cfg.Hosts {
+		if specs[i], plans[i], err = t.hostSpec(spec); err != nil {
+			return t, err
+		}
 	}
-	if err := t.addNetNS(ctx, t.swNS); err != nil {
+	// The hosts start in parallel, and their addresses are set in
+	// parallel: every step is a few processes per host, which adds up on a
+	// slow machine (the kernel lane's TCG guest).
+	started := make([]*nshost.Host, len(specs))
+	if err := each(len(specs), func(i int) (err error) {
+		started[i], err = nshost.Start(ctx, sc, specs[i])
+		return err
+	}); err != nil {
 		return t, err
 	}
 	var sw bytes.Buffer
 	for _, br := range []string{bridges[hosts.Internet], bridges[hosts.Net1], bridges[hosts.Net2]} {
 		fmt.Fprintf(&sw, "link add %s type bridge\nlink set %s up\n", br, br)
 	}
-	for _, spec := range cfg.Hosts {
-		hp, ok := hosts.Lookup(spec.Name)
-		if !ok {
-			return t, fmt.Errorf("unknown host %q", spec.Name)
-		}
-		h := &Host{Name: spec.Name, NetNS: cfg.Prefix + "-" + spec.Name, plan: hp, spec: spec, topo: t}
+	for i, nh := range started {
+		h := &Host{Host: nh, plan: plans[i]}
 		t.hosts[h.Name] = h
 		t.order = append(t.order, h)
-		for _, ifc := range hp.Ifaces {
+		for _, ifc := range h.plan.Ifaces {
 			peer := h.Name + "-" + ifc.Name
 			fmt.Fprintf(&sw, "link add %s type veth peer name %s netns %s\n", peer, ifc.Name, h.NetNS)
 			fmt.Fprintf(&sw, "link set %s master %s up\n", peer, bridges[ifc.Net])
 		}
 	}
-	// Each step below runs for all hosts in parallel: every step is a few
-	// processes per host, which adds up on a slow machine (the kernel
-	// lane's TCG guest).
-	if err := t.eachHost(func(h *Host) error { return t.addNetNS(ctx, h.NetNS) }); err != nil {
-		return t, err
-	}
 	tLinks = time.Now()
 	if err := ipBatch(ctx, t.swNS, sw.String()); err != nil {
 		return t, err
 	}
-	if err := t.eachHost(func(h *Host) error { return ipBatch(ctx, h.NetNS, h.addressing()) }); err != nil {
-		return t, err
-	}
 	tAddrs = time.Now()
-	if err := t.eachHost(func(h *Host) error { return h.startHolder(ctx, filepath.Join(cfg.Scratch, h.Name)) }); err != nil {
+	if err := each(len(t.order), func(i int) error { return ipBatch(ctx, t.order[i].NetNS, t.order[i].addressing()) }); err != nil {
 		return t, err
 	}
-	t.logf("topology %s: %d hosts up in %.2fs (namespaces %.2fs, links and addresses %.2fs, holders %.2fs)",
+	t.logf("topology %s: %d hosts up in %.2fs (namespaces and holders %.2fs, links %.2fs, addresses %.2fs)",
 		cfg.Prefix, len(t.order), time.Since(t0).Seconds(), tLinks.Sub(t0).Seconds(),
 		tAddrs.Sub(tLinks).Seconds(), time.Since(tAddrs).Seconds())
 	return t, nil
 }
 
-// eachHost runs fn for every host in parallel; the error names the hosts
-// that failed.
-func (t *Topology) eachHost(fn func(*Host) error) error {
-	errs := make([]error, len(t.order))
+// hostSpec turns a host of the configuration into an nshost spec: Debian's
+// netbase first, as strongSwan's test hosts have it (leftprotoport=tcp/ssh,
+// tcpdump's ipsec-nat-t), whatever this machine has; the scenario's files
+// may replace it.
+func (t *Topology) hostSpec(spec HostSpec) (nshost.Spec, hosts.Host, error) {
+	hp, ok := hosts.Lookup(spec.Name)
+	if !ok {
+		return nshost.Spec{}, hp, fmt.Errorf("unknown host %q", spec.Name)
+	}
+	ns := nshost.Spec{Name: spec.Name, NetNS: t.cfg.Prefix + "-" + spec.Name, Binds: spec.Binds,
+		Files: nshost.Netbase(), Private: privateDirs, Forward: hp.Forward, Env: spec.Env, Logf: t.cfg.Logf}
+	for _, f := range spec.Etc {
+		if f.Rel == "" || strings.HasPrefix(f.Rel, "/") {
+			return ns, hp, fmt.Errorf("host %s: bad /etc path %q", spec.Name, f.Rel)
+		}
+		ns.Files = append(ns.Files, nshost.File{Path: "/etc/" + f.Rel, Mode: f.Mode, Data: f.Data})
+	}
+	return ns, hp, nil
+}
+
+// each runs fn(0) … fn(n-1) in parallel and joins their errors.
+func each(n int, fn func(i int) error) error {
+	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for i, h := range t.order {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := fn(h); err != nil {
-				errs[i] = fmt.Errorf("host %s: %w", h.Name, err)
-			}
+			errs[i] = fn(i)
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// validatePrefix keeps namespace names short and harmless.
-func validatePrefix(p string) error {
-	if len(p) < 3 || len(p) > 20 {
-		return fmt.Errorf("namespace prefix %q: want 3 to 20 characters", p)
-	}
-	for _, c := range p {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-			return fmt.Errorf("namespace prefix %q: only a-z and 0-9", p)
-		}
-	}
-	return nil
-}
-
 func (t *Topology) logf(format string, args ...any) {
 	if t.cfg.Logf != nil {
 		t.cfg.Logf(format, args...)
 	}
-}
-
-// addNetNS creates a network namespace and records it (also on disk, for
-// CleanupStale) before anything else can fail. It may run for several
-// hosts at once; the switch's namespace must be the first.
-func (t *Topology) addNetNS(ctx context.Context, name string) error {
-	if _, err := os.Stat("/run/netns/" + name); err == nil {
-		return fmt.Errorf("network namespace %s already exists (another run with the same prefix?)", name)
-	}
-	if out, err := exec.CommandContext(ctx, "ip", "netns", "add", name).CombinedOutput(); err != nil {
-		return fmt.Errorf("ip netns add %s: %v: %s", name, err, bytes.TrimSpace(out))
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.created = append(t.created, name)
-	f, err := os.OpenFile(filepath.Join(t.cfg.Scratch, "netns"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(f, name)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 func ipBatch(ctx context.Context, netns, batch string) error {
@@ -236,77 +221,30 @@ func (t *Topology) Close() error {
 		return nil
 	}
 	t.closed = true
-	errs := teardown(t.created, t.cfg.Logf)
-	if err := os.RemoveAll(t.cfg.Scratch); err != nil {
+	// Every namespace recorded (the hosts', and any of a host whose start
+	// failed half-way) is emptied in one go, and the switch, created first,
+	// goes last: nothing runs in it, but its bridges keep the veth peers
+	// until it goes.
+	errs := t.sc.Teardown(t.cfg.Logf)
+	if err := t.sc.Remove(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
-// teardown kills the processes of the named namespaces and deletes them.
-// The namespaces are emptied together (one grace period for all, not one
-// each) and then deleted, hosts first and the switch last: nothing runs in
-// the switch, but its bridges keep the veth peers until it goes.
-func teardown(names []string, logf func(string, ...any)) []error {
-	var errs []error
-	type entry struct {
-		name string
-		ns   nsID
+// MakeScratch creates the directory base/name for a run's own files and
+// records the runner as its owner, so that CleanupStale removes it once the
+// runner is gone.
+func MakeScratch(base, name string) (string, error) {
+	sc, err := nshost.MakeScratch(base, name)
+	if err != nil {
+		return "", err
 	}
-	var live []entry
-	for i := len(names) - 1; i >= 0; i-- {
-		ns, err := nsOfFile("/run/netns/" + names[i])
-		if err != nil {
-			if !errors.Is(err, os.ErrNotExist) {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		live = append(live, entry{names[i], ns})
-	}
-	set := make([]nsID, len(live))
-	for i, e := range live {
-		set[i] = e.ns
-	}
-	if forced := killNetNSs(set, 2*time.Second); len(forced) > 0 && logf != nil {
-		logf("teardown: killed %s", strings.Join(forced, ", "))
-	}
-	del := func(e entry) error {
-		if left := procsInNetNS(e.ns); len(left) > 0 {
-			return fmt.Errorf("%s: processes survive SIGKILL: %v", e.name, left)
-		}
-		if out, err := exec.Command("ip", "netns", "del", e.name).CombinedOutput(); err != nil {
-			return fmt.Errorf("ip netns del %s: %v: %s", e.name, err, bytes.TrimSpace(out))
-		}
-		return nil
-	}
-	// live is in reverse creation order: the switch, created first, is
-	// deleted last, after the hosts (which go in parallel).
-	last := len(live) - 1
-	if last >= 0 && live[last].name == names[0] {
-		derrs := make([]error, last)
-		var wg sync.WaitGroup
-		for i, e := range live[:last] {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				derrs[i] = del(e)
-			}()
-		}
-		wg.Wait()
-		errs = append(errs, derrs...)
-		live = live[last:]
-	}
-	for _, e := range live {
-		if err := del(e); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	var out []error
-	for _, err := range errs {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
-	return out
+	return sc.Dir, nil
+}
+
+// CleanupStale removes the topologies under base whose runner no longer
+// runs; see nshost.CleanupStale.
+func CleanupStale(base string, logf func(string, ...any)) ([]string, error) {
+	return nshost.CleanupStale(base, logf)
 }

@@ -1,4 +1,4 @@
-package topology
+package nshost
 
 import (
 	"errors"
@@ -27,11 +27,13 @@ func nsOfFile(path string) (nsID, error) {
 	return nsID(st.Ino), nil
 }
 
-// selfNS returns the runner's own namespace of the given type ("net", "mnt").
+// selfNS returns this process's own namespace of the given type ("net",
+// "mnt").
 func selfNS(typ string) (nsID, error) { return nsOfFile("/proc/self/ns/" + typ) }
 
 // procsInNetNS lists the PIDs of every process whose network namespace is
-// ns. It reads /proc; processes that exit meanwhile are skipped.
+// ns, in numeric order (not /proc's, which sorts 10000 before 9999). It
+// reads /proc; processes that exit meanwhile are skipped.
 func procsInNetNS(ns nsID) []int {
 	var pids []int
 	for _, p := range procsInNetNSs([]nsID{ns}) {
@@ -47,7 +49,7 @@ type nsProc struct {
 }
 
 // procsInNetNSs lists the processes in any of the network namespaces set,
-// in one pass over /proc.
+// in one pass over /proc, in numeric order of PID.
 func procsInNetNSs(set []nsID) []nsProc {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
@@ -63,6 +65,7 @@ func procsInNetNSs(set []nsID) []nsProc {
 			out = append(out, nsProc{pid, id})
 		}
 	}
+	slices.SortFunc(out, func(a, b nsProc) int { return a.pid - b.pid })
 	return out
 }
 
@@ -99,7 +102,8 @@ func signalInNetNS(pid int, ns nsID, sig syscall.Signal) error {
 // killNetNSs ends every process in the network namespaces set: SIGTERM
 // first so that daemons shut down cleanly, SIGKILL for whatever is left
 // after grace (one grace period for all). It returns the processes that had
-// to be killed hard.
+// to be killed hard. Polling /proc is the only way to see processes that are
+// not our children leave.
 func killNetNSs(set []nsID, grace time.Duration) (forced []string) {
 	procs := procsInNetNSs(set)
 	if len(procs) == 0 {
