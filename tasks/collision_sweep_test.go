@@ -2,6 +2,7 @@ package tasks_test
 
 import (
 	"fmt"
+	"math/rand"
 	"sort"
 	"strings"
 	"testing"
@@ -269,3 +270,171 @@ func TestCollisionSweep(t *testing.T) {
 	}
 	t.Logf("%d cases", cases)
 }
+
+// explorer enumerates delivery orders depth-first: each run replays the
+// choices of the previous one up to its last choice point that has an
+// untried alternative, takes that alternative, and the first packet at
+// every later choice point. Choice points are the moments when more than
+// one packet is held; only the first depth of them branch.
+type explorer struct {
+	depth        int
+	prefix, made []int
+	width        []int
+}
+
+func (e *explorer) pick(h []ikesim.WireRecord) int {
+	if len(h) < 2 || len(e.made) >= e.depth {
+		return 0
+	}
+	c := 0
+	if k := len(e.made); k < len(e.prefix) {
+		c = e.prefix[k]
+	}
+	e.made = append(e.made, c)
+	e.width = append(e.width, len(h))
+	return c
+}
+
+// next prepares the next order; false when all were run.
+func (e *explorer) next() bool {
+	for i := len(e.made) - 1; i >= 0; i-- {
+		if e.made[i]+1 < e.width[i] {
+			e.prefix = append(append([]int(nil), e.made[:i]...), e.made[i]+1)
+			e.made, e.width = nil, nil
+			return true
+		}
+	}
+	return false
+}
+
+// TestCollisionInterleavings runs every scenario in every order of
+// delivery (depth-first over the choice points, sweepDepth of them at
+// most), lossless and then with each message that any lossless order
+// sent dropped once.
+func TestCollisionInterleavings(t *testing.T) {
+	f := &sweepFailures{t: t}
+	cases := 0
+	for _, sc := range sweepScenarios {
+		for _, policySPI := range []bool{false, true} {
+			name := fmt.Sprintf("%s/policy-spi=%v", sc.name, policySPI)
+			var msgs []string
+			seen := map[string]bool{}
+			cases += exploreOrders(t, f, name, sc, policySPI, nil, func(sent []string) {
+				for _, m := range sent {
+					if !seen[m] {
+						seen[m] = true
+						msgs = append(msgs, m)
+					}
+				}
+			})
+			for _, m := range msgs {
+				cases += exploreOrders(t, f, name, sc, policySPI, map[string]int{m: 1}, nil)
+			}
+		}
+	}
+	if f.count > 0 {
+		t.Errorf("%d of %d cases failed; the first ones:\n%s", f.count, cases, strings.Join(f.names, "\n"))
+	}
+	t.Logf("%d cases", cases)
+}
+
+// exploreOrders runs one scenario with drops in every delivery order,
+// handing each run's messages to sent; it returns the number of runs.
+func exploreOrders(t *testing.T, f *sweepFailures, name string, sc sweepScenario, policySPI bool,
+	drops map[string]int, sent func([]string)) int {
+	runs := 0
+	e := &explorer{depth: sweepDepth}
+	for {
+		err, msgs, _ := sweepRun(t, sc, policySPI, e.pick, drops, true)
+		runs++
+		if sent != nil {
+			sent(msgs)
+		}
+		if err != nil {
+			prefix := append([]int(nil), e.made...)
+			f.add(fmt.Sprintf("%s/%s/order %v", name, dropName(drops), prefix), err, func() *ikesim.Pair {
+				r := &explorer{depth: sweepDepth, prefix: prefix}
+				_, _, p := sweepRun(t, sc, policySPI, r.pick, drops, false)
+				return p
+			})
+		}
+		if !e.next() {
+			return runs
+		}
+	}
+}
+
+const sweepDepth = 64
+
+// TestCollisionRandomLoss runs every scenario with 10, 20 and 30 % of the
+// packets lost at random and the held packets delivered in random order,
+// with many seeds. Both daemons retransmit up to 10 times, at most 30 s
+// apart (charon.retransmit_tries and retransmit_limit), so that an
+// exchange gives up only with a probability of 0.3^11 per exchange.
+func TestCollisionRandomLoss(t *testing.T) {
+	f := &sweepFailures{t: t}
+	cases := 0
+	for _, sc := range sweepScenarios {
+		for _, policySPI := range []bool{false, true} {
+			for _, loss := range []int{10, 20, 30} {
+				for seed := int64(1); seed <= randomLossSeeds; seed++ {
+					err := randomLossRun(t, sc, policySPI, loss, seed, true)
+					cases++
+					if err != nil {
+						f.add(fmt.Sprintf("%s/policy-spi=%v/loss %d%%/seed %d", sc.name, policySPI, loss, seed), err,
+							func() *ikesim.Pair {
+								var p *ikesim.Pair
+								randomLossRunPair(t, sc, policySPI, loss, seed, false, &p)
+								return p
+							})
+					}
+				}
+			}
+		}
+	}
+	if f.count > 0 {
+		t.Errorf("%d of %d cases failed; the first ones:\n%s", f.count, cases, strings.Join(f.names, "\n"))
+	}
+	t.Logf("%d cases", cases)
+}
+
+const randomLossSeeds = 20
+
+func randomLossRun(t testing.TB, sc sweepScenario, policySPI bool, loss int, seed int64, quiet bool) error {
+	return randomLossRunPair(t, sc, policySPI, loss, seed, quiet, nil)
+}
+
+func randomLossRunPair(t testing.TB, sc sweepScenario, policySPI bool, loss int, seed int64, quiet bool,
+	out **ikesim.Pair) error {
+	s := ikesim.New(t)
+	s.PolicySPI, s.Quiet = policySPI, quiet
+	p := ikesim.NewPairIn(t, s, func(moon, sun *ikesim.ConnOpts) {
+		moon.IKE, sun.IKE = sweepIKE, sweepIKE
+		if sc.mod != nil {
+			sc.mod(moon, sun)
+		}
+	})
+	if out != nil {
+		*out = p
+	}
+	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+		n.Env.Settings.RetransmitTries, n.Env.Settings.RetransmitLimit = 10, 30
+	}
+	p.Up()
+	p.Advance(time.Second)
+	if err := p.OneChildPairError(); err != nil {
+		t.Fatalf("%s: not established: %v", sc.name, err)
+	}
+	p.Moon.PinNonces(sc.moonNonces...)
+	p.Sun.PinNonces(sc.sunNonces...)
+	rnd := rand.New(rand.NewSource(seed))
+	p.DropIf = func(ikesim.WireRecord) bool { return rnd.Intn(100) < loss }
+	p.Hold = true
+	sc.start(t, p)
+	p.RunHeld(time.Second+randomLossHorizon, func(h []ikesim.WireRecord) int { return rnd.Intn(len(h)) })
+	p.DropIf = nil
+	return sc.end(p)
+}
+
+// randomLossHorizon outlasts ten retransmissions at most 30 s apart.
+const randomLossHorizon = 600 * time.Second
