@@ -182,7 +182,7 @@ func (dp *dataPath) routineReadFromTUN(batch, mtu int) {
 				continue
 			}
 			p.lastUse.Store(now)
-			s := sad.out[p.reqid]
+			s := sad.outbound(p)
 			if s == nil || !s.usable() {
 				c.OutNoSA.Add(1)
 				continue

@@ -41,6 +41,16 @@ func (k *IPsec) applyPolicyLocked(id kernel.PolicyID, op kernel.PolicyOp, d kern
 		p := &policy{id: id, dir: id.Dir, src: id.Src, dst: id.Dst,
 			proto: max(id.Src.Protocol(), id.Dst.Protocol()),
 			reqid: d.SA.ReqID, prio: prio, typ: d.Type}
+		if id.Dir == kernel.DirOut && d.Type == kernel.PolicyIPsec {
+			// As kernel_netlink's outbound templates: the SA by its SPI.
+			p.peer = d.Dst.Unmap()
+			switch {
+			case d.SA.ESP.Use:
+				p.spi, p.saProto = d.SA.ESP.SPI, kernel.ProtoESP
+			case d.SA.AH.Use:
+				p.spi, p.saProto = d.SA.AH.SPI, kernel.ProtoAH
+			}
+		}
 		if op == kernel.PolicyInstall && id.Dir == kernel.DirOut && d.Type == kernel.PolicyIPsec {
 			if err := k.addRouteLocked(id, d); err != nil {
 				return err

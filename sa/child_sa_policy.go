@@ -79,7 +79,7 @@ func (c *ChildSA) policiesInbound(add bool, my, other selectors.TS, mySA kernel.
 func (c *ChildSA) policiesOutbound(add bool, my, other selectors.TS, otherSA kernel.SAConfig, prio kernel.PolicyPriority) error {
 	id := kernel.PolicyID{Dir: kernel.DirOut, Src: my, Dst: other, Mark: c.out.mark, IfID: c.out.ifID, Interface: c.cfg.Interface}
 	d := kernel.ManagePolicy{Type: kernel.PolicyIPsec, Prio: prio, ManualPrio: c.cfg.ManualPrio,
-		Src: c.myAddr, Dst: c.otherAddr, SA: otherSA}
+		Src: c.myAddr, Dst: c.otherAddr, SA: otherSA, Standby: c.standbyOut}
 	op := c.env.Kernel.AddPolicy
 	if !add {
 		op = c.env.Kernel.DelPolicy
