@@ -31,6 +31,8 @@ import (
 type sweepScenario struct {
 	name string
 	mod  func(moon, sun *ikesim.ConnOpts)
+	// setup changes the nodes' settings before the start.
+	setup func(p *ikesim.Pair)
 	// Nonces moon and sun generate first, in order (collision winners).
 	moonNonces, sunNonces []byte
 	// start queues the operations on both nodes (packets are held).
@@ -54,6 +56,7 @@ func opExpireChild(ike *sa.IKESA, c *sa.ChildSA) sa.Status {
 	return ike.DeleteChild(c.Protocol(), c.SPI(true), true)
 }
 func opRekeyIKE(ike *sa.IKESA, _ *sa.ChildSA) sa.Status  { return ike.Rekey() }
+func opReauth(ike *sa.IKESA, _ *sa.ChildSA) sa.Status    { return ike.Reauth() }
 func opDeleteIKE(ike *sa.IKESA, _ *sa.ChildSA) sa.Status { return ike.Delete(false) }
 
 // both starts op on moon and other on sun.
@@ -124,12 +127,29 @@ var sweepScenarios = []sweepScenario{
 	{name: "child-rekey/ike-delete", start: both(opRekeyChild, opDeleteIKE), end: nothingError},
 	{name: "ike-delete/child-rekey", start: both(opDeleteIKE, opRekeyChild), end: nothingError},
 	{name: "ike-delete/ike-delete", start: both(opDeleteIKE, opDeleteIKE), end: nothingError},
+	{name: "mbb-reauth/child-rekey", setup: makeBeforeBreak, start: both(opReauth, opRekeyChild), end: onePair},
+	{name: "child-rekey/mbb-reauth", setup: makeBeforeBreak, start: both(opRekeyChild, opReauth), end: onePair},
+	{name: "mbb-reauth/ike-rekey", setup: makeBeforeBreak, start: both(opReauth, opRekeyIKE), end: onePair},
+	{name: "ike-rekey/mbb-reauth", setup: makeBeforeBreak, start: both(opRekeyIKE, opReauth), end: onePair},
+	{name: "mbb-reauth/child-delete", setup: makeBeforeBreak, start: both(opReauth, opDeleteChild), end: onePair},
+	{name: "bbm-reauth/child-rekey", start: both(opReauth, opRekeyChild), end: onePair},
+	{name: "child-rekey/bbm-reauth", start: both(opRekeyChild, opReauth), end: onePair},
 }
 
-// sweepOrder picks the next held packet to deliver.
+// makeBeforeBreak sets charon.make_before_break on both nodes.
+func makeBeforeBreak(p *ikesim.Pair) {
+	p.Moon.Env.Settings.MakeBeforeBreak = true
+	p.Sun.Env.Settings.MakeBeforeBreak = true
+}
+
+// sweepOrder picks the next held packet to deliver; pairs: drop every
+// pair of messages too (in the two crossing orders; the others drop each
+// message once and twice, and TestCollisionInterleavings drops each once
+// in every order).
 type sweepOrder struct {
-	name string
-	pick func(held []ikesim.WireRecord) int
+	name  string
+	pick  func(held []ikesim.WireRecord) int
+	pairs bool
 }
 
 func preferTo(name string) func([]ikesim.WireRecord) int {
@@ -144,10 +164,10 @@ func preferTo(name string) func([]ikesim.WireRecord) int {
 }
 
 var sweepOrders = []sweepOrder{
-	{"fifo", func([]ikesim.WireRecord) int { return 0 }},
-	{"lifo", func(h []ikesim.WireRecord) int { return len(h) - 1 }},
-	{"moon-first", preferTo("moon")},
-	{"sun-first", preferTo("sun")},
+	{"fifo", func([]ikesim.WireRecord) int { return 0 }, true},
+	{"lifo", func(h []ikesim.WireRecord) int { return len(h) - 1 }, true},
+	{"moon-first", preferTo("moon"), false},
+	{"sun-first", preferTo("sun"), false},
 }
 
 // sweepHorizon is how long a case runs: every retransmission schedule
@@ -177,6 +197,9 @@ func sweepRun(t testing.TB, sc sweepScenario, policySPI bool, pick func([]ikesim
 	p.Advance(time.Second)
 	if err := p.OneChildPairError(); err != nil {
 		t.Fatalf("%s: not established: %v", sc.name, err)
+	}
+	if sc.setup != nil {
+		sc.setup(p)
 	}
 	p.Moon.PinNonces(sc.moonNonces...)
 	p.Sun.PinNonces(sc.sunNonces...)
@@ -215,6 +238,14 @@ func (f *sweepFailures) add(name string, err error, rerun func() *ikesim.Pair) {
 	}
 }
 
+// report fails the test if cases failed and logs how many ran.
+func (f *sweepFailures) report(cases int) {
+	if f.count > 0 {
+		f.t.Errorf("%d of %d cases failed; the first ones:\n%s", f.count, cases, strings.Join(f.names, "\n"))
+	}
+	f.t.Logf("%d cases", cases)
+}
+
 func dropName(d map[string]int) string {
 	if len(d) == 0 {
 		return "lossless"
@@ -230,45 +261,45 @@ func dropName(d map[string]int) string {
 // TestCollisionSweep runs every scenario in every delivery order and
 // kernel model, lossless and with drops at every message position.
 func TestCollisionSweep(t *testing.T) {
-	f := &sweepFailures{t: t}
-	cases := 0
 	for _, sc := range sweepScenarios {
-		for _, policySPI := range []bool{false, true} {
-			kern := map[bool]string{false: "reqid", true: "policy-spi"}[policySPI]
-			for _, o := range sweepOrders {
-				prefix := fmt.Sprintf("%s/%s/%s", sc.name, kern, o.name)
-				err, msgs, _ := sweepRun(t, sc, policySPI, o.pick, nil, true)
-				cases++
-				if err != nil {
-					f.add(prefix+"/lossless", err, func() *ikesim.Pair {
-						_, _, p := sweepRun(t, sc, policySPI, o.pick, nil, false)
-						return p
-					})
-				}
-				var drops []map[string]int
-				for i, m := range msgs {
-					drops = append(drops, map[string]int{m: 1}, map[string]int{m: 2})
-					for _, m2 := range msgs[i+1:] {
-						drops = append(drops, map[string]int{m: 1, m2: 1})
-					}
-				}
-				for _, d := range drops {
-					err, _, _ := sweepRun(t, sc, policySPI, o.pick, d, true)
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			f := &sweepFailures{t: t}
+			cases := 0
+			for _, policySPI := range []bool{false, true} {
+				kern := map[bool]string{false: "reqid", true: "policy-spi"}[policySPI]
+				for _, o := range sweepOrders {
+					prefix := fmt.Sprintf("%s/%s/%s", sc.name, kern, o.name)
+					err, msgs, _ := sweepRun(t, sc, policySPI, o.pick, nil, true)
 					cases++
 					if err != nil {
-						f.add(prefix+"/"+dropName(d), err, func() *ikesim.Pair {
-							_, _, p := sweepRun(t, sc, policySPI, o.pick, d, false)
+						f.add(prefix+"/lossless", err, func() *ikesim.Pair {
+							_, _, p := sweepRun(t, sc, policySPI, o.pick, nil, false)
 							return p
 						})
 					}
+					var drops []map[string]int
+					for i, m := range msgs {
+						drops = append(drops, map[string]int{m: 1}, map[string]int{m: 2})
+						for _, m2 := range msgs[i+1:] {
+							drops = append(drops, map[string]int{m: 1, m2: 1})
+						}
+					}
+					for _, d := range drops {
+						err, _, _ := sweepRun(t, sc, policySPI, o.pick, d, true)
+						cases++
+						if err != nil {
+							f.add(prefix+"/"+dropName(d), err, func() *ikesim.Pair {
+								_, _, p := sweepRun(t, sc, policySPI, o.pick, d, false)
+								return p
+							})
+						}
+					}
 				}
 			}
-		}
+			f.report(cases)
+		})
 	}
-	if f.count > 0 {
-		t.Errorf("%d of %d cases failed; the first ones:\n%s", f.count, cases, strings.Join(f.names, "\n"))
-	}
-	t.Logf("%d cases", cases)
 }
 
 // explorer enumerates delivery orders depth-first: each run replays the
@@ -312,30 +343,30 @@ func (e *explorer) next() bool {
 // most), lossless and then with each message that any lossless order
 // sent dropped once.
 func TestCollisionInterleavings(t *testing.T) {
-	f := &sweepFailures{t: t}
-	cases := 0
 	for _, sc := range sweepScenarios {
-		for _, policySPI := range []bool{false, true} {
-			name := fmt.Sprintf("%s/policy-spi=%v", sc.name, policySPI)
-			var msgs []string
-			seen := map[string]bool{}
-			cases += exploreOrders(t, f, name, sc, policySPI, nil, func(sent []string) {
-				for _, m := range sent {
-					if !seen[m] {
-						seen[m] = true
-						msgs = append(msgs, m)
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			f := &sweepFailures{t: t}
+			cases := 0
+			for _, policySPI := range []bool{false, true} {
+				name := fmt.Sprintf("%s/policy-spi=%v", sc.name, policySPI)
+				var msgs []string
+				seen := map[string]bool{}
+				cases += exploreOrders(t, f, name, sc, policySPI, nil, func(sent []string) {
+					for _, m := range sent {
+						if !seen[m] {
+							seen[m] = true
+							msgs = append(msgs, m)
+						}
 					}
+				})
+				for _, m := range msgs {
+					cases += exploreOrders(t, f, name, sc, policySPI, map[string]int{m: 1}, nil)
 				}
-			})
-			for _, m := range msgs {
-				cases += exploreOrders(t, f, name, sc, policySPI, map[string]int{m: 1}, nil)
 			}
-		}
+			f.report(cases)
+		})
 	}
-	if f.count > 0 {
-		t.Errorf("%d of %d cases failed; the first ones:\n%s", f.count, cases, strings.Join(f.names, "\n"))
-	}
-	t.Logf("%d cases", cases)
 }
 
 // exploreOrders runs one scenario with drops in every delivery order,
@@ -368,37 +399,38 @@ const sweepDepth = 64
 
 // TestCollisionRandomLoss runs every scenario with 10, 20 and 30 % of the
 // packets lost at random and the held packets delivered in random order,
-// with many seeds. Both daemons retransmit up to 10 times, at most 30 s
-// apart (charon.retransmit_tries and retransmit_limit), so that an
-// exchange gives up only with a probability of 0.3^11 per exchange.
+// with many seeds. At 30 % loss a round trip fails half the time (0.3 +
+// 0.7 * 0.3), so both daemons retransmit up to 20 times, at most 30 s
+// apart (charon.retransmit_tries and retransmit_limit): an exchange then
+// gives up with a probability of 0.51^21, 7e-7.
 func TestCollisionRandomLoss(t *testing.T) {
-	f := &sweepFailures{t: t}
-	cases := 0
 	for _, sc := range sweepScenarios {
-		for _, policySPI := range []bool{false, true} {
-			for _, loss := range []int{10, 20, 30} {
-				for seed := int64(1); seed <= randomLossSeeds; seed++ {
-					err := randomLossRun(t, sc, policySPI, loss, seed, true)
-					cases++
-					if err != nil {
-						f.add(fmt.Sprintf("%s/policy-spi=%v/loss %d%%/seed %d", sc.name, policySPI, loss, seed), err,
-							func() *ikesim.Pair {
-								var p *ikesim.Pair
-								randomLossRunPair(t, sc, policySPI, loss, seed, false, &p)
-								return p
-							})
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			f := &sweepFailures{t: t}
+			cases := 0
+			for _, policySPI := range []bool{false, true} {
+				for _, loss := range []int{10, 20, 30} {
+					for seed := int64(1); seed <= randomLossSeeds; seed++ {
+						err := randomLossRun(t, sc, policySPI, loss, seed, true)
+						cases++
+						if err != nil {
+							f.add(fmt.Sprintf("%s/policy-spi=%v/loss %d%%/seed %d", sc.name, policySPI, loss, seed), err,
+								func() *ikesim.Pair {
+									var p *ikesim.Pair
+									randomLossRunPair(t, sc, policySPI, loss, seed, false, &p)
+									return p
+								})
+						}
 					}
 				}
 			}
-		}
+			f.report(cases)
+		})
 	}
-	if f.count > 0 {
-		t.Errorf("%d of %d cases failed; the first ones:\n%s", f.count, cases, strings.Join(f.names, "\n"))
-	}
-	t.Logf("%d cases", cases)
 }
 
-const randomLossSeeds = 20
+const randomLossSeeds = 30
 
 func randomLossRun(t testing.TB, sc sweepScenario, policySPI bool, loss int, seed int64, quiet bool) error {
 	return randomLossRunPair(t, sc, policySPI, loss, seed, quiet, nil)
@@ -418,12 +450,15 @@ func randomLossRunPair(t testing.TB, sc sweepScenario, policySPI bool, loss int,
 		*out = p
 	}
 	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
-		n.Env.Settings.RetransmitTries, n.Env.Settings.RetransmitLimit = 10, 30
+		n.Env.Settings.RetransmitTries, n.Env.Settings.RetransmitLimit = 20, 30
 	}
 	p.Up()
 	p.Advance(time.Second)
 	if err := p.OneChildPairError(); err != nil {
 		t.Fatalf("%s: not established: %v", sc.name, err)
+	}
+	if sc.setup != nil {
+		sc.setup(p)
 	}
 	p.Moon.PinNonces(sc.moonNonces...)
 	p.Sun.PinNonces(sc.sunNonces...)
@@ -436,5 +471,5 @@ func randomLossRunPair(t testing.TB, sc sweepScenario, policySPI bool, loss int,
 	return sc.end(p)
 }
 
-// randomLossHorizon outlasts ten retransmissions at most 30 s apart.
-const randomLossHorizon = 600 * time.Second
+// randomLossHorizon outlasts twenty retransmissions at most 30 s apart.
+const randomLossHorizon = 900 * time.Second
