@@ -41,9 +41,9 @@ type ChildSA struct {
 	inboundInstalled bool
 	// standbyOut: the outbound policies wait behind those of another
 	// CHILD_SA that holds them (kernel.ManagePolicy.Standby).
-	standbyOut bool
-	closeAction      config.Action
-	dpdAction        config.Action
+	standbyOut  bool
+	closeAction config.Action
+	dpdAction   config.Action
 
 	installTime, rekeyTime, expireTime time.Time
 }
