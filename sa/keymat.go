@@ -87,7 +87,7 @@ func (b hexDump) String() string {
 	s := fmt.Sprintf("=> %d bytes", len(b))
 	for i := 0; i < len(b); i += 16 {
 		end := min(i+16, len(b))
-		s += fmt.Sprintf("\n   %4d: % X", i, b[i:end])
+		s += fmt.Sprintf("\n   %4d: % X", i, []byte(b[i:end]))
 	}
 	return s
 }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/goswan/goswan/kernel"
+	"github.com/goswan/goswan/selectors"
 )
 
 // The fake's data path answers one question in-process tests ask after a
@@ -61,6 +62,26 @@ func (k *Kernel) Route(src, dst netip.Addr) (Outbound, error) {
 			id, d.SA.ReqID, spi)
 	}
 	return Outbound{Policy: id, SA: best.id, Add: best.add}, nil
+}
+
+// Send is a packet from src to dst leaving through this kernel: Route, and
+// where the best outbound policy is an IPsec policy without SA (a trap
+// policy), an acquire for the policy's reqid with the packet's addresses,
+// as XFRM raises it.
+func (k *Kernel) Send(src, dst netip.Addr) (Outbound, error) {
+	out, err := k.Route(src, dst)
+	if err == nil {
+		return out, nil
+	}
+	if _, d, perr := k.bestPolicy(kernel.DirOut, src, dst); perr == nil && d.Type == kernel.PolicyIPsec {
+		k.mu.Lock()
+		l := k.listener
+		k.mu.Unlock()
+		if l != nil {
+			l.Acquire(d.SA.ReqID, selectors.FromAddr(src), selectors.FromAddr(dst))
+		}
+	}
+	return Outbound{}, err
 }
 
 // Accept checks that a packet from src to dst protected by out (another

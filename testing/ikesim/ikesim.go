@@ -123,6 +123,7 @@ type Node struct {
 	Env   *sa.Env
 	Mgr   *sa.Manager
 	Kern  *fakekernel.Kernel
+	Traps *sa.TrapManager
 	Sched *processing.Scheduler
 	log   *bytes.Buffer
 	logMu sync.Mutex
@@ -177,7 +178,12 @@ func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)
 	n.Sched = processing.NewScheduler(s.Clock, s.Q)
 	n.Mgr = sa.NewManager(n.Env, n.Sched, s.Q)
 	n.Env.Events.Add(plainHook{n})
-	n.Kern.SetListener(sa.NewKernelHandler(n.Env))
+	// As the daemon: a trap manager (auto=route, dpdaction=hold,
+	// closeaction=hold) that gets the kernel's acquires.
+	n.Traps = sa.NewTrapManager(n.Env)
+	kh := sa.NewKernelHandler(n.Env)
+	kh.OnAcquire = n.Traps.Acquire
+	n.Kern.SetListener(kh)
 	s.Nodes[n.Addr] = n
 	return n
 }
