@@ -185,6 +185,7 @@ func (dp *dataPath) routineReadFromTUN(batch, mtu int) {
 			s := sad.outbound(p)
 			if s == nil || !s.usable() {
 				c.OutNoSA.Add(1)
+				k.acquire(p, &f, now)
 				continue
 			}
 			if !k.account(s, len(pkt), now) {

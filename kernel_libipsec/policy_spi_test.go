@@ -1,9 +1,12 @@
 package kernel_libipsec
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/goswan/goswan/kernel"
+	"github.com/goswan/goswan/testing/vclock"
 )
 
 // TestOutboundPolicyNamesSA: outbound policies name their SA by SPI, as
@@ -67,4 +70,29 @@ func TestOutboundPolicyNamesSA(t *testing.T) {
 		t.Fatal(err)
 	}
 	sendVia(nw.spiSun)
+}
+
+// TestTrapPolicyAcquire: a packet that hits an outbound IPsec policy
+// without SA (a trap) raises an acquire with the policy's reqid and the
+// packet's addresses, as XFRM does, and is dropped; further packets raise
+// none while the first acquire is pending (XFRM's acq_expires, 30 s).
+func TestTrapPolicyAcquire(t *testing.T) {
+	tp := topo4
+	clk := vclock.New()
+	mc, _ := newMemPair()
+	moon := newHost(t, clk, mc)
+	trap := defaultChild(tp, algos[2], kernel.ModeTunnel)
+	trap.reqid = 7
+	trap.policies(t, moon.k, tp.moon, tp.sun, trap.tsMoon, trap.tsSun, true)
+	for i := 0; i < 3; i++ {
+		moon.send(t, udpPacket(tp.alice, tp.bob, 1, 2, []byte("x")))
+	}
+	waitFor(t, func() bool { return moon.k.Stats().OutNoSA == 3 })
+	want := fmt.Sprintf("acquire {7} %s/32 === %s/32", tp.alice, tp.bob)
+	if got := moon.exp.events(); len(got) != 1 || got[0] != want {
+		t.Fatalf("events %q, want [%q]", got, want)
+	}
+	clk.Advance(30 * time.Second)
+	moon.send(t, udpPacket(tp.alice, tp.bob, 1, 2, []byte("x")))
+	waitFor(t, func() bool { return len(moon.exp.events()) == 2 })
 }

@@ -32,6 +32,9 @@ type policy struct {
 	spi     uint32
 	peer    netip.Addr
 	saProto uint8
+	// acquired is when the last acquire for this policy was raised (unix
+	// nanoseconds of the clock, 0: never).
+	acquired atomic.Int64
 }
 
 // spdSnapshot holds the out and in policies, best (lowest priority value)
