@@ -1,9 +1,9 @@
 package kernel_libipsec
 
 import (
-	"fmt"
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"github.com/goswan/goswan/crypto"
 	"net/netip"
 	"sync"
