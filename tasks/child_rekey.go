@@ -130,6 +130,20 @@ func (t *ChildRekey) buildI(m *encoding.Message) sa.Status {
 		m.Exchange = encoding.ExchangeUndefined
 		return sa.Success
 	}
+	if t.create == nil && t.child.Outbound()&sa.OutboundRegistered != 0 {
+		// We created this CHILD_SA as responder of the peer's rekeying,
+		// which the peer has not completed: its DELETE for the SA it
+		// replaces has not come (its response may be lost). Rekeying it now
+		// would name an SA the peer may not have yet; it answers
+		// CHILD_SA_NOT_FOUND, and the SA would be destroyed here and
+		// installed there (charon 5.9.8 does so, and crashed doing so under
+		// loss in ikev2/rekey-collision). Try again later instead.
+		t.ike.Log(bus.IKE, bus.Control, "CHILD_SA %s{%d} is waiting for the peer to complete its rekeying",
+			t.child.Name(), t.child.UniqueID())
+		t.scheduleDelayedRekey()
+		m.Exchange = encoding.ExchangeUndefined
+		return sa.Success
+	}
 	if t.create == nil {
 		t.create = NewChildCreate(t.ike, t.child.Config(), true, nil)
 		if g, ok := t.child.Proposal().Algorithm(crypto.TransformKeyExchange); ok {

@@ -149,3 +149,47 @@ func TestRekeyCollisionTSUnacceptable2477(t *testing.T) {
 		})
 	}
 }
+
+// TestRekeyOfUnconfirmedReplacement: sun answers moon's rekey, the
+// response is lost, and before moon's retransmission sun wants to rekey
+// the CHILD_SA it just created (a soft expire, or ipsec stroke rekey
+// net-net{*}). charon 5.9.8 sends that request; moon, which does not know
+// the SA yet, answers CHILD_SA_NOT_FOUND, and sun destroys it while moon
+// installs it on the retransmitted response: the peers disagree, and
+// sun's outbound SA is gone (in ikev2/rekey-collision charon crashed
+// doing this). goswan waits until moon completes its rekeying (moon's
+// DELETE for the old SA installs our outbound SA) and tries again later.
+func TestRekeyOfUnconfirmedReplacement(t *testing.T) {
+	for _, policySPI := range []bool{false, true} {
+		t.Run(map[bool]string{false: "reqid", true: "policy-spi"}[policySPI], func(t *testing.T) {
+			s := ikesim.New(t)
+			s.PolicySPI = policySPI
+			p := ikesim.NewPairIn(t, s, nil)
+			p.Up()
+			p.Advance(time.Second)
+			p.Hold = true
+			onChild(t, p.Moon, opRekeyChild)
+			p.DeliverNextTo(t, p.Sun) // moon's request; sun's response is lost
+			p.DropHeld(p.Held()[0].Seq)
+			p.Sun.WithIKESA(t, 0, func(ike *sa.IKESA) sa.Status {
+				for _, c := range ike.Children() {
+					if c.State() == sa.ChildInstalled {
+						return ike.RekeyChild(c.Protocol(), c.SPI(true))
+					}
+				}
+				t.Fatal("sun: no installed CHILD_SA")
+				return sa.Success
+			})
+			p.Sun.WantLog(t, "[IKE] CHILD_SA net-net{2} is waiting for the peer to complete its rekeying",
+				"[IKE] CHILD_SA rekeying failed, trying again in")
+			if len(p.Held()) != 0 {
+				t.Fatalf("sun sent %v", p.Held())
+			}
+			p.RunHeld(p.Clock.Since()+40*time.Second, nil)
+			p.Sun.NoLog(t, "peer didn't find the CHILD_SA")
+			p.Moon.NoLog(t, "unable to rekey, CHILD_SA not found")
+			p.Sun.WantLog(t, "[ENC] generating CREATE_CHILD_SA request 0 [ N(REKEY_SA) SA No TSi TSr ]")
+			p.WantOneChildPair(t)
+		})
+	}
+}
