@@ -14,7 +14,7 @@ func TestHexDump(t *testing.T) {
 		b[i] = byte(i)
 	}
 	want := "=> 20 bytes\n      0: 00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F\n     16: 10 11 12 13"
-	if got := fmt.Sprintf("%s", hexDump(b)); got != want {
+	if got := fmt.Sprint(hexDump(b)); got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -182,7 +182,7 @@ const sweepIKE = "aes128-sha256-ecp256!"
 // the end check's verdict, the messages sent after the start, and the
 // pair (for a dump).
 func sweepRun(t testing.TB, sc sweepScenario, policySPI bool, pick func([]ikesim.WireRecord) int,
-	drops map[string]int, quiet bool) (error, []string, *ikesim.Pair) {
+	drops map[string]int, quiet bool) ([]string, *ikesim.Pair, error) {
 	s := ikesim.New(t)
 	s.PolicySPI, s.Quiet = policySPI, quiet
 	p := ikesim.NewPairIn(t, s, func(moon, sun *ikesim.ConnOpts) {
@@ -217,7 +217,7 @@ func sweepRun(t testing.TB, sc sweepScenario, policySPI bool, pick func([]ikesim
 	sc.start(t, p)
 	p.RunHeld(time.Second+sweepHorizon, pick)
 	p.DropIf = nil
-	return sc.end(p), msgs, p
+	return msgs, p, sc.end(p)
 }
 
 // sweepFailures collects failed cases and reports the first in full.
@@ -270,11 +270,11 @@ func TestCollisionSweep(t *testing.T) {
 				kern := map[bool]string{false: "reqid", true: "policy-spi"}[policySPI]
 				for _, o := range sweepOrders {
 					prefix := fmt.Sprintf("%s/%s/%s", sc.name, kern, o.name)
-					err, msgs, _ := sweepRun(t, sc, policySPI, o.pick, nil, true)
+					msgs, _, err := sweepRun(t, sc, policySPI, o.pick, nil, true)
 					cases++
 					if err != nil {
 						f.add(prefix+"/lossless", err, func() *ikesim.Pair {
-							_, _, p := sweepRun(t, sc, policySPI, o.pick, nil, false)
+							_, p, _ := sweepRun(t, sc, policySPI, o.pick, nil, false)
 							return p
 						})
 					}
@@ -286,11 +286,11 @@ func TestCollisionSweep(t *testing.T) {
 						}
 					}
 					for _, d := range drops {
-						err, _, _ := sweepRun(t, sc, policySPI, o.pick, d, true)
+						_, _, err := sweepRun(t, sc, policySPI, o.pick, d, true)
 						cases++
 						if err != nil {
 							f.add(prefix+"/"+dropName(d), err, func() *ikesim.Pair {
-								_, _, p := sweepRun(t, sc, policySPI, o.pick, d, false)
+								_, p, _ := sweepRun(t, sc, policySPI, o.pick, d, false)
 								return p
 							})
 						}
@@ -376,7 +376,7 @@ func exploreOrders(t *testing.T, f *sweepFailures, name string, sc sweepScenario
 	runs := 0
 	e := &explorer{depth: sweepDepth}
 	for {
-		err, msgs, _ := sweepRun(t, sc, policySPI, e.pick, drops, true)
+		msgs, _, err := sweepRun(t, sc, policySPI, e.pick, drops, true)
 		runs++
 		if sent != nil {
 			sent(msgs)
@@ -385,7 +385,7 @@ func exploreOrders(t *testing.T, f *sweepFailures, name string, sc sweepScenario
 			prefix := append([]int(nil), e.made...)
 			f.add(fmt.Sprintf("%s/%s/order %v", name, dropName(drops), prefix), err, func() *ikesim.Pair {
 				r := &explorer{depth: sweepDepth, prefix: prefix}
-				_, _, p := sweepRun(t, sc, policySPI, r.pick, drops, false)
+				_, p, _ := sweepRun(t, sc, policySPI, r.pick, drops, false)
 				return p
 			})
 		}
