@@ -83,13 +83,17 @@ func (tm *TaskManager) triggerMBBReauth() {
 		old.Log(bus.IKE, bus.Control, "unable to reauthenticate IKE_SA, no CHILD_SA to recreate")
 		return
 	}
-	// charon also suspends online revocation checking until an
-	// ike_verify_peer_cert task ends it; goswan does no online checking.
+	// Online revocation checks wait until the CHILD_SAs are up
+	// (ike_verify_peer_cert), so that the responder's new SAs, which it
+	// installs before we do, are not kept unused while we fetch a CRL or
+	// ask an OCSP responder.
+	n.SetCondition(sa.CondOnlineValidationSuspended, true)
 	if n.Initiate(nil, nil) == sa.DestroyMe {
 		m.CheckinAndDestroy(n)
 		old.Log(bus.IKE, bus.Control, "reauthenticating IKE_SA failed")
 		return
 	}
+	n.QueueTask(NewIKEVerifyPeerCert(n))
 	n.QueueTask(NewIKEReauthComplete(n, old.ID()))
 	m.Checkin(n)
 }

@@ -5,7 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/credentials"
+	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/testing/ikesim"
+	"github.com/goswan/goswan/testing/testpki"
+	"github.com/goswan/goswan/testing/vclock"
 )
 
 // TestIKEReauthMakeBeforeBreak (charon.make_before_break=yes,
@@ -74,5 +78,55 @@ func TestIKEReauthMakeBeforeBreak(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestIKEReauthMakeBeforeBreakRevoked is strongSwan 5.9.8's
+// ikev2/reauth-mbb-revoked in-process: moon (carol there) requires a good
+// CRL for sun's certificate (strict revocation) and reauthenticates
+// make-before-break every 5 s; sun's certificate is revoked after the
+// first IKE_SA is up. The new IKE_SA's IKE_AUTH runs with online checks
+// suspended (trigger_mbb_reauth), so it is set up and the old one
+// deleted; then ike_verify_peer_cert fetches the CRL, finds the
+// certificate revoked and deletes the new IKE_SA too.
+func TestIKEReauthMakeBeforeBreakRevoked(t *testing.T) {
+	const url = "http://crl.strongswan.org/strongswan.crl"
+	h := testpki.NewHierarchy(t, testpki.RSA2048, vclock.Epoch, func(name string, o *testpki.Options) {
+		o.CRLURLs = []string{url}
+	})
+	good := testpki.CRL(t, h.Root, 1, vclock.Epoch.Add(-2*time.Hour), vclock.Epoch.Add(24*time.Hour))
+	revokedAt := vclock.Epoch.Add(time.Second)
+	revoked := testpki.CRL(t, h.Root, 2, vclock.Epoch.Add(time.Second), vclock.Epoch.Add(24*time.Hour),
+		testpki.Revoked{Cert: h.Sun, At: revokedAt, Reason: 1})
+	p := certPair(t, h, func(s *sa.Settings) { s.MakeBeforeBreak = true }, func(moon, _ *ikesim.ConnOpts) {
+		moon.PKI.CRL = []credentials.Validation{credentials.ValidationGood}
+	})
+	p.MoonPeer.RekeyTime, p.MoonPeer.ReauthTime, p.MoonPeer.OverTime = 0, 5, 5
+	fetch := staticFetcher{url: good}
+	p.Moon.Env.Certs.Fetcher = fetch
+	p.Up()
+	p.Advance(time.Second)
+	p.WantOneChildPair(t)
+	// winnetou publishes the CRL that revokes sun's certificate; moon
+	// forgets the one it fetched (swanctl --flush-certs --type x509_crl).
+	fetch[url] = revoked
+	p.Moon.Env.Certs.PurgeCRLs()
+	p.Advance(6 * time.Second)
+	// ike_reauth_complete queues the old IKE_SA's delete as a job; the
+	// verification runs in the same job (charon: on its own thread), so
+	// the old IKE_SA's DELETE may follow the new one's.
+	p.Moon.WantLogOrder(t,
+		"[IKE] reauthenticating IKE_SA net-net[1]",
+		"[IKE] IKE_SA net-net[2] established",
+		"[IKE] verifying peer certificate",
+		"[CFG] certificate was revoked on ",
+		"[IKE] peer certificate verification failed, deleting SA",
+		"[IKE] deleting IKE_SA net-net[2]",
+	)
+	p.Moon.WantLog(t, "[IKE] deleting IKE_SA net-net[1]")
+	p.Advance(10 * time.Second)
+	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+		n.WantNoIKESA(t)
+		n.KernelEmpty(t)
 	}
 }
