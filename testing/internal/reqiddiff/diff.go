@@ -1,0 +1,217 @@
+package reqiddiff
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Options configure a differential run.
+type Options struct {
+	// Test and Reference are the pairings of the two labs ("gg" and "ss").
+	Test, Reference string
+	// TestSettings and ReferenceSettings are extra charon settings of each
+	// lab (e.g. goswan's setting for the 5.9.12 behaviour).
+	TestSettings, ReferenceSettings string
+	GoswanBin                       string
+	// Sequences is how many sequences to run, Batch how many run on one
+	// pair of daemons before both are restarted, Seed the first seed.
+	Sequences, Batch int
+	Seed             uint64
+	// Out receives the progress and the report.
+	Out io.Writer
+	// Verbose traces every command.
+	Verbose bool
+	// StopAfter stops the run after this many mismatches (0: never).
+	StopAfter int
+}
+
+// Mismatch is a step after which the labs disagree.
+type Mismatch struct {
+	Seed   uint64 // the sequence's seed (the batch started at BatchSeed)
+	Batch  uint64 // seed of the batch's first sequence
+	Step   int    // index in the sequence; -1 for the clean-up after it
+	What   string // the step
+	Kind   string // "reqid", "unique id", "IKE_SA" or "error"
+	Detail string
+}
+
+// Result sums up a run.
+type Result struct {
+	Sequences, Steps int
+	// ReqIDs is how many reqids were compared (CHILD_SAs and traps on both
+	// gateways, at every snapshot).
+	ReqIDs     int
+	Mismatches []Mismatch
+}
+
+// Run drives both labs through the sequences and compares them.
+func Run(ctx context.Context, o Options) (Result, error) {
+	var res Result
+	if o.Batch <= 0 {
+		o.Batch = 20
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(o.Out, format+"\n", args...) }
+	test, err := BuildLab(ctx, o.Test, o.GoswanBin, o.TestSettings, nil)
+	if err != nil {
+		return res, err
+	}
+	defer test.Close()
+	ref, err := BuildLab(ctx, o.Reference, o.GoswanBin, o.ReferenceSettings, nil)
+	if err != nil {
+		return res, err
+	}
+	defer ref.Close()
+	if o.Verbose {
+		trace := func(lab, host, command, out string) {
+			fmt.Fprintf(o.Out, "  [%s] %s# %s\n", lab, host, command)
+			for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+				if l != "" {
+					fmt.Fprintf(o.Out, "  [%s]     %s\n", lab, l)
+				}
+			}
+		}
+		test.Trace, ref.Trace = trace, trace
+	}
+	labs := []*Lab{test, ref}
+	seed := o.Seed
+	for res.Sequences < o.Sequences {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		n := min(o.Batch, o.Sequences-res.Sequences)
+		logf("batch of %d sequences from seed %d (%d done, %d reqids compared, %d mismatches)",
+			n, seed, res.Sequences, res.ReqIDs, len(res.Mismatches))
+		done, err := runBatch(labs, seed, n, &res, logf)
+		res.Sequences += done
+		seed += uint64(done)
+		if err != nil {
+			return res, err
+		}
+		if o.StopAfter > 0 && len(res.Mismatches) >= o.StopAfter {
+			break
+		}
+	}
+	return res, nil
+}
+
+// both runs f on both labs at once.
+func both[T any](labs []*Lab, f func(*Lab) (T, error)) ([]T, []error) {
+	out := make([]T, len(labs))
+	errs := make([]error, len(labs))
+	var wg sync.WaitGroup
+	for i, l := range labs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i], errs[i] = f(l)
+		}()
+	}
+	wg.Wait()
+	return out, errs
+}
+
+// runBatch starts both labs' daemons, runs up to n sequences and stops
+// them. A mismatch ends the batch (the labs' histories differ from then
+// on); it returns how many sequences ran.
+func runBatch(labs []*Lab, seed uint64, n int, res *Result, logf func(string, ...any)) (int, error) {
+	if _, errs := both(labs, func(l *Lab) (struct{}, error) { return struct{}{}, l.Start() }); firstErr(errs) != nil {
+		return 0, firstErr(errs)
+	}
+	defer both(labs, func(l *Lab) (struct{}, error) { return struct{}{}, l.Stop() })
+	for i := range n {
+		s := seed + uint64(i)
+		steps := Sequence(s)
+		for j, st := range append(steps, Step{Kind: -1}) {
+			var snaps [][]map[string]Snapshot
+			var errs []error
+			what := st.String
+			if st.Kind == -1 {
+				what = func() string { return "clean-up" }
+				var one []map[string]Snapshot
+				one, errs = both(labs, func(l *Lab) (map[string]Snapshot, error) { return l.Clear() })
+				for _, o := range one {
+					snaps = append(snaps, []map[string]Snapshot{o})
+				}
+				j = -1
+			} else {
+				snaps, errs = both(labs, func(l *Lab) ([]map[string]Snapshot, error) { return l.Do(st) })
+				res.Steps++
+			}
+			m := compare(labs, snaps, errs)
+			if m == nil {
+				for _, ss := range snaps {
+					for _, snap := range ss {
+						res.ReqIDs += snap["moon"].ReqIDs() + snap["sun"].ReqIDs()
+					}
+				}
+				continue
+			}
+			m.Seed, m.Batch, m.Step, m.What = s, seed, j, what()
+			res.Mismatches = append(res.Mismatches, *m)
+			logf("MISMATCH in sequence %d (batch from %d), step %d (%s): %s\n%s", s, seed, j, m.What, m.Kind, m.Detail)
+			for _, l := range labs {
+				for _, h := range []string{"moon", "sun"} {
+					logf("--- %s %s daemon.log (end):\n%s", l.Name, h, l.Log(h, 40))
+				}
+			}
+			return i + 1, nil
+		}
+	}
+	return n, nil
+}
+
+func firstErr(errs []error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+var uidRE = regexp.MustCompile(`[{\[]\d+[}\]]`)
+
+// withoutUIDs drops the unique ids of a snapshot's lines.
+func withoutUIDs(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = uidRE.ReplaceAllString(l, "")
+	}
+	slices.Sort(out)
+	return out
+}
+
+// compare returns the first difference between the labs' snapshots, nil if
+// they agree.
+func compare(labs []*Lab, snaps [][]map[string]Snapshot, errs []error) *Mismatch {
+	if errs[0] != nil || errs[1] != nil {
+		return &Mismatch{Kind: "error", Detail: fmt.Sprintf("%s: %v\n%s: %v", labs[0].Name, errs[0], labs[1].Name, errs[1])}
+	}
+	if len(snaps[0]) != len(snaps[1]) {
+		return &Mismatch{Kind: "error", Detail: "different number of snapshots"}
+	}
+	for k := range snaps[0] {
+		for _, h := range []string{"moon", "sun"} {
+			a, b := snaps[0][k][h], snaps[1][k][h]
+			detail := func() string {
+				return fmt.Sprintf("%s %s:\n    %s\n    %s\n%s %s:\n    %s\n    %s", labs[0].Name, h,
+					strings.Join(a.IKE, "\n    "), strings.Join(a.Children, "\n    "), labs[1].Name, h,
+					strings.Join(b.IKE, "\n    "), strings.Join(b.Children, "\n    "))
+			}
+			switch {
+			case !slices.Equal(withoutUIDs(a.Children), withoutUIDs(b.Children)):
+				return &Mismatch{Kind: "reqid", Detail: detail()}
+			case !slices.Equal(a.Children, b.Children):
+				return &Mismatch{Kind: "unique id", Detail: detail()}
+			case !slices.Equal(a.IKE, b.IKE):
+				return &Mismatch{Kind: "IKE_SA", Detail: detail()}
+			}
+		}
+	}
+	return nil
+}
