@@ -6,8 +6,10 @@ SBINDIR   ?= $(PREFIX)/sbin
 LIBEXEC   ?= $(PREFIX)/libexec/ipsec
 FUZZTIME  ?= 5s
 STATICCHECK_VERSION ?= v0.8.2
+GOCYCLO_VERSION ?= v0.6.0
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(shell command -v staticcheck 2>/dev/null || echo $(GOBIN)/staticcheck)
+GOCYCLO   := $(shell command -v gocyclo 2>/dev/null || echo $(GOBIN)/gocyclo)
 
 .PHONY: all build test lint fuzz-smoke install clean tidy-check demo
 
@@ -41,11 +43,17 @@ test:
 $(STATICCHECK):
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-lint: $(STATICCHECK)
+$(GOCYCLO):
+	$(GO) install github.com/fzipp/gocyclo/cmd/gocyclo@$(GOCYCLO_VERSION)
+
+# gofmt, vet, staticcheck, and no function over cyclomatic complexity 25
+# unless its file says why (scripts/cyclo.sh).
+lint: $(STATICCHECK) $(GOCYCLO)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	GOCYCLO=$(GOCYCLO) scripts/cyclo.sh
 
 # Every fuzz target for FUZZTIME each (the seed corpora also run in `make test`).
 fuzz-smoke:

@@ -18,65 +18,48 @@ func Strftime(format string, t time.Time) string {
 			continue
 		}
 		i++
-		switch format[i] {
-		case 'a':
-			b.WriteString(t.Format("Mon"))
-		case 'A':
-			b.WriteString(t.Format("Monday"))
-		case 'b', 'h':
-			b.WriteString(t.Format("Jan"))
-		case 'B':
-			b.WriteString(t.Format("January"))
-		case 'd':
-			fmt.Fprintf(&b, "%02d", t.Day())
-		case 'e':
-			fmt.Fprintf(&b, "%2d", t.Day())
-		case 'H':
-			fmt.Fprintf(&b, "%02d", t.Hour())
-		case 'I':
-			h := t.Hour() % 12
-			if h == 0 {
-				h = 12
-			}
-			fmt.Fprintf(&b, "%02d", h)
-		case 'j':
-			fmt.Fprintf(&b, "%03d", t.YearDay())
-		case 'm':
-			fmt.Fprintf(&b, "%02d", int(t.Month()))
-		case 'M':
-			fmt.Fprintf(&b, "%02d", t.Minute())
-		case 'p':
-			b.WriteString(t.Format("PM"))
-		case 'S':
-			fmt.Fprintf(&b, "%02d", t.Second())
-		case 'T':
-			fmt.Fprintf(&b, "%02d:%02d:%02d", t.Hour(), t.Minute(), t.Second())
-		case 'R':
-			fmt.Fprintf(&b, "%02d:%02d", t.Hour(), t.Minute())
-		case 'D':
-			fmt.Fprintf(&b, "%02d/%02d/%02d", int(t.Month()), t.Day(), t.Year()%100)
-		case 'F':
-			fmt.Fprintf(&b, "%04d-%02d-%02d", t.Year(), int(t.Month()), t.Day())
-		case 'y':
-			fmt.Fprintf(&b, "%02d", t.Year()%100)
-		case 'Y':
-			fmt.Fprintf(&b, "%d", t.Year())
-		case 'z':
-			b.WriteString(t.Format("-0700"))
-		case 'Z':
-			b.WriteString(t.Format("MST"))
-		case 's':
-			fmt.Fprintf(&b, "%d", t.Unix())
-		case 'n':
-			b.WriteByte('\n')
-		case 't':
-			b.WriteByte('\t')
-		case '%':
-			b.WriteByte('%')
-		default:
+		if conv, ok := conversions[format[i]]; ok {
+			b.WriteString(conv(t))
+		} else {
 			b.WriteByte('%')
 			b.WriteByte(format[i])
 		}
 	}
 	return b.String()
+}
+
+// conversions are the strftime(3) conversions Strftime knows, in the C
+// locale.
+var conversions = map[byte]func(t time.Time) string{
+	'a': layout("Mon"),
+	'A': layout("Monday"),
+	'b': layout("Jan"),
+	'h': layout("Jan"),
+	'B': layout("January"),
+	'd': func(t time.Time) string { return fmt.Sprintf("%02d", t.Day()) },
+	'e': func(t time.Time) string { return fmt.Sprintf("%2d", t.Day()) },
+	'H': func(t time.Time) string { return fmt.Sprintf("%02d", t.Hour()) },
+	'I': func(t time.Time) string { return fmt.Sprintf("%02d", (t.Hour()+11)%12+1) },
+	'j': func(t time.Time) string { return fmt.Sprintf("%03d", t.YearDay()) },
+	'm': func(t time.Time) string { return fmt.Sprintf("%02d", int(t.Month())) },
+	'M': func(t time.Time) string { return fmt.Sprintf("%02d", t.Minute()) },
+	'p': layout("PM"),
+	'S': func(t time.Time) string { return fmt.Sprintf("%02d", t.Second()) },
+	'T': func(t time.Time) string { return fmt.Sprintf("%02d:%02d:%02d", t.Hour(), t.Minute(), t.Second()) },
+	'R': func(t time.Time) string { return fmt.Sprintf("%02d:%02d", t.Hour(), t.Minute()) },
+	'D': func(t time.Time) string { return fmt.Sprintf("%02d/%02d/%02d", int(t.Month()), t.Day(), t.Year()%100) },
+	'F': func(t time.Time) string { return fmt.Sprintf("%04d-%02d-%02d", t.Year(), int(t.Month()), t.Day()) },
+	'y': func(t time.Time) string { return fmt.Sprintf("%02d", t.Year()%100) },
+	'Y': func(t time.Time) string { return fmt.Sprintf("%d", t.Year()) },
+	'z': layout("-0700"),
+	'Z': layout("MST"),
+	's': func(t time.Time) string { return fmt.Sprintf("%d", t.Unix()) },
+	'n': func(time.Time) string { return "\n" },
+	't': func(time.Time) string { return "\t" },
+	'%': func(time.Time) string { return "%" },
+}
+
+// layout is a conversion that Go's time layout spells directly.
+func layout(l string) func(t time.Time) string {
+	return func(t time.Time) string { return t.Format(l) }
 }

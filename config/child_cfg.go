@@ -195,13 +195,26 @@ func (c *ChildCfg) Equal(o *ChildCfg) bool {
 	if c == o {
 		return true
 	}
-	return c.Name == o.Name &&
-		slices.EqualFunc(c.Proposals, o.Proposals, func(a, b *Proposal) bool { return a.Equal(b) }) &&
+	return c.Name == o.Name && c.sameNegotiation(o) && c.sameLifecycle(o) && c.sameKernelState(o)
+}
+
+// sameNegotiation compares what is proposed to the peer.
+func (c *ChildCfg) sameNegotiation(o *ChildCfg) bool {
+	return slices.EqualFunc(c.Proposals, o.Proposals, func(a, b *Proposal) bool { return a.Equal(b) }) &&
 		slices.EqualFunc(c.LocalTS, o.LocalTS, selectors.TS.Equal) &&
 		slices.EqualFunc(c.RemoteTS, o.RemoteTS, selectors.TS.Equal) &&
-		c.Updown == o.Updown && c.Lifetime == o.Lifetime && c.Mode == o.Mode &&
-		c.StartAction == o.StartAction && c.DPDAction == o.DPDAction && c.CloseAction == o.CloseAction &&
-		c.Inactivity == o.Inactivity && c.ReqID == o.ReqID && c.MarkIn == o.MarkIn && c.MarkOut == o.MarkOut &&
+		c.Mode == o.Mode
+}
+
+// sameLifecycle compares when the CHILD_SA starts, is rekeyed and ends.
+func (c *ChildCfg) sameLifecycle(o *ChildCfg) bool {
+	return c.Updown == o.Updown && c.Lifetime == o.Lifetime && c.StartAction == o.StartAction &&
+		c.DPDAction == o.DPDAction && c.CloseAction == o.CloseAction && c.Inactivity == o.Inactivity
+}
+
+// sameKernelState compares what goes into the SAs and policies.
+func (c *ChildCfg) sameKernelState(o *ChildCfg) bool {
+	return c.ReqID == o.ReqID && c.MarkIn == o.MarkIn && c.MarkOut == o.MarkOut &&
 		c.SetMarkIn == o.SetMarkIn && c.SetMarkOut == o.SetMarkOut && c.IfIDIn == o.IfIDIn && c.IfIDOut == o.IfIDOut &&
 		c.TFC == o.TFC && c.ManualPrio == o.ManualPrio && c.Interface == o.Interface &&
 		c.ReplayWindow == o.ReplayWindow && c.Options == o.Options && c.HWOffload == o.HWOffload && c.CopyDSCP == o.CopyDSCP

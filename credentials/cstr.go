@@ -173,28 +173,7 @@ func inetNtop6(b []byte) string {
 	for i := 0; i < 16; i++ {
 		words[i/2] |= int(b[i]) << ((1 - uint(i%2)) * 8)
 	}
-	bestBase, bestLen := -1, 0
-	curBase, curLen := -1, 0
-	for i := 0; i < 8; i++ {
-		if words[i] == 0 {
-			if curBase == -1 {
-				curBase, curLen = i, 1
-			} else {
-				curLen++
-			}
-		} else if curBase != -1 {
-			if bestBase == -1 || curLen > bestLen {
-				bestBase, bestLen = curBase, curLen
-			}
-			curBase = -1
-		}
-	}
-	if curBase != -1 && (bestBase == -1 || curLen > bestLen) {
-		bestBase, bestLen = curBase, curLen
-	}
-	if bestBase != -1 && bestLen < 2 {
-		bestBase = -1
-	}
+	bestBase, bestLen := longestZeroRun(words)
 	out := make([]byte, 0, 46)
 	for i := 0; i < 8; i++ {
 		if bestBase != -1 && i >= bestBase && i < bestBase+bestLen {
@@ -216,6 +195,31 @@ func inetNtop6(b []byte) string {
 		out = append(out, ':')
 	}
 	return string(out)
+}
+
+// longestZeroRun finds the first longest run of zero words, as glibc's
+// inet_ntop6 picks the one it prints as "::"; base is -1 when there is no
+// run of two or more.
+func longestZeroRun(words [8]int) (base, length int) {
+	base, length = -1, 0
+	cur, curLen := -1, 0
+	for i := 0; i <= 8; i++ {
+		if i < 8 && words[i] == 0 {
+			if cur == -1 {
+				cur, curLen = i, 0
+			}
+			curLen++
+			continue
+		}
+		if cur != -1 && (base == -1 || curLen > length) {
+			base, length = cur, curLen
+		}
+		cur = -1
+	}
+	if length < 2 {
+		return -1, 0
+	}
+	return base, length
 }
 
 // boundedBuf reproduces printing into charon's fixed 512-byte buffer with

@@ -226,112 +226,131 @@ const maxRDNs = 20
 // spaces of a value are dropped (leading ones never start it), and a
 // separator straight after another starts an attribute name that then fails.
 func parseDN(src string) ([]byte, bool) {
-	const (
-		searchOID = iota
-		readOID
-		searchName
-		readName
-		unknownOID
-	)
-	state := searchOID
-	var sep byte
-	oidStart, nameStart, nameLen, whitespace, attr := 0, -1, 0, 0, 0
-	var rdns [][]byte
-	ok := true
-	count := 0
+	p := dnParser{src: src, nameStart: -1, ok: true}
+	state := p.searchOID
 	for i := 0; ; i++ {
 		var c byte
 		if i < len(src) {
 			c = src[i]
 		}
-		switch state {
-		case searchOID:
-			if sep == 0 && c == '/' {
-				sep = '/'
-				break
-			}
-			if c != ' ' && c != 0 {
-				if sep == 0 {
-					sep = ','
-				}
-				oidStart = i
-				state = readOID
-			}
-		case readOID:
-			if c != ' ' && c != '=' {
-				break
-			}
-			name := src[oidStart:i]
-			attr = -1
-			for j, x := range x501Names {
-				if len(x.name) == len(name) && strncaseEqual(x.name, name, len(name)) {
-					attr = j
-					break
-				}
-			}
-			if attr < 0 {
-				ok = false
-				state = unknownOID
-				break
-			}
-			state = searchName
-		case searchName:
-			if c == ' ' || c == '=' {
-				break
-			}
-			if c != sep && c != 0 {
-				nameStart, nameLen, whitespace = i, 0, 0
-				state = readName
-				// the first character is counted by the read below
-			} else {
-				nameStart, nameLen, whitespace = -1, 0, 0
-				state = readName
-			}
-			fallthrough
-		case readName:
-			if c != sep && c != 0 {
-				nameLen++
-				if c == ' ' {
-					whitespace++
-				} else {
-					whitespace = 0
-				}
-				break
-			}
-			nameLen -= whitespace
-			var value string
-			if nameStart >= 0 {
-				value = src[nameStart : nameStart+nameLen]
-			}
-			x := x501Names[attr]
-			t := x.strType
-			if t == asn1PrintableString && !isPrintableString(value) {
-				t = asn1UTF8String
-			}
-			if count < maxRDNs {
-				r := asn1Wrap(asn1Set, asn1Wrap(asn1Sequence,
-					asn1Wrap(asn1OID, []byte(x.oid)),
-					asn1Wrap(t, []byte(value))))
-				rdns = append(rdns, r)
-				count++
-			} else {
-				ok = false
-			}
-			nameStart = -1
-			state = searchOID
-		case unknownOID:
+		if state != nil {
+			state = state(i, c)
 		}
 		if c == 0 {
 			break
 		}
 	}
-	if state == readOID {
-		ok = false
-	}
-	if !ok {
+	if p.inOID || !p.ok {
 		return nil, false
 	}
-	return asn1Wrap(asn1Sequence, rdns...), true
+	return asn1Wrap(asn1Sequence, p.rdns...), true
+}
+
+// dnParser is atodn's state; each state is a method that takes the next
+// character (0 at the end) and returns the next state, nil after an
+// unknown attribute (the rest is skipped).
+type dnParser struct {
+	src                                    string
+	sep                                    byte // ',' or '/', chosen by the first character
+	oidStart, nameStart, nameLen, trailing int
+	attr                                   int
+	inOID                                  bool // the input ended in an attribute name
+	rdns                                   [][]byte
+	ok                                     bool
+}
+
+type dnState func(i int, c byte) dnState
+
+// searchOID skips spaces before an attribute name.
+func (p *dnParser) searchOID(i int, c byte) dnState {
+	if p.sep == 0 && c == '/' {
+		p.sep = '/'
+		return p.searchOID
+	}
+	if c == ' ' || c == 0 {
+		return p.searchOID
+	}
+	if p.sep == 0 {
+		p.sep = ','
+	}
+	p.oidStart, p.inOID = i, true
+	return p.readOID
+}
+
+// readOID reads an attribute name up to ' ' or '='.
+func (p *dnParser) readOID(i int, c byte) dnState {
+	if c != ' ' && c != '=' {
+		return p.readOID
+	}
+	p.inOID = false
+	if p.attr = x501Lookup(p.src[p.oidStart:i]); p.attr < 0 {
+		p.ok = false
+		return nil
+	}
+	return p.searchName
+}
+
+// searchName skips spaces and '=' before a value; what follows starts
+// it (a separator or the end: an empty value).
+func (p *dnParser) searchName(i int, c byte) dnState {
+	if c == ' ' || c == '=' {
+		return p.searchName
+	}
+	p.nameStart, p.nameLen, p.trailing = -1, 0, 0
+	if c != p.sep && c != 0 {
+		p.nameStart = i // the first character is counted by readName
+	}
+	return p.readName(i, c)
+}
+
+// readName reads a value up to the separator or the end, then encodes
+// the RDN without the value's trailing spaces.
+func (p *dnParser) readName(i int, c byte) dnState {
+	if c != p.sep && c != 0 {
+		p.nameLen++
+		if c == ' ' {
+			p.trailing++
+		} else {
+			p.trailing = 0
+		}
+		return p.readName
+	}
+	var value string
+	if p.nameStart >= 0 {
+		value = p.src[p.nameStart : p.nameStart+p.nameLen-p.trailing]
+	}
+	if len(p.rdns) < maxRDNs {
+		p.rdns = append(p.rdns, encodeRDN(p.attr, value))
+	} else {
+		p.ok = false
+	}
+	p.nameStart = -1
+	return p.searchOID
+}
+
+// x501Lookup finds an attribute by its name, ignoring ASCII case; -1 if
+// there is none.
+func x501Lookup(name string) int {
+	for j, x := range x501Names {
+		if len(x.name) == len(name) && strncaseEqual(x.name, name, len(name)) {
+			return j
+		}
+	}
+	return -1
+}
+
+// encodeRDN is the DER of one RDN: a SET of the attribute's OID and value,
+// a PrintableString where the attribute asks for one and the value fits
+// its alphabet, else UTF8String.
+func encodeRDN(attr int, value string) []byte {
+	x := x501Names[attr]
+	t := x.strType
+	if t == asn1PrintableString && !isPrintableString(value) {
+		t = asn1UTF8String
+	}
+	return asn1Wrap(asn1Set, asn1Wrap(asn1Sequence,
+		asn1Wrap(asn1OID, []byte(x.oid)),
+		asn1Wrap(t, []byte(value))))
 }
 
 // rdnEqual compares two values of the same attribute: PrintableStrings (and

@@ -145,36 +145,44 @@ func New(opts Options) (d *Daemon, err error) {
 
 func (d *Daemon) onClose(f func() error) { d.closers = append(d.closers, f) }
 
-// initialize creates the core, loads the "plugins" (kernel interfaces,
-// socket, stroke) and the credentials, as charon's initialize does.
+// initialize loads the "plugins" charon.load names, as charon's
+// initialize does: first the parts the core needs (the IKE socket, the
+// kernel interfaces), then the core on them, then what hangs off it
+// (kernel events, received packets, updown, stroke and the credentials).
 func (d *Daemon) initialize() error {
 	s := d.Settings()
+	st := readSettings(s)
 	d.backends = &config.Backends{Resolve: resolveHost}
 	d.creds = credentials.NewStore()
-	d.env = &sa.Env{
-		Clock:          processing.RealClock{},
-		Rand:           rand.Reader,
-		Bus:            d.bus,
-		Backends:       d.backends,
-		Creds:          d.creds,
-		Settings:       readSettings(s),
-		NewTaskManager: tasks.New,
-		Resolve:        resolveHost,
-	}
-	tasks.Install(d.env)
 	d.pool = processing.NewPool(s.Int("charon.threads", 16))
 	d.onClose(func() error { d.pool.Stop(); return nil })
 	d.sched = processing.NewScheduler(processing.RealClock{}, d.pool)
+	plugins, err := d.pluginList()
+	if err != nil {
+		return err
+	}
+	if err := d.openBackends(plugins, st); err != nil {
+		return err
+	}
+	d.env = &sa.Env{
+		Clock:          processing.RealClock{},
+		Rand:           rand.Reader,
+		Sender:         senderFunc(d.sendIKE),
+		Bus:            d.bus,
+		Kernel:         d.ipsec,
+		Net:            d.net,
+		Backends:       d.backends,
+		Creds:          d.creds,
+		Settings:       st,
+		Resolve:        resolveHost,
+		NewTaskManager: tasks.New,
+	}
 	d.manager = sa.NewManager(d.env, d.sched, d.pool)
 	d.traps = sa.NewTrapManager(d.env)
 	d.traps.IgnoreAcquireTS = s.Bool("charon.ignore_acquire_ts", false)
 	d.shunts = sa.NewShuntManager(d.env)
 	d.controller = NewController(d.env)
-
-	if err := d.loadPlugins(); err != nil {
-		return err
-	}
-	return nil
+	return d.startPlugins(plugins)
 }
 
 // socketPort is the IKE port of the socket (charon.port).

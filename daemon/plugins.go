@@ -37,17 +37,16 @@ var builtinPlugins = map[string]bool{
 	"updown": true, "resolve": true,
 }
 
-// loadPlugins decides what charon.load asks for and sets up the matching
-// parts: the kernel interfaces, the IKE socket and the stroke socket. The
-// stroke plugin loads credentials on the way, as charon's does.
-func (d *Daemon) loadPlugins() error {
-	s := d.Settings()
+// pluginList decides what charon.load asks for: the plugins goswan has
+// built in, in that order; the others are logged as unavailable, and a
+// critical one fails the start.
+func (d *Daemon) pluginList() ([]string, error) {
 	var loaded []string
-	for _, p := range s.Plugins("charon", DefaultPlugins) {
+	for _, p := range d.Settings().Plugins("charon", DefaultPlugins) {
 		if !builtinPlugins[p.Name] {
 			if p.Critical {
 				d.logf(bus.LIB, bus.Control, "loading critical plugin '%s' failed", p.Name)
-				return fmt.Errorf("critical plugin '%s' is not available", p.Name)
+				return nil, fmt.Errorf("critical plugin '%s' is not available", p.Name)
 			}
 			d.logf(bus.LIB, bus.Control, "plugin '%s': failed to load - not available in goswan", p.Name)
 			continue
@@ -55,12 +54,18 @@ func (d *Daemon) loadPlugins() error {
 		loaded = append(loaded, p.Name)
 	}
 	d.plugins = loaded
-	has := func(name string) bool { return slices.Contains(loaded, name) }
+	return loaded, nil
+}
 
+// openBackends opens the IKE socket and the kernel interfaces the plugins
+// name; each is required.
+func (d *Daemon) openBackends(plugins []string, st sa.Settings) error {
+	s := d.Settings()
+	has := func(name string) bool { return slices.Contains(plugins, name) }
 	if has("socket-default") {
 		sock, err := network.Open(network.SocketOptions{
-			Port:      d.env.Settings.Port,
-			NATTPort:  d.env.Settings.NATTPort,
+			Port:      st.Port,
+			NATTPort:  st.NATTPort,
 			NoIPv4:    !s.Bool("charon.plugins.socket-default.use_ipv4", true),
 			NoIPv6:    !s.Bool("charon.plugins.socket-default.use_ipv6", true),
 			Mark:      parseMark(s.Str("charon.plugins.socket-default.fwmark", "")),
@@ -82,14 +87,14 @@ func (d *Daemon) loadPlugins() error {
 	// kernel-netlink, whose Net carries libipsec's routes.
 	var libipsec *kernel_libipsec.IPsec
 	if has("kernel-libipsec") {
-		k, err := d.openLibipsec()
+		k, err := d.openLibipsec(st)
 		if err != nil {
 			return err
 		}
 		libipsec = k
 	}
 	if has("kernel-netlink") {
-		n, err := kernel_netlink.NewNet(d.netlinkOptions())
+		n, err := kernel_netlink.NewNet(d.netlinkOptions(st))
 		if err != nil {
 			return fmt.Errorf("kernel-netlink: %w", err)
 		}
@@ -99,7 +104,6 @@ func (d *Daemon) loadPlugins() error {
 	if d.net == nil {
 		return errors.New("no networking backend: the kernel-netlink plugin is required")
 	}
-	d.env.Net = d.net
 	switch {
 	case libipsec != nil:
 		if s.Bool("charon.install_routes", true) {
@@ -108,7 +112,7 @@ func (d *Daemon) loadPlugins() error {
 		}
 		d.ipsec = libipsec
 	case has("kernel-netlink"):
-		k, err := kernel_netlink.NewIPsec(d.netlinkOptions(), d.net)
+		k, err := kernel_netlink.NewIPsec(d.netlinkOptions(st), d.net)
 		if err != nil {
 			return fmt.Errorf("kernel-netlink: %w", err)
 		}
@@ -117,8 +121,13 @@ func (d *Daemon) loadPlugins() error {
 	default:
 		return errors.New("no kernel IPsec backend loaded (kernel-netlink or kernel-libipsec)")
 	}
-	d.env.Kernel = d.ipsec
+	return nil
+}
 
+// startPlugins connects the backends to the core and starts the rest:
+// IKE packets bypass IPsec, kernel events and received packets become
+// jobs, updown listens, stroke loads the credentials and opens its socket.
+func (d *Daemon) startPlugins(plugins []string) error {
 	// IKE packets bypass IPsec policies; the backend decides how.
 	for _, fd := range d.sock.FDs() {
 		if err := d.ipsec.BypassSocket(fd.FD, fd.Family); err != nil {
@@ -141,12 +150,7 @@ func (d *Daemon) loadPlugins() error {
 		l.SetListener(kh)
 	}
 
-	// Received IKE packets become jobs; sent ones go out on the socket.
-	d.env.Sender = senderFunc(func(p sa.Packet) {
-		if err := d.sock.SendIKE(network.Packet{Data: p.Data, Src: p.Src, Dst: p.Dst}); err != nil {
-			d.logf(bus.NET, bus.Control, "error writing to socket: %v", err)
-		}
-	})
+	// Received IKE packets become jobs.
 	d.sock.SetIKEHandler(func(p network.Packet) {
 		pkt := sa.Packet{Data: p.Data, Src: p.Src, Dst: p.Dst}
 		prio := processing.Medium
@@ -158,17 +162,24 @@ func (d *Daemon) loadPlugins() error {
 		d.manager.Queue(prio, "process_message", func(thread int) { d.manager.ProcessPacket(thread, pkt) })
 	})
 
-	if has("updown") {
+	if slices.Contains(plugins, "updown") {
 		d.env.Events.Add(NewUpdown(d.env))
 	}
-	if has("stroke") {
+	if slices.Contains(plugins, "stroke") {
 		if err := d.loadStroke(); err != nil {
 			return err
 		}
 	}
-	d.logf(bus.LIB, bus.Control, "loaded plugins: charon %s", strings.Join(loaded, " "))
+	d.logf(bus.LIB, bus.Control, "loaded plugins: charon %s", strings.Join(plugins, " "))
 	d.logf(bus.LIB, bus.Control, "dropped capabilities, running as uid %d, gid %d", os.Getuid(), os.Getgid())
 	return nil
+}
+
+// sendIKE is the core's packet sender: out on the IKE socket.
+func (d *Daemon) sendIKE(p sa.Packet) {
+	if err := d.sock.SendIKE(network.Packet{Data: p.Data, Src: p.Src, Dst: p.Dst}); err != nil {
+		d.logf(bus.NET, bus.Control, "error writing to socket: %v", err)
+	}
 }
 
 type senderFunc func(p sa.Packet)
@@ -186,12 +197,12 @@ func parseMark(s string) uint32 {
 	return uint32(n)
 }
 
-func (d *Daemon) netlinkOptions() kernel_netlink.Options {
+func (d *Daemon) netlinkOptions(st sa.Settings) kernel_netlink.Options {
 	s := d.Settings()
 	o := kernel_netlink.Options{
 		Log:                  bus.Ctx{Bus: d.bus},
-		SPIMin:               d.env.Settings.SPIMin,
-		SPIMax:               d.env.Settings.SPIMax,
+		SPIMin:               st.SPIMin,
+		SPIMax:               st.SPIMax,
 		RoutingTable:         uint32(s.Int("charon.routing_table", kernel_netlink.DefaultRoutingTable)),
 		RoutingTablePrio:     uint32(s.Int("charon.routing_table_prio", kernel_netlink.DefaultRoutingTablePrio)),
 		NoInstallRoutes:      !s.Bool("charon.install_routes", true),
@@ -225,13 +236,13 @@ func (d *Daemon) netlinkOptions() kernel_netlink.Options {
 
 // openLibipsec creates the userspace data plane on the IKE socket, its
 // routes going through the networking backend (kernel-libipsec).
-func (d *Daemon) openLibipsec() (*kernel_libipsec.IPsec, error) {
+func (d *Daemon) openLibipsec(st sa.Settings) (*kernel_libipsec.IPsec, error) {
 	iface := "ipsec0"
 	k, err := kernel_libipsec.Open(kernel_libipsec.Options{
 		Interface: iface,
 		MTU:       1400,
-		SPIMin:    d.env.Settings.SPIMin,
-		SPIMax:    d.env.Settings.SPIMax,
+		SPIMin:    st.SPIMin,
+		SPIMax:    st.SPIMax,
 		Logf:      func(format string, args ...any) { d.logf(bus.ESP, bus.Diag, format, args...) },
 	}, d.sock)
 	if err != nil {

@@ -41,8 +41,15 @@ func rangeOf(proto uint8, from, to string) TrafficSelector {
 // PRF_HMAC_SHA2_384/ECP_384", "sending DELETE for ESP CHILD_SA with SPI
 // 01790e17") and the eapcp run ("installing new virtual IP 10.3.0.1").
 func TestCaptureContents(t *testing.T) {
-	c := loadCapture(t, "gcm")
+	gcm := loadCapture(t, "gcm")
+	t.Run("IKE_SA_INIT", func(t *testing.T) { checkCapturedInit(t, gcm) })
+	t.Run("IKE_AUTH", func(t *testing.T) { checkCapturedAuth(t, gcm) })
+	t.Run("rekey and delete", func(t *testing.T) { checkCapturedRekeyDelete(t, gcm) })
+	t.Run("EAP and CP", func(t *testing.T) { checkCapturedEAPCP(t, loadCapture(t, "eapcp")) })
+}
 
+// checkCapturedInit: the IKE_SA_INIT response of the gcm run.
+func checkCapturedInit(t *testing.T, c *capture) {
 	init := decodedPacket(t, c, "02_")
 	prop := init.First(PayloadSA).(*SA).Proposals[0]
 	want := []Transform{
@@ -56,7 +63,10 @@ func TestCaptureContents(t *testing.T) {
 	if ke := init.First(PayloadKE).(*KE); ke.Group != 20 || len(ke.Data) != 96 {
 		t.Errorf("KE group %d with %d bytes", ke.Group, len(ke.Data))
 	}
+}
 
+// checkCapturedAuth: the IKE_AUTH exchange of the gcm run.
+func checkCapturedAuth(t *testing.T, c *capture) {
 	auth := decodedPacket(t, c, "03_")
 	if id := auth.First(PayloadIDi).(*ID); id.IDType != IDFQDN || string(id.Data) != "moon.strongswan.org" {
 		t.Errorf("IDi %v %q", id.IDType, id.Data)
@@ -82,7 +92,11 @@ func TestCaptureContents(t *testing.T) {
 	if p := resp.First(PayloadSA).(*SA).Proposals[0]; spiOf(p) != 0xacdce22a {
 		t.Errorf("IKE_AUTH response SPI %x", p.SPI)
 	}
+}
 
+// checkCapturedRekeyDelete: the CHILD_SA rekey, its delete, the IKE rekey
+// and the IKE delete of the gcm run.
+func checkCapturedRekeyDelete(t *testing.T, c *capture) {
 	rekey := decodedPacket(t, c, "05_")
 	n := rekey.Notify(NotifyRekeySA)
 	if n == nil || n.Protocol != ProtocolESP || binary.BigEndian.Uint32(n.SPI) != 0x01790e17 {
@@ -106,8 +120,10 @@ func TestCaptureContents(t *testing.T) {
 	if d := decodedPacket(t, c, "11_").First(PayloadDelete).(*Delete); d.Protocol != ProtocolIKE || len(d.SPIs) != 0 {
 		t.Errorf("IKE delete %+v", d)
 	}
+}
 
-	c = loadCapture(t, "eapcp")
+// checkCapturedEAPCP: the configuration payloads and EAP of the eapcp run.
+func checkCapturedEAPCP(t *testing.T, c *capture) {
 	req := decodedPacket(t, c, "03_").First(PayloadCP).(*CP)
 	if !reflect.DeepEqual(req, &CP{CPType: CPRequest, Attributes: []CPAttribute{{Type: AttrInternalIP4Address}}}) {
 		t.Errorf("CP request %+v", req)

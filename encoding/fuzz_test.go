@@ -19,25 +19,25 @@ func equalMessages(a, b *Message) bool {
 		return false
 	}
 	for i := range a.Payloads {
-		switch p := a.Payloads[i].(type) {
-		case *Encrypted:
-			q, ok := b.Payloads[i].(*Encrypted)
-			if !ok || p.Next != q.Next || p.Flags != q.Flags || !bytes.Equal(p.Data, q.Data) {
-				return false
-			}
-		case *EncryptedFragment:
-			q, ok := b.Payloads[i].(*EncryptedFragment)
-			if !ok || p.Number != q.Number || p.Total != q.Total || p.Next != q.Next ||
-				p.Flags != q.Flags || !bytes.Equal(p.Data, q.Data) || !bytes.Equal(p.Plain, q.Plain) {
-				return false
-			}
-		default:
-			if !reflect.DeepEqual(a.Payloads[i], b.Payloads[i]) {
-				return false
-			}
+		if !equalPayloads(a.Payloads[i], b.Payloads[i]) {
+			return false
 		}
 	}
 	return true
+}
+
+// equalPayloads is equalMessages for one payload.
+func equalPayloads(a, b Payload) bool {
+	switch p := a.(type) {
+	case *Encrypted:
+		q, ok := b.(*Encrypted)
+		return ok && p.Next == q.Next && p.Flags == q.Flags && bytes.Equal(p.Data, q.Data)
+	case *EncryptedFragment:
+		q, ok := b.(*EncryptedFragment)
+		return ok && p.Number == q.Number && p.Total == q.Total && p.Next == q.Next &&
+			p.Flags == q.Flags && bytes.Equal(p.Data, q.Data) && bytes.Equal(p.Plain, q.Plain)
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 // decodeOK decodes b and says whether the message is complete enough to be

@@ -42,8 +42,8 @@ func (m *ChildSAManager) Add(c *ChildSA, ike *IKESA) {
 	m.init()
 	c.ike = ike
 	e := &childEntry{child: c, ikeID: ike.id, ikeUnique: ike.uniqueID,
-		in:  childKey{c.protocol, c.mySPI, c.myAddr},
-		out: childKey{c.protocol, c.otherSPI, c.otherAddr}}
+		in:  childKey{c.protocol, c.in.spi, c.myAddr},
+		out: childKey{c.protocol, c.out.spi, c.otherAddr}}
 	m.byKey[e.in] = e
 	m.byKey[e.out] = e
 	m.byUID[c.uniqueID] = e

@@ -30,6 +30,8 @@
 // The protocol exchanges are tasks (package tasks), each a port of one of
 // strongSwan's sa/ikev2/tasks files. This package defines the Task
 // interface and the TaskManager interface the IKESA drives; package tasks
-// implements both, and the daemon installs its constructor in the Env, so
-// that sa does not import tasks.
+// implements both. Whoever builds the Env hands in tasks.New as
+// Env.NewTaskManager, the one constructor sa gets from tasks, so that sa
+// does not import tasks; everything else the SA wants of its tasks it asks
+// of its TaskManager (QueueDPD, QueueAuthLifetime, ...).
 package sa

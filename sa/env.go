@@ -87,7 +87,15 @@ func DefaultSettings() Settings {
 
 // Env is everything an IKE_SA needs from outside: charon's globals made
 // explicit so that several daemons can live in one process (see doc.go).
+//
+// It is built in two steps, each in one place. The caller (the daemon, or
+// a test's simulation) fills in the first group in one literal; NewManager
+// then creates the core's own registries of the second group, and
+// NewTrapManager adds itself as Traps. No other production code writes to
+// an Env (tests adjust a simulated node's settings in place).
 type Env struct {
+	// Given by the caller.
+
 	Clock Clock
 	Rand  io.Reader
 	// NonceSource, if set, supplies nonces instead of Rand: tests pin
@@ -96,28 +104,35 @@ type Env struct {
 	NonceSource io.Reader
 	Sender      Sender
 	Bus         *bus.Bus
-	Events      *Events
 	Kernel      kernel.IPsec
 	Net         kernel.Net
 	Backends    *config.Backends
 	Creds       *credentials.Store
 	Settings    Settings
+	// Resolve resolves host names in configs (nil: literal addresses only).
+	Resolve config.Resolver
+	// NewTaskManager creates the task manager of a new IKE_SA: tasks.New.
+	// Required. It is the one way in from package tasks, handed in here
+	// because sa cannot import tasks (tasks imports sa); everything else
+	// the SA asks of its tasks goes through the TaskManager it returns.
+	NewTaskManager func(ike *IKESA) TaskManager
+
+	// Created by NewManager.
+
 	// Manager is the IKE_SA manager: SA creation, lookups, jobs.
 	Manager *Manager
+	// Events dispatches SA events to listeners (updown, status, tests).
+	Events *Events
 	// Children indexes CHILD_SAs for kernel events.
 	Children *ChildSAManager
 	// ReqIDs hands out reqids.
 	ReqIDs *ReqIDs
-	// NewTaskManager creates the task manager of a new IKE_SA (package
-	// tasks installs its constructor).
-	NewTaskManager func(ike *IKESA) TaskManager
-	// Resolve resolves host names in configs (nil: literal addresses only).
-	Resolve config.Resolver
+
+	// Set by NewTrapManager; nil without one (then dpdaction=hold and
+	// closeaction=hold cannot route).
+
 	// Traps installs trap policies (auto=route, dpdaction=hold).
 	Traps Traps
-	// NewAuthLifetimeTask creates an ike_auth_lifetime task (package tasks
-	// installs it; the SA queues one to announce a shortened lifetime).
-	NewAuthLifetimeTask func(ike *IKESA) Task
 }
 
 // Traps is the trap manager as the core needs it.

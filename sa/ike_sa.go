@@ -1,7 +1,6 @@
 package sa
 
 import (
-	"fmt"
 	"net/netip"
 	"slices"
 	"time"
@@ -9,12 +8,6 @@ import (
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
-)
-
-// Standard IKE ports.
-const (
-	IKEPort  = 500
-	NATTPort = 4500
 )
 
 // IKESA is one IKE security association, ike_sa_t. See doc.go for who may
@@ -58,13 +51,7 @@ type IKESA struct {
 	// msgRaw is the datagram being processed; lastGenerated the last
 	// unfragmented message we encoded (ike_auth signs both IKE_SA_INITs).
 	msgRaw, lastGenerated []byte
-	// decodeErr is the error decoding the message being processed gave.
-	decodeErr error
 }
-
-// DecodeError is the error of decoding the message being processed, if
-// its unprotected part was invalid.
-func (ike *IKESA) DecodeError() error { return ike.decodeErr }
 
 // SetMessageRaw records the datagram being processed.
 func (ike *IKESA) SetMessageRaw(raw []byte) { ike.msgRaw = raw }
@@ -103,9 +90,7 @@ func NewIKESA(env *Env, id IKESAID, uniqueID uint32) *IKESA {
 	}
 	ike.stats[StatInbound] = now
 	ike.stats[StatOutbound] = now
-	if env.NewTaskManager != nil {
-		ike.tm = env.NewTaskManager(ike)
-	}
+	ike.tm = env.NewTaskManager(ike)
 	return ike
 }
 
@@ -116,23 +101,12 @@ func (ike *IKESA) Env() *Env { return ike.env }
 func (ike *IKESA) ID() IKESAID { return ike.id }
 
 // SetResponderSPI sets the responder SPI once the IKE_SA_INIT response
-// arrives (or 0 to reset it).
-func (ike *IKESA) SetResponderSPI(spi uint64) {
-	old := ike.id
-	ike.id.SPIr = spi
-	if ike.env.Manager != nil {
-		ike.env.Manager.rekeyID(ike, old)
-	}
-}
+// arrives (or 0 to reset it). The manager's entry holds the SA itself and
+// looks ids up from it, so it follows without being told.
+func (ike *IKESA) SetResponderSPI(spi uint64) { ike.id.SPIr = spi }
 
 // SetInitiatorSPI replaces the initiator SPI (a reset starts from scratch).
-func (ike *IKESA) SetInitiatorSPI(spi uint64) {
-	old := ike.id
-	ike.id.SPIi = spi
-	if ike.env.Manager != nil {
-		ike.env.Manager.rekeyID(ike, old)
-	}
-}
+func (ike *IKESA) SetInitiatorSPI(spi uint64) { ike.id.SPIi = spi }
 
 // UniqueID is the number shown as name[N].
 func (ike *IKESA) UniqueID() uint32 { return ike.uniqueID }
@@ -197,82 +171,6 @@ func (ike *IKESA) SetMyHost(h netip.AddrPort) { ike.myHost = h }
 
 // SetOtherHost sets the peer's address.
 func (ike *IKESA) SetOtherHost(h netip.AddrPort) { ike.otherHost = h }
-
-// FormatHost prints addr[port] as charon's %#H, which leaves out a zero
-// port.
-func FormatHost(h netip.AddrPort) string {
-	if h.Port() == 0 {
-		return h.Addr().String()
-	}
-	return fmt.Sprintf("%s[%d]", h.Addr(), h.Port())
-}
-
-// FloatPorts switches to the NAT-T port (RFC 7296 §2.23): the remote port
-// to 4500 if either side used 500, ours to the NAT-T socket's port.
-func (ike *IKESA) FloatPorts() {
-	if ike.otherHost.Port() == IKEPort || ike.myHost.Port() == IKEPort {
-		ike.otherHost = netip.AddrPortFrom(ike.otherHost.Addr(), NATTPort)
-	}
-	if ike.myHost.Port() == ike.env.Settings.Port {
-		ike.myHost = netip.AddrPortFrom(ike.myHost.Addr(), ike.env.Settings.NATTPort)
-	}
-}
-
-// Update flags for UpdateHosts.
-const (
-	UpdateHostsForceLocal = 1 << iota
-	UpdateHostsForceRemote
-	UpdateHostsForceChildren
-	UpdateHostsForceAddrs = UpdateHostsForceLocal | UpdateHostsForceRemote
-)
-
-// UpdateHosts applies the addresses of a received message as ike_sa.c's
-// update_hosts: always on the first message, otherwise only when forced or
-// when the peer is behind a NAT; installed CHILD_SAs follow.
-func (ike *IKESA) UpdateHosts(me, other netip.AddrPort, flags int) {
-	if !me.IsValid() {
-		me = ike.myHost
-	}
-	if !other.IsValid() {
-		other = ike.otherHost
-	}
-	var newMe, newOther netip.AddrPort
-	silent := false
-	if ike.myHost.Addr().IsUnspecified() || ike.otherHost.Addr().IsUnspecified() {
-		newMe, newOther, silent = me, other, true
-	} else {
-		if flags&UpdateHostsForceLocal != 0 && me != ike.myHost {
-			newMe = me
-		}
-		if other != ike.otherHost && (flags&UpdateHostsForceRemote != 0 || ike.Has(CondNATThere)) {
-			if flags&UpdateHostsForceRemote != 0 || !ike.Has(CondNATHere) || !ike.Has(CondOriginalInitiator) {
-				newOther = other
-			}
-		}
-	}
-	if !newMe.IsValid() && !newOther.IsValid() && flags&UpdateHostsForceChildren == 0 {
-		return
-	}
-	lvl := bus.Diag
-	if ike.state == IKEEstablished && !silent {
-		lvl = bus.Control
-	}
-	if newMe.IsValid() {
-		ike.Log(bus.IKE, lvl, "local endpoint changed from %s to %s", FormatHost(ike.myHost), FormatHost(newMe))
-		ike.myHost = newMe
-	}
-	if newOther.IsValid() {
-		ike.Log(bus.IKE, lvl, "remote endpoint changed from %s to %s", FormatHost(ike.otherHost), FormatHost(newOther))
-		ike.otherHost = newOther
-	}
-	for _, c := range ike.children {
-		ike.env.Children.Remove(c)
-		ike.env.Children.Add(c, ike)
-		if c.Update(ike.myHost, ike.otherHost, ike.myVIPs, ike.Has(CondNATAny)) == NotFound {
-			ike.RekeyChild(c.Protocol(), c.SPI(true))
-		}
-	}
-}
 
 // MyID is our identity in this SA.
 func (ike *IKESA) MyID() *credentials.Identity { return ike.myID }
@@ -470,17 +368,3 @@ func (ike *IKESA) DestroyChild(proto uint8, spi uint32) Status {
 
 // QueueTask queues a task.
 func (ike *IKESA) QueueTask(t Task) { ike.tm.QueueTask(t) }
-
-// HasMappingChanged tracks the NAT_DETECTION_DESTINATION_IP hash we
-// received, to notice NAT mapping changes.
-func (ike *IKESA) HasMappingChanged(hash []byte) bool {
-	if ike.natDetectDest == nil {
-		ike.natDetectDest = slices.Clone(hash)
-		return false
-	}
-	if slices.Equal(hash, ike.natDetectDest) {
-		return false
-	}
-	ike.natDetectDest = slices.Clone(hash)
-	return true
-}

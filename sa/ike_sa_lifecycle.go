@@ -68,9 +68,10 @@ func (ike *IKESA) resolveHosts() {
 	}
 }
 
-// ProcessMessage handles a received message whose header was parsed; raw
-// is the datagram, src and dst its addresses.
-func (ike *IKESA) ProcessMessage(m *encoding.Message, raw []byte, src, dst netip.AddrPort) Status {
+// ProcessMessage handles a received message whose header was parsed;
+// decodeErr is what decoding the rest of it found (nil: nothing), raw the
+// datagram, src and dst its addresses.
+func (ike *IKESA) ProcessMessage(m *encoding.Message, decodeErr error, raw []byte, src, dst netip.AddrPort) Status {
 	if ike.state == IKEPassive {
 		return Failed
 	}
@@ -78,7 +79,7 @@ func (ike *IKESA) ProcessMessage(m *encoding.Message, raw []byte, src, dst netip
 		ike.Log(bus.IKE, bus.Control, "ignoring %s IKEv%d exchange on IKEv2 SA", m.Exchange, m.MajorVersion)
 		return Failed
 	}
-	return ike.tm.ProcessMessage(m, raw, src, dst)
+	return ike.tm.ProcessMessage(m, decodeErr, raw, src, dst)
 }
 
 // Retransmit is the retransmit timer of request mid; when the task

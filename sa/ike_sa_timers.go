@@ -266,8 +266,8 @@ func (ike *IKESA) SetAuthLifetime(lifetime uint32) Status {
 		sendUpdate = false
 	}
 	ike.stats[StatDelete] = maxTime(hard, now.Add(10*time.Second))
-	if sendUpdate && ike.env.NewAuthLifetimeTask != nil {
-		ike.tm.QueueTask(ike.env.NewAuthLifetimeTask(ike))
+	if sendUpdate {
+		ike.tm.QueueAuthLifetime()
 		return ike.tm.Initiate()
 	}
 	return Success

@@ -5,14 +5,10 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"slices"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/goswan/goswan/bus"
-	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
-	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/processing"
 )
@@ -53,20 +49,18 @@ type entry struct {
 	otherFamily4  bool
 }
 
-// NewManager creates the manager and wires it into env.
+// NewManager creates the manager and the core's other registries (the
+// second group of Env) and wires them into env.
 func NewManager(env *Env, sched *processing.Scheduler, q processing.Queuer) *Manager {
+	if env.NewTaskManager == nil {
+		panic("sa: Env.NewTaskManager is required (tasks.New)")
+	}
 	m := &Manager{env: env, sched: sched, q: q, cookies: newCookieJar(env)}
 	m.cond = sync.NewCond(&m.mu)
 	env.Manager = m
-	if env.Children == nil {
-		env.Children = &ChildSAManager{}
-	}
-	if env.ReqIDs == nil {
-		env.ReqIDs = &ReqIDs{}
-	}
-	if env.Events == nil {
-		env.Events = &Events{}
-	}
+	env.Events = &Events{}
+	env.Children = &ChildSAManager{}
+	env.ReqIDs = &ReqIDs{}
 	return m
 }
 
@@ -279,401 +273,11 @@ func (m *Manager) Release(ike *IKESA, s Status) {
 	m.Checkin(ike)
 }
 
-// rekeyID is called when an SA's SPIs change; the entry follows the SA.
-func (m *Manager) rekeyID(*IKESA, IKESAID) {}
-
-// initHash hashes an IKE_SA_INIT request to recognise retransmissions.
-func initHash(data []byte) [sha1.Size]byte { return sha1.Sum(data) }
-
-// CheckoutByMessage finds the IKE_SA an incoming message belongs to, or
-// creates a responder SA for a new IKE_SA_INIT request. The boolean is
-// true if the SA was created for this message.
-func (m *Manager) CheckoutByMessage(msg *encoding.Message, raw []byte, src netip.AddrPort, thread int) (*IKESA, bool) {
-	// Our role is the opposite of the sender's initiator flag.
-	id := IKESAID{SPIi: msg.SPIi, SPIr: msg.SPIr, Initiator: !msg.Initiator}
-	if msg.Exchange == encoding.ExchangeIKESAInit && !msg.Response && msg.SPIr == 0 && msg.MessageID == 0 {
-		h := initHash(raw)
-		m.mu.Lock()
-		for _, e := range m.entries {
-			if !e.ike.id.Initiator && e.ike.id.SPIi == msg.SPIi && e.initSrc == src {
-				if e.initHash == h {
-					// A retransmission: the existing SA answers it.
-					if !m.waitLocked(e) {
-						m.mu.Unlock()
-						return nil, false
-					}
-					e.busy = true
-					e.ike.thread = thread
-					m.mu.Unlock()
-					return e.ike, false
-				}
-				m.mu.Unlock()
-				return nil, false // same SPI, other content: ignore
-			}
-		}
-		if m.shutdown {
-			m.mu.Unlock()
-			return nil, false
-		}
-		m.ikeIDs++
-		uid := m.ikeIDs
-		m.mu.Unlock()
-		ike := NewIKESA(m.env, IKESAID{SPIi: msg.SPIi, SPIr: m.NewSPI(), Initiator: false}, uid)
-		ike.thread = thread
-		m.mu.Lock()
-		m.entries = append(m.entries, &entry{ike: ike, busy: true, halfOpen: true, initHash: h, initSrc: src})
-		m.halfOpen++
-		m.halfOpenResp++
-		m.mu.Unlock()
-		return ike, true
-	}
-	if msg.Exchange == encoding.ExchangeIKESAInit && msg.Response {
-		// We initiated; the SA is registered without the responder SPI.
-		id.SPIr = 0
-	}
-	ike := m.Checkout(id, thread)
-	if ike != nil && ike.id.SPIr == 0 && msg.SPIr != 0 {
-		ike.SetResponderSPI(msg.SPIr)
-	}
-	return ike, false
-}
-
-// HasContact reports whether another established IKE_SA exists between
-// the same identities (then an initiator sends no INITIAL_CONTACT).
-func (m *Manager) HasContact(ike *IKESA, me, other *credentials.Identity) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	four := ike.otherHost.Addr().Is4()
-	for _, e := range m.entries {
-		if e.ike != ike && e.connected && e.myID != nil && e.otherID != nil &&
-			e.myID.Equals(me) && e.otherID.Equals(other) && e.otherFamily4 == four {
-			return true
-		}
-	}
-	return false
-}
-
-// CheckUniqueness enforces the peer config's uniqueids policy once ike is
-// authenticated; it returns true if ike must be canceled (uniqueids=keep).
-// With forceReplace (INITIAL_CONTACT received) duplicates are destroyed.
-func (m *Manager) CheckUniqueness(ike *IKESA, forceReplace bool) bool {
-	policy := ike.peerCfg.Unique
-	if policy == config.UniqueNever || (policy == config.UniqueNo && !forceReplace) {
-		return false
-	}
-	me, other := ike.myID, ike.OtherEAPID()
-	four := ike.otherHost.Addr().Is4()
-	m.mu.Lock()
-	var dups []*entry
-	for _, e := range m.entries {
-		if e.ike != ike && e.connected && e.myID != nil && e.otherID != nil &&
-			e.myID.Equals(me) && e.otherID.Equals(other) && e.otherFamily4 == four {
-			dups = append(dups, e)
-		}
-	}
-	m.mu.Unlock()
-	cancel := false
-	for _, e := range dups {
-		dup := m.Checkout(e.ike.id, ike.thread)
-		if dup == nil {
-			continue
-		}
-		if forceReplace {
-			ike.Log(bus.IKE, bus.Control, "destroying duplicate IKE_SA for peer '%s', received INITIAL_CONTACT", other)
-			m.env.Events.IKEUpdown(dup, false)
-			m.CheckinAndDestroy(dup)
-			continue
-		}
-		status := Success
-		if dup.peerCfg != nil && dup.peerCfg.Equal(ike.peerCfg) &&
-			(dup.state == IKEEstablished || dup.state == IKERekeying) {
-			switch policy {
-			case config.UniqueReplace:
-				m.env.Events.Alert(ike, AlertUniqueReplace)
-				if dup.otherHost == ike.otherHost {
-					// Looks like a reauthentication: keep the old SA a
-					// while so that traffic flows until the new one is up.
-					m.ScheduleIKE(dup.id, 10*time.Second, "delete_ike_sa", func(x *IKESA) Status { return x.deleteJob(true) })
-					ike.Log(bus.IKE, bus.Control, "schedule delete of duplicate IKE_SA for peer '%s' due to uniqueness policy and suspected reauthentication", other)
-				} else {
-					ike.Log(bus.IKE, bus.Control, "deleting duplicate IKE_SA for peer '%s' due to uniqueness policy", other)
-					status = dup.Delete(false)
-				}
-			case config.UniqueKeep:
-				if dup.otherHost != ike.otherHost {
-					cancel = true
-					policy = config.UniqueReplace
-				}
-			}
-		}
-		m.Release(dup, status)
-	}
-	return cancel
-}
-
-// HalfOpen is the number of half-open IKE_SAs in both roles (what status
-// shows and init_limit_half_open limits on initiation).
-func (m *Manager) HalfOpen() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.halfOpen
-}
-
-// HalfOpenResponder is the number of half-open IKE_SAs a peer started
-// (what the receiver's DoS limits count).
-func (m *Manager) HalfOpenResponder() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.halfOpenResp
-}
-
-// halfOpenFrom is the number of half-open IKE_SAs ip started with us.
-func (m *Manager) halfOpenFrom(ip netip.Addr) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-	for _, e := range m.entries {
-		if e.halfOpen && !e.ike.id.Initiator && e.initSrc.Addr() == ip {
-			n++
-		}
-	}
-	return n
-}
-
-// CheckoutByName finds an IKE_SA by connection name, "name[N]" uniqueness
-// aside (that is the stroke layer's job); child selects a CHILD_SA name.
-func (m *Manager) CheckoutByName(name string, child bool, thread int) *IKESA {
-	return m.checkoutBy(thread, func(ike *IKESA) bool {
-		if child {
-			for _, c := range ike.children {
-				if c.Name() == name {
-					return true
-				}
-			}
-			return false
-		}
-		return ike.peerCfg != nil && ike.peerCfg.Name == name
-	})
-}
-
-// CheckoutByUniqueID finds an IKE_SA by its unique id (CHILD_SAs are found
-// by theirs through ChildSAManager.CheckoutByID).
-func (m *Manager) CheckoutByUniqueID(id uint32, thread int) *IKESA {
-	return m.checkoutBy(thread, func(ike *IKESA) bool { return ike.uniqueID == id })
-}
-
-// CheckoutByConfig finds an established (or connecting) IKE_SA for a peer
-// config to reuse for a new CHILD_SA (charon.reuse_ikesa), or creates one.
-func (m *Manager) CheckoutByConfig(peer *config.PeerCfg, thread int) *IKESA {
-	if m.env.Settings.ReuseIKESA {
-		if ike := m.checkoutBy(thread, func(ike *IKESA) bool {
-			// An equal config counts, as in charon: after a reload the
-			// connection is a new object with the same contents.
-			if ike.peerCfg == nil || !ike.peerCfg.Equal(peer) || !ike.peerCfg.IKE.Equal(peer.IKE) {
-				return false
-			}
-			switch ike.state {
-			case IKEDeleting, IKEDestroying, IKERekeyed, IKEPassive:
-				return false
-			}
-			return true
-		}); ike != nil {
-			return ike
-		}
-	}
-	ike := m.CreateNew(true, thread)
-	ike.SetPeerCfg(peer)
-	return ike
-}
-
-func (m *Manager) checkoutBy(thread int, match func(*IKESA) bool) *IKESA {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, e := range m.entries {
-		if e.destroy {
-			continue
-		}
-		// Reading fields of a busy SA is a race; wait for it first.
-		if !m.waitLocked(e) {
-			continue
-		}
-		if match(e.ike) {
-			e.busy = true
-			e.ike.thread = thread
-			return e.ike
-		}
-	}
-	return nil
-}
-
-// Each calls fn for every IKE_SA, checked out in turn (status output).
-// With wait false, SAs busy in another job are skipped, as
-// statusall-nb does.
-func (m *Manager) Each(thread int, wait bool, fn func(ike *IKESA)) {
-	m.mu.Lock()
-	list := slices.Clone(m.entries)
-	m.mu.Unlock()
-	for _, e := range list {
-		m.mu.Lock()
-		if e.destroy || !slices.Contains(m.entries, e) || (!wait && e.busy) {
-			m.mu.Unlock()
-			continue
-		}
-		if !m.waitLocked(e) {
-			m.mu.Unlock()
-			continue
-		}
-		e.busy = true
-		e.ike.thread = thread
-		m.mu.Unlock()
-		fn(e.ike)
-		m.Checkin(e.ike)
-	}
-}
-
 // Count returns the number of IKE_SAs.
 func (m *Manager) Count() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.entries)
-}
-
-// ScheduleIKE runs fn on the IKE_SA id after d: a job checks it out, runs
-// fn and checks it in (or destroys it on DestroyMe). Missing SAs are
-// silently skipped, as charon's jobs do.
-func (m *Manager) ScheduleIKE(id IKESAID, d time.Duration, name string, fn func(*IKESA) Status) {
-	job := processing.Func{Prio: processing.Medium, Name: name, Fn: func(c processing.Ctx) {
-		ike := m.Checkout(id, c.Thread)
-		if ike == nil {
-			// charon's jobs are silent about vanished SAs, except this one.
-			if name == "rekey_ike_sa" {
-				m.env.Bus.Log(c.Thread, nil, bus.JOB, bus.Diag, "IKE_SA to rekey not found")
-			}
-			return
-		}
-		m.Release(ike, fn(ike))
-	}}
-	if d <= 0 {
-		m.q.Queue(job)
-		return
-	}
-	m.sched.Schedule(job, d)
-}
-
-// ScheduleChild runs fn on the IKE_SA owning the CHILD_SA (proto, spi,
-// dst) after d.
-func (m *Manager) ScheduleChild(proto uint8, spi uint32, dst netip.Addr, d time.Duration, name string,
-	fn func(*IKESA, *ChildSA) Status) {
-	job := processing.Func{Prio: processing.Medium, Name: name, Fn: func(c processing.Ctx) {
-		ike, child := m.env.Children.Checkout(m, proto, spi, dst, c.Thread)
-		if ike == nil {
-			// As rekey_child_sa_job and delete_child_sa_job say it.
-			what := strings.TrimSuffix(name, "_child_sa")
-			m.env.Bus.Log(c.Thread, nil, bus.JOB, bus.Control, "CHILD_SA %s/0x%08x/%s not found for %s",
-				protoName(proto), spi, dst, what)
-			return
-		}
-		m.Release(ike, fn(ike, child))
-	}}
-	if d <= 0 {
-		m.q.Queue(job)
-		return
-	}
-	m.sched.Schedule(job, d)
-}
-
-// Queue runs fn as a job on a worker (no SA involved).
-func (m *Manager) Queue(prio processing.Priority, name string, fn func(thread int)) {
-	m.q.Queue(processing.Func{Prio: prio, Name: name, Fn: func(c processing.Ctx) { fn(c.Thread) }})
-}
-
-// Schedule runs fn on a worker after d (no SA involved).
-func (m *Manager) Schedule(d time.Duration, name string, fn func(thread int)) {
-	m.sched.Schedule(processing.Func{Prio: processing.Medium, Name: name, Fn: func(c processing.Ctx) { fn(c.Thread) }}, d)
-}
-
-// Now is the manager's clock.
-func (m *Manager) Now() time.Time { return m.env.Clock.Now() }
-
-// reestablish recreates an IKE_SA with its CHILD_SAs on a new one, if the
-// configured actions want them back (ike_sa.c reestablish).
-func (m *Manager) reestablish(ike *IKESA) bool {
-	for _, t := range ike.tm.Tasks(QueueQueued) {
-		if t.Type() == TaskIKEDelete {
-			return false // explicitly deleted meanwhile
-		}
-	}
-	restart := false
-	if ike.Has(CondReauthenticating) {
-		if len(ike.children) == 0 {
-			ike.Log(bus.IKE, bus.Control, "unable to reauthenticate IKE_SA, no CHILD_SA to recreate")
-		} else {
-			restart = true
-		}
-	} else {
-		for _, c := range ike.children {
-			if c.state == ChildRekeyed || c.state == ChildDeleted {
-				continue
-			}
-			action := c.dpdAction
-			if ike.state == IKEDeleting {
-				action = c.closeAction
-			}
-			if action == config.ActionTrap && m.env.Traps != nil {
-				m.env.Traps.Install(ike.thread, ike.peerCfg, c.cfg)
-			}
-			if action == config.ActionStart {
-				restart = true
-			}
-		}
-		if !restart {
-			for _, q := range []TaskQueue{QueueActive, QueueQueued} {
-				for _, t := range ike.tm.Tasks(q) {
-					if t.Type() == TaskChildCreate {
-						restart = true
-					}
-				}
-			}
-		}
-	}
-	if !restart {
-		return false
-	}
-	if !ike.Has(CondOriginalInitiator) && (len(ike.otherVIPs) != 0 || ike.Has(CondEAPAuthenticated)) {
-		ike.Log(bus.IKE, bus.Control, "unable to reestablish IKE_SA due to asymmetric setup")
-		return false
-	}
-	n := m.CreateNew(true, ike.thread)
-	n.SetPeerCfg(ike.peerCfg)
-	n.otherHost, n.myHost = ike.otherHost, ike.myHost
-	if !ike.Has(CondReauthenticating) {
-		n.resolveHosts()
-	}
-	n.myVIPs = append(n.myVIPs, ike.myVIPs...)
-	force := ike.Has(CondReauthenticating)
-	for _, c := range ike.children {
-		if c.state == ChildRekeyed || c.state == ChildDeleted {
-			continue
-		}
-		action := config.ActionStart
-		if !force {
-			action = c.dpdAction
-			if ike.state == IKEDeleting {
-				action = c.closeAction
-			}
-		}
-		if action == config.ActionStart {
-			ike.Log(bus.IKE, bus.Control, "restarting CHILD_SA %s", c.Name())
-			n.tm.QueueChild(c.cfg, &ChildInitArgs{ReqID: c.reqid})
-		}
-	}
-	n.tm.AdoptChildTasks(ike.tm)
-	if n.Initiate(nil, nil) == DestroyMe {
-		m.CheckinAndDestroy(n)
-		return false
-	}
-	m.Checkin(n)
-	return true
 }
 
 // Shutdown deletes every IKE_SA: established ones with a DELETE sent to
@@ -701,6 +305,3 @@ func (m *Manager) Shutdown(thread int) {
 		m.CheckinAndDestroy(ike)
 	}
 }
-
-// SameHosts reports whether two address ports name the same endpoint.
-func SameHosts(a, b netip.AddrPort) bool { return a.Addr() == b.Addr() && a.Port() == b.Port() }

@@ -54,10 +54,7 @@ func (m *Manager) ProcessPacket(thread int, p Packet) {
 	ike.Log(bus.NET, bus.Control, "received packet: from %s to %s (%d bytes)", FormatHost(p.Src), FormatHost(p.Dst), len(p.Data))
 	// A message whose unprotected part failed to parse goes on with its
 	// error: the task manager answers it as charon would.
-	ike.decodeErr = err
-	status := ike.ProcessMessage(msg, p.Data, p.Src, p.Dst)
-	ike.decodeErr = nil
-	m.Release(ike, status)
+	m.Release(ike, ike.ProcessMessage(msg, err, p.Data, p.Src, p.Dst))
 }
 
 // sendInvalidMajorVersion answers an IKE_SA_INIT of another major version

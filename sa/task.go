@@ -138,9 +138,11 @@ type ChildInitArgs struct {
 // TaskManager drives the tasks of one IKE_SA, task_manager_t. Package
 // tasks implements it; the IKESA only knows this interface.
 type TaskManager interface {
-	// ProcessMessage handles a received, header-parsed message; raw is the
-	// datagram, src and dst its addresses.
-	ProcessMessage(m *encoding.Message, raw []byte, src, dst netip.AddrPort) Status
+	// ProcessMessage handles a received, header-parsed message; decodeErr
+	// is what decoding its unprotected part found (answered as charon
+	// answers a message that fails to parse), raw the datagram, src and
+	// dst its addresses.
+	ProcessMessage(m *encoding.Message, decodeErr error, raw []byte, src, dst netip.AddrPort) Status
 	// Initiate starts the next exchange from the queued tasks, if none is
 	// outstanding.
 	Initiate() Status
@@ -156,6 +158,10 @@ type TaskManager interface {
 	QueueChildRekey(proto uint8, spi uint32)
 	QueueChildDelete(proto uint8, spi uint32, expired bool)
 	QueueDPD()
+	// QueueAuthLifetime queues an INFORMATIONAL announcing our
+	// AUTH_LIFETIME (a responder that cannot reauthenticate itself; charon
+	// creates the ike_auth_lifetime task in ike_sa.c directly).
+	QueueAuthLifetime()
 	// Reset restarts with the given message ids (^uint32(0): keep), putting
 	// active tasks back into the queue (IKE_SA_INIT retry with a cookie or
 	// another KE group).

@@ -76,21 +76,19 @@ func newTrapChild(env *Env, me, other netip.AddrPort, cfg *config.ChildCfg, ifID
 		dpdAction:   cfg.DPDAction,
 		reqid:       cfg.ReqID,
 		staticReqID: cfg.ReqID != 0,
-		markIn:      cfg.MarkIn,
-		markOut:     cfg.MarkOut,
-		ifIDIn:      cfg.IfIDIn,
-		ifIDOut:     cfg.IfIDOut,
+		in:          childDir{mark: cfg.MarkIn, ifID: cfg.IfIDIn},
+		out:         childDir{mark: cfg.MarkOut, ifID: cfg.IfIDOut},
 		installTime: env.Clock.Now(),
 		myAddr:      me.Addr(), otherAddr: other.Addr(),
 		myPort: me.Port(), otherPort: other.Port(),
 	}
-	if c.ifIDIn == 0 {
-		c.ifIDIn = ifIDIn
+	if c.in.ifID == 0 {
+		c.in.ifID = ifIDIn
 	}
-	if c.ifIDOut == 0 {
-		c.ifIDOut = ifIDOut
+	if c.out.ifID == 0 {
+		c.out.ifID = ifIDOut
 	}
-	env.Manager.allocateUniqueMarks(&c.markIn, &c.markOut)
+	env.Manager.allocateUniqueMarks(&c.in.mark, &c.out.mark)
 	return c
 }
 
@@ -107,88 +105,22 @@ func (t *TrapManager) log(thread int, l bus.Level, format string, args ...any) {
 // Install routes child of peer and returns the reqid of its trap policies,
 // 0 if that failed. A trap of the same name and peer is replaced.
 func (t *TrapManager) Install(thread int, peer *config.PeerCfg, child *config.ChildCfg) uint32 {
-	ike := peer.IKE
-	var me, other netip.Addr
-	wildcard := false
-	o, otherOK := ike.ResolveOther(0, t.env.Resolve)
-	switch {
-	case otherOK && o.IsUnspecified() && child.Mode == kernel.ModeTransport:
-		// A transport mode trap may cover any peer; each destination
-		// gets its own IKE_SA.
-		other = o
-		me = unspecifiedLike(o)
-		wildcard = true
-	case otherOK && o.IsUnspecified():
-		t.log(thread, bus.Control, "installing trap failed, remote address unknown")
+	me, other, wildcard, ok := t.trapHosts(thread, peer.IKE, child)
+	if !ok {
 		return 0
-	default:
-		if !otherOK && dynamicRemoteTS(child) {
-			t.log(thread, bus.Control, "installing trap failed, remote address unknown with dynamic traffic selector")
-			return 0
-		}
-		family := 0
-		if otherOK {
-			family = 6
-			if o.Is4() {
-				family = 4
-			}
-			other = o
-		}
-		m, meOK := ike.ResolveMe(family, t.env.Resolve)
-		if !otherOK {
-			if meOK {
-				other = unspecifiedLike(m)
-			} else {
-				other = netip.IPv4Unspecified()
-			}
-		}
-		if (!meOK || m.IsUnspecified()) && !other.IsUnspecified() && t.env.Net != nil {
-			if src, err := t.env.Net.SourceAddr(other, netip.Addr{}); err == nil {
-				m, meOK = src, true
-			}
-		}
-		if !meOK {
-			m = unspecifiedLike(other)
-		}
-		me = m
 	}
-	myPort := ike.LocalPort
+	myPort := peer.IKE.LocalPort
 	if myPort == 0 {
 		myPort = t.env.Settings.Port
 	}
-	otherPort := ike.RemotePort
+	otherPort := peer.IKE.RemotePort
 	if otherPort == 0 {
 		otherPort = IKEPort
 	}
-
-	t.mu.Lock()
-	if t.flushed {
-		t.mu.Unlock()
+	entry, found, ok := t.reserve(thread, peer, child, wildcard)
+	if !ok {
 		return 0
 	}
-	var found *trapEntry
-	for i, e := range t.traps {
-		if e.name == child.Name && e.peer.Name == peer.Name {
-			found = e
-			if e.child != nil {
-				t.traps = slices.Delete(t.traps, i, i+1)
-			}
-			break
-		}
-	}
-	if found != nil {
-		if found.child == nil {
-			t.mu.Unlock()
-			t.log(thread, bus.Control, "CHILD_SA '%s' is already being routed", found.name)
-			return 0
-		}
-		t.log(thread, bus.Control, "updating already routed CHILD_SA '%s'", found.name)
-	}
-	entry := &trapEntry{name: child.Name, peer: peer, wildcard: wildcard}
-	t.traps = slices.Insert(t.traps, 0, entry)
-	t.installing++
-	t.mu.Unlock()
-
 	c := newTrapChild(t.env, netip.AddrPortFrom(me, myPort), netip.AddrPortFrom(other, otherPort), child,
 		peer.IfIDIn, peer.IfIDOut)
 	err := installTrap(c, me, other)
@@ -215,6 +147,85 @@ func (t *TrapManager) Install(thread int, peer *config.PeerCfg, child *config.Ch
 	t.cond.Broadcast()
 	t.mu.Unlock()
 	return reqid
+}
+
+// trapHosts finds the addresses of a trap's policies: the peer's as
+// configured (or resolved), ours as configured or the source address
+// towards the peer. A transport mode trap for %any is a wildcard that
+// covers every peer; otherwise an unknown peer fails (logged).
+func (t *TrapManager) trapHosts(thread int, ike *config.IKECfg, child *config.ChildCfg) (me, other netip.Addr, wildcard, ok bool) {
+	o, otherOK := ike.ResolveOther(0, t.env.Resolve)
+	switch {
+	case otherOK && o.IsUnspecified() && child.Mode == kernel.ModeTransport:
+		// A transport mode trap may cover any peer; each destination
+		// gets its own IKE_SA.
+		return unspecifiedLike(o), o, true, true
+	case otherOK && o.IsUnspecified():
+		t.log(thread, bus.Control, "installing trap failed, remote address unknown")
+		return me, other, false, false
+	case !otherOK && dynamicRemoteTS(child):
+		t.log(thread, bus.Control, "installing trap failed, remote address unknown with dynamic traffic selector")
+		return me, other, false, false
+	}
+	family := 0
+	if otherOK {
+		family = 6
+		if o.Is4() {
+			family = 4
+		}
+		other = o
+	}
+	m, meOK := ike.ResolveMe(family, t.env.Resolve)
+	if !otherOK {
+		if meOK {
+			other = unspecifiedLike(m)
+		} else {
+			other = netip.IPv4Unspecified()
+		}
+	}
+	if (!meOK || m.IsUnspecified()) && !other.IsUnspecified() && t.env.Net != nil {
+		if src, err := t.env.Net.SourceAddr(other, netip.Addr{}); err == nil {
+			m, meOK = src, true
+		}
+	}
+	if !meOK {
+		m = unspecifiedLike(other)
+	}
+	return m, other, false, true
+}
+
+// reserve enters a trap being installed at the head of the list, taking
+// out the one it replaces (found, destroyed by the caller once the new
+// one is in); false if the manager is flushed or the trap is being
+// installed by another job.
+func (t *TrapManager) reserve(thread int, peer *config.PeerCfg, child *config.ChildCfg, wildcard bool) (entry, found *trapEntry, ok bool) {
+	t.mu.Lock()
+	if t.flushed {
+		t.mu.Unlock()
+		return nil, nil, false
+	}
+	for i, e := range t.traps {
+		if e.name == child.Name && e.peer.Name == peer.Name {
+			found = e
+			if e.child != nil {
+				t.traps = slices.Delete(t.traps, i, i+1)
+			}
+			break
+		}
+	}
+	if found != nil {
+		if found.child == nil {
+			t.mu.Unlock()
+			t.log(thread, bus.Control, "CHILD_SA '%s' is already being routed", found.name)
+			return nil, nil, false
+		}
+		t.log(thread, bus.Control, "updating already routed CHILD_SA '%s'", found.name)
+	}
+	entry = &trapEntry{name: child.Name, peer: peer, wildcard: wildcard}
+	t.traps = slices.Insert(t.traps, 0, entry)
+	t.installing++
+	t.mu.Unlock()
+	return entry, found, true
 }
 
 func unspecifiedLike(a netip.Addr) netip.Addr {

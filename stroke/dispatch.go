@@ -1,170 +1,175 @@
 package stroke
 
 import (
+	"context"
+
 	"github.com/goswan/goswan/bus"
 )
 
 // dispatch logs a request as charon's stroke_socket.c does and hands it to
 // the handler in charge.
 func (s *Server) dispatch(m *Msg, out *Reply) {
-	ctx, h, log := s.ctx, s.cfg.Handlers, s.log
-	missing := func() {
-		log.Logf(bus.CFG, bus.Control, "no handler for stroke %s, ignored", m.Type)
+	if r := routes[m.Type]; r != nil {
+		r(s, m, out)
 	}
-	switch b := m.Body.(type) {
-	case *Initiate:
-		log.Logf(bus.CFG, bus.Control, "received stroke: initiate '%s'", b.Name)
-		if h.Control == nil {
-			missing()
-			return
-		}
-		h.Control.Initiate(ctx, b.Name, out)
-	case *Route:
-		log.Logf(bus.CFG, bus.Control, "received stroke: route '%s'", b.Name)
-		if h.Control == nil {
-			missing()
-			return
-		}
-		h.Control.Route(ctx, b.Name, out)
-	case *Unroute:
-		log.Logf(bus.CFG, bus.Control, "received stroke: unroute '%s'", b.Name)
-		if h.Control == nil {
-			missing()
-			return
-		}
-		h.Control.Unroute(ctx, b.Name, out)
-	case *Terminate:
-		log.Logf(bus.CFG, bus.Control, "received stroke: terminate '%s'", b.Name)
-		if h.Control == nil {
-			missing()
-			return
-		}
-		h.Control.Terminate(ctx, b.Name, out)
-	case *TerminateSrcIP:
-		log.Logf(bus.CFG, bus.Control, "received stroke: terminate-srcip %s-%s", b.Start, b.End)
-		if h.Control == nil {
-			missing()
-			return
-		}
-		h.Control.TerminateSrcIP(ctx, b.Start, b.End, out)
-	case *Rekey:
-		log.Logf(bus.CFG, bus.Control, "received stroke: rekey '%s'", b.Name)
-		if h.Control == nil {
-			missing()
-			return
-		}
-		h.Control.Rekey(ctx, b.Name, out)
-	case *Status:
-		if h.List == nil {
-			missing()
-			return
-		}
-		h.List.Status(ctx, b.Name, m.Type != TypeStatus, m.Type != TypeStatusAllNoBlock, out)
-	case *AddConn:
+}
+
+// route serves one type of request.
+type route func(s *Server, m *Msg, out *Reply)
+
+// routes says, per request type, what charon logs on receiving it, which
+// handler takes it, and how (stroke_socket.c stroke_process).
+var routes = map[Type]route{
+	TypeInitiate: serve(control, said("initiate '%s'", func(b *Initiate) []any { return []any{b.Name} }),
+		func(h Control, ctx context.Context, b *Initiate, out *Reply) { h.Initiate(ctx, b.Name, out) }),
+	TypeRoute: serve(control, said("route '%s'", func(b *Route) []any { return []any{b.Name} }),
+		func(h Control, ctx context.Context, b *Route, out *Reply) { h.Route(ctx, b.Name, out) }),
+	TypeUnroute: serve(control, said("unroute '%s'", func(b *Unroute) []any { return []any{b.Name} }),
+		func(h Control, ctx context.Context, b *Unroute, out *Reply) { h.Unroute(ctx, b.Name, out) }),
+	TypeTerminate: serve(control, said("terminate '%s'", func(b *Terminate) []any { return []any{b.Name} }),
+		func(h Control, ctx context.Context, b *Terminate, out *Reply) { h.Terminate(ctx, b.Name, out) }),
+	TypeTerminateSrcIP: serve(control, said("terminate-srcip %s-%s", func(b *TerminateSrcIP) []any { return []any{b.Start, b.End} }),
+		func(h Control, ctx context.Context, b *TerminateSrcIP, out *Reply) {
+			h.TerminateSrcIP(ctx, b.Start, b.End, out)
+		}),
+	TypeRekey: serve(control, said("rekey '%s'", func(b *Rekey) []any { return []any{b.Name} }),
+		func(h Control, ctx context.Context, b *Rekey, out *Reply) { h.Rekey(ctx, b.Name, out) }),
+	TypeStatus:           status,
+	TypeStatusAll:        status,
+	TypeStatusAllNoBlock: status,
+	TypeAddConn: serve(configs, func(log bus.Logger, b *AddConn) {
 		log.Logf(bus.CFG, bus.Control, "received stroke: add connection '%s'", b.Name)
 		logAddConn(log, b)
-		if h.Config == nil {
-			missing()
-			return
-		}
-		h.Config.AddConn(ctx, b)
-	case *DelConn:
-		log.Logf(bus.CFG, bus.Control, "received stroke: delete connection '%s'", b.Name)
-		if h.Config == nil {
-			missing()
-			return
-		}
-		h.Config.DelConn(ctx, b.Name)
-	case *AddCA:
+	}, func(h Configs, ctx context.Context, b *AddConn, _ *Reply) { h.AddConn(ctx, b) }),
+	TypeDelConn: serve(configs, said("delete connection '%s'", func(b *DelConn) []any { return []any{b.Name} }),
+		func(h Configs, ctx context.Context, b *DelConn, _ *Reply) { h.DelConn(ctx, b.Name) }),
+	TypeUserCreds: serve(configs, said("user-creds '%s'", func(b *UserCreds) []any { return []any{b.Name} }),
+		func(h Configs, ctx context.Context, b *UserCreds, out *Reply) { h.UserCreds(ctx, b, out) }),
+	TypeAddCA: serve(cas, func(log bus.Logger, b *AddCA) {
 		log.Logf(bus.CFG, bus.Control, "received stroke: add ca '%s'", b.Name)
 		logAddCA(log, b)
-		if h.CA == nil {
-			missing()
-			return
+	}, func(h CAs, ctx context.Context, b *AddCA, _ *Reply) { h.AddCA(ctx, b) }),
+	TypeDelCA: serve(cas, said("delete ca '%s'", func(b *DelCA) []any { return []any{b.Name} }),
+		func(h CAs, ctx context.Context, b *DelCA, _ *Reply) { h.DelCA(ctx, b.Name) }),
+	TypeLogLevel: func(s *Server, m *Msg, out *Reply) {
+		if b, ok := m.Body.(*LogLevel); ok {
+			s.logLevel(b, out)
 		}
-		h.CA.AddCA(ctx, b)
-	case *DelCA:
-		log.Logf(bus.CFG, bus.Control, "received stroke: delete ca '%s'", b.Name)
-		if h.CA == nil {
-			missing()
-			return
+	},
+	TypeConfig: serve(credentials, nil,
+		func(h Credentials, ctx context.Context, b *Config, _ *Reply) { h.CacheCRLs(ctx, b.CacheCRL != 0) }),
+	TypeList: func(s *Server, m *Msg, out *Reply) {
+		// The ca sections come from the CA handler, the rest from the
+		// lister, as charon's stroke_list does.
+		if b, ok := m.Body.(*List); ok && b.Flags&ListCAInfos != 0 && s.cfg.Handlers.CA != nil {
+			s.cfg.Handlers.CA.ListCAInfos(s.ctx, b.UTC != 0, out)
 		}
-		h.CA.DelCA(ctx, b.Name)
-	case *LogLevel:
-		s.logLevel(b, out)
-	case *Config:
-		if h.Credentials == nil {
-			missing()
-			return
-		}
-		h.Credentials.CacheCRLs(ctx, b.CacheCRL != 0)
-	case *List:
-		if b.Flags&ListCAInfos != 0 && h.CA != nil {
-			h.CA.ListCAInfos(ctx, b.UTC != 0, out)
-		}
-		if h.List == nil {
-			missing()
-			return
-		}
-		h.List.List(ctx, b.Flags, b.UTC != 0, out)
-	case *Reread:
-		if h.Credentials == nil {
-			missing()
-			return
-		}
-		h.Credentials.Reread(ctx, b.Flags, out)
-	case *Purge:
-		if caches := b.Flags & (PurgeOCSP | PurgeCRLs | PurgeCerts); caches != 0 {
-			if h.Credentials != nil {
-				h.Credentials.FlushCache(ctx, caches)
-			} else {
-				missing()
-			}
-		}
-		if b.Flags&PurgeIKE != 0 {
-			if h.Control != nil {
-				h.Control.PurgeIKE(ctx, out)
-			} else {
-				missing()
-			}
-		}
-	case *Export:
-		if h.Credentials == nil {
-			missing()
-			return
-		}
-		h.Credentials.Export(ctx, b.Flags, b.Selector, out)
-	case *Leases:
-		if h.List == nil {
-			missing()
-			return
-		}
-		h.List.Leases(ctx, b.Pool, b.Address, out)
-	case *MemUsage:
+		serve(lister, nil, func(h Lister, ctx context.Context, b *List, out *Reply) { h.List(ctx, b.Flags, b.UTC != 0, out) })(s, m, out)
+	},
+	TypeReread: serve(credentials, nil,
+		func(h Credentials, ctx context.Context, b *Reread, out *Reply) { h.Reread(ctx, b.Flags, out) }),
+	TypePurge: purge,
+	TypeExport: serve(credentials, nil,
+		func(h Credentials, ctx context.Context, b *Export, out *Reply) {
+			h.Export(ctx, b.Flags, b.Selector, out)
+		}),
+	TypeLeases: serve(lister, nil,
+		func(h Lister, ctx context.Context, b *Leases, out *Reply) { h.Leases(ctx, b.Pool, b.Address, out) }),
+	TypeMemUsage: func(s *Server, m *Msg, out *Reply) {
 		// charon answers only when built with its leak detective.
-		if h.MemUsage != nil {
-			h.MemUsage.MemUsage(ctx, out)
+		if s.cfg.Handlers.MemUsage != nil {
+			s.cfg.Handlers.MemUsage.MemUsage(s.ctx, out)
 		}
-	case *UserCreds:
-		log.Logf(bus.CFG, bus.Control, "received stroke: user-creds '%s'", b.Name)
-		if h.Config == nil {
-			missing()
+	},
+	TypeCounters: counters,
+}
+
+// The handlers a route can name.
+func control(h *Handlers) Control         { return h.Control }
+func configs(h *Handlers) Configs         { return h.Config }
+func cas(h *Handlers) CAs                 { return h.CA }
+func credentials(h *Handlers) Credentials { return h.Credentials }
+func lister(h *Handlers) Lister           { return h.List }
+
+// serve makes the route of a request with body B for handler H: log what
+// charon logs on receiving it (received, if any), then hand it to the
+// handler, or log that there is none.
+func serve[B Body, H any](handler func(*Handlers) H, received func(bus.Logger, B), do func(H, context.Context, B, *Reply)) route {
+	return func(s *Server, m *Msg, out *Reply) {
+		b, ok := m.Body.(B)
+		if !ok {
 			return
 		}
-		h.Config.UserCreds(ctx, b, out)
-	case *Counters:
-		if h.Counters == nil {
-			// What charon's stroke_counter says without the counters plugin.
-			if b.Reset == 0 {
-				out.Printf("\nNo counters available (plugin missing?)\n\n")
-			}
+		if received != nil {
+			received(s.log, b)
+		}
+		h := handler(&s.cfg.Handlers)
+		if any(h) == nil {
+			s.missing(m)
 			return
 		}
-		if b.Reset != 0 {
-			h.Counters.Reset(ctx, b.Name)
+		do(h, s.ctx, b, out)
+	}
+}
+
+// said is the usual received log line: "received stroke: " and what the
+// request asks for.
+func said[B Body](format string, args func(B) []any) func(bus.Logger, B) {
+	return func(log bus.Logger, b B) {
+		log.Logf(bus.CFG, bus.Control, "received stroke: "+format, args(b)...)
+	}
+}
+
+func (s *Server) missing(m *Msg) {
+	s.log.Logf(bus.CFG, bus.Control, "no handler for stroke %s, ignored", m.Type)
+}
+
+// status serves status, statusall and statusall-nb.
+func status(s *Server, m *Msg, out *Reply) {
+	serve(lister, nil, func(h Lister, ctx context.Context, b *Status, out *Reply) {
+		h.Status(ctx, b.Name, m.Type != TypeStatus, m.Type != TypeStatusAllNoBlock, out)
+	})(s, m, out)
+}
+
+// purge hands the cache flags to the credentials and PurgeIKE to control.
+func purge(s *Server, m *Msg, out *Reply) {
+	b, ok := m.Body.(*Purge)
+	if !ok {
+		return
+	}
+	h := s.cfg.Handlers
+	if caches := b.Flags & (PurgeOCSP | PurgeCRLs | PurgeCerts); caches != 0 {
+		if h.Credentials != nil {
+			h.Credentials.FlushCache(s.ctx, caches)
 		} else {
-			h.Counters.Print(ctx, b.Name, out)
+			s.missing(m)
 		}
+	}
+	if b.Flags&PurgeIKE != 0 {
+		if h.Control != nil {
+			h.Control.PurgeIKE(s.ctx, out)
+		} else {
+			s.missing(m)
+		}
+	}
+}
+
+// counters lists or resets the IKE counters; without them it answers
+// what charon's stroke_counter says without the counters plugin.
+func counters(s *Server, m *Msg, out *Reply) {
+	b, ok := m.Body.(*Counters)
+	if !ok {
+		return
+	}
+	h := s.cfg.Handlers.Counters
+	switch {
+	case h == nil && b.Reset == 0:
+		out.Printf("\nNo counters available (plugin missing?)\n\n")
+	case h == nil:
+	case b.Reset != 0:
+		h.Reset(s.ctx, b.Name)
+	default:
+		h.Print(s.ctx, b.Name, out)
 	}
 }
 

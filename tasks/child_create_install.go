@@ -143,7 +143,50 @@ func (t *ChildCreate) selectAndInstall(noKE, ikeAuth bool) sa.Status {
 		ike.Log(bus.IKE, bus.Control, "TS payloads missing in message")
 		return sa.NotFound
 	}
-	me, other := ike.MyHost().Addr(), ike.OtherHost().Addr()
+	if s := t.selectProposal(noKE); s != sa.Success {
+		return s
+	}
+	myTS, otherTS, s := t.selectTS()
+	if s != sa.Success {
+		return s
+	}
+	t.child.SetIPComp(t.ipcomp)
+	t.child.SetMode(t.mode)
+	t.child.SetProtocol(protoOf(t.proposal))
+	t.child.SetState(sa.ChildInstalling)
+	t.child.Update(ike.MyHost(), ike.OtherHost(), nil, ike.Has(sa.CondNATAny))
+	t.child.SetPolicies(myTS, otherTS)
+	if t.myCPI == 0 || t.otherCPI == 0 || t.ipcomp == 0 {
+		t.myCPI, t.otherCPI, t.ipcomp = 0, 0, 0
+	}
+	if !t.installSAs() {
+		ike.Env().Events.Alert(ike, sa.AlertInstallChildSAFailed, t.child)
+		return sa.Failed
+	}
+	if err := t.child.InstallPolicies(); err != nil {
+		ike.Log(bus.IKE, bus.Control, "unable to install IPsec policies (SPD) in kernel")
+		ike.Env().Events.Alert(ike, sa.AlertInstallChildPolicyFailed, t.child)
+		return sa.NotFound
+	}
+	prefix := ""
+	if t.child.Outbound() != sa.OutboundInstalled {
+		prefix = "inbound "
+	}
+	ike.Log(bus.IKE, bus.Audit, "%sCHILD_SA %s{%d} established with SPIs %08x_i %08x_o and TS %s === %s",
+		prefix, t.child.Name(), t.child.UniqueID(), t.child.SPI(true), t.child.SPI(false),
+		selectors.List(t.child.TS(true)), selectors.List(t.child.TS(false)))
+	t.child.SetState(sa.ChildInstalled)
+	ike.AddChild(t.child)
+	t.established = true
+	t.scheduleInactivity()
+	return sa.Success
+}
+
+// selectProposal picks our proposal from the peer's (the responder
+// allocates its SPI for it) and settles the key exchange: InvalidState
+// asks the initiator for another group, a non-PFS proposal drops ours.
+func (t *ChildCreate) selectProposal(noKE bool) sa.Status {
+	ike := t.ike
 	var flags config.SelectFlags
 	if noKE {
 		flags |= config.SelectSkipKE
@@ -169,37 +212,44 @@ func (t *ChildCreate) selectAndInstall(noKE, ikeAuth bool) sa.Status {
 		t.proposal.SPI = uint64(t.mySPI)
 	}
 	t.child.SetProposal(t.proposal)
-	if !proposalHasKE(t.proposal, t.keGroup) {
-		if g, ok := t.proposal.Algorithm(crypto.TransformKeyExchange); ok && crypto.KeyExchangeMethod(g.ID) != crypto.KENone {
-			want := crypto.KeyExchangeMethod(g.ID)
-			ike.Log(bus.IKE, bus.Control, "DH group %s unacceptable, requesting %s", t.keGroup, want)
-			t.keGroup = want
-			return sa.InvalidState
-		}
-		if t.ke != nil {
-			ike.Log(bus.IKE, bus.Control, "ignoring KE exchange, agreed on a non-PFS proposal")
-		}
-		t.ke, t.secret, t.keGroup = nil, nil, crypto.KENone
+	if proposalHasKE(t.proposal, t.keGroup) {
+		return sa.Success
 	}
-	var nonceI, nonceR []byte
-	var myTS, otherTS []selectors.TS
+	if g, ok := t.proposal.Algorithm(crypto.TransformKeyExchange); ok && crypto.KeyExchangeMethod(g.ID) != crypto.KENone {
+		want := crypto.KeyExchangeMethod(g.ID)
+		ike.Log(bus.IKE, bus.Control, "DH group %s unacceptable, requesting %s", t.keGroup, want)
+		t.keGroup = want
+		return sa.InvalidState
+	}
+	if t.ke != nil {
+		ike.Log(bus.IKE, bus.Control, "ignoring KE exchange, agreed on a non-PFS proposal")
+	}
+	t.ke, t.secret, t.keGroup = nil, nil, crypto.KENone
+	return sa.Success
+}
+
+// selectTS narrows the selectors to ours and the peer's and checks the
+// mode against them: an initiator refuses a transport or BEET mode the
+// responder picked for selectors that are not host-to-host, a responder
+// falls back to tunnel mode.
+func (t *ChildCreate) selectTS() (myTS, otherTS []selectors.TS, s sa.Status) {
+	ike := t.ike
+	me, other := ike.MyHost().Addr(), ike.OtherHost().Addr()
 	if t.initiator {
-		nonceI, nonceR = t.myNonce, t.otherNonce
 		myTS, otherTS = t.narrow(true, t.tsi), t.narrow(false, t.tsr)
 	} else {
-		nonceI, nonceR = t.otherNonce, t.myNonce
 		myTS, otherTS = t.narrow(true, t.tsr), t.narrow(false, t.tsi)
 	}
 	if len(myTS) == 0 || len(otherTS) == 0 {
 		ike.Env().Events.Alert(ike, sa.AlertTSMismatch, t.tsi, t.tsr)
 		ike.Log(bus.IKE, bus.Control, "no acceptable traffic selectors found")
-		return sa.NotFound
+		return nil, nil, sa.NotFound
 	}
 	if t.initiator {
 		t.tsi, t.tsr = myTS, otherTS
 		if !t.checkMode(me, other) {
 			ike.Log(bus.IKE, bus.Control, "%s mode requested by responder is unacceptable", t.mode)
-			return sa.Failed
+			return nil, nil, sa.Failed
 		}
 	} else {
 		t.tsr, t.tsi = myTS, otherTS
@@ -207,15 +257,18 @@ func (t *ChildCreate) selectAndInstall(noKE, ikeAuth bool) sa.Status {
 			t.mode = kernel.ModeTunnel
 		}
 	}
-	t.child.SetIPComp(t.ipcomp)
-	t.child.SetMode(t.mode)
-	t.child.SetProtocol(protoOf(t.proposal))
-	t.child.SetState(sa.ChildInstalling)
-	t.child.Update(ike.MyHost(), ike.OtherHost(), nil, ike.Has(sa.CondNATAny))
-	t.child.SetPolicies(myTS, otherTS)
-	if t.myCPI == 0 || t.otherCPI == 0 || t.ipcomp == 0 {
-		t.myCPI, t.otherCPI, t.ipcomp = 0, 0, 0
+	return myTS, otherTS, sa.Success
+}
+
+// installSAs derives the CHILD_SA's keys and installs its inbound SA and
+// its outbound one (registered only, when rekeying: it waits until the
+// old SA is deleted); false, logged, if the kernel refused either.
+func (t *ChildCreate) installSAs() bool {
+	nonceI, nonceR := t.myNonce, t.otherNonce
+	if !t.initiator {
+		nonceI, nonceR = t.otherNonce, t.myNonce
 	}
+	ike := t.ike
 	keys, err := ike.Keymat().ChildKeys(ike.Logger(), t.proposal, t.secret, nonceI, nonceR)
 	inErr, outErr := err, err
 	if err == nil {
@@ -227,43 +280,24 @@ func (t *ChildCreate) selectAndInstall(noKE, ikeAuth bool) sa.Status {
 		}
 		inErr = t.child.Install(inE, inI, t.mySPI, t.myCPI, t.initiator, true, t.tfcv3)
 		if t.rekey {
-			// The outbound SA waits until the old one is deleted.
 			outErr = t.child.RegisterOutbound(outE, outI, t.otherSPI, t.otherCPI, t.initiator, t.tfcv3)
 		} else {
 			outErr = t.child.Install(outE, outI, t.otherSPI, t.otherCPI, t.initiator, false, t.tfcv3)
 		}
 	}
-	if inErr != nil || outErr != nil {
-		which := ""
-		switch {
-		case inErr != nil && outErr != nil:
-			which = "inbound and outbound "
-		case inErr != nil:
-			which = "inbound "
-		default:
-			which = "outbound "
-		}
-		ike.Log(bus.IKE, bus.Control, "unable to install %sIPsec SA (SAD) in kernel", which)
-		ike.Env().Events.Alert(ike, sa.AlertInstallChildSAFailed, t.child)
-		return sa.Failed
+	which := ""
+	switch {
+	case inErr == nil && outErr == nil:
+		return true
+	case inErr != nil && outErr != nil:
+		which = "inbound and outbound "
+	case inErr != nil:
+		which = "inbound "
+	default:
+		which = "outbound "
 	}
-	if err := t.child.InstallPolicies(); err != nil {
-		ike.Log(bus.IKE, bus.Control, "unable to install IPsec policies (SPD) in kernel")
-		ike.Env().Events.Alert(ike, sa.AlertInstallChildPolicyFailed, t.child)
-		return sa.NotFound
-	}
-	prefix := ""
-	if t.child.Outbound() != sa.OutboundInstalled {
-		prefix = "inbound "
-	}
-	ike.Log(bus.IKE, bus.Audit, "%sCHILD_SA %s{%d} established with SPIs %08x_i %08x_o and TS %s === %s",
-		prefix, t.child.Name(), t.child.UniqueID(), t.child.SPI(true), t.child.SPI(false),
-		selectors.List(t.child.TS(true)), selectors.List(t.child.TS(false)))
-	t.child.SetState(sa.ChildInstalled)
-	ike.AddChild(t.child)
-	t.established = true
-	t.scheduleInactivity()
-	return sa.Success
+	ike.Log(bus.IKE, bus.Control, "unable to install %sIPsec SA (SAD) in kernel", which)
+	return false
 }
 
 func (t *ChildCreate) allocSPI() bool {

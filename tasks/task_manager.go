@@ -54,8 +54,8 @@ type TaskManager struct {
 	reset bool
 }
 
-// New creates the task manager of ike. Install it with
-// Env.NewTaskManager = tasks.New.
+// New creates the task manager of ike; it is what sa.Env.NewTaskManager
+// holds.
 func New(ike *sa.IKESA) sa.TaskManager {
 	tm := &TaskManager{ike: ike}
 	tm.initiating.exchange = exchangeNone
@@ -83,24 +83,86 @@ func (tm *TaskManager) activate(t sa.TaskType) bool {
 	return false
 }
 
-// establishedOrder is the order in which an established IKE_SA starts
-// exchanges, one task type at a time, with the exchange each uses.
-var establishedOrder = []struct {
+// ikeSAInitTasks are the tasks that go with IKE_INIT into IKE_SA_INIT and
+// IKE_AUTH, in the order they build and process: IKE_ESTABLISH is the last
+// IKE-related one, CHILD_CREATE comes after it.
+var ikeSAInitTasks = []sa.TaskType{sa.TaskIKENATD, sa.TaskIKECertPre, sa.TaskIKEAuth,
+	sa.TaskIKECertPost, sa.TaskIKEConfig, sa.TaskIKEAuthLifetime, sa.TaskIKEMOBIKE,
+	sa.TaskIKEEstablish, sa.TaskChildCreate}
+
+// taskExchange is a task type that can start an exchange, with the
+// exchange it uses.
+type taskExchange struct {
 	t  sa.TaskType
 	ex encoding.ExchangeType
-}{
-	{sa.TaskIKEMOBIKE, encoding.ExchangeInformational},
-	{sa.TaskIKEDelete, encoding.ExchangeInformational},
-	{sa.TaskIKERedirect, encoding.ExchangeInformational},
-	{sa.TaskChildDelete, encoding.ExchangeInformational},
-	{sa.TaskIKEReauth, encoding.ExchangeInformational},
-	{sa.TaskChildCreate, encoding.ExchangeCreateChildSA},
-	{sa.TaskChildRekey, encoding.ExchangeCreateChildSA},
-	{sa.TaskIKERekey, encoding.ExchangeCreateChildSA},
-	{sa.TaskIKEDPD, encoding.ExchangeInformational},
-	{sa.TaskIKEAuthLifetime, encoding.ExchangeInformational},
-	{sa.TaskIKEReauthComplete, encoding.ExchangeInformational},
-	{sa.TaskIKEVerifyPeerCert, encoding.ExchangeInformational},
+}
+
+// initiateOrder is, per IKE state, the order in which queued tasks start
+// an exchange, one task type at a time (task_manager_v2.c initiate). In
+// other states (DELETING, CONNECTING, ...) nothing new starts; CREATED
+// starts IKE_SA_INIT with ikeSAInitTasks.
+var initiateOrder = map[sa.IKEState][]taskExchange{
+	sa.IKEEstablished: {
+		{sa.TaskIKEMOBIKE, encoding.ExchangeInformational},
+		{sa.TaskIKEDelete, encoding.ExchangeInformational},
+		{sa.TaskIKERedirect, encoding.ExchangeInformational},
+		{sa.TaskChildDelete, encoding.ExchangeInformational},
+		{sa.TaskIKEReauth, encoding.ExchangeInformational},
+		{sa.TaskChildCreate, encoding.ExchangeCreateChildSA},
+		{sa.TaskChildRekey, encoding.ExchangeCreateChildSA},
+		{sa.TaskIKERekey, encoding.ExchangeCreateChildSA},
+		{sa.TaskIKEDPD, encoding.ExchangeInformational},
+		{sa.TaskIKEAuthLifetime, encoding.ExchangeInformational},
+		{sa.TaskIKEReauthComplete, encoding.ExchangeInformational},
+		{sa.TaskIKEVerifyPeerCert, encoding.ExchangeInformational},
+	},
+	sa.IKERekeying: {{sa.TaskIKEDelete, encoding.ExchangeInformational}},
+	sa.IKERekeyed:  {{sa.TaskIKEDelete, encoding.ExchangeInformational}},
+}
+
+// reinitiateExchange is the exchange of an active task that is started
+// again (after a reset: a cookie, another KE group, a retried CHILD_SA).
+var reinitiateExchange = map[sa.TaskType]encoding.ExchangeType{
+	sa.TaskIKEInit:     encoding.ExchangeIKESAInit,
+	sa.TaskIKEAuth:     encoding.ExchangeIKEAuth,
+	sa.TaskChildCreate: encoding.ExchangeCreateChildSA,
+	sa.TaskChildRekey:  encoding.ExchangeCreateChildSA,
+	sa.TaskIKERekey:    encoding.ExchangeCreateChildSA,
+	sa.TaskIKEMOBIKE:   encoding.ExchangeInformational,
+}
+
+// newExchange activates the queued tasks of the next exchange and returns
+// its type (0: nothing to start).
+func (tm *TaskManager) newExchange() encoding.ExchangeType {
+	if tm.ike.State() == sa.IKECreated {
+		tm.activate(sa.TaskIKEVendor)
+		if !tm.activate(sa.TaskIKEInit) {
+			return 0
+		}
+		tm.initiating.mid = 0
+		for _, t := range ikeSAInitTasks {
+			tm.activate(t)
+		}
+		return encoding.ExchangeIKESAInit
+	}
+	for _, o := range initiateOrder[tm.ike.State()] {
+		if tm.activate(o.t) {
+			return o.ex
+		}
+	}
+	return 0
+}
+
+// activeExchange is the exchange the first active task that starts one
+// uses (0: none does).
+func (tm *TaskManager) activeExchange() encoding.ExchangeType {
+	for _, t := range tm.activeTasks {
+		tm.log(bus.IKE, bus.Diag, "  %s task", t.Type())
+		if ex, ok := reinitiateExchange[t.Type()]; ok {
+			return ex
+		}
+	}
+	return 0
 }
 
 // keyDeriver is implemented by ike_init, whose keys may be derived late.
@@ -139,56 +201,13 @@ func (tm *TaskManager) Initiate() sa.Status {
 	var exchange encoding.ExchangeType
 	if len(tm.activeTasks) == 0 {
 		tm.log(bus.IKE, bus.Diag, "activating new tasks")
-		switch tm.ike.State() {
-		case sa.IKECreated:
-			tm.activate(sa.TaskIKEVendor)
-			if tm.activate(sa.TaskIKEInit) {
-				tm.initiating.mid = 0
-				exchange = encoding.ExchangeIKESAInit
-				for _, t := range []sa.TaskType{sa.TaskIKENATD, sa.TaskIKECertPre, sa.TaskIKEAuth,
-					sa.TaskIKECertPost, sa.TaskIKEConfig, sa.TaskIKEAuthLifetime, sa.TaskIKEMOBIKE,
-					sa.TaskIKEEstablish, sa.TaskChildCreate} {
-					tm.activate(t)
-				}
-			}
-		case sa.IKEEstablished:
-			for _, o := range establishedOrder {
-				if tm.activate(o.t) {
-					exchange = o.ex
-					break
-				}
-			}
-			if exchange == 0 && tm.activate(sa.TaskIKEDelete) {
-				exchange = encoding.ExchangeInformational
-			}
-		case sa.IKERekeying, sa.IKERekeyed:
-			if tm.activate(sa.TaskIKEDelete) {
-				exchange = encoding.ExchangeInformational
-			}
-		}
+		exchange = tm.newExchange()
 	} else {
 		if !deriveKeys(&tm.activeTasks) {
 			return sa.DestroyMe
 		}
 		tm.log(bus.IKE, bus.Diag, "reinitiating already active tasks")
-	outer:
-		for _, t := range tm.activeTasks {
-			tm.log(bus.IKE, bus.Diag, "  %s task", t.Type())
-			switch t.Type() {
-			case sa.TaskIKEInit:
-				exchange = encoding.ExchangeIKESAInit
-				break outer
-			case sa.TaskIKEAuth:
-				exchange = encoding.ExchangeIKEAuth
-				break outer
-			case sa.TaskChildCreate, sa.TaskChildRekey, sa.TaskIKERekey:
-				exchange = encoding.ExchangeCreateChildSA
-				break outer
-			case sa.TaskIKEMOBIKE:
-				exchange = encoding.ExchangeInformational
-				break outer
-			}
-		}
+		exchange = tm.activeExchange()
 	}
 	if exchange == 0 {
 		tm.log(bus.IKE, bus.Diag, "nothing to initiate")
@@ -199,25 +218,8 @@ func (tm *TaskManager) Initiate() sa.Status {
 	tm.initiating.exchange = exchange
 	tm.initiating.retransmitted = 0
 	tm.initiating.sent = false
-	for i := 0; i < len(tm.activeTasks); {
-		t := tm.activeTasks[i]
-		switch t.Build(m) {
-		case sa.Success:
-			tm.activeTasks = drop(tm.activeTasks, i, true)
-			continue
-		case sa.NeedMore:
-		case sa.DestroyMe:
-			tm.Flush()
-			return sa.DestroyMe
-		default:
-			tm.initiating.exchange = exchangeNone
-			if s := tm.ike.State(); s != sa.IKEConnecting && s != sa.IKERekeyed {
-				tm.ike.Env().Events.IKEUpdown(tm.ike, false)
-			}
-			tm.Flush()
-			return sa.DestroyMe
-		}
-		i++
+	if tm.buildRequest(m) != sa.Success {
+		return sa.DestroyMe
 	}
 	// A task may have changed the exchange (e.g. to undefined to abort).
 	tm.initiating.exchange = m.Exchange
@@ -240,6 +242,33 @@ func (tm *TaskManager) Initiate() sa.Status {
 		return sa.DestroyMe
 	}
 	return tm.Retransmit(tm.initiating.mid)
+}
+
+// buildRequest lets the active tasks build request m, dropping those that
+// are done; a failure flushes the tasks, and the IKE_SA is to be
+// destroyed.
+func (tm *TaskManager) buildRequest(m *encoding.Message) sa.Status {
+	for i := 0; i < len(tm.activeTasks); {
+		t := tm.activeTasks[i]
+		switch t.Build(m) {
+		case sa.Success:
+			tm.activeTasks = drop(tm.activeTasks, i, true)
+			continue
+		case sa.NeedMore:
+		case sa.DestroyMe:
+			tm.Flush()
+			return sa.DestroyMe
+		default:
+			tm.initiating.exchange = exchangeNone
+			if s := tm.ike.State(); s != sa.IKEConnecting && s != sa.IKERekeyed {
+				tm.ike.Env().Events.IKEUpdown(tm.ike, false)
+			}
+			tm.Flush()
+			return sa.DestroyMe
+		}
+		i++
+	}
+	return sa.Success
 }
 
 // processResponse handles a response to our request.

@@ -86,6 +86,9 @@ func (tm *TaskManager) QueueChildDelete(proto uint8, spi uint32, expired bool) {
 // QueueDPD implements sa.TaskManager.
 func (tm *TaskManager) QueueDPD() { tm.QueueTask(NewIKEDPD(tm.ike, true)) }
 
+// QueueAuthLifetime implements sa.TaskManager.
+func (tm *TaskManager) QueueAuthLifetime() { tm.QueueTask(NewIKEAuthLifetime(tm.ike, true)) }
+
 // Reset implements sa.TaskManager.
 func (tm *TaskManager) Reset(initiate, respond uint32) {
 	tm.initiating.packets, tm.responding.packets = nil, nil

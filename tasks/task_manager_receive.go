@@ -11,10 +11,10 @@ import (
 	"github.com/goswan/goswan/sa"
 )
 
-// parseBody decrypts and verifies a message; the status says what to do
-// when that fails, as task_manager_v2.c parse_message.
-func (tm *TaskManager) parseBody(m *encoding.Message, src, dst netip.AddrPort) sa.Status {
-	err := tm.ike.DecodeError()
+// parseBody decrypts and verifies a message whose decoding gave err; the
+// status says what to do when either fails, as task_manager_v2.c
+// parse_message.
+func (tm *TaskManager) parseBody(m *encoding.Message, err error, src, dst netip.AddrPort) sa.Status {
 	if err != nil {
 		// The unprotected part was already bad.
 	} else if !deriveKeys(&tm.passiveTasks) {
@@ -123,7 +123,7 @@ func (tm *TaskManager) handleFragment(defrag **encoding.Reassembler, m *encoding
 	*defrag = nil
 	tm.log(bus.ENC, bus.Control, "received fragment #%d of %d, reassembled fragmented IKE message (%d bytes)",
 		f.Number, f.Total, full.Size())
-	status := tm.process(full, nil, src, dst)
+	status := tm.process(full, nil, nil, src, dst)
 	if status == sa.Success {
 		status = sa.NeedMore // the last fragment itself needs no more work
 	}
@@ -146,14 +146,44 @@ func (tm *TaskManager) isRetransmit(m *encoding.Message, raw []byte) sa.Status {
 
 // ProcessMessage implements sa.TaskManager: raw is the datagram (for
 // retransmission detection), src and dst its addresses.
-func (tm *TaskManager) ProcessMessage(m *encoding.Message, raw []byte, src, dst netip.AddrPort) sa.Status {
-	return tm.process(m, raw, src, dst)
+func (tm *TaskManager) ProcessMessage(m *encoding.Message, decodeErr error, raw []byte, src, dst netip.AddrPort) sa.Status {
+	return tm.process(m, decodeErr, raw, src, dst)
 }
 
-func (tm *TaskManager) process(m *encoding.Message, raw []byte, src, dst netip.AddrPort) sa.Status {
+// process handles a message: a received one, or (raw and decodeErr nil)
+// one reassembled from fragments.
+func (tm *TaskManager) process(m *encoding.Message, decodeErr error, raw []byte, src, dst netip.AddrPort) sa.Status {
 	ike := tm.ike
 	ike.SetMessageAddrs(src, dst)
 	ike.SetMessageRaw(raw)
+	if s, done := tm.admit(m, decodeErr, raw, src, dst); done {
+		return s
+	}
+	halfOpenTimer := false
+	if ike.IKECfg() == nil {
+		if !tm.selectIKECfg(m, src, dst) {
+			return sa.DestroyMe
+		}
+		halfOpenTimer = true
+	}
+	receive := tm.receiveResponse
+	if m.Request() {
+		receive = tm.receiveRequest
+	}
+	if s := receive(m, raw, src, dst); s != sa.Success {
+		return s
+	}
+	if halfOpenTimer {
+		ike.ScheduleHalfOpenTimeout()
+	}
+	return sa.Success
+}
+
+// admit checks a message's id (answering a retransmitted request with the
+// response we sent) and decrypts and verifies it; done says the message
+// needs nothing more, with the status to return.
+func (tm *TaskManager) admit(m *encoding.Message, decodeErr error, raw []byte, src, dst netip.AddrPort) (s sa.Status, done bool) {
+	ike := tm.ike
 	mid := m.MessageID
 	var expected *uint32
 	status := sa.Success
@@ -164,98 +194,112 @@ func (tm *TaskManager) process(m *encoding.Message, raw []byte, src, dst netip.A
 			ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
 			ike.Env().Events.Alert(ike, sa.AlertRetransmitReceive, m)
 			tm.sendPackets(tm.responding.packets, dst, src)
-			return sa.Success
+			return sa.Success, true
 		case sa.InvalidState:
 			expected = &tm.responding.mid
 		case sa.NeedMore:
-			status = tm.parseBody(m, src, dst)
+			status = tm.parseBody(m, decodeErr, src, dst)
 		}
 	} else {
 		if mid == tm.initiating.mid {
-			status = tm.parseBody(m, src, dst)
+			status = tm.parseBody(m, decodeErr, src, dst)
 		} else {
 			expected = &tm.initiating.mid
 		}
 	}
 	if expected != nil {
 		tm.log(bus.IKE, bus.Control, "received message ID %d, expected %d, ignored", mid, *expected)
-		return sa.Success
+		return sa.Success, true
 	}
-	if status != sa.Success {
-		return status
+	return status, status != sa.Success
+}
+
+// selectIKECfg finds the IKE config for the first message of a responder
+// SA; false if there is none (NO_PROPOSAL_CHOSEN is sent).
+func (tm *TaskManager) selectIKECfg(m *encoding.Message, src, dst netip.AddrPort) bool {
+	tm.log(bus.CFG, bus.Diag, "looking for an IKEv2 config for %s...%s", dst.Addr(), src.Addr())
+	cfg, prio := tm.ike.Env().Backends.IKECfg(dst.Addr(), src.Addr(), config.IKEv2)
+	if cfg == nil {
+		tm.log(bus.IKE, bus.Control, "no IKE config found for %s...%s, sending %s",
+			dst.Addr(), src.Addr(), encoding.NotifyNoProposalChosen)
+		tm.sendNotifyResponse(m, encoding.NotifyNoProposalChosen, nil, src, dst)
+		return false
 	}
-	halfOpenTimer := false
-	if ike.IKECfg() == nil {
-		tm.log(bus.CFG, bus.Diag, "looking for an IKEv2 config for %s...%s", dst.Addr(), src.Addr())
-		cfg, prio := ike.Env().Backends.IKECfg(dst.Addr(), src.Addr(), config.IKEv2)
-		if cfg != nil {
-			tm.log(bus.CFG, bus.Diag, "found matching ike config: %s...%s with prio %d", cfg.Local, cfg.Remote, prio)
-		}
-		if cfg == nil {
-			tm.log(bus.IKE, bus.Control, "no IKE config found for %s...%s, sending %s",
-				dst.Addr(), src.Addr(), encoding.NotifyNoProposalChosen)
-			tm.sendNotifyResponse(m, encoding.NotifyNoProposalChosen, nil, src, dst)
-			return sa.DestroyMe
-		}
-		ike.SetIKECfg(cfg)
-		halfOpenTimer = true
+	tm.log(bus.CFG, bus.Diag, "found matching ike config: %s...%s with prio %d", cfg.Local, cfg.Remote, prio)
+	tm.ike.SetIKECfg(cfg)
+	return true
+}
+
+// receiveRequest processes a request whose id is the expected one:
+// addresses updated, fragments collected, the tasks run and the response
+// sent. Success also when a request waits for more (the passive tasks
+// are kept).
+func (tm *TaskManager) receiveRequest(m *encoding.Message, raw []byte, src, dst netip.AddrPort) sa.Status {
+	ike := tm.ike
+	if tm.rejectRequest(m) {
+		return sa.Failed
 	}
-	if m.Request() {
-		if tm.rejectRequest(m) {
-			return sa.Failed
-		}
-		flags := 0
-		if mid == 1 {
-			flags = sa.UpdateHostsForceAddrs
-		}
-		if !ike.Supports(sa.ExtMOBIKE) {
-			ike.UpdateHosts(dst, src, flags)
-		}
-		if s := tm.handleFragment(&tm.responding.defrag, m, raw, src, dst); s != sa.Success {
-			if s == sa.NeedMore {
-				ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
-			}
-			return s
-		}
-		if raw != nil {
-			tm.responding.hash = sha1.Sum(raw)
-		}
-		tm.log(bus.ENC, bus.Control, "parsed %s", m)
-		switch tm.processRequest(m, src, dst) {
-		case sa.Success:
-			ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
-			tm.responding.mid++
-			tm.responding.prevHash = tm.responding.hash
-		case sa.NeedMore:
-		default:
-			tm.Flush()
-			return sa.DestroyMe
-		}
-	} else {
-		if ike.State() == sa.IKECreated || ike.State() == sa.IKEConnecting || m.Exchange != encoding.ExchangeIKESAInit {
-			flags := 0
-			if mid == 0 {
-				flags = sa.UpdateHostsForceLocal
-			}
-			if !ike.Supports(sa.ExtMOBIKE) {
-				ike.UpdateHosts(dst, src, flags)
-			}
-		}
-		if s := tm.handleFragment(&tm.initiating.defrag, m, raw, src, dst); s != sa.Success {
-			if s == sa.NeedMore {
-				ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
-			}
-			return s
-		}
-		tm.log(bus.ENC, bus.Control, "parsed %s", m)
-		if tm.processResponse(m) != sa.Success {
-			tm.Flush()
-			return sa.DestroyMe
-		}
+	flags := 0
+	if m.MessageID == 1 {
+		flags = sa.UpdateHostsForceAddrs
+	}
+	tm.followHosts(src, dst, flags)
+	if s := tm.reassemble(&tm.responding.defrag, m, raw, src, dst); s != sa.Success {
+		return s
+	}
+	if raw != nil {
+		tm.responding.hash = sha1.Sum(raw)
+	}
+	tm.log(bus.ENC, bus.Control, "parsed %s", m)
+	switch tm.processRequest(m, src, dst) {
+	case sa.Success:
 		ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
-	}
-	if halfOpenTimer {
-		ike.ScheduleHalfOpenTimeout()
+		tm.responding.mid++
+		tm.responding.prevHash = tm.responding.hash
+	case sa.NeedMore:
+	default:
+		tm.Flush()
+		return sa.DestroyMe
 	}
 	return sa.Success
+}
+
+// receiveResponse processes the response to our request.
+func (tm *TaskManager) receiveResponse(m *encoding.Message, raw []byte, src, dst netip.AddrPort) sa.Status {
+	ike := tm.ike
+	if ike.State() == sa.IKECreated || ike.State() == sa.IKEConnecting || m.Exchange != encoding.ExchangeIKESAInit {
+		flags := 0
+		if m.MessageID == 0 {
+			flags = sa.UpdateHostsForceLocal
+		}
+		tm.followHosts(src, dst, flags)
+	}
+	if s := tm.reassemble(&tm.initiating.defrag, m, raw, src, dst); s != sa.Success {
+		return s
+	}
+	tm.log(bus.ENC, bus.Control, "parsed %s", m)
+	if tm.processResponse(m) != sa.Success {
+		tm.Flush()
+		return sa.DestroyMe
+	}
+	ike.SetStatistic(sa.StatInbound, ike.Env().Clock.Now())
+	return sa.Success
+}
+
+// followHosts applies a message's addresses to the IKE_SA, unless MOBIKE
+// moves it instead.
+func (tm *TaskManager) followHosts(src, dst netip.AddrPort, flags int) {
+	if !tm.ike.Supports(sa.ExtMOBIKE) {
+		tm.ike.UpdateHosts(dst, src, flags)
+	}
+}
+
+// reassemble is handleFragment counting a fragment that waits for the
+// others as inbound traffic.
+func (tm *TaskManager) reassemble(defrag **encoding.Reassembler, m *encoding.Message, raw []byte, src, dst netip.AddrPort) sa.Status {
+	s := tm.handleFragment(defrag, m, raw, src, dst)
+	if s == sa.NeedMore {
+		tm.ike.SetStatistic(sa.StatInbound, tm.ike.Env().Clock.Now())
+	}
+	return s
 }

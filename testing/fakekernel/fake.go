@@ -1,8 +1,8 @@
 // Package fakekernel is a kernel backend that installs nothing: it records every
 // call, keeps the SAD and SPD it would have built, can be told to fail, and
 // raises soft and hard expiries from an injected timer source. In-process
-// tests use it with virtual time; the daemon can load it (as strongSwan's
-// load-tester fake kernel) where no data plane is wanted.
+// tests use it with virtual time (testing/ikesim); production code does
+// not import it.
 package fakekernel
 
 import (

@@ -149,8 +149,9 @@ func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)
 		Backends: &config.Backends{},
 		Creds:    credentials.NewStore(),
 		Settings: st,
+
+		NewTaskManager: tasks.New,
 	}
-	tasks.Install(n.Env)
 	n.Sched = processing.NewScheduler(s.Clock, s.Q)
 	n.Mgr = sa.NewManager(n.Env, n.Sched, s.Q)
 	n.Env.Events.Add(plainHook{n})

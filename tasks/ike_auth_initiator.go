@@ -1,0 +1,186 @@
+package tasks
+
+import (
+	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/credentials"
+	"github.com/goswan/goswan/encoding"
+	"github.com/goswan/goswan/sa"
+)
+
+func (t *IKEAuth) buildI(m *encoding.Message) sa.Status {
+	if m.Exchange != encoding.ExchangeIKEAuth {
+		return sa.NeedMore
+	}
+	first := false
+	if !t.firstAuth {
+		first, t.firstAuth = true, true
+	}
+	if t.peer == nil {
+		t.peer = t.ike.PeerCfg()
+	}
+	if first {
+		if t.ike.Supports(sa.ExtMultipleAuth) {
+			m.AddNotify(encoding.NotifyMultipleAuthSupported, nil)
+		}
+		m.AddNotify(encoding.NotifyEAPOnlyAuthentication, nil)
+		m.AddNotify(encoding.NotifyIKEv2MessageIDSyncSupported, nil)
+	}
+	if !t.doAnotherAuth && t.myAuth == nil {
+		return sa.NeedMore
+	}
+	if t.myAuth == nil && t.beginRoundI(m, first) != sa.Success {
+		return sa.Failed
+	}
+	switch t.myAuth.Build(m) {
+	case sa.Success:
+		t.ike.AddAuthCfg(true, roundDone(t.myRound, t.ike.MyID()))
+		t.myAuth = nil
+	case sa.NeedMore:
+	default:
+		t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
+		return sa.Failed
+	}
+	if t.doAnother() {
+		if m.First(encoding.PayloadAUTH) != nil {
+			m.AddNotify(encoding.NotifyAnotherAuthFollows, nil)
+		}
+	} else {
+		t.doAnotherAuth = false
+	}
+	return sa.NeedMore
+}
+
+// beginRoundI starts our next authentication round: IDr if the round
+// names the peer exactly, IDi, INITIAL_CONTACT on the first round unless
+// we have an SA with the peer already, and the authenticator that builds
+// AUTH.
+func (t *IKEAuth) beginRoundI(m *encoding.Message, first bool) sa.Status {
+	var idr *credentials.Identity
+	if rc := t.nextRound(false); rc != nil {
+		idr = rc.Identity
+		if idr != nil && !rc.IdentityLoose && idr.Type() != credentials.IDAny && !idr.ContainsWildcards() {
+			t.ike.SetOtherID(idr)
+			m.Add(sa.IDPayload(idr, true))
+		}
+	}
+	round := t.nextRound(true)
+	if round == nil {
+		t.ike.Log(bus.IKE, bus.Control, "no local authentication round configured")
+		t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
+		return sa.Failed
+	}
+	t.myRound = round
+	idi := round.Identity
+	if idi == nil || idi.Type() == credentials.IDAny {
+		t.ike.Log(bus.CFG, bus.Control, "no IDi configured, fall back on IP address")
+		idi = credentials.FromAddr(t.ike.MyHost().Addr())
+	}
+	t.ike.SetMyID(idi)
+	m.Add(sa.IDPayload(idi, false))
+	if idr != nil && idr.Type() != credentials.IDAny && !idr.ContainsWildcards() && first &&
+		t.peer.Unique != config.UniqueNever && !t.ike.Env().Manager.HasContact(t.ike, idi, idr) {
+		m.AddNotify(encoding.NotifyInitialContact, nil)
+	}
+	a, err := sa.NewAuthBuilder(t.ike, round, t.inputs())
+	if err != nil {
+		t.ike.Log(bus.IKE, bus.Control, "%v", err)
+		t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
+		return sa.Failed
+	}
+	t.myAuth = a
+	return sa.Success
+}
+
+func (t *IKEAuth) processI(m *encoding.Message) sa.Status {
+	switch m.Exchange {
+	case encoding.ExchangeIKESAInit:
+		if m.Notify(encoding.NotifyMultipleAuthSupported) != nil && t.multipleAuth() {
+			t.ike.Enable(sa.ExtMultipleAuth)
+		}
+		return t.collectInit(m, false)
+	case encoding.ExchangeIKEAuth:
+	default:
+		return sa.NeedMore
+	}
+	for _, n := range m.Notifies() {
+		switch n.NotifyType {
+		case encoding.NotifyNoProposalChosen, encoding.NotifySinglePairRequired, encoding.NotifyNoAdditionalSAs,
+			encoding.NotifyInternalAddressFailure, encoding.NotifyFailedCPRequired, encoding.NotifyTSUnacceptable,
+			encoding.NotifyInvalidSelectors:
+			// CHILD_SA errors: child_create handles them.
+		case encoding.NotifyMOBIKESupported, encoding.NotifyAdditionalIP4Address, encoding.NotifyAdditionalIP6Address,
+			encoding.NotifyAuthLifetime:
+		case encoding.NotifyIKEv2MessageIDSyncSupported:
+			t.ike.Enable(sa.ExtIKEMessageIDSync)
+		default:
+			if notifyError(n.NotifyType) {
+				t.ike.Log(bus.IKE, bus.Control, "received %s notify error", n.NotifyType)
+				t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
+				return sa.Failed
+			}
+			t.ike.Log(bus.IKE, bus.Diag, "received %s notify", n.NotifyType)
+		}
+	}
+	peerFailed := func() sa.Status {
+		t.ike.Env().Events.Alert(t.ike, sa.AlertPeerAuthFailed)
+		t.sendAuthFailed(m)
+		return sa.Failed
+	}
+	if t.expectAnotherAuth {
+		if t.otherAuth == nil {
+			idr, _ := m.First(encoding.PayloadIDr).(*encoding.ID)
+			if idr == nil {
+				t.ike.Log(bus.IKE, bus.Control, "IDr payload missing")
+				return peerFailed()
+			}
+			t.ike.SetOtherID(credentials.FromEncoding(credentials.IDType(idr.IDType), idr.Data))
+			if m.First(encoding.PayloadAUTH) == nil {
+				t.ike.Log(bus.IKE, bus.Control, "EAP-only authentication is not supported")
+				return peerFailed()
+			}
+			a, err := sa.NewAuthVerifier(t.ike, m, t.inputs())
+			if err != nil {
+				t.ike.Log(bus.IKE, bus.Control, "%v", err)
+				return peerFailed()
+			}
+			t.otherAuth = a
+		}
+		switch t.otherAuth.Process(m) {
+		case sa.Success:
+		case sa.NeedMore:
+			return sa.NeedMore
+		default:
+			return peerFailed()
+		}
+		t.otherAuth = nil
+		t.ike.AddAuthCfg(false, &config.AuthCfg{Class: config.AuthClassPSK, Identity: t.ike.OtherID()})
+	}
+	// PSK rounds must satisfy the configuration strictly.
+	if len(t.ike.AuthCfgs(true)) > 0 && t.ike.AuthCfgs(true)[0].Class == config.AuthClassPSK {
+		if !t.updateCandidates(true) {
+			return peerFailed()
+		}
+	}
+	if m.Notify(encoding.NotifyAnotherAuthFollows) == nil {
+		t.expectAnotherAuth = false
+	}
+	if t.expectAnotherAuth || t.doAnotherAuth || t.myAuth != nil {
+		return sa.NeedMore
+	}
+	if !t.updateCandidates(true) {
+		return peerFailed()
+	}
+	t.ike.SetCondition(sa.CondAuthenticated, true)
+	return sa.Success
+}
+
+// sendAuthFailed tells the responder that we could not authenticate it,
+// in a separate INFORMATIONAL (RFC 7296 §2.21.2).
+func (t *IKEAuth) sendAuthFailed(reply *encoding.Message) {
+	m := encoding.NewMessage(encoding.ExchangeInformational, reply.MessageID+1)
+	m.AddNotify(encoding.NotifyAuthenticationFailed, nil)
+	if pkts, err := t.ike.GenerateMessage(m, false); err == nil {
+		t.ike.Send(pkts)
+	}
+}
