@@ -205,6 +205,7 @@ func readSettings(s *settings.Settings) sa.Settings {
 	st.HalfOpenTimeout = s.Time("charon.half_open_timeout", st.HalfOpenTimeout)
 	st.ReuseIKESA = s.Bool("charon.reuse_ikesa", st.ReuseIKESA)
 	st.MakeBeforeBreak = s.Bool("charon.make_before_break", st.MakeBeforeBreak)
+	st.KeepReqIDs = s.Bool("charon.keep_reqids", st.KeepReqIDs)
 	st.FragmentSize = s.Int("charon.fragment_size", st.FragmentSize)
 	if st.FragmentSize == 0 {
 		st.FragmentSize = 1280

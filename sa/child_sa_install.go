@@ -36,11 +36,13 @@ func (c *ChildSA) allocReqID() error {
 	if c.reqidAllocated || c.staticReqID {
 		return nil
 	}
+	held := c.reqid
 	id, err := c.env.ReqIDs.Alloc(c.reqid, ReqIDKey{c.myTS, c.otherTS, c.in.mark, c.out.mark, c.in.ifID, c.out.ifID})
 	if err != nil {
 		return err
 	}
 	c.reqid, c.reqidAllocated = id, true
+	c.env.ReleaseReqIDRef(held)
 	return nil
 }
 
@@ -242,7 +244,12 @@ func (c *ChildSA) Destroy() {
 	if c.saInstalled(false) {
 		_ = c.env.Kernel.DelSA(c.saID(false), c.out.cpi)
 	}
-	if c.reqidAllocated {
+	switch {
+	case c.env.Settings.KeepReqIDs && (c.reqidAllocated || (!c.staticReqID && c.reqid != 0)):
+		if !c.env.ReqIDs.releaseRef(c.reqid) {
+			c.log(bus.CHD, bus.Control, "releasing reqid %d failed", c.reqid)
+		}
+	case c.reqidAllocated:
 		if err := c.env.ReqIDs.Release(c.reqid, ReqIDKey{nil, nil, c.in.mark, c.out.mark, c.in.ifID, c.out.ifID}); err != nil {
 			c.log(bus.CHD, bus.Control, "releasing reqid %d failed", c.reqid)
 		}

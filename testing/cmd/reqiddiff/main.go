@@ -36,8 +36,18 @@ func main() {
 	seed := flag.Uint64("seed", 1, "seed of the first sequence (the others follow)")
 	flag.BoolVar(&o.Verbose, "v", false, "trace every command")
 	flag.IntVar(&o.StopAfter, "stop-after", 0, "stop after this many mismatches (0: never)")
+	list := flag.Bool("list", false, "print the sequences instead of running them")
 	flag.Parse()
 	o.Seed = *seed
+	if *list {
+		for i := range o.Sequences {
+			fmt.Printf("sequence %d:\n", *seed+uint64(i))
+			for j, s := range reqiddiff.Sequence(*seed + uint64(i)) {
+				fmt.Printf("  %2d %s\n", j, s)
+			}
+		}
+		return
+	}
 	o.Out = os.Stdout
 	bin, err := filepath.Abs(o.GoswanBin)
 	if err != nil {

@@ -123,6 +123,7 @@ func runBatch(labs []*Lab, seed uint64, n int, res *Result, logf func(string, ..
 		return 0, firstErr(errs)
 	}
 	defer both(labs, func(l *Lab) (struct{}, error) { return struct{}{}, l.Stop() })
+	var prev []map[string]Snapshot // the labs' last agreed snapshots
 	for i := range n {
 		s := seed + uint64(i)
 		steps := Sequence(s)
@@ -149,9 +150,13 @@ func runBatch(labs []*Lab, seed uint64, n int, res *Result, logf func(string, ..
 						res.ReqIDs += snap["moon"].ReqIDs() + snap["sun"].ReqIDs()
 					}
 				}
+				prev = snaps[0]
 				continue
 			}
 			m.Seed, m.Batch, m.Step, m.What = s, seed, j, what()
+			if len(prev) > 0 {
+				m.Detail = "before the step (both):\n" + describe(prev[len(prev)-1]) + "\nafter it:\n" + m.Detail
+			}
 			res.Mismatches = append(res.Mismatches, *m)
 			logf("MISMATCH in sequence %d (batch from %d), step %d (%s): %s\n%s", s, seed, j, m.What, m.Kind, m.Detail)
 			for _, l := range labs {
@@ -172,6 +177,18 @@ func firstErr(errs []error) error {
 		}
 	}
 	return nil
+}
+
+// describe prints both gateways' snapshot.
+func describe(snap map[string]Snapshot) string {
+	var b strings.Builder
+	for _, h := range []string{"moon", "sun"} {
+		fmt.Fprintf(&b, "  %s:\n", h)
+		for _, l := range append(append([]string{}, snap[h].IKE...), snap[h].Children...) {
+			fmt.Fprintf(&b, "    %s\n", l)
+		}
+	}
+	return b.String()
 }
 
 var uidRE = regexp.MustCompile(`[{\[]\d+[}\]]`)

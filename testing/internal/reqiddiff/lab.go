@@ -225,6 +225,13 @@ const settleLimit = 30 * time.Second
 func (l *Lab) Do(s Step) ([]map[string]Snapshot, error) {
 	switch s.Kind {
 	case Restart:
+		// The IKE_SAs go one after the other first: on shutdown charon
+		// deletes them all at once, and the peer's worker threads would
+		// release their reqids in an order that varies from run to run
+		// (the released list, invisible in statusall, would differ).
+		if err := l.downAll(s.Host); err != nil {
+			return nil, err
+		}
 		if _, err := l.run(s.Host, "ipsec stop", 30*time.Second); err != nil {
 			return nil, err
 		}
@@ -292,14 +299,27 @@ func ikeOf(s Snapshot, name string) string {
 	return ""
 }
 
+// downAll takes a host's IKE_SAs down, group by group.
+func (l *Lab) downAll(host string) error {
+	var cmds []string
+	for _, p := range peers {
+		cmds = append(cmds, "ipsec down '"+p.first+"[*]' >/dev/null 2>&1")
+	}
+	if _, err := l.run(host, strings.Join(cmds, "; "), 60*time.Second); err != nil {
+		return err
+	}
+	_, err := l.Settle(settleLimit)
+	return err
+}
+
 // Clear takes every IKE_SA down and every trap away on both gateways:
 // moon's first, so that sun's deletes do not restart moon's pr CHILD_SAs.
 func (l *Lab) Clear() (map[string]Snapshot, error) {
 	for _, h := range []string{"moon", "sun"} {
-		var cmds []string
-		for _, p := range peers {
-			cmds = append(cmds, "ipsec down '"+p.first+"[*]' >/dev/null 2>&1")
+		if err := l.downAll(h); err != nil {
+			return nil, err
 		}
+		var cmds []string
 		for _, c := range conns {
 			cmds = append(cmds, "ipsec unroute "+c.name+" >/dev/null 2>&1")
 		}
