@@ -189,7 +189,7 @@ func (c *ChildSA) InstallOutbound() error {
 	if !c.cfg.Has(config.OptNoPolicies) && c.outbound&OutboundPolicies == 0 {
 		_, otherSA := c.saConfigs()
 		for _, p := range c.policyPairs() {
-			if err = c.policiesOutbound(true, p[0], p[1], otherSA, kernel.PriorityDefault); err != nil {
+			if err = c.policiesOutbound(c.ipsecPolicies(true, kernel.PriorityDefault), p[0], p[1], otherSA); err != nil {
 				break
 			}
 		}
@@ -213,7 +213,7 @@ func (c *ChildSA) RemoveOutbound() {
 	if !c.cfg.Has(config.OptNoPolicies) && c.outbound&OutboundPolicies != 0 {
 		_, otherSA := c.saConfigs()
 		for _, p := range c.policyPairs() {
-			_ = c.policiesOutbound(false, p[0], p[1], otherSA, kernel.PriorityDefault)
+			_ = c.policiesOutbound(c.ipsecPolicies(false, kernel.PriorityDefault), p[0], p[1], otherSA)
 		}
 	}
 	_ = c.env.Kernel.DelSA(c.saID(false), c.out.cpi)
@@ -233,9 +233,9 @@ func (c *ChildSA) Destroy() {
 		delOut := c.outbound&OutboundPolicies != 0 || c.trap
 		for _, p := range c.policyPairs() {
 			if delOut {
-				_ = c.policiesOutbound(false, p[0], p[1], otherSA, prio)
+				_ = c.policiesOutbound(c.ipsecPolicies(false, prio), p[0], p[1], otherSA)
 			}
-			_ = c.policiesInbound(false, p[0], p[1], mySA, prio)
+			_ = c.policiesInbound(c.ipsecPolicies(false, prio), p[0], p[1], mySA)
 		}
 	}
 	if c.in.spi != 0 { // installed or only allocated (larval)
