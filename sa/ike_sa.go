@@ -37,6 +37,9 @@ type IKESA struct {
 	// myAuths and otherAuths are the completed authentication rounds.
 	myAuths, otherAuths []*config.AuthCfg
 	myVIPs, otherVIPs   []netip.Addr
+	// kmLocal and kmRemote are the kmaddress of a kernel MIGRATE: the
+	// endpoints to use from then on (ike_sa.c set_kmaddress).
+	kmLocal, kmRemote netip.Addr
 
 	keyingTry       uint32
 	natDetectDest   []byte

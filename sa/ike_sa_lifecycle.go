@@ -37,6 +37,12 @@ func (ike *IKESA) Initiate(cfg *config.ChildCfg, args *ChildInitArgs) Status {
 func (ike *IKESA) resolveHosts() {
 	cfg := ike.ikeCfg
 	family := 0
+	if ike.kmRemote.IsValid() {
+		ike.otherHost = netip.AddrPortFrom(ike.kmRemote, IKEPort)
+	}
+	if ike.kmLocal.IsValid() {
+		ike.myHost = netip.AddrPortFrom(ike.kmLocal, ike.env.Settings.Port)
+	}
 	if ike.otherHost.Addr().IsUnspecified() || !ike.otherHost.IsValid() {
 		if a, ok := cfg.ResolveOther(0, ike.env.Resolve); ok {
 			port := cfg.RemotePort
