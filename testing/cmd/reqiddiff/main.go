@@ -59,10 +59,13 @@ func main() {
 	defer stop()
 	t0 := time.Now()
 	res, err := reqiddiff.Run(ctx, o)
-	fmt.Printf("\n%s against %s: %d sequences, %d steps, %d reqids compared, %d mismatches (%.0fs)\n",
-		o.Test, o.Reference, res.Sequences, res.Steps, res.ReqIDs, len(res.Mismatches), time.Since(t0).Seconds())
+	fmt.Printf("\n%s against %s: %d sequences, %d steps, %d reqids compared, %d mismatches, %d races (%.0fs)\n",
+		o.Test, o.Reference, res.Sequences, res.Steps, res.ReqIDs, len(res.Mismatches), len(res.Races), time.Since(t0).Seconds())
 	for _, m := range res.Mismatches {
-		fmt.Printf("  sequence %d (batch from %d), step %d, %s: %s\n", m.Seed, m.Batch, m.Step, m.What, m.Kind)
+		fmt.Printf("  mismatch: sequence %d (batch from %d), step %d, %s: %s\n", m.Seed, m.Batch, m.Step, m.What, m.Kind)
+	}
+	for _, m := range res.Races {
+		fmt.Printf("  race (not seen again in a replay): sequence %d (batch from %d), step %d, %s: %s\n", m.Seed, m.Batch, m.Step, m.What, m.Kind)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "reqiddiff: %v\n", err)

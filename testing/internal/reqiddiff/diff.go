@@ -47,6 +47,10 @@ type Result struct {
 	// gateways, at every snapshot).
 	ReqIDs     int
 	Mismatches []Mismatch
+	// Races are mismatches that a replay of their batch did not show
+	// again: the order of a release and an allocation inside one daemon
+	// decided them, not the implementation.
+	Races []Mismatch
 }
 
 // Run drives both labs through the sequences and compares them.
@@ -84,8 +88,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			return res, ctx.Err()
 		}
 		n := min(o.Batch, o.Sequences-res.Sequences)
-		logf("batch of %d sequences from seed %d (%d done, %d reqids compared, %d mismatches)",
-			n, seed, res.Sequences, res.ReqIDs, len(res.Mismatches))
+		logf("batch of %d sequences from seed %d (%d done, %d reqids compared, %d mismatches, %d races)",
+			n, seed, res.Sequences, res.ReqIDs, len(res.Mismatches), len(res.Races))
 		done, err := runBatch(labs, seed, n, &res, logf)
 		res.Sequences += done
 		seed += uint64(done)
@@ -115,59 +119,101 @@ func both[T any](labs []*Lab, f func(*Lab) (T, error)) ([]T, []error) {
 	return out, errs
 }
 
-// runBatch starts both labs' daemons, runs up to n sequences and stops
-// them. A mismatch ends the batch (the labs' histories differ from then
-// on); it returns how many sequences ran.
+// runBatch runs up to n sequences from seed on one start of both labs'
+// daemons. A mismatch ends the batch (the labs' histories differ from then
+// on); the batch is then replayed from its start, on freshly started
+// daemons, up to the step that disagreed, at most replays times: if any
+// replay agrees there, the mismatch was a race inside one daemon (charon's
+// own threads order a release and an allocation either way, see
+// Result.Races) and is recorded as such. It returns how many sequences
+// ran.
 func runBatch(labs []*Lab, seed uint64, n int, res *Result, logf func(string, ...any)) (int, error) {
+	var counts Result
+	done, m, err := playBatch(labs, seed, n, nil, &counts)
+	res.Steps += counts.Steps
+	res.ReqIDs += counts.ReqIDs
+	if err != nil || m == nil {
+		return done, err
+	}
+	logf("MISMATCH in sequence %d (batch from %d), step %d (%s): %s\n%s", m.Seed, seed, m.Step, m.What, m.Kind, m.Detail)
+	for _, l := range labs {
+		for _, h := range []string{"moon", "sun"} {
+			logf("--- %s %s daemon.log (end):\n%s", l.Name, h, l.Log(h, 40))
+		}
+	}
+	for r := range replays {
+		logf("replaying the batch up to sequence %d, step %d (%d of %d)", m.Seed, m.Step, r+1, replays)
+		_, again, err := playBatch(labs, seed, done, m, &Result{})
+		if err != nil {
+			return done, err
+		}
+		if again == nil {
+			logf("the replay agreed: a race, not a difference between the implementations")
+			res.Races = append(res.Races, *m)
+			return done, nil
+		}
+		logf("the replay disagreed again at sequence %d, step %d: %s", again.Seed, again.Step, again.Kind)
+	}
+	res.Mismatches = append(res.Mismatches, *m)
+	return done, nil
+}
+
+// replays is how often a mismatch is replayed before it counts.
+const replays = 2
+
+// playBatch starts both labs' daemons, runs up to n sequences from seed and
+// stops them. With until set it stops after that sequence's step (a
+// replay). It returns how many sequences ran and the first mismatch.
+func playBatch(labs []*Lab, seed uint64, n int, until *Mismatch, counts *Result) (int, *Mismatch, error) {
 	if _, errs := both(labs, func(l *Lab) (struct{}, error) { return struct{}{}, l.Start() }); firstErr(errs) != nil {
-		return 0, firstErr(errs)
+		return 0, nil, firstErr(errs)
 	}
 	defer both(labs, func(l *Lab) (struct{}, error) { return struct{}{}, l.Stop() })
 	var prev []map[string]Snapshot // the labs' last agreed snapshots
 	for i := range n {
 		s := seed + uint64(i)
-		steps := Sequence(s)
-		for j, st := range append(steps, Step{Kind: -1}) {
-			var snaps [][]map[string]Snapshot
-			var errs []error
-			what := st.String
-			if st.Kind == -1 {
-				what = func() string { return "clean-up" }
-				var one []map[string]Snapshot
-				one, errs = both(labs, func(l *Lab) (map[string]Snapshot, error) { return l.Clear() })
-				for _, o := range one {
-					snaps = append(snaps, []map[string]Snapshot{o})
-				}
+		for j, st := range append(Sequence(s), Step{Kind: cleanUp}) {
+			if st.Kind == cleanUp {
 				j = -1
-			} else {
-				snaps, errs = both(labs, func(l *Lab) ([]map[string]Snapshot, error) { return l.Do(st) })
-				res.Steps++
+			}
+			snaps, errs := doStep(labs, st)
+			if st.Kind != cleanUp {
+				counts.Steps++
 			}
 			m := compare(labs, snaps, errs)
-			if m == nil {
-				for _, ss := range snaps {
-					for _, snap := range ss {
-						res.ReqIDs += snap["moon"].ReqIDs() + snap["sun"].ReqIDs()
-					}
+			if m != nil {
+				m.Seed, m.Batch, m.Step, m.What = s, seed, j, st.String()
+				if len(prev) > 0 {
+					m.Detail = "before the step (both):\n" + describe(prev[len(prev)-1]) + "\nafter it:\n" + m.Detail
 				}
-				prev = snaps[0]
-				continue
+				return i + 1, m, nil
 			}
-			m.Seed, m.Batch, m.Step, m.What = s, seed, j, what()
-			if len(prev) > 0 {
-				m.Detail = "before the step (both):\n" + describe(prev[len(prev)-1]) + "\nafter it:\n" + m.Detail
-			}
-			res.Mismatches = append(res.Mismatches, *m)
-			logf("MISMATCH in sequence %d (batch from %d), step %d (%s): %s\n%s", s, seed, j, m.What, m.Kind, m.Detail)
-			for _, l := range labs {
-				for _, h := range []string{"moon", "sun"} {
-					logf("--- %s %s daemon.log (end):\n%s", l.Name, h, l.Log(h, 40))
+			for _, ss := range snaps {
+				for _, snap := range ss {
+					counts.ReqIDs += snap["moon"].ReqIDs() + snap["sun"].ReqIDs()
 				}
 			}
-			return i + 1, nil
+			prev = snaps[0]
+			if until != nil && until.Seed == s && until.Step == j {
+				return i + 1, nil, nil
+			}
 		}
 	}
-	return n, nil
+	return n, nil, nil
+}
+
+// doStep runs a step (or the clean-up after a sequence) on both labs at
+// once.
+func doStep(labs []*Lab, st Step) ([][]map[string]Snapshot, []error) {
+	if st.Kind != cleanUp {
+		return both(labs, func(l *Lab) ([]map[string]Snapshot, error) { return l.Do(st) })
+	}
+	one, errs := both(labs, func(l *Lab) (map[string]Snapshot, error) { return l.Clear() })
+	snaps := make([][]map[string]Snapshot, len(one))
+	for i, o := range one {
+		snaps[i] = []map[string]Snapshot{o}
+	}
+	return snaps, errs
 }
 
 func firstErr(errs []error) error {

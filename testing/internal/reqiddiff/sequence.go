@@ -33,10 +33,19 @@ const (
 	Reauth
 )
 
+// cleanUp is not a step of a sequence: it is what follows every sequence
+// (Lab.Clear).
+const cleanUp Kind = -1
+
 var kindNames = [...]string{"up", "down-child", "down-ike", "route", "unroute", "rekey-child", "rekey-ike",
 	"acquire", "restart", "reauth"}
 
-func (k Kind) String() string { return kindNames[k] }
+func (k Kind) String() string {
+	if k == cleanUp {
+		return "clean-up"
+	}
+	return kindNames[k]
+}
 
 // Step is one action of a sequence, on one gateway.
 type Step struct {
@@ -76,6 +85,8 @@ func (s Step) Command() string {
 
 func (s Step) String() string {
 	switch s.Kind {
+	case cleanUp:
+		return "clean-up"
 	case Restart:
 		return s.Host + ": restart"
 	case Reauth:
