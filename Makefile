@@ -70,8 +70,11 @@ clean:
 # Throughput (root, iperf3, Debian's strongSwan): TCP alice -> bob through a
 # negotiated tunnel, goswan on both gateways against strongSwan on both (both
 # with the userspace data plane), medians of alternating rounds and their
-# ratio; then the data plane alone, hand-keyed (testing/capture/libipsec-bench.sh).
-# BENCH_ARGS e.g. "--pairings gg,gs,ss --seconds 10 --repeat 5".
+# ratio; the IKE_SA setup rate with RSA-2048 and ECDSA-P256 certificates, the
+# same way (BENCHMARKS.md); then the data plane alone, hand-keyed
+# (testing/capture/libipsec-bench.sh).
+# BENCH_ARGS e.g. "--pairings gg,gs,ss --seconds 10 --repeat 5",
+# "--measure ikesa --ikesas 500 --ikesa-auth ecdsa256".
 .PHONY: bench
 BENCH_ARGS ?=
 bench: build

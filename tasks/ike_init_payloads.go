@@ -49,12 +49,13 @@ func (t *IKEInit) buildPayloads(m *encoding.Message) bool {
 	if cfg.Fragmentation != config.FragmentationNo && (t.initiator || t.ike.Supports(sa.ExtIKEFragmentation)) {
 		m.AddNotify(encoding.NotifyFragmentationSupported, nil)
 	}
-	if t.ike.Env().Settings.SignatureAuthentication && (t.initiator || t.ike.Supports(sa.ExtSignatureAuth)) {
+	// Capabilities only when goswan has them (announce.go).
+	if announces(encoding.NotifySignatureHashAlgorithms) && t.ike.Env().Settings.SignatureAuthentication && (t.initiator || t.ike.Supports(sa.ExtSignatureAuth)) {
 		m.AddNotify(encoding.NotifySignatureHashAlgorithms, supportedHashAlgorithms)
 		t.ike.Log(bus.CFG, bus.Diag, "sending supported signature hash algorithms: sha256 sha384 sha512 identity")
 	}
 	if t.initiator && t.ike.Env().Settings.FollowRedirects {
-		m.AddNotify(encoding.NotifyRedirectSupported, nil)
+		announce(m, encoding.NotifyRedirectSupported)
 	}
 	if !t.initiator && cfg.Childless != config.ChildlessNever {
 		m.AddNotify(encoding.NotifyChildlessIKEv2Supported, nil)

@@ -1,10 +1,16 @@
-// Command bench measures TCP throughput from alice to bob through a
-// negotiated net-net tunnel (AES-GCM-16-128, userspace data plane on both
-// gateways) for several pairings of implementations in one run, and prints
-// each against strongSwan↔strongSwan (Debian's charon with kernel-libipsec).
+// Command bench measures, for several pairings of implementations in one
+// run, and prints each against strongSwan↔strongSwan (Debian's charon with
+// kernel-libipsec):
 //
-//	make bench                          # gg and ss
-//	bench --pairings gg,gs,sg,ss --seconds 10
+//   - TCP throughput from alice to bob through a negotiated net-net tunnel
+//     (AES-GCM-16-128, userspace data plane on both gateways);
+//
+//   - the IKE_SA setup rate with certificates (RSA-2048, ECDSA P-256): moon
+//     initiates --ikesas IKE_SAs to sun, see ikesa.go.
+//
+//     make bench                          # gg and ss
+//     bench --pairings gg,gs,sg,ss --seconds 10
+//     bench --measure ikesa --ikesa-auth ecdsa256 --ikesas 50
 //
 // Needs root, iperf3, iproute2, util-linux and Debian's strongswan.
 package main
@@ -37,22 +43,56 @@ func main() {
 	seconds := flag.Int("seconds", 10, "iperf3 duration")
 	repeat := flag.Int("repeat", 3, "rounds; the pairings alternate within a round and each reports its median")
 	goswanBin := flag.String("goswan-bin", "bin", "directory with goswan's ipsec and charon")
+	measure := flag.String("measure", "throughput,ikesa", "what to measure: throughput, ikesa or both")
+	ikesas := flag.Int("ikesas", 200, "IKE_SAs moon initiates in the setup-rate measurement")
+	ikesaAuth := flag.String("ikesa-auth", "rsa2048,ecdsa256", "certificate kinds of the setup-rate measurement")
 	flag.Parse()
 	ps, err := runner.ParsePairings(*pairings)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	auths, err := parseAuths(*ikesaAuth)
+	if err != nil || *ikesas < 1 {
+		fmt.Fprintln(os.Stderr, "bench: --ikesa-auth/--ikesas:", err)
+		os.Exit(2)
+	}
+	doThroughput, doIKE := false, false
+	for _, m := range strings.Split(*measure, ",") {
+		switch strings.TrimSpace(m) {
+		case "throughput":
+			doThroughput = true
+		case "ikesa":
+			doIKE = true
+		default:
+			fmt.Fprintf(os.Stderr, "bench: unknown measurement %q (want throughput, ikesa)\n", m)
+			os.Exit(2)
+		}
+	}
 	bin, _ := filepath.Abs(*goswanBin)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	if doThroughput {
+		benchThroughput(ctx, ps, bin, *seconds, *repeat)
+	}
+	if doIKE {
+		if err := benchIKERate(ctx, ps, bin, auths, *ikesas, *repeat); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: IKE_SA setup rate: %v\n", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// benchThroughput measures TCP throughput alice -> bob for every pairing,
+// repeat rounds, and prints the medians against strongSwan↔strongSwan.
+func benchThroughput(ctx context.Context, ps []runner.Pairing, bin string, seconds, repeat int) {
 	// Alternating the pairings within each round spreads the load of
 	// whatever else runs on the machine over all of them alike.
 	runs := make([][]result, len(ps))
-	for round := 1; round <= *repeat; round++ {
+	for round := 1; round <= repeat; round++ {
 		for i, p := range ps {
-			fmt.Printf("== round %d, %s (moon %s, sun %s): iperf3 alice -> bob, %d s\n", round, p.Code(), p.Left, p.Right, *seconds)
-			r, err := measure(ctx, p, bin, *seconds)
+			fmt.Printf("== round %d, %s (moon %s, sun %s): iperf3 alice -> bob, %d s\n", round, p.Code(), p.Left, p.Right, seconds)
+			r, err := measure(ctx, p, bin, seconds)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "bench %s: %v\n", p.Code(), err)
 				os.Exit(1)
@@ -72,7 +112,7 @@ func main() {
 			ss = r.bps
 		}
 	}
-	fmt.Printf("\nmedians of %d rounds:\n%-8s %-26s %12s %8s\n", *repeat, "pairing", "moon / sun", "Mbit/s", "vs ss")
+	fmt.Printf("\nmedians of %d rounds:\n%-8s %-26s %12s %8s\n", repeat, "pairing", "moon / sun", "Mbit/s", "vs ss")
 	for _, r := range results {
 		ratio := "-"
 		if ss > 0 {

@@ -16,19 +16,35 @@ import (
 	"github.com/goswan/goswan/testing/internal/hosts"
 )
 
+type stateFile struct{ name, command string }
+
 // stateFiles are recorded for every IPsec host between evaltest and
-// posttest, as strongSwan's runner records them for its results pages.
-var stateFiles = []struct{ name, command string }{
+// posttest, as strongSwan's runner records them for its results pages:
+// with the ipsec command, or with swanctl where the scenario configures
+// charon through it.
+var stateFiles = []stateFile{
 	{"statusall", "ipsec statusall"},
 	{"listall", "ipsec listall"},
 	{"version", "ipsec version"},
+	{"ipsec.conf", "cat /etc/ipsec.conf"},
+	{"ipsec.secrets", "cat /etc/ipsec.secrets"},
+}
+
+var swanctlStateFiles = []stateFile{
+	{"swanctl.sas", "swanctl --list-sas"},
+	{"swanctl.conns", "swanctl --list-conns"},
+	{"swanctl.pols", "swanctl --list-pols"},
+	{"swanctl.certs", "swanctl --list-certs"},
+	{"swanctl.pools", "swanctl --list-pools --leases"},
+	{"swanctl.conf", "cat /etc/swanctl/swanctl.conf"},
+}
+
+var commonStateFiles = []stateFile{
 	{"ip.state", "ip -s xfrm state"},
 	{"ip.policy", "ip -s xfrm policy"},
 	{"ip.route", "ip route list table 220; ip -6 route list table 220"},
 	{"ip.rule", "ip rule; ip -6 rule"},
 	{"ip.link", "ip -d link"},
-	{"ipsec.conf", "cat /etc/ipsec.conf"},
-	{"ipsec.secrets", "cat /etc/ipsec.secrets"},
 	{"strongswan.conf", "cat /etc/strongswan.conf"},
 	{"strongswan.conf.testing", "cat /etc/strongswan.conf.testing"},
 }
@@ -36,8 +52,13 @@ var stateFiles = []struct{ name, command string }{
 // collectState records every IPsec host's status, kernel state and
 // configuration in the results directory.
 func (t *test) collectState(ctx context.Context) error {
+	files := stateFiles
+	if t.sc.Conf.Swanctl {
+		files = swanctlStateFiles
+	}
+	files = append(files[:len(files):len(files)], commonStateFiles...)
 	for _, h := range t.sc.Conf.IPsecHosts {
-		for _, f := range stateFiles {
+		for _, f := range files {
 			res, err := t.run(ctx, h, f.command)
 			if err != nil {
 				return err
@@ -70,7 +91,8 @@ var (
 // on an IPsec host: XFRM states (IPComp's helper states aside, as in
 // strongSwan's runner) or policies, SAs in `ipsec statusall`, routes in
 // table 220 or its routing rule, the userspace data plane's ipsec0 TUN
-// device, or processes other than the runner's captures on any host.
+// device, or processes other than the runner's captures and servers on any
+// host.
 func (t *test) checkLeftovers(ctx context.Context) error {
 	t.con.section("LEFTOVERS")
 	found := false
@@ -81,10 +103,7 @@ func (t *test) checkLeftovers(ctx context.Context) error {
 		t.con.println(strings.TrimRight(out, "\n"))
 	}
 	for _, h := range t.sc.Conf.IPsecHosts {
-		checks := []struct {
-			what, command string
-			bad           func(stdout string, exit int) bool
-		}{
+		checks := []leftoverCheck{
 			{"XFRM states", "ip xfrm state", func(s string, _ int) bool {
 				for _, l := range strings.Split(s, "\n") {
 					if xfrmSA.MatchString(l) && !ipcompSA.MatchString(l) {
@@ -94,12 +113,7 @@ func (t *test) checkLeftovers(ctx context.Context) error {
 				return false
 			}},
 			{"XFRM policies", "ip xfrm policy", func(s string, _ int) bool { return strings.TrimSpace(s) != "" }},
-			{"IKE/CHILD_SAs", "ipsec statusall 2>/dev/null", func(s string, _ int) bool {
-				if m := saHeader.FindStringSubmatch(s); m != nil && (m[1] != "0" || m[2] != "0") {
-					return true
-				}
-				return saLine.MatchString(s)
-			}},
+			sasCheck(t.sc.Conf.Swanctl),
 			{"routes in table 220", "ip route list table 220 2>/dev/null; ip -6 route list table 220 2>/dev/null", func(s string, _ int) bool { return strings.TrimSpace(s) != "" }},
 			{"the routing rule for table 220", "ip rule; ip -6 rule", func(s string, _ int) bool { return rule220.MatchString(s) }},
 			{"the ipsec0 TUN device", "ip -o link show dev ipsec0 2>&1", func(s string, exit int) bool { return exit == 0 && !notExists.MatchString(s) }},
@@ -114,14 +128,19 @@ func (t *test) checkLeftovers(ctx context.Context) error {
 			}
 		}
 	}
-	var capPIDs []int
+	var ownPIDs []int // the runner's captures and servers
 	for _, c := range t.caps {
 		if p := c.pid(); p > 0 {
-			capPIDs = append(capPIDs, p)
+			ownPIDs = append(ownPIDs, p)
+		}
+	}
+	for _, sv := range t.servers {
+		if p := sv.pid(); p > 0 {
+			ownPIDs = append(ownPIDs, p)
 		}
 	}
 	for _, h := range t.topo.Hosts() {
-		if procs := h.Processes(capPIDs...); len(procs) > 0 {
+		if procs := h.Processes(ownPIDs...); len(procs) > 0 {
 			var short []string
 			for _, p := range procs {
 				short = append(short, shortProc(p))
@@ -133,6 +152,28 @@ func (t *test) checkLeftovers(ctx context.Context) error {
 		t.con.println("none")
 	}
 	return nil
+}
+
+type leftoverCheck = struct {
+	what, command string
+	bad           func(stdout string, exit int) bool
+}
+
+// sasCheck looks for IKE and CHILD_SAs the way the scenario reads the
+// daemon's state: `ipsec statusall`, or `swanctl --list-sas`, which lists
+// nothing (or cannot connect to a stopped daemon) when there are none.
+func sasCheck(swanctl bool) leftoverCheck {
+	if swanctl {
+		return leftoverCheck{"IKE/CHILD_SAs", "swanctl --list-sas 2>/dev/null", func(s string, _ int) bool {
+			return strings.TrimSpace(s) != ""
+		}}
+	}
+	return leftoverCheck{"IKE/CHILD_SAs", "ipsec statusall 2>/dev/null", func(s string, _ int) bool {
+		if m := saHeader.FindStringSubmatch(s); m != nil && (m[1] != "0" || m[2] != "0") {
+			return true
+		}
+		return saLine.MatchString(s)
+	}}
 }
 
 // shortProc turns "/usr/lib/ipsec/charon --use-syslog (pid 12)" into

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goswan/goswan/testing/internal/hosts"
 	"github.com/goswan/goswan/testing/internal/scenario"
 	"github.com/goswan/goswan/testing/internal/topology"
 )
@@ -32,8 +33,8 @@ import (
 // Options configure a run.
 type Options struct {
 	// TestingDir is the repository's testing/ directory; its
-	// hosts/default/etc is copied into every host and hosts/default/bin is
-	// put on every host's PATH.
+	// hosts/default/etc is copied into every host, hosts/<host>/etc into
+	// that host, and hosts/default/bin is put on every host's PATH.
 	TestingDir string
 	// TestsDir holds the scenarios as <group>/<name>/ (default
 	// TestingDir/tests).
@@ -115,6 +116,13 @@ func Run(ctx context.Context, opt Options, names []string) (*Summary, error) {
 			loadErrs = append(loadErrs, err)
 		}
 	}
+	for _, sc := range scens {
+		if sc != nil {
+			if err := checkServers(sc); err != nil {
+				loadErrs = append(loadErrs, err)
+			}
+		}
+	}
 	if err := errors.Join(loadErrs...); err != nil {
 		return nil, err
 	}
@@ -151,6 +159,10 @@ type run struct {
 	runScratch string
 	binDirs    map[Impl]string
 	defaultEtc []topology.File
+	// hostEtc holds testing/hosts/<host>/etc per host (the test PKI's
+	// credentials, winnetou's servers), copied over hosts/default/etc and
+	// under the scenario's own files, as strongSwan's host images are.
+	hostEtc map[string][]topology.File
 }
 
 func newRun(opt Options) (*run, error) {
@@ -225,6 +237,16 @@ func (r *run) prepare() error {
 	}
 	if r.defaultEtc, err = readTree(filepath.Join(r.opt.TestingDir, "hosts", "default", "etc")); err != nil {
 		return err
+	}
+	r.hostEtc = map[string][]topology.File{}
+	for _, h := range hosts.Names() {
+		dir := filepath.Join(r.opt.TestingDir, "hosts", h, "etc")
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if r.hostEtc[h], err = readTree(dir); err != nil {
+			return err
+		}
 	}
 	r.runDir = filepath.Join(r.opt.ResultsDir, r.opt.RunName)
 	if err := os.MkdirAll(r.runDir, 0o755); err != nil {

@@ -127,7 +127,10 @@ func TestBrokenScenario(t *testing.T) {
 		"evaltest.dat:2 alice::ping",
 		"evaltest.dat:3 sun::tcpdump::UDP-encap: ESP::YES (pattern not found)",
 		"moon: the ipsec0 TUN device left after posttest",
-		"moon: processes (starter",
+		// Processes are listed by PID, which may wrap between starter
+		// and charon.
+		"moon: processes (",
+		"starter (pid ",
 	} {
 		if !strings.Contains(reasons, want) {
 			t.Errorf("reasons lack %q:\n%s", want, reasons)
@@ -153,4 +156,51 @@ func TestAbort(t *testing.T) {
 	if !sum.Aborted || len(sum.Outcomes) != 1 || !sum.Outcomes[0].Aborted {
 		t.Errorf("run not reported aborted after one test:\n%s", out)
 	}
+}
+
+// TestServers runs a scenario whose SERVERS start winnetou's CRL web server
+// and OCSP responder: moon must reach both through the hosts' names, the
+// leftover check must not count them, and they must be gone afterwards.
+func TestServers(t *testing.T) {
+	requireScenarioHost(t)
+	for _, c := range []string{"lighttpd", "openssl", "wget"} {
+		testenv.RequireCommand(t, c)
+	}
+	opt, out := testOptions(t)
+	opt.TestsDir = filepath.Join("testdata", "tests")
+	sum, err := Run(context.Background(), opt, []string{"servers/crl-ocsp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer assertNoTraces(t, opt.Prefix)
+	if sum.Passed() != 1 {
+		t.Fatalf("servers/crl-ocsp did not pass:\n%s", out)
+	}
+	dir := sum.Outcomes[0].Dir
+	for file, want := range map[string]string{
+		"console.log":                  "winnetou# lighttpd -D -f /etc/lighttpd/lighttpd.conf\n  [listening on port 80, pid ",
+		"winnetou.ocsp.log":            "Serial Number: 08",
+		"winnetou.lighttpd.access.log": `"GET /strongswan.crl HTTP/1.1" 200`,
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %v; want it to contain %q", file, err, want)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "console.log")); !strings.Contains(string(b), "LEFTOVERS") || strings.Contains(string(b), "processes (") {
+		t.Errorf("leftover check missing or blaming the servers:\n%s", b)
+	}
+}
+
+// TestUnknownServer checks that a SERVERS entry of an unknown kind stops the
+// run before any namespace exists.
+func TestUnknownServer(t *testing.T) {
+	requireScenarioHost(t)
+	opt, _ := testOptions(t)
+	opt.TestsDir = filepath.Join("testdata", "tests")
+	_, err := Run(context.Background(), opt, []string{"servers/unknown"})
+	if err == nil || !strings.Contains(err.Error(), `unknown server "ldap" in SERVERS`) {
+		t.Fatalf("Run: %v, want the unknown server refused", err)
+	}
+	assertNoTraces(t, opt.Prefix)
 }

@@ -25,6 +25,7 @@ type test struct {
 	con     *console
 	topo    *topology.Topology
 	caps    map[string]*capture
+	servers []*server
 	reasons []string
 	lines   []lineResult
 	aborted bool
@@ -75,6 +76,7 @@ func (t *test) execute(ctx context.Context, n int) {
 	for _, h := range hosts.Names() {
 		impl := t.r.impls[t.assign[h]]
 		etc := append([]topology.File{}, t.r.defaultEtc...)
+		etc = append(etc, t.r.hostEtc[h]...)
 		etc = append(etc, topology.File{Rel: "hostname", Mode: 0o644, Data: []byte(h + "\n")})
 		for _, f := range t.sc.Etc[h] {
 			etc = append(etc, topology.File{Rel: f.Rel, Mode: f.Mode, Data: f.Data})
@@ -96,6 +98,7 @@ func (t *test) execute(ctx context.Context, n int) {
 		for _, c := range t.caps {
 			c.stop()
 		}
+		_ = t.stopServers(ctx)
 		if err := t.topo.Close(); err != nil {
 			t.fail("teardown: %v", err)
 			t.con.printf("teardown: %v", err)
@@ -107,12 +110,14 @@ func (t *test) execute(ctx context.Context, n int) {
 	}{
 		{"", t.checkPath},
 		{"", t.startCaptures},
+		{"", t.startServers},
 		{"pre..", func(ctx context.Context) error { return t.setup(ctx, "PRE-TEST", t.sc.Pre) }},
 		{"", t.checkDaemons},
 		{"test..", t.evaluate},
 		{"", t.collectState},
 		{"post", func(ctx context.Context) error { return t.setup(ctx, "POST-TEST", t.sc.Post) }},
 		{"", t.checkLeftovers},
+		{"", t.stopServers},
 	}
 	for _, ph := range phases {
 		if ph.name != "" {

@@ -162,6 +162,11 @@ func (s *Scenario) validateHosts() error {
 			return err
 		}
 	}
+	for _, sv := range s.Conf.Servers {
+		if err := check("SERVERS", sv.Host); err != nil {
+			return err
+		}
+	}
 	for _, l := range append(append([]SetupLine{}, s.Pre...), s.Post...) {
 		if l.Comment == "" {
 			if err := check(fmt.Sprintf("line %d", l.Line), l.Host); err != nil {

@@ -50,6 +50,7 @@ DIAGRAM="a-m-w-s-b.png"
 TCPDUMPHOSTS="sun moon:eth1"
 IPSECHOSTS='moon sun'   # trailing comment
 SWANCTL=1
+SERVERS="winnetou:http winnetou:ocsp"
 `
 	c, err := ParseTestConf("test.conf", strings.NewReader(in))
 	if err != nil {
@@ -64,6 +65,10 @@ SWANCTL=1
 	if !reflect.DeepEqual(c.TcpdumpHosts, wantTD) {
 		t.Errorf("TcpdumpHosts = %+v, want %+v", c.TcpdumpHosts, wantTD)
 	}
+	wantSrv := []Server{{"winnetou", "http"}, {"winnetou", "ocsp"}}
+	if !reflect.DeepEqual(c.Servers, wantSrv) {
+		t.Errorf("Servers = %+v, want %+v", c.Servers, wantSrv)
+	}
 	for _, bad := range []string{
 		`VIRTHOSTS="a $(rm -rf /)"`,
 		`VIRTHOSTS=$HOME`,
@@ -73,6 +78,10 @@ SWANCTL=1
 		`1X=2`,
 		`IPSECHOSTS="moon" extra`,
 		`TCPDUMPHOSTS="bad/host"`,
+		`SERVERS="winnetou"`,
+		`SERVERS="winnetou:"`,
+		`SERVERS="bad/host:http"`,
+		`SERVERS="winnetou:http winnetou:http"`,
 	} {
 		if _, err := ParseTestConf("t", strings.NewReader(bad)); err == nil {
 			t.Errorf("%q: no error", bad)

@@ -19,8 +19,16 @@ type TestConf struct {
 	// IPsecHosts run IPsec (IPSECHOSTS): their state and logs are collected
 	// and they must be free of SAs and policies after posttest.
 	IPsecHosts []string
+	// Swanctl (SWANCTL=1) says the hosts' charon is configured through
+	// swanctl rather than ipsec.conf: its state is read with swanctl.
+	Swanctl bool
+	// Servers are "host:kind" entries (SERVERS, goswan's addition): daemons
+	// the runner starts on a host before pretest and stops after posttest,
+	// such as winnetou's CRL web server and OCSP responder, which strongSwan's
+	// winnetou always runs. The runner knows the kinds.
+	Servers []Server
 	// Vars keeps every assignment, including ones this runner does not use
-	// (SWANCTL, RADIUSHOSTS, DBHOSTS, IPV6).
+	// (RADIUSHOSTS, DBHOSTS, IPV6).
 	Vars map[string]string
 }
 
@@ -28,6 +36,12 @@ type TestConf struct {
 type TcpdumpHost struct {
 	Host  string
 	Iface string // "eth0" when the entry names none
+}
+
+// Server is one SERVERS entry.
+type Server struct {
+	Host string
+	Kind string // "http", "ocsp"
 }
 
 // ParseTestConf reads test.conf. It accepts what strongSwan's files contain:
@@ -58,6 +72,7 @@ func ParseTestConf(name string, r io.Reader) (*TestConf, error) {
 	c.VirtHosts = strings.Fields(c.Vars["VIRTHOSTS"])
 	c.Diagram = c.Vars["DIAGRAM"]
 	c.IPsecHosts = strings.Fields(c.Vars["IPSECHOSTS"])
+	c.Swanctl = c.Vars["SWANCTL"] == "1"
 	for _, e := range strings.Fields(c.Vars["TCPDUMPHOSTS"]) {
 		h, iface, _ := strings.Cut(e, ":")
 		if iface == "" {
@@ -67,6 +82,18 @@ func ParseTestConf(name string, r io.Reader) (*TestConf, error) {
 			return nil, &ParseError{name, 0, fmt.Sprintf("bad TCPDUMPHOSTS entry %q", e)}
 		}
 		c.TcpdumpHosts = append(c.TcpdumpHosts, TcpdumpHost{Host: h, Iface: iface})
+	}
+	for _, e := range strings.Fields(c.Vars["SERVERS"]) {
+		h, kind, _ := strings.Cut(e, ":")
+		if _, ok := hostField(h); !ok || kind == "" || strings.ContainsAny(kind, " /:") {
+			return nil, &ParseError{name, 0, fmt.Sprintf("bad SERVERS entry %q (want host:kind)", e)}
+		}
+		for _, s := range c.Servers {
+			if s.Host == h && s.Kind == kind {
+				return nil, &ParseError{name, 0, fmt.Sprintf("SERVERS lists %q twice", e)}
+			}
+		}
+		c.Servers = append(c.Servers, Server{Host: h, Kind: kind})
 	}
 	return c, nil
 }
