@@ -42,6 +42,8 @@ CGO_ENABLED=0 "$GO" test -c -o "$root/work/daemon.test" ./testing/vm/daemon
 mkdir -p "$root/work/bin"
 CGO_ENABLED=0 "$GO" build -o "$root/work/bin/charon" ./cmd/charon
 CGO_ENABLED=0 "$GO" build -o "$root/work/bin/ipsec" ./cmd/ipsec
+# mip6d's part in the MIGRATE test: sends XFRM_MSG_MIGRATE
+CGO_ENABLED=0 "$GO" build -o "$root/work/bin/xfrm-migrate" ./testing/cmd/xfrm-migrate
 cp -r kernel_netlink/testdata "$root/work/"
 # charon's algorithm tables, which the tests read as ../crypto/testdata
 mkdir -p "$root/crypto/testdata"

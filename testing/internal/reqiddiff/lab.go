@@ -244,8 +244,14 @@ func (l *Lab) Do(s Step) ([]map[string]Snapshot, error) {
 	case Reauth:
 		return l.reauth(s)
 	default:
-		if _, err := l.run(s.Host, s.Command(), 30*time.Second); err != nil {
+		out, err := l.run(s.Host, s.Command(), 30*time.Second)
+		if err != nil {
 			return nil, err
+		}
+		// A command the ipsec script does not know would make the step a
+		// silent no-op in both labs.
+		if strings.Contains(out, "unknown command") || strings.Contains(out, "usage:") {
+			return nil, fmt.Errorf("%s: %s: %s", l.Name, s, strings.TrimSpace(out))
 		}
 	}
 	snap, err := l.Settle(settleLimit)

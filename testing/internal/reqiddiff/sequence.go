@@ -19,7 +19,8 @@ const (
 	// Route and Unroute install and remove trap policies.
 	Route
 	Unroute
-	// RekeyChild is `ipsec rekey CONN{*}`, RekeyIKE `ipsec rekey FIRST[*]`.
+	// RekeyChild is `ipsec stroke rekey CONN{*}`, RekeyIKE `ipsec stroke
+	// rekey FIRST[*]` (the ipsec script has no rekey command of its own).
 	RekeyChild
 	RekeyIKE
 	// Acquire sends a packet from the gateway's inside address to the other
@@ -71,9 +72,9 @@ func (s Step) Command() string {
 	case Unroute:
 		return "ipsec unroute " + s.Conn
 	case RekeyChild:
-		return "ipsec rekey '" + s.Conn + "{*}'"
+		return "ipsec stroke rekey '" + s.Conn + "{*}'"
 	case RekeyIKE:
-		return "ipsec rekey '" + s.Conn + "[*]'"
+		return "ipsec stroke rekey '" + s.Conn + "[*]'"
 	case Acquire:
 		if s.Host == "moon" {
 			return "ping -c 1 -W 1 -I 10.1.0.1 10.2.0.10"
