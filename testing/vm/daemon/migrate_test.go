@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -171,8 +172,9 @@ func TestKernelMigrate(t *testing.T) {
 			return strings.Contains(h.ipsec(t, bin, "statusall"), "INSTALLED, TUNNEL, reqid 1, ESP SPIs")
 		})
 	}
-	if log, _ := os.ReadFile(filepath.Join(mn.dir, "charon.log")); !strings.Contains(string(log),
-		"[KNL] creating acquire job for policy 2001:1::10/128 === 2001:1::1/128 with reqid {1}") {
+	// The selectors are the packet's (ICMPv6 echo request).
+	if log, _ := os.ReadFile(filepath.Join(mn.dir, "charon.log")); !regexp.MustCompile(
+		`\[KNL\] creating acquire job for policy 2001:1::10/128\S* === 2001:1::1/128\S* with reqid \{1\}`).Match(log) {
 		t.Errorf("mn: no acquire by reqid:\n%s", log)
 	}
 	ping("before the move")
@@ -205,11 +207,16 @@ func TestKernelMigrate(t *testing.T) {
 			"[KNL] creating migrate job for policy ",
 			"with reqid {1}",
 			"[JOB] found CHILD_SA with reqid {1}",
-			"[KNL] unable to update SAD entry with SPI",
 		} {
 			if !strings.Contains(string(log), line) {
 				t.Errorf("%s: charon.log lacks %q", h.name, line)
 			}
+		}
+		// On ha the kernel moved the outbound SA first, to another
+		// destination: goswan, as charon, no longer finds it by its old
+		// one (seeds/004: "querying SAD entry failed").
+		if h == ha && !strings.Contains(string(log), "[KNL] unable to update SAD entry with SPI") {
+			t.Errorf("ha: charon.log lacks the failed update of the SA the kernel moved")
 		}
 		state := sh(t, "ip", "-n", h.ns, "xfrm", "state")
 		if strings.Contains(state, "2001::10 ") || strings.Count(state, "2001::50") != 2 {
@@ -226,10 +233,11 @@ func TestKernelMigrate(t *testing.T) {
 		return strings.Count(st, "INSTALLED, TUNNEL") == 1 && strings.Contains(st, "home{2}:  INSTALLED")
 	})
 	ping("after the rekey")
-	if st := sh(t, "ip", "-n", ha.ns, "xfrm", "state"); strings.Count(st, "src 2001::50 dst 2001::1") != 1 ||
-		strings.Count(st, "src 2001::1 dst 2001::50") != 1 {
-		t.Errorf("ha: rekeyed SAs not between the new endpoints:\n%s", st)
-	}
+	// The old inbound SA goes after delete_rekeyed_delay (5 s).
+	ha.waitFor(t, "rekeyed SAs not between the new endpoints", func() bool {
+		st := sh(t, "ip", "-n", ha.ns, "xfrm", "state")
+		return strings.Count(st, "src 2001::50 dst 2001::1") == 1 && strings.Count(st, "src 2001::1 dst 2001::50") == 1
+	})
 	for _, h := range hosts {
 		if err := h.starter.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
