@@ -147,7 +147,7 @@ charon {
   retransmit_tries = 1
   retransmit_timeout = 1.0
   retransmit_base = 1
-  delete_rekeyed_delay = 0
+  delete_rekeyed_delay = 1
   %s
   filelog {
     daemon {
