@@ -45,6 +45,8 @@ CGO_ENABLED=0 "$GO" build -o "$root/work/bin/ipsec" ./cmd/ipsec
 # mip6d's part in the MIGRATE test: sends XFRM_MSG_MIGRATE
 CGO_ENABLED=0 "$GO" build -o "$root/work/bin/xfrm-migrate" ./testing/cmd/xfrm-migrate
 cp -r kernel_netlink/testdata "$root/work/"
+# seeds/004's home agent configuration, for testing/vm/daemon's seed test
+cp -r starter/testdata/seed004 "$root/work/seed004"
 # charon's algorithm tables, which the tests read as ../crypto/testdata
 mkdir -p "$root/crypto/testdata"
 cp crypto/testdata/strongswan-5.9.8-tables.txt "$root/crypto/testdata/"
@@ -95,7 +97,7 @@ echo "GSN-VM-START kernel \$(uname -r)"
 GOSWAN_VM=1 /work/kernel_netlink.test -test.v -test.count=1 -test.timeout=$((timeout_s - 120))s -test.run '$run'
 rc=\$?
 # Two goswan daemons with kernel-netlink: the tunnel in the kernel's XFRM.
-GOSWAN_VM=1 GOSWAN_BIN=/work/bin /work/daemon.test -test.v -test.count=1 -test.timeout=90s -test.run '$run'
+GOSWAN_VM=1 GOSWAN_BIN=/work/bin GOSWAN_SEED004=/work/seed004 /work/daemon.test -test.v -test.count=1 -test.timeout=90s -test.run '$run'
 rc2=\$?
 [ \$rc -eq 0 ] && rc=\$rc2
 echo "GSN-VM-EXIT: \$rc"
