@@ -30,6 +30,7 @@ type conn struct {
 	sunLocal, sunRemote string
 	extra               string // further lines, both gateways
 	moonExtra           string // further lines, moon only
+	sunExtra            string // further lines, sun only
 	route               bool   // auto=route instead of auto=add
 }
 
@@ -61,13 +62,18 @@ var conns = []conn{
 	{name: "c", peer: "pa", local: "10.1.0.0/24", remote: "10.2.0.0/24"},
 	{name: "m", peer: "pa", local: "10.1.0.0/16", remote: "10.2.0.0/16", extra: "\tmark=42\n"},
 	{name: "n", peer: "pn", local: "10.1.0.0/16", remote: "10.2.0.0/16", sunLocal: "10.2.0.0/24", sunRemote: "10.1.0.0/24"},
-	{name: "r1", peer: "pr", local: "10.1.0.0/24", remote: "10.2.0.0/24", moonExtra: "\tcloseaction=restart\n"},
-	{name: "r2", peer: "pr", local: "10.1.0.0/16", remote: "10.2.0.0/16", moonExtra: "\tcloseaction=restart\n"},
-	{name: "r3", peer: "pr", local: "10.1.0.0/16", remote: "10.2.0.0/24", moonExtra: "\tcloseaction=restart\n"},
+	// moon restarts these when sun deletes them. sun gives them static
+	// reqids: when sun deletes the IKE_SA, moon's new one is already on
+	// its way, and charon on sun releases the old CHILD_SAs' reqids and
+	// allocates the new ones on two threads in either order.
+	{name: "r1", peer: "pr", local: "10.1.0.0/24", remote: "10.2.0.0/24", moonExtra: "\tcloseaction=restart\n", sunExtra: "\treqid=11\n"},
+	{name: "r2", peer: "pr", local: "10.1.0.0/16", remote: "10.2.0.0/16", moonExtra: "\tcloseaction=restart\n", sunExtra: "\treqid=12\n"},
+	{name: "r3", peer: "pr", local: "10.1.0.0/16", remote: "10.2.0.0/24", moonExtra: "\tcloseaction=restart\n", sunExtra: "\treqid=13\n"},
 	{name: "s", peer: "ps", local: "10.1.0.0/24", remote: "10.2.0.0/16", extra: "\treqid=2\n"},
 	{name: "u", peer: "ps", local: "10.1.0.0/16", remote: "10.2.0.0/16", extra: "\tmark=42\n"},
-	{name: "e1", peer: "pe", local: "10.1.0.0/24", remote: "10.2.0.0/24"},
-	{name: "e2", peer: "pe", local: "10.1.0.0/16", remote: "10.2.0.0/16"},
+	// Reauthenticated by moon; static on sun for the same reason as r1-r3.
+	{name: "e1", peer: "pe", local: "10.1.0.0/24", remote: "10.2.0.0/24", sunExtra: "\treqid=21\n"},
+	{name: "e2", peer: "pe", local: "10.1.0.0/16", remote: "10.2.0.0/16", sunExtra: "\treqid=22\n"},
 	{name: "t", peer: "ps", local: "10.1.0.0/16", remote: "10.2.0.0/24", route: true},
 }
 
@@ -124,6 +130,8 @@ conn %%default
 		fmt.Fprintf(&b, "\nconn %s\n\talso=%s\n\tleftsubnet=%s\n\trightsubnet=%s\n%s", c.name, c.peer, local, remote, c.extra)
 		if host == "moon" {
 			b.WriteString(c.moonExtra)
+		} else {
+			b.WriteString(c.sunExtra)
 		}
 		fmt.Fprintf(&b, "\tauto=%s\n", auto)
 	}

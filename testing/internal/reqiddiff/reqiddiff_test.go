@@ -102,6 +102,8 @@ func TestConfigs(t *testing.T) {
 		// sun narrows n, and restarts nothing itself.
 		"conn n\n\talso=pn\n\tleftsubnet=10.2.0.0/24\n\trightsubnet=10.1.0.0/24\n\tauto=add",
 		"conn pa\n\tleftid=@a.sun\n\trightid=@a.moon\n",
+		// static where moon restarts or reauthenticates
+		"conn r1\n\talso=pr\n\tleftsubnet=10.2.0.0/24\n\trightsubnet=10.1.0.0/24\n\treqid=11\n\tauto=add",
 	} {
 		if !strings.Contains(sun, want) {
 			t.Errorf("sun's ipsec.conf lacks %q:\n%s", want, sun)
