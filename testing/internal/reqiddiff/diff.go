@@ -147,12 +147,17 @@ func runBatch(labs []*Lab, seed uint64, n int, res *Result, logf func(string, ..
 		if err != nil {
 			return done, err
 		}
-		if again == nil {
+		switch {
+		case again == nil:
 			logf("the replay agreed: a race, not a difference between the implementations")
 			res.Races = append(res.Races, *m)
 			return done, nil
+		case again.Seed == m.Seed && again.Step == m.Step:
+			logf("the replay disagreed again at the same step: %s", again.Kind)
+		default:
+			logf("the replay disagreed earlier, at sequence %d, step %d (%s): %s\n%s",
+				again.Seed, again.Step, again.What, again.Kind, again.Detail)
 		}
-		logf("the replay disagreed again at sequence %d, step %d: %s", again.Seed, again.Step, again.Kind)
 	}
 	res.Mismatches = append(res.Mismatches, *m)
 	return done, nil
