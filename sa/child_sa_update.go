@@ -83,42 +83,34 @@ func followHost(old, now netip.Addr, list []selectors.TS) []selectors.TS {
 	return out
 }
 
+// policyUpdate is one run of updateWithPolicies: the SA configs the
+// policies name, their priority, and whether the outbound ones are ours.
+type policyUpdate struct {
+	c             *ChildSA
+	mySA, otherSA kernel.SAConfig
+	prio          kernel.PolicyPriority
+	outbound      bool
+}
+
 // updateWithPolicies is Update when the policies name the SAs' endpoints:
 // drop policies go in while the IPsec policies are replaced, and if the
 // kernel cannot move the SAs the old policies come back.
 func (c *ChildSA) updateWithPolicies(me, other netip.AddrPort, vips []netip.Addr, encap bool) Status {
-	mySA, otherSA := c.saConfigs()
-	prio := kernel.PriorityDefault
+	u := policyUpdate{c: c, prio: kernel.PriorityDefault, outbound: c.outbound&OutboundPolicies != 0 || c.trap}
+	u.mySA, u.otherSA = c.saConfigs()
 	if c.trap {
-		prio = kernel.PriorityRouted
+		u.prio = kernel.PriorityRouted
 	}
-	outbound := c.outbound&OutboundPolicies != 0 || c.trap
-	oldPolicies := c.ipsecPolicies(false, prio)
-	drop := policyOp{add: true, me: c.myAddr, other: c.otherAddr, typ: kernel.PolicyDrop, prio: kernel.PriorityDefault}
-	var newMy, newOther []selectors.TS
-	for _, p := range c.policyPairs() {
-		if newMy == nil && me.Addr() != c.myAddr && p[0].IsHost(c.myAddr) {
-			newMy = []selectors.TS{}
-		}
-		if newOther == nil && other.Addr() != c.otherAddr && p[1].IsHost(c.otherAddr) {
-			newOther = []selectors.TS{}
-		}
-		if outbound {
-			// No traffic in clear (nor acquires) while the policies change.
-			_ = c.policiesOutbound(drop, p[0], p[1], otherSA)
-			_ = c.policiesOutbound(oldPolicies, p[0], p[1], otherSA)
-		}
-		_ = c.policiesInbound(oldPolicies, p[0], p[1], mySA)
-	}
+	myMoves, otherMoves := u.removeOld(me.Addr(), other.Addr())
 	myTS, otherTS := c.myTS, c.otherTS
-	if newMy != nil {
+	if myMoves {
 		myTS = followHost(c.myAddr, me.Addr(), c.myTS)
 	}
-	if newOther != nil {
+	if otherMoves {
 		otherTS = followHost(c.otherAddr, other.Addr(), c.otherTS)
 	}
 	newReqID := uint32(0)
-	if c.reqidAllocated && (newMy != nil || newOther != nil) {
+	if c.reqidAllocated && (myMoves || otherMoves) {
 		// The reqid was allocated for the old selectors: the new ones need
 		// theirs.
 		id, err := c.env.ReqIDs.Alloc(0, ReqIDKey{myTS, otherTS, c.in.mark, c.out.mark, c.in.ifID, c.out.ifID})
@@ -131,49 +123,88 @@ func (c *ChildSA) updateWithPolicies(me, other netip.AddrPort, vips []netip.Addr
 	state := c.updateSAs(me, other, encap, newReqID)
 	if state != NotSupported {
 		c.reinstallVIPs(vips, me.Addr())
-		if newReqID != 0 {
-			mySA.ReqID, otherSA.ReqID = newReqID, newReqID
-		}
-		op := policyOp{add: true, me: me.Addr(), other: other.Addr(), typ: kernel.PolicyIPsec, prio: prio}
-		for _, p := range pairsOf(myTS, otherTS) {
-			_ = c.policiesInbound(op, p[0], p[1], mySA)
-			if outbound {
-				_ = c.policiesOutbound(op, p[0], p[1], otherSA)
-			}
-		}
-		mySA.ReqID, otherSA.ReqID = c.reqid, c.reqid
+		u.installNew(me.Addr(), other.Addr(), myTS, otherTS, newReqID)
 	}
-	undrop := drop
-	undrop.add = false
-	for _, p := range c.policyPairs() {
-		if state == NotSupported {
-			restore := c.ipsecPolicies(true, prio)
-			_ = c.policiesInbound(restore, p[0], p[1], mySA)
-			if outbound {
-				_ = c.policiesOutbound(restore, p[0], p[1], otherSA)
-			}
-		}
-		if outbound {
-			_ = c.policiesOutbound(undrop, p[0], p[1], otherSA)
-		}
-	}
-	key := ReqIDKey{nil, nil, c.in.mark, c.out.mark, c.in.ifID, c.out.ifID}
+	u.restoreOld(state == NotSupported)
 	if state == NotSupported {
-		if newReqID != 0 && c.env.ReqIDs.Release(newReqID, key) != nil {
-			c.log(bus.CHD, bus.Control, "releasing reqid %d failed", newReqID)
-		}
+		c.releaseReqID(newReqID)
 		return NotSupported
 	}
 	if newReqID != 0 {
-		if c.env.ReqIDs.Release(c.reqid, key) != nil {
-			c.log(bus.CHD, bus.Control, "releasing reqid %d failed", c.reqid)
-		}
+		c.releaseReqID(c.reqid)
 		c.log(bus.CHD, bus.Control, "replaced reqid %d with reqid %d for updated CHILD_SA %s{%d}",
 			c.reqid, newReqID, c.cfg.Name, c.uniqueID)
 		c.reqid = newReqID
 	}
 	c.myTS, c.otherTS = myTS, otherTS
 	return Success
+}
+
+// drop is the drop policy that covers the outbound IPsec policies' gap.
+func (u policyUpdate) drop(add bool) policyOp {
+	return policyOp{add: add, me: u.c.myAddr, other: u.c.otherAddr, typ: kernel.PolicyDrop, prio: kernel.PriorityDefault}
+}
+
+// removeOld puts drop policies in and the IPsec policies out; it reports
+// whether a local or remote selector is the host that moves.
+func (u policyUpdate) removeOld(me, other netip.Addr) (myMoves, otherMoves bool) {
+	c := u.c
+	old := c.ipsecPolicies(false, u.prio)
+	for _, p := range c.policyPairs() {
+		myMoves = myMoves || (me != c.myAddr && p[0].IsHost(c.myAddr))
+		otherMoves = otherMoves || (other != c.otherAddr && p[1].IsHost(c.otherAddr))
+		if u.outbound {
+			// No traffic in clear (nor acquires) while the policies change.
+			_ = c.policiesOutbound(u.drop(true), p[0], p[1], u.otherSA)
+			_ = c.policiesOutbound(old, p[0], p[1], u.otherSA)
+		}
+		_ = c.policiesInbound(old, p[0], p[1], u.mySA)
+	}
+	return myMoves, otherMoves
+}
+
+// installNew installs the IPsec policies between the new endpoints, for
+// the selectors and reqid that follow them.
+func (u policyUpdate) installNew(me, other netip.Addr, myTS, otherTS []selectors.TS, reqid uint32) {
+	mySA, otherSA := u.mySA, u.otherSA
+	if reqid != 0 {
+		mySA.ReqID, otherSA.ReqID = reqid, reqid
+	}
+	op := policyOp{add: true, me: me, other: other, typ: kernel.PolicyIPsec, prio: u.prio}
+	for _, p := range pairsOf(myTS, otherTS) {
+		_ = u.c.policiesInbound(op, p[0], p[1], mySA)
+		if u.outbound {
+			_ = u.c.policiesOutbound(op, p[0], p[1], otherSA)
+		}
+	}
+}
+
+// restoreOld brings the old IPsec policies back if the SAs could not move,
+// and takes the drop policies out.
+func (u policyUpdate) restoreOld(failed bool) {
+	c := u.c
+	for _, p := range c.policyPairs() {
+		if failed {
+			restore := c.ipsecPolicies(true, u.prio)
+			_ = c.policiesInbound(restore, p[0], p[1], u.mySA)
+			if u.outbound {
+				_ = c.policiesOutbound(restore, p[0], p[1], u.otherSA)
+			}
+		}
+		if u.outbound {
+			_ = c.policiesOutbound(u.drop(false), p[0], p[1], u.otherSA)
+		}
+	}
+}
+
+// releaseReqID drops this CHILD_SA's reference to reqid (0: none).
+func (c *ChildSA) releaseReqID(reqid uint32) {
+	if reqid == 0 {
+		return
+	}
+	if c.env.ReqIDs.Release(reqid, ReqIDKey{nil, nil, c.in.mark, c.out.mark, c.in.ifID, c.out.ifID}) != nil {
+		c.log(bus.CHD, bus.Control, "releasing reqid %d failed", reqid)
+	}
 }
 
 // reinstallVIPs moves virtual IPs to the interface of the new local

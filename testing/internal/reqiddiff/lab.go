@@ -207,14 +207,6 @@ func (l *Lab) Close() error {
 	return err
 }
 
-// other names the gateway that is not host.
-func other(host string) string {
-	if host == "moon" {
-		return "sun"
-	}
-	return "moon"
-}
-
 // settleLimit bounds a step: a restart against a stopped peer gives up
 // after its retransmits (about 2 s), a reauthentication takes about 3 s.
 const settleLimit = 30 * time.Second
