@@ -297,29 +297,49 @@ func ikeOf(s Snapshot, name string) string {
 	return ""
 }
 
-// downAll takes a host's IKE_SAs down, group by group.
+// downAll takes a host's IKE_SAs down, group by group (only the groups
+// with an IKE_SA, in the order of peers).
 func (l *Lab) downAll(host string) error {
+	snap, err := l.Snapshot(host)
+	if err != nil {
+		return err
+	}
 	var cmds []string
 	for _, p := range peers {
-		cmds = append(cmds, "ipsec down '"+p.first+"[*]' >/dev/null 2>&1")
+		if snap.hasIKE(p.first) {
+			cmds = append(cmds, "ipsec down '"+p.first+"[*]' >/dev/null 2>&1")
+		}
+	}
+	if len(cmds) == 0 {
+		return nil
 	}
 	if _, err := l.run(host, strings.Join(cmds, "; "), 60*time.Second); err != nil {
 		return err
 	}
-	_, err := l.Settle(settleLimit)
+	_, err = l.Settle(settleLimit)
 	return err
 }
 
 // Clear takes every IKE_SA down and every trap away on both gateways:
 // moon's first, so that sun's deletes do not restart moon's pr CHILD_SAs.
+// Only what exists is taken down (the labs agree on what that is).
 func (l *Lab) Clear() (map[string]Snapshot, error) {
 	for _, h := range []string{"moon", "sun"} {
 		if err := l.downAll(h); err != nil {
 			return nil, err
 		}
+		snap, err := l.Snapshot(h)
+		if err != nil {
+			return nil, err
+		}
 		var cmds []string
 		for _, c := range conns {
-			cmds = append(cmds, "ipsec unroute "+c.name+" >/dev/null 2>&1")
+			if snap.hasTrap(c.name) {
+				cmds = append(cmds, "ipsec unroute "+c.name+" >/dev/null 2>&1")
+			}
+		}
+		if len(cmds) == 0 {
+			continue
 		}
 		if _, err := l.run(h, strings.Join(cmds, "; "), 60*time.Second); err != nil {
 			return nil, err

@@ -82,3 +82,23 @@ func (s Snapshot) Equal(o Snapshot) bool {
 
 // ReqIDs counts the reqids in the snapshot (for the report).
 func (s Snapshot) ReqIDs() int { return len(s.Children) }
+
+// hasIKE reports an IKE_SA of the group named name (its first conn).
+func (s Snapshot) hasIKE(name string) bool {
+	for _, ike := range s.IKE {
+		if strings.HasPrefix(ike, name+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// hasTrap reports a trap of the conn named name.
+func (s Snapshot) hasTrap(name string) bool {
+	for _, c := range s.Children {
+		if strings.HasPrefix(c, name+"{") && strings.Contains(c, " ROUTED ") {
+			return true
+		}
+	}
+	return false
+}

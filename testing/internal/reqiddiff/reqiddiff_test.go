@@ -59,9 +59,9 @@ func TestSequences(t *testing.T) {
 		t.Fatal("Sequence is not deterministic")
 	}
 	seen := map[Kind]int{}
-	for seed := uint64(1); seed <= 500; seed++ {
+	for seed := uint64(1); seed <= 1000; seed++ {
 		steps := Sequence(seed)
-		if len(steps) < 4 || len(steps) > 16 {
+		if len(steps) < 3 || len(steps) > 8 {
 			t.Fatalf("sequence %d: %d steps", seed, len(steps))
 		}
 		for _, s := range steps {
@@ -78,7 +78,7 @@ func TestSequences(t *testing.T) {
 	}
 	for k := Up; k <= Reauth; k++ {
 		if seen[k] == 0 {
-			t.Errorf("no %s step in 500 sequences", k)
+			t.Errorf("no %s step in 1000 sequences", k)
 		}
 	}
 }
