@@ -163,3 +163,9 @@ func (l *vmLab) stop() {
 		}
 	}
 }
+
+// execIn runs a command in h's namespace.
+func execIn(h *host, args ...string) (string, error) {
+	out, err := exec.Command("ip", append([]string{"netns", "exec", h.ns}, args...)...).CombinedOutput()
+	return string(out), err
+}
