@@ -39,19 +39,27 @@ type conn struct {
 type peer struct {
 	name  string
 	first string // name of the IKE_SAs: the group's first conn
-	// moonExtra are further lines on moon only.
-	moonExtra string
+	// extra are further lines on both gateways, moonExtra on moon only.
+	extra, moonExtra string
 }
+
+// slowIKE is the IKE proposal of the groups whose IKE_SA moon replaces
+// (restart by close action, reauthentication). moon releases the old
+// CHILD_SAs' reqids right after it starts the new IKE_SA, and allocates
+// the new ones when its IKE_AUTH completes; a large MODP group's key
+// exchange on both sides keeps a loaded machine from turning that order
+// around (charon has the same race).
+const slowIKE = "\tike=aes128-sha256-modp8192!\n"
 
 var peers = []peer{
 	{name: "pa", first: "a"},
 	{name: "pn", first: "n"},
-	{name: "pr", first: "r1"},
+	{name: "pr", first: "r1", extra: slowIKE},
 	{name: "ps", first: "s"},
 	// moon reauthenticates it 3 s after establishment (break-before-make):
 	// the reauth step brings it up, waits for one reauthentication and
 	// takes it down again before the next one.
-	{name: "pe", first: "e1", moonExtra: "\tikelifetime=6s\n\tmargintime=3s\n\treauth=yes\n"},
+	{name: "pe", first: "e1", extra: slowIKE, moonExtra: "\tikelifetime=6s\n\tmargintime=3s\n\treauth=yes\n"},
 }
 
 // conns are loaded in this order; the last one is auto=route, so a daemon
@@ -110,7 +118,7 @@ conn %%default
 		if host == "sun" {
 			my, their = their, my
 		}
-		fmt.Fprintf(&b, "\nconn %s\n\tleftid=@%s\n\trightid=@%s\n", p.name, my, their)
+		fmt.Fprintf(&b, "\nconn %s\n\tleftid=@%s\n\trightid=@%s\n%s", p.name, my, their, p.extra)
 		if host == "moon" {
 			b.WriteString(p.moonExtra)
 		}

@@ -217,12 +217,15 @@ const settleLimit = 30 * time.Second
 func (l *Lab) Do(s Step) ([]map[string]Snapshot, error) {
 	switch s.Kind {
 	case Restart:
-		// The IKE_SAs go one after the other first: on shutdown charon
-		// deletes them all at once, and the peer's worker threads would
-		// release their reqids in an order that varies from run to run
-		// (the released list, invisible in statusall, would differ).
-		if err := l.downAll(s.Host); err != nil {
-			return nil, err
+		// Every IKE_SA goes first, one after the other, moon's first (so
+		// that nothing restarts): on shutdown charon deletes them all at
+		// once, the peer releases their reqids on several threads in an
+		// order that varies from run to run, and a peer restarting an
+		// IKE_SA races the daemon going down.
+		for _, h := range []string{"moon", "sun"} {
+			if err := l.downAll(h); err != nil {
+				return nil, err
+			}
 		}
 		if _, err := l.run(s.Host, "ipsec stop", 30*time.Second); err != nil {
 			return nil, err
