@@ -30,14 +30,15 @@ func seedPSK(t *testing.T, conf []byte) string {
 }
 
 // mnConf is a mobile node's side of the seed: the Mobility Header's
-// transport_proxy SA and the tunnel, one IKE_SA, installpolicy=no.
+// transport_proxy SA and the tunnel, one IKE_SA, installpolicy=no; the
+// fourth argument is its authentication (leftcert= or authby=secret).
 const mnConf = `config setup
 conn %%default
 	keyexchange=ikev2
 	reauth=no
 	mobike=no
 	installpolicy=no
-	authby=secret
+	%[4]s
 	ike=aes128-sha1-modp2048!
 	esp=aes128-sha1-modp2048!
 	left=%[1]s
@@ -96,14 +97,90 @@ var seedStatus = []string{
 	`dave-tunnel\{4\}:  INSTALLED, TUNNEL, reqid 4, ESP SPIs`,
 }
 
-// TestSeedHomeAgent: the home agent of seeds/004, its ipsec.conf and both
-// include files as the seed gives them (moon's certificate replaced by a
-// pre-shared key), on the real kernel. carol's mobile node brings up its
-// Mobility Header SA (transport_proxy: the SA's endpoints are the home
-// addresses) and its tunnel, then dave's: moon assigns reqids 1 to 4 in
-// that order, the numbers mip6d.conf must name, and installs no policy.
-// mip6d's tunnel policies with those reqids then carry carol's traffic.
+// pkiDir holds the test PKI's host files (testing/hosts; run.sh copies
+// them into the guest and names the copy in GOSWAN_PKI).
+func pkiDir() string {
+	if d := os.Getenv("GOSWAN_PKI"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "hosts")
+}
+
+// installPKI puts moon's, carol's and dave's certificates and keys, the
+// Root CA and its CRL into the guest's /etc/ipsec.d, which every daemon of
+// the guest reads, as the seed's hosts have theirs.
+func installPKI(t *testing.T) {
+	t.Helper()
+	copyFile := func(src, dst string) {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(dst) })
+	}
+	for _, h := range []string{"moon", "carol", "dave"} {
+		for _, f := range []string{"cacerts/strongswanCert.pem", "certs/" + h + "Cert.pem", "private/" + h + "Key.pem"} {
+			copyFile(filepath.Join(pkiDir(), h, "etc", "ipsec.d", f), filepath.Join("/etc/ipsec.d", f))
+		}
+	}
+	copyFile(filepath.Join(pkiDir(), "winnetou", "etc", "ca", "www", "strongswan.crl"), "/etc/ipsec.d/crls/strongswan.crl")
+}
+
+// seedStrongswanConf is the lab's strongswan.conf with the plugins of the
+// seed's certificates and CRL.
+var seedStrongswanConf = strings.Replace(strongswanConf, "load = random nonce aes sha1 sha2 hmac kdf gmp",
+	"load = random nonce aes sha1 sha2 pem pkcs1 x509 revocation constraints hmac kdf gmp", 1)
+
+// seedAuth is how the home agent and the mobile nodes authenticate.
+type seedAuth struct {
+	moonConf func(t *testing.T, conf []byte) string
+	secrets  map[string]string // by host
+	nodeAuth func(name string) string
+	// moonLog are lines of moon's log that show it.
+	moonLog []string
+}
+
+// TestSeedHomeAgent: the home agent of seeds/004 on the real kernel, its
+// ipsec.conf and both include files as the seed gives them, with RSA
+// certificates and the Root CA's CRL in ipsec.d ("certificates"), and in a
+// variant with pre-shared keys ("psk", moon's leftcert= replaced by
+// authby=secret). carol's mobile node brings up its Mobility Header SA
+// (transport_proxy: the SA's endpoints are the home addresses) and its
+// tunnel, then dave's: moon assigns reqids 1 to 4 in that order, the
+// numbers mip6d.conf must name, and installs no policy. mip6d's tunnel
+// policies with those reqids then carry carol's traffic.
 func TestSeedHomeAgent(t *testing.T) {
+	t.Run("certificates", func(t *testing.T) {
+		testSeed(t, seedAuth{
+			moonConf: func(_ *testing.T, conf []byte) string { return string(conf) },
+			secrets: map[string]string{"moon": ": RSA moonKey.pem\n",
+				"carol": ": RSA carolKey.pem \"nH5ZQEWtku0RJEZ6\"\n", "dave": ": RSA daveKey.pem\n"},
+			nodeAuth: func(name string) string { return "leftcert=" + name + "Cert.pem" },
+			moonLog: []string{"[CFG]   loaded crl from '/etc/ipsec.d/crls/strongswan.crl'",
+				"[CFG]   using trusted ca certificate \"C=CH, O=strongSwan Project, CN=strongSwan Root CA\"",
+				"[CFG] checking certificate status of \"C=CH, O=strongSwan Project, OU=Research, CN=carol@strongswan.org\"",
+				"[CFG]   using cached crl", "[CFG] certificate status is good",
+				"[IKE] authentication of 'carol@strongswan.org' with RSA_EMSA_PKCS1_SHA2_256 successful"},
+		})
+	})
+	t.Run("psk", func(t *testing.T) {
+		psk := "@moon.strongswan.org carol@strongswan.org : PSK \"carol's home secret\"\n" +
+			"@moon.strongswan.org dave@strongswan.org : PSK \"dave's home secret\"\n"
+		testSeed(t, seedAuth{moonConf: seedPSK,
+			secrets:  map[string]string{"moon": psk, "carol": psk, "dave": psk},
+			nodeAuth: func(string) string { return "authby=secret" },
+			moonLog:  []string{"[IKE] authentication of 'carol@strongswan.org' with pre-shared key successful"},
+		})
+	})
+}
+
+func testSeed(t *testing.T, auth seedAuth) {
 	l := newVMLab(t, "moon6", "carol", "dave")
 	seed := seedDir(t)
 	conf, err := os.ReadFile(filepath.Join(seed, "ipsec.conf"))
@@ -111,6 +188,7 @@ func TestSeedHomeAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	installSeedIncludes(t, seed)
+	installPKI(t)
 	moon := l.hosts[0]
 	// Each mobile node has a link of its own to moon (the guest has no
 	// bridge module) with its care-of address; the home addresses, moon's
@@ -127,15 +205,13 @@ func TestSeedHomeAgent(t *testing.T) {
 		l.ip(moon, "-6", "route", "add", n.home+"/128", "via", n.coa)
 	}
 	l.ip(moon, "addr", "add", "2001:1::1/64", "dev", "lo")
-	secrets := "@moon.strongswan.org carol@strongswan.org : PSK \"carol's home secret\"\n" +
-		"@moon.strongswan.org dave@strongswan.org : PSK \"dave's home secret\"\n"
-	files := func(h *host, ipsecConf string) map[string]string {
-		return map[string]string{"ipsec.conf": ipsecConf, "ipsec.secrets": secrets,
-			"strongswan.conf": strings.Replace(fmt.Sprintf(strongswanConf, h.dir), "default = 1", "default = 1\n\t\t\tknl = 2", 1)}
+	files := func(h *host, name, ipsecConf string) map[string]string {
+		return map[string]string{"ipsec.conf": ipsecConf, "ipsec.secrets": auth.secrets[name],
+			"strongswan.conf": strings.Replace(fmt.Sprintf(seedStrongswanConf, h.dir), "default = 1", "default = 1\n\t\t\tknl = 2", 1)}
 	}
-	l.start(moon, files(moon, seedPSK(t, conf)))
+	l.start(moon, files(moon, "moon", auth.moonConf(t, conf)))
 	for _, n := range nodes {
-		l.start(n.h, files(n.h, fmt.Sprintf(mnConf, n.coa, n.h.name, n.home)))
+		l.start(n.h, files(n.h, n.h.name, fmt.Sprintf(mnConf, n.coa, n.h.name, n.home, auth.nodeAuth(n.h.name))))
 	}
 	l.waitStatus(moon, "the seed's conns not loaded", "dave-mh:", "dave-tunnel:")
 	// The seed's order: carol's SAs first, then dave's.
@@ -156,6 +232,7 @@ func TestSeedHomeAgent(t *testing.T) {
 	l.logHas(moon, "[CFG] added configuration 'carol-mh'", "[CFG] added child to existing configuration 'carol-mh'",
 		"[CHD] other address: 2001::100 is a transport mode proxy for 2001:1::10",
 		"[IKE] CHILD_SA carol-mh{1} established with SPIs", "[IKE] CHILD_SA dave-tunnel{4} established with SPIs")
+	l.logHas(moon, auth.moonLog...)
 	// installpolicy=no: the SAs are in the kernel, no policy is (the IKE
 	// sockets' own bypass policies are listed as "socket in/out").
 	state := l.ip(moon, "xfrm", "state")
