@@ -98,3 +98,32 @@ func TestReqIDRestartKeepReqIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestReqIDAcquireKeepReqIDs: with charon.keep_reqids the acquire hands
+// the trap's reqid to the new CHILD_SA by reference; the CHILD_SA keeps
+// the trap's reqid, and once the trap and the IKE_SA are gone no
+// reference is left behind.
+func TestReqIDAcquireKeepReqIDs(t *testing.T) {
+	p := ikesim.NewPair(t, nil)
+	p.Moon.Env.Settings.KeepReqIDs = true
+	traps := sa.NewTrapManager(p.Moon.Env)
+	if reqid := traps.Install(1, p.MoonPeer, p.MoonChild); reqid != 1 {
+		t.Fatalf("trap reqid %d", reqid)
+	}
+	h := sa.NewKernelHandler(p.Moon.Env)
+	h.OnAcquire = traps.Acquire
+	h.Acquire(1, ikesim.MustTS(t, "10.1.0.10/32"), ikesim.MustTS(t, "10.2.0.10/32"))
+	p.Advance(time.Second)
+	if c := p.Moon.WantEstablished(t, 1).Children()[0]; c.ReqID() != 1 {
+		t.Errorf("CHILD_SA reqid %d, want the trap's 1", c.ReqID())
+	}
+	if got := p.Moon.Env.ReqIDs.Allocated(); len(got) != 1 || got[0] != 1 {
+		t.Errorf("allocated %v", got)
+	}
+	p.Moon.WithIKESA(t, 0, func(ike *sa.IKESA) sa.Status { return ike.Delete(false) })
+	p.Advance(time.Second)
+	traps.Uninstall("", "net-net")
+	if got := p.Moon.Env.ReqIDs.Allocated(); len(got) != 0 {
+		t.Errorf("reqids %v left allocated", got)
+	}
+}
