@@ -33,6 +33,8 @@ CGO_ENABLED=0 "$GO" test -c -o "$work/kernel_netlink.test" ./kernel_netlink
 CGO_ENABLED=0 "$GO" test -c -o "$work/daemon.test" ./testing/vm/daemon
 CGO_ENABLED=0 "$GO" build -o "$work/bin/charon" ./cmd/charon
 CGO_ENABLED=0 "$GO" build -o "$work/bin/ipsec" ./cmd/ipsec
+# mip6d's part in the MIGRATE test: sends XFRM_MSG_MIGRATE
+CGO_ENABLED=0 "$GO" build -o "$work/bin/xfrm-migrate" ./testing/cmd/xfrm-migrate
 "$GO" build -o testing/.bin/vm ./testing/cmd/vm
 
 # Each test binary runs in its package directory, as go test runs it
@@ -41,6 +43,8 @@ CGO_ENABLED=0 "$GO" build -o "$work/bin/ipsec" ./cmd/ipsec
 # /etc/protocols and /etc/services (for iproute2's output and the daemons'
 # selectors) are Debian's netbase, as the tests have it (testing/netbase),
 # not whatever this machine has: copied into the guest's RAM layer of /etc.
+# testing/vm/daemon's seed test finds seeds/004's configuration and the test
+# PKI from its package directory (starter/testdata/seed004, testing/hosts).
 testrun=$((timeout_s - 120))
 status=0
 testing/.bin/vm --timeout "${timeout_s}s" --env GOSWAN_VM=1 --env "GOSWAN_BIN=$work/bin" -- sh -c '
