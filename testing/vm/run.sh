@@ -52,8 +52,10 @@ testing/.bin/vm --timeout "${timeout_s}s" --env GOSWAN_VM=1 --env "GOSWAN_BIN=$w
 	cp testing/netbase/protocols testing/netbase/services /etc/ || exit 2
 	cd kernel_netlink && "$1/kernel_netlink.test" -test.v -test.count=1 -test.timeout="$2s" -test.run "$3"
 	rc=$?
-	# Two goswan daemons with kernel-netlink: the tunnel in the kernel'"'"'s XFRM.
-	cd ../testing/vm/daemon && "$1/daemon.test" -test.v -test.count=1 -test.timeout=90s -test.run "$3"
+	# Two goswan daemons with kernel-netlink: the tunnel in the kernel'"'"'s XFRM,
+	# MIGRATE and seeds/004 (five tests: 90 s ran out in TestKernelMigrate
+	# at load 20).
+	cd ../testing/vm/daemon && "$1/daemon.test" -test.v -test.count=1 -test.timeout=300s -test.run "$3"
 	rc2=$?
 	[ $rc -eq 0 ] && rc=$rc2
 	exit $rc' vmtest "$work" "$testrun" "$run" || status=$?
