@@ -75,14 +75,17 @@ func TestHost(t *testing.T) {
 		Binds:   []Bind{{Source: prog, Target: "/usr/sbin/goswan-nshost-test"}},
 		Private: []string{"/run", "/tmp"},
 	})
+	// x is a name of this run's own: /tmp is shared with whatever else
+	// runs on the machine (another run's /tmp/x failed this test).
+	x := "x-" + h.NetNS
 	out := h.Sh(t, "hostname; cat /etc/goswan-nshost-test/marker /usr/lib/goswan-nshost-test/sub/made; "+
 		"stat -c %a /etc /usr/lib /etc/goswan-nshost-test/marker; goswan-nshost-test; "+
-		"touch /run/x /tmp/x /etc/x; ls /tmp; ip -o link show | wc -l")
-	want := "moon\nmarker\nmade\n755\n755\n600\nbound program\nx\n1\n"
+		"touch /run/"+x+" /tmp/"+x+" /etc/"+x+"; ls /tmp; ip -o link show | wc -l")
+	want := "moon\nmarker\nmade\n755\n755\n600\nbound program\n" + x + "\n1\n"
 	if out != want {
 		t.Errorf("inside:\n%s\nwant:\n%s", out, want)
 	}
-	if got := h.ReadFile(t, "/tmp/x"); got != "" {
+	if got := h.ReadFile(t, "/tmp/"+x); got != "" {
 		t.Errorf("ReadFile: %q", got)
 	}
 	h.WriteFile(t, "/run/y", []byte("y\n"), 0o640)
@@ -96,7 +99,7 @@ func TestHost(t *testing.T) {
 		t.Errorf("WriteFile: %q", out)
 	}
 	for _, p := range []string{"/etc/goswan-nshost-test", "/usr/lib/goswan-nshost-test", "/usr/sbin/goswan-nshost-test",
-		"/run/x", "/run/y", "/tmp/x", "/etc/x"} {
+		"/run/" + x, "/run/y", "/tmp/" + x, "/etc/" + x} {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("%s shows outside the host", p)
 		}
