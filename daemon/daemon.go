@@ -180,6 +180,12 @@ func (d *Daemon) initialize() error {
 		NewTaskManager: tasks.New,
 	}
 	d.manager = sa.NewManager(d.env, d.sched, d.pool)
+	if st.DOSProtection && st.CookieThresholdIP >= st.BlockThreshold {
+		// As charon's receiver says it when it is created; the core
+		// raises the threshold the same way on every check.
+		d.logf(bus.NET, bus.Control, "increasing block threshold to %d due to per-IP cookie threshold of %d",
+			st.CookieThresholdIP+1, st.CookieThresholdIP)
+	}
 	d.traps = sa.NewTrapManager(d.env)
 	d.traps.IgnoreAcquireTS = s.Bool("charon.ignore_acquire_ts", false)
 	d.shunts = sa.NewShuntManager(d.env)
@@ -236,6 +242,8 @@ func readSettings(s *settings.Settings) sa.Settings {
 	st.SPIMax = uint32(s.Uint64("charon.spi_max", uint64(st.SPIMax)))
 	st.IKESALimit = uint32(s.Int("charon.ikesa_limit", 0))
 	st.InitLimitHalfOpen = uint32(s.Int("charon.init_limit_half_open", 0))
+	st.InitLimitJobLoad = uint32(s.Int("charon.init_limit_job_load", 0))
+	st.MaxPacket = s.Int("charon.max_packet", st.MaxPacket)
 	st.CookieThreshold = uint32(s.Int("charon.cookie_threshold", int(st.CookieThreshold)))
 	st.BlockThreshold = uint32(s.Int("charon.block_threshold", int(st.BlockThreshold)))
 	st.CookieThresholdIP = uint32(s.Int("charon.cookie_threshold_ip", int(st.CookieThresholdIP)))

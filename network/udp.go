@@ -32,9 +32,13 @@ type SocketOptions struct {
 	NoIPv4, NoIPv6 bool
 	// Mark is socket-default's fwmark (SO_MARK), 0 for none.
 	Mark uint32
-	// MaxPacket is charon.max_packet (default 10000): larger IKE datagrams
-	// are dropped.
+	// MaxPacket is charon.max_packet (default 10000): larger datagrams,
+	// IKE or ESP-in-UDP, are dropped, as charon's socket reads into a
+	// buffer of that size and discards what MSG_TRUNC says did not fit.
 	MaxPacket int
+	// Logf, if set, receives charon's log lines of the socket (NET, level
+	// 1).
+	Logf func(format string, args ...any)
 }
 
 // Socket is the set of IKE sockets.
@@ -253,6 +257,12 @@ func (s *Socket) classify(p Packet, esp []Packet) []Packet {
 	case len(d) == 1 && d[0] == 0xff:
 		s.stats.KeepalivesIn.Add(1)
 		return esp
+	case len(d) > s.opts.MaxPacket:
+		s.stats.TooLongIn.Add(1)
+		if s.opts.Logf != nil {
+			s.opts.Logf("receive buffer too small, packet discarded")
+		}
+		return esp
 	case len(d) < 4:
 		s.stats.ShortIn.Add(1)
 		return esp
@@ -262,10 +272,6 @@ func (s *Socket) classify(p Packet, esp []Packet) []Packet {
 			return append(esp, p)
 		}
 		d = d[4:]
-	}
-	if len(d) > s.opts.MaxPacket {
-		s.stats.TooLongIn.Add(1)
-		return esp
 	}
 	s.stats.IKEIn.Add(1)
 	if h := s.ike.Load(); h != nil {

@@ -1,0 +1,170 @@
+package sa
+
+import (
+	"net/netip"
+
+	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/encoding"
+	"github.com/goswan/goswan/processing"
+)
+
+// Incoming is a datagram the receiver accepted: what a process_message
+// job is made of.
+type Incoming struct {
+	Packet
+	Header encoding.Header
+	// tracked: an IKE_SA_INIT request counted as half open from the
+	// moment it was queued (charon's track_init), until its job has
+	// created the IKE_SA that replaces the count, or failed to.
+	tracked bool
+}
+
+// Priority is the process_message job's priority, as charon gives it:
+// INFORMATIONAL (liveness checks, deletes) first, IKE_AUTH (signatures,
+// possibly blocking backends) last.
+func (in *Incoming) Priority() processing.Priority {
+	switch in.Header.Exchange {
+	case encoding.ExchangeInformational:
+		return processing.High
+	case encoding.ExchangeIKEAuth:
+		return processing.Low
+	}
+	return processing.Medium
+}
+
+// JobLoader is implemented by a job queue that can tell how many jobs wait
+// (charon's processor get_job_load, summed over the priorities);
+// init_limit_job_load needs it.
+type JobLoader interface {
+	JobLoad() int
+}
+
+// Receive is charon's receiver for one IKE datagram (the non-ESP marker
+// already stripped): it parses the header, answers an unsupported major
+// version, and applies the DoS protection to IKE_SA_INIT requests — the
+// COOKIE challenge, the per-IP and global half-open limits and the job
+// load limit — before anything is queued. It runs on the thread that
+// reads the socket, so that a flood costs a header parse and a hash per
+// packet, not a queued job; an IKE_SA_INIT it lets through is counted as
+// half open at once (TrackInit), so the limits see requests still queued.
+// It returns the datagram to queue as a process_message job, or false
+// for a dropped one.
+func (m *Manager) Receive(thread int, p Packet) (*Incoming, bool) {
+	h, err := encoding.DecodeHeader(p.Data)
+	if err != nil {
+		m.env.Bus.Log(thread, nil, bus.NET, bus.Control, "received invalid IKE header from %s - ignored", p.Src.Addr())
+		return nil, false
+	}
+	if h.MajorVersion != 2 {
+		m.env.Bus.Log(thread, nil, bus.NET, bus.Control,
+			"received unsupported IKE version %d.%d from %s, sending INVALID_MAJOR_VERSION",
+			h.MajorVersion, h.MinorVersion, p.Src.Addr())
+		m.sendInvalidMajorVersion(h, p)
+		return nil, false
+	}
+	in := &Incoming{Packet: p, Header: h}
+	if h.Exchange == encoding.ExchangeIKESAInit && !h.Response() {
+		if m.env.Settings.InitiatorOnly || !h.Initiator() || m.dropIKESAInit(thread, h, p) {
+			return nil, false
+		}
+		m.TrackInit(p.Src.Addr())
+		in.tracked = true
+	}
+	return in, true
+}
+
+// TrackInit counts an IKE_SA_INIT request from ip as half open while its
+// job waits (charon's track_init); the job's checkout untracks it.
+func (m *Manager) TrackInit(ip netip.Addr) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.halfOpen++
+	m.countResponderLocked(ip, 1)
+}
+
+// untrackLocked ends the count TrackInit started for in, once.
+func (m *Manager) untrackLocked(in *Incoming) {
+	if in == nil || !in.tracked {
+		return
+	}
+	in.tracked = false
+	m.halfOpen--
+	m.countResponderLocked(in.Src.Addr(), -1)
+}
+
+// Untrack ends the count TrackInit started for a datagram whose job never
+// runs (a queue that is shut down).
+func (m *Manager) Untrack(in *Incoming) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.untrackLocked(in)
+}
+
+// jobLoad is the number of jobs waiting in the queue, 0 if it cannot say.
+func (m *Manager) jobLoad() int {
+	if l, ok := m.q.(JobLoader); ok {
+		return l.JobLoad()
+	}
+	return 0
+}
+
+// dropIKESAInit is receiver.c's drop_ike_sa_init: it answers with a COOKIE
+// or refuses an IKE_SA_INIT request when too many IKE_SAs are half open or
+// too many jobs wait.
+func (m *Manager) dropIKESAInit(thread int, h encoding.Header, p Packet) bool {
+	s := &m.env.Settings
+	src := p.Src.Addr()
+	log := func(l bus.Level, format string, args ...any) { m.env.Bus.Log(thread, nil, bus.NET, l, format, args...) }
+	cookieIP, block, cookieAll := int(s.CookieThresholdIP), int(s.BlockThreshold), int(s.CookieThreshold)
+	if !s.DOSProtection {
+		cookieIP, block, cookieAll = 0, 0, 0
+	} else if cookieIP >= block {
+		// As charon's receiver: also when both are 0, which leaves a
+		// per-IP limit of 1.
+		block = cookieIP + 1
+	}
+	// Each count is read once per packet, as charon caches it.
+	all, fromIP := m.HalfOpenResponder(), m.halfOpenFrom(src)
+	if m.cookies.challenge(m, thread, h, p, all, fromIP, cookieAll, cookieIP) {
+		return true
+	}
+	if block != 0 && fromIP >= block {
+		log(bus.Control, "ignoring IKE_SA setup from %s, per-IP half-open IKE_SA limit of %d reached", src, block)
+		return true
+	}
+	if lim := int(s.InitLimitHalfOpen); lim != 0 && all >= lim {
+		log(bus.Control, "ignoring IKE_SA setup from %s, half-open IKE_SA limit of %d reached", src, lim)
+		return true
+	}
+	if lim := int(s.InitLimitJobLoad); lim != 0 {
+		if jobs := m.jobLoad(); jobs > lim {
+			log(bus.Control, "ignoring IKE_SA setup from %s, job load of %d exceeds limit of %d", src, jobs, lim)
+			return true
+		}
+	}
+	return false
+}
+
+// sendInvalidMajorVersion answers an IKE_SA_INIT of another major version
+// (RFC 7296 §2.5).
+func (m *Manager) sendInvalidMajorVersion(h encoding.Header, p Packet) {
+	if h.Exchange != encoding.ExchangeIKESAInit || h.Response() {
+		return
+	}
+	m.sendNotify(h, p, encoding.NotifyInvalidMajorVersion, nil)
+}
+
+// sendNotify answers a request with a notify outside of any IKE_SA, as
+// charon's receiver does (COOKIE, INVALID_MAJOR_VERSION): the SPIs of the
+// request with our role flag, unencrypted.
+func (m *Manager) sendNotify(h encoding.Header, p Packet, t encoding.NotifyType, data []byte) {
+	resp := encoding.NewMessage(h.Exchange, h.MessageID)
+	resp.SPIi, resp.SPIr, resp.Response = h.SPIi, h.SPIr, true
+	resp.Initiator = !h.Initiator()
+	resp.AddNotify(t, data)
+	b, err := resp.Encode(nil, m.env.Rand)
+	if err != nil {
+		return
+	}
+	m.env.Sender.Send(Packet{Data: b, Src: p.Dst, Dst: p.Src})
+}
