@@ -22,6 +22,7 @@ import (
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/config/feature"
 	"github.com/goswan/goswan/confparse/settings"
+	"github.com/goswan/goswan/counters"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/internal/clib"
 	"github.com/goswan/goswan/internal/version"
@@ -31,6 +32,7 @@ import (
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/stroke"
 	"github.com/goswan/goswan/tasks"
+	"github.com/goswan/goswan/vici"
 )
 
 // DefaultPidDir is strongSwan's IPSEC_PIDDIR: the PID file and the stroke
@@ -82,6 +84,8 @@ type Daemon struct {
 	controller *Controller
 	stroke     *stroke.Server
 	cred       *strokeCred
+	vici       *vici.Plugin
+	counters   *counters.Counters
 
 	started time.Time
 	pidFile *os.File
@@ -281,6 +285,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.stroke != nil {
 		go func() { errc <- d.stroke.Serve() }()
 	}
+	if d.vici != nil {
+		go func() {
+			if err := d.vici.Serve(); err != nil {
+				d.logf(bus.CFG, bus.Control, "vici socket failed: %v", err)
+			}
+		}()
+	}
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
@@ -298,6 +309,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 func (d *Daemon) Shutdown() {
 	if d.stroke != nil {
 		_ = d.stroke.Close()
+	}
+	if d.vici != nil {
+		_ = d.vici.Close()
 	}
 	if d.manager != nil {
 		done := make(chan struct{})
@@ -343,15 +357,23 @@ func (d *Daemon) Close() {
 // Reload rereads strongswan.conf and the loggers (SIGHUP).
 func (d *Daemon) Reload() {
 	d.logf(bus.DMN, bus.Control, "signal of type SIGHUP received. Reloading configuration")
+	if err := d.reloadSettings(); err != nil {
+		d.logf(bus.DMN, bus.Control, "reloading config failed, keeping old")
+	}
+}
+
+// reloadSettings rereads strongswan.conf and the loggers; an unreadable
+// file changes nothing.
+func (d *Daemon) reloadSettings() error {
 	s, err := settings.Load(d.opts.ConfPath, nil)
 	if err != nil && s == nil {
-		d.logf(bus.DMN, bus.Control, "reloading config failed, keeping old")
-		return
+		return errReload
 	}
 	d.conf.Store(s)
 	if err := d.loadLoggers(); err != nil {
 		d.logf(bus.DMN, bus.Control, "reloading loggers failed: %v", err)
 	}
+	return nil
 }
 
 // Bus is the daemon's log bus.

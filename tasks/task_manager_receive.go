@@ -251,6 +251,7 @@ func (tm *TaskManager) receiveRequest(m *encoding.Message, raw []byte, src, dst 
 	if raw != nil {
 		tm.responding.hash = sha1.Sum(raw)
 	}
+	tm.ike.Env().Events.Message(tm.ike, m, true, true)
 	tm.log(bus.ENC, bus.Control, "parsed %s", m)
 	switch tm.processRequest(m, src, dst) {
 	case sa.Success:
@@ -278,6 +279,7 @@ func (tm *TaskManager) receiveResponse(m *encoding.Message, raw []byte, src, dst
 	if s := tm.reassemble(&tm.initiating.defrag, m, raw, src, dst); s != sa.Success {
 		return s
 	}
+	tm.ike.Env().Events.Message(tm.ike, m, true, true)
 	tm.log(bus.ENC, bus.Control, "parsed %s", m)
 	if tm.processResponse(m) != sa.Success {
 		tm.Flush()
