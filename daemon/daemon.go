@@ -282,6 +282,7 @@ func resolveHost(name string, want4, want6 bool) (netip.Addr, bool) {
 func (d *Daemon) Run(ctx context.Context) error {
 	d.logf(bus.JOB, bus.Control, "spawning %d worker threads", d.Settings().Int("charon.threads", 16))
 	errc := make(chan error, 1)
+	go trimMemory(ctx)
 	if d.stroke != nil {
 		go func() { errc <- d.stroke.Serve() }()
 	}

@@ -37,8 +37,29 @@ func (h Header) HigherVersion() bool { return h.Flags&FlagVersion != 0 }
 // major versions pass, so that the caller can answer them with
 // INVALID_MAJOR_VERSION; Decode refuses everything but version 2.
 func DecodeHeader(b []byte) (Header, error) {
-	if len(b) < HeaderLen {
+	h, ok := ReadHeader(b)
+	if ok {
+		return h, nil
+	}
+	switch {
+	case len(b) < HeaderLen:
 		return Header{}, errorf(ErrHeader, PayloadNone, "%d bytes, the IKE header needs %d", len(b), HeaderLen)
+	case h.MajorVersion == 1 && !h.Exchange.isIKEv1():
+		return h, errorf(ErrHeader, PayloadNone, "exchange type %v in an IKEv1 header", h.Exchange)
+	case h.MajorVersion == 1 && (h.Exchange == 2 || h.Exchange == 4) && h.MessageID != 0:
+		return h, errorf(ErrHeader, PayloadNone, "%v with message ID %d", h.Exchange, h.MessageID)
+	case h.MajorVersion == 2 && !h.Exchange.isIKEv2():
+		return h, errorf(ErrHeader, PayloadNone, "exchange type %v in an IKEv2 header", h.Exchange)
+	}
+	return h, errorf(ErrHeader, PayloadNone, "initiator SPI is zero")
+}
+
+// ReadHeader is DecodeHeader without the error's description: it reports
+// whether the header passes, and allocates nothing, for a receiver that
+// drops what does not (a flood of junk costs no garbage).
+func ReadHeader(b []byte) (Header, bool) {
+	if len(b) < HeaderLen {
+		return Header{}, false
 	}
 	h := Header{
 		SPIi:         binary.BigEndian.Uint64(b),
@@ -53,21 +74,15 @@ func DecodeHeader(b []byte) (Header, error) {
 	}
 	switch h.MajorVersion {
 	case 1:
-		if !h.Exchange.isIKEv1() {
-			return h, errorf(ErrHeader, PayloadNone, "exchange type %v in an IKEv1 header", h.Exchange)
-		}
-		if (h.Exchange == 2 || h.Exchange == 4) && h.MessageID != 0 {
-			return h, errorf(ErrHeader, PayloadNone, "%v with message ID %d", h.Exchange, h.MessageID)
+		if !h.Exchange.isIKEv1() || (h.Exchange == 2 || h.Exchange == 4) && h.MessageID != 0 {
+			return h, false
 		}
 	case 2:
 		if !h.Exchange.isIKEv2() {
-			return h, errorf(ErrHeader, PayloadNone, "exchange type %v in an IKEv2 header", h.Exchange)
+			return h, false
 		}
 	}
-	if h.SPIi == 0 {
-		return h, errorf(ErrHeader, PayloadNone, "initiator SPI is zero")
-	}
-	return h, nil
+	return h, h.SPIi != 0
 }
 
 func appendHeader(b []byte, m *Message, next PayloadType, length int) []byte {

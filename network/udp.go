@@ -127,7 +127,11 @@ func (s *Socket) Port(natt bool) uint16 {
 	return s.port
 }
 
-// SetIKEHandler sets the function that receives IKE messages.
+// SetIKEHandler sets the function that receives IKE messages. It runs on
+// the socket's receive goroutine, and a packet's Data points into the
+// receive buffer: it is valid during the call only, so that a datagram
+// the handler drops (a flood's) costs no copy; the handler copies what it
+// keeps.
 func (s *Socket) SetIKEHandler(f func(Packet)) { s.ike.Store(&f) }
 
 // SetESPHandler sets the function that receives ESP-in-UDP batches.
@@ -230,6 +234,7 @@ func (s *Socket) Close() error {
 func (s *Socket) routineReceive(u *udpSock) {
 	defer s.wg.Done()
 	r := newReceiver(u)
+	defer r.release()
 	esp := make([]Packet, 0, r.capacity())
 	for {
 		pkts, err := r.read()
@@ -275,7 +280,7 @@ func (s *Socket) classify(p Packet, esp []Packet) []Packet {
 	}
 	s.stats.IKEIn.Add(1)
 	if h := s.ike.Load(); h != nil {
-		(*h)(Packet{Data: append([]byte(nil), d...), Src: p.Src, Dst: p.Dst})
+		(*h)(Packet{Data: d, Src: p.Src, Dst: p.Dst})
 	}
 	return esp
 }

@@ -24,7 +24,10 @@ func TestSocketLoopback(t *testing.T) {
 	defer b.Close()
 	ike := make(chan Packet, 4)
 	esp := make(chan []byte, 64)
-	b.SetIKEHandler(func(p Packet) { ike <- p })
+	b.SetIKEHandler(func(p Packet) {
+		p.Data = bytes.Clone(p.Data) // valid during the call only
+		ike <- p
+	})
 	b.SetESPHandler(func(ps []Packet) {
 		for _, p := range ps {
 			esp <- append([]byte(nil), p.Data...)
@@ -85,7 +88,7 @@ func TestClassifyMaxPacket(t *testing.T) {
 	var logged []string
 	s := &Socket{opts: SocketOptions{MaxPacket: 100, Logf: func(f string, a ...any) { logged = append(logged, f) }}}
 	var got [][]byte
-	f := func(p Packet) { got = append(got, p.Data) }
+	f := func(p Packet) { got = append(got, bytes.Clone(p.Data)) }
 	s.ike.Store(&f)
 	src := netip.MustParseAddrPort("192.0.2.1:4500")
 	dst := netip.MustParseAddrPort("192.0.2.2:4500")

@@ -54,17 +54,27 @@ func newCookieJar(env *Env) *cookieJar {
 func monotonic(env *Env) uint32 { return uint32(env.Clock.Now().Unix()) }
 
 // build computes COOKIE = t | SHA1(IPi | SPIi | t | secret). Only we read
-// cookies back, so the byte order of t just has to agree with itself.
-func (j *cookieJar) build(src netip.Addr, spi uint64, t uint32, secret []byte) []byte {
-	h := sha1.New()
-	h.Write(src.AsSlice())
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], spi)
-	h.Write(b[:])
-	binary.BigEndian.PutUint32(b[:4], t)
-	h.Write(b[:4])
-	h.Write(secret)
-	return h.Sum(b[:4:4])
+// cookies back, so the byte order of t just has to agree with itself. It
+// allocates nothing: the receiver builds one for every request of a flood.
+func (j *cookieJar) build(src netip.Addr, spi uint64, t uint32, secret []byte) [cookieLength]byte {
+	var in [16 + 8 + 4 + cookieSecretLength]byte
+	n := 0
+	if src.Is4() {
+		a := src.As4()
+		n = copy(in[:], a[:])
+	} else {
+		a := src.As16()
+		n = copy(in[:], a[:])
+	}
+	binary.BigEndian.PutUint64(in[n:], spi)
+	binary.BigEndian.PutUint32(in[n+8:], t)
+	n += 12
+	n += copy(in[n:], secret)
+	var c [cookieLength]byte
+	binary.BigEndian.PutUint32(c[:], t)
+	sum := sha1.Sum(in[:n])
+	copy(c[4:], sum[:])
+	return c
 }
 
 // verify checks a cookie against the current or the previous secret.
@@ -80,7 +90,8 @@ func (j *cookieJar) verify(src netip.Addr, spi uint64, cookie []byte, now uint32
 	if t+j.secretOffset >= j.secretFirstUse {
 		secret = j.secret[:]
 	}
-	return subtle.ConstantTimeCompare(j.build(src, spi, t, secret), cookie) == 1
+	want := j.build(src, spi, t, secret)
+	return subtle.ConstantTimeCompare(want[:], cookie) == 1
 }
 
 // check looks for a valid COOKIE as the first payload of the raw message,
@@ -128,7 +139,10 @@ func (j *cookieJar) required(ip netip.Addr, count, threshold int, now uint32) bo
 // half-open counts, cookieAll and cookieIP the thresholds (0: off).
 func (j *cookieJar) challenge(m *Manager, thread int, h encoding.Header, p Packet, all, fromIP, cookieAll, cookieIP int) bool {
 	src := p.Src.Addr()
-	log := func(l bus.Level, format string, args ...any) { m.env.Bus.Log(thread, nil, bus.NET, l, format, args...) }
+	var log func(l bus.Level, format string, args ...any)
+	if m.logs(bus.NET, bus.Diag) {
+		log = func(l bus.Level, format string, args ...any) { m.env.Bus.Log(thread, nil, bus.NET, l, format, args...) }
+	}
 	j.mu.Lock()
 	now := monotonic(m.env)
 	need := j.required(netip.Addr{}, all, cookieAll, now)
@@ -137,14 +151,16 @@ func (j *cookieJar) challenge(m *Manager, thread int, h encoding.Header, p Packe
 		j.mu.Unlock()
 		return false
 	}
-	log(bus.Diag, "received packet: from %s to %s (%d bytes)", FormatHost(p.Src), FormatHost(p.Dst), len(p.Data))
+	if log != nil {
+		log(bus.Diag, "received packet: from %s to %s (%d bytes)", FormatHost(p.Src), FormatHost(p.Dst), len(p.Data))
+	}
 	if j.secretFirstUse == 0 {
 		j.secretFirstUse = now
 	} else if now-j.secretFirstUse > cookieSecretSwitch {
-		log(bus.Control, "generating new cookie secret after %ds since first use", now-j.secretFirstUse)
+		m.env.Bus.Log(thread, nil, bus.NET, bus.Control, "generating new cookie secret after %ds since first use", now-j.secretFirstUse)
 		var fresh [cookieSecretLength]byte
 		if err := m.env.Read(fresh[:]); err != nil {
-			log(bus.Control, "failed to allocated cookie secret, keeping old")
+			m.env.Bus.Log(thread, nil, bus.NET, bus.Control, "failed to allocated cookie secret, keeping old")
 		} else {
 			j.old, j.secret, j.secretFirstUse = j.secret, fresh, now
 			clear(fresh[:])
@@ -152,7 +168,9 @@ func (j *cookieJar) challenge(m *Manager, thread int, h encoding.Header, p Packe
 	}
 	cookie := j.build(src, h.SPIi, now-j.secretOffset, j.secret[:])
 	j.mu.Unlock()
-	log(bus.Diag, "sending COOKIE notify to %s", src)
-	m.sendNotify(h, p, encoding.NotifyCookie, cookie)
+	if log != nil {
+		log(bus.Diag, "sending COOKIE notify to %s", src)
+	}
+	m.sendNotify(h, p, encoding.NotifyCookie, cookie[:])
 	return true
 }

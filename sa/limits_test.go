@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/processing"
 	"github.com/goswan/goswan/sa"
@@ -279,5 +280,35 @@ func TestMaxPacketReassembly(t *testing.T) {
 				t.Errorf("established over max_packet")
 			}
 		})
+	}
+}
+
+type discard struct{}
+
+func (discard) Send(sa.Packet) {}
+
+// The receiver drops a flood without garbage: junk costs no allocation
+// and a request answered with a COOKIE only the answer's bytes, when no
+// log line is written (the daemon's default levels log neither).
+func TestReceiverDropAllocs(t *testing.T) {
+	l := newLimitsLab(t, func(s *sa.Settings) { s.CookieThreshold = 1 })
+	l.send(l.request(addr(1))) // one half-open IKE_SA: cookies on
+	l.Sun.Env.Bus = bus.New()
+	l.Sun.Env.Sender = discard{}
+	req := l.request(addr(2))
+	junk := sa.Packet{Data: make([]byte, 40), Src: req.Src, Dst: req.Dst}
+	for _, c := range []struct {
+		name string
+		p    sa.Packet
+		max  float64
+	}{{"junk", junk, 0}, {"COOKIE", req, 1}} {
+		n := testing.AllocsPerRun(100, func() {
+			if _, ok := l.Sun.Mgr.Receive(1, c.p); ok {
+				t.Fatal("accepted")
+			}
+		})
+		if n > c.max {
+			t.Errorf("%s: %.1f allocations per dropped datagram, want at most %.0f", c.name, n, c.max)
+		}
 	}
 }

@@ -111,3 +111,15 @@ func (m *Manager) halfOpenFrom(ip netip.Addr) int {
 	defer m.mu.Unlock()
 	return m.halfOpenIP[ip]
 }
+
+// HalfOpenAddresses reports how many peer addresses have half-open
+// IKE_SAs (or queued IKE_SA_INITs) with us as responder, and the most any
+// one of them has: what block_threshold bounds.
+func (m *Manager) HalfOpenAddresses() (addresses, most int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, n := range m.halfOpenIP {
+		most = max(most, n)
+	}
+	return len(m.halfOpenIP), most
+}

@@ -1,6 +1,7 @@
 package sa
 
 import (
+	"bytes"
 	"net/netip"
 
 	"github.com/goswan/goswan/bus"
@@ -50,9 +51,11 @@ type JobLoader interface {
 // It returns the datagram to queue as a process_message job, or false
 // for a dropped one.
 func (m *Manager) Receive(thread int, p Packet) (*Incoming, bool) {
-	h, err := encoding.DecodeHeader(p.Data)
-	if err != nil {
-		m.env.Bus.Log(thread, nil, bus.NET, bus.Control, "received invalid IKE header from %s - ignored", p.Src.Addr())
+	h, ok := encoding.ReadHeader(p.Data)
+	if !ok {
+		if m.logs(bus.NET, bus.Control) {
+			m.env.Bus.Log(thread, nil, bus.NET, bus.Control, "received invalid IKE header from %s - ignored", p.Src.Addr())
+		}
 		return nil, false
 	}
 	if h.MajorVersion != 2 {
@@ -62,16 +65,24 @@ func (m *Manager) Receive(thread int, p Packet) (*Incoming, bool) {
 		m.sendInvalidMajorVersion(h, p)
 		return nil, false
 	}
-	in := &Incoming{Packet: p, Header: h}
+	tracked := false
 	if h.Exchange == encoding.ExchangeIKESAInit && !h.Response() {
 		if m.env.Settings.InitiatorOnly || !h.Initiator() || m.dropIKESAInit(thread, h, p) {
 			return nil, false
 		}
 		m.TrackInit(p.Src.Addr())
-		in.tracked = true
+		tracked = true
 	}
-	return in, true
+	// The datagram may live in the socket's buffer: a queued job keeps a
+	// copy.
+	p.Data = bytes.Clone(p.Data)
+	return &Incoming{Packet: p, Header: h, tracked: tracked}, true
 }
+
+// logs reports whether a log line of the group and level would be
+// written: the receiver's hot paths ask first, so that a flood formats
+// and allocates nothing for lines no one reads.
+func (m *Manager) logs(g bus.Group, l bus.Level) bool { return m.env.Bus.Enabled(g, l) }
 
 // TrackInit counts an IKE_SA_INIT request from ip as half open while its
 // job waits (charon's track_init); the job's checkout untracks it.
@@ -114,7 +125,6 @@ func (m *Manager) jobLoad() int {
 func (m *Manager) dropIKESAInit(thread int, h encoding.Header, p Packet) bool {
 	s := &m.env.Settings
 	src := p.Src.Addr()
-	log := func(l bus.Level, format string, args ...any) { m.env.Bus.Log(thread, nil, bus.NET, l, format, args...) }
 	cookieIP, block, cookieAll := int(s.CookieThresholdIP), int(s.BlockThreshold), int(s.CookieThreshold)
 	if !s.DOSProtection {
 		cookieIP, block, cookieAll = 0, 0, 0
@@ -129,16 +139,25 @@ func (m *Manager) dropIKESAInit(thread int, h encoding.Header, p Packet) bool {
 		return true
 	}
 	if block != 0 && fromIP >= block {
-		log(bus.Control, "ignoring IKE_SA setup from %s, per-IP half-open IKE_SA limit of %d reached", src, block)
+		if m.logs(bus.NET, bus.Control) {
+			m.env.Bus.Log(thread, nil, bus.NET, bus.Control,
+				"ignoring IKE_SA setup from %s, per-IP half-open IKE_SA limit of %d reached", src, block)
+		}
 		return true
 	}
 	if lim := int(s.InitLimitHalfOpen); lim != 0 && all >= lim {
-		log(bus.Control, "ignoring IKE_SA setup from %s, half-open IKE_SA limit of %d reached", src, lim)
+		if m.logs(bus.NET, bus.Control) {
+			m.env.Bus.Log(thread, nil, bus.NET, bus.Control,
+				"ignoring IKE_SA setup from %s, half-open IKE_SA limit of %d reached", src, lim)
+		}
 		return true
 	}
 	if lim := int(s.InitLimitJobLoad); lim != 0 {
 		if jobs := m.jobLoad(); jobs > lim {
-			log(bus.Control, "ignoring IKE_SA setup from %s, job load of %d exceeds limit of %d", src, jobs, lim)
+			if m.logs(bus.NET, bus.Control) {
+				m.env.Bus.Log(thread, nil, bus.NET, bus.Control,
+					"ignoring IKE_SA setup from %s, job load of %d exceeds limit of %d", src, jobs, lim)
+			}
 			return true
 		}
 	}
@@ -158,13 +177,6 @@ func (m *Manager) sendInvalidMajorVersion(h encoding.Header, p Packet) {
 // charon's receiver does (COOKIE, INVALID_MAJOR_VERSION): the SPIs of the
 // request with our role flag, unencrypted.
 func (m *Manager) sendNotify(h encoding.Header, p Packet, t encoding.NotifyType, data []byte) {
-	resp := encoding.NewMessage(h.Exchange, h.MessageID)
-	resp.SPIi, resp.SPIr, resp.Response = h.SPIi, h.SPIr, true
-	resp.Initiator = !h.Initiator()
-	resp.AddNotify(t, data)
-	b, err := resp.Encode(nil, m.env.Rand)
-	if err != nil {
-		return
-	}
+	b := encoding.AppendNotifyAnswer(nil, h, t, data)
 	m.env.Sender.Send(Packet{Data: b, Src: p.Dst, Dst: p.Src})
 }
