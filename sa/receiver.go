@@ -58,10 +58,20 @@ func (m *Manager) Receive(thread int, p Packet) (*Incoming, bool) {
 		}
 		return nil, false
 	}
+	if h.MajorVersion == 1 {
+		// charon speaks IKEv1 (config/feature: goswan does not).
+		if m.logs(bus.NET, bus.Control) {
+			m.env.Bus.Log(thread, nil, bus.NET, bus.Control, "received IKEv1 message from %s, IKEv1 is not supported - ignored",
+				p.Src.Addr())
+		}
+		return nil, false
+	}
 	if h.MajorVersion != 2 {
-		m.env.Bus.Log(thread, nil, bus.NET, bus.Control,
-			"received unsupported IKE version %d.%d from %s, sending INVALID_MAJOR_VERSION",
-			h.MajorVersion, h.MinorVersion, p.Src.Addr())
+		if m.logs(bus.NET, bus.Control) {
+			m.env.Bus.Log(thread, nil, bus.NET, bus.Control,
+				"received unsupported IKE version %d.%d from %s, sending INVALID_MAJOR_VERSION",
+				h.MajorVersion, h.MinorVersion, p.Src.Addr())
+		}
 		m.sendInvalidMajorVersion(h, p)
 		return nil, false
 	}
@@ -164,12 +174,11 @@ func (m *Manager) dropIKESAInit(thread int, h encoding.Header, p Packet) bool {
 	return false
 }
 
-// sendInvalidMajorVersion answers an IKE_SA_INIT of another major version
-// (RFC 7296 §2.5).
+// sendInvalidMajorVersion answers a message of another major version
+// (RFC 7296 §1.5) as charon's receiver does: any message of a version it
+// does not know gets INVALID_MAJOR_VERSION in an IKEv2 answer with the
+// message's exchange type and ID, requests and responses alike.
 func (m *Manager) sendInvalidMajorVersion(h encoding.Header, p Packet) {
-	if h.Exchange != encoding.ExchangeIKESAInit || h.Response() {
-		return
-	}
 	m.sendNotify(h, p, encoding.NotifyInvalidMajorVersion, nil)
 }
 

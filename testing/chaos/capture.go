@@ -40,6 +40,12 @@ func newCapture(iface string) (*capture, error) {
 // next returns the next IKE datagram (UDP from port 500 or 4500, the
 // non-ESP marker removed) received within timeout.
 func (c *capture) next(timeout time.Duration) (src, dst netip.Addr, ike []byte, ok bool) {
+	s, d, ike, ok := c.nextPorts(timeout)
+	return s.Addr(), d.Addr(), ike, ok
+}
+
+// nextPorts is next with the ports.
+func (c *capture) nextPorts(timeout time.Duration) (src, dst netip.AddrPort, ike []byte, ok bool) {
 	tv := unix.NsecToTimeval(timeout.Nanoseconds())
 	_ = unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 	for {
@@ -58,9 +64,9 @@ func (c *capture) next(timeout time.Duration) (src, dst netip.Addr, ike []byte, 
 		if len(p) < ihl+8 {
 			continue
 		}
-		src = netip.AddrFrom4([4]byte(p[12:16]))
-		dst = netip.AddrFrom4([4]byte(p[16:20]))
 		sport := binary.BigEndian.Uint16(p[ihl:])
+		src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p[12:16])), sport)
+		dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(p[16:20])), binary.BigEndian.Uint16(p[ihl+2:]))
 		body := p[ihl+8:]
 		switch sport {
 		case 500:

@@ -44,6 +44,8 @@ const (
 	// plane cannot route a peer's own IKE address into the tunnel.
 	CarolInner = "10.3.0.1"
 	DaveInner  = "10.3.0.2"
+	// WinnetouInner is the adversarial peer's side of its CHILD_SAs.
+	WinnetouInner = "10.3.0.3"
 	BobIP      = "10.2.0.10"
 	// AttackNet holds the spoofed sources; moon routes it to winnetou.
 	AttackNet = "10.200.0.0/16"
@@ -52,7 +54,10 @@ const (
 )
 
 // The lab's timing: CHILD_SAs live 30 s and rekey 10 to 15 s before, so a
-// phase sees several rekeys; IKE_SAs rekey every minute or so. DPD every
+// phase sees several rekeys; IKE_SAs rekey (reauth=no: a responder that
+// reauthenticates a roadwarrior while the roadwarrior restarts on its
+// DELETE would duplicate the IKE_SA, in charon as in goswan) every minute
+// or so. DPD every
 // 5 s and a short retransmission schedule (1 s, base 1.4, 4 tries: gone
 // after about 18 s) keep recovery within a phase.
 const (
@@ -141,6 +146,7 @@ config setup
 
 conn %%default
 	ikelifetime=90s
+	reauth=no
 	lifetime=%[2]ds
 	margintime=%[3]ds
 	rekeyfuzz=50%%
@@ -157,12 +163,16 @@ conn %%default
 
 // moonConf: moon answers sun, the roadwarriors and winnetou (the
 // adversarial peer); right=%any also lets the flood's IKE_SA_INITs make
-// half-open IKE_SAs, as a roadwarrior gateway's would.
+// half-open IKE_SAs, as a roadwarrior gateway's would. As a responding
+// gateway it clears what its DPD finds dead and leaves the restart to the
+// peers (both restarting would duplicate the IKE_SA on every failure).
 const moonConf = `
 conn net-net
 	left=192.168.0.1
 	leftsubnet=10.1.0.0/16
 	leftid=@moon.strongswan.org
+	dpdaction=clear
+	closeaction=clear
 	right=192.168.0.2
 	rightsubnet=10.2.0.0/16
 	rightid=@sun.strongswan.org
@@ -172,6 +182,8 @@ conn rw-carol
 	left=192.168.0.1
 	leftsubnet=10.1.0.0/16
 	leftid=@moon.strongswan.org
+	dpdaction=clear
+	closeaction=clear
 	right=%any
 	rightid=@carol.strongswan.org
 	rightsubnet=10.3.0.1/32
@@ -181,6 +193,8 @@ conn rw-dave
 	left=192.168.0.1
 	leftsubnet=10.1.0.0/16
 	leftid=@moon.strongswan.org
+	dpdaction=clear
+	closeaction=clear
 	right=%any
 	rightid=@dave.strongswan.org
 	rightsubnet=10.3.0.2/32
@@ -190,8 +204,12 @@ conn rw-winnetou
 	left=192.168.0.1
 	leftsubnet=10.1.0.0/16
 	leftid=@moon.strongswan.org
+	dpdaction=clear
+	closeaction=clear
 	right=%any
 	rightid=@winnetou.strongswan.org
+	rightsubnet=10.3.0.3/32
+	esp=aes128gcm16-modp2048,aes128gcm16-ecp256,aes128gcm16-x25519,aes128gcm16!
 	auto=add
 `
 

@@ -102,6 +102,12 @@ func (s *rssSampler) Stop() uint64 {
 // exactly the expected set, charon's RSS must come back within 10 % of
 // where it started, and the same charon must still run.
 func (l *Lab) Phase(name, sent string, e *Expected, body func(r *PhaseResult) error) PhaseResult {
+	return l.phase(name, sent, e, false, body)
+}
+
+// phase is Phase; with restarted, the phase kills charon on purpose and a
+// new one must run at the end instead of the same.
+func (l *Lab) phase(name, sent string, e *Expected, restarted bool, body func(r *PhaseResult) error) PhaseResult {
 	r := PhaseResult{Phase: name, Moon: string(l.impl), Sent: sent}
 	t0 := time.Now()
 	l.logf("=== phase %s (moon: %s)", name, l.impl)
@@ -114,16 +120,20 @@ func (l *Lab) Phase(name, sent string, e *Expected, body func(r *PhaseResult) er
 	if err := body(&r); err != nil {
 		r.Check("phase ran", false, "%v", err)
 	}
-	l.checkAfter(&r, pid, *e, smp)
+	l.checkAfter(&r, pid, *e, smp, restarted)
 	r.Duration = time.Since(t0)
 	l.logf("=== phase %s done in %v: %s", name, r.Duration.Round(time.Second), map[bool]string{true: "held", false: "FAILED"}[r.OK()])
 	return r
 }
 
 // checkAfter makes the checks every phase ends with.
-func (l *Lab) checkAfter(r *PhaseResult, pid int, e Expected, smp *rssSampler) {
+func (l *Lab) checkAfter(r *PhaseResult, pid int, e Expected, smp *rssSampler, restarted bool) {
 	now := l.CharonPID()
-	r.Check("daemon never stopped", pid != 0 && now == pid, "charon PID %d at the start, %d now", pid, now)
+	if restarted {
+		r.Check("a new charon runs", now != 0 && now != pid, "charon PID %d at the start, %d now", pid, now)
+	} else {
+		r.Check("daemon never stopped", pid != 0 && now == pid, "charon PID %d at the start, %d now", pid, now)
+	}
 	if err := l.WaitTunnels(e.Tunnels, 90*time.Second); err != nil {
 		r.Check("tunnels pass traffic", false, "%v", err)
 	} else {

@@ -22,6 +22,19 @@ type RunOptions struct {
 	StormRate       int
 	// Idle is phase 0's duration.
 	Idle time.Duration
+	// Root is the repository (the storm's captures and corpora).
+	Root string
+	// Seed makes the storm repeatable: both labs get the same one.
+	Seed int64
+	// Children is how many CHILD_SAs the adversarial peer asks for.
+	Children int
+	// Probes is how many datagrams phase 2 compares one by one.
+	Probes int
+	// StrokeTime is phase 4's duration.
+	StrokeTime time.Duration
+	// FaultStep is how long phase 5's loss faults last (the others half
+	// of it).
+	FaultStep time.Duration
 	// LogDir receives every host's daemon.log at the end.
 	LogDir string
 	Logf            func(format string, args ...any)
@@ -30,17 +43,36 @@ type RunOptions struct {
 // Run builds a lab per implementation of moon and runs the phases on it.
 func Run(ctx context.Context, o RunOptions) ([]PhaseResult, error) {
 	var results []PhaseResult
+	storms := map[string]*StormResult{}
+	peers := map[string]*PeerResult{}
+	perms := map[string][]string{}
 	for _, moon := range o.Moons {
-		rs, err := runLab(ctx, moon, o)
+		rs, err := runLab(ctx, moon, o, &labOut{storms, peers, perms})
 		results = append(results, rs...)
 		if err != nil {
 			return results, fmt.Errorf("moon %s: %w", moon, err)
 		}
 	}
+	if g, s := storms["goswan"], storms["strongswan"]; g != nil && s != nil {
+		results = append(results, CompareStorms(*g, *s))
+	}
+	if g, s := peers["goswan"], peers["strongswan"]; g != nil && s != nil {
+		results = append(results, ComparePeers(*g, *s))
+	}
+	if g, s := perms["goswan"], perms["strongswan"]; g != nil && s != nil {
+		results = append(results, ComparePerms(g, s))
+	}
 	return results, nil
 }
 
-func runLab(ctx context.Context, moon string, o RunOptions) ([]PhaseResult, error) {
+// labOut collects what the comparisons with strongSwan need.
+type labOut struct {
+	storms map[string]*StormResult
+	peers  map[string]*PeerResult
+	perms  map[string][]string
+}
+
+func runLab(ctx context.Context, moon string, o RunOptions, out *labOut) ([]PhaseResult, error) {
 	l, err := Build(ctx, Options{Moon: moon, GoswanBin: o.GoswanBin, Self: o.Self, Logf: o.Logf, LogDir: o.LogDir})
 	if err != nil {
 		return nil, err
@@ -70,6 +102,27 @@ func runLab(ctx context.Context, moon string, o RunOptions) ([]PhaseResult, erro
 	}
 	if has("1") {
 		results = append(results, l.PhaseFlood(e, o.Flood))
+	}
+	if has("2") && ctx.Err() == nil {
+		r, sr := l.PhaseStorm(e, o.StormRate, o.Storm, o.Root, o.Seed, o.Probes)
+		results = append(results, r)
+		out.storms[moon] = &sr
+	}
+	if has("3") && ctx.Err() == nil {
+		r, pr := l.PhaseAdversary(e, o.Children)
+		results = append(results, r)
+		out.peers[moon] = &pr
+	}
+	if has("4") && ctx.Err() == nil {
+		r, p := l.PhaseStroke(e, 200, o.StrokeTime)
+		results = append(results, r)
+		out.perms[moon] = p
+	}
+	if has("5") && ctx.Err() == nil {
+		results = append(results, l.PhaseFaults(e, o.FaultStep))
+	}
+	if has("6") && ctx.Err() == nil {
+		results = append(results, l.PhaseCrash(e))
 	}
 	if ctx.Err() != nil {
 		return results, ctx.Err()
