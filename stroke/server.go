@@ -91,15 +91,15 @@ type ServerConfig struct {
 
 // Server is a listening stroke socket.
 type Server struct {
-	cfg    ServerConfig
-	log    bus.Logger
-	ln     *net.UnixListener
-	info   os.FileInfo // of the socket file we created, to remove only ours
-	slots  chan struct{}
+	cfg   ServerConfig
+	log   bus.Logger
+	ln    *net.UnixListener
+	info  os.FileInfo // of the socket file we created, to remove only ours
+	slots chan struct{}
 	// reading holds a token per connection whose request is being read.
 	reading chan struct{}
 	ctx     context.Context
-	cancel context.CancelFunc
+	cancel  context.CancelFunc
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}

@@ -46,7 +46,7 @@ const (
 	DaveInner  = "10.3.0.2"
 	// WinnetouInner is the adversarial peer's side of its CHILD_SAs.
 	WinnetouInner = "10.3.0.3"
-	BobIP      = "10.2.0.10"
+	BobIP         = "10.2.0.10"
 	// AttackNet holds the spoofed sources; moon routes it to winnetou.
 	AttackNet = "10.200.0.0/16"
 	// DebugSocket is goswan's GOSWAN_DEBUG_SOCKET inside moon.

@@ -14,8 +14,8 @@ import (
 type RunOptions struct {
 	// Moons are moon's implementations, one lab each ("goswan",
 	// "strongswan" for the comparison).
-	Moons  []string
-	Phases []string
+	Moons           []string
+	Phases          []string
 	GoswanBin, Self string
 	Flood           FloodPlan
 	Storm           time.Duration
@@ -37,7 +37,7 @@ type RunOptions struct {
 	FaultStep time.Duration
 	// LogDir receives every host's daemon.log at the end.
 	LogDir string
-	Logf            func(format string, args ...any)
+	Logf   func(format string, args ...any)
 }
 
 // Run builds a lab per implementation of moon and runs the phases on it.

@@ -20,7 +20,7 @@ import (
 type Snapshot struct {
 	// IKE and Child count the SAs per conn and state ("net-net
 	// ESTABLISHED").
-	IKE, Child map[string]int
+	IKE, Child     map[string]int
 	Up, Connecting int
 	Routes         []string // destinations in table 220
 	XfrmStates     int
@@ -32,15 +32,15 @@ type Snapshot struct {
 
 // DebugState is goswan's GOSWAN_DEBUG_SOCKET "state" answer.
 type DebugState struct {
-	IKESAs            int `json:"ike_sas"`
-	HalfOpen          int `json:"half_open"`
-	HalfOpenResponder int `json:"half_open_responder"`
-	HalfOpenAddresses int `json:"half_open_addresses"`
-	HalfOpenMostPerIP int `json:"half_open_most_per_ip"`
-	JobsQueued        int `json:"jobs_queued"`
-	DataPlaneSAs      int `json:"dataplane_sas"`
-	DataPlaneLarval   int `json:"dataplane_larval"`
-	DataPlanePolicies int `json:"dataplane_policies"`
+	IKESAs            int      `json:"ike_sas"`
+	HalfOpen          int      `json:"half_open"`
+	HalfOpenResponder int      `json:"half_open_responder"`
+	HalfOpenAddresses int      `json:"half_open_addresses"`
+	HalfOpenMostPerIP int      `json:"half_open_most_per_ip"`
+	JobsQueued        int      `json:"jobs_queued"`
+	DataPlaneSAs      int      `json:"dataplane_sas"`
+	DataPlaneLarval   int      `json:"dataplane_larval"`
+	DataPlanePolicies int      `json:"dataplane_policies"`
 	Mem               MemState `json:"mem"`
 }
 

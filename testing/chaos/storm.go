@@ -23,17 +23,17 @@ import (
 // the attacker, so that moon's answers can be told apart; the ones that
 // spoof a live peer are answered to that peer and are not counted.
 const (
-	stormRandom     = iota // random bytes, to 500 and (with a marker) 4500
-	stormMutated           // real captures with a few random changes
-	stormCorpus            // the fuzz corpora, as they are
-	stormTruncated         // real captures cut short
-	stormOversized         // 12 000 bytes, over charon.max_packet
-	stormFragBomb          // SKF fragments n of 255 for a live IKE_SA, never completed
-	stormForgedSPI         // SK messages with a live IKE_SA's SPIs and junk inside
-	stormOutOfWindow       // the same with message IDs far ahead
-	stormReplay            // the tunnels' own IKE packets, recorded, from their peers
-	stormInvalidKE         // IKE_SA_INIT with a KE of another group, INVALID_KE answered again and again
-	stormCookie            // IKE_SA_INIT with a bogus COOKIE, COOKIE answers answered again
+	stormRandom      = iota // random bytes, to 500 and (with a marker) 4500
+	stormMutated            // real captures with a few random changes
+	stormCorpus             // the fuzz corpora, as they are
+	stormTruncated          // real captures cut short
+	stormOversized          // 12 000 bytes, over charon.max_packet
+	stormFragBomb           // SKF fragments n of 255 for a live IKE_SA, never completed
+	stormForgedSPI          // SK messages with a live IKE_SA's SPIs and junk inside
+	stormOutOfWindow        // the same with message IDs far ahead
+	stormReplay             // the tunnels' own IKE packets, recorded, from their peers
+	stormInvalidKE          // IKE_SA_INIT with a KE of another group, INVALID_KE answered again and again
+	stormCookie             // IKE_SA_INIT with a bogus COOKIE, COOKIE answers answered again
 	stormKinds
 )
 
@@ -60,7 +60,7 @@ type StormOptions struct {
 	// Corpus are files of datagrams: captures (.bin) and Go fuzz corpus
 	// files.
 	Corpus []string
-	Live []LiveSA
+	Live   []LiveSA
 	// LiveFile, if set, is read again every few seconds for Live (IKE
 	// rekeys change the SPIs).
 	LiveFile string
