@@ -399,7 +399,8 @@ func (d *Daemon) checkPidFile() error {
 		d.logf(bus.DMN, bus.Control, "removing pidfile '%s', process not running", path)
 		_ = os.Remove(path)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	// charon's fopen(PID_FILE, "w"): 0666 less the umask.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
 		d.logf(bus.DMN, bus.Control, "unable to create pidfile '%s'", path)
 		return err
