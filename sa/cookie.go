@@ -171,6 +171,6 @@ func (j *cookieJar) challenge(m *Manager, thread int, h encoding.Header, p Packe
 	if log != nil {
 		log(bus.Diag, "sending COOKIE notify to %s", src)
 	}
-	m.sendNotify(h, p, encoding.NotifyCookie, cookie[:])
+	m.sendNotify(thread, h, p, encoding.NotifyCookie, cookie[:])
 	return true
 }

@@ -67,12 +67,13 @@ func (m *Manager) Receive(thread int, p Packet) (*Incoming, bool) {
 		return nil, false
 	}
 	if h.MajorVersion != 2 {
+		// charon answers first, then says why.
+		m.sendInvalidMajorVersion(thread, h, p)
 		if m.logs(bus.NET, bus.Control) {
 			m.env.Bus.Log(thread, nil, bus.NET, bus.Control,
 				"received unsupported IKE version %d.%d from %s, sending INVALID_MAJOR_VERSION",
 				h.MajorVersion, h.MinorVersion, p.Src.Addr())
 		}
-		m.sendInvalidMajorVersion(h, p)
 		return nil, false
 	}
 	tracked := false
@@ -175,17 +176,70 @@ func (m *Manager) dropIKESAInit(thread int, h encoding.Header, p Packet) bool {
 }
 
 // sendInvalidMajorVersion answers a message of another major version
-// (RFC 7296 §1.5) as charon's receiver does: any message of a version it
-// does not know gets INVALID_MAJOR_VERSION in an IKEv2 answer with the
-// message's exchange type and ID, requests and responses alike.
-func (m *Manager) sendInvalidMajorVersion(h encoding.Header, p Packet) {
-	m.sendNotify(h, p, encoding.NotifyInvalidMajorVersion, nil)
+// (RFC 7296 §1.5) as charon's receiver does: it builds an IKEv2 response
+// with the message's exchange type and ID and INVALID_MAJOR_VERSION, and
+// its encoder sends it only where it has message rules for that exchange
+// that need no keys: IKE_SA_INIT, INFORMATIONAL (sent in clear) and the
+// IKEv1 exchanges ID_PROT, AGGRESSIVE and INFORMATIONAL_V1 (Debian's charon
+// is built with IKEv1 and mediation). Where the rules ask for encryption,
+// or there are none, charon logs why and sends nothing.
+func (m *Manager) sendInvalidMajorVersion(thread int, h encoding.Header, p Packet) {
+	rules, encrypted := majorVersionAnswerRules(h.Exchange)
+	if !rules {
+		if m.logs(bus.ENC, bus.Control) {
+			m.env.Bus.Log(thread, nil, bus.ENC, bus.Control, "no message rules specified for this message type")
+		}
+		return
+	}
+	if h.Exchange.IsIKEv1() && m.logs(bus.ENC, bus.Control) {
+		// An IKEv1 exchange orders IKEv1 notifies; the IKEv2 one has no
+		// place and goes last, with charon's complaint.
+		m.env.Bus.Log(thread, nil, bus.ENC, bus.Control, "payload NOTIFY has no ordering rule in %s response", h.Exchange)
+	}
+	if encrypted {
+		if m.logs(bus.ENC, bus.Control) {
+			m.env.Bus.Log(thread, nil, bus.ENC, bus.Control, "generating %s", notifyAnswerSummary(h, encoding.NotifyInvalidMajorVersion))
+			m.env.Bus.Log(thread, nil, bus.ENC, bus.Control, "unable to encrypt payloads without AEAD transform")
+		}
+		return
+	}
+	m.sendNotify(thread, h, p, encoding.NotifyInvalidMajorVersion, nil)
+}
+
+// majorVersionAnswerRules tells, for an answer in the exchange t, whether
+// charon's encoder has message rules for it (message.c message_rules) and
+// whether they ask for encryption. INFORMATIONAL and INFORMATIONAL_V1 are
+// encrypted but go in clear without keys.
+func majorVersionAnswerRules(t encoding.ExchangeType) (rules, encrypted bool) {
+	switch t {
+	case encoding.ExchangeIKESAInit, encoding.ExchangeInformational, encoding.ExchangeIDProt,
+		encoding.ExchangeAggressive, encoding.ExchangeInformationalV1:
+		return true, false
+	case encoding.ExchangeIKEAuth, encoding.ExchangeCreateChildSA, encoding.ExchangeMEConnect,
+		encoding.ExchangeTransaction, encoding.ExchangeQuickMode:
+		return true, true
+	}
+	return false, false
+}
+
+// notifyAnswerSummary is the "generating" summary of an answer sendNotify
+// builds.
+func notifyAnswerSummary(h encoding.Header, t encoding.NotifyType) string {
+	msg := encoding.Message{Exchange: h.Exchange, Response: true, MessageID: h.MessageID,
+		Payloads: []encoding.Payload{&encoding.Notify{NotifyType: t}}}
+	return msg.String()
 }
 
 // sendNotify answers a request with a notify outside of any IKE_SA, as
 // charon's receiver does (COOKIE, INVALID_MAJOR_VERSION): the SPIs of the
 // request with our role flag, unencrypted.
-func (m *Manager) sendNotify(h encoding.Header, p Packet, t encoding.NotifyType, data []byte) {
+func (m *Manager) sendNotify(thread int, h encoding.Header, p Packet, t encoding.NotifyType, data []byte) {
 	b := encoding.AppendNotifyAnswer(nil, h, t, data)
+	if m.logs(bus.ENC, bus.Control) {
+		m.env.Bus.Log(thread, nil, bus.ENC, bus.Control, "generating %s", notifyAnswerSummary(h, t))
+	}
+	if m.logs(bus.NET, bus.Control) {
+		m.env.Bus.Log(thread, nil, bus.NET, bus.Control, "sending packet: from %s to %s (%d bytes)", FormatHost(p.Dst), FormatHost(p.Src), len(b))
+	}
 	m.env.Sender.Send(Packet{Data: b, Src: p.Dst, Dst: p.Src})
 }
