@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -51,7 +52,10 @@ type FloodResult struct {
 // ikeSAInit builds an IKE_SA_INIT request that moon accepts (the lab's
 // proposal) with a fixed key exchange value; the SPI is patched per
 // packet.
-func ikeSAInit(cookie []byte) ([]byte, error) {
+func ikeSAInit(cookie []byte) ([]byte, error) { return ikeSAInitFrom(rand.Reader, cookie) }
+
+// ikeSAInitFrom is ikeSAInit with its KE value and nonce read from r.
+func ikeSAInitFrom(r io.Reader, cookie []byte) ([]byte, error) {
 	m := encoding.NewMessage(encoding.ExchangeIKESAInit, 0)
 	m.SPIi, m.Initiator = 1, true
 	if cookie != nil {
@@ -59,8 +63,8 @@ func ikeSAInit(cookie []byte) ([]byte, error) {
 	}
 	ke := make([]byte, 32)
 	nonce := make([]byte, 32)
-	_, _ = rand.Read(ke)
-	_, _ = rand.Read(nonce)
+	_, _ = io.ReadFull(r, ke)
+	_, _ = io.ReadFull(r, nonce)
 	m.Add(&encoding.SA{Proposals: []encoding.Proposal{{Number: 1, Protocol: encoding.ProtocolIKE, Transforms: []encoding.Transform{
 		{Type: encoding.TransformType(1), ID: 12, Attributes: []encoding.TransformAttribute{encoding.KeyLengthAttribute(128)}},
 		{Type: encoding.TransformType(3), ID: 12},

@@ -239,11 +239,13 @@ const secrets = `# /etc/ipsec.secrets (goswan chaos lab)
 @moon.strongswan.org @sun.strongswan.org : PSK 0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL
 @moon.strongswan.org @carol.strongswan.org : PSK 0sFpZAZqEN6Ti9sqt4ZP5EWcqx
 @moon.strongswan.org @dave.strongswan.org : PSK 0sjVzONCF02ncsgiSlmIXeqhGN
-@moon.strongswan.org @winnetou.strongswan.org : PSK 0sWinnetouChaosLabPSKrAnD0m
+@moon.strongswan.org @winnetou.strongswan.org : PSK "WinnetouChaosLabPSKrAnD0m"
 `
 
-// WinnetouPSK is the adversarial peer's secret, as in secrets.
-const WinnetouPSK = "0sWinnetouChaosLabPSKrAnD0m"
+// WinnetouPSK is the adversarial peer's secret, as in secrets: a quoted
+// string there, so that the peer, which takes it as it is, uses the same
+// bytes (a 0s value would be base64 to the daemons, not to the peer).
+const WinnetouPSK = "WinnetouChaosLabPSKrAnD0m"
 
 // Build creates the lab; IPsec is configured, not started.
 func Build(ctx context.Context, o Options) (*Lab, error) {

@@ -3,6 +3,7 @@ package chaos
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"math/rand"
@@ -78,6 +79,7 @@ type StormOptions struct {
 type Probe struct {
 	Kind    int
 	Head    string   // the datagram's first 48 bytes, hex
+	Sum     string   // SHA-256 of the whole datagram and its port, hex
 	Answers []string // summaries, in arrival order
 }
 
@@ -166,7 +168,9 @@ func newStormGen(o StormOptions) (*stormGen, error) {
 		g.corpus = g.captures
 	}
 	var err error
-	g.init, err = ikeSAInit(nil)
+	// The storm's IKE_SA_INIT comes from the seed too: the differential
+	// pass sends both labs the same.
+	g.init, err = ikeSAInitFrom(g.rnd, nil)
 	return g, err
 }
 
@@ -542,11 +546,14 @@ func parseIPv4UDP(p []byte) (Recorded, bool) {
 // differential sends Differential datagrams of the storm's kinds (a
 // generator of its own, seeded from Seed) one every few milliseconds, each
 // from its own address in Sources, and records moon's answers to each.
-// Replays (their source is a peer) and oversized datagrams (no source of
-// their own) are left out.
+// Replays (their source is a peer), oversized datagrams (no source of
+// their own) and those built on the lab's live SAs (their SPIs differ from
+// lab to lab) are left out; the generator knows neither replays nor live
+// SAs, so that both labs get the same datagrams.
 func differential(o StormOptions, snd *rawSender, capt *capture) ([]Probe, error) {
 	do := o
 	do.Seed = o.Seed + 1
+	do.Replay, do.Live, do.LiveFile = nil, nil, ""
 	g, err := newStormGen(do)
 	if err != nil {
 		return nil, err
@@ -585,7 +592,7 @@ func differential(o StormOptions, snd *rawSender, capt *capture) ([]Probe, error
 	pkt := make([]byte, 0, 1600)
 	for len(probes) < o.Differential {
 		k, _, dport, payload := g.next()
-		if k == stormReplay || k == stormOversized {
+		if k == stormReplay || k == stormOversized || k == stormFragBomb || k == stormForgedSPI || k == stormOutOfWindow {
 			continue
 		}
 		var b4 [4]byte
@@ -593,7 +600,8 @@ func differential(o StormOptions, snd *rawSender, capt *capture) ([]Probe, error
 		src := netip.AddrFrom4(b4)
 		head := payload[:min(48, len(payload))]
 		mu.Lock()
-		probes = append(probes, Probe{Kind: k, Head: fmt.Sprintf("%x", head)})
+		sum := sha256.Sum256(append(binary.BigEndian.AppendUint16(nil, dport), payload...))
+		probes = append(probes, Probe{Kind: k, Head: fmt.Sprintf("%x", head), Sum: fmt.Sprintf("%x", sum[:8])})
 		mu.Unlock()
 		pkt = ipv4UDP(pkt, src, o.Target, 500, dport, payload)
 		if err := snd.send(pkt); err != nil {
