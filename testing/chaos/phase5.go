@@ -23,8 +23,12 @@ type fault struct {
 }
 
 func loss(percent int) fault {
-	return fault{netem: fmt.Sprintf("loss %d%%", percent), nftFamily: "inet",
+	f := fault{netem: fmt.Sprintf("loss %d%%", percent), nftFamily: "inet",
 		nft: fmt.Sprintf("numgen random mod 100 < %d drop", percent)}
+	if percent >= 100 {
+		f.nft = "drop" // numgen's values end at 99
+	}
+	return f
 }
 
 func duplication(percent int) fault {
