@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 cache="$($GO env GOCACHE)/fuzz"
 pkgs=()
 n=0
+count() { if [ -d "$1" ]; then find "$1" -type f | wc -l; else echo 0; fi; }
 for pkg in $($GO list ${FUZZ_PKGS:-./...}); do
 	targets=$($GO test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true)
 	[ -n "$targets" ] || continue
@@ -20,7 +21,7 @@ for pkg in $($GO list ${FUZZ_PKGS:-./...}); do
 	dir=$($GO list -f '{{.Dir}}' "$pkg")
 	for target in $targets; do
 		keep="$dir/testdata/fuzz/$target"
-		before=$(find "$keep" -type f 2>/dev/null | wc -l)
+		before=$(count "$keep")
 		echo "== $pkg $target ($FUZZTIME, corpus $before)"
 		# The fuzzer's deadline flake (golang/go#75804): see fuzz-smoke.sh.
 		for try in 1 2; do
@@ -39,7 +40,7 @@ for pkg in $($GO list ${FUZZ_PKGS:-./...}); do
 			mkdir -p "$keep"
 			cp -n "$cache/$pkg/$target"/* "$keep"/ 2>/dev/null || true
 		fi
-		after=$(find "$keep" -type f 2>/dev/null | wc -l)
+		after=$(count "$keep")
 		echo "fuzz-long: $target corpus $before -> $after"
 		n=$((n + 1))
 	done
