@@ -15,6 +15,7 @@ import (
 	"github.com/goswan/goswan/selectors"
 	"github.com/goswan/goswan/stroke"
 	"github.com/goswan/goswan/testing/ikesim"
+	"github.com/goswan/goswan/testing/testpki"
 )
 
 // The lines the captures do not show, from situations built with the
@@ -227,9 +228,10 @@ func TestStatusRoutedAndShunts(t *testing.T) {
 	ts := func(s string) []selectors.TS { return []selectors.TS{parseSubnet(t, s)} }
 	src := &fakeSource{
 		routed: []RoutedEntry{
-			{Name: "mip6", UniqueID: 7, Mode: kernel.ModeTransport, Proxy: true, ReqID: 9,
+			// installpolicy=no: the trap holds a reqid in state CREATED.
+			{Name: "mip6", UniqueID: 7, State: sa.ChildCreated, Mode: kernel.ModeTransport, Proxy: true, ReqID: 9,
 				LocalTS: ts("fec1::1/128[udp/500]"), RemoteTS: ts("fec2::/16")},
-			{Name: "beet", UniqueID: 8, Mode: kernel.ModeBEET, ReqID: 10, LocalTS: ts("10.1.0.0/16"),
+			{Name: "beet", UniqueID: 8, State: sa.ChildRouted, Mode: kernel.ModeBEET, ReqID: 10, LocalTS: ts("10.1.0.0/16"),
 				RemoteTS: append(ts("10.2.0.0/16"), parseSubnet(t, "10.3.0.0/16[icmp]"))},
 		},
 		shunts: []*config.ChildCfg{
@@ -241,7 +243,7 @@ func TestStatusRoutedAndShunts(t *testing.T) {
     drop-all:  0.0.0.0/0 === 0.0.0.0/0 DROP
        local:  dynamic === 10.1.0.0/16 PASS
 Routed Connections:
-        mip6{7}:  ROUTED, TRANSPORT_PROXY, reqid 9
+        mip6{7}:  CREATED, TRANSPORT_PROXY, reqid 9
         mip6{7}:   fec1::1/128[udp/isakmp] === fec2::/16
         beet{8}:  ROUTED, BEET, reqid 10
         beet{8}:   10.1.0.0/16 === 10.2.0.0/16 10.3.0.0/16[icmp]
@@ -346,12 +348,18 @@ func TestStatusTestSuitePatterns(t *testing.T) {
 // keyexchange=ike, aggressive with IKEv2 (ignored), dpdaction=hold, CA and
 // CRL requirements, %any identities.
 func TestStatusConnectionVariants(t *testing.T) {
+	root, err := credentials.ParseCertificate(testpki.Issue(t, nil, testpki.RootName,
+		testpki.NewKey(t, testpki.ECDSA256, "root"), testpki.Options{CA: true, PathLen: -1}).DER)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := connSpec{name: "rw", aggressive: true, left: "%any", right: "%any",
 		leftSubnet: "10.1.0.0/16", dpdDelay: 10, dpdAction: config.ActionTrap,
 		leftAuth: []*config.AuthCfg{{Class: config.AuthClassPubkey, Identity: credentials.ParseIdentity("C=CH, O=strongSwan Project, CN=moon.strongswan.org")}},
 		rightAuth: []*config.AuthCfg{
-			{Class: config.AuthClassPubkey, Identity: credentials.Any(), CACert: "C=CH, O=strongSwan Project, CN=strongSwan Root CA", CRLValidation: 2},
-			{Class: config.AuthClassAny, CRLValidation: 1}}}
+			{Class: config.AuthClassPubkey, Identity: credentials.Any(), AuthRules: credentials.AuthRules{
+				CACerts: []*credentials.Certificate{root}, CRLValidation: []credentials.Validation{credentials.ValidationGood}}},
+			{Class: config.AuthClassAny, AuthRules: credentials.AuthRules{CRLValidation: []credentials.Validation{credentials.ValidationSkipped}}}}}
 	peer, child := c.build(t)
 	peer.IKE.Version = config.IKEAny // keyexchange=ike
 	peer.AddChild(child)
