@@ -12,6 +12,12 @@ func FuzzParse(f *testing.F) {
 		for _, name := range []string{"tcp", "udp", "ssh", "isakmp", ""} {
 			_, _ = db.Protocol(name)
 			_, _ = db.Service(name)
+			_, _ = db.ServiceProto(name, "udp")
+		}
+		for _, n := range []uint16{0, 6, 17, 22, 500, 65535} {
+			_, _ = db.ProtocolName(uint8(n))
+			_, _ = db.ServiceName(n, "udp")
+			_, _ = db.ServiceName(n, "")
 		}
 	})
 }
