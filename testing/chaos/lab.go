@@ -105,9 +105,7 @@ type Lab struct {
 	opts    Options
 	impl    runner.Impl
 	tunnels []Tunnel
-	// Expected is the set the checks compare against.
-	expected Snapshot
-	logf     func(format string, args ...any)
+	logf    func(format string, args ...any)
 }
 
 const strongswanConf = `# /etc/strongswan.conf - %[1]s (goswan chaos lab)

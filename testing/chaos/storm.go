@@ -398,31 +398,7 @@ func Storm(o StormOptions) (StormResult, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			src, dst, ike, ok := capt.nextPorts(300 * time.Millisecond)
-			if !ok || src.Addr() != o.Target || dst.Addr() != o.Self {
-				continue
-			}
-			k := int(dst.Port()) - stormBasePort
-			if k < 0 || k >= stormKinds {
-				continue
-			}
-			s := summarize(ike)
-			mu.Lock()
-			kinds[k].Answers[s]++
-			mu.Unlock()
-			if k == stormInvalidKE || k == stormCookie {
-				select {
-				case pong <- append([]byte{byte(k)}, ike...):
-				default:
-				}
-			}
-		}
+		collectAnswers(o, capt, kinds, &mu, stop, pong)
 	}()
 	var errs uint64
 	pkt := make([]byte, 0, 1600)
@@ -430,11 +406,7 @@ func Storm(o StormOptions) (StormResult, error) {
 	sent, took := pace(o.Rate, o.Duration, func() {
 		if o.LiveFile != "" && time.Since(lastLoad) > 2*time.Second {
 			lastLoad = time.Now()
-			if b, err := os.ReadFile(o.LiveFile); err == nil {
-				if live := ParseLive(string(b)); len(live) > 0 {
-					g.o.Live = live
-				}
-			}
+			g.reloadLive()
 		}
 		select {
 		case a := <-pong:
@@ -472,6 +444,46 @@ func Storm(o StormOptions) (StormResult, error) {
 	res.Seconds = took.Seconds()
 	res.Rate = float64(sent) / took.Seconds()
 	return res, nil
+}
+
+// collectAnswers counts moon's answers to the storm by kind (the kind is
+// the attacker's source port) until stop, and hands the INVALID_KE and
+// COOKIE answers to pong for the ping-pong.
+func collectAnswers(o StormOptions, capt *capture, kinds []StormKind, mu *sync.Mutex, stop <-chan struct{}, pong chan<- []byte) {
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		src, dst, ike, ok := capt.nextPorts(300 * time.Millisecond)
+		if !ok || src.Addr() != o.Target || dst.Addr() != o.Self {
+			continue
+		}
+		k := int(dst.Port()) - stormBasePort
+		if k < 0 || k >= stormKinds {
+			continue
+		}
+		s := summarize(ike)
+		mu.Lock()
+		kinds[k].Answers[s]++
+		mu.Unlock()
+		if k == stormInvalidKE || k == stormCookie {
+			select {
+			case pong <- append([]byte{byte(k)}, ike...):
+			default:
+			}
+		}
+	}
+}
+
+// reloadLive reads the live IKE_SAs again from LiveFile.
+func (g *stormGen) reloadLive() {
+	if b, err := os.ReadFile(g.o.LiveFile); err == nil {
+		if live := ParseLive(string(b)); len(live) > 0 {
+			g.o.Live = live
+		}
+	}
 }
 
 // pingPong answers an INVALID_KE or COOKIE answer with another request
