@@ -312,3 +312,46 @@ func TestReceiverDropAllocs(t *testing.T) {
 		}
 	}
 }
+
+// An IKE_SA_INIT request that is refused (INVALID_KE_PAYLOAD, or no
+// proposal chosen) leaves no half-open IKE_SA behind: charon destroys the
+// IKE_SA with its answer, so such requests never bring cookie_threshold
+// nearer (checked when the chaos lab's differential pass found goswan
+// answering with a COOKIE a few requests before charon did).
+func TestRefusedInitNotHalfOpen(t *testing.T) {
+	l := newLimitsLab(t, func(*sa.Settings) {})
+	for i, change := range []func(*encoding.Message){
+		func(m *encoding.Message) {
+			for _, p := range m.Payloads {
+				if ke, ok := p.(*encoding.KE); ok {
+					ke.Group = 14 // sun's proposal has another group
+				}
+			}
+		},
+		func(m *encoding.Message) {
+			for _, p := range m.Payloads {
+				if s, ok := p.(*encoding.SA); ok {
+					s.Proposals[0].Transforms[0].ID = 3 // 3DES: not proposed
+				}
+			}
+		},
+	} {
+		req := l.request(addr(10 + i))
+		m, err := encoding.Decode(req.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		change(m)
+		if req.Data, err = m.Encode(nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		l.send(req)
+		if all, _ := l.answers(addr(10 + i)); all != 1 {
+			t.Fatalf("case %d: %d answers", i, all)
+		}
+		if n := l.Sun.Mgr.HalfOpenResponder(); n != 0 {
+			t.Errorf("case %d: %d half-open IKE_SAs after the refusal", i, n)
+		}
+	}
+	l.Sun.WantLog(t, "generating IKE_SA_INIT response 0 [ N(INVAL_KE) ]", "generating IKE_SA_INIT response 0 [ N(NO_PROP) ]")
+}
