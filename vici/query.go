@@ -171,10 +171,15 @@ func buildAuthCfgs(b *Builder, auths []*config.AuthCfg, local bool) {
 			b.Item(cp)
 		}
 		b.EndList()
-		// goswan keeps no certificates in auth configs yet.
 		b.BeginList("certs")
+		for _, c := range a.SubjectCerts {
+			b.Item(c.Subject().String())
+		}
 		b.EndList()
 		b.BeginList("cacerts")
+		for _, c := range a.CACerts {
+			b.Item(c.Subject().String())
+		}
 		b.EndList()
 		b.EndSection()
 	}
