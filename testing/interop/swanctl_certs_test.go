@@ -1,0 +1,141 @@
+package interop
+
+import (
+	"context"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goswan/goswan/testing/internal/swanlab"
+	"github.com/goswan/goswan/testing/testenv"
+)
+
+// TestSwanctlCertificatesAgainstBothDaemons is the certificate lab: moon
+// and sun authenticate gw-gw with the test PKI's certificates, which
+// Debian's swanctl loads from /etc/swanctl (x509, x509ca, x509crl, rsa).
+// moon runs Debian's charon once and goswan's once (sun: Debian's), and
+// what swanctl prints — --load-all, --list-certs with and without
+// filters, --list-conns, --list-sas, broken credentials, --load-creds
+// --clear, --flush-certs — and the credential lines of charon's log must
+// be the same apart from SPIs and times.
+func TestSwanctlCertificatesAgainstBothDaemons(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireCommand(t, "/usr/lib/ipsec/charon")
+	testenv.RequireCommand(t, "/usr/sbin/swanctl")
+	bin := goswanBin(t)
+	want := swanctlCertTranscript(t, "strongswan", bin)
+	got := swanctlCertTranscript(t, "goswan", bin)
+	if t.Failed() {
+		return
+	}
+	for i, w := range want {
+		g := got[i]
+		if strings.TrimSpace(w.out) == "" || strings.TrimSpace(g.out) == "" {
+			t.Errorf("%s printed nothing (%s): Debian's charon %q, goswan's %q", w.step, w.cmd, w.out, g.out)
+		}
+		t.Logf("%s (%s), goswan's charon:\n%s", w.step, w.cmd, g.out)
+		if normalize(g.out) != normalize(withoutUnannounced(w.out)) {
+			t.Errorf("%s differs (%s):\n--- Debian's charon:\n%s\n--- goswan's charon:\n%s", w.step, w.cmd, w.out, g.out)
+		}
+	}
+}
+
+// credLogLines are charon's log lines about loading credentials over vici,
+// without the time stamp.
+const credLogLines = `grep -E "loaded (certificate|RSA|ECDSA|ED25519|ANY)|private key|certificate failed|lacks CA|id not specified" ` +
+	`/var/log/daemon.log | sed 's/^.\{16\}//'`
+
+func swanctlCertTranscript(t *testing.T, moonImpl, bin string) []transcriptStep {
+	t.Helper()
+	testingDir, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	lab, err := swanlab.Build(ctx, moonImpl, "strongswan", bin, testingDir, swanlab.Options{Certs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if t.Failed() {
+			for _, h := range []string{"moon", "sun"} {
+				t.Logf("%s daemon.log (moon: %s):\n%s", h, moonImpl, lab.Logs(h, 80))
+			}
+		}
+		if err := lab.Close(); err != nil {
+			t.Errorf("teardown: %v", err)
+		}
+	}()
+	loaded, err := lab.Start()
+	if err != nil {
+		t.Fatalf("%s: %v", moonImpl, err)
+	}
+	out := []transcriptStep{{"load-all", "swanctl --load-all --noprompt", loaded["moon"]}}
+	// run records a command's output; failing commands (the broken
+	// credentials) are recorded with their error output.
+	run := func(step, cmd string, mayFail bool) {
+		o, stderr, err := lab.Run("moon", cmd, 60*time.Second)
+		if err != nil && !mayFail {
+			t.Errorf("%s: moon# %s: %v\n%s", moonImpl, cmd, err, stderr)
+		}
+		if mayFail {
+			o += stderr
+		}
+		out = append(out, transcriptStep{step, cmd, o})
+	}
+	run("list-certs", "swanctl --list-certs", false)
+	run("list-certs-x509ca", "swanctl --list-certs --type x509ca", false)
+	run("list-certs-crl", "swanctl --list-certs --type x509crl", false)
+	run("list-certs-subject", `swanctl --list-certs --subject "C=CH, O=strongSwan Project, CN=moon.strongswan.org"`, false)
+	run("list-conns", "swanctl --list-conns", false)
+	run("initiate", "swanctl --initiate --child net-net", false)
+	if err := lab.WaitFor("moon", "swanctl --list-sas", regexp.MustCompile(`net-net: #1, reqid 1, INSTALLED`), 20*time.Second); err != nil {
+		t.Errorf("%s: %v", moonImpl, err)
+	}
+	run("list-sas", "swanctl --list-sas", false)
+	run("list-certs-established", "swanctl --list-certs", false)
+	// Broken credentials from the socket: garbage as a certificate, an
+	// end entity certificate as a CA, a truncated CRL. Each gets its
+	// error reply; what was loaded stays.
+	run("load-broken", "echo garbage >/etc/swanctl/x509/broken.pem; "+
+		"cp /etc/swanctl/x509/moonCert.pem /etc/swanctl/x509ca/notca.pem; "+
+		"head -c 100 /etc/swanctl/x509crl/strongswan.crl >/etc/swanctl/x509crl/short.crl; "+
+		"swanctl --load-creds --noprompt", true)
+	run("list-certs-after-broken", "swanctl --list-certs", false)
+	run("remove-broken", "rm /etc/swanctl/x509/broken.pem /etc/swanctl/x509ca/notca.pem /etc/swanctl/x509crl/short.crl; "+
+		"swanctl --load-creds --clear --noprompt", false)
+	run("list-certs-cleared", "swanctl --list-certs", false)
+	run("flush-certs", "swanctl --flush-certs && swanctl --list-certs", false)
+	run("terminate", "swanctl --terminate --ike gw-gw", false)
+	run("log", credLogLines, false)
+	return out
+}
+
+// A fragmented IKE_AUTH loses the unannounced notifies' bytes from the
+// split size and from its last fragment only.
+func TestWithoutUnannouncedFragmented(t *testing.T) {
+	in := strings.Join([]string{
+		"[ENC] generating IKE_AUTH request 1 [ IDi CERT N(INIT_CONTACT) CERTREQ IDr AUTH SA TSi TSr N(MULT_AUTH) N(EAP_ONLY) N(MSG_ID_SYN_SUP) ]",
+		"[ENC] splitting IKE message (1840 bytes) into 2 fragments",
+		"[ENC] generating IKE_AUTH request 1 [ EF(1/2) ]",
+		"[ENC] generating IKE_AUTH request 1 [ EF(2/2) ]",
+		"[NET] sending packet: from 192.168.0.1[4500] to 192.168.0.2[4500] (1236 bytes)",
+		"[NET] sending packet: from 192.168.0.1[4500] to 192.168.0.2[4500] (676 bytes)",
+		"[NET] received packet: from 192.168.0.2[4500] to 192.168.0.1[4500] (1236 bytes)",
+	}, "\n")
+	want := strings.Join([]string{
+		"[ENC] generating IKE_AUTH request 1 [ IDi CERT N(INIT_CONTACT) CERTREQ IDr AUTH SA TSi TSr N(MULT_AUTH) ]",
+		"[ENC] splitting IKE message (1824 bytes) into 2 fragments",
+		"[ENC] generating IKE_AUTH request 1 [ EF(1/2) ]",
+		"[ENC] generating IKE_AUTH request 1 [ EF(2/2) ]",
+		"[NET] sending packet: from 192.168.0.1[4500] to 192.168.0.2[4500] (1236 bytes)",
+		"[NET] sending packet: from 192.168.0.1[4500] to 192.168.0.2[4500] (660 bytes)",
+		"[NET] received packet: from 192.168.0.2[4500] to 192.168.0.1[4500] (1236 bytes)",
+	}, "\n")
+	if got := withoutUnannounced(in); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
