@@ -84,92 +84,9 @@ func listCerts(t *testing.T, c *vici.Client, filter *vici.Message) []*vici.Messa
 func TestLoadCertKeyAndAuthenticateWithThem(t *testing.T) {
 	l, h, sink := certLab(t)
 	c := l.client(t)
-	mustOK(t, mustReq(t, c, "load-cert", vici.Msg("type", "X509", "flag", "CA", "data", string(h.Root.PEM()))), nil)
-	mustOK(t, mustReq(t, c, "load-cert", vici.Msg("type", "X509", "flag", "NONE", "data", string(h.Moon.PEM()))), nil)
-	resp := mustReq(t, c, "load-key", vici.Msg("type", "ecdsa", "data", string(h.Moon.KeyPEM())))
-	mustOK(t, resp, nil)
-	id, _ := resp.Str("id")
-	if len(id) != 40 || strings.Contains(id, ":") {
-		t.Errorf("key id %q: want 40 hex digits (%%+B)", id)
-	}
-	for _, line := range []string{"loaded certificate 'C=CH, O=strongSwan Project, CN=strongSwan Root CA'",
-		"loaded certificate 'C=CH, O=strongSwan Project, CN=moon.strongswan.org'", "loaded ECDSA private key"} {
-		if !sink.has(line) {
-			t.Errorf("not logged: %q", line)
-		}
-	}
-	if keys := mustReq(t, c, "get-keys", nil).Find("keys"); keys == nil || len(keys.Items) != 1 || string(keys.Items[0]) != id {
-		t.Errorf("get-keys: %+v", keys)
-	}
-	// list-certs: end entities first, then CAs, as enum_x509's passes.
-	events := listCerts(t, c, nil)
-	if len(events) != 2 {
-		t.Fatalf("list-certs: %d events", len(events))
-	}
-	for i, want := range []struct {
-		flag, priv string
-		der        []byte
-	}{{"NONE", "yes", h.Moon.DER}, {"CA", "", h.Root.DER}} {
-		e := events[i]
-		if typ, _ := e.Str("type"); typ != "X509" {
-			t.Errorf("event %d: type %q", i, typ)
-		}
-		if flag, _ := e.Str("flag"); flag != want.flag {
-			t.Errorf("event %d: flag %q, want %q", i, flag, want.flag)
-		}
-		if priv, _ := e.Str("has_privkey"); priv != want.priv {
-			t.Errorf("event %d: has_privkey %q, want %q", i, priv, want.priv)
-		}
-		if data, _ := e.Value("data"); string(data) != string(want.der) {
-			t.Errorf("event %d: data is not the DER", i)
-		}
-	}
-	if ev := listCerts(t, c, vici.Msg("type", "x509ca")); len(ev) != 1 {
-		t.Errorf("list-certs x509ca: %d events", len(ev))
-	}
-	if ev := listCerts(t, c, vici.Msg("subject", "moon.strongswan.org")); len(ev) != 1 {
-		t.Errorf("list-certs by subject: %d events", len(ev))
-	}
-
-	// A pubkey conn without id takes the certificate's subject; sun
-	// expects the FQDN, so the conn names it.
-	mustOK(t, mustReq(t, c, "load-conn", certConn(h, []kv{{"auth", "pubkey"}, {"id", "moon.strongswan.org"}},
-		map[string][]string{"certs": {string(h.Moon.PEM())}})), nil)
-	conns, _, err := c.Stream("list-conns", "list-conn", vici.Msg("ike", "gw-gw"))
-	if err != nil || len(conns) != 1 {
-		t.Fatalf("list-conns: %d, %v", len(conns), err)
-	}
-	if cl, _ := conns[0].Str("gw-gw.local-1.class"); cl != "public key" {
-		t.Errorf("local-1.class %q", cl)
-	}
-	if certs := localCerts(conns[0]); certs == nil || len(certs.Items) != 1 ||
-		string(certs.Items[0]) != "C=CH, O=strongSwan Project, CN=moon.strongswan.org" {
-		t.Errorf("local-1.certs %+v", certs)
-	}
-	logs, resp, err := c.Stream("initiate", "control-log", vici.Msg("child", "net-cert"))
-	if ok, _ := resp.Str("success"); ok != "yes" {
-		for _, m := range logs {
-			msg, _ := m.Str("msg")
-			t.Log(msg)
-		}
-	}
-	mustOK(t, resp, err)
-	var established bool
-	for _, m := range logs {
-		msg, _ := m.Str("msg")
-		established = established || strings.Contains(msg, "IKE_SA gw-gw[1] established between 192.168.0.1[moon.strongswan.org]...192.168.0.2[sun.strongswan.org]")
-	}
-	if !established {
-		for _, m := range logs {
-			msg, _ := m.Str("msg")
-			t.Log(msg)
-		}
-		t.Errorf("no establishment among %d control-log events", len(logs))
-	}
-	if sas, _, err := c.Stream("list-sas", "list-sa", nil); err != nil || len(sas) != 1 {
-		t.Errorf("list-sas: %d, %v", len(sas), err)
-	}
-
+	id := loadMoonCreds(t, c, h, sink)
+	checkListCerts(t, c, h)
+	initiateCertConn(t, c, h)
 	mustOK(t, mustReq(t, c, "unload-key", vici.Msg("id", id)), nil)
 	if !sink.has("unloaded private key with id " + id) {
 		t.Errorf("unload-key not logged")
@@ -191,6 +108,96 @@ func TestLoadCertKeyAndAuthenticateWithThem(t *testing.T) {
 	mustOK(t, mustReq(t, c, "clear-creds", nil), nil)
 	if ev := listCerts(t, c, nil); len(ev) != 0 {
 		t.Errorf("list-certs after clear-creds: %d (the cache is flushed too)", len(ev))
+	}
+}
+
+// loadMoonCreds loads the root CA, moon's certificate and key as swanctl
+// does and returns the key's id.
+func loadMoonCreds(t *testing.T, c *vici.Client, h *testpki.Hierarchy, sink *lineSink) string {
+	t.Helper()
+	mustOK(t, mustReq(t, c, "load-cert", vici.Msg("type", "X509", "flag", "CA", "data", string(h.Root.PEM()))), nil)
+	mustOK(t, mustReq(t, c, "load-cert", vici.Msg("type", "X509", "flag", "NONE", "data", string(h.Moon.PEM()))), nil)
+	resp := mustReq(t, c, "load-key", vici.Msg("type", "ecdsa", "data", string(h.Moon.KeyPEM())))
+	mustOK(t, resp, nil)
+	id, _ := resp.Str("id")
+	if len(id) != 40 || strings.Contains(id, ":") {
+		t.Errorf("key id %q: want 40 hex digits (%%+B)", id)
+	}
+	for _, line := range []string{"loaded certificate 'C=CH, O=strongSwan Project, CN=strongSwan Root CA'",
+		"loaded certificate 'C=CH, O=strongSwan Project, CN=moon.strongswan.org'", "loaded ECDSA private key"} {
+		if !sink.has(line) {
+			t.Errorf("not logged: %q", line)
+		}
+	}
+	if keys := mustReq(t, c, "get-keys", nil).Find("keys"); keys == nil || len(keys.Items) != 1 || string(keys.Items[0]) != id {
+		t.Errorf("get-keys: %+v", keys)
+	}
+	return id
+}
+
+// checkListCerts: end entities first, then CAs, as enum_x509's passes,
+// with the filters.
+func checkListCerts(t *testing.T, c *vici.Client, h *testpki.Hierarchy) {
+	t.Helper()
+	events := listCerts(t, c, nil)
+	if len(events) != 2 {
+		t.Fatalf("list-certs: %d events", len(events))
+	}
+	for i, want := range []struct {
+		flag, priv string
+		der        []byte
+	}{{"NONE", "yes", h.Moon.DER}, {"CA", "", h.Root.DER}} {
+		e := events[i]
+		typ, _ := e.Str("type")
+		flag, _ := e.Str("flag")
+		priv, _ := e.Str("has_privkey")
+		data, _ := e.Value("data")
+		if typ != "X509" || flag != want.flag || priv != want.priv || string(data) != string(want.der) {
+			t.Errorf("event %d: type %q flag %q has_privkey %q, want X509 %q %q and the DER", i, typ, flag, priv, want.flag, want.priv)
+		}
+	}
+	if ev := listCerts(t, c, vici.Msg("type", "x509ca")); len(ev) != 1 {
+		t.Errorf("list-certs x509ca: %d events", len(ev))
+	}
+	if ev := listCerts(t, c, vici.Msg("subject", "moon.strongswan.org")); len(ev) != 1 {
+		t.Errorf("list-certs by subject: %d events", len(ev))
+	}
+}
+
+// initiateCertConn loads net2net-cert's conn and brings it up with sun.
+func initiateCertConn(t *testing.T, c *vici.Client, h *testpki.Hierarchy) {
+	t.Helper()
+	// Sun expects the FQDN, not the certificate's DN: the conn names it.
+	mustOK(t, mustReq(t, c, "load-conn", certConn(h, []kv{{"auth", "pubkey"}, {"id", "moon.strongswan.org"}},
+		map[string][]string{"certs": {string(h.Moon.PEM())}})), nil)
+	conns, _, err := c.Stream("list-conns", "list-conn", vici.Msg("ike", "gw-gw"))
+	if err != nil || len(conns) != 1 {
+		t.Fatalf("list-conns: %d, %v", len(conns), err)
+	}
+	if cl, _ := conns[0].Str("gw-gw.local-1.class"); cl != "public key" {
+		t.Errorf("local-1.class %q", cl)
+	}
+	if certs := localCerts(conns[0]); certs == nil || len(certs.Items) != 1 ||
+		string(certs.Items[0]) != "C=CH, O=strongSwan Project, CN=moon.strongswan.org" {
+		t.Errorf("local-1.certs %+v", certs)
+	}
+	logs, resp, err := c.Stream("initiate", "control-log", vici.Msg("child", "net-cert"))
+	var established bool
+	for _, m := range logs {
+		msg, _ := m.Str("msg")
+		established = established || strings.Contains(msg,
+			"IKE_SA gw-gw[1] established between 192.168.0.1[moon.strongswan.org]...192.168.0.2[sun.strongswan.org]")
+	}
+	if !established {
+		for _, m := range logs {
+			msg, _ := m.Str("msg")
+			t.Log(msg)
+		}
+		t.Errorf("no establishment among %d control-log events", len(logs))
+	}
+	mustOK(t, resp, err)
+	if sas, _, err := c.Stream("list-sas", "list-sa", nil); err != nil || len(sas) != 1 {
+		t.Errorf("list-sas: %d, %v", len(sas), err)
 	}
 }
 
