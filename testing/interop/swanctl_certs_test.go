@@ -32,16 +32,7 @@ func TestSwanctlCertificatesAgainstBothDaemons(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	for i, w := range want {
-		g := got[i]
-		if strings.TrimSpace(w.out) == "" || strings.TrimSpace(g.out) == "" {
-			t.Errorf("%s printed nothing (%s): Debian's charon %q, goswan's %q", w.step, w.cmd, w.out, g.out)
-		}
-		t.Logf("%s (%s), goswan's charon:\n%s", w.step, w.cmd, g.out)
-		if normalize(fragmentsInAnyOrder(g.out)) != normalize(fragmentsInAnyOrder(withoutUnannounced(w.out))) {
-			t.Errorf("%s differs (%s):\n--- Debian's charon:\n%s\n--- goswan's charon:\n%s", w.step, w.cmd, w.out, g.out)
-		}
-	}
+	compareTranscripts(t, want, got, nil)
 }
 
 // credLogLines are charon's log lines about loading credentials over vici,
@@ -57,25 +48,9 @@ func swanctlCertTranscript(t *testing.T, moonImpl, bin string) []transcriptStep 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	lab, err := swanlab.Build(ctx, moonImpl, "strongswan", bin, testingDir, swanlab.Options{Certs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if t.Failed() {
-			for _, h := range []string{"moon", "sun"} {
-				t.Logf("%s daemon.log (moon: %s):\n%s", h, moonImpl, lab.Logs(h, 80))
-			}
-		}
-		if err := lab.Close(); err != nil {
-			t.Errorf("teardown: %v", err)
-		}
-	}()
-	loaded, err := lab.Start()
-	if err != nil {
-		t.Fatalf("%s: %v", moonImpl, err)
-	}
-	out := []transcriptStep{{"load-all", "swanctl --load-all --noprompt", loaded["moon"]}}
+	lab, loaded, closeLab := startLab(ctx, t, moonImpl, bin, swanlab.Options{Certs: true})
+	defer closeLab()
+	out := []transcriptStep{{"load-all", "swanctl --load-all --noprompt", loaded}}
 	// run records a command's output; failing commands (the broken
 	// credentials) are recorded with their error output.
 	run := func(step, cmd string, mayFail bool) {

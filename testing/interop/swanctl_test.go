@@ -33,41 +33,47 @@ func TestSwanctlAgainstBothDaemons(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	// Steps that show nothing in either run would compare equal without
-	// proving anything.
-	quiet := map[string]bool{"list-certs": true, "log-start": true, "list-sas-none": true}
-	for i, w := range want {
-		g := got[i]
-		if !quiet[w.step] && (strings.TrimSpace(w.out) == "" || strings.TrimSpace(g.out) == "") {
-			t.Errorf("swanctl %s printed nothing (%s): Debian's charon %q, goswan's %q", w.step, w.cmd, w.out, g.out)
-		}
-		t.Logf("%s (%s), goswan's charon:\n%s", w.step, w.cmd, g.out)
-		if normalize(g.out) != normalize(withoutUnannounced(w.out)) {
-			t.Errorf("swanctl %s differs (%s):\n--- Debian's charon:\n%s\n--- goswan's charon:\n%s",
-				w.step, w.cmd, w.out, g.out)
-		}
-	}
+	compareTranscripts(t, want, got, map[string]bool{"list-certs": true, "log-start": true, "list-sas-none": true})
 }
 
 type transcriptStep struct {
 	step, cmd, out string
 }
 
-// swanctlTranscript runs the steps with moonImpl's charon on moon and
-// returns what moon's swanctl printed at each.
-func swanctlTranscript(t *testing.T, moonImpl, bin string) []transcriptStep {
+// compareTranscripts requires goswan's charon (got) to have made swanctl
+// print what Debian's (want) made it print at each step, apart from what
+// normalize blanks. Steps that show nothing in either run would compare
+// equal without proving anything: only those in quiet may.
+func compareTranscripts(t *testing.T, want, got []transcriptStep, quiet map[string]bool) {
+	t.Helper()
+	for i, w := range want {
+		g := got[i]
+		if !quiet[w.step] && (strings.TrimSpace(w.out) == "" || strings.TrimSpace(g.out) == "") {
+			t.Errorf("swanctl %s printed nothing (%s): Debian's charon %q, goswan's %q", w.step, w.cmd, w.out, g.out)
+		}
+		t.Logf("%s (%s), goswan's charon:\n%s", w.step, w.cmd, g.out)
+		if normalize(fragmentsInAnyOrder(g.out)) != normalize(fragmentsInAnyOrder(withoutUnannounced(w.out))) {
+			t.Errorf("swanctl %s differs (%s):\n--- Debian's charon:\n%s\n--- goswan's charon:\n%s",
+				w.step, w.cmd, w.out, g.out)
+		}
+	}
+}
+
+// startLab builds the lab with moonImpl's charon on moon (sun: Debian's)
+// and starts it; it returns what swanctl --load-all printed on moon and
+// the function that tears the lab down (showing the daemons' logs if the
+// test failed).
+func startLab(ctx context.Context, t *testing.T, moonImpl, bin string, o swanlab.Options) (*swanlab.Lab, string, func()) {
 	t.Helper()
 	testingDir, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	lab, err := swanlab.Build(ctx, moonImpl, "strongswan", bin, testingDir, swanlab.Options{})
+	lab, err := swanlab.Build(ctx, moonImpl, "strongswan", bin, testingDir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	closeLab := func() {
 		if t.Failed() {
 			for _, h := range []string{"moon", "sun"} {
 				t.Logf("%s daemon.log (moon: %s):\n%s", h, moonImpl, lab.Logs(h, 80))
@@ -76,12 +82,24 @@ func swanctlTranscript(t *testing.T, moonImpl, bin string) []transcriptStep {
 		if err := lab.Close(); err != nil {
 			t.Errorf("teardown: %v", err)
 		}
-	}()
+	}
 	loaded, err := lab.Start()
 	if err != nil {
+		closeLab()
 		t.Fatalf("%s: %v", moonImpl, err)
 	}
-	out := []transcriptStep{{"load-all", "swanctl --load-all --noprompt", loaded["moon"]}}
+	return lab, loaded["moon"], closeLab
+}
+
+// swanctlTranscript runs the steps with moonImpl's charon on moon and
+// returns what moon's swanctl printed at each.
+func swanctlTranscript(t *testing.T, moonImpl, bin string) []transcriptStep {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	lab, loaded, closeLab := startLab(ctx, t, moonImpl, bin, swanlab.Options{})
+	defer closeLab()
+	out := []transcriptStep{{"load-all", "swanctl --load-all --noprompt", loaded}}
 	run := func(step, cmd string) {
 		o, stderr, err := lab.Run("moon", cmd, 60*time.Second)
 		if err != nil {
