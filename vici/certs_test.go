@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/testing/ikesim"
@@ -268,4 +269,39 @@ func localCerts(m *vici.Message) *vici.Element {
 		return nil
 	}
 	return local.Sub.Find("certs")
+}
+
+// A CRL loaded over vici is listed as X509_CRL (after the certificates)
+// and used; flush-certs of any type keeps what was loaded.
+func TestLoadCRLAndFlush(t *testing.T) {
+	l, h, sink := certLab(t)
+	c := l.client(t)
+	crl := testpki.CRL(t, h.Root, 1, vclock.Epoch, vclock.Epoch.Add(24*time.Hour))
+	mustOK(t, mustReq(t, c, "load-cert", vici.Msg("type", "x509ca", "data", string(h.Root.DER))), nil)
+	mustOK(t, mustReq(t, c, "load-cert", vici.Msg("type", "x509crl", "data", string(crl))), nil)
+	if !sink.has("loaded certificate 'C=CH, O=strongSwan Project, CN=strongSwan Root CA'") {
+		t.Error("the CRL's load is not logged with its issuer")
+	}
+	ev := listCerts(t, c, nil)
+	if len(ev) != 2 {
+		t.Fatalf("list-certs: %d events", len(ev))
+	}
+	if typ, _ := ev[1].Str("type"); typ != "X509_CRL" {
+		t.Errorf("second event %q, want the CRL", typ)
+	}
+	if data, _ := ev[1].Value("data"); string(data) != string(crl) {
+		t.Error("the CRL's data is not its DER")
+	}
+	if _, ok := ev[1].Str("flag"); ok {
+		t.Error("a CRL has no X.509 flag")
+	}
+	if ev := listCerts(t, c, vici.Msg("type", "X509_CRL")); len(ev) != 1 {
+		t.Errorf("list-certs X509_CRL: %d", len(ev))
+	}
+	for _, typ := range []string{"x509", "x509crl", "OCSP_RESPONSE", "ANY"} {
+		mustOK(t, mustReq(t, c, "flush-certs", vici.Msg("type", typ)), nil)
+	}
+	if ev := listCerts(t, c, nil); len(ev) != 2 {
+		t.Errorf("flush-certs dropped loaded credentials: %d left", len(ev))
+	}
 }
