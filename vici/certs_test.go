@@ -61,13 +61,18 @@ func certLab(t *testing.T) (*lab, *testpki.Hierarchy, *lineSink) {
 
 // certConn is net2net-cert's moon conn as swanctl sends it: the
 // certificate's content in certs.
-func certConn(h *testpki.Hierarchy, local []kv, certs map[string][]string) *vici.Message {
+func certConn(h *testpki.Hierarchy, local []kv, certs map[string][]string, localSubs ...*vici.Element) *vici.Message {
+	return certConnCA(h, local, certs, "C=CH, O=strongSwan Project, CN=strongSwan Root CA", localSubs...)
+}
+
+// certConnCA is certConn with the remote round's ca_id.
+func certConnCA(h *testpki.Hierarchy, local []kv, certs map[string][]string, caID string, localSubs ...*vici.Element) *vici.Message {
 	return conn("gw-gw",
 		[]kv{{"version", "2"}, {"mobike", "no"}},
 		map[string][]string{"local_addrs": {"192.168.0.1"}, "remote_addrs": {"192.168.0.2"},
 			"proposals": {"aes128-sha256-x25519"}},
-		sec("local", local, certs),
-		sec("remote", []kv{{"auth", "pubkey"}, {"id", "sun.strongswan.org"}}, nil),
+		sec("local", local, certs, localSubs...),
+		sec("remote", []kv{{"auth", "pubkey"}, {"id", "sun.strongswan.org"}, {"ca_id", caID}}, nil),
 		sec("children", nil, nil,
 			sec("net-cert", nil, map[string][]string{"local_ts": {"10.1.0.0/16"}, "remote_ts": {"10.2.0.0/16"},
 				"esp_proposals": {"aes128gcm16"}})))
@@ -222,15 +227,17 @@ func TestBadCredentialsFromTheSocket(t *testing.T) {
 		{"load-cert", vici.Msg("type", "x509ca", "data", string(h.Moon.PEM())), "ca certificate lacks CA basic constraint, rejected"},
 		{"load-cert", vici.Msg("type", "pubkey", "data", "x"), "parsing PUBKEY certificate failed: raw public keys are not supported by goswan yet"},
 		{"load-cert", vici.Msg("type", "x509ac", "data", "x"),
-			"parsing X509_AC certificate failed: certification authority sections, CA identities, attribute certificates and certificates from files or tokens over vici are not supported by goswan yet"},
+			"parsing X509_AC certificate failed: certification authority sections, attribute certificates and certificates from files or tokens over vici are not supported by goswan yet"},
 		{"load-key", vici.Msg("type", "rsa", "data", "garbage"), "parsing RSA private key failed"},
 		{"load-key", vici.Msg("type", "rsa", "data", string(h.Sun.KeyPEM())), "parsing RSA private key failed"},
 		{"load-conn", certConn(h, []kv{{"auth", "pubkey"}}, map[string][]string{"certs": {"garbage"}}),
 			"invalid value for: certs, config discarded"},
 		{"load-conn", certConn(h, []kv{{"auth", "pubkey"}}, map[string][]string{"pubkeys": {"x"}}),
 			"unsupported option: pubkeys (raw public keys are not supported by goswan yet), config discarded"},
-		{"load-conn", certConn(h, []kv{{"auth", "pubkey"}, {"ca_id", "strongSwan Root CA"}}, nil),
-			"unsupported option: ca_id (certification authority sections, CA identities, attribute certificates and certificates from files or tokens over vici are not supported by goswan yet), config discarded"},
+		{"load-conn", certConn(h, []kv{{"auth", "pubkey"}, {"ca_id", "%any"}, {"revocation", "sometimes"}}, nil),
+			"invalid value for: revocation, config discarded"},
+		{"load-conn", certConn(h, []kv{{"auth", "pubkey"}}, nil, sec("cert1", []kv{{"file", "/etc/swanctl/x509/a.pem"}}, nil)),
+			"unsupported option: cert1 (certification authority sections, attribute certificates and certificates from files or tokens over vici are not supported by goswan yet), config discarded"},
 	} {
 		wantErr(t, mustReq(t, c, tc.cmd, tc.msg), nil, tc.want)
 	}
@@ -303,5 +310,27 @@ func TestLoadCRLAndFlush(t *testing.T) {
 	}
 	if ev := listCerts(t, c, nil); len(ev) != 2 {
 		t.Errorf("flush-certs dropped loaded credentials: %d left", len(ev))
+	}
+}
+
+// ca_id requires the peer's chain to reach a CA of that name: another
+// name fails the round with charon's log line.
+func TestCAIdentityConstraint(t *testing.T) {
+	l, h, sink := certLab(t)
+	c := l.client(t)
+	loadMoonCreds(t, c, h, sink)
+	mustOK(t, mustReq(t, c, "load-conn", certConnCA(h, []kv{{"auth", "pubkey"}, {"id", "moon.strongswan.org"}},
+		map[string][]string{"certs": {string(h.Moon.PEM())}}, "C=CH, O=Other, CN=Other CA")), nil)
+	conns, _, err := c.Stream("list-conns", "list-conn", vici.Msg("ike", "gw-gw"))
+	if err != nil || len(conns) != 1 {
+		t.Fatalf("list-conns: %d, %v", len(conns), err)
+	}
+	if id, _ := conns[0].Str("gw-gw.remote-1.ca_id"); id != "C=CH, O=Other, CN=Other CA" {
+		t.Errorf("remote-1.ca_id %q", id)
+	}
+	_, resp, _ := c.Stream("initiate", "control-log", vici.Msg("child", "net-cert"))
+	wantErr(t, resp, nil, "establishing CHILD_SA 'net-cert' failed")
+	if !sink.has("constraint check failed: peer not authenticated by CA 'C=CH, O=Other, CN=Other CA'") {
+		t.Error("the CA constraint's failure is not logged")
 	}
 }

@@ -55,7 +55,7 @@ const (
 	// whyRawKeys follows feature.RawPublicKeys, whyAuthorities
 	// feature.ViciAuthorities.
 	whyRawKeys     = "raw public keys are not supported by goswan yet"
-	whyAuthorities = "certification authority sections, CA identities, attribute certificates and certificates from files or tokens over vici are not supported by goswan yet"
+	whyAuthorities = "certification authority sections, attribute certificates and certificates from files or tokens over vici are not supported by goswan yet"
 	whyPools       = "virtual IPs and address pools are not supported by goswan yet"
 	whyIKEv1       = "goswan speaks IKEv2 only"
 	whyEAP         = "EAP authentication is not supported by goswan yet"
@@ -216,7 +216,13 @@ func (a *authData) kv(name string, v []byte) error {
 	case "xauth_id":
 		a.cfg.XAuthIdentity, ok = parseIdentity(v)
 	case "ca_id":
-		return unsupported(name, whyAuthorities)
+		if a.certs == nil {
+			return unsupported(name, whyCerts)
+		}
+		var id *credentials.Identity
+		if id, ok = parseIdentity(v); ok {
+			a.cfg.CAIdentities = append(a.cfg.CAIdentities, id)
+		}
 	case "revocation":
 		var lvl credentials.Validation
 		lvl, ok = parseMap(v, map[string]credentials.Validation{"strict": credentials.ValidationGood,

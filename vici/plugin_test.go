@@ -296,7 +296,7 @@ func TestFeaturesGoswanLacksAreRefusedNotPretended(t *testing.T) {
 		{"unload-key", vici.Msg("id", "00:11"), "key not found"},
 		{"load-token", vici.Msg("handle", "0011"), "loading private key from token failed"},
 		{"load-authority", conn("strongswan", []kv{{"cacert", "x"}}, nil),
-			"unsupported option: cacert (certification authority sections, CA identities, attribute certificates and certificates from files or tokens over vici are not supported by goswan yet), authority discarded"},
+			"unsupported option: cacert (certification authority sections, attribute certificates and certificates from files or tokens over vici are not supported by goswan yet), authority discarded"},
 		{"load-authority", conn("strongswan", []kv{{"bogus", "x"}}, nil), "unknown option: bogus, authority discarded"},
 		{"unload-authority", vici.Msg("name", "strongswan"), "unload: authority 'strongswan' not found"},
 		{"load-pool", conn("rw", []kv{{"addrs", "10.3.0.0/24"}}, nil),

@@ -152,6 +152,9 @@ func buildAuthCfgs(b *Builder, auths []*config.AuthCfg, local bool) {
 		if a.Identity != nil {
 			b.KV("id", a.Identity.String())
 		}
+		for _, id := range a.CAIdentities {
+			b.KV("ca_id", id.String())
+		}
 		if a.AAAIdentity != nil {
 			b.KV("aaa_id", a.AAAIdentity.String())
 		}

@@ -34,9 +34,9 @@ var (
 	// keys, authorities and public-key rounds loaded over vici.
 	ViciCertificates = &Feature{Name: "certificates and public-key authentication over vici (swanctl)", Supported: true}
 	// ViciAuthorities is what vici's certificate support still lacks:
-	// load-authority, ca_id, cert*/cacert* sections (files, PKCS#11) and
+	// load-authority, cert*/cacert* sections (files, PKCS#11) and
 	// attribute certificates.
-	ViciAuthorities = &Feature{Name: "certification authorities, CA identities, attribute certificates and token certificates over vici (swanctl)"}
+	ViciAuthorities = &Feature{Name: "certification authorities, attribute certificates and certificates from files or tokens over vici (swanctl)"}
 	EAP             = &Feature{Name: "EAP authentication"}
 	XAuth           = &Feature{Name: "XAuth authentication"}
 	VirtualIPs      = &Feature{Name: "virtual IPs, address pools and configuration attributes"}
