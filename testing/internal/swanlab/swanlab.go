@@ -168,6 +168,8 @@ const swanctlCertConf = `connections {
       remote {
          auth = pubkey
          id = %[4]s.strongswan.org
+         ca_id = "C=CH, O=strongSwan Project, CN=strongSwan Root CA"
+         cacerts = strongswanCert.pem
          revocation = relaxed
       }
       children {
