@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/testing/internal/swanlab"
-	"github.com/goswan/goswan/testing/testenv"
 )
 
 // TestSwanctlCertificatesAgainstBothDaemons is the certificate lab: moon
@@ -23,10 +22,7 @@ import (
 // --clear, --flush-certs — and the credential lines of charon's log must
 // be the same apart from SPIs and times.
 func TestSwanctlCertificatesAgainstBothDaemons(t *testing.T) {
-	testenv.RequireRoot(t)
-	testenv.RequireCommand(t, "/usr/lib/ipsec/charon")
-	testenv.RequireCommand(t, "/usr/sbin/swanctl")
-	bin := goswanBin(t)
+	bin := labBin(t, "/usr/sbin/swanctl")
 	want := swanctlCertTranscript(t, "strongswan", bin)
 	got := swanctlCertTranscript(t, "goswan", bin)
 	if t.Failed() {

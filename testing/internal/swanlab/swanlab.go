@@ -35,7 +35,9 @@ const (
 // TUN device, charon's log in /var/log/daemon.log, and only plugins that
 // both implementations have, so that their plugin lists agree. The first
 // %s is "pem pkcs1 x509 revocation " where certificates are used, the
-// second "stroke " where the stroke plugin loads too.
+// second "stroke " where the stroke plugin loads too. It is written out
+// whole, as it lands in /etc (other labs repeat its data-plane and log
+// blocks on purpose, for the same reason).
 const StrongswanConf = `# /etc/strongswan.conf - goswan swanlab
 charon {
   load = random nonce aes sha1 sha2 hmac kdf %sgcm gmp openssl kernel-libipsec kernel-netlink socket-default %svici updown counters
