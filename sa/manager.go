@@ -4,10 +4,10 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 	"net/netip"
-	"slices"
 	"sync"
 
 	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/processing"
@@ -20,9 +20,9 @@ type Manager struct {
 	sched *processing.Scheduler
 	q     processing.Queuer
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	entries []*entry
+	mu   sync.Mutex
+	cond *sync.Cond
+	idx  index
 	// counters for unique ids, shown as name[N] and name{N}.
 	ikeIDs, childIDs, marks uint32
 	// halfOpen counts IKE_SAs CONNECTING at checkin, in both roles (what
@@ -38,6 +38,12 @@ type entry struct {
 	busy     bool
 	destroy  bool
 	halfOpen bool
+	// removed: no longer in the manager (waiters give up on it).
+	removed bool
+	// The entry's place in the index (manager_index.go).
+	prev, next *entry
+	spi        spiKey
+	contact    *contactKey
 	// initHash identifies the IKE_SA_INIT request that created a responder
 	// SA, so that a retransmission finds it instead of creating another.
 	initHash [sha1.Size]byte
@@ -47,6 +53,10 @@ type entry struct {
 	connected     bool
 	myID, otherID *credentials.Identity
 	otherFamily4  bool
+	// contactID is the identity the entry is filed under as a contact;
+	// peerCfg the SA's config at checkin (for CheckoutByConfig).
+	contactID *credentials.Identity
+	peerCfg   *config.PeerCfg
 }
 
 // NewManager creates the manager and the core's other registries (the
@@ -146,32 +156,37 @@ func (m *Manager) CreateDetached(initiator bool, thread int) *IKESA {
 func (m *Manager) CheckoutNew(ike *IKESA) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, e := range m.entries {
-		if e.ike == ike {
-			e.busy = true
-			return
-		}
+	if e := m.idx.byIKE[ike]; e != nil {
+		e.busy = true
+		return
 	}
-	m.entries = append(m.entries, &entry{ike: ike, busy: true})
+	m.idx.add(&entry{ike: ike, busy: true})
 }
 
 func (m *Manager) findLocked(id IKESAID) *entry {
-	for _, e := range m.entries {
-		x := e.ike.id
-		if x.Initiator == id.Initiator && x.SPIi == id.SPIi && (x.SPIr == id.SPIr || x.SPIr == 0 || id.SPIr == 0) {
-			if x.SPIr == id.SPIr {
-				return e
-			}
+	bucket := m.idx.bySPI[spiKey{id.SPIi, id.Initiator}]
+	for _, e := range bucket {
+		if e.ike.id.SPIr == id.SPIr {
+			return e
 		}
 	}
 	// A half-known id (responder SPI not yet learned on either side).
-	for _, e := range m.entries {
-		x := e.ike.id
-		if x.Initiator == id.Initiator && x.SPIi == id.SPIi && (x.SPIr == 0 || id.SPIr == 0) {
+	for _, e := range bucket {
+		if e.ike.id.SPIr == 0 || id.SPIr == 0 {
 			return e
 		}
 	}
 	return nil
+}
+
+// refile follows an IKE_SA's change of initiator SPI (a reset) in the
+// index; an SA the manager does not know is left alone.
+func (m *Manager) refile(ike *IKESA) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e := m.idx.byIKE[ike]; e != nil {
+		m.idx.refile(e)
+	}
 }
 
 // waitLocked waits until e is free; false if it went away meanwhile.
@@ -181,7 +196,7 @@ func (m *Manager) waitLocked(e *entry) bool {
 	for e.busy && !e.destroy {
 		m.cond.Wait()
 	}
-	return !e.destroy && slices.Contains(m.entries, e)
+	return !e.destroy && !e.removed
 }
 
 // Checkout takes an IKE_SA by id, waiting while another job holds it.
@@ -202,46 +217,58 @@ func (m *Manager) Checkout(id IKESAID, thread int) *IKESA {
 func (m *Manager) Checkin(ike *IKESA) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !slices.ContainsFunc(m.entries, func(e *entry) bool { return e.ike == ike }) && ike.state != IKEDestroying {
-		m.entries = append(m.entries, &entry{ike: ike, busy: true})
+	e := m.idx.byIKE[ike]
+	if e == nil && ike.state != IKEDestroying {
+		e = &entry{ike: ike, busy: true}
+		m.idx.add(e)
 	}
-	for _, e := range m.entries {
-		if e.ike == ike {
-			e.busy = false
-			e.connected = ike.state == IKEEstablished || ike.state == IKERekeying
-			e.myID, e.otherID = ike.myID, ike.OtherEAPID()
-			e.otherFamily4 = ike.otherHost.Addr().Is4()
-			if e.halfOpen && ike.state != IKECreated && ike.state != IKEConnecting {
-				e.halfOpen = false
-				m.halfOpen--
-				if !ike.id.Initiator {
-					m.halfOpenResp--
-				}
-			} else if !e.halfOpen && ike.state == IKEConnecting {
-				// An initiator's IKE_SA is half-open from the checkin after
-				// its IKE_SA_INIT went out.
-				e.halfOpen = true
-				m.halfOpen++
-				if !ike.id.Initiator {
-					m.halfOpenResp++
-				}
-			}
-			break
-		}
+	if e != nil {
+		m.checkinLocked(e)
 	}
 	m.cond.Broadcast()
+}
+
+// checkinLocked records what other jobs may look at without the SA and
+// frees the entry.
+func (m *Manager) checkinLocked(e *entry) {
+	ike := e.ike
+	e.busy = false
+	m.idx.refile(e)
+	e.connected = ike.state == IKEEstablished || ike.state == IKERekeying
+	e.myID, e.otherID = ike.myID, ike.OtherEAPID()
+	e.otherFamily4 = ike.otherHost.Addr().Is4()
+	e.peerCfg = ike.peerCfg
+	contact := e.otherID
+	if !e.connected || e.myID == nil {
+		contact = nil
+	}
+	if contact != e.contactID {
+		m.idx.setContact(e, contact)
+		e.contactID = contact
+	}
+	if e.halfOpen && ike.state != IKECreated && ike.state != IKEConnecting {
+		m.idx.setHalfOpen(e, false)
+		e.halfOpen = false
+		m.halfOpen--
+		if !ike.id.Initiator {
+			m.halfOpenResp--
+		}
+	} else if !e.halfOpen && ike.state == IKEConnecting {
+		// An initiator's IKE_SA is half-open from the checkin after
+		// its IKE_SA_INIT went out.
+		e.halfOpen = true
+		m.idx.setHalfOpen(e, true)
+		m.halfOpen++
+		if !ike.id.Initiator {
+			m.halfOpenResp++
+		}
+	}
 }
 
 // CheckinAndDestroy destroys an IKE_SA that is checked out.
 func (m *Manager) CheckinAndDestroy(ike *IKESA) {
 	m.mu.Lock()
-	var e *entry
-	for _, x := range m.entries {
-		if x.ike == ike {
-			e = x
-			break
-		}
-	}
+	e := m.idx.byIKE[ike]
 	if e != nil {
 		e.destroy = true
 	}
@@ -256,9 +283,7 @@ func (m *Manager) CheckinAndDestroy(ike *IKESA) {
 				m.halfOpenResp--
 			}
 		}
-		if i := slices.Index(m.entries, e); i >= 0 {
-			m.entries = slices.Delete(m.entries, i, i+1)
-		}
+		m.idx.remove(e)
 	}
 	m.cond.Broadcast()
 }
@@ -277,7 +302,7 @@ func (m *Manager) Release(ike *IKESA, s Status) {
 func (m *Manager) Count() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.entries)
+	return m.idx.n
 }
 
 // Shutdown deletes every IKE_SA: established ones with a DELETE sent to
@@ -285,7 +310,7 @@ func (m *Manager) Count() int {
 func (m *Manager) Shutdown(thread int) {
 	m.mu.Lock()
 	m.shutdown = true
-	list := slices.Clone(m.entries)
+	list := m.idx.list()
 	m.mu.Unlock()
 	for _, e := range list {
 		m.mu.Lock()

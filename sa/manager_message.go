@@ -19,8 +19,8 @@ func (m *Manager) CheckoutByMessage(msg *encoding.Message, raw []byte, src netip
 	if msg.Exchange == encoding.ExchangeIKESAInit && !msg.Response && msg.SPIr == 0 && msg.MessageID == 0 {
 		h := initHash(raw)
 		m.mu.Lock()
-		for _, e := range m.entries {
-			if !e.ike.id.Initiator && e.ike.id.SPIi == msg.SPIi && e.initSrc == src {
+		for _, e := range m.idx.bySPI[spiKey{msg.SPIi, false}] {
+			if e.initSrc == src {
 				if e.initHash == h {
 					// A retransmission: the existing SA answers it.
 					if !m.waitLocked(e) {
@@ -46,7 +46,9 @@ func (m *Manager) CheckoutByMessage(msg *encoding.Message, raw []byte, src netip
 		ike := NewIKESA(m.env, IKESAID{SPIi: msg.SPIi, SPIr: m.NewSPI(), Initiator: false}, uid)
 		ike.thread = thread
 		m.mu.Lock()
-		m.entries = append(m.entries, &entry{ike: ike, busy: true, halfOpen: true, initHash: h, initSrc: src})
+		e := &entry{ike: ike, busy: true, halfOpen: true, initHash: h, initSrc: src}
+		m.idx.add(e)
+		m.idx.setHalfOpen(e, true)
 		m.halfOpen++
 		m.halfOpenResp++
 		m.mu.Unlock()
@@ -83,11 +85,5 @@ func (m *Manager) HalfOpenResponder() int {
 func (m *Manager) halfOpenFrom(ip netip.Addr) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	n := 0
-	for _, e := range m.entries {
-		if e.halfOpen && !e.ike.id.Initiator && e.initSrc.Addr() == ip {
-			n++
-		}
-	}
-	return n
+	return m.idx.halfOpenIP[ip]
 }

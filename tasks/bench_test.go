@@ -1,17 +1,20 @@
 package tasks_test
 
 import (
+	"net/netip"
 	"os"
 	"runtime"
 	"runtime/pprof"
 	"testing"
 
+	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/selectors"
 	"github.com/goswan/goswan/testing/ikesim"
 )
 
-// BenchmarkEstablish: moon sets up one IKE_SA with one CHILD_SA to sun per
-// operation (IKE_SA_INIT and IKE_AUTH, PSK, x25519, AES-GCM-16 ESP), both
+// BenchmarkEstablish: moon sets up one IKE_SA with one CHILD_SA for its own
+// 10.1.x.y/32 to sun per operation (IKE_SA_INIT and IKE_AUTH, PSK, x25519, AES-GCM-16 ESP), both
 // daemons in one process on fake kernels, their jobs run one at a time
 // (ikesim), logging at charon's default levels into nothing. The SAs stay
 // up, as on a loaded responder. Besides time and allocations per operation
@@ -28,13 +31,22 @@ import (
 // -benchtime=10000x for the memory of 10 000 pairs.
 func BenchmarkEstablish(b *testing.B) {
 	p := ikesim.NewBenchPair(b, nil)
+	// Each CHILD_SA its own subnet behind moon (10.1.x.y/32, narrowed from
+	// sun's 10.1.0.0/16), as road warriors have their own addresses: SAs
+	// sharing one policy would measure the kernel's list of its users.
+	children := make([]*config.ChildCfg, b.N)
+	for i := range children {
+		c := *p.MoonChild
+		c.LocalTS = []selectors.TS{ikesim.MustTS(b, netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}).String()+"/32")}
+		children[i] = &c
+	}
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		p.Up()
+		p.Moon.Initiate(p.MoonPeer, children[i])
 	}
 	b.StopTimer()
 	runtime.ReadMemStats(&after)
