@@ -17,12 +17,16 @@ import (
 // that each is its own peer config and IKE_SA (stroke merges conns that
 // differ only in name); sun accepts them all with one conn (rightid=%any).
 type LoadOptions struct {
-	// Auth is AuthRSA2048 or AuthECDSA256: the kind of every key; a CA is
-	// made for the network.
+	// Auth is AuthPSK (one pre-shared key for every identity) or
+	// AuthRSA2048 or AuthECDSA256: the kind of every key, with a CA made
+	// for the network.
 	Auth  string
 	Conns int
 	// IKE and ESP are ike= and esp= (empty: the defaults).
 	IKE, ESP string
+	// Lifetime and Margin are the CHILD_SAs' lifetime= and margintime=
+	// (default 1h and 9m); RekeyFuzz their rekeyfuzz= (default 100%).
+	Lifetime, Margin, RekeyFuzz string
 	// Logf receives progress lines.
 	Logf func(format string, args ...any)
 }
@@ -38,9 +42,19 @@ func BuildLoad(ctx context.Context, moonImpl, sunImpl, goswanBin string, o LoadO
 	for i := 1; i <= o.Conns; i++ {
 		moonNames = append(moonNames, fmt.Sprintf("moon%d", i))
 	}
-	certs, err := newPKI(o.Auth, moonNames)
-	if err != nil {
-		return nil, err
+	psk := o.Auth == AuthPSK
+	certs := &pki{}
+	if !psk {
+		var err error
+		if certs, err = newPKI(o.Auth, moonNames); err != nil {
+			return nil, err
+		}
+	}
+	certFor := func(name string) string {
+		if psk {
+			return ""
+		}
+		return name + "Cert.pem"
 	}
 	var algs string
 	if o.IKE != "" {
@@ -51,21 +65,27 @@ func BuildLoad(ctx context.Context, moonImpl, sunImpl, goswanBin string, o LoadO
 	}
 	var moonConns strings.Builder
 	for i, n := range moonNames {
-		moonConns.WriteString(loadConn(fmt.Sprintf("net-net%d", i+1), Moon, MoonNet, Sun, SunNet, "@"+n+".strongswan.org", "@sun.strongswan.org", n+"Cert.pem"))
+		moonConns.WriteString(loadConn(fmt.Sprintf("net-net%d", i+1), Moon, MoonNet, Sun, SunNet, "@"+n+".strongswan.org", "@sun.strongswan.org", certFor(n)))
 	}
-	sunConn := loadConn("net-net", Sun, SunNet, Moon, MoonNet, "@sun.strongswan.org", "%any", "sunCert.pem")
+	sunConn := loadConn("net-net", Sun, SunNet, Moon, MoonNet, "@sun.strongswan.org", "%any", certFor("sun"))
 	// The certificate plugins, and on sun no cookies or per-IP half-open
 	// limit for moon's burst of IKE_SA_INITs from one address, as
 	// strongSwan's load-tester documentation advises.
 	plugins := strings.Replace(strongswanConf, "load = random nonce", "load = pem pkcs1 x509 random nonce", 1)
 	sunConf := strings.Replace(plugins, "charon {\n", "charon {\n  dos_protection = no\n", 1)
 	gw := func(name, conf, sconf string, im runner.Implementation, certNames []string) topology.HostSpec {
+		secrets := fmt.Sprintf("# /etc/ipsec.secrets - goswan netnet\n: %s %sKey.pem\n", certs.secretType, name)
+		if psk {
+			secrets = "# /etc/ipsec.secrets - goswan netnet\n: PSK 0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL\n"
+		}
 		etc := []topology.File{
-			{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(loadIPsecConf(name, algs) + conf)},
-			{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(fmt.Sprintf("# /etc/ipsec.secrets - goswan netnet\n: %s %sKey.pem\n", certs.secretType, name))},
+			{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(loadIPsecConf(name, algs, o) + conf)},
+			{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(secrets)},
 			{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(sconf)},
 		}
-		etc = append(etc, certs.files(name, certNames)...)
+		if !psk {
+			etc = append(etc, certs.files(name, certNames)...)
+		}
 		return topology.HostSpec{Name: name, Binds: im.Binds, Env: hostEnv(), Etc: etc}
 	}
 	return buildHosts(ctx, moonImpl, sunImpl, goswanBin, o.Logf, func(mi, si runner.Implementation) []topology.HostSpec {
@@ -79,29 +99,42 @@ func BuildLoad(ctx context.Context, moonImpl, sunImpl, goswanBin string, o LoadO
 }
 
 // loadIPsecConf is the head of a load network gateway's ipsec.conf.
-func loadIPsecConf(name, algs string) string {
+func loadIPsecConf(name, algs string, o LoadOptions) string {
+	def := func(v, d string) string {
+		if v == "" {
+			return d
+		}
+		return v
+	}
+	auth := ""
+	if o.Auth == AuthPSK {
+		auth = "\tauthby=secret\n"
+	}
 	return fmt.Sprintf(`# /etc/ipsec.conf - %s (goswan netnet, load)
 config setup
 
 conn %%default
 	ikelifetime=60m
-	lifetime=1h
-	margintime=9m
+	lifetime=%s
+	margintime=%s
+	rekeyfuzz=%s
 	keyingtries=1
 	keyexchange=ikev2
 	mobike=no
-%s`, name, algs)
+%s%s`, name, def(o.Lifetime, "1h"), def(o.Margin, "9m"), def(o.RekeyFuzz, "100%"), auth, algs)
 }
 
-// loadConn is one conn of a load network gateway.
+// loadConn is one conn of a load network gateway (cert empty: PSK).
 func loadConn(conn, me, myNet, other, otherNet, myID, otherID, cert string) string {
+	if cert != "" {
+		cert = "\tleftcert=" + cert + "\n"
+	}
 	return fmt.Sprintf(`
 conn %s
 	left=%s
 	leftsubnet=%s
 	leftid=%s
-	leftcert=%s
-	right=%s
+%s	right=%s
 	rightsubnet=%s
 	rightid=%s
 	auto=add
