@@ -6,10 +6,13 @@
 //
 //   - throughput: TCP alice → bob through a negotiated net-net tunnel, both
 //     data planes in userspace;
+//
 //   - ikesa-psk, ikesa-rsa2048, ikesa-ecdsa256: the IKE_SA setup rate, moon
 //     initiating N IKE_SAs to sun (ikesa.go);
+//
 //   - memory: sun's RSS growth and Go heap per IKE_SA as responder to N
 //     IKE_SAs, at several N (memory.go);
+//
 //   - start: `ipsec start` of N conns and `ipsec update` of one (start.go).
 //
 //     make bench                 # the full suite
