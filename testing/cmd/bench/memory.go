@@ -25,7 +25,8 @@ import (
 //   - memory-heap: the heap that holds the SAs, per IKE_SA: for goswan the
 //     Go heap in use after a collection (GOSWAN_DEBUG_DIR, SIGUSR1), for
 //     strongSwan glibc's bytes in use (statusall's "malloc: … used"), both
-//     before and after.
+//     before and after. With GOSWAN_BENCH_PROFILES=DIR the memstats and
+//     heap profiles goswan's charon writes stay in DIR (BENCHMARKS.md).
 
 func memoryFigure(c config) *Figure {
 	return &Figure{ID: "memory-rss", Title: fmt.Sprintf("responder (sun) RSS growth per IKE_SA with one CHILD_SA, %d IKE_SAs", maxInt(c.memSAs)),
@@ -143,11 +144,13 @@ func heapOf(n *netnet.Net, host string, impl runner.Impl, debugDir string, seq i
 
 // responderMemory brings up n IKE_SAs from moon to sun and measures sun.
 func responderMemory(ctx context.Context, p runner.Pairing, bin string, n int) (m memResult, err error) {
-	debugDir, err := os.MkdirTemp("/var/tmp", "goswan-bench-mem-")
-	if err != nil {
-		return m, err
+	debugDir := os.Getenv("GOSWAN_BENCH_PROFILES")
+	if debugDir == "" {
+		if debugDir, err = os.MkdirTemp("/var/tmp", "goswan-bench-mem-"); err != nil {
+			return m, err
+		}
+		defer os.RemoveAll(debugDir)
 	}
-	defer os.RemoveAll(debugDir)
 	// The daemons inherit it through netnet's host environment.
 	os.Setenv("GOSWAN_DEBUG_DIR", debugDir)
 	defer os.Unsetenv("GOSWAN_DEBUG_DIR")
