@@ -5,7 +5,8 @@
 // explains each):
 //
 //   - throughput: TCP alice → bob through a negotiated net-net tunnel, both
-//     data planes in userspace;
+//     data planes in userspace; throughput-wg and pps64: goswan↔goswan's
+//     tunnel against wireguard-go's in the same topology (wireguard.go);
 //
 //   - ikesa-psk, ikesa-rsa2048, ikesa-ecdsa256: the IKE_SA setup rate, moon
 //     initiating N IKE_SAs to sun (ikesa.go);
@@ -187,8 +188,8 @@ func main() {
 	}
 	want := func(id string) bool { return len(c.only) == 0 || c.only[id] }
 	if want("throughput") {
-		f := throughputFigure(c)
-		runFigs(func() error { return benchThroughput(ctx, c, f) }, f)
+		f, fwg, pps := throughputFigure(c), wgThroughputFigure(), ppsFigure()
+		runFigs(func() error { return benchThroughput(ctx, c, f, fwg, pps) }, f, fwg, pps)
 	}
 	if want("ikesa") {
 		for _, auth := range c.auths {

@@ -20,11 +20,16 @@ func throughputFigure(c config) *Figure {
 // benchThroughput measures TCP throughput alice -> bob for every pairing,
 // the pairings alternating within each round so that whatever else runs on
 // the machine weighs on all of them alike.
-func benchThroughput(ctx context.Context, c config, f *Figure) error {
+//
+// wireguard-go (wireguard.go) runs in each round too: its throughput is the
+// anchor of fwg, and its packets/s with 64-byte payloads that of pps, next
+// to goswan↔goswan's of the same round.
+func benchThroughput(ctx context.Context, c config, f, fwg, pps *Figure) error {
 	for round := 1; round <= c.rounds; round++ {
 		for _, p := range c.pairings {
 			fmt.Printf("== round %d, %s (moon %s, sun %s): iperf3 alice -> bob, %d s\n", round, p.Code(), p.Left, p.Right, c.seconds)
-			bps, retrans, err := measureThroughput(ctx, p, c.bin, c.seconds)
+			gg := p.Left == runner.Goswan && p.Right == runner.Goswan
+			bps, retrans, pktps, err := measureThroughput(ctx, p, c.bin, c.seconds, gg)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.Code(), err)
 			}
@@ -34,7 +39,20 @@ func benchThroughput(ctx context.Context, c config, f *Figure) error {
 				r.Extra = map[string]float64{}
 			}
 			r.Extra["retransmits"] = float64(retrans)
+			if gg {
+				fmt.Printf("   %.0f packets/s with 64-byte UDP payloads\n", pktps)
+				fwg.add("gg", "goswan's negotiated tunnel (userspace)", bps/1e6)
+				pps.add("gg", "goswan's negotiated tunnel (userspace)", pktps)
+			}
 		}
+		fmt.Printf("== round %d, wireguard-go on moon and sun: iperf3 alice -> bob, %d s\n", round, c.seconds)
+		bps, pktps, err := measureWG(ctx, c.bin, c.seconds, true)
+		if err != nil {
+			return fmt.Errorf("wireguard-go: %w", err)
+		}
+		fmt.Printf("   %.1f Mbit/s, %.0f packets/s with 64-byte UDP payloads\n", bps/1e6, pktps)
+		fwg.add("wg", "wireguard-go (same topology)", bps/1e6)
+		pps.add("wg", "wireguard-go (same topology)", pktps)
 	}
 	return nil
 }
@@ -63,10 +81,10 @@ func parseIperf3(out string) (iperf3Result, error) {
 	return res, nil
 }
 
-func measureThroughput(ctx context.Context, p runner.Pairing, bin string, seconds int) (bps float64, retrans int, err error) {
+func measureThroughput(ctx context.Context, p runner.Pairing, bin string, seconds int, withPPS bool) (bps float64, retrans int, pps float64, err error) {
 	n, err := netnet.Build(ctx, string(p.Left), string(p.Right), bin, netnet.Options{ESP: "aes128gcm16!", IKE: "aes128-sha256-x25519!"})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer func() {
 		if err != nil {
@@ -77,19 +95,24 @@ func measureThroughput(ctx context.Context, p runner.Pairing, bin string, second
 		}
 	}()
 	if err := n.Start(); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if err := n.Up(); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if _, err := n.Run("alice", "ping -c 1 -W 2 "+netnet.Bob, 10*time.Second); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	res, err := iperf3(ctx, n, "alice", "bob", netnet.Bob, fmt.Sprintf("-t %d", seconds), seconds)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	return res.End.SumReceived.BitsPerSecond, res.End.SumSent.Retransmits, nil
+	if withPPS {
+		if pps, err = measurePPS(ctx, n, seconds); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	return res.End.SumReceived.BitsPerSecond, res.End.SumSent.Retransmits, pps, nil
 }
 
 // iperf3 runs an iperf3 server on host to and the client on from with
