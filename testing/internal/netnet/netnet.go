@@ -117,7 +117,7 @@ func hostEnv() []string {
 		"HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/sh", "LANG=C", "LC_ALL=C", "TERM=dumb",
 	}
 	// Profiling goswan's daemons in a benchmark (see BENCHMARKS.md).
-	for _, k := range []string{"GOSWAN_CPUPROFILE", "GOSWAN_DEBUG_DIR"} {
+	for _, k := range []string{"GOSWAN_CPUPROFILE", "GOSWAN_STARTER_CPUPROFILE", "GOSWAN_DEBUG_DIR"} {
 		if p := os.Getenv(k); p != "" {
 			env = append(env, k+"="+p)
 		}
