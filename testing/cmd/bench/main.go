@@ -14,7 +14,10 @@
 //   - memory: sun's RSS growth and Go heap per IKE_SA as responder to N
 //     IKE_SAs, at several N (memory.go);
 //
-//   - start: `ipsec start` of N conns and `ipsec update` of one (start.go).
+//   - start: `ipsec start` of N conns and `ipsec update` of one (start.go);
+//
+//   - rekey-storm: N CHILD_SAs rekeying at once and an unrelated `ipsec up`
+//     meanwhile (rekey.go; not in the quick suite).
 //
 //     make bench                 # the full suite
 //     make bench-quick           # the CI suite, under 5 minutes
@@ -51,20 +54,21 @@ type config struct {
 	auths     []string
 	memSAs    []int
 	startConn int
+	rekeySAs  int
 	out       string
 	bin       string
 }
 
 // suites are the defaults of make bench (full) and make bench-quick.
 var suites = map[string]config{
-	"full": {seconds: 10, rounds: 3, ikesas: 1000, certSAs: 200, memSAs: []int{1000, 3000, 10000}, startConn: 10000,
+	"full": {seconds: 10, rounds: 3, ikesas: 1000, certSAs: 200, memSAs: []int{1000, 3000, 10000}, startConn: 10000, rekeySAs: 10000,
 		auths: []string{netnet.AuthPSK, netnet.AuthRSA2048, netnet.AuthECDSA256}},
-	"quick": {seconds: 5, rounds: 1, ikesas: 100, certSAs: 50, memSAs: []int{300}, startConn: 1000,
+	"quick": {seconds: 5, rounds: 1, ikesas: 100, certSAs: 50, memSAs: []int{300}, startConn: 1000, rekeySAs: 0,
 		auths: []string{netnet.AuthPSK}},
 }
 
 // figureIDs are the figures in the order they run.
-var figureIDs = []string{"throughput", "ikesa", "memory", "start"}
+var figureIDs = []string{"throughput", "ikesa", "memory", "start", "rekey"}
 
 func parseFlags() (config, error) {
 	suite := flag.String("suite", "full", "full (make bench) or quick (make bench-quick, for CI)")
@@ -78,6 +82,7 @@ func parseFlags() (config, error) {
 	auths := flag.String("ikesa-auth", "", "setup-rate figures: psk, rsa2048, ecdsa256")
 	memSAs := flag.String("mem-ikesas", "", "IKE_SA counts of the memory figure, e.g. 1000,3000,10000")
 	conns := flag.Int("conns", 0, "conns in ipsec.conf for the start figure")
+	rekeySAs := flag.Int("rekey-ikesas", 0, "CHILD_SAs of the rekey storm (0 in the quick suite: no storm)")
 	out := flag.String("out", "bench", "directory for results.json and the plots")
 	goswanBin := flag.String("goswan-bin", "bin", "directory with goswan's ipsec and charon")
 	flag.Parse()
@@ -97,6 +102,7 @@ func parseFlags() (config, error) {
 	pick(&c.ikesas, *ikesas)
 	pick(&c.certSAs, *certSAs)
 	pick(&c.startConn, *conns)
+	pick(&c.rekeySAs, *rekeySAs)
 	ps := *pairings
 	if ps == "" {
 		ps = map[string]string{"full": "all", "quick": "gg,ss"}[*suite]
@@ -208,6 +214,10 @@ func main() {
 	if want("start") {
 		start, update := startFigure(c), updateFigure(c)
 		runFigs(func() error { return benchStart(ctx, c, start, update) }, start, update)
+	}
+	if want("rekey") && c.rekeySAs > 0 {
+		f := rekeyFigure(c.rekeySAs)
+		runFigs(func() error { return benchRekey(ctx, c, f, c.rekeySAs) }, f)
 	}
 	if ctx.Err() != nil {
 		os.Exit(1)

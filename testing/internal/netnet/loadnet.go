@@ -27,6 +27,12 @@ type LoadOptions struct {
 	// Lifetime and Margin are the CHILD_SAs' lifetime= and margintime=
 	// (default 1h and 9m); RekeyFuzz their rekeyfuzz= (default 100%).
 	Lifetime, Margin, RekeyFuzz string
+	// InitiatorOnly gives Lifetime, Margin and RekeyFuzz to moon alone
+	// (sun keeps the defaults), so that only moon rekeys.
+	InitiatorOnly bool
+	// Probe adds a conn "probe" to moon (identity probe.strongswan.org,
+	// PSK only): an unrelated conn to bring up while the others are busy.
+	Probe bool
 	// Logf receives progress lines.
 	Logf func(format string, args ...any)
 }
@@ -67,19 +73,30 @@ func BuildLoad(ctx context.Context, moonImpl, sunImpl, goswanBin string, o LoadO
 	for i, n := range moonNames {
 		moonConns.WriteString(loadConn(fmt.Sprintf("net-net%d", i+1), Moon, MoonNet, Sun, SunNet, "@"+n+".strongswan.org", "@sun.strongswan.org", certFor(n)))
 	}
+	if o.Probe && psk {
+		moonConns.WriteString(loadConn("probe", Moon, MoonNet, Sun, SunNet, "@probe.strongswan.org", "@sun.strongswan.org", ""))
+	}
 	sunConn := loadConn("net-net", Sun, SunNet, Moon, MoonNet, "@sun.strongswan.org", "%any", certFor("sun"))
 	// The certificate plugins, and on sun no cookies or per-IP half-open
 	// limit for moon's burst of IKE_SA_INITs from one address, as
 	// strongSwan's load-tester documentation advises.
 	plugins := strings.Replace(strongswanConf, "load = random nonce", "load = pem pkcs1 x509 random nonce", 1)
 	sunConf := strings.Replace(plugins, "charon {\n", "charon {\n  dos_protection = no\n", 1)
+	confOpts := func(name string) LoadOptions {
+		if name == "sun" && o.InitiatorOnly {
+			r := o
+			r.Lifetime, r.Margin, r.RekeyFuzz = "", "", ""
+			return r
+		}
+		return o
+	}
 	gw := func(name, conf, sconf string, im runner.Implementation, certNames []string) topology.HostSpec {
 		secrets := fmt.Sprintf("# /etc/ipsec.secrets - goswan netnet\n: %s %sKey.pem\n", certs.secretType, name)
 		if psk {
 			secrets = "# /etc/ipsec.secrets - goswan netnet\n: PSK 0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL\n"
 		}
 		etc := []topology.File{
-			{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(loadIPsecConf(name, algs, o) + conf)},
+			{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(loadIPsecConf(name, algs, confOpts(name)) + conf)},
 			{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(secrets)},
 			{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(sconf)},
 		}
