@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -64,20 +65,29 @@ func ikeRateFigure(auth string, n int) *Figure {
 }
 
 // benchIKERate runs ikeRate for every pairing, rounds times with the
-// pairings alternating, into f.
+// pairings alternating, into f. A pairing that fails is not measured again,
+// the others go on; the figure then carries the errors.
 func benchIKERate(ctx context.Context, c config, f *Figure, auth string, n int) error {
+	var errs []error
+	failed := map[string]bool{}
 	for round := 1; round <= c.rounds; round++ {
 		for _, p := range c.pairings {
+			if failed[p.Code()] || ctx.Err() != nil {
+				continue
+			}
 			fmt.Printf("== IKE_SA setup, round %d, %s, %s (moon %s, sun %s): %d IKE_SAs\n", round, auth, p.Code(), p.Left, p.Right, n)
 			r, err := ikeRate(ctx, p, c.bin, auth, n)
 			if err != nil {
-				return err
+				fmt.Printf("   FAILED: %v\n", err)
+				failed[p.Code()] = true
+				errs = append(errs, fmt.Errorf("%s: %w", p.Code(), err))
+				continue
 			}
 			fmt.Printf("   %.1f IKE_SAs/s\n", r.perSec)
 			f.add(p.Code(), pairingLabel(p), r.perSec)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // parseAuths checks the --ikesa-auth list.
