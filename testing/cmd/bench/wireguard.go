@@ -44,7 +44,7 @@ func buildWG(ctx context.Context, bin string) (w *wgNet, err error) {
 		return nil, err
 	}
 	if _, err := exec.LookPath("wg"); err != nil {
-		return nil, fmt.Errorf("Debian's wireguard-tools (wg) is not installed: %w", err)
+		return nil, fmt.Errorf("wg (Debian's wireguard-tools) is not installed: %w", err)
 	}
 	n, err := netnet.Build(ctx, string(runner.Goswan), string(runner.Goswan), bin, netnet.Options{})
 	if err != nil {
