@@ -17,7 +17,9 @@
 //   - start: `ipsec start` of N conns and `ipsec update` of one (start.go);
 //
 //   - rekey-storm: N CHILD_SAs rekeying at once and an unrelated `ipsec up`
-//     meanwhile (rekey.go; not in the quick suite).
+//     meanwhile (rekey.go; not in the quick suite);
+//   - scale: N IKE_SAs against one responder, status and up while they are
+//     up (scale.go; only when asked for with --only scale).
 //
 //     make bench                 # the full suite
 //     make bench-quick           # the CI suite, under 5 minutes
@@ -55,6 +57,7 @@ type config struct {
 	memSAs    []int
 	startConn int
 	rekeySAs  int
+	scaleSAs  int
 	out       string
 	bin       string
 }
@@ -68,7 +71,7 @@ var suites = map[string]config{
 }
 
 // figureIDs are the figures in the order they run.
-var figureIDs = []string{"throughput", "ikesa", "memory", "start", "rekey"}
+var figureIDs = []string{"throughput", "ikesa", "memory", "start", "rekey", "scale"}
 
 func parseFlags() (config, error) {
 	suite := flag.String("suite", "full", "full (make bench) or quick (make bench-quick, for CI)")
@@ -83,6 +86,7 @@ func parseFlags() (config, error) {
 	memSAs := flag.String("mem-ikesas", "", "IKE_SA counts of the memory figure, e.g. 1000,3000,10000")
 	conns := flag.Int("conns", 0, "conns in ipsec.conf for the start figure")
 	rekeySAs := flag.Int("rekey-ikesas", 0, "CHILD_SAs of the rekey storm (0 in the quick suite: no storm)")
+	scaleSAs := flag.Int("scale-ikesas", 0, "IKE_SAs of the scale figure (only with --only scale: it takes long)")
 	out := flag.String("out", "bench", "directory for results.json and the plots")
 	goswanBin := flag.String("goswan-bin", "bin", "directory with goswan's ipsec and charon")
 	flag.Parse()
@@ -103,6 +107,7 @@ func parseFlags() (config, error) {
 	pick(&c.certSAs, *certSAs)
 	pick(&c.startConn, *conns)
 	pick(&c.rekeySAs, *rekeySAs)
+	pick(&c.scaleSAs, *scaleSAs)
 	ps := *pairings
 	if ps == "" {
 		ps = map[string]string{"full": "all", "quick": "gg,ss"}[*suite]
@@ -218,6 +223,14 @@ func main() {
 	if want("rekey") && c.rekeySAs > 0 {
 		f := rekeyFigure(c.rekeySAs)
 		runFigs(func() error { return benchRekey(ctx, c, f, c.rekeySAs) }, f)
+	}
+	if c.only["scale"] {
+		n := c.scaleSAs
+		if n == 0 {
+			n = 100000
+		}
+		f := scaleFigure(n)
+		runFigs(func() error { return benchScale(ctx, c, f, n) }, f)
 	}
 	if ctx.Err() != nil {
 		os.Exit(1)
