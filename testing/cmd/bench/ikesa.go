@@ -27,8 +27,8 @@ type ikeRateResult struct {
 // their conns first, so the figure is not about loading n certificates; the
 // clock starts when moon is told to initiate them all, with one process
 // sending a non-blocking STR_INITIATE per conn (bench initiate) for either
-// implementation so the trigger costs the same, and stops when sun's `ipsec status` lists n
-// ESTABLISHED IKE_SAs. An implementation that cannot do it is an error,
+// implementation so the trigger costs the same, and stops when sun's log says it has
+// established n CHILD_SAs, one per IKE_SA (initiateAll). An implementation that cannot do it is an error,
 // reported with both gateways' logs, never a skipped figure.
 func ikeRate(ctx context.Context, p runner.Pairing, bin, auth string, n int) (r ikeRateResult, err error) {
 	r.pairing = p
