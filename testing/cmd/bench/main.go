@@ -18,6 +18,7 @@
 //
 //   - rekey-storm: N CHILD_SAs rekeying at once and an unrelated `ipsec up`
 //     meanwhile (rekey.go; not in the quick suite);
+//
 //   - scale: N IKE_SAs against one responder, status and up while they are
 //     up (scale.go; only when asked for with --only scale).
 //
