@@ -107,6 +107,11 @@ func (b *Backends) equal(peer *PeerCfg) *PeerCfg {
 	return found
 }
 
+// MergeKey is a key that peer configs PeerCfg.Equal finds equal share,
+// unless one of them is "dn" (see mergeKey): callers that look for an equal
+// config among many compare it first.
+func MergeKey(p *PeerCfg) string { return mergeKey(p) }
+
 // mergeKey is what PeerCfg.Equal compares of the first local
 // authentication round's identity, in a form equal identities share: the
 // type and the encoding, with ASCII lower-cased for the string types that

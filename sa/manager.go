@@ -57,6 +57,7 @@ type entry struct {
 	// peerCfg the SA's config at checkin (for CheckoutByConfig).
 	contactID *credentials.Identity
 	peerCfg   *config.PeerCfg
+	cfgKey    string // config.MergeKey(peerCfg)
 }
 
 // NewManager creates the manager and the core's other registries (the
@@ -237,7 +238,13 @@ func (m *Manager) checkinLocked(e *entry) {
 	e.connected = ike.state == IKEEstablished || ike.state == IKERekeying
 	e.myID, e.otherID = ike.myID, ike.OtherEAPID()
 	e.otherFamily4 = ike.otherHost.Addr().Is4()
-	e.peerCfg = ike.peerCfg
+	if e.peerCfg != ike.peerCfg {
+		e.peerCfg = ike.peerCfg
+		e.cfgKey = ""
+		if e.peerCfg != nil {
+			e.cfgKey = config.MergeKey(e.peerCfg)
+		}
+	}
 	contact := e.otherID
 	if !e.connected || e.myID == nil {
 		contact = nil

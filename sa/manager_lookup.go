@@ -63,8 +63,17 @@ func (m *Manager) CheckoutByConfig(peer *config.PeerCfg, thread int) *IKESA {
 // that another job holds; a new SA not yet checked in has no config there
 // and is waited for as before.
 func (m *Manager) checkoutByCfg(thread int, peer *config.PeerCfg, match func(*IKESA) bool) *IKESA {
+	key := config.MergeKey(peer)
 	return m.checkoutWhere(thread, func(e *entry) bool {
-		return e.peerCfg == nil || e.peerCfg == peer || e.peerCfg.Equal(peer)
+		if e.peerCfg == nil || e.peerCfg == peer {
+			return true
+		}
+		// Equal is costly and holds the manager's lock for every SA; the
+		// key rules out most configs first (a DN's key says little).
+		if e.cfgKey != key && e.cfgKey != "dn" && key != "dn" {
+			return false
+		}
+		return e.peerCfg.Equal(peer)
 	}, match)
 }
 
