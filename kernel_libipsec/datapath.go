@@ -182,7 +182,7 @@ func (dp *dataPath) routineReadFromTUN(batch, mtu int) {
 				continue
 			}
 			p.lastUse.Store(now)
-			s := sad.out[p.reqid]
+			s := sad.outbound(p.reqid)
 			if s == nil || !s.usable() {
 				c.OutNoSA.Add(1)
 				continue
@@ -297,7 +297,7 @@ func (dp *dataPath) handleESP(batch []network.Packet) {
 			c.InInvalid.Add(1)
 			continue
 		}
-		s := sad.in[spi]
+		s := sad.inbound(spi)
 		if s == nil || !s.usable() {
 			c.InNoSA.Add(1)
 			continue

@@ -91,14 +91,6 @@ type saKey struct {
 	proto uint8
 }
 
-// sadSnapshot is the read-only view of the SAD the data path uses: inbound
-// SAs by SPI, and for each reqid the outbound SA traffic should take. It is
-// rebuilt on every change (changes are rare: CHILD_SA setup, rekey, delete).
-type sadSnapshot struct {
-	in  map[uint32]*sa
-	out map[uint32]*sa
-}
-
 // IPsec is the kernel-libipsec backend: it implements kernel.IPsec with a
 // userspace SAD and SPD and, once attached to a data plane (Start), carries
 // traffic between a TUN device and the ESP-in-UDP socket.
@@ -109,6 +101,7 @@ type IPsec struct {
 	sas     map[saKey]*sa
 	larval  map[uint32]bool // SPIs allocated by GetSPI and not yet added
 	sad     atomic.Pointer[sadSnapshot]
+	outSAs  map[uint32]map[*sa]struct{} // outbound SAs by reqid (sad.go)
 	spd     atomic.Pointer[spdSnapshot]
 	table   kernel.PolicyTable
 	router  Router // nil: no routes (tests, or install_routes = no)
@@ -130,8 +123,8 @@ type Router interface {
 // New returns a backend without data plane; Start attaches one.
 func New(opts Options) *IPsec {
 	opts.setDefaults()
-	k := &IPsec{opts: opts, sas: map[saKey]*sa{}, larval: map[uint32]bool{}}
-	k.sad.Store(&sadSnapshot{in: map[uint32]*sa{}, out: map[uint32]*sa{}})
+	k := &IPsec{opts: opts, sas: map[saKey]*sa{}, larval: map[uint32]bool{}, outSAs: map[uint32]map[*sa]struct{}{}}
+	k.sad.Store(newSADSnapshot())
 	k.spd.Store(&spdSnapshot{})
 	return k
 }
@@ -185,8 +178,7 @@ func (k *IPsec) GetSPI(src, dst netip.Addr, proto uint8, reqid uint32) (uint32, 
 }
 
 func (k *IPsec) inboundSPIUsedLocked(spi uint32) bool {
-	_, ok := k.sad.Load().in[spi]
-	return ok
+	return k.sad.Load().inbound(spi) != nil
 }
 
 // GetCPI implements kernel.IPsec; IPComp is not supported (as libipsec).
@@ -216,42 +208,11 @@ func (k *IPsec) AddSA(id kernel.SAID, d kernel.AddSA) error {
 	}
 	k.sas[key] = s
 	k.armLifetimeLocked(s)
-	k.publishSADLocked()
+	r := s.reqid.Load()
+	k.indexLocked(s, r)
+	k.publishLocked(s, r)
 	k.opts.Logf("adding SAD entry with SPI %08x and reqid {%d}", id.SPI, d.ReqID)
 	return nil
-}
-
-// publishSADLocked rebuilds the data path's view. For each reqid the
-// outbound SA is the one XFRM would pick: not soft-expired before
-// soft-expired, then the most recently added. So the new outbound SA of a
-// rekey takes over as soon as it is installed, and the old one keeps working
-// until then (make-before-break).
-func (k *IPsec) publishSADLocked() {
-	n := &sadSnapshot{in: make(map[uint32]*sa, len(k.sas)), out: map[uint32]*sa{}}
-	for _, s := range k.sas {
-		if !s.usable() {
-			continue
-		}
-		if s.inbound {
-			n.in[s.id.SPI] = s
-			continue
-		}
-		cur := n.out[s.reqid.Load()]
-		if cur == nil || better(s, cur) {
-			n.out[s.reqid.Load()] = s
-		}
-	}
-	k.sad.Store(n)
-}
-
-func better(a, b *sa) bool {
-	if a.softDone.Load() != b.softDone.Load() {
-		return !a.softDone.Load()
-	}
-	if !a.added.Equal(b.added) {
-		return a.added.After(b.added)
-	}
-	return a.seq.Load() < b.seq.Load()
 }
 
 // UpdateSA implements kernel.IPsec: new addresses or ports for an SA
@@ -270,9 +231,13 @@ func (k *IPsec) UpdateSA(id kernel.SAID, d kernel.UpdateSA) error {
 	// The endpoints swap atomically under running traffic; the reqid is
 	// read by the data path only through the snapshot rebuilt below.
 	delete(k.sas, key)
+	r0 := old.reqid.Load()
+	k.unindexLocked(old, r0)
 	old.updateEndpoints(d)
 	k.sas[saKey{old.id.Dst, old.id.SPI, old.id.Proto}] = old
-	k.publishSADLocked()
+	r1 := old.reqid.Load()
+	k.indexLocked(old, r1)
+	k.publishLocked(old, r0, r1)
 	return nil
 }
 
@@ -317,7 +282,9 @@ func (k *IPsec) removeLocked(key saKey, s *sa) {
 	s.dead.Store(true)
 	s.stopTimers()
 	delete(k.sas, key)
-	k.publishSADLocked()
+	r := s.reqid.Load()
+	k.unindexLocked(s, r)
+	k.publishLocked(s, r)
 }
 
 // FlushSAs implements kernel.IPsec.
@@ -330,6 +297,7 @@ func (k *IPsec) FlushSAs() error {
 		delete(k.sas, key)
 	}
 	clear(k.larval)
+	clear(k.outSAs)
 	k.publishSADLocked()
 	return nil
 }
