@@ -83,8 +83,8 @@ BENCH_ARGS ?=
 bench: build
 	$(GO) build -o testing/.bin/bench ./testing/cmd/bench
 	$(GO) build -o testing/.bin/wgdev ./testing/cmd/wgdev
-	testing/.bin/bench --suite full --goswan-bin bin $(BENCH_ARGS)
-	GO=$(GO) testing/capture/libipsec-bench.sh
+	rc=0; testing/.bin/bench --suite full --goswan-bin bin $(BENCH_ARGS) || rc=1; \
+	GO=$(GO) testing/capture/libipsec-bench.sh || rc=1; exit $$rc
 
 bench-quick: build
 	$(GO) build -o testing/.bin/bench ./testing/cmd/bench
