@@ -32,7 +32,8 @@ func rekeyFigure(n int) *Figure {
 
 var (
 	closingChild = regexp.MustCompile(`closing CHILD_SA net-net\d+\{`)
-	rekeyFailure = regexp.MustCompile(`(?i)(rekey\w* failed|failed to establish CHILD_SA|establishing CHILD_SA .* failed|giving up after|retransmit \d+ of request)`)
+	rekeyFailure = regexp.MustCompile(`(?i)(rekey\w* failed|failed to establish CHILD_SA|establishing CHILD_SA .* failed|giving up after)`)
+	retransmit   = regexp.MustCompile(`retransmit \d+ of request`)
 	installedSA  = regexp.MustCompile(`(?m)^\s*net-net\{\d+\}:\s+INSTALLED`)
 )
 
@@ -49,11 +50,11 @@ func benchRekey(ctx context.Context, c config, f *Figure, n int) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.Code(), err)
 			}
-			fmt.Printf("   ipsec up probe: p50 %.3f s, p99 %.3f s over %d; %d rekeys in %.0f s, %d failure lines, sun keeps %d IKE_SAs / %d CHILD_SAs of %d\n",
-				r.p50, r.p99, r.probes, r.rekeys, r.window.Seconds(), r.failures, r.ikeLeft, r.childLeft, n)
+			fmt.Printf("   ipsec up probe: p50 %.3f s, p99 %.3f s over %d; %d rekeys in %.0f s, %d failure and %d retransmit lines, sun keeps %d IKE_SAs / %d CHILD_SAs of %d\n",
+				r.p50, r.p99, r.probes, r.rekeys, r.window.Seconds(), r.failures, r.retransmits, r.ikeLeft, r.childLeft, n)
 			row := f.add(p.Code(), pairingLabel(p), r.p99)
 			row.Extra = map[string]float64{"p50_s": r.p50, "probes": float64(r.probes), "rekeys": float64(r.rekeys),
-				"rekey_window_s": r.window.Seconds(), "failure_lines": float64(r.failures),
+				"rekey_window_s": r.window.Seconds(), "failure_lines": float64(r.failures), "retransmit_lines": float64(r.retransmits),
 				"ike_sas_left": float64(r.ikeLeft), "child_sas_left": float64(r.childLeft)}
 		}
 	}
@@ -61,11 +62,11 @@ func benchRekey(ctx context.Context, c config, f *Figure, n int) error {
 }
 
 type stormResult struct {
-	p50, p99           float64
-	probes, rekeys     int
-	failures           int
-	ikeLeft, childLeft int
-	window             time.Duration
+	p50, p99              float64
+	probes, rekeys        int
+	failures, retransmits int
+	ikeLeft, childLeft    int
+	window                time.Duration
 }
 
 func rekeyStorm(ctx context.Context, p runner.Pairing, bin string, n int) (r stormResult, err error) {
@@ -129,7 +130,9 @@ func rekeyStorm(ctx context.Context, p runner.Pairing, bin string, n int) (r sto
 		r.p99 = lat[min(len(lat)-1, len(lat)*99/100)]
 	}
 	for _, h := range []string{"moon", "sun"} {
-		r.failures += len(rekeyFailure.FindAllString(net.Quiet(h, "cat /var/log/daemon.log"), -1))
+		log := net.Quiet(h, "cat /var/log/daemon.log")
+		r.failures += len(rekeyFailure.FindAllString(log, -1))
+		r.retransmits += len(retransmit.FindAllString(log, -1))
 	}
 	status := net.Quiet("sun", "ipsec status 2>/dev/null")
 	r.ikeLeft = len(establishedSA.FindAllString(status, -1))
