@@ -72,7 +72,8 @@ func startTimes(ctx context.Context, impl runner.Impl, bin string, n int) (start
 	}
 	start = time.Since(t0)
 	mid := fmt.Sprintf("net-net%d", (n+1)/2)
-	edit := fmt.Sprintf(`sed -i '/^conn %s$/,/^conn /s#rightsubnet=%s#rightsubnet=10.3.0.0/16#' /etc/ipsec.conf && grep -q 10.3.0.0/16 /etc/ipsec.conf`, mid, netnet.SunNet)
+	// The conns share their ends in %default; the changed one gets its own.
+	edit := fmt.Sprintf("sed -i '/^conn %s$/a\\\trightsubnet=10.3.0.0/16' /etc/ipsec.conf && grep -q 10.3.0.0/16 /etc/ipsec.conf", mid)
 	if _, err := net.Run("moon", edit, 10*time.Second); err != nil {
 		return 0, 0, err
 	}
