@@ -74,6 +74,9 @@ type Daemon struct {
 	manager  *sa.Manager
 	backends *config.Backends
 	creds    *credentials.Store
+	certs    *credentials.Manager
+	// ipsecDir is /etc/ipsec.d (tests use their own).
+	ipsecDir string
 
 	ipsec kernel.IPsec
 	net   kernel.Net
@@ -84,6 +87,7 @@ type Daemon struct {
 	controller *Controller
 	stroke     *stroke.Server
 	cred       *strokeCred
+	ca         *strokeCA
 	vici       *vici.Plugin
 	counters   *counters.Counters
 
@@ -160,6 +164,8 @@ func (d *Daemon) initialize() error {
 	st := readSettings(s)
 	d.backends = &config.Backends{Resolve: resolveHost}
 	d.creds = credentials.NewStore()
+	d.certs = credentials.NewManager()
+	d.certs.Rand = rand.Reader
 	d.pool = processing.NewPool(s.Int("charon.threads", 16))
 	d.onClose(func() error { d.pool.Stop(); return nil })
 	d.sched = processing.NewScheduler(processing.RealClock{}, d.pool)
@@ -179,6 +185,7 @@ func (d *Daemon) initialize() error {
 		Net:            d.net,
 		Backends:       d.backends,
 		Creds:          d.creds,
+		Certs:          d.certs,
 		Settings:       st,
 		Resolve:        resolveHost,
 		NewTaskManager: tasks.New,

@@ -108,7 +108,10 @@ type Env struct {
 	Net         kernel.Net
 	Backends    *config.Backends
 	Creds       *credentials.Store
-	Settings    Settings
+	// Certs holds certificates, CRLs and private keys and validates
+	// chains (nil: public key authentication is impossible).
+	Certs    *credentials.Manager
+	Settings Settings
 	// Resolve resolves host names in configs (nil: literal addresses only).
 	Resolve config.Resolver
 	// NewTaskManager creates the task manager of a new IKE_SA: tasks.New.

@@ -39,6 +39,9 @@ type ConnOpts struct {
 	Options     config.ChildOption
 	// PSK is the secret this side knows for both ids (DefaultPSK if empty).
 	PSK string
+	// PKI, if set, makes the conn authenticate with certificates
+	// (authby=pubkey) instead of the PSK.
+	PKI *PKIOpts
 }
 
 // Forever is keyingtries=%forever.
@@ -105,6 +108,9 @@ func (n *Node) Conn(t testing.TB, o ConnOpts) (*config.PeerCfg, *config.ChildCfg
 		RekeyTime: rekey, OverTime: 540, DPDDelay: o.DPDDelay,
 		LocalAuth:  []*config.AuthCfg{{Class: config.AuthClassPSK, Identity: credentials.ParseIdentity(o.LocalID)}},
 		RemoteAuth: []*config.AuthCfg{{Class: config.AuthClassPSK, Identity: credentials.ParseIdentity(o.RemoteID)}}}
+	if o.PKI != nil {
+		n.pubkeyAuth(t, o, peer)
+	}
 	ts := func(nets []string) []selectors.TS {
 		if len(nets) == 0 {
 			return []selectors.TS{selectors.Dynamic(0, 0, 0xffff)}
@@ -125,7 +131,9 @@ func (n *Node) Conn(t testing.TB, o ConnOpts) (*config.PeerCfg, *config.ChildCfg
 		Lifetime:     kernel.Lifetime{Time: kernel.LifetimeLimit{Life: uint64(o.Lifetime), Rekey: childRekey}},
 		ReplayWindow: 32}
 	used, _ := n.Env.Backends.Add(peer, child)
-	n.PSK(o.PSK, o.LocalID, o.RemoteID)
+	if o.PKI == nil {
+		n.PSK(o.PSK, o.LocalID, o.RemoteID)
+	}
 	return used, child
 }
 
