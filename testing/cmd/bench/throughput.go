@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -118,21 +120,45 @@ func measureThroughput(ctx context.Context, p runner.Pairing, bin string, second
 // iperf3 runs an iperf3 server on host to and the client on from with
 // args, and returns the client's report.
 func iperf3(ctx context.Context, n *netnet.Net, from, to, addr, args string, seconds int) (iperf3Result, error) {
-	srvOut, err := os.CreateTemp("", "iperf3-server-")
+	stop, err := iperf3Server(n, to, 5201)
 	if err != nil {
 		return iperf3Result{}, err
 	}
-	defer os.Remove(srvOut.Name())
-	defer srvOut.Close()
-	srv, err := n.Topo.Host(to).Start(srvOut, srvOut, "iperf3", "-s", "-1", "-p", "5201")
-	if err != nil {
-		return iperf3Result{}, err
-	}
-	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
-	time.Sleep(500 * time.Millisecond) // the server must listen before the client connects
+	defer stop()
 	out, err := n.Run(from, fmt.Sprintf("iperf3 -c %s -p 5201 %s -J", addr, args), time.Duration(seconds+30)*time.Second)
 	if err != nil {
 		return iperf3Result{}, fmt.Errorf("%v: %s", err, out)
 	}
 	return parseIperf3(out)
+}
+
+// iperf3Server starts a one-shot iperf3 server on host and waits until it
+// listens on port, however long a busy machine takes to start it (the
+// client fails if it connects first). stop ends the server and removes its
+// output.
+func iperf3Server(n *netnet.Net, host string, port int) (stop func(), err error) {
+	out, err := os.CreateTemp("", "iperf3-server-")
+	if err != nil {
+		return nil, err
+	}
+	srv, err := n.Topo.Host(host).Start(out, out, "iperf3", "-s", "-1", "-p", strconv.Itoa(port))
+	if err != nil {
+		out.Close()
+		os.Remove(out.Name())
+		return nil, err
+	}
+	stop = func() {
+		_ = srv.Process.Kill()
+		_ = srv.Wait()
+		out.Close()
+		os.Remove(out.Name())
+	}
+	// iperf3's control connection is TCP, with -u too: the listening socket
+	// in host's namespace, local port in hex, state 0A (LISTEN).
+	listening := regexp.MustCompile(fmt.Sprintf(`(?m)^\s*\d+: [0-9A-F]+:%04X 0+:0000 0A `, port))
+	if _, err := n.WaitFor(host, "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null", listening, 20*time.Second); err != nil {
+		stop()
+		return nil, err
+	}
+	return stop, nil
 }

@@ -137,18 +137,11 @@ func measureWG(ctx context.Context, bin string, seconds int, pps bool) (bps, pkt
 // measurePPS sends UDP with 64-byte payloads from alice to bob as fast as
 // iperf3 can and returns the packets bob received per second.
 func measurePPS(ctx context.Context, n *netnet.Net, seconds int) (float64, error) {
-	srvOut, err := os.CreateTemp("", "iperf3-server-")
+	stop, err := iperf3Server(n, "bob", 5202)
 	if err != nil {
 		return 0, err
 	}
-	defer os.Remove(srvOut.Name())
-	defer srvOut.Close()
-	srv, err := n.Topo.Host("bob").Start(srvOut, srvOut, "iperf3", "-s", "-1", "-p", "5202")
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
-	time.Sleep(500 * time.Millisecond)
+	defer stop()
 	out, err := n.Run("alice", fmt.Sprintf("iperf3 -c %s -p 5202 -u -b 0 -l 64 -t %d -J", netnet.Bob, seconds), time.Duration(seconds+30)*time.Second)
 	if err != nil {
 		return 0, fmt.Errorf("%v: %s", err, out)
