@@ -1,6 +1,7 @@
 package sa
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -224,5 +225,42 @@ func TestReqIDsAsLinearWalk(t *testing.T) {
 					seed, step, a, got.released, wantAllocated, want.released)
 			}
 		}
+	}
+}
+
+// BenchmarkReqIDAlloc: allocating and releasing one more reqid while n
+// CHILD_SAs with their own selectors hold theirs, with the indexes and with
+// the walk over all entries (the ratio is what the indexes buy a loaded
+// responder: one Alloc per CHILD_SA set up).
+func BenchmarkReqIDAlloc(b *testing.B) {
+	key := func(i int) ReqIDKey {
+		l, _ := selectors.ParseCIDR(fmt.Sprintf("10.1.%d.%d/32", i>>8&0xff, i&0xff), 0, 0, 0xffff)
+		r, _ := selectors.ParseCIDR("10.2.0.0/16", 0, 0, 0xffff)
+		return ReqIDKey{Local: []selectors.TS{l}, Remote: []selectors.TS{r}}
+	}
+	for _, n := range []int{100, 10000} {
+		extra := key(n + 1)
+		b.Run(fmt.Sprintf("indexed/%d", n), func(b *testing.B) {
+			var r ReqIDs
+			for i := range n {
+				_, _ = r.Alloc(0, key(i))
+			}
+			b.ResetTimer()
+			for range b.N {
+				id, _ := r.Alloc(0, extra)
+				_ = r.Release(id, extra)
+			}
+		})
+		b.Run(fmt.Sprintf("walk/%d", n), func(b *testing.B) {
+			var r linearReqIDs
+			for i := range n {
+				r.alloc(0, key(i))
+			}
+			b.ResetTimer()
+			for range b.N {
+				id := r.alloc(0, extra)
+				r.release(func(x *reqidEntry) bool { return x.reqid == id && x.key.sameMarks(extra) })
+			}
+		})
 	}
 }
