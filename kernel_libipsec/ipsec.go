@@ -149,8 +149,12 @@ func (k *IPsec) SetRouter(r Router) {
 // Features implements kernel.IPsec. ESP goes through the IKE socket, so the
 // SAs must use UDP encapsulation; TFC padding is accepted (and ignored on
 // output) as strongSwan's libipsec does.
+// Outbound policies name their SA's SPI (FeaturePolicySPI), as with XFRM:
+// the engine installs a rekey's outbound SA at once and switches the
+// policy to it when the old SA is deleted, and a make-before-break
+// responder's standby policies keep the old SA until then.
 func (k *IPsec) Features() kernel.Feature {
-	return kernel.FeatureRequireUDPEncapsulation | kernel.FeatureESPv3TFC
+	return kernel.FeatureRequireUDPEncapsulation | kernel.FeatureESPv3TFC | kernel.FeaturePolicySPI
 }
 
 // GetSPI implements kernel.IPsec: a random SPI from the configured range,

@@ -1,5 +1,7 @@
 package kernel_libipsec
 
+import "maps"
+
 // sadShards is how many maps the data path's view of the SAD is split
 // into. A change copies one shard, not the whole view: with every SA's
 // change copying all of them, setting up 10 000 CHILD_SAs spent most of
@@ -7,18 +9,21 @@ package kernel_libipsec
 const sadShards = 256
 
 // sadSnapshot is the read-only view of the SAD the data path uses: inbound
-// SAs by SPI, and for each reqid the outbound SA traffic should take,
-// each split into shards by the key. A change stores a new snapshot that
-// shares every shard but the ones it copied.
+// SAs by SPI, outbound SAs by destination and SPI (which outbound policies
+// name, as XFRM's templates do), and for each reqid the outbound SA a
+// policy without SPI takes; each split into shards by SPI or reqid. A
+// change stores a new snapshot that shares every shard but the ones it
+// copied.
 type sadSnapshot struct {
-	in  [sadShards]map[uint32]*sa
-	out [sadShards]map[uint32]*sa
+	in     [sadShards]map[uint32]*sa
+	out    [sadShards]map[uint32]*sa
+	outSPI [sadShards]map[saKey]*sa
 }
 
 func newSADSnapshot() *sadSnapshot {
 	n := &sadSnapshot{}
 	for i := range n.in {
-		n.in[i], n.out[i] = map[uint32]*sa{}, map[uint32]*sa{}
+		n.in[i], n.out[i], n.outSPI[i] = map[uint32]*sa{}, map[uint32]*sa{}, map[saKey]*sa{}
 	}
 	return n
 }
@@ -26,18 +31,27 @@ func newSADSnapshot() *sadSnapshot {
 // inbound is the inbound SA with spi, nil if none.
 func (n *sadSnapshot) inbound(spi uint32) *sa { return n.in[spi%sadShards][spi] }
 
-// outbound is the SA outbound traffic of reqid takes, nil if none.
-func (n *sadSnapshot) outbound(reqid uint32) *sa { return n.out[reqid%sadShards][reqid] }
+// outbound is the SA a packet matching outbound policy p leaves with: the
+// one the policy names, else the reqid's best; nil if none.
+func (n *sadSnapshot) outbound(p *policy) *sa {
+	if p.spi != 0 {
+		return n.outSPI[p.spi%sadShards][saKey{p.peer, p.spi, p.saProto}]
+	}
+	return n.out[p.reqid%sadShards][p.reqid]
+}
+
+// outSPIKey is the key of an outbound SA in sadSnapshot.outSPI.
+func outSPIKey(s *sa) saKey { return saKey{s.id.Dst.Unmap(), s.id.SPI, s.id.Proto} }
 
 // sadEdit is one change of the view: the shards it copied so far.
 type sadEdit struct {
-	n              *sadSnapshot
-	copiedIn, copy map[uint32]bool
+	n                         *sadSnapshot
+	copiedIn, copy, copiedSPI map[uint32]bool
 }
 
 func (k *IPsec) editSAD() *sadEdit {
 	cur := *k.sad.Load()
-	return &sadEdit{n: &cur, copiedIn: map[uint32]bool{}, copy: map[uint32]bool{}}
+	return &sadEdit{n: &cur, copiedIn: map[uint32]bool{}, copy: map[uint32]bool{}, copiedSPI: map[uint32]bool{}}
 }
 
 func cloneShard(m map[uint32]*sa) map[uint32]*sa {
@@ -55,6 +69,15 @@ func (e *sadEdit) inShard(spi uint32) map[uint32]*sa {
 		e.copiedIn[i] = true
 	}
 	return e.n.in[i]
+}
+
+func (e *sadEdit) outSPIShard(spi uint32) map[saKey]*sa {
+	i := spi % sadShards
+	if !e.copiedSPI[i] {
+		e.n.outSPI[i] = maps.Clone(e.n.outSPI[i])
+		e.copiedSPI[i] = true
+	}
+	return e.n.outSPI[i]
 }
 
 func (e *sadEdit) outShard(reqid uint32) map[uint32]*sa {
@@ -88,8 +111,9 @@ func (k *IPsec) unindexLocked(s *sa, reqid uint32) {
 	}
 }
 
-// publishLocked updates the view for s: its SPI if inbound, else the
-// outbound SA of each reqid given (s's, and the one it had before a
+// publishLocked updates the view for s: its SPI if inbound, else its
+// destination and SPI (dropping the ones it was published under, which
+// UpdateSA may have changed), and the outbound SA of each reqid given (s's, and the one it had before a
 // change). For each reqid the outbound SA is the one XFRM would pick: not
 // soft-expired before soft-expired, then the most recently added. So the
 // new outbound SA of a rekey takes over as soon as it is installed, and
@@ -104,6 +128,8 @@ func (k *IPsec) publishLocked(s *sa, reqids ...uint32) {
 		} else if m[s.id.SPI] == s {
 			delete(m, s.id.SPI)
 		}
+	} else {
+		k.publishOutSPILocked(e, s)
 	}
 	for _, r := range reqids {
 		var best *sa
@@ -122,6 +148,22 @@ func (k *IPsec) publishLocked(s *sa, reqids ...uint32) {
 	k.sad.Store(e.n)
 }
 
+// publishOutSPILocked updates s's entry in the view's outbound SAs by SPI
+// (s.published: where it is, if anywhere).
+func (k *IPsec) publishOutSPILocked(e *sadEdit, s *sa) {
+	if p := s.published; p != nil {
+		if m := e.outSPIShard(p.spi); m[*p] == s {
+			delete(m, *p)
+		}
+		s.published = nil
+	}
+	if cur, ok := k.sas[saKey{s.id.Dst, s.id.SPI, s.id.Proto}]; ok && cur == s && s.usable() {
+		key := outSPIKey(s)
+		e.outSPIShard(key.spi)[key] = s
+		s.published = &key
+	}
+}
+
 // publishSADLocked rebuilds the whole view (after a flush).
 func (k *IPsec) publishSADLocked() {
 	n := newSADSnapshot()
@@ -133,6 +175,9 @@ func (k *IPsec) publishSADLocked() {
 			n.in[s.id.SPI%sadShards][s.id.SPI] = s
 			continue
 		}
+		key := outSPIKey(s)
+		n.outSPI[key.spi%sadShards][key] = s
+		s.published = &key
 		r := s.reqid.Load()
 		cur := n.out[r%sadShards][r]
 		if cur == nil || better(s, cur) {

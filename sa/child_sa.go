@@ -39,8 +39,11 @@ type ChildSA struct {
 	reqidAllocated   bool
 	trap             bool
 	inboundInstalled bool
-	closeAction      config.Action
-	dpdAction        config.Action
+	// standbyOut: the outbound policies wait behind those of another
+	// CHILD_SA that holds them (kernel.ManagePolicy.Standby).
+	standbyOut  bool
+	closeAction config.Action
+	dpdAction   config.Action
 
 	installTime, rekeyTime, expireTime time.Time
 }
@@ -223,6 +226,11 @@ func (c *ChildSA) SetState(s ChildState) {
 	c.env.Events.ChildStateChange(c.ike, c, s)
 	c.state = s
 }
+
+// SetOutboundStandby makes the outbound policies of this CHILD_SA, when
+// installed, wait behind equal ones that another CHILD_SA holds already,
+// and take over when that one removes them (kernel.ManagePolicy.Standby).
+func (c *ChildSA) SetOutboundStandby(on bool) { c.standbyOut = on }
 
 // Outbound is the outbound installation state.
 func (c *ChildSA) Outbound() OutboundState { return c.outbound }
