@@ -27,10 +27,16 @@ type Manager struct {
 	ikeIDs, childIDs, marks uint32
 	// halfOpen counts IKE_SAs CONNECTING at checkin, in both roles (what
 	// status shows); halfOpenResp those a peer started (what the DoS
-	// limits count), as charon's half_open_count(_responder).
+	// limits count), as charon's half_open_count(_responder). Both include
+	// IKE_SA_INIT requests still queued (TrackInit), as in charon.
 	halfOpen, halfOpenResp int
-	shutdown               bool
-	cookies                *cookieJar
+	// halfOpenIP is charon's half_open_table for the responder role: per
+	// peer address, its half-open IKE_SAs and queued IKE_SA_INITs. An
+	// address leaves the map when its count drops to zero, so a flood from
+	// spoofed sources leaves nothing behind.
+	halfOpenIP map[netip.Addr]int
+	shutdown   bool
+	cookies    *cookieJar
 }
 
 type entry struct {
@@ -44,6 +50,9 @@ type entry struct {
 	prev, next *entry
 	spi        spiKey
 	contact    *contactKey
+	// halfOpenAddr is the peer address the entry was counted under while
+	// half open (its IP may change before it is established).
+	halfOpenAddr netip.Addr
 	// initHash identifies the IKE_SA_INIT request that created a responder
 	// SA, so that a retransmission finds it instead of creating another.
 	initHash [sha1.Size]byte
@@ -67,6 +76,7 @@ func NewManager(env *Env, sched *processing.Scheduler, q processing.Queuer) *Man
 		panic("sa: Env.NewTaskManager is required (tasks.New)")
 	}
 	m := &Manager{env: env, sched: sched, q: q, cookies: newCookieJar(env)}
+	m.idx.init()
 	m.cond = sync.NewCond(&m.mu)
 	env.Manager = m
 	env.Events = &Events{}
@@ -190,6 +200,57 @@ func (m *Manager) refile(ike *IKESA) {
 	}
 }
 
+// addLocked registers an entry.
+func (m *Manager) addLocked(e *entry) { m.idx.add(e) }
+
+// removeLocked unregisters an entry (its half-open count is the caller's).
+func (m *Manager) removeLocked(e *entry) {
+	if m.idx.byIKE[e.ike] == e {
+		m.idx.remove(e)
+	}
+}
+
+// reindexLocked follows an initiator SPI set while the SA was checked out
+// (the new IKE_SA of a rekey learns it late).
+func (m *Manager) reindexLocked(e *entry) { m.idx.refile(e) }
+
+// registeredLocked reports whether e is still the manager's entry.
+func (m *Manager) registeredLocked(e *entry) bool { return m.idx.byIKE[e.ike] == e }
+
+// orderedLocked lists the entries in registration order.
+func (m *Manager) orderedLocked() []*entry { return m.idx.list() }
+
+// setHalfOpenLocked counts an entry in or out of the half-open figures.
+func (m *Manager) setHalfOpenLocked(e *entry, on bool, addr netip.Addr) {
+	if e.halfOpen == on {
+		return
+	}
+	e.halfOpen = on
+	if on {
+		e.halfOpenAddr = addr
+		m.halfOpen++
+		if !e.ike.id.Initiator {
+			m.countResponderLocked(addr, 1)
+		}
+		return
+	}
+	m.halfOpen--
+	if !e.ike.id.Initiator {
+		m.countResponderLocked(e.halfOpenAddr, -1)
+	}
+}
+
+// countResponderLocked adds n to the responder half-open figures of ip.
+func (m *Manager) countResponderLocked(ip netip.Addr, n int) {
+	m.idx.init()
+	m.halfOpenResp += n
+	if c := m.idx.halfOpenIP[ip] + n; c > 0 {
+		m.idx.halfOpenIP[ip] = c
+	} else {
+		delete(m.idx.halfOpenIP, ip)
+	}
+}
+
 // waitLocked waits until e is free; false if it went away meanwhile.
 func (m *Manager) waitLocked(e *entry) bool {
 	// An SA destroyed while checked out stays busy until it is removed:
@@ -253,22 +314,18 @@ func (m *Manager) checkinLocked(e *entry) {
 		m.idx.setContact(e, contact)
 		e.contactID = contact
 	}
-	if e.halfOpen && ike.state != IKECreated && ike.state != IKEConnecting {
-		m.idx.setHalfOpen(e, false)
-		e.halfOpen = false
-		m.halfOpen--
-		if !ike.id.Initiator {
-			m.halfOpenResp--
-		}
-	} else if !e.halfOpen && ike.state == IKEConnecting {
+	other := ike.otherHost.Addr()
+	switch {
+	case e.halfOpen && ike.state != IKECreated && ike.state != IKEConnecting:
+		m.setHalfOpenLocked(e, false, netip.Addr{})
+	case e.halfOpen && other.IsValid() && other != e.halfOpenAddr:
+		// The peer moved while half open: count it where it is now.
+		m.setHalfOpenLocked(e, false, netip.Addr{})
+		m.setHalfOpenLocked(e, true, other)
+	case !e.halfOpen && ike.state == IKEConnecting:
 		// An initiator's IKE_SA is half-open from the checkin after
 		// its IKE_SA_INIT went out.
-		e.halfOpen = true
-		m.idx.setHalfOpen(e, true)
-		m.halfOpen++
-		if !ike.id.Initiator {
-			m.halfOpenResp++
-		}
+		m.setHalfOpenLocked(e, true, other)
 	}
 }
 
@@ -284,13 +341,8 @@ func (m *Manager) CheckinAndDestroy(ike *IKESA) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if e != nil {
-		if e.halfOpen {
-			m.halfOpen--
-			if !ike.id.Initiator {
-				m.halfOpenResp--
-			}
-		}
-		m.idx.remove(e)
+		m.setHalfOpenLocked(e, false, netip.Addr{})
+		m.removeLocked(e)
 	}
 	m.cond.Broadcast()
 }

@@ -19,7 +19,9 @@ import (
 //     SPI may be unknown on either side, so it is compared in the bucket);
 //   - by unique id, for `ipsec down name[N]` and jobs;
 //   - by the peer's identity once connected, for uniqueness and contacts;
-//   - half-open SAs a peer started, by its address, for the DoS limits.
+//   - how many half-open SAs (and queued IKE_SA_INITs) each peer address
+//     has with us as responder, for the DoS limits (Manager's
+//     setHalfOpenLocked and countResponderLocked keep it).
 type index struct {
 	head, tail *entry
 	n          int
@@ -109,7 +111,6 @@ func (x *index) remove(e *entry) {
 		delete(x.byUID, e.ike.uniqueID)
 	}
 	x.setContact(e, nil)
-	x.setHalfOpen(e, false)
 }
 
 // refile moves an entry whose SA changed its initiator SPI (a reset).
@@ -141,22 +142,6 @@ func (x *index) setContact(e *entry, other *credentials.Identity) {
 		k := contactKeyOf(other)
 		e.contact = &k
 		x.byContact[k] = append(x.byContact[k], e)
-	}
-}
-
-// setHalfOpen counts a responder entry's half-open state by the address
-// its IKE_SA_INIT came from.
-func (x *index) setHalfOpen(e *entry, on bool) {
-	if !e.halfOpen || e.ike.id.Initiator {
-		return
-	}
-	a := e.initSrc.Addr()
-	if on {
-		x.halfOpenIP[a]++
-		return
-	}
-	if x.halfOpenIP[a]--; x.halfOpenIP[a] <= 0 {
-		delete(x.halfOpenIP, a)
 	}
 }
 

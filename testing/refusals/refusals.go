@@ -168,7 +168,4 @@ var Settings = []Setting{
 	{File: "strongswan.conf", Text: "charon {\n\tfollow_redirects = yes\n}\n", Feature: feature.Redirect, Line: 2, Column: 2,
 		Checkconf: "not supported: " + needs("charon.follow_redirects=yes", feature.Redirect) + "; charon goes on without it",
 		Charon:    needs("charon.follow_redirects=yes", feature.Redirect) + "; ignored"},
-	{File: "strongswan.conf", Text: "charon {\n\tikesa_limit = 100\n}\n", Feature: feature.IKESALimit, Line: 2, Column: 2,
-		Checkconf: "not supported: " + needs("charon.ikesa_limit=100", feature.IKESALimit) + "; charon goes on without it",
-		Charon:    needs("charon.ikesa_limit=100", feature.IKESALimit) + "; ignored"},
 }
