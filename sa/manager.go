@@ -30,13 +30,12 @@ type Manager struct {
 	// limits count), as charon's half_open_count(_responder). Both include
 	// IKE_SA_INIT requests still queued (TrackInit), as in charon.
 	halfOpen, halfOpenResp int
-	// halfOpenIP is charon's half_open_table for the responder role: per
-	// peer address, its half-open IKE_SAs and queued IKE_SA_INITs. An
+	// idx.halfOpenIP is charon's half_open_table for the responder role:
+	// per peer address, its half-open IKE_SAs and queued IKE_SA_INITs. An
 	// address leaves the map when its count drops to zero, so a flood from
 	// spoofed sources leaves nothing behind.
-	halfOpenIP map[netip.Addr]int
-	shutdown   bool
-	cookies    *cookieJar
+	shutdown bool
+	cookies  *cookieJar
 }
 
 type entry struct {
@@ -209,16 +208,6 @@ func (m *Manager) removeLocked(e *entry) {
 		m.idx.remove(e)
 	}
 }
-
-// reindexLocked follows an initiator SPI set while the SA was checked out
-// (the new IKE_SA of a rekey learns it late).
-func (m *Manager) reindexLocked(e *entry) { m.idx.refile(e) }
-
-// registeredLocked reports whether e is still the manager's entry.
-func (m *Manager) registeredLocked(e *entry) bool { return m.idx.byIKE[e.ike] == e }
-
-// orderedLocked lists the entries in registration order.
-func (m *Manager) orderedLocked() []*entry { return m.idx.list() }
 
 // setHalfOpenLocked counts an entry in or out of the half-open figures.
 func (m *Manager) setHalfOpenLocked(e *entry, on bool, addr netip.Addr) {
