@@ -298,7 +298,7 @@ func (dp *dataPath) handleESP(batch []network.Packet) {
 			c.InInvalid.Add(1)
 			continue
 		}
-		s := sad.in[spi]
+		s := sad.inbound(spi)
 		if s == nil || !s.usable() {
 			c.InNoSA.Add(1)
 			continue

@@ -113,7 +113,13 @@ func (ike *IKESA) ID() IKESAID { return ike.id }
 func (ike *IKESA) SetResponderSPI(spi uint64) { ike.id.SPIr = spi }
 
 // SetInitiatorSPI replaces the initiator SPI (a reset starts from scratch).
-func (ike *IKESA) SetInitiatorSPI(spi uint64) { ike.id.SPIi = spi }
+func (ike *IKESA) SetInitiatorSPI(spi uint64) {
+	ike.id.SPIi = spi
+	// The manager files its SAs by this SPI.
+	if ike.env.Manager != nil {
+		ike.env.Manager.refile(ike)
+	}
+}
 
 // UniqueID is the number shown as name[N].
 func (ike *IKESA) UniqueID() uint32 { return ike.uniqueID }

@@ -86,7 +86,11 @@ func (ike *IKESA) ProcessMessage(m *encoding.Message, decodeErr error, raw []byt
 		ike.Log(bus.IKE, bus.Control, "ignoring %s IKEv%d exchange on IKEv2 SA", m.Exchange, m.MajorVersion)
 		return Failed
 	}
-	return ike.tm.ProcessMessage(m, decodeErr, raw, src, dst)
+	s := ike.tm.ProcessMessage(m, decodeErr, raw, src, dst)
+	// The datagram is the task manager's business only while it works on
+	// it; kept, it would hold a receive buffer per idle SA.
+	ike.msgRaw = nil
+	return s
 }
 
 // Retransmit is the retransmit timer of request mid; when the task

@@ -32,13 +32,17 @@ var (
 	RawPublicKeys = &Feature{Name: "raw public keys (leftsigkey, leftrsasigkey)"}
 	// ViciCertificates is swanctl's side of Certificates: certificates,
 	// keys, authorities and public-key rounds loaded over vici.
-	ViciCertificates = &Feature{Name: "certificates and public-key authentication over vici (swanctl)"}
-	EAP              = &Feature{Name: "EAP authentication"}
-	XAuth            = &Feature{Name: "XAuth authentication"}
-	VirtualIPs       = &Feature{Name: "virtual IPs, address pools and configuration attributes"}
-	IKEv1            = &Feature{Name: "IKEv1"}
-	MOBIKE           = &Feature{Name: "MOBIKE (RFC 4555)"}
-	Redirect         = &Feature{Name: "IKEv2 redirection (RFC 5685)"}
+	ViciCertificates = &Feature{Name: "certificates and public-key authentication over vici (swanctl)", Supported: true}
+	// ViciAuthorities is what vici's certificate support still lacks:
+	// load-authority, cert*/cacert* sections (files, PKCS#11) and
+	// attribute certificates.
+	ViciAuthorities = &Feature{Name: "certification authorities, attribute certificates and certificates from files or tokens over vici (swanctl)"}
+	EAP             = &Feature{Name: "EAP authentication"}
+	XAuth           = &Feature{Name: "XAuth authentication"}
+	VirtualIPs      = &Feature{Name: "virtual IPs, address pools and configuration attributes"}
+	IKEv1           = &Feature{Name: "IKEv1"}
+	MOBIKE          = &Feature{Name: "MOBIKE (RFC 4555)"}
+	Redirect        = &Feature{Name: "IKEv2 redirection (RFC 5685)"}
 	// MessageIDSync is RFC 6311, announced by charon in every IKE_AUTH.
 	MessageIDSync   = &Feature{Name: "IKEv2 message ID synchronization (RFC 6311)"}
 	MakeBeforeBreak = &Feature{Name: "make-before-break reauthentication", Supported: true}
@@ -49,7 +53,7 @@ var (
 
 // All lists every feature, in the order README names them.
 var All = []*Feature{
-	Certificates, RawPublicKeys, ViciCertificates, EAP, XAuth, VirtualIPs, IKEv1, MOBIKE, Redirect, MessageIDSync,
+	Certificates, RawPublicKeys, ViciCertificates, ViciAuthorities, EAP, XAuth, VirtualIPs, IKEv1, MOBIKE, Redirect, MessageIDSync,
 	MakeBeforeBreak, Mediation, IKEDSCP, IKESALimit,
 }
 

@@ -74,6 +74,7 @@ type Kernel struct {
 	listener kernel.Listener
 	timers   Timers
 	addrs    []netip.Addr
+	noCalls  bool
 	// policySPI: outbound policies name their SA's SPI, as XFRM's do
 	// (kernel_netlink); without it the outbound SA of a reqid is the newest
 	// one that did not soft-expire, as in the userspace data plane.
@@ -110,6 +111,10 @@ type Options struct {
 	FirstSPI uint32
 	// Addresses are what Net.Addresses reports.
 	Addresses []netip.Addr
+	// NoCalls keeps no list of calls (Calls and Log stay empty): a
+	// benchmark's list would grow with every SA and be counted as the
+	// daemon's memory.
+	NoCalls bool
 	// PolicySPI makes the fake report kernel.FeaturePolicySPI and route
 	// outbound packets by the SPI their policy names, as XFRM does;
 	// without it, by reqid as the userspace data plane does.
@@ -119,7 +124,7 @@ type Options struct {
 // New returns a fake kernel.
 func New(o Options) *Kernel {
 	k := &Kernel{sas: map[saKey]*sa{}, nextSPI: o.FirstSPI, nextCPI: 0x1000,
-		listener: o.Listener, timers: o.Timers, addrs: o.Addresses, policySPI: o.PolicySPI}
+		listener: o.Listener, timers: o.Timers, addrs: o.Addresses, noCalls: o.NoCalls, policySPI: o.PolicySPI}
 	if k.nextSPI == 0 {
 		k.nextSPI = 0xc0000001
 	}
@@ -137,7 +142,9 @@ func (k *Kernel) record(c Call) error {
 	if k.Fail != nil {
 		c.Err = k.Fail(c)
 	}
-	k.calls = append(k.calls, c)
+	if !k.noCalls {
+		k.calls = append(k.calls, c)
+	}
 	return c.Err
 }
 

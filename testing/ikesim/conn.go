@@ -6,6 +6,7 @@ import (
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/kernel"
+	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/selectors"
 )
 
@@ -169,11 +170,21 @@ func NewPair(t testing.TB, mod func(moon, sun *ConnOpts)) *Pair {
 	return NewPairIn(t, New(t), mod)
 }
 
+// NewBenchPair is NewPair on a NewBench simulation, with moon's
+// charon.reuse_ikesa = no so that every Up sets up another IKE_SA.
+func NewBenchPair(t testing.TB, mod func(moon, sun *ConnOpts)) *Pair {
+	return NewPairIn(t, NewBench(t), mod)
+}
+
 // NewPairIn is NewPair in a simulation the caller prepared (PolicySPI,
 // say).
 func NewPairIn(t testing.TB, s *Sim, mod func(moon, sun *ConnOpts)) *Pair {
 	p := &Pair{Sim: s}
-	p.Moon = s.AddNode("moon", "192.168.0.1", 1, nil)
+	var moonSettings func(*sa.Settings)
+	if s.bench {
+		moonSettings = func(st *sa.Settings) { st.ReuseIKESA = false }
+	}
+	p.Moon = s.AddNode("moon", "192.168.0.1", 1, moonSettings)
 	p.Sun = s.AddNode("sun", "192.168.0.2", 2, nil)
 	mo := ConnOpts{Name: "net-net", Local: "192.168.0.1", Remote: "192.168.0.2", LocalID: "@moon.strongswan.org",
 		RemoteID: "@sun.strongswan.org", LocalNet: []string{"10.1.0.0/16"}, RemoteNet: []string{"10.2.0.0/16"}}

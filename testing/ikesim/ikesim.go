@@ -8,6 +8,7 @@ package ikesim
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand"
 	"net/netip"
 	"strings"
@@ -50,6 +51,10 @@ type Sim struct {
 	// authentic but odd message. seq counts the generated messages of all
 	// nodes from 0.
 	AlterPlain func(seq int, from *Node, m *encoding.Message)
+	// bench: no packet is recorded or summarised and the daemons log at
+	// charon's default levels into nothing, as a production daemon with
+	// filelog default=1 formats its lines (NewBench).
+	bench bool
 	// PolicySPI gives the nodes added afterwards fake kernels whose
 	// outbound policies name their SA's SPI, as XFRM's do (the daemon
 	// then installs a rekey's outbound SA at once and switches the
@@ -143,21 +148,36 @@ func New(t testing.TB) *Sim {
 	return &Sim{t: t, Clock: vclock.New(), Q: &processing.Inline{Thread: 1}, Nodes: map[netip.Addr]*Node{}}
 }
 
+// NewBench returns an empty simulation for benchmarks: like New, but the
+// wire is not recorded (Wire stays empty unless DropIf, Alter or Hold is
+// set) and the
+// daemons log at charon's default levels to io.Discard, so that what is
+// measured is the daemons' work and not the test's bookkeeping.
+func NewBench(t testing.TB) *Sim {
+	s := New(t)
+	s.bench = true
+	return s
+}
+
 // AddNode creates a daemon at addr. seed makes its randomness (SPIs,
 // nonces, keys) repeatable; settings may change charon's defaults.
 func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)) *Node {
 	n := &Node{s: s, Name: name, Addr: netip.MustParseAddr(addr), log: &bytes.Buffer{}}
 	b := bus.New()
-	levels := bus.DefaultLevels()
-	levels[bus.IKE], levels[bus.CHD], levels[bus.CFG], levels[bus.ENC] = bus.Diag, bus.Diag, bus.Diag, bus.Control
-	levels[bus.JOB], levels[bus.MGR], levels[bus.NET] = bus.Diag, bus.Control, bus.Diag
-	if s.Quiet {
-		for g := range levels {
-			levels[g] = bus.Silent
+	if s.bench {
+		b.SetSinks(bus.NewWriterLogger(io.Discard, bus.FileOptions{}, bus.DefaultLevels()))
+	} else {
+		levels := bus.DefaultLevels()
+		levels[bus.IKE], levels[bus.CHD], levels[bus.CFG], levels[bus.ENC] = bus.Diag, bus.Diag, bus.Diag, bus.Control
+		levels[bus.JOB], levels[bus.MGR], levels[bus.NET] = bus.Diag, bus.Control, bus.Diag
+		if s.Quiet {
+			for g := range levels {
+				levels[g] = bus.Silent
+			}
 		}
+		b.SetSinks(bus.NewWriterLogger(lockedWriter{n}, bus.FileOptions{}, levels))
 	}
-	b.SetSinks(bus.NewWriterLogger(lockedWriter{n}, bus.FileOptions{}, levels))
-	n.Kern = fakekernel.New(fakekernel.Options{Timers: s.Clock, Addresses: []netip.Addr{n.Addr}, PolicySPI: s.PolicySPI})
+	n.Kern = fakekernel.New(fakekernel.Options{Timers: s.Clock, Addresses: []netip.Addr{n.Addr}, NoCalls: s.bench, PolicySPI: s.PolicySPI})
 	st := sa.DefaultSettings()
 	if settings != nil {
 		settings(&st)
@@ -205,6 +225,10 @@ func (s *Sim) nodeName(a netip.Addr) string {
 // send puts a packet on the wire: recorded, then dropped, held or
 // delivered.
 func (s *Sim) send(from *Node, p sa.Packet) {
+	if s.bench && s.DropIf == nil && s.Alter == nil && !s.Hold {
+		s.sendBench(p)
+		return
+	}
 	p.Data = bytes.Clone(p.Data)
 	r := WireRecord{At: s.Clock.Since(), From: from.Name, To: s.nodeName(p.Dst.Addr()), Packet: p, Summary: "?"}
 	data := p.Data
@@ -243,6 +267,15 @@ func (s *Sim) send(from *Node, p sa.Packet) {
 		return
 	}
 	s.deliver(r)
+}
+
+// sendBench is send without the record: dropped or delivered (deliver
+// copies the bytes).
+func (s *Sim) sendBench(p sa.Packet) {
+	if s.Drop != nil && s.Drop(p) {
+		return
+	}
+	s.deliver(WireRecord{Packet: p})
 }
 
 // deliver queues a packet as a job on the receiving daemon.
