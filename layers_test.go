@@ -67,6 +67,7 @@ var floors = [][]group{
 	},
 	{
 		{"runtime config", []string{"config"}, "IKE/peer/child configs, proposals, backends", false},
+		{"attributes", []string{"attributes"}, "the attribute manager, in-memory address pools, the attr plugin's attributes", false},
 		{"kernel backends", []string{"kernel_netlink", "kernel_libipsec"}, "XFRM over netlink; the userspace ESP data plane", false},
 		{"config lexing", []string{"confparse/internal/..."},
 			"the file stack, tokens and netdb names the three parsers share", true},
@@ -113,7 +114,7 @@ type rule struct {
 }
 
 // sansIO are the packages of the protocol core: no I/O of their own.
-var sansIO = []string{"sa", "tasks", "encoding", "crypto", "config", "credentials/...", "selectors", "kernel"}
+var sansIO = []string{"sa", "tasks", "encoding", "crypto", "config", "attributes", "credentials/...", "selectors", "kernel"}
 
 var rules = []rule{
 	{"sans-IO core", sansIO, nil,

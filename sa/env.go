@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/goswan/goswan/attributes"
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
@@ -108,7 +109,10 @@ type Env struct {
 	Net         kernel.Net
 	Backends    *config.Backends
 	Creds       *credentials.Store
-	Settings    Settings
+	// Attributes hands out virtual IPs and configuration attributes
+	// (gateway) and takes the ones received (client); nil: none.
+	Attributes *attributes.Manager
+	Settings   Settings
 	// Resolve resolves host names in configs (nil: literal addresses only).
 	Resolve config.Resolver
 	// NewTaskManager creates the task manager of a new IKE_SA: tasks.New.

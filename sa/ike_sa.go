@@ -37,6 +37,9 @@ type IKESA struct {
 	// myAuths and otherAuths are the completed authentication rounds.
 	myAuths, otherAuths []*config.AuthCfg
 	myVIPs, otherVIPs   []netip.Addr
+	// attrs are the configuration attributes handlers took (client side),
+	// released when the SA goes.
+	attrs []configAttr
 
 	keyingTry       uint32
 	natDetectDest   []byte
@@ -304,23 +307,6 @@ func (ike *IKESA) AuthCfgs(local bool) []*config.AuthCfg {
 
 // FlushAuthCfgs forgets completed rounds (reset).
 func (ike *IKESA) FlushAuthCfgs() { ike.myAuths, ike.otherAuths = nil, nil }
-
-// AddVirtualIP records a virtual IP (local: ours, else assigned to the peer).
-func (ike *IKESA) AddVirtualIP(local bool, a netip.Addr) {
-	if local {
-		ike.myVIPs = append(ike.myVIPs, a)
-	} else {
-		ike.otherVIPs = append(ike.otherVIPs, a)
-	}
-}
-
-// VirtualIPs lists the virtual IPs of one side.
-func (ike *IKESA) VirtualIPs(local bool) []netip.Addr {
-	if local {
-		return ike.myVIPs
-	}
-	return ike.otherVIPs
-}
 
 // AddChild attaches a CHILD_SA.
 func (ike *IKESA) AddChild(c *ChildSA) {

@@ -312,6 +312,8 @@ func (ike *IKESA) InheritPost(other *IKESA) {
 	ike.myVIPs = append(ike.myVIPs, other.myVIPs...)
 	ike.otherVIPs = append(ike.otherVIPs, other.otherVIPs...)
 	other.myVIPs, other.otherVIPs = nil, nil
+	ike.attrs = append(ike.attrs, other.attrs...)
+	other.attrs = nil
 	ike.myAuths = append(ike.myAuths, other.myAuths...)
 	ike.otherAuths = append(ike.otherAuths, other.otherAuths...)
 	ike.conditions = other.conditions
@@ -344,17 +346,15 @@ func (ike *IKESA) Destroy() {
 	if ike.tm != nil {
 		ike.tm.Flush()
 	}
+	// attributes first, while the SA is whole; CHILD_SAs before virtual
+	// IPs, so that their routes go before the addresses they use
+	ike.releaseAttributes()
 	for len(ike.children) > 0 {
 		c := ike.children[len(ike.children)-1]
 		ike.children = ike.children[:len(ike.children)-1]
 		ike.env.Children.Remove(c)
 		c.Destroy()
 	}
-	if ike.env.Net != nil {
-		for _, vip := range ike.myVIPs {
-			_ = ike.env.Net.DelIP(vip, -1, true)
-		}
-	}
-	ike.myVIPs, ike.otherVIPs = nil, nil
+	ike.releaseVIPs()
 	ike.keymat.Wipe()
 }

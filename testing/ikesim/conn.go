@@ -1,6 +1,7 @@
 package ikesim
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/goswan/goswan/config"
@@ -38,6 +39,15 @@ type ConnOpts struct {
 	Options     config.ChildOption
 	// PSK is the secret this side knows for both ids (DefaultPSK if empty).
 	PSK string
+	// VirtualIPs are requested (leftsourceip=: "0.0.0.0" for %config4,
+	// "::" for %config6, or an address); Pools are handed out from
+	// (rightsourceip=, the pools must exist in the node's attribute
+	// manager).
+	VirtualIPs []string
+	Pools      []string
+	// Unique is uniqueids; the zero value (UniqueNever) means no here, as
+	// strongSwan's default.
+	Unique config.UniquePolicy
 }
 
 // Forever is keyingtries=%forever.
@@ -94,16 +104,22 @@ func (n *Node) Conn(t testing.TB, o ConnOpts) (*config.PeerCfg, *config.ChildCfg
 	if o.PSK == "" {
 		o.PSK = DefaultPSK
 	}
+	if o.Unique == config.UniqueNever {
+		o.Unique = config.UniqueNo
+	}
 	ike := config.NewIKECfg(config.IKECfg{Version: config.IKEv2, CertReq: true, Local: o.Local, Remote: o.Remote,
 		LocalPort: 500, RemotePort: 500, Fragmentation: config.FragmentationYes, Proposals: MustProposals(t, config.ProtoIKE, o.IKE)})
 	rekey := o.IKELifetime - 540
 	if o.NoIKERekey {
 		rekey = 0
 	}
-	peer := &config.PeerCfg{Name: o.Name, IKE: ike, Unique: config.UniqueNo, KeyingTries: o.KeyingTries,
+	peer := &config.PeerCfg{Name: o.Name, IKE: ike, Unique: o.Unique, KeyingTries: o.KeyingTries, Pools: o.Pools,
 		RekeyTime: rekey, OverTime: 540, DPDDelay: o.DPDDelay,
 		LocalAuth:  []*config.AuthCfg{{Class: config.AuthClassPSK, Identity: credentials.ParseIdentity(o.LocalID)}},
 		RemoteAuth: []*config.AuthCfg{{Class: config.AuthClassPSK, Identity: credentials.ParseIdentity(o.RemoteID)}}}
+	for _, v := range o.VirtualIPs {
+		peer.VirtualIPs = append(peer.VirtualIPs, netip.MustParseAddr(v))
+	}
 	ts := func(nets []string) []selectors.TS {
 		if len(nets) == 0 {
 			return []selectors.TS{selectors.Dynamic(0, 0, 0xffff)}

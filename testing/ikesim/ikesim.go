@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/attributes"
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
@@ -140,15 +141,16 @@ func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)
 		settings(&st)
 	}
 	n.Env = &sa.Env{
-		Clock:    s.Clock,
-		Rand:     rand.New(rand.NewSource(seed)),
-		Sender:   senderFunc(func(p sa.Packet) { s.send(n, p) }),
-		Bus:      b,
-		Kernel:   n.Kern,
-		Net:      fakekernel.Net{Kernel: n.Kern},
-		Backends: &config.Backends{},
-		Creds:    credentials.NewStore(),
-		Settings: st,
+		Clock:      s.Clock,
+		Rand:       rand.New(rand.NewSource(seed)),
+		Sender:     senderFunc(func(p sa.Packet) { s.send(n, p) }),
+		Bus:        b,
+		Kernel:     n.Kern,
+		Net:        fakekernel.Net{Kernel: n.Kern},
+		Backends:   &config.Backends{},
+		Creds:      credentials.NewStore(),
+		Attributes: attributes.NewManager(),
+		Settings:   st,
 
 		NewTaskManager: tasks.New,
 	}
