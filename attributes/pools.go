@@ -123,20 +123,32 @@ func (s *Pools) Leases(name string) ([]Lease, bool) {
 	return p.Leases(), true
 }
 
-// SetConnAttributes sets the attributes sent to peers of conn (stroke's
-// rightdns=); none removes them.
-func (s *Pools) SetConnAttributes(conn string, attrs []Attribute) {
+// AddConnAttributes adds the attributes sent to peers of conn (stroke's
+// rightdns=). Like stroke's list, a second entry for the same name is
+// kept behind the first.
+func (s *Pools) AddConnAttributes(conn string, attrs []Attribute) {
+	if len(attrs) == 0 {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, c := range s.conns {
+	s.conns = append(s.conns, connAttrs{conn: conn, attrs: slices.Clone(attrs)})
+}
+
+// RemoveConnAttributes drops the first entry of conn (stroke's del_dns).
+func (s *Pools) RemoveConnAttributes(conn string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.conns = removeConn(s.conns, conn)
+}
+
+func removeConn(list []connAttrs, conn string) []connAttrs {
+	for i, c := range list {
 		if c.conn == conn {
-			s.conns = slices.Delete(s.conns, i, i+1)
-			break
+			return slices.Delete(list, i, i+1)
 		}
 	}
-	if len(attrs) > 0 {
-		s.conns = append(s.conns, connAttrs{conn: conn, attrs: slices.Clone(attrs)})
-	}
+	return list
 }
 
 // AcquireAddress implements Provider: the identity's own lease first, then
@@ -174,12 +186,57 @@ func (s *Pools) ReleaseAddress(pools []string, addr netip.Addr, sa SA) bool {
 func (s *Pools) Attributes(_ []string, sa SA, _ []netip.Addr) []Attribute {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, c := range s.conns {
-		if c.conn == sa.Conn {
+	return connLookup(s.conns, sa.Conn)
+}
+
+func connLookup(list []connAttrs, conn string) []Attribute {
+	for _, c := range list {
+		if c.conn == conn {
 			return slices.Clone(c.attrs)
 		}
 	}
 	return nil
+}
+
+// ConnRequests is a Handler that takes nothing but asks, per connection,
+// for attributes (stroke's stroke_handler: leftdns= makes a client
+// request DNS servers, with the address it proposes or none).
+type ConnRequests struct {
+	mu    sync.RWMutex
+	conns []connAttrs
+}
+
+// NewConnRequests returns an empty handler.
+func NewConnRequests() *ConnRequests { return &ConnRequests{} }
+
+// Add adds the attributes requested on conn.
+func (r *ConnRequests) Add(conn string, attrs []Attribute) {
+	if len(attrs) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.conns = append(r.conns, connAttrs{conn: conn, attrs: slices.Clone(attrs)})
+}
+
+// Remove drops the first entry of conn.
+func (r *ConnRequests) Remove(conn string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.conns = removeConn(r.conns, conn)
+}
+
+// Handle implements Handler: it takes nothing.
+func (r *ConnRequests) Handle(SA, Attribute) bool { return false }
+
+// Release implements Handler.
+func (r *ConnRequests) Release(SA, Attribute) {}
+
+// Request implements Handler.
+func (r *ConnRequests) Request(sa SA, _ []netip.Addr) []Attribute {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return connLookup(r.conns, sa.Conn)
 }
 
 // AddressAttribute returns the DNS or NBNS server attribute for addr in

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/goswan/goswan/attributes"
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/confparse/settings"
@@ -71,6 +72,15 @@ type Daemon struct {
 	manager  *sa.Manager
 	backends *config.Backends
 	creds    *credentials.Store
+
+	// attrs is charon's attribute manager; the stroke plugin adds its
+	// pools (rightsourceip=, rightdns=) and connRequests (leftdns=), the
+	// attr plugin attrPlugin, the resolve plugin resolve.
+	attrs        *attributes.Manager
+	pools        *attributes.Pools
+	connRequests *attributes.ConnRequests
+	attrPlugin   *attributes.Attr
+	resolve      *resolveHandler
 
 	ipsec kernel.IPsec
 	net   kernel.Net
@@ -154,6 +164,7 @@ func (d *Daemon) initialize() error {
 	st := readSettings(s)
 	d.backends = &config.Backends{Resolve: resolveHost}
 	d.creds = credentials.NewStore()
+	d.attrs = attributes.NewManager()
 	d.pool = processing.NewPool(s.Int("charon.threads", 16))
 	d.onClose(func() error { d.pool.Stop(); return nil })
 	d.sched = processing.NewScheduler(processing.RealClock{}, d.pool)
@@ -173,6 +184,7 @@ func (d *Daemon) initialize() error {
 		Net:            d.net,
 		Backends:       d.backends,
 		Creds:          d.creds,
+		Attributes:     d.attrs,
 		Settings:       st,
 		Resolve:        resolveHost,
 		NewTaskManager: tasks.New,
@@ -333,6 +345,7 @@ func (d *Daemon) Reload() {
 	if err := d.loadLoggers(); err != nil {
 		d.logf(bus.DMN, bus.Control, "reloading loggers failed: %v", err)
 	}
+	d.reloadAttrPlugin()
 }
 
 // Bus is the daemon's log bus.

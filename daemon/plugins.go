@@ -34,7 +34,7 @@ var builtinPlugins = map[string]bool{
 	"hmac": true, "kdf": true, "xcbc": true, "cmac": true, "gcm": true, "ccm": true, "ctr": true, "gmp": true,
 	"curve25519": true, "openssl": true, "chapoly": true, "mgf1": true, "fips-prf": true, "drbg": true,
 	"stroke": true, "kernel-netlink": true, "kernel-libipsec": true, "socket-default": true,
-	"updown": true, "resolve": true,
+	"updown": true, "resolve": true, "attr": true,
 }
 
 // pluginList decides what charon.load asks for: the plugins goswan has
@@ -94,7 +94,14 @@ func (d *Daemon) openBackends(plugins []string, st sa.Settings) error {
 		libipsec = k
 	}
 	if has("kernel-netlink") {
-		n, err := kernel_netlink.NewNet(d.netlinkOptions(st))
+		o := d.netlinkOptions(st)
+		if libipsec != nil {
+			// kernel-libipsec makes its TUN device the default for virtual
+			// IPs, overriding charon.install_virtual_ip_on as charon's
+			// plugin does by setting it
+			o.InstallVirtualIPOn = libipsec.Interface()
+		}
+		n, err := kernel_netlink.NewNet(o)
 		if err != nil {
 			return fmt.Errorf("kernel-netlink: %w", err)
 		}
@@ -165,6 +172,7 @@ func (d *Daemon) startPlugins(plugins []string) error {
 	if slices.Contains(plugins, "updown") {
 		d.env.Events.Add(NewUpdown(d.env))
 	}
+	d.startAttributePlugins(plugins)
 	if slices.Contains(plugins, "stroke") {
 		if err := d.loadStroke(); err != nil {
 			return err

@@ -313,20 +313,7 @@ func (s *strokeConfig) buildPeerCfg(c *stroke.AddConn, ike *config.IKECfg) *conf
 	if p.DPDDelay != 0 && p.DPDTimeout != 0 && p.DPDDelay > p.DPDTimeout {
 		p.DPDTimeout = p.DPDDelay
 	}
-	for _, tok := range tokens(c.Other.SourceIP.Value) {
-		switch {
-		case isConfigToken(tok) || tok == "%config4" || tok == "%config6":
-			p.Pools = append(p.Pools, c.Name.Value)
-		case strings.HasPrefix(tok, "%"):
-			p.Pools = append(p.Pools, tok[1:])
-		default:
-			if validPool(tok) {
-				p.Pools = append(p.Pools, tok)
-			} else {
-				s.log(bus.Control, "IP pool %s invalid, ignored", tok)
-			}
-		}
-	}
+	p.Pools = s.pools(c)
 	if c.Me.SourceIP.Valid && c.Other.SourceIP.Valid {
 		s.log(bus.Control, "'%s' has both left- and rightsourceip, but IKE can negotiate one virtual IP only, ignoring local virtual IP", c.Name.Value)
 	} else if c.Me.SourceIP.Valid {
@@ -367,21 +354,6 @@ func (s *strokeConfig) buildPeerCfg(c *stroke.AddConn, ike *config.IKECfg) *conf
 
 func isConfigToken(t string) bool {
 	return t == "%modeconfig" || t == "%modecfg" || t == "%config" || t == "%cfg"
-}
-
-// validPool accepts what mem_pool_create(_range) accepts: a range
-// "a-b" of one family or a subnet.
-func validPool(s string) bool {
-	if from, to, ok := strings.Cut(s, "-"); ok {
-		a, err1 := netip.ParseAddr(strings.TrimSpace(from))
-		b, err2 := netip.ParseAddr(strings.TrimSpace(to))
-		return err1 == nil && err2 == nil && a.Is4() == b.Is4() && a.Compare(b) <= 0
-	}
-	if _, err := netip.ParsePrefix(s); err == nil {
-		return true
-	}
-	_, err := netip.ParseAddr(s)
-	return err == nil
 }
 
 // configFamily picks the family of a %config virtual IP request: that of
@@ -547,9 +519,17 @@ func (s *strokeConfig) buildChildCfg(c *stroke.AddConn) *config.ChildCfg {
 	return cc
 }
 
-// AddConn implements stroke.Configs: build the configs and add them, to an
-// equal existing peer config if there is one.
+// AddConn implements stroke.Configs as the stroke socket runs add_conn:
+// the configs, then the conn's DNS attributes, whether or not the configs
+// could be added.
 func (s *strokeConfig) AddConn(_ context.Context, msg *stroke.AddConn) {
+	s.addConn(msg)
+	s.addConnAttributes(msg)
+}
+
+// addConn builds the configs and adds them, to an equal existing peer
+// config if there is one.
+func (s *strokeConfig) addConn(msg *stroke.AddConn) {
 	c := *msg // swapEnds modifies the message
 	ike := s.buildIKECfg(&c)
 	if ike == nil {
@@ -578,6 +558,7 @@ func (s *strokeConfig) DelConn(_ context.Context, name stroke.Str) {
 	} else {
 		s.log(bus.Control, "connection '%s' not found", name.Value)
 	}
+	s.delConnAttributes(name.Value)
 }
 
 // UserCreds implements stroke.Configs: XAuth and EAP user names and

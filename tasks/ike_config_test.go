@@ -183,7 +183,7 @@ func (h *dnsHandler) Request(_ attributes.SA, vips []netip.Addr) []attributes.At
 // back when the SA goes; NBNS, which no handler takes, is reported.
 func TestDNSAttributes(t *testing.T) {
 	l := newRWLab(t, nil)
-	l.pools.SetConnAttributes("rw", []attributes.Attribute{
+	l.pools.AddConnAttributes("rw", []attributes.Attribute{
 		attributes.AddressAttribute(encoding.AttrInternalIP4DNS, encoding.AttrInternalIP6DNS, netip.MustParseAddr("192.168.0.150"))})
 	l.moon.Env.Attributes.AddProvider(attributes.NewAttr(attributes.Legacy{NBNS: [2]string{"10.1.0.20"}},
 		[]attributes.KeyValue{{"dns", "10.1.0.20"}, {"subnet", "10.1.0.0/16"}}, nil))
