@@ -79,12 +79,14 @@ func ParsePairings(s string) ([]Pairing, error) {
 // Sides splits a scenario's IPsec hosts into the left and right side of a
 // pairing: gateway scenarios put moon left and sun right; roadwarrior
 // scenarios put the roadwarriors (every IPsec host but moon) left and the
-// gateway moon right. Without moon, the first IPsec host is left.
+// gateway moon right, and those behind moon's NAT (alice, venus with sun,
+// as nat-rw and mobike) left and the gateway sun right. Without either,
+// the first IPsec host is left.
 func Sides(ipsecHosts []string) (left, right []string) {
 	hasMoon, hasSun := slices.Contains(ipsecHosts, "moon"), slices.Contains(ipsecHosts, "sun")
 	for _, h := range ipsecHosts {
 		switch {
-		case hasMoon && hasSun:
+		case hasSun:
 			if h == "sun" {
 				right = append(right, h)
 			} else {

@@ -44,6 +44,8 @@ func TestSidesAndAssign(t *testing.T) {
 		{[]string{"moon", "carol", "dave"}, []string{"carol", "dave"}, []string{"moon"}},
 		{[]string{"carol", "moon"}, []string{"carol"}, []string{"moon"}},
 		{[]string{"carol", "dave"}, []string{"carol"}, []string{"dave"}},
+		{[]string{"alice", "venus", "sun"}, []string{"alice", "venus"}, []string{"sun"}},
+		{[]string{"sun", "alice"}, []string{"alice"}, []string{"sun"}},
 	} {
 		l, r := Sides(tc.ipsec)
 		if !reflect.DeepEqual(l, tc.left) || !reflect.DeepEqual(r, tc.right) {
