@@ -22,6 +22,8 @@ const (
 	NotifyFailedCPRequired            NotifyType = 37
 	NotifyTSUnacceptable              NotifyType = 38
 	NotifyInvalidSelectors            NotifyType = 39
+	NotifyUnacceptableAddresses       NotifyType = 40
+	NotifyUnexpectedNATDetected       NotifyType = 41
 	NotifyTemporaryFailure            NotifyType = 43
 	NotifyChildSANotFound             NotifyType = 44
 	NotifyMSNotifyStatus              NotifyType = 12345

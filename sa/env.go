@@ -70,6 +70,14 @@ type Settings struct {
 	NATTPort uint16
 	// Port is the local IKE port (charon.port).
 	Port uint16
+	// PreferBestPath (charon.prefer_best_path) makes roaming switch to a
+	// better path with MOBIKE even if the current one still works;
+	// CheckCurrentPath (charon.check_current_path) sends a DPD on a roam
+	// event that keeps the path.
+	PreferBestPath, CheckCurrentPath bool
+	// SocketFamily is the one family the IKE socket serves (4 or 6), 0
+	// for both (MOBIKE probes only paths the socket can use).
+	SocketFamily int
 }
 
 // DefaultSettings returns charon 5.9.8's defaults.

@@ -40,6 +40,9 @@ type IKESA struct {
 	// attrs are the configuration attributes handlers took (client side),
 	// released when the SA goes.
 	attrs []configAttr
+	// peerAddresses are the peer's addresses it announced with MOBIKE
+	// (nil: none announced, its current address is all there is).
+	peerAddresses []netip.AddrPort
 
 	keyingTry       uint32
 	natDetectDest   []byte

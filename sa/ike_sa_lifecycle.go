@@ -314,6 +314,10 @@ func (ike *IKESA) InheritPost(other *IKESA) {
 	other.myVIPs, other.otherVIPs = nil, nil
 	ike.attrs = append(ike.attrs, other.attrs...)
 	other.attrs = nil
+	if other.peerAddresses != nil {
+		ike.peerAddresses = other.peerAddresses
+		other.peerAddresses = nil
+	}
 	ike.myAuths = append(ike.myAuths, other.myAuths...)
 	ike.otherAuths = append(ike.otherAuths, other.otherAuths...)
 	ike.conditions = other.conditions

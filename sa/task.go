@@ -157,7 +157,13 @@ type TaskManager interface {
 	QueueChild(cfg *config.ChildCfg, args *ChildInitArgs)
 	QueueChildRekey(proto uint8, spi uint32)
 	QueueChildDelete(proto uint8, spi uint32, expired bool)
+	// QueueDPD queues a liveness check: a MOBIKE-enabled one (NAT-D
+	// payloads) for the original initiator of a MOBIKE SA.
 	QueueDPD()
+	// QueueMOBIKE queues (or extends the queued) MOBIKE task: roam checks
+	// the paths and moves the SA, address sends our address list
+	// (task_manager_v2.c queue_mobike).
+	QueueMOBIKE(roam, address bool)
 	// QueueAuthLifetime queues an INFORMATIONAL announcing our
 	// AUTH_LIFETIME (a responder that cannot reauthenticate itself; charon
 	// creates the ike_auth_lifetime task in ike_sa.c directly).

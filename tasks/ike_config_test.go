@@ -186,7 +186,7 @@ func TestDNSAttributes(t *testing.T) {
 	l.pools.AddConnAttributes("rw", []attributes.Attribute{
 		attributes.AddressAttribute(encoding.AttrInternalIP4DNS, encoding.AttrInternalIP6DNS, netip.MustParseAddr("192.168.0.150"))})
 	l.moon.Env.Attributes.AddProvider(attributes.NewAttr(attributes.Legacy{NBNS: [2]string{"10.1.0.20"}},
-		[]attributes.KeyValue{{"dns", "10.1.0.20"}, {"subnet", "10.1.0.0/16"}}, nil))
+		[]attributes.KeyValue{{Key: "dns", Value: "10.1.0.20"}, {Key: "subnet", Value: "10.1.0.0/16"}}, nil))
 	carol := l.roadwarrior(t, "carol", "192.168.0.100", 2, "0.0.0.0")
 	h := &dnsHandler{}
 	carol.Env.Attributes.AddHandler(h)

@@ -38,6 +38,9 @@ type TaskManager struct {
 		mid           uint32
 		retransmitted uint32
 		sent          bool // any retransmit sent (for the cleared alert)
+		// deferred: no path to send the request on; the next Initiate
+		// sends it again
+		deferred bool
 		packets       []sa.Packet
 		exchange      encoding.ExchangeType
 		defrag        *encoding.Reassembler
@@ -196,6 +199,12 @@ func deriveKeys(list *[]sa.Task) bool {
 func (tm *TaskManager) Initiate() sa.Status {
 	if tm.initiating.exchange != exchangeNone {
 		tm.log(bus.IKE, bus.Diag, "delaying task initiation, %s exchange in progress", tm.initiating.exchange)
+		if tm.initiating.deferred {
+			// a path may have appeared: send the deferred request again
+			tm.initiating.deferred = false
+			tm.initiating.retransmitted = 0
+			return tm.Retransmit(tm.initiating.mid)
+		}
 		return sa.Success
 	}
 	var exchange encoding.ExchangeType
@@ -218,6 +227,7 @@ func (tm *TaskManager) Initiate() sa.Status {
 	tm.initiating.exchange = exchange
 	tm.initiating.retransmitted = 0
 	tm.initiating.sent = false
+	tm.initiating.deferred = false
 	if tm.buildRequest(m) != sa.Success {
 		return sa.DestroyMe
 	}

@@ -122,7 +122,7 @@ func (tm *TaskManager) passiveFor(m *encoding.Message) sa.Status {
 	case encoding.ExchangeIKESAInit:
 		add(NewIKEVendor(ike, false), NewIKEInit(ike, false, nil), NewIKENATD(ike, false),
 			NewIKECertPre(ike, false), NewIKEAuth(ike, false), NewIKECertPost(ike, false),
-			NewIKEConfig(ike, false), NewIKEEstablish(ike, false), NewIKEAuthLifetime(ike, false),
+			NewIKEConfig(ike, false), NewIKEMOBIKE(ike, false), NewIKEEstablish(ike, false), NewIKEAuthLifetime(ike, false),
 			NewChildCreate(ike, nil, false, nil))
 	case encoding.ExchangeCreateChildSA:
 		if s := ike.State(); s == sa.IKECreated || s == sa.IKEConnecting {
@@ -159,6 +159,12 @@ func (tm *TaskManager) passiveFor(m *encoding.Message) sa.Status {
 					continue
 				}
 				switch x.NotifyType {
+				case encoding.NotifyAdditionalIP4Address, encoding.NotifyAdditionalIP6Address,
+					encoding.NotifyNoAdditionalAddresses, encoding.NotifyUpdateSAAddresses,
+					encoding.NotifyNoNATsAllowed, encoding.NotifyUnacceptableAddresses,
+					encoding.NotifyUnexpectedNATDetected, encoding.NotifyCookie2,
+					encoding.NotifyNATDetectionSourceIP, encoding.NotifyNATDetectionDestinationIP:
+					task = NewIKEMOBIKE(ike, false)
 				case encoding.NotifyAuthLifetime:
 					task = NewIKEAuthLifetime(ike, false)
 				case encoding.NotifyAuthenticationFailed:

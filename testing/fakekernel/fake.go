@@ -503,3 +503,16 @@ var (
 	_ kernel.IPsec = (*Kernel)(nil)
 	_ kernel.Net   = Net{}
 )
+
+// SetAddresses replaces the host's addresses, as an interface going down
+// or coming up would, and then reports the change to the listener as
+// kernel_netlink reports address events (a roam event).
+func (k *Kernel) SetAddresses(addrs []netip.Addr) {
+	k.mu.Lock()
+	k.addrs = append([]netip.Addr(nil), addrs...)
+	l := k.listener
+	k.mu.Unlock()
+	if l != nil {
+		l.Roam(true)
+	}
+}

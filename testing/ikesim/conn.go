@@ -45,6 +45,9 @@ type ConnOpts struct {
 	// manager).
 	VirtualIPs []string
 	Pools      []string
+	// MOBIKE is mobike=yes (off by default here, so that the message
+	// summaries of other tests stay those of mobike=no).
+	MOBIKE bool
 	// Unique is uniqueids; the zero value (UniqueNever) means no here, as
 	// strongSwan's default.
 	Unique config.UniquePolicy
@@ -113,7 +116,7 @@ func (n *Node) Conn(t testing.TB, o ConnOpts) (*config.PeerCfg, *config.ChildCfg
 	if o.NoIKERekey {
 		rekey = 0
 	}
-	peer := &config.PeerCfg{Name: o.Name, IKE: ike, Unique: o.Unique, KeyingTries: o.KeyingTries, Pools: o.Pools,
+	peer := &config.PeerCfg{Name: o.Name, IKE: ike, Unique: o.Unique, KeyingTries: o.KeyingTries, Pools: o.Pools, UseMOBIKE: o.MOBIKE,
 		RekeyTime: rekey, OverTime: 540, DPDDelay: o.DPDDelay,
 		LocalAuth:  []*config.AuthCfg{{Class: config.AuthClassPSK, Identity: credentials.ParseIdentity(o.LocalID)}},
 		RemoteAuth: []*config.AuthCfg{{Class: config.AuthClassPSK, Identity: credentials.ParseIdentity(o.RemoteID)}}}
