@@ -244,6 +244,16 @@ func readSettings(s *settings.Settings) sa.Settings {
 	st.InitiatorOnly = s.Bool("charon.initiator_only", st.InitiatorOnly)
 	st.Port = uint16(s.Int("charon.port", int(st.Port)))
 	st.NATTPort = uint16(s.Int("charon.port_nat_t", int(st.NATTPort)))
+	st.PreferBestPath = s.Bool("charon.prefer_best_path", false)
+	st.CheckCurrentPath = s.Bool("charon.check_current_path", false)
+	v4 := s.Bool("charon.plugins.socket-default.use_ipv4", true)
+	v6 := s.Bool("charon.plugins.socket-default.use_ipv6", true)
+	switch {
+	case v4 && !v6:
+		st.SocketFamily = 4
+	case v6 && !v4:
+		st.SocketFamily = 6
+	}
 	return st
 }
 
