@@ -49,8 +49,12 @@ type IKESA struct {
 	keepaliveQueued bool
 	fragmentSize    int
 	ifIDIn, ifIDOut uint32
-	// redirectedFrom is the gateway that redirected us (RFC 5685).
+	// redirectedFrom is the gateway that redirected us (RFC 5685);
+	// remoteHost the gateway we were sent to, which overrides the config's
+	// address; redirectedAt the times of the recent redirects.
 	redirectedFrom netip.AddrPort
+	remoteHost     netip.AddrPort
+	redirectedAt   []time.Time
 	// msgSrc and msgDst are the addresses of the message being processed
 	// (tasks that look at them, such as NAT detection, read them here).
 	msgSrc, msgDst netip.AddrPort

@@ -36,7 +36,10 @@ func (ike *IKESA) Initiate(cfg *config.ChildCfg, args *ChildInitArgs) Status {
 func (ike *IKESA) resolveHosts() {
 	cfg := ike.ikeCfg
 	family := 0
-	if ike.otherHost.Addr().IsUnspecified() || !ike.otherHost.IsValid() {
+	if ike.remoteHost.IsValid() {
+		// redirected: the gateway we were sent to
+		ike.otherHost = ike.remoteHost
+	} else if ike.otherHost.Addr().IsUnspecified() || !ike.otherHost.IsValid() {
 		if a, ok := cfg.ResolveOther(0, ike.env.Resolve); ok {
 			port := cfg.RemotePort
 			if port == 0 {
@@ -211,6 +214,8 @@ func (ike *IKESA) DeleteChild(proto uint8, spi uint32, expired bool) Status {
 func (ike *IKESA) Reset(newSPI bool) {
 	if newSPI {
 		ike.SetInitiatorSPI(ike.env.Manager.NewSPI())
+		// starting from scratch goes to the original gateway again
+		ike.redirectedFrom, ike.remoteHost = netip.AddrPort{}, netip.AddrPort{}
 	}
 	if ike.id.Initiator {
 		ike.SetResponderSPI(0)

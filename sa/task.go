@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/selectors"
 )
@@ -164,6 +165,11 @@ type TaskManager interface {
 	// the paths and moves the SA, address sends our address list
 	// (task_manager_v2.c queue_mobike).
 	QueueMOBIKE(roam, address bool)
+	// QueueRedirect queues a REDIRECT of the client to gateway (RFC 5685).
+	QueueRedirect(gateway *credentials.Identity)
+	// QueueReauthComplete queues the deletion of the IKE_SA old once this
+	// one is established (a redirected or reauthenticated SA).
+	QueueReauthComplete(old IKESAID)
 	// QueueAuthLifetime queues an INFORMATIONAL announcing our
 	// AUTH_LIFETIME (a responder that cannot reauthenticate itself; charon
 	// creates the ike_auth_lifetime task in ike_sa.c directly).

@@ -113,6 +113,10 @@ func (t *IKEAuth) processI(m *encoding.Message) sa.Status {
 			encoding.NotifyAuthLifetime:
 		case encoding.NotifyIKEv2MessageIDSyncSupported:
 			t.ike.Enable(sa.ExtIKEMessageIDSync)
+		case encoding.NotifyRedirect:
+			if t.redirectTo = parseRedirect(t.ike, n.Data); t.redirectTo == nil {
+				t.ike.Log(bus.IKE, bus.Control, "received invalid REDIRECT notify")
+			}
 		default:
 			if notifyError(n.NotifyType) {
 				t.ike.Log(bus.IKE, bus.Control, "received %s notify error", n.NotifyType)
@@ -172,6 +176,9 @@ func (t *IKEAuth) processI(m *encoding.Message) sa.Status {
 		return peerFailed()
 	}
 	t.ike.SetCondition(sa.CondAuthenticated, true)
+	if t.redirectTo != nil {
+		t.ike.HandleRedirect(t.redirectTo)
+	}
 	return sa.Success
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/sa"
 )
 
@@ -120,6 +121,16 @@ func (tm *TaskManager) QueueChildRekey(proto uint8, spi uint32) {
 // QueueChildDelete implements sa.TaskManager.
 func (tm *TaskManager) QueueChildDelete(proto uint8, spi uint32, expired bool) {
 	tm.QueueTask(NewChildDelete(tm.ike, proto, spi, expired))
+}
+
+// QueueRedirect implements sa.TaskManager.
+func (tm *TaskManager) QueueRedirect(gateway *credentials.Identity) {
+	tm.QueueTask(NewIKERedirect(tm.ike, gateway))
+}
+
+// QueueReauthComplete implements sa.TaskManager.
+func (tm *TaskManager) QueueReauthComplete(old sa.IKESAID) {
+	tm.QueueTask(NewIKEReauthComplete(tm.ike, old))
 }
 
 // QueueDPD implements sa.TaskManager: with MOBIKE the original initiator

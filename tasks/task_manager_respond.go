@@ -167,6 +167,8 @@ func (tm *TaskManager) passiveFor(m *encoding.Message) sa.Status {
 					task = NewIKEMOBIKE(ike, false)
 				case encoding.NotifyAuthLifetime:
 					task = NewIKEAuthLifetime(ike, false)
+				case encoding.NotifyRedirect:
+					task = NewIKERedirect(ike, nil)
 				case encoding.NotifyAuthenticationFailed:
 					// The initiator failed to authenticate us: ike_delete
 					// handles it and runs the hooks.
