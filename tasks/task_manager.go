@@ -41,9 +41,9 @@ type TaskManager struct {
 		// deferred: no path to send the request on; the next Initiate
 		// sends it again
 		deferred bool
-		packets       []sa.Packet
-		exchange      encoding.ExchangeType
-		defrag        *encoding.Reassembler
+		packets  []sa.Packet
+		exchange encoding.ExchangeType
+		defrag   *encoding.Reassembler
 	}
 	responding struct {
 		mid      uint32
