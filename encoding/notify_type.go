@@ -56,6 +56,7 @@ const (
 	NotifyChildlessIKEv2Supported     NotifyType = 16418
 	NotifyIKEv2MessageIDSyncSupported NotifyType = 16420
 	NotifyIKEv2MessageIDSync          NotifyType = 16422
+	NotifyIPsecReplayCounterSync      NotifyType = 16423
 	NotifyFragmentationSupported      NotifyType = 16430
 	NotifySignatureHashAlgorithms     NotifyType = 16431
 	NotifyUsePPK                      NotifyType = 16435

@@ -75,6 +75,10 @@ type Settings struct {
 	// CheckCurrentPath (charon.check_current_path) sends a DPD on a roam
 	// event that keeps the path.
 	PreferBestPath, CheckCurrentPath bool
+	// MIDSyncResponder makes a responder announce
+	// IKEV2_MESSAGE_ID_SYNC_SUPPORTED (RFC 6311), which it does when it
+	// restores IKE_SAs from saved state; strongSwan's never does.
+	MIDSyncResponder bool
 	// SocketFamily is the one family the IKE socket serves (4 or 6), 0
 	// for both (MOBIKE probes only paths the socket can use).
 	SocketFamily int

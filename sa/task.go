@@ -167,6 +167,12 @@ type TaskManager interface {
 	QueueMOBIKE(roam, address bool)
 	// QueueRedirect queues a REDIRECT of the client to gateway (RFC 5685).
 	QueueRedirect(gateway *credentials.Identity)
+	// QueueMIDSync queues the synchronization of message IDs with the
+	// peer (RFC 6311), as a gateway restored from a saved state does.
+	QueueMIDSync()
+	// SetMessageID sets the next initiating or the expected responding
+	// message ID (MID sync).
+	SetMessageID(initiate bool, mid uint32)
 	// QueueReauthComplete queues the deletion of the IKE_SA old once this
 	// one is established (a redirected or reauthenticated SA).
 	QueueReauthComplete(old IKESAID)

@@ -36,6 +36,9 @@ func (t *IKEAuth) processR(m *encoding.Message) sa.Status {
 		if m.Notify(encoding.NotifyInitialContact) != nil {
 			t.initialContact = true
 		}
+		if m.Notify(encoding.NotifyIKEv2MessageIDSyncSupported) != nil {
+			t.ike.Enable(sa.ExtIKEMessageIDSync)
+		}
 		t.firstAuth = true
 	}
 	if t.otherAuth == nil {
@@ -157,6 +160,12 @@ func (t *IKEAuth) buildR(m *encoding.Message) sa.Status {
 		t.ike.Env().Events.Alert(t.ike, sa.AlertUniqueKeep)
 		addNotifyFlush(m, encoding.NotifyAuthenticationFailed, nil)
 		return sa.Failed
+	}
+	if t.ike.Supports(sa.ExtIKEMessageIDSync) && t.ike.Env().Settings.MIDSyncResponder {
+		// a gateway that restores its IKE_SAs from saved state synchronizes
+		// message IDs with its clients (RFC 6311); strongSwan's responder
+		// never announces it, nor does goswan's without that
+		m.AddNotify(encoding.NotifyIKEv2MessageIDSyncSupported, nil)
 	}
 	t.ike.SetCondition(sa.CondAuthenticated, true)
 	return sa.Success

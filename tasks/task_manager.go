@@ -41,6 +41,9 @@ type TaskManager struct {
 		// deferred: no path to send the request on; the next Initiate
 		// sends it again
 		deferred bool
+		// midSync: the request in flight synchronizes message IDs with
+		// ID 0; its task sets the IDs that follow
+		midSync bool
 		packets  []sa.Packet
 		exchange encoding.ExchangeType
 		defrag   *encoding.Reassembler
@@ -106,6 +109,7 @@ type taskExchange struct {
 // starts IKE_SA_INIT with ikeSAInitTasks.
 var initiateOrder = map[sa.IKEState][]taskExchange{
 	sa.IKEEstablished: {
+		{sa.TaskIKEMIDSync, encoding.ExchangeInformational},
 		{sa.TaskIKEMOBIKE, encoding.ExchangeInformational},
 		{sa.TaskIKEDelete, encoding.ExchangeInformational},
 		{sa.TaskIKERedirect, encoding.ExchangeInformational},
@@ -236,6 +240,13 @@ func (tm *TaskManager) Initiate() sa.Status {
 	if m.Exchange == exchangeNone {
 		return tm.Initiate()
 	}
+	for _, t := range tm.activeTasks {
+		if t.Type() == sa.TaskIKEMIDSync {
+			// MID sync goes with ID 0 (RFC 6311 §4)
+			tm.initiating.midSync = true
+			tm.initiating.mid = m.MessageID
+		}
+	}
 	pkts, err := tm.ike.GenerateMessage(m, true)
 	ok := err == nil
 	if err != nil {
@@ -338,7 +349,12 @@ func (tm *TaskManager) processResponse(m *encoding.Message) sa.Status {
 	if tm.activeTasks, ok = postProcess(tm.activeTasks, m); !ok {
 		return sa.DestroyMe
 	}
-	tm.initiating.mid++
+	if tm.initiating.midSync {
+		// the task has set the IDs
+		tm.initiating.midSync = false
+	} else {
+		tm.initiating.mid++
+	}
 	tm.initiating.exchange = exchangeNone
 	tm.initiating.packets = nil
 	return tm.Initiate()

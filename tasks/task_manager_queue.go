@@ -302,6 +302,18 @@ func (tm *TaskManager) MessageID(initiate bool) uint32 {
 	return tm.responding.mid
 }
 
+// SetMessageID implements sa.TaskManager.
+func (tm *TaskManager) SetMessageID(initiate bool, mid uint32) {
+	if initiate {
+		tm.initiating.mid = mid
+	} else {
+		tm.responding.mid = mid
+	}
+}
+
+// QueueMIDSync implements sa.TaskManager.
+func (tm *TaskManager) QueueMIDSync() { tm.QueueTask(NewIKEMIDSync(tm.ike, true)) }
+
 // IncrMessageID implements sa.TaskManager.
 func (tm *TaskManager) IncrMessageID(initiate bool) {
 	if initiate {

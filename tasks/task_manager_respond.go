@@ -47,9 +47,12 @@ func (tm *TaskManager) buildResponse(req *encoding.Message, src, dst netip.AddrP
 	m := encoding.NewMessage(req.Exchange, tm.responding.mid)
 	m.Response = true
 	m.KeepOrder = false
-	del, hook := false, false
+	del, hook, midSync := false, false, false
 	for i := 0; i < len(tm.passiveTasks); {
 		t := tm.passiveTasks[i]
+		if t.Type() == sa.TaskIKEMIDSync {
+			midSync = true
+		}
 		switch t.Build(m) {
 		case sa.Success:
 			tm.passiveTasks = drop(tm.passiveTasks, i, !tm.handleCollisions(t))
@@ -111,6 +114,12 @@ func (tm *TaskManager) buildResponse(req *encoding.Message, src, dst netip.AddrP
 		}
 		return sa.DestroyMe
 	}
+	if midSync {
+		// a retransmitted request with the old ID gets no copy of this,
+		// and the expected ID is the one the task set
+		tm.responding.packets = nil
+		return sa.NeedMore
+	}
 	return sa.Success
 }
 
@@ -169,6 +178,8 @@ func (tm *TaskManager) passiveFor(m *encoding.Message) sa.Status {
 					task = NewIKEAuthLifetime(ike, false)
 				case encoding.NotifyRedirect:
 					task = NewIKERedirect(ike, nil)
+				case encoding.NotifyIKEv2MessageIDSync:
+					task = NewIKEMIDSync(ike, false)
 				case encoding.NotifyAuthenticationFailed:
 					// The initiator failed to authenticate us: ike_delete
 					// handles it and runs the hooks.
