@@ -43,7 +43,7 @@ type TaskManager struct {
 		deferred bool
 		// midSync: the request in flight synchronizes message IDs with
 		// ID 0; its task sets the IDs that follow
-		midSync bool
+		midSync  bool
 		packets  []sa.Packet
 		exchange encoding.ExchangeType
 		defrag   *encoding.Reassembler
