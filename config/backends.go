@@ -19,20 +19,81 @@ const (
 )
 
 // Backends holds the loaded connections and answers the lookups the IKE
-// engine makes (backend_manager_t over the stroke backend). It is safe for
-// concurrent use.
+// engine makes (backend_manager_t). Its own list is the stroke backend's,
+// filled by Add; other backends (the conns loaded over vici) join with
+// AddBackend, after it, as charon loads the stroke plugin before vici. It
+// is safe for concurrent use.
 type Backends struct {
-	mu    sync.RWMutex
-	peers []*PeerCfg
+	mu      sync.RWMutex
+	peers   []*PeerCfg
+	refused []*Refused
+	others  []Backend
 	// Resolve resolves host names in ike configs; nil: literals only.
 	Resolve Resolver
 }
 
-// Peers returns every peer config in load order.
+// Backend is a source of peer configs besides the stroke list (backend_t).
+type Backend interface {
+	// PeerCfgs returns the backend's peer configs in its order.
+	PeerCfgs() []*PeerCfg
+	// PeerCfgByName finds a peer config by the backend's own rule.
+	PeerCfgByName(name string) *PeerCfg
+}
+
+// AddBackend adds a backend after those added before.
+func (b *Backends) AddBackend(x Backend) {
+	b.mu.Lock()
+	b.others = append(b.others, x)
+	b.mu.Unlock()
+}
+
+// RemoveBackend removes a backend.
+func (b *Backends) RemoveBackend(x Backend) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if i := slices.Index(b.others, x); i >= 0 {
+		b.others = slices.Delete(b.others, i, i+1)
+	}
+}
+
+// Peers returns every peer config: the stroke backend's in load order,
+// then each other backend's.
 func (b *Backends) Peers() []*PeerCfg {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
+	return b.allLocked()
+}
+
+func (b *Backends) allLocked() []*PeerCfg {
+	out := slices.Clone(b.peers)
+	for _, x := range b.others {
+		out = append(out, x.PeerCfgs()...)
+	}
+	return out
+}
+
+// Own returns the stroke backend's peer configs only.
+func (b *Backends) Own() []*PeerCfg {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
 	return slices.Clone(b.peers)
+}
+
+// Equal finds a loaded peer config with the IKE and peer parameters of
+// peer, the one stroke_config's add merges a new conn into.
+func (b *Backends) Equal(peer *PeerCfg) *PeerCfg {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.equal(peer)
+}
+
+func (b *Backends) equal(peer *PeerCfg) *PeerCfg {
+	for _, p := range b.peers {
+		if p.Equal(peer) && p.IKE.Equal(peer.IKE) {
+			return p
+		}
+	}
+	return nil
 }
 
 // Add adds a connection as stroke_config's add does: if a peer config with
@@ -41,11 +102,9 @@ func (b *Backends) Peers() []*PeerCfg {
 func (b *Backends) Add(peer *PeerCfg, child *ChildCfg) (used *PeerCfg, merged bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, p := range b.peers {
-		if p.Equal(peer) && p.IKE.Equal(peer.IKE) {
-			p.AddChild(child)
-			return p, true
-		}
+	if p := b.equal(peer); p != nil {
+		p.AddChild(child)
+		return p, true
 	}
 	peer.AddChild(child)
 	b.peers = append(b.peers, peer)
@@ -72,8 +131,8 @@ func (b *Backends) Delete(name string) bool {
 	return deleted
 }
 
-// ByName finds a peer config by its name or the name of one of its
-// children.
+// ByName finds a peer config by name, asking the backends in order: the
+// stroke backend matches its peer names and the names of their children.
 func (b *Backends) ByName(name string) *PeerCfg {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -82,6 +141,11 @@ func (b *Backends) ByName(name string) *PeerCfg {
 			return p
 		}
 		if p.Child(name) != nil {
+			return p
+		}
+	}
+	for _, x := range b.others {
+		if p := x.PeerCfgByName(name); p != nil {
 			return p
 		}
 	}
@@ -124,7 +188,7 @@ func (b *Backends) IKECfg(me, other netip.Addr, version IKEVersion) (*IKECfg, in
 	defer b.mu.RUnlock()
 	var best *IKECfg
 	bestMatch := 0
-	for _, p := range b.peers {
+	for _, p := range b.allLocked() {
 		if m := b.ikeMatch(p.IKE, me, other, version); m > bestMatch {
 			best, bestMatch = p.IKE, m
 		}
@@ -163,7 +227,7 @@ func (b *Backends) PeerCfgs(me, other netip.Addr, myID, otherID *credentials.Ide
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	var out []PeerCandidate
-	for _, p := range b.peers {
+	for _, p := range b.allLocked() {
 		mi := b.ikeMatch(p.IKE, me, other, version)
 		if mi == matchNone {
 			continue

@@ -185,3 +185,24 @@ func (p *PeerCfg) Equal(o *PeerCfg) bool {
 		slices.EqualFunc(p.LocalAuth, o.LocalAuth, (*AuthCfg).Equal) &&
 		slices.EqualFunc(p.RemoteAuth, o.RemoteAuth, (*AuthCfg).Equal)
 }
+
+// ReplaceChildren gives p the CHILD_SA configs of other and reports what
+// changed: the configs p had that other lacks (removed), and the configs of
+// other p had no equal of (added), as peer_cfg_t.replace_child_cfgs does
+// when a reloaded connection keeps its IKE and peer parameters.
+func (p *PeerCfg) ReplaceChildren(other *PeerCfg) (removed, added []*ChildCfg) {
+	fresh := other.Children()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	removed = p.children
+	p.children = fresh
+	for _, c := range fresh {
+		i := slices.IndexFunc(removed, func(old *ChildCfg) bool { return old.Equal(c) })
+		if i >= 0 {
+			removed = slices.Delete(slices.Clone(removed), i, i+1)
+			continue
+		}
+		added = append(added, c)
+	}
+	return removed, added
+}

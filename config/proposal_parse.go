@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/goswan/goswan/crypto"
@@ -83,78 +84,97 @@ func ParseProposal(proto Protocol, s string) (*Proposal, error) {
 // check applies proposal.c check_proposal; it returns charon's message for a
 // proposal it rejects.
 func (p *Proposal) check() string {
-	drop := func(t crypto.TransformType) {
-		p.Transforms = deleteType(p.Transforms, t)
+	var msg string
+	switch p.Protocol {
+	case ProtoIKE:
+		if msg = p.checkIKE(); msg == "" {
+			msg = p.checkEncryption()
+		}
+	case ProtoESP:
+		p.Transforms = deleteType(p.Transforms, crypto.TransformPRF)
+		msg = p.checkEncryption()
+	default:
+		p.Transforms = deleteType(p.Transforms, crypto.TransformPRF)
+		msg = p.checkAH()
 	}
-	if p.Protocol == ProtoIKE {
-		if len(p.Algorithms(crypto.TransformPRF)) == 0 {
-			for _, integ := range p.Algorithms(crypto.TransformIntegrity) {
-				if prf, ok := crypto.IntegrityAlgorithm(integ.ID).PRF(); ok {
-					p.Add(crypto.TransformPRF, uint16(prf), 0)
-				}
-			}
-		}
-		if len(p.Algorithms(crypto.TransformPRF)) == 0 {
-			return "a PRF algorithm is mandatory in IKE proposals"
-		}
-		kept := p.Transforms[:0]
-		for _, t := range p.Transforms {
-			if t.Type != crypto.TransformKeyExchange || t.ID != uint16(crypto.KENone) {
-				kept = append(kept, t)
-			}
-		}
-		p.Transforms = kept
-		if len(p.Algorithms(crypto.TransformKeyExchange)) == 0 {
-			return "a DH group is mandatory in IKE proposals"
-		}
-	} else {
-		drop(crypto.TransformPRF)
-	}
-	if p.Protocol == ProtoIKE || p.Protocol == ProtoESP {
-		encs := p.Algorithms(crypto.TransformEncryption)
-		anyAEAD, allAEAD := false, true
-		for _, e := range encs {
-			if crypto.EncryptionAlgorithm(e.ID).IsAEAD() {
-				anyAEAD = true
-			} else {
-				allAEAD = false
-			}
-		}
-		switch {
-		case len(encs) == 0:
-			return fmt.Sprintf("an encryption algorithm is mandatory in %v proposals", p.Protocol)
-		case anyAEAD && !allAEAD:
-			return fmt.Sprintf("classic and combined-mode (AEAD) encryption algorithms can't be contained in the same %v proposal", p.Protocol)
-		case allAEAD:
-			drop(crypto.TransformIntegrity)
-		case p.Protocol == ProtoIKE && len(p.Algorithms(crypto.TransformIntegrity)) == 0:
-			return fmt.Sprintf("an integrity algorithm is mandatory in %v proposals with classic (non-AEAD) encryption algorithms", p.Protocol)
-		}
-	} else {
-		// AH: AES-GMAC is written as a cipher but is an integrity algorithm
-		// there; every other cipher is dropped.
-		kept := p.Transforms[:0]
-		for _, t := range p.Transforms {
-			if t.Type == crypto.TransformEncryption {
-				if t.ID != uint16(crypto.EncrNullAuthAESGMAC) {
-					continue
-				}
-				gmac := map[uint16]crypto.IntegrityAlgorithm{128: crypto.AuthAES128GMAC, 192: crypto.AuthAES192GMAC, 256: crypto.AuthAES256GMAC}
-				a, ok := gmac[t.KeyLength]
-				if !ok {
-					continue
-				}
-				t = Transform{Type: crypto.TransformIntegrity, ID: uint16(a)}
-			}
-			kept = append(kept, t)
-		}
-		p.Transforms = kept
-		if len(p.Algorithms(crypto.TransformIntegrity)) == 0 {
-			return "an integrity algorithm is mandatory in AH proposals"
-		}
+	if msg != "" {
+		return msg
 	}
 	if (p.Protocol == ProtoAH || p.Protocol == ProtoESP) && len(p.Algorithms(crypto.TransformExtendedSeqs)) == 0 {
 		p.Add(crypto.TransformExtendedSeqs, uint16(crypto.NoExtSeq), 0)
+	}
+	return ""
+}
+
+// checkIKE: a PRF (derived from the integrity algorithms if none is given)
+// and a key exchange method other than none are mandatory.
+func (p *Proposal) checkIKE() string {
+	if len(p.Algorithms(crypto.TransformPRF)) == 0 {
+		for _, integ := range p.Algorithms(crypto.TransformIntegrity) {
+			if prf, ok := crypto.IntegrityAlgorithm(integ.ID).PRF(); ok {
+				p.Add(crypto.TransformPRF, uint16(prf), 0)
+			}
+		}
+	}
+	if len(p.Algorithms(crypto.TransformPRF)) == 0 {
+		return "a PRF algorithm is mandatory in IKE proposals"
+	}
+	p.Transforms = slices.DeleteFunc(p.Transforms, func(t Transform) bool {
+		return t.Type == crypto.TransformKeyExchange && t.ID == uint16(crypto.KENone)
+	})
+	if len(p.Algorithms(crypto.TransformKeyExchange)) == 0 {
+		return "a DH group is mandatory in IKE proposals"
+	}
+	return ""
+}
+
+// checkEncryption (IKE and ESP): an encryption algorithm is mandatory,
+// AEAD and classic ones do not mix, AEAD drops integrity, and IKE needs
+// integrity with classic encryption.
+func (p *Proposal) checkEncryption() string {
+	encs := p.Algorithms(crypto.TransformEncryption)
+	anyAEAD, allAEAD := false, true
+	for _, e := range encs {
+		if crypto.EncryptionAlgorithm(e.ID).IsAEAD() {
+			anyAEAD = true
+		} else {
+			allAEAD = false
+		}
+	}
+	switch {
+	case len(encs) == 0:
+		return fmt.Sprintf("an encryption algorithm is mandatory in %v proposals", p.Protocol)
+	case anyAEAD && !allAEAD:
+		return fmt.Sprintf("classic and combined-mode (AEAD) encryption algorithms can't be contained in the same %v proposal", p.Protocol)
+	case allAEAD:
+		p.Transforms = deleteType(p.Transforms, crypto.TransformIntegrity)
+	case p.Protocol == ProtoIKE && len(p.Algorithms(crypto.TransformIntegrity)) == 0:
+		return fmt.Sprintf("an integrity algorithm is mandatory in %v proposals with classic (non-AEAD) encryption algorithms", p.Protocol)
+	}
+	return ""
+}
+
+// ahGMAC maps AES-GMAC, written as a cipher, to the integrity algorithm
+// it is in AH.
+var ahGMAC = map[uint16]crypto.IntegrityAlgorithm{128: crypto.AuthAES128GMAC, 192: crypto.AuthAES192GMAC, 256: crypto.AuthAES256GMAC}
+
+// checkAH: AES-GMAC becomes an integrity algorithm, every other cipher is
+// dropped, and integrity is mandatory.
+func (p *Proposal) checkAH() string {
+	kept := p.Transforms[:0]
+	for _, t := range p.Transforms {
+		if t.Type == crypto.TransformEncryption {
+			a, ok := ahGMAC[t.KeyLength]
+			if t.ID != uint16(crypto.EncrNullAuthAESGMAC) || !ok {
+				continue
+			}
+			t = Transform{Type: crypto.TransformIntegrity, ID: uint16(a)}
+		}
+		kept = append(kept, t)
+	}
+	p.Transforms = kept
+	if len(p.Algorithms(crypto.TransformIntegrity)) == 0 {
+		return "an integrity algorithm is mandatory in AH proposals"
 	}
 	return ""
 }

@@ -38,6 +38,9 @@ const (
 	// Warning problems are logged by strongSwan and otherwise ignored
 	// (unknown or deprecated keywords, includes that match nothing).
 	Warning
+	// Unsupported marks what strongSwan does and goswan does not do yet
+	// (config/feature): charon refuses the section or goes on without it.
+	Unsupported
 )
 
 func (s Severity) String() string {
@@ -46,6 +49,8 @@ func (s Severity) String() string {
 		return "error"
 	case Dropped:
 		return "error"
+	case Unsupported:
+		return "not supported"
 	default:
 		return "warning"
 	}
@@ -65,8 +70,11 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Pos.String())
 	b.WriteString(": ")
-	if e.Severity == Warning {
+	switch e.Severity {
+	case Warning:
 		b.WriteString("warning: ")
+	case Unsupported:
+		b.WriteString("not supported: ")
 	}
 	if e.Section != "" {
 		b.WriteString(e.Section)

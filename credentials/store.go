@@ -10,9 +10,52 @@ import "sync"
 // (mem_cred inserts at the head), so among equally good matches the entry
 // loaded last wins. An entry equal to one already held (type, secret and
 // owners) replaces it.
+//
+// Further sets (the keys loaded over vici) join with AddSet; lookups go
+// through the Store's own keys first, then each set's, as charon's
+// credential manager asks its sets in the order they were added.
 type Store struct {
 	mu   sync.RWMutex
 	keys []*SharedKey // lookup order: most recently added first
+	sets []*SharedSet
+}
+
+// AddSet adds a credential set after those added before.
+func (s *Store) AddSet(set *SharedSet) {
+	s.mu.Lock()
+	s.sets = append(s.sets, set)
+	s.mu.Unlock()
+}
+
+// RemoveSet removes a credential set.
+func (s *Store) RemoveSet(set *SharedSet) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, x := range s.sets {
+		if x == set {
+			s.sets = append(s.sets[:i:i], s.sets[i+1:]...)
+			return
+		}
+	}
+}
+
+// withAll calls fn with every key of every set in lookup order, while
+// holding the locks that keep them from being wiped; the caller holds
+// s.mu for reading and copies what it hands out.
+func (s *Store) withAll(fn func(keys []*SharedKey)) {
+	if len(s.sets) == 0 {
+		fn(s.keys)
+		return
+	}
+	all := append([]*SharedKey(nil), s.keys...)
+	for _, set := range s.sets {
+		set.mu.RLock()
+		defer set.mu.RUnlock()
+		for _, e := range set.entries {
+			all = append(all, e.key)
+		}
+	}
+	fn(all)
 }
 
 // NewStore returns an empty store.
@@ -77,10 +120,13 @@ func (s *Store) Entries() []*SharedKey {
 func (s *Store) SharedKeys(t SharedKeyType, me, other *Identity) []SharedMatch {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := MatchShared(s.keys, t, me, other)
-	for i := range out {
-		out[i].Key = out[i].Key.Clone()
-	}
+	var out []SharedMatch
+	s.withAll(func(keys []*SharedKey) {
+		out = MatchShared(keys, t, me, other)
+		for i := range out {
+			out[i].Key = out[i].Key.Clone()
+		}
+	})
 	return out
 }
 
@@ -90,9 +136,11 @@ func (s *Store) SharedKeys(t SharedKeyType, me, other *Identity) []SharedMatch {
 func (s *Store) Shared(t SharedKeyType, me, other *Identity) (*SharedKey, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	m, ok := BestShared(MatchShared(s.keys, t, me, other))
-	if !ok {
-		return nil, false
-	}
-	return m.Key.Clone(), true
+	var found *SharedKey
+	s.withAll(func(keys []*SharedKey) {
+		if m, ok := BestShared(MatchShared(keys, t, me, other)); ok {
+			found = m.Key.Clone()
+		}
+	})
+	return found, found != nil
 }

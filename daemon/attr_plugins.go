@@ -3,13 +3,14 @@ package daemon
 import (
 	"github.com/goswan/goswan/attributes"
 	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/vici"
 )
 
 // startAttributePlugins registers the attribute providers and handlers of
 // the loaded plugins with the attribute manager, in the order the plugins
 // load (which is the order charon asks them in): stroke's pools and
 // leftdns= requests, attr's strongswan.conf attributes, resolve's
-// resolv.conf writer.
+// resolv.conf writer, vici's pools.
 func (d *Daemon) startAttributePlugins(plugins []string) {
 	for _, p := range plugins {
 		switch p {
@@ -25,6 +26,9 @@ func (d *Daemon) startAttributePlugins(plugins []string) {
 		case "resolve":
 			d.resolve = newResolveHandler(d)
 			d.attrs.AddHandler(d.resolve)
+		case "vici":
+			d.viciPools = vici.NewPools(bus.Ctx{Bus: d.bus})
+			d.attrs.AddProvider(d.viciPools)
 		}
 	}
 }

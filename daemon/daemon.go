@@ -21,7 +21,9 @@ import (
 	"github.com/goswan/goswan/attributes"
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/config/feature"
 	"github.com/goswan/goswan/confparse/settings"
+	"github.com/goswan/goswan/counters"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/internal/clib"
 	"github.com/goswan/goswan/internal/version"
@@ -31,6 +33,7 @@ import (
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/stroke"
 	"github.com/goswan/goswan/tasks"
+	"github.com/goswan/goswan/vici"
 )
 
 // DefaultPidDir is strongSwan's IPSEC_PIDDIR: the PID file and the stroke
@@ -81,6 +84,7 @@ type Daemon struct {
 	connRequests *attributes.ConnRequests
 	attrPlugin   *attributes.Attr
 	resolve      *resolveHandler
+	viciPools    *vici.Pools
 
 	ipsec kernel.IPsec
 	net   kernel.Net
@@ -91,6 +95,8 @@ type Daemon struct {
 	controller *Controller
 	stroke     *stroke.Server
 	cred       *strokeCred
+	vici       *vici.Plugin
+	counters   *counters.Counters
 
 	started time.Time
 	pidFile *os.File
@@ -161,6 +167,7 @@ func (d *Daemon) onClose(f func() error) { d.closers = append(d.closers, f) }
 // (kernel events, received packets, updown, stroke and the credentials).
 func (d *Daemon) initialize() error {
 	s := d.Settings()
+	d.logUnsupported(s)
 	st := readSettings(s)
 	d.backends = &config.Backends{Resolve: resolveHost}
 	d.creds = credentials.NewStore()
@@ -197,6 +204,14 @@ func (d *Daemon) initialize() error {
 	return d.startPlugins(plugins)
 }
 
+// logUnsupported logs the options of strongswan.conf that ask for what
+// goswan does not do yet; the core reads them as unset.
+func (d *Daemon) logUnsupported(s *settings.Settings) {
+	for _, r := range s.Unsupported("charon") {
+		d.logf(bus.CFG, bus.Control, "%s; ignored", r.Reason())
+	}
+}
+
 // socketPort is the IKE port of the socket (charon.port).
 func (d *Daemon) socketPort() uint16 {
 	if d.sock != nil {
@@ -216,7 +231,8 @@ func readSettings(s *settings.Settings) sa.Settings {
 	st.DeleteRekeyedDelay = s.Time("charon.delete_rekeyed_delay", st.DeleteRekeyedDelay)
 	st.HalfOpenTimeout = s.Time("charon.half_open_timeout", st.HalfOpenTimeout)
 	st.ReuseIKESA = s.Bool("charon.reuse_ikesa", st.ReuseIKESA)
-	st.MakeBeforeBreak = s.Bool("charon.make_before_break", st.MakeBeforeBreak)
+	// Refused in initialize when set: goswan reauthenticates break-before-make.
+	st.MakeBeforeBreak = feature.MakeBeforeBreak.Supported && s.Bool("charon.make_before_break", st.MakeBeforeBreak)
 	st.FragmentSize = s.Int("charon.fragment_size", st.FragmentSize)
 	if st.FragmentSize == 0 {
 		st.FragmentSize = 1280
@@ -284,6 +300,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.stroke != nil {
 		go func() { errc <- d.stroke.Serve() }()
 	}
+	if d.vici != nil {
+		go func() {
+			if err := d.vici.Serve(); err != nil {
+				d.logf(bus.CFG, bus.Control, "vici socket failed: %v", err)
+			}
+		}()
+	}
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
@@ -301,6 +324,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 func (d *Daemon) Shutdown() {
 	if d.stroke != nil {
 		_ = d.stroke.Close()
+	}
+	if d.vici != nil {
+		_ = d.vici.Close()
 	}
 	if d.manager != nil {
 		done := make(chan struct{})
@@ -346,16 +372,24 @@ func (d *Daemon) Close() {
 // Reload rereads strongswan.conf and the loggers (SIGHUP).
 func (d *Daemon) Reload() {
 	d.logf(bus.DMN, bus.Control, "signal of type SIGHUP received. Reloading configuration")
+	if err := d.reloadSettings(); err != nil {
+		d.logf(bus.DMN, bus.Control, "reloading config failed, keeping old")
+	}
+}
+
+// reloadSettings rereads strongswan.conf and the loggers; an unreadable
+// file changes nothing.
+func (d *Daemon) reloadSettings() error {
 	s, err := settings.Load(d.opts.ConfPath, nil)
 	if err != nil && s == nil {
-		d.logf(bus.DMN, bus.Control, "reloading config failed, keeping old")
-		return
+		return errReload
 	}
 	d.conf.Store(s)
 	if err := d.loadLoggers(); err != nil {
 		d.logf(bus.DMN, bus.Control, "reloading loggers failed: %v", err)
 	}
 	d.reloadAttrPlugin()
+	return nil
 }
 
 // Bus is the daemon's log bus.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/counters"
 	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/kernel_libipsec"
@@ -24,7 +25,7 @@ import (
 // charon.load nor charon.load_modular: the parts of Debian's build that
 // goswan has.
 const DefaultPlugins = "random nonce aes des sha1 sha2 md5 hmac kdf xcbc cmac gcm gmp curve25519 openssl " +
-	"stroke kernel-netlink socket-default updown"
+	"stroke vici kernel-netlink socket-default updown counters"
 
 // builtinPlugins are strongSwan plugins whose function is part of goswan's
 // own code (crypto, the kernel interfaces, the socket, stroke): naming them
@@ -34,7 +35,7 @@ var builtinPlugins = map[string]bool{
 	"hmac": true, "kdf": true, "xcbc": true, "cmac": true, "gcm": true, "ccm": true, "ctr": true, "gmp": true,
 	"curve25519": true, "openssl": true, "chapoly": true, "mgf1": true, "fips-prf": true, "drbg": true,
 	"stroke": true, "kernel-netlink": true, "kernel-libipsec": true, "socket-default": true,
-	"updown": true, "resolve": true, "attr": true,
+	"updown": true, "resolve": true, "attr": true, "vici": true, "counters": true,
 }
 
 // pluginList decides what charon.load asks for: the plugins goswan has
@@ -178,7 +179,15 @@ func (d *Daemon) startPlugins(plugins []string) error {
 			return err
 		}
 	}
-	d.logf(bus.LIB, bus.Control, "loaded plugins: charon %s", strings.Join(plugins, " "))
+	if slices.Contains(plugins, "counters") {
+		d.counters = counters.New()
+		d.env.Events.Add(d.counters)
+	}
+	if slices.Contains(plugins, "vici") {
+		d.loadVici()
+	}
+	// d.plugins, which loadVici corrects if the vici socket failed.
+	d.logf(bus.LIB, bus.Control, "loaded plugins: charon %s", strings.Join(d.plugins, " "))
 	d.logf(bus.LIB, bus.Control, "dropped capabilities, running as uid %d, gid %d", os.Getuid(), os.Getgid())
 	return nil
 }
@@ -284,6 +293,7 @@ func (d *Daemon) loadStroke() error {
 			Control:     ctl,
 			Config:      &strokeConfig{d: d},
 			Credentials: d.cred,
+			CA:          strokeCA{d},
 			List:        d.lister(),
 			LogLevels:   d,
 		},

@@ -32,6 +32,8 @@ func sourceIPConn(t *testing.T, sourceip, dns string) *stroke.AddConn {
 		if c.Name.Value == "sourceip-in-parent" {
 			x := *c
 			x.Other.SourceIP = stroke.S(sourceip)
+			// PSK: goswan refuses public-key authentication without certificates
+			x.Me.Auth, x.Other.Auth = stroke.S("psk"), stroke.S("psk")
 			if dns != "" {
 				x.Other.DNS = stroke.S(dns)
 			}

@@ -18,9 +18,21 @@ import (
 // file of confparse's starter corpus.
 func loadCapture(t *testing.T, name string) []*stroke.AddConn {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "confparse", "testdata", "starter", name+".*_STR_ADD_CONN.bin"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no captures for %s: %v", name, err)
+	return decodeCaptures(t, name+".*_STR_ADD_CONN.bin", 1)
+}
+
+// loadAllCaptures decodes every add_conn of the starter corpus.
+func loadAllCaptures(t *testing.T) []*stroke.AddConn {
+	t.Helper()
+	return decodeCaptures(t, "*_STR_ADD_CONN.bin", 40)
+}
+
+// decodeCaptures decodes the captures matching glob, at least atLeast.
+func decodeCaptures(t *testing.T, glob string, atLeast int) []*stroke.AddConn {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "confparse", "testdata", "starter", glob))
+	if err != nil || len(files) < atLeast {
+		t.Fatalf("%d captures %s: %v", len(files), glob, err)
 	}
 	var out []*stroke.AddConn
 	for _, f := range files {
@@ -38,12 +50,19 @@ func loadCapture(t *testing.T, name string) []*stroke.AddConn {
 }
 
 func configDaemon(t *testing.T) *Daemon {
+	d, _ := configNode(t)
+	return d
+}
+
+// configNode is a daemon without connections over a simulated node, whose
+// log is the daemon's.
+func configNode(t *testing.T) (*Daemon, *ikesim.Node) {
 	_, moon, _, _, _ := ikesim.NetNet(t, nil)
 	d := simDaemon(moon)
 	d.backends = &config.Backends{}
 	d.env.Backends = d.backends
 	d.conf.Store(settings.Empty())
-	return d
+	return d, moon
 }
 
 // The seed's rekeying conn (confparse/testdata/starter/04-net2net-rekey),
@@ -54,10 +73,19 @@ func TestAddConnSeedRekey(t *testing.T) {
 	for _, c := range loadCapture(t, "04-net2net-rekey") {
 		sc.AddConn(context.Background(), c)
 	}
-	peer := d.backends.ByName("net-net")
-	if peer == nil {
-		t.Fatal("net-net not loaded")
+	// leftcert= and the default public-key authentication: goswan does
+	// not load the conn, but builds its configs as charon would.
+	if d.backends.ByName("net-net") != nil {
+		t.Fatal("a certificate conn was loaded")
 	}
+	r := d.backends.RefusedByName("net-net")
+	if r == nil {
+		t.Fatal("net-net not kept as refused")
+	}
+	if got := strings.Join(r.Reasons, "|"); !strings.Contains(got, "leftcert=moonCert.pem needs certificates") {
+		t.Errorf("reasons %q", got)
+	}
+	peer := r.Peer
 	// ikelifetime=60m, margintime=5s, rekeyfuzz=0%, keyexchange=ikev2:
 	// reauthentication (starter's default) 5 s before the end, no jitter.
 	if peer.ReauthTime != 3595 || peer.RekeyTime != 0 || peer.JitterTime != 0 || peer.OverTime != 5 {
@@ -73,10 +101,7 @@ func TestAddConnSeedRekey(t *testing.T) {
 		peer.LocalAuth[0].Identity.String() != "moon.strongswan.org" {
 		t.Errorf("local auth %+v", peer.LocalAuth)
 	}
-	child := peer.Child("net-net")
-	if child == nil {
-		t.Fatal("no child config")
-	}
+	child := r.Child
 	want := kernel.LifetimeLimit{Life: 10, Rekey: 5, Jitter: 0}
 	if child.Lifetime.Time != want {
 		t.Errorf("CHILD_SA lifetime %+v, want %+v", child.Lifetime.Time, want)

@@ -77,6 +77,12 @@ func (s *strokeControl) forConfig(name string, out *stroke.Reply, fn func(peer *
 	case !ok:
 		s.log(bus.CFG, bus.Control, "no config named '%s'", name)
 		out.Printf("no config named '%s'\n", name)
+		if r := s.d.backends.RefusedByName(name); r != nil {
+			for _, why := range r.Reasons {
+				s.log(bus.CFG, bus.Control, "conn '%s' was not added: %s", name, why)
+				out.Printf("conn '%s' was not added: %s\n", name, why)
+			}
+		}
 	case child != nil:
 		fn(peer, child, false)
 	case len(all) == 0:

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/config/feature"
 	"github.com/goswan/goswan/confparse/secrets"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/stroke"
@@ -152,11 +153,11 @@ func (c *strokeCred) Reread(_ context.Context, flags stroke.RereadFlags, out *st
 	}
 }
 
-// CacheCRLs implements stroke.Credentials; without CRL support there is
-// nothing to cache.
+// CacheCRLs implements stroke.Credentials (config setup's cachecrls=yes):
+// CRLs need certificates, which goswan does not load yet.
 func (c *strokeCred) CacheCRLs(_ context.Context, enabled bool) {
 	if enabled {
-		c.log(bus.Control, "crl caching to %s %s", crlDir, "enabled")
+		c.log(bus.Control, "cachecrls=yes needs %s, which goswan does not do yet; ignored", feature.Certificates)
 	}
 }
 

@@ -1,11 +1,11 @@
 package daemon
 
 import (
-	"fmt"
 	"net/netip"
 	"strings"
 	"time"
 
+	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/sa"
 )
@@ -30,27 +30,9 @@ func name12(s string) string { return pad(s, 12) }
 // minutes ("0 seconds", "1 second", "119 minutes", "3 hours").
 func formatDelta(a, b time.Time) string { return sa.FormatDuration(a.Sub(b)) }
 
-var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
-
 // formatTime is %T: "Nov 24 08:46:07 2026" in local time, or with utc
-// "Nov 24 08:46:07 UTC 2026". A zero time is charon's UNDEFINED_TIME.
-func formatTime(t time.Time, utc bool) string {
-	sep := " "
-	if utc {
-		sep = " UTC "
-	}
-	if t.IsZero() {
-		return "--- -- --:--:--" + sep + "----"
-	}
-	if utc {
-		t = t.UTC()
-	} else {
-		t = t.Local()
-	}
-	return fmt.Sprintf("%s %02d %02d:%02d:%02d%s%04d", months[t.Month()-1], t.Day(),
-		t.Hour(), t.Minute(), t.Second(), sep, t.Year())
-}
+// "Nov 24 08:46:07 UTC 2026" (bus.FormatTime).
+func formatTime(t time.Time, utc bool) string { return bus.FormatTime(t, utc) }
 
 // formatHost is %H of a host without port: the unspecified addresses print
 // as %any and %any6, the others as glibc's inet_ntop writes them (which

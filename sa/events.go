@@ -1,6 +1,7 @@
 package sa
 
 import (
+	"net/netip"
 	"slices"
 	"sync"
 
@@ -79,6 +80,12 @@ type AlertListener interface {
 // IKERekeyListener: old was rekeyed into new.
 type IKERekeyListener interface {
 	IKERekey(old, new *IKESA) bool
+}
+
+// IKEUpdateListener: an IKE_SA's endpoints are about to change to local and
+// remote (bus_t.ike_update); the SA still has the old ones.
+type IKEUpdateListener interface {
+	IKEUpdate(ike *IKESA, local, remote netip.AddrPort) bool
 }
 
 // ChildRekeyListener: old was rekeyed into new.
@@ -183,6 +190,14 @@ func (e *Events) IKERekey(old, new *IKESA) {
 	e.each(func(l Listener) (bool, bool) {
 		x, ok := l.(IKERekeyListener)
 		return ok, ok && x.IKERekey(old, new)
+	})
+}
+
+// IKEUpdate announces a change of an IKE_SA's endpoints.
+func (e *Events) IKEUpdate(ike *IKESA, local, remote netip.AddrPort) {
+	e.each(func(l Listener) (bool, bool) {
+		x, ok := l.(IKEUpdateListener)
+		return ok, ok && x.IKEUpdate(ike, local, remote)
 	})
 }
 

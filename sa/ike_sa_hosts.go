@@ -70,6 +70,9 @@ func (ike *IKESA) UpdateHosts(me, other netip.AddrPort, flags int) {
 	if !newMe.IsValid() && !newOther.IsValid() && flags&UpdateHostsForceChildren == 0 {
 		return
 	}
+	if !silent {
+		ike.announceUpdate(newMe, newOther)
+	}
 	lvl := bus.Diag
 	if ike.state == IKEEstablished && !silent {
 		lvl = bus.Control
@@ -103,4 +106,20 @@ func (ike *IKESA) HasMappingChanged(hash []byte) bool {
 	}
 	ike.natDetectDest = slices.Clone(hash)
 	return true
+}
+
+// announceUpdate raises ike_update for endpoints about to change (the
+// invalid ones stay), while the SA still has the old ones.
+func (ike *IKESA) announceUpdate(newMe, newOther netip.AddrPort) {
+	if !newMe.IsValid() && !newOther.IsValid() {
+		return
+	}
+	local, remote := ike.myHost, ike.otherHost
+	if newMe.IsValid() {
+		local = newMe
+	}
+	if newOther.IsValid() {
+		remote = newOther
+	}
+	ike.env.Events.IKEUpdate(ike, local, remote)
 }

@@ -209,3 +209,10 @@ func initiateMsg(name string) message {
 func configMsg() message {
 	return encode(quiet(stroke.TypeConfig, &stroke.Config{CacheCRL: 1}), "")
 }
+
+// EncodeAddConn is the add_conn message starter sends for conn c with
+// number id, byte for byte; tests hand it to charon.
+func EncodeAddConn(setup *ipsecconf.Setup, c *ipsecconf.Conn, id uint64) ([]byte, error) {
+	m := addConnMsg(setup, c, id)
+	return m.Raw, m.Err
+}

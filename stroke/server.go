@@ -10,12 +10,10 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/internal/unixsock"
 )
 
 // Defaults of charon's stroke plugin.
@@ -31,12 +29,11 @@ const (
 	// socket; every real client writes its request at once.
 	DefaultRequestTimeout = 30 * time.Second
 
-	listenBacklog = 10   // charon's create_service(uri, 10)
-	socketMode    = 0770 // charon binds under umask(S_IRWXO)
+	listenBacklog = 10 // charon's create_service(uri, 10)
 )
 
 // ErrInUse is returned by Listen when a daemon answers on the socket path.
-var ErrInUse = errors.New("stroke socket is in use by a running daemon")
+var ErrInUse = unixsock.ErrInUse
 
 // ParseSocketURI turns a stroke socket URI as strongswan.conf gives it
 // ("unix:///var/run/charon.ctl") into a file system path. A bare absolute
@@ -114,7 +111,8 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	if log == nil {
 		log = bus.Discard
 	}
-	ln, err := listenUnix(cfg.Path, cfg.UID, cfg.GID, log)
+	ln, err := unixsock.Listen(unixsock.Config{Name: "stroke", Path: cfg.Path, UID: cfg.UID, GID: cfg.GID,
+		Backlog: listenBacklog, Logf: netLog(log)})
 	if err != nil {
 		log.Logf(bus.CFG, bus.Control, "creating stroke socket failed")
 		return nil, err
@@ -131,79 +129,6 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		ctx:   ctx, cancel: cancel,
 		conns: make(map[net.Conn]struct{}),
 	}, nil
-}
-
-// removeStale deletes a socket nobody listens on. It leaves anything that
-// is not a socket alone: a mistyped path must not cost a file.
-func removeStale(path string) error {
-	fi, err := os.Lstat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if fi.Mode()&os.ModeSocket == 0 {
-		return fmt.Errorf("stroke: %s exists and is not a socket", path)
-	}
-	c, err := net.DialTimeout("unix", path, time.Second)
-	if err == nil {
-		c.Close()
-		return fmt.Errorf("%s: %w", path, ErrInUse)
-	}
-	if !errors.Is(err, syscall.ECONNREFUSED) {
-		return fmt.Errorf("stroke: probing %s: %w", path, err)
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("stroke: removing stale socket: %w", err)
-	}
-	return nil
-}
-
-// listenUnix binds, sets mode and owner, and only then listens, so no client
-// can connect while the socket still has the process umask's mode.
-func listenUnix(path string, uid, gid int, log bus.Logger) (*net.UnixListener, error) {
-	uri := "unix://" + path
-	if err := removeStale(path); err != nil {
-		log.Logf(bus.NET, bus.Control, "%v", err)
-		return nil, err
-	}
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		log.Logf(bus.NET, bus.Control, "opening socket '%s' failed: %s", uri, strerror(err))
-		return nil, fmt.Errorf("stroke: socket: %w", err)
-	}
-	fail := func(what string, err error) (*net.UnixListener, error) {
-		log.Logf(bus.NET, bus.Control, "%s socket '%s' failed: %s", what, uri, strerror(err))
-		unix.Close(fd)
-		return nil, fmt.Errorf("stroke: %s %s: %w", what, path, err)
-	}
-	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
-		return fail("binding", err)
-	}
-	if err := os.Chmod(path, socketMode); err != nil {
-		os.Remove(path)
-		return fail("changing permissions of", err)
-	}
-	if uid != -1 || gid != -1 {
-		if err := os.Lchown(path, uid, gid); err != nil {
-			// charon goes on without the owner change, and so do we.
-			log.Logf(bus.NET, bus.Control, "changing socket owner/group for '%s' failed: %s",
-				uri, strerror(err))
-		}
-	}
-	if err := unix.Listen(fd, listenBacklog); err != nil {
-		os.Remove(path)
-		return fail("listen on", err)
-	}
-	f := os.NewFile(uintptr(fd), path)
-	defer f.Close()
-	ln, err := net.FileListener(f)
-	if err != nil {
-		os.Remove(path)
-		return nil, fmt.Errorf("stroke: %w", err)
-	}
-	return ln.(*net.UnixListener), nil
 }
 
 // Path is the socket's path.
@@ -288,9 +213,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
-	if fi, lerr := os.Lstat(s.cfg.Path); lerr == nil && os.SameFile(fi, s.info) {
-		os.Remove(s.cfg.Path)
-	}
+	unixsock.Remove(s.cfg.Path, s.info)
 	return err
 }
 
@@ -348,22 +271,9 @@ func (s *Server) logReadError(what string, err error) {
 	s.log.Logf(bus.CFG, bus.Control, "%s: %s", what, strerror(err))
 }
 
-// strerror renders an error the way charon's strerror(errno) reads: a peer
-// that closes early is "Connection reset by peer" (charon's read_all sets
-// ECONNRESET on EOF), an errno has glibc's capitalised text.
-func strerror(err error) string {
-	var errno syscall.Errno
-	var ne net.Error
-	switch {
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "Connection reset by peer"
-	case errors.As(err, &ne) && ne.Timeout():
-		return "Connection timed out"
-	case errors.As(err, &errno):
-		msg := errno.Error()
-		if msg != "" {
-			return strings.ToUpper(msg[:1]) + msg[1:]
-		}
-	}
-	return err.Error()
+func strerror(err error) string { return unixsock.Strerror(err) }
+
+// netLog logs the socket's failures as charon's stream service does.
+func netLog(l bus.Logger) func(string, ...any) {
+	return func(format string, args ...any) { l.Logf(bus.NET, bus.Control, format, args...) }
 }

@@ -42,7 +42,7 @@ func charonSummaries(t *testing.T) map[string]bool {
 			if !strings.Contains(l, "] generating ") {
 				continue
 			}
-			if m := summaryRE.FindStringSubmatch(l); m != nil && m[1] == "generating" {
+			if m := summaryRE.FindStringSubmatch(withoutUnannounced(l)); m != nil && m[1] == "generating" {
 				out[m[2]+" "+m[3]] = true
 			}
 		}

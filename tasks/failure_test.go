@@ -195,3 +195,27 @@ func TestShutdown(t *testing.T) {
 		n.KernelEmpty(t)
 	}
 }
+
+// TestNoMatchingPeerConfig: sun has no conn for moon's identity. As
+// Debian's charon (ikev2 probe, nopeer): the IKE_SA_INIT succeeds on the
+// addresses, IKE_AUTH finds no peer config and is answered with
+// AUTHENTICATION_FAILED, and neither side keeps an IKE_SA.
+func TestNoMatchingPeerConfig(t *testing.T) {
+	p := ikesim.NewPair(t, func(_, sun *ikesim.ConnOpts) { sun.RemoteID = "@other.strongswan.org" })
+	p.Up()
+	p.Advance(time.Second)
+	p.Sun.WantLogOrder(t,
+		"[ENC] parsed IKE_AUTH request 1",
+		"[CFG] looking for peer configs matching 192.168.0.2[sun.strongswan.org]...192.168.0.1[moon.strongswan.org]",
+		"[CFG] no matching peer config found",
+		"[ENC] generating IKE_AUTH response 1 [ N(AUTH_FAILED) ]",
+	)
+	p.Moon.WantLogOrder(t,
+		"[ENC] parsed IKE_AUTH response 1 [ N(AUTH_FAILED) ]",
+		"[IKE] received AUTHENTICATION_FAILED notify error",
+	)
+	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+		n.WantNoIKESA(t)
+		n.KernelEmpty(t)
+	}
+}

@@ -154,6 +154,7 @@ func (t *IKEAuth) loadCandidates() bool {
 	}
 	if t.peer == nil {
 		ike.Log(bus.CFG, bus.Control, "no matching peer config found")
+		explainRefused(ike.Log, ike.Env().Backends, me.Addr(), other.Addr())
 		return false
 	}
 	ike.SetPeerCfg(t.peer)

@@ -23,8 +23,7 @@ func (t *IKEAuth) buildI(m *encoding.Message) sa.Status {
 		if t.ike.Supports(sa.ExtMultipleAuth) {
 			m.AddNotify(encoding.NotifyMultipleAuthSupported, nil)
 		}
-		m.AddNotify(encoding.NotifyEAPOnlyAuthentication, nil)
-		m.AddNotify(encoding.NotifyIKEv2MessageIDSyncSupported, nil)
+		announce(m, encoding.NotifyEAPOnlyAuthentication, encoding.NotifyIKEv2MessageIDSyncSupported)
 	}
 	if !t.doAnotherAuth && t.myAuth == nil {
 		return sa.NeedMore

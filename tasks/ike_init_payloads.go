@@ -50,11 +50,12 @@ func (t *IKEInit) buildPayloads(m *encoding.Message) bool {
 	if cfg.Fragmentation != config.FragmentationNo && (t.initiator || t.ike.Supports(sa.ExtIKEFragmentation)) {
 		m.AddNotify(encoding.NotifyFragmentationSupported, nil)
 	}
-	if t.ike.Env().Settings.SignatureAuthentication && (t.initiator || t.ike.Supports(sa.ExtSignatureAuth)) {
+	// Capabilities only when goswan has them (announce.go).
+	if announces(encoding.NotifySignatureHashAlgorithms) && t.ike.Env().Settings.SignatureAuthentication && (t.initiator || t.ike.Supports(sa.ExtSignatureAuth)) {
 		m.AddNotify(encoding.NotifySignatureHashAlgorithms, supportedHashAlgorithms)
 		t.ike.Log(bus.CFG, bus.Diag, "sending supported signature hash algorithms: sha256 sha384 sha512 identity")
 	}
-	if t.initiator && t.ike.Env().Settings.FollowRedirects {
+	if t.initiator && t.ike.Env().Settings.FollowRedirects && announces(encoding.NotifyRedirectSupported) {
 		if from := t.ike.RedirectedFrom(); from.IsValid() {
 			// tell the new gateway where we come from
 			m.AddNotify(encoding.NotifyRedirectedFrom, sa.RedirectDataFor(credentials.FromAddr(from.Addr()), nil))

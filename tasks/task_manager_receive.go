@@ -251,6 +251,7 @@ func (tm *TaskManager) selectIKECfg(m *encoding.Message, src, dst netip.AddrPort
 	if cfg == nil {
 		tm.log(bus.IKE, bus.Control, "no IKE config found for %s...%s, sending %s",
 			dst.Addr(), src.Addr(), encoding.NotifyNoProposalChosen)
+		explainRefused(tm.log, tm.ike.Env().Backends, dst.Addr(), src.Addr())
 		tm.sendNotifyResponse(m, encoding.NotifyNoProposalChosen, nil, src, dst)
 		return false
 	}
@@ -279,6 +280,7 @@ func (tm *TaskManager) receiveRequest(m *encoding.Message, raw []byte, src, dst 
 	if raw != nil {
 		tm.responding.hash = sha1.Sum(raw)
 	}
+	tm.ike.Env().Events.Message(tm.ike, m, true, true)
 	tm.log(bus.ENC, bus.Control, "parsed %s", m)
 	switch tm.processRequest(m, src, dst) {
 	case sa.Success:
@@ -306,6 +308,7 @@ func (tm *TaskManager) receiveResponse(m *encoding.Message, raw []byte, src, dst
 	if s := tm.reassemble(&tm.initiating.defrag, m, raw, src, dst); s != sa.Success {
 		return s
 	}
+	tm.ike.Env().Events.Message(tm.ike, m, true, true)
 	tm.log(bus.ENC, bus.Control, "parsed %s", m)
 	if tm.processResponse(m) != sa.Success {
 		tm.Flush()

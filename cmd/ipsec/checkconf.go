@@ -1,24 +1,40 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/confparse"
 	"github.com/goswan/goswan/confparse/ipsecconf"
 	"github.com/goswan/goswan/confparse/secrets"
 	"github.com/goswan/goswan/confparse/settings"
 )
 
-// validateProposals checks ike=/esp=/ah= values the way charon will. It is
-// nil until the proposal parser (config.ParseProposals) is wired in; then
-// checkconf also reports the conns charon would reject for their proposals.
-var validateProposals ipsecconf.ProposalValidator
+// validateProposals checks an ike=, esp= or ah= value as charon's stroke
+// plugin parses it, with charon's reason for refusing it, and names the
+// algorithms charon takes and goswan cannot run.
+func validateProposals(proto, value string) error {
+	p := map[string]config.Protocol{"ike": config.ProtoIKE, "esp": config.ProtoESP, "ah": config.ProtoAH}[proto]
+	if _, err := config.ParseProposals(p, value); err != nil {
+		var pe *config.ProposalError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("%s, skipped invalid proposal string: %s", pe.Msg, pe.Proposal)
+		}
+		return err
+	}
+	if algs := config.UnsupportedAlgorithms(value); len(algs) > 0 {
+		return &ipsecconf.UnsupportedError{Msg: fmt.Sprintf("goswan does not implement %s yet", strings.Join(algs, ", "))}
+	}
+	return nil
+}
 
 func init() {
 	register("checkconf", command{
@@ -74,6 +90,7 @@ func checkconf(args []string, stdout, stderr io.Writer) int {
 	problems = append(problems, cfg.Problems...)
 	problems = append(problems, cfg.CheckProposals(validateProposals)...)
 	problems = append(problems, cfg.CheckValues()...)
+	problems = append(problems, cfg.Unsupported()...)
 	printIpsecConf(stdout, *confPath, cfg)
 
 	sec, _ := secrets.Load(*secretsPath, nil)
@@ -81,7 +98,12 @@ func checkconf(args []string, stdout, stderr io.Writer) int {
 	printSecrets(stdout, *secretsPath, sec)
 
 	printSettings(stdout, *ssPath, ss)
+	for _, r := range ss.Unsupported("charon") {
+		problems = append(problems, &confparse.Error{Pos: r.Pos, Severity: confparse.Unsupported,
+			Msg: r.Reason() + "; charon goes on without it"})
+	}
 
+	sortProblems(problems)
 	failed := false
 	for _, p := range problems {
 		msg := p.Msg
@@ -97,6 +119,29 @@ func checkconf(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// sortProblems orders the problems by position within each file, the
+// files in the order their first problem was found (strongswan.conf,
+// ipsec.conf and its includes, ipsec.secrets), so that each file reads
+// top to bottom whichever check found what.
+func sortProblems(l confparse.Errors) {
+	rank := map[string]int{}
+	for _, p := range l {
+		if _, ok := rank[p.Pos.File]; !ok {
+			rank[p.Pos.File] = len(rank)
+		}
+	}
+	sort.SliceStable(l, func(i, j int) bool {
+		a, b := l[i].Pos, l[j].Pos
+		if a.File != b.File {
+			return rank[a.File] < rank[b.File]
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
 }
 
 // quote writes a value so that ipsec.conf would read it back: bare when
@@ -318,12 +363,23 @@ func printConn(w io.Writer, cfg *ipsecconf.Config, c *ipsecconf.Conn, sent []str
 	default:
 		fmt.Fprintln(w, "\t# IKE_SA: never rekeyed or reauthenticated")
 	}
-	if len(sent) > 0 {
-		fmt.Fprintf(w, "\t# starter sends %s\n", strings.Join(sent, ", "))
-	} else {
-		fmt.Fprintln(w, "\t# not loaded (auto=ignore); usable with also=")
-	}
+	printSent(w, m, sent)
 	fmt.Fprintln(w)
+}
+
+// printSent says what starter sends for the conn and, when goswan's charon
+// will not load it, why.
+func printSent(w io.Writer, m ipsecconf.AddConnMsg, sent []string) {
+	if len(sent) == 0 {
+		fmt.Fprintln(w, "\t# not loaded (auto=ignore); usable with also=")
+		return
+	}
+	fmt.Fprintf(w, "\t# starter sends %s\n", strings.Join(sent, ", "))
+	for _, r := range m.Refusals() {
+		if r.Refused {
+			fmt.Fprintf(w, "\t# goswan's charon does not load it: %s\n", r.Reason())
+		}
+	}
 }
 
 func selectors(cfg *ipsecconf.Config, e *ipsecconf.End) string {

@@ -2,6 +2,7 @@ package ipsecconf
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/goswan/goswan/confparse/internal/netdb"
@@ -34,11 +35,6 @@ func quoteList(list []string) string {
 		return q[0]
 	}
 	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
-}
-
-func boolArg(value string) (bool, string) {
-	i, bad := enumArg(value, boolNames)
-	return i > 0, bad
 }
 
 // uintArg is ARG_UINT: strtoul base 10 into a u_int.
@@ -210,4 +206,91 @@ func parseProtoport(db *netdb.DB, value string, protocol *uint8, from, to *uint1
 		}
 	}
 	return ""
+}
+
+// assign is args.c's assign_arg for one row of the table: convert the value
+// by the row's type and store it in the row's field of dst (a Setup, Conn,
+// End or CA). It reports a bad value against the section and returns
+// whether the value was stored.
+func (ld *loader) assign(dst reflect.Value, sp *kwSpec, s effectiveSetting) bool {
+	v := *s.value
+	f := dst.FieldByName(sp.field)
+	var msg string
+	switch sp.arg {
+	case argStr:
+		if sp.list != nil {
+			if _, msg = enumArg(v, sp.list); msg != "" {
+				break
+			}
+		}
+		f.Set(reflect.ValueOf(S(v)))
+	case argEnum, argBool:
+		list := sp.list
+		if sp.arg == argBool {
+			list = boolNames
+		}
+		var i int
+		if i, msg = enumArg(v, list); msg == "" {
+			setNumber(f, uint64(i))
+		}
+	case argUint, argULLI, argUBin, argPcnt, argTime:
+		var n uint64
+		if n, msg = numberArg(sp.arg, v); msg == "" {
+			setNumber(f, n)
+		}
+	case argULong:
+		if v == sp.list[0] {
+			setNumber(f, sp.special)
+			return true
+		}
+		// strtoul stores its result before the check, so a bad value
+		// still lands in the field (and the section is dropped anyway).
+		n, bad := ulongArg(v)
+		setNumber(f, n)
+		if bad != "" {
+			ld.bad(s, "bad integer value: %s=%s (expected a number or %s)", s.key, v, sp.list[0])
+			return false
+		}
+	case argMark:
+		var m Mark
+		if m, msg = markArg(v); msg == "" {
+			f.Set(reflect.ValueOf(m))
+		}
+	}
+	if msg != "" {
+		ld.badValue(s, msg)
+		return false
+	}
+	return true
+}
+
+// numberArg converts the numeric argument types.
+func numberArg(t argType, v string) (uint64, string) {
+	switch t {
+	case argUint:
+		n, msg := uintArg(v)
+		return uint64(n), msg
+	case argULLI:
+		return ulliArg(v)
+	case argUBin:
+		n, msg := binArg(v)
+		return uint64(n), msg
+	case argPcnt:
+		return percentArg(v)
+	}
+	n, msg := timeArg(v)
+	return uint64(n), msg
+}
+
+// setNumber stores n in an integer or boolean field, truncated to its size
+// as the C assignment does.
+func setNumber(f reflect.Value, n uint64) {
+	switch f.Kind() {
+	case reflect.Bool:
+		f.SetBool(n != 0)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		f.SetInt(int64(n))
+	default:
+		f.SetUint(n)
+	}
 }

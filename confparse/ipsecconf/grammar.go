@@ -1,13 +1,13 @@
 package ipsecconf
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 
 	"github.com/goswan/goswan/confparse"
+	"github.com/goswan/goswan/confparse/internal/lex"
 )
 
 // The grammar accepts every token sequence and leaves the judgement to
@@ -55,30 +55,12 @@ var parser = participle.MustBuild[fileAST](
 	participle.UseLookahead(1),
 )
 
-func position(p lexer.Position) confparse.Position {
-	return confparse.Position{File: p.Filename, Line: p.Line, Column: p.Column}
-}
+func position(p lexer.Position) confparse.Position { return lex.Position(p) }
 
-// parseTokens runs the grammar over the scanner's token stream. A scanner
-// error (an unterminated string) ends the parse as it does in starter.
+// parseTokens runs the grammar over the scanner's token stream; checkItem
+// words its errors, so participle's message stays as it is.
 func parseTokens(sc *scanner) (*fileAST, error) {
-	peek, err := lexer.Upgrade(sc)
-	if err != nil {
-		var ce *confparse.Error
-		if errors.As(err, &ce) {
-			return nil, ce
-		}
-		return nil, err
-	}
-	ast, err := parser.ParseFromLexer(peek)
-	if err != nil {
-		var pe participle.Error
-		if errors.As(err, &pe) {
-			return nil, confparse.Errorf(position(pe.Position()), confparse.Fatal, "%s", pe.Message())
-		}
-		return nil, err
-	}
-	return ast, nil
+	return lex.Parse(parser, sc, func(m string) string { return m })
 }
 
 func describe(t lexer.Token) string {

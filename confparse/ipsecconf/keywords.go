@@ -123,109 +123,7 @@ const (
 	kwEndLast    = kwEndDeprecated
 )
 
-// endKeywords are the end keywords in token order; "left"/"right" plus the
-// suffix name them. Aliases are listed in keywordAliases.
-var endKeywords = []string{
-	"", "ikeport", "subnet", "protoport", "sourceip", "dns", "firewall",
-	"hostaccess", "allowany", "updown", "auth", "auth2", "id", "id2", "sigkey",
-	"cert", "cert2", "certpolicy", "sendcert", "ca", "ca2", "groups", "groups2",
-	"nexthop",
-}
-
-// keywords is starter's keywords.txt: every name starter knows.
-var keywords = func() map[string]keyword {
-	m := map[string]keyword{
-		"charondebug":     kwCharondebug,
-		"uniqueids":       kwUniqueids,
-		"cachecrls":       kwCachecrls,
-		"strictcrlpolicy": kwStrictcrlpolicy,
-		"keyexchange":     kwKeyexchange,
-		"type":            kwType,
-		"compress":        kwCompress,
-		"installpolicy":   kwInstallpolicy,
-		"aggressive":      kwAggressive,
-		"authby":          kwAuthby,
-		"eap_identity":    kwEAPIdentity,
-		"aaa_identity":    kwAAAIdentity,
-		"mobike":          kwMobike,
-		"forceencaps":     kwForceencaps,
-		"fragmentation":   kwFragmentation,
-		"ikedscp":         kwIKEDSCP,
-		"ikelifetime":     kwIKELifetime,
-		"lifetime":        kwKeylife,
-		"keylife":         kwKeylife,
-		"rekeymargin":     kwRekeymargin,
-		"margintime":      kwRekeymargin,
-		"lifebytes":       kwLifebytes,
-		"marginbytes":     kwMarginbytes,
-		"lifepackets":     kwLifepackets,
-		"marginpackets":   kwMarginpackets,
-		"keyingtries":     kwKeyingtries,
-		"rekeyfuzz":       kwRekeyfuzz,
-		"rekey":           kwRekey,
-		"reauth":          kwReauth,
-		"ike":             kwIKE,
-		"esp":             kwESP,
-		"ah":              kwAH,
-		"dpddelay":        kwDPDDelay,
-		"dpdtimeout":      kwDPDTimeout,
-		"dpdaction":       kwDPDAction,
-		"closeaction":     kwCloseaction,
-		"sha256_96":       kwSHA256_96,
-		"inactivity":      kwInactivity,
-		"modeconfig":      kwModeconfig,
-		"xauth":           kwXauth,
-		"xauth_identity":  kwXauthIdentity,
-		"mediation":       kwMediation,
-		"mediated_by":     kwMediatedBy,
-		"me_peerid":       kwMePeerID,
-		"reqid":           kwReqid,
-		"replay_window":   kwReplayWindow,
-		"mark":            kwMark,
-		"mark_in":         kwMarkIn,
-		"mark_out":        kwMarkOut,
-		"tfc":             kwTFC,
-		"cacert":          kwCACert,
-		"crluri":          kwCRLURI,
-		"crluri1":         kwCRLURI,
-		"crluri2":         kwCRLURI2,
-		"ocspuri":         kwOCSPURI,
-		"ocspuri1":        kwOCSPURI,
-		"ocspuri2":        kwOCSPURI2,
-		"certuribase":     kwCertURIBase,
-		"also":            kwAlso,
-		"auto":            kwAuto,
-		// deprecated or removed
-		"pkcs11module":    kwPKCS11Deprecated,
-		"pkcs11initargs":  kwPKCS11Deprecated,
-		"pkcs11keepstate": kwPKCS11Deprecated,
-		"pkcs11proxy":     kwPKCS11Deprecated,
-		"ldaphost":        kwCADeprecated,
-		"ldapbase":        kwCADeprecated,
-		"pfs":             kwPFSDeprecated,
-		"pfsgroup":        kwPFSDeprecated,
-		"eap":             kwConnDeprecated,
-	}
-	for _, k := range []string{"interfaces", "dumpdir", "charonstart", "plutostart",
-		"klipsdebug", "plutodebug", "prepluto", "postpluto", "plutostderrlog",
-		"fragicmp", "packetdefault", "hidetos", "overridemtu", "crlcheckinterval",
-		"nocrsend", "nat_traversal", "keep_alive", "force_keepalive", "virtual_private"} {
-		m[k] = kwSetupDeprecated
-	}
-	for i, suffix := range endKeywords {
-		m["left"+suffix] = kwLeft + keyword(i)
-		m["right"+suffix] = kwRight + keyword(i)
-	}
-	for alias, name := range map[string]string{
-		"subnetwithin": "subnet", "rsasigkey": "sigkey",
-	} {
-		m["left"+alias] = m["left"+name]
-		m["right"+alias] = m["right"+name]
-	}
-	return m
-}()
-
-// isEndKeyword maps a left/right token to its end token and side.
+// end maps a left/right token to its end token and side.
 func (k keyword) end() (tok keyword, right, ok bool) {
 	switch {
 	case k >= kwLeft && k <= kwLeftLast:
@@ -234,4 +132,42 @@ func (k keyword) end() (tok keyword, right, ok bool) {
 		return k - kwRight + kwEndFirst, true, true
 	}
 	return 0, false, false
+}
+
+// keywords is keywords.txt: every name starter knows, built from the table.
+var keywords = func() map[string]keyword {
+	m := map[string]keyword{"also": kwAlso, "auto": kwAuto}
+	for i := range specs {
+		sp := &specs[i]
+		if sp.tok != keyword(i) {
+			panic("ipsecconf: keyword table out of token order")
+		}
+		if sp.tok == kwConnSetup || sp.tok == kwCASetup {
+			continue // "auto", mapped by section
+		}
+		for _, n := range sp.names {
+			if sp.tok >= kwEndFirst && sp.tok <= kwEndLast {
+				m["left"+n] = kwLeft + (sp.tok - kwEndFirst)
+				m["right"+n] = kwRight + (sp.tok - kwEndFirst)
+				continue
+			}
+			m[n] = sp.tok
+		}
+	}
+	return m
+}()
+
+// spec returns the table row of a token (end tokens of either side give
+// the end row).
+func spec(k keyword) *kwSpec {
+	if tok, _, ok := k.end(); ok {
+		k = tok
+	}
+	switch k {
+	case kwAlso:
+		return &alsoSpec
+	case kwAuto:
+		return &specs[kwConnSetup]
+	}
+	return &specs[k]
 }

@@ -3,12 +3,11 @@ package ipsecconf
 import (
 	"bytes"
 	"io"
-	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
 
-	"github.com/goswan/goswan/confparse"
 	"github.com/goswan/goswan/confparse/internal/files"
+	"github.com/goswan/goswan/confparse/internal/lex"
 )
 
 // Token types of starter's scanner (src/starter/parser/lexer.l).
@@ -50,42 +49,25 @@ func (definition) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
 	}
 	st := &files.Stack{FS: files.Map{}}
 	st.OpenBytes(filename, buf.Bytes())
-	return &scanner{st: st}, nil
+	return newScanner(st), nil
 }
 
 // scanner emulates starter's flex scanner: at each point every rule is tried,
 // the longest match wins and ties go to the rule listed first, rules anchored
 // with "^" apply only at the start of a line, and include directives splice
-// the included files into the token stream where they appear.
+// the included files into the token stream where they appear. What it
+// shares with the strongswan.conf scanner is in confparse/internal/lex.
 type scanner struct {
-	st *files.Stack
+	lex.Scanner
 }
 
-func pos(p confparse.Position, off int) lexer.Position {
-	return lexer.Position{Filename: p.File, Offset: off, Line: p.Line, Column: p.Column}
+func newScanner(st *files.Stack) *scanner {
+	return &scanner{lex.Scanner{St: st, D: lex.Starter}}
 }
-
-func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
 // isWordByte is the character class of an unquoted word: [^"#= \t\n].
 func isWordByte(c byte) bool {
 	return c != '"' && c != '#' && c != '=' && c != ' ' && c != '\t' && c != '\n'
-}
-
-func countBlanks(b []byte) int {
-	n := 0
-	for n < len(b) && isBlank(b[n]) {
-		n++
-	}
-	return n
-}
-
-// cString truncates at the first NUL, as strdup() does with flex's yytext.
-func cString(s string) string {
-	if i := strings.IndexByte(s, 0); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 // rule numbers, in the order of lexer.l (ties go to the lower number).
@@ -104,61 +86,81 @@ const (
 	ruleWord
 )
 
-// match returns the winning rule at the start of in and its length (the
-// length includes trailing context, as flex counts it for the longest match).
-func match(in []byte, bol bool) (rule, length int) {
-	rule, length = -1, 0
-	try := func(r, n int) {
-		if n > length {
-			rule, length = r, n
+// rules are lexer.l's rules in order: whether "^" anchors them, the token
+// they return (0: none), and the length they match at the start of the
+// input (0: no match), trailing context included, as flex counts it for
+// the longest match.
+var rules = [...]struct {
+	bol   bool
+	tok   lexer.TokenType
+	match func(in []byte) int
+}{
+	ruleVersion:     {true, 0, matchVersion},
+	ruleSpacesBOL:   {true, tokSpaces, lex.CountBlanks},
+	ruleBlanks:      {false, 0, lex.CountBlanks},
+	ruleComment:     {false, 0, matchComment},
+	ruleNewline:     {false, tokNewline, byteRule('\n')},
+	ruleEq:          {false, tokEq, byteRule('=')},
+	ruleConfigSetup: {true, tokConfigSetup, prefixRule("config setup")},
+	ruleConn:        {true, tokConn, prefixRule("conn")},
+	ruleCA:          {true, tokCA, prefixRule("ca")},
+	ruleInclude:     {false, 0, includeRule},
+	ruleQuote:       {false, 0, byteRule('"')},
+	ruleWord:        {false, tokString, matchWord},
+}
+
+// ^[\t ]*"version"[^\n]*$ : "$" is a newline as trailing context.
+func matchVersion(in []byte) int {
+	n := lex.CountBlanks(in)
+	if !bytes.HasPrefix(in[n:], []byte("version")) {
+		return 0
+	}
+	if nl := bytes.IndexByte(in[n:], '\n'); nl >= 0 {
+		return n + nl + 1
+	}
+	return 0
+}
+
+// [\t ]*#.* : a comment with the blanks before it.
+func matchComment(in []byte) int {
+	n := lex.CountBlanks(in)
+	if n >= len(in) || in[n] != '#' {
+		return 0
+	}
+	if end := bytes.IndexByte(in[n:], '\n'); end >= 0 {
+		return n + end
+	}
+	return len(in)
+}
+
+func byteRule(c byte) func([]byte) int {
+	return func(in []byte) int {
+		if len(in) > 0 && in[0] == c {
+			return 1
 		}
+		return 0
 	}
-	if bol {
-		// ^[\t ]*"version"[^\n]*$ : "$" is a newline as trailing context.
-		n := countBlanks(in)
-		if bytes.HasPrefix(in[n:], []byte("version")) {
-			if nl := bytes.IndexByte(in[n:], '\n'); nl >= 0 {
-				try(ruleVersion, n+nl+1)
-			}
+}
+
+func prefixRule(p string) func([]byte) int {
+	return func(in []byte) int {
+		if bytes.HasPrefix(in, []byte(p)) {
+			return len(p)
 		}
-		try(ruleSpacesBOL, countBlanks(in))
+		return 0
 	}
-	try(ruleBlanks, countBlanks(in))
-	if n := countBlanks(in); n < len(in) && in[n] == '#' {
-		end := bytes.IndexByte(in[n:], '\n')
-		if end < 0 {
-			end = len(in) - n
-		}
-		try(ruleComment, n+end)
+}
+
+// "include"[\t ]+/[^=] : one more byte of trailing context, any but '='.
+func includeRule(in []byte) int {
+	if n := lex.IncludeAt(in); n > 0 {
+		return n + 1
 	}
-	if len(in) > 0 && in[0] == '\n' {
-		try(ruleNewline, 1)
-	}
-	if len(in) > 0 && in[0] == '=' {
-		try(ruleEq, 1)
-	}
-	if bol {
-		if bytes.HasPrefix(in, []byte("config setup")) {
-			try(ruleConfigSetup, 12)
-		}
-		if bytes.HasPrefix(in, []byte("conn")) {
-			try(ruleConn, 4)
-		}
-		if bytes.HasPrefix(in, []byte("ca")) {
-			try(ruleCA, 2)
-		}
-	}
-	// "include"[\t ]+/[^=] : one more byte of trailing context, any but '='.
-	if bytes.HasPrefix(in, []byte("include")) {
-		n := countBlanks(in[7:])
-		if n > 0 && 7+n < len(in) && in[7+n] != '=' {
-			try(ruleInclude, 7+n+1)
-		}
-	}
-	if len(in) > 0 && in[0] == '"' {
-		try(ruleQuote, 1)
-	}
-	// (@#)?[^\"#= \t\n]+
+	return 0
+}
+
+// (@#)?[^\"#= \t\n]+
+func matchWord(in []byte) int {
 	n := 0
 	if bytes.HasPrefix(in, []byte("@#")) && len(in) > 2 && isWordByte(in[2]) {
 		n = 2
@@ -166,151 +168,52 @@ func match(in []byte, bol bool) (rule, length int) {
 	for n < len(in) && isWordByte(in[n]) {
 		n++
 	}
-	try(ruleWord, n)
+	return n
+}
+
+// match returns the winning rule at the start of in and its length.
+func match(in []byte, bol bool) (rule, length int) {
+	rule = -1
+	for r, x := range rules {
+		if x.bol && !bol {
+			continue
+		}
+		if n := x.match(in); n > length {
+			rule, length = r, n
+		}
+	}
 	return rule, length
 }
 
 func (s *scanner) Next() (lexer.Token, error) {
 	for {
-		b := s.st.Top()
-		if b == nil {
-			return lexer.EOFToken(lexer.Position{}), nil
-		}
-		if b.Pos >= len(b.Data) {
-			eofPos := b.Position(b.Pos)
-			if !s.st.EOF() {
-				return lexer.EOFToken(pos(eofPos, len(b.Data))), nil
-			}
-			continue
+		b, eof := s.Buffer()
+		if eof != nil {
+			return *eof, nil
 		}
 		in := b.Rest()
-		start := b.Position(b.Pos)
-		off := b.Pos
 		rule, n := match(in, b.AtBOL())
-		tok := func(t lexer.TokenType, text string) (lexer.Token, error) {
-			b.Advance(n)
-			return lexer.Token{Type: t, Value: text, Pos: pos(start, off)}, nil
-		}
 		switch rule {
 		case ruleVersion:
 			b.Advance(n - 1) // the newline is trailing context
-		case ruleSpacesBOL:
-			return tok(tokSpaces, string(in[:n]))
 		case ruleBlanks, ruleComment:
 			b.Advance(n)
-		case ruleNewline:
-			return tok(tokNewline, "\n")
-		case ruleEq:
-			return tok(tokEq, "=")
-		case ruleConfigSetup:
-			return tok(tokConfigSetup, "config setup")
-		case ruleConn:
-			return tok(tokConn, "conn")
-		case ruleCA:
-			return tok(tokCA, "ca")
 		case ruleInclude:
+			start := b.Position(b.Pos)
 			b.Advance(n - 1)
-			if err := s.include(b, start); err != nil {
+			if err := s.Include(b, start); err != nil {
 				return lexer.Token{}, err
 			}
 		case ruleQuote:
+			start, off := b.Position(b.Pos), b.Pos
 			b.Advance(1)
-			text, err := s.quoted(b, start)
+			text, err := s.Quoted(b, start)
 			if err != nil {
 				return lexer.Token{}, err
 			}
-			return lexer.Token{Type: tokString, Value: cString(text), Pos: pos(start, off)}, nil
+			return lexer.Token{Type: tokString, Value: lex.CString(text), Pos: lex.Pos(start, off)}, nil
 		default:
-			return tok(tokString, cString(string(in[:n])))
+			return lex.Token(b, rules[rule].tok, string(in[:n]), n), nil
 		}
 	}
-}
-
-// quoted scans the rest of a double-quoted string (the <str> start
-// condition) after its opening quote.
-func (s *scanner) quoted(b *files.Buffer, start confparse.Position) (string, error) {
-	var out strings.Builder
-	for {
-		in := b.Rest()
-		if len(in) == 0 || (len(in) == 1 && in[0] == '\\') {
-			// starter's STRING_ERROR token: a syntax error that stops the parse.
-			return "", confparse.Errorf(start, confparse.Fatal,
-				"unterminated string detected (expected a closing '\"')")
-		}
-		switch {
-		case in[0] == '"':
-			b.Advance(1)
-			return out.String(), nil
-		case in[0] == '\\':
-			switch {
-			case in[1] == 'n':
-				out.WriteByte('\n')
-				b.Advance(2)
-			case in[1] == 'r':
-				out.WriteByte('\r')
-				b.Advance(2)
-			case in[1] == 't':
-				out.WriteByte('\t')
-				b.Advance(2)
-			case in[1] == '\n':
-				b.Advance(2) // \\\r?\n joins lines
-			case in[1] == '\r' && len(in) > 2 && in[2] == '\n':
-				b.Advance(3)
-			default:
-				out.WriteByte(in[1])
-				b.Advance(2)
-			}
-		default:
-			n := bytes.IndexAny(in, "\\\"")
-			if n < 0 {
-				n = len(in)
-			}
-			out.Write(in[:n])
-			b.Advance(n)
-		}
-	}
-}
-
-// include scans the pattern of an include directive (the <inc> start
-// condition) and opens what it matches.
-func (s *scanner) include(b *files.Buffer, start confparse.Position) error {
-	var pat strings.Builder
-	for {
-		in := b.Rest()
-		if len(in) == 0 || in[0] == '#' || in[0] == '\n' || isBlank(in[0]) {
-			if len(in) > 0 && isBlank(in[0]) {
-				b.Advance(1)
-			}
-			break
-		}
-		if in[0] == '"' {
-			b.Advance(1)
-			text, err := s.quoted(b, start)
-			if err != nil {
-				return err
-			}
-			pat.WriteString(text)
-			break
-		}
-		if in[0] == '\\' {
-			if len(in) > 1 && strings.IndexByte("\"#} ", in[1]) >= 0 {
-				pat.WriteByte(in[1])
-				b.Advance(2)
-			} else {
-				pat.WriteByte('\\')
-				b.Advance(1)
-			}
-			continue
-		}
-		n := 0
-		for n < len(in) && strings.IndexByte("\"\\#\n\t ", in[n]) < 0 {
-			n++
-		}
-		pat.Write(in[:n])
-		b.Advance(n)
-	}
-	// Problems (including loops, which are fatal) are collected on the
-	// stack; scanning goes on so that every error gets reported.
-	s.st.Include(start, cString(pat.String()))
-	return nil
 }

@@ -94,7 +94,7 @@ func Parse(name string, src []byte, opts *Options) (*Config, error) {
 
 func load(st *files.Stack, opts *Options) (*Config, error) {
 	cfg := &Config{netdb: opts.netdb()}
-	sc := &scanner{st: st}
+	sc := newScanner(st)
 	ast, err := parseTokens(sc)
 	cfg.Files = st.Files()
 	cfg.Problems = append(cfg.Problems, st.Problems...)

@@ -98,7 +98,12 @@ func TestSeedMIPv6(t *testing.T) {
 	if n := len(cfg.Problems); n != 2 {
 		t.Errorf("want the 2 deprecated keywords as warnings, got %v", cfg.Problems)
 	}
+	checkMIPv6Conns(t, cfg)
+}
 
+// checkMIPv6Conns checks the home agent's transport-proxy and tunnel conns.
+func checkMIPv6Conns(t *testing.T, cfg *Config) {
+	t.Helper()
 	mh := connByName(t, cfg, "carol-mh")
 	if mh.Mode != ModeTransport || !mh.ProxyMode || mh.InstallPolicy || mh.Options&(OptDontReauth|OptMobike) != OptDontReauth {
 		t.Errorf("carol-mh mode %v proxy %v installpolicy %v options %#x", mh.Mode, mh.ProxyMode, mh.InstallPolicy, mh.Options)

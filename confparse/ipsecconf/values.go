@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/goswan/goswan/confparse"
 	"github.com/goswan/goswan/confparse/internal/token"
 	"github.com/goswan/goswan/internal/clib"
 )
@@ -296,40 +295,6 @@ func (e *End) SourceIPs(remote bool) []SourceIP {
 			}
 		}
 		out = append(out, s)
-	}
-	return out
-}
-
-// CheckValues reports, as warnings at the settings concerned, the subnet
-// and source IP entries charon will skip when it loads the conns.
-func (cfg *Config) CheckValues() confparse.Errors {
-	var out confparse.Errors
-	for _, c := range cfg.Conns {
-		at := func(key string) confparse.Position {
-			pos := c.Pos
-			for _, s := range c.Settings {
-				if s.Key == key || s.Key == key+"within" {
-					pos = s.Pos
-				}
-			}
-			return pos
-		}
-		for _, side := range []struct {
-			name string
-			e    *End
-		}{{"left", &c.Left}, {"right", &c.Right}} {
-			_, skipped := cfg.TrafficSelectors(side.e)
-			for _, msg := range skipped {
-				out = append(out, &confparse.Error{Pos: at(side.name + "subnet"), Severity: confparse.Warning,
-					Section: "conn " + c.Name, Msg: "charon: " + msg})
-			}
-			for _, s := range side.e.SourceIPs(side.name == "right") {
-				if s.Invalid != "" {
-					out = append(out, &confparse.Error{Pos: at(side.name + "sourceip"), Severity: confparse.Warning,
-						Section: "conn " + c.Name, Msg: "charon ignores the invalid entry '" + s.Invalid + "' (expected %config, an address, or for the remote side a pool: CIDR, FROM-TO or %name)"})
-				}
-			}
-		}
 	}
 	return out
 }

@@ -222,86 +222,97 @@ func (ld *loader) entry(pos confparse.Position, rest string) *confparse.Error {
 	}
 	s := &Secret{Pos: pos, Kind: kind, Selectors: ids}
 	args := ast.Type.Rest.Args
+	var e *confparse.Error
 	switch {
 	case kind.IsShared():
-		if len(args) == 0 {
-			return confparse.Errorf(at, confparse.Dropped, "malformed secret: missing secret (expected a quoted string, 0x hex, 0s base64 or a word)")
-		}
-		key, e := secretArg(colPos(at, args[0].T), args[0].T)
-		if e != nil {
-			return e
-		}
-		s.Key = key
-		owners, e := ld.owners(pos, ids)
-		if e != nil {
-			return e
-		}
-		s.Owners = owners
+		e = ld.shared(s, at, args)
 	case kind == PIN:
-		if len(args) == 0 {
-			return confparse.Errorf(at, confparse.Dropped, "expected %%smartcard specifier")
-		}
-		sc, e := valueArg(colPos(at, args[0].T), args[0].T)
-		if e != nil {
-			return e
-		}
-		if sc == "" {
-			return confparse.Errorf(colPos(at, args[0].T), confparse.Dropped, "expected %%smartcard specifier")
-		}
-		if !validSmartcard(sc) {
-			return confparse.Errorf(colPos(at, args[0].T), confparse.Dropped,
-				"the given %%smartcard specifier is not supported or invalid (expected %%smartcard[SLOT[@MODULE]]:KEYID)")
-		}
-		s.Smartcard = sc
-		if len(args) < 2 {
-			return confparse.Errorf(colPos(at, args[0].T), confparse.Dropped, "expected PIN after the %%smartcard specifier")
-		}
-		pin, e := secretArg(colPos(at, args[1].T), args[1].T)
-		if e != nil {
-			return e
-		}
-		if string(pin) == "%prompt" {
-			s.Prompt = true
-		} else {
-			s.Key = pin
-		}
-		s.Owners = []*credentials.Identity{credentials.Any()}
+		e = pinSecret(s, at, args)
 	default:
-		if len(args) == 0 {
-			return confparse.Errorf(at, confparse.Dropped, "empty filename (expected a key file name)")
-		}
-		file, e := valueArg(colPos(at, args[0].T), args[0].T)
-		if e != nil {
-			return e
-		}
-		if file == "" {
-			return confparse.Errorf(colPos(at, args[0].T), confparse.Dropped, "empty filename (expected a key file name)")
-		}
-		if file[0] != '/' {
-			file = ld.keyDir + "/" + file
-		}
-		s.File = file
-		if len(args) > 1 {
-			pass, e := secretArg(colPos(at, args[1].T), args[1].T)
-			if e != nil {
-				return e
-			}
-			if string(pass) == "%prompt" {
-				s.Prompt = true
-			} else {
-				s.Passphrases = append(s.Passphrases, pass)
-				if len(args) > 2 {
-					pass2, e := secretArg(colPos(at, args[2].T), args[2].T)
-					if e != nil {
-						return e
-					}
-					s.Passphrases = append(s.Passphrases, pass2)
-				}
-			}
-		}
-		s.Owners = []*credentials.Identity{credentials.Any()}
+		e = ld.keyFile(s, at, args)
+	}
+	if e != nil {
+		return e
 	}
 	ld.out.Entries = append(ld.out.Entries, s)
+	return nil
+}
+
+// shared is a PSK, EAP, XAUTH or NTLM secret with its owners.
+func (ld *loader) shared(s *Secret, at confparse.Position, args []*argAST) *confparse.Error {
+	if len(args) == 0 {
+		return confparse.Errorf(at, confparse.Dropped, "malformed secret: missing secret (expected a quoted string, 0x hex, 0s base64 or a word)")
+	}
+	key, e := secretArg(colPos(at, args[0].T), args[0].T)
+	if e != nil {
+		return e
+	}
+	s.Key = key
+	s.Owners, e = ld.owners(s.Pos, s.Selectors)
+	return e
+}
+
+// pinSecret is a PIN: a %smartcard specifier and the PIN (or %prompt).
+func pinSecret(s *Secret, at confparse.Position, args []*argAST) *confparse.Error {
+	if len(args) == 0 {
+		return confparse.Errorf(at, confparse.Dropped, "expected %%smartcard specifier")
+	}
+	scPos := colPos(at, args[0].T)
+	sc, e := valueArg(scPos, args[0].T)
+	switch {
+	case e != nil:
+		return e
+	case sc == "":
+		return confparse.Errorf(scPos, confparse.Dropped, "expected %%smartcard specifier")
+	case !validSmartcard(sc):
+		return confparse.Errorf(scPos, confparse.Dropped,
+			"the given %%smartcard specifier is not supported or invalid (expected %%smartcard[SLOT[@MODULE]]:KEYID)")
+	case len(args) < 2:
+		return confparse.Errorf(scPos, confparse.Dropped, "expected PIN after the %%smartcard specifier")
+	}
+	s.Smartcard = sc
+	pin, e := secretArg(colPos(at, args[1].T), args[1].T)
+	if e != nil {
+		return e
+	}
+	if string(pin) == "%prompt" {
+		s.Prompt = true
+	} else {
+		s.Key = pin
+	}
+	s.Owners = []*credentials.Identity{credentials.Any()}
+	return nil
+}
+
+// keyFile is an RSA, ECDSA, BLISS, PKCS8 or P12 entry: a key file, relative
+// to the key directory, and up to two passphrases (or %prompt).
+func (ld *loader) keyFile(s *Secret, at confparse.Position, args []*argAST) *confparse.Error {
+	if len(args) == 0 {
+		return confparse.Errorf(at, confparse.Dropped, "empty filename (expected a key file name)")
+	}
+	file, e := valueArg(colPos(at, args[0].T), args[0].T)
+	if e != nil {
+		return e
+	}
+	if file == "" {
+		return confparse.Errorf(colPos(at, args[0].T), confparse.Dropped, "empty filename (expected a key file name)")
+	}
+	if file[0] != '/' {
+		file = ld.keyDir + "/" + file
+	}
+	s.File = file
+	s.Owners = []*credentials.Identity{credentials.Any()}
+	for i, a := range args[1:min(len(args), 3)] {
+		pass, e := secretArg(colPos(at, a.T), a.T)
+		if e != nil {
+			return e
+		}
+		if i == 0 && string(pass) == "%prompt" {
+			s.Prompt = true
+			break
+		}
+		s.Passphrases = append(s.Passphrases, pass)
+	}
 	return nil
 }
 

@@ -1,13 +1,13 @@
 package settings
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 
 	"github.com/goswan/goswan/confparse"
+	"github.com/goswan/goswan/confparse/internal/lex"
 )
 
 // The grammar of settings_parser.y:
@@ -57,26 +57,8 @@ var tokenNames = strings.NewReplacer(
 	"<newline>", "the end of the line",
 )
 
-func position(p lexer.Position) confparse.Position {
-	return confparse.Position{File: p.Filename, Line: p.Line, Column: p.Column}
-}
+func position(p lexer.Position) confparse.Position { return lex.Position(p) }
 
 func parseTokens(sc *scanner) (*fileAST, error) {
-	peek, err := lexer.Upgrade(sc)
-	if err != nil {
-		var ce *confparse.Error
-		if errors.As(err, &ce) {
-			return nil, ce
-		}
-		return nil, err
-	}
-	ast, err := parser.ParseFromLexer(peek)
-	if err != nil {
-		var pe participle.Error
-		if errors.As(err, &pe) {
-			return nil, confparse.Errorf(position(pe.Position()), confparse.Fatal, "syntax error: %s", tokenNames.Replace(pe.Message()))
-		}
-		return nil, err
-	}
-	return ast, nil
+	return lex.Parse(parser, sc, func(m string) string { return "syntax error: " + tokenNames.Replace(m) })
 }

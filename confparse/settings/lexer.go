@@ -9,6 +9,7 @@ import (
 
 	"github.com/goswan/goswan/confparse"
 	"github.com/goswan/goswan/confparse/internal/files"
+	"github.com/goswan/goswan/confparse/internal/lex"
 )
 
 // Token types of libstrongswan's settings scanner (settings_lexer.l).
@@ -44,7 +45,7 @@ func (definition) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
 	}
 	st := &files.Stack{FS: files.Map{}}
 	st.OpenBytes(filename, buf.Bytes())
-	return &scanner{st: st}, nil
+	return newScanner(st), nil
 }
 
 type state int
@@ -57,41 +58,32 @@ const (
 
 // scanner emulates the settings scanner: longest match, ties to the rule
 // listed first, start conditions, includes spliced in where they appear.
+// What it shares with starter's scanner is in confparse/internal/lex.
 type scanner struct {
-	st      *files.Stack
+	lex.Scanner
 	state   state
 	pending []lexer.Token
 }
 
-func lpos(p confparse.Position, off int) lexer.Position {
-	return lexer.Position{Filename: p.File, Offset: off, Line: p.Line, Column: p.Column}
+func newScanner(st *files.Stack) *scanner {
+	return &scanner{Scanner: lex.Scanner{St: st, D: lex.Settings}}
 }
-
-func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
 // isNameByte is NAME: [^#{}:.,="\r\n\t ].
 func isNameByte(c byte) bool {
 	return strings.IndexByte("#{}:.,=\"\r\n\t ", c) < 0
 }
 
-func cString(s string) string {
-	if i := strings.IndexByte(s, 0); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 // skipLen is the length of the blanks, comments and newlines the rules
 // shared by the INITIAL and ref start conditions eat at the start of in:
 //
 //	[\t ]*#[^\r\n]*    [\t\r ]+    \n|#.*\n
+//
+// They are at least as long as any competing rule where they match (no
+// other rule starts with a blank, '#' or a newline).
 func skipLen(in []byte) int {
 	best := 0
-	n := 0
-	for n < len(in) && isBlank(in[n]) {
-		n++
-	}
-	if n < len(in) && in[n] == '#' {
+	if n := lex.CountBlanks(in); n < len(in) && in[n] == '#' {
 		m := n
 		for m < len(in) && in[m] != '\r' && in[m] != '\n' {
 			m++
@@ -99,18 +91,16 @@ func skipLen(in []byte) int {
 		best = m
 	}
 	ws := 0
-	for ws < len(in) && (isBlank(in[ws]) || in[ws] == '\r') {
+	for ws < len(in) && (lex.IsBlank(in[ws]) || in[ws] == '\r') {
 		ws++
 	}
-	if ws > best {
-		best = ws
-	}
-	if len(in) > 0 && in[0] == '\n' && best < 1 {
-		best = 1
+	best = max(best, ws)
+	if len(in) > 0 && in[0] == '\n' {
+		best = max(best, 1)
 	}
 	if len(in) > 0 && in[0] == '#' {
-		if nl := bytes.IndexByte(in, '\n'); nl >= 0 && nl+1 > best {
-			best = nl + 1
+		if nl := bytes.IndexByte(in, '\n'); nl >= 0 {
+			best = max(best, nl+1)
 		}
 	}
 	return best
@@ -123,106 +113,91 @@ func (s *scanner) Next() (lexer.Token, error) {
 			s.pending = s.pending[1:]
 			return t, nil
 		}
-		b := s.st.Top()
-		if b == nil {
-			return lexer.EOFToken(lexer.Position{}), nil
-		}
-		if s.state == stVal {
+		// A value ends at the end of its file, before the includer goes on.
+		if b := s.St.Top(); b != nil && s.state == stVal {
 			if err := s.value(b); err != nil {
 				return lexer.Token{}, err
 			}
 			continue
 		}
-		if b.Pos >= len(b.Data) {
-			p := b.Position(b.Pos)
-			if !s.st.EOF() {
-				return lexer.EOFToken(lpos(p, len(b.Data))), nil
-			}
-			continue
+		b, eof := s.Buffer()
+		if eof != nil {
+			return *eof, nil
 		}
 		in := b.Rest()
-		start := b.Position(b.Pos)
-		off := b.Pos
-		tok := func(t lexer.TokenType, n int) (lexer.Token, error) {
-			v := string(in[:n])
-			b.Advance(n)
-			return lexer.Token{Type: t, Value: cString(v), Pos: lpos(start, off)}, nil
-		}
 		if n := skipLen(in); n > 0 {
-			// The skip rules are at least as long as any competing rule
-			// where they match (no other rule starts with a blank, '#'
-			// or a newline).
 			b.Advance(n)
 			continue
 		}
 		if s.state == stRef {
-			switch {
-			case in[0] == ',':
-				return tok(tokComma, 1)
-			case isNameByte(in[0]):
-				// {NAME}+(\.{NAME}+)*
-				n := 0
-				for {
-					m := n
-					for m < len(in) && isNameByte(in[m]) {
-						m++
-					}
-					if m == n {
-						break
-					}
-					n = m
-					if n+1 < len(in) && in[n] == '.' && isNameByte(in[n+1]) {
-						n++
-						continue
-					}
-					break
-				}
-				return tok(tokName, n)
-			default:
-				// Anything else ends the references; it is scanned again.
-				s.state = stInitial
-				continue
+			if t, ok := s.ref(b, in); ok {
+				return t, nil
 			}
+			continue
 		}
-		switch c := in[0]; {
-		case c == '{':
-			return tok(tokLBrace, 1)
-		case c == '}':
-			return tok(tokRBrace, 1)
-		case c == '.':
-			return tok(tokDot, 1)
-		case c == ',':
-			return tok(tokComma, 1)
-		case c == ':':
-			s.state = stRef
-			return tok(tokColon, 1)
-		case c == '=':
-			s.state = stVal
-			return tok(tokEq, 1)
-		case c == '"':
-			return lexer.Token{}, confparse.Errorf(start, confparse.Fatal,
-				"unexpected string detected (quoted strings are only allowed in values, after '=')")
+		t, ok, err := s.initial(b, in)
+		if ok || err != nil {
+			return t, err
 		}
-		n := 0
-		for n < len(in) && isNameByte(in[n]) {
-			n++
-		}
-		// "include"[\t ]+/[^=] beats the name "include".
-		if n == 7 && bytes.HasPrefix(in, []byte("include")) {
-			ws := 0
-			for 7+ws < len(in) && isBlank(in[7+ws]) {
-				ws++
-			}
-			if ws > 0 && 7+ws < len(in) && in[7+ws] != '=' {
-				b.Advance(7 + ws)
-				if err := s.include(b, start); err != nil {
-					return lexer.Token{}, err
-				}
-				continue
-			}
-		}
-		return tok(tokName, n)
 	}
+}
+
+// ref is the <ref> start condition after ':': section names with dots,
+// separated by commas; anything else ends the references and is scanned
+// again.
+func (s *scanner) ref(b *files.Buffer, in []byte) (lexer.Token, bool) {
+	switch {
+	case in[0] == ',':
+		return lex.Token(b, tokComma, ",", 1), true
+	case isNameByte(in[0]):
+		// {NAME}+(\.{NAME}+)*
+		n := 0
+		for {
+			for n < len(in) && isNameByte(in[n]) {
+				n++
+			}
+			if n+1 < len(in) && in[n] == '.' && isNameByte(in[n+1]) {
+				n++
+				continue
+			}
+			return lex.Token(b, tokName, string(in[:n]), n), true
+		}
+	}
+	s.state = stInitial
+	return lexer.Token{}, false
+}
+
+// punctuation are the INITIAL rules of one byte.
+var punctuation = map[byte]lexer.TokenType{'{': tokLBrace, '}': tokRBrace, '.': tokDot, ',': tokComma, ':': tokColon, '=': tokEq}
+
+// initial is the INITIAL start condition: punctuation, an include
+// directive, or a name. ok is false when nothing was returned (an
+// include).
+func (s *scanner) initial(b *files.Buffer, in []byte) (lexer.Token, bool, error) {
+	if t, ok := punctuation[in[0]]; ok {
+		switch t {
+		case tokColon:
+			s.state = stRef
+		case tokEq:
+			s.state = stVal
+		}
+		return lex.Token(b, t, string(in[:1]), 1), true, nil
+	}
+	if in[0] == '"' {
+		return lexer.Token{}, false, confparse.Errorf(b.Position(b.Pos), confparse.Fatal,
+			"unexpected string detected (quoted strings are only allowed in values, after '=')")
+	}
+	n := 0
+	for n < len(in) && isNameByte(in[n]) {
+		n++
+	}
+	// "include"[\t ]+/[^=] beats the name "include".
+	if m := lex.IncludeAt(in); n == 7 && m > 0 {
+		start := b.Position(b.Pos)
+		b.Advance(m)
+		return lexer.Token{}, false, s.Include(b, start)
+	}
+	return lex.Token(b, tokName, string(in[:n]), n), true, nil
 }
 
 // value scans a whole value (the <val> start condition) into pending
@@ -233,122 +208,28 @@ func (s *scanner) value(b *files.Buffer) error {
 		in := b.Rest()
 		if len(in) == 0 || in[0] == '\n' || in[0] == '#' || in[0] == '}' {
 			p := b.Position(b.Pos)
-			s.pending = append(s.pending, lexer.Token{Type: tokNewline, Value: "\n", Pos: lpos(p, b.Pos)})
+			s.pending = append(s.pending, lexer.Token{Type: tokNewline, Value: "\n", Pos: lex.Pos(p, b.Pos)})
 			s.state = stInitial
 			return nil
 		}
-		if in[0] == '\r' || isBlank(in[0]) {
+		if in[0] == '\r' || lex.IsBlank(in[0]) {
 			b.Advance(1)
 			continue
 		}
-		start := b.Position(b.Pos)
-		off := b.Pos
 		if in[0] == '"' {
+			start, off := b.Position(b.Pos), b.Pos
 			b.Advance(1)
-			text, err := quoted(b, start)
+			text, err := s.Quoted(b, start)
 			if err != nil {
 				return err
 			}
-			s.pending = append(s.pending, lexer.Token{Type: tokString, Value: cString(text), Pos: lpos(start, off)})
+			s.pending = append(s.pending, lexer.Token{Type: tokString, Value: lex.CString(text), Pos: lex.Pos(start, off)})
 			continue
 		}
 		n := 0
 		for n < len(in) && strings.IndexByte("#}\"\r\n\t ", in[n]) < 0 {
 			n++
 		}
-		s.pending = append(s.pending, lexer.Token{Type: tokName, Value: cString(string(in[:n])), Pos: lpos(start, off)})
-		b.Advance(n)
+		s.pending = append(s.pending, lex.Token(b, tokName, string(in[:n]), n))
 	}
-}
-
-// quoted scans a double-quoted string (the <str> start condition) after
-// the opening quote. Carriage returns are dropped.
-func quoted(b *files.Buffer, start confparse.Position) (string, error) {
-	var out strings.Builder
-	for {
-		in := b.Rest()
-		if len(in) == 0 || (len(in) == 1 && in[0] == '\\') {
-			return "", confparse.Errorf(start, confparse.Fatal,
-				"unterminated string detected (expected a closing '\"')")
-		}
-		switch in[0] {
-		case '"':
-			b.Advance(1)
-			return out.String(), nil
-		case '\r':
-			b.Advance(1)
-		case '\\':
-			switch {
-			case in[1] == 'n':
-				out.WriteByte('\n')
-				b.Advance(2)
-			case in[1] == 'r':
-				out.WriteByte('\r')
-				b.Advance(2)
-			case in[1] == 't':
-				out.WriteByte('\t')
-				b.Advance(2)
-			case in[1] == '\n':
-				b.Advance(2)
-			case in[1] == '\r' && len(in) > 2 && in[2] == '\n':
-				b.Advance(3)
-			default:
-				out.WriteByte(in[1])
-				b.Advance(2)
-			}
-		default:
-			n := bytes.IndexAny(in, "\\\"\r")
-			if n < 0 {
-				n = len(in)
-			}
-			out.Write(in[:n])
-			b.Advance(n)
-		}
-	}
-}
-
-// include scans an include pattern (the <inc> start condition) and opens
-// what it matches.
-func (s *scanner) include(b *files.Buffer, start confparse.Position) error {
-	var pat strings.Builder
-	for {
-		in := b.Rest()
-		if len(in) == 0 || strings.IndexByte("#}\n\t ", in[0]) >= 0 {
-			if len(in) > 0 && isBlank(in[0]) {
-				b.Advance(1)
-			}
-			break
-		}
-		switch in[0] {
-		case '\r':
-			b.Advance(1)
-			continue
-		case '"':
-			b.Advance(1)
-			text, err := quoted(b, start)
-			if err != nil {
-				return err
-			}
-			pat.WriteString(text)
-			s.st.Include(start, cString(pat.String()))
-			return nil
-		case '\\':
-			if len(in) > 1 && strings.IndexByte("\"#} ", in[1]) >= 0 {
-				pat.WriteByte(in[1])
-				b.Advance(2)
-			} else {
-				pat.WriteByte('\\')
-				b.Advance(1)
-			}
-			continue
-		}
-		n := 0
-		for n < len(in) && strings.IndexByte("\"\\#}\r\n\t ", in[n]) < 0 {
-			n++
-		}
-		pat.Write(in[:n])
-		b.Advance(n)
-	}
-	s.st.Include(start, cString(pat.String()))
-	return nil
 }

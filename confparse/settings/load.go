@@ -86,7 +86,7 @@ func Parse(name string, src []byte, opts *Options) (*Settings, error) {
 }
 
 func load(st *files.Stack) (*Settings, error) {
-	sc := &scanner{st: st}
+	sc := newScanner(st)
 	ast, err := parseTokens(sc)
 	s := Empty()
 	s.Files = st.Files()

@@ -16,19 +16,35 @@ import (
 	"github.com/goswan/goswan/testing/internal/hosts"
 )
 
+type stateFile struct{ name, command string }
+
 // stateFiles are recorded for every IPsec host between evaltest and
-// posttest, as strongSwan's runner records them for its results pages.
-var stateFiles = []struct{ name, command string }{
+// posttest, as strongSwan's runner records them for its results pages:
+// with the ipsec command, or with swanctl where the scenario configures
+// charon through it.
+var stateFiles = []stateFile{
 	{"statusall", "ipsec statusall"},
 	{"listall", "ipsec listall"},
 	{"version", "ipsec version"},
+	{"ipsec.conf", "cat /etc/ipsec.conf"},
+	{"ipsec.secrets", "cat /etc/ipsec.secrets"},
+}
+
+var swanctlStateFiles = []stateFile{
+	{"swanctl.sas", "swanctl --list-sas"},
+	{"swanctl.conns", "swanctl --list-conns"},
+	{"swanctl.pols", "swanctl --list-pols"},
+	{"swanctl.certs", "swanctl --list-certs"},
+	{"swanctl.pools", "swanctl --list-pools --leases"},
+	{"swanctl.conf", "cat /etc/swanctl/swanctl.conf"},
+}
+
+var commonStateFiles = []stateFile{
 	{"ip.state", "ip -s xfrm state"},
 	{"ip.policy", "ip -s xfrm policy"},
 	{"ip.route", "ip route list table 220; ip -6 route list table 220"},
 	{"ip.rule", "ip rule; ip -6 rule"},
 	{"ip.link", "ip -d link"},
-	{"ipsec.conf", "cat /etc/ipsec.conf"},
-	{"ipsec.secrets", "cat /etc/ipsec.secrets"},
 	{"strongswan.conf", "cat /etc/strongswan.conf"},
 	{"strongswan.conf.testing", "cat /etc/strongswan.conf.testing"},
 }
@@ -36,8 +52,13 @@ var stateFiles = []struct{ name, command string }{
 // collectState records every IPsec host's status, kernel state and
 // configuration in the results directory.
 func (t *test) collectState(ctx context.Context) error {
+	files := stateFiles
+	if t.sc.Conf.Swanctl {
+		files = swanctlStateFiles
+	}
+	files = append(files[:len(files):len(files)], commonStateFiles...)
 	for _, h := range t.sc.Conf.IPsecHosts {
-		for _, f := range stateFiles {
+		for _, f := range files {
 			res, err := t.run(ctx, h, f.command)
 			if err != nil {
 				return err
@@ -82,10 +103,7 @@ func (t *test) checkLeftovers(ctx context.Context) error {
 		t.con.println(strings.TrimRight(out, "\n"))
 	}
 	for _, h := range t.sc.Conf.IPsecHosts {
-		checks := []struct {
-			what, command string
-			bad           func(stdout string, exit int) bool
-		}{
+		checks := []leftoverCheck{
 			{"XFRM states", "ip xfrm state", func(s string, _ int) bool {
 				for _, l := range strings.Split(s, "\n") {
 					if xfrmSA.MatchString(l) && !ipcompSA.MatchString(l) {
@@ -95,12 +113,7 @@ func (t *test) checkLeftovers(ctx context.Context) error {
 				return false
 			}},
 			{"XFRM policies", "ip xfrm policy", func(s string, _ int) bool { return strings.TrimSpace(s) != "" }},
-			{"IKE/CHILD_SAs", "ipsec statusall 2>/dev/null", func(s string, _ int) bool {
-				if m := saHeader.FindStringSubmatch(s); m != nil && (m[1] != "0" || m[2] != "0") {
-					return true
-				}
-				return saLine.MatchString(s)
-			}},
+			sasCheck(t.sc.Conf.Swanctl),
 			{"routes in table 220", "ip route list table 220 2>/dev/null; ip -6 route list table 220 2>/dev/null", func(s string, _ int) bool { return strings.TrimSpace(s) != "" }},
 			{"the routing rule for table 220", "ip rule; ip -6 rule", func(s string, _ int) bool { return rule220.MatchString(s) }},
 			{"the ipsec0 TUN device", "ip -o link show dev ipsec0 2>&1", func(s string, exit int) bool { return exit == 0 && !notExists.MatchString(s) }},
@@ -139,6 +152,28 @@ func (t *test) checkLeftovers(ctx context.Context) error {
 		t.con.println("none")
 	}
 	return nil
+}
+
+type leftoverCheck = struct {
+	what, command string
+	bad           func(stdout string, exit int) bool
+}
+
+// sasCheck looks for IKE and CHILD_SAs the way the scenario reads the
+// daemon's state: `ipsec statusall`, or `swanctl --list-sas`, which lists
+// nothing (or cannot connect to a stopped daemon) when there are none.
+func sasCheck(swanctl bool) leftoverCheck {
+	if swanctl {
+		return leftoverCheck{"IKE/CHILD_SAs", "swanctl --list-sas 2>/dev/null", func(s string, _ int) bool {
+			return strings.TrimSpace(s) != ""
+		}}
+	}
+	return leftoverCheck{"IKE/CHILD_SAs", "ipsec statusall 2>/dev/null", func(s string, _ int) bool {
+		if m := saHeader.FindStringSubmatch(s); m != nil && (m[1] != "0" || m[2] != "0") {
+			return true
+		}
+		return saLine.MatchString(s)
+	}}
 }
 
 // shortProc turns "/usr/lib/ipsec/charon --use-syslog (pid 12)" into

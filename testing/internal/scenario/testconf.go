@@ -19,13 +19,16 @@ type TestConf struct {
 	// IPsecHosts run IPsec (IPSECHOSTS): their state and logs are collected
 	// and they must be free of SAs and policies after posttest.
 	IPsecHosts []string
+	// Swanctl (SWANCTL=1) says the hosts' charon is configured through
+	// swanctl rather than ipsec.conf: its state is read with swanctl.
+	Swanctl bool
 	// Servers are "host:kind" entries (SERVERS, goswan's addition): daemons
 	// the runner starts on a host before pretest and stops after posttest,
 	// such as winnetou's CRL web server and OCSP responder, which strongSwan's
 	// winnetou always runs. The runner knows the kinds.
 	Servers []Server
 	// Vars keeps every assignment, including ones this runner does not use
-	// (SWANCTL, RADIUSHOSTS, DBHOSTS, IPV6).
+	// (RADIUSHOSTS, DBHOSTS, IPV6).
 	Vars map[string]string
 }
 
@@ -69,6 +72,7 @@ func ParseTestConf(name string, r io.Reader) (*TestConf, error) {
 	c.VirtHosts = strings.Fields(c.Vars["VIRTHOSTS"])
 	c.Diagram = c.Vars["DIAGRAM"]
 	c.IPsecHosts = strings.Fields(c.Vars["IPSECHOSTS"])
+	c.Swanctl = c.Vars["SWANCTL"] == "1"
 	for _, e := range strings.Fields(c.Vars["TCPDUMPHOSTS"]) {
 		h, iface, _ := strings.Cut(e, ":")
 		if iface == "" {

@@ -1,0 +1,73 @@
+// Package feature lists what strongSwan 5.9.8 does and goswan does not do
+// yet, in one place. Everything that depends on whether goswan does a
+// feature asks here: ipsec.conf's keyword table (confparse/ipsecconf) for
+// the keywords and values that need it, which gives checkconf's "not
+// supported" lines and the conns charon refuses at add_conn; the
+// strongswan.conf options that need it (confparse/settings); the
+// capabilities announced on the wire (tasks); and README's "What goswan
+// does not do yet" (tested against All).
+//
+// Implementing a feature means setting its Supported to true here: the
+// refusals disappear, the announcements appear, and the refusal tests
+// (which fail for a supported feature) are replaced by the feature's own.
+package feature
+
+import "strings"
+
+// Feature is one thing strongSwan does.
+type Feature struct {
+	// Name is how refusals and README name the feature.
+	Name string
+	// Supported says goswan does it.
+	Supported bool
+}
+
+func (f *Feature) String() string { return f.Name }
+
+// The features goswan does not do yet.
+var (
+	Certificates = &Feature{Name: "certificates and public-key authentication"}
+	EAP          = &Feature{Name: "EAP authentication"}
+	XAuth        = &Feature{Name: "XAuth authentication"}
+	VirtualIPs   = &Feature{Name: "virtual IPs, address pools and configuration attributes", Supported: true}
+	IKEv1        = &Feature{Name: "IKEv1"}
+	MOBIKE       = &Feature{Name: "MOBIKE (RFC 4555)", Supported: true}
+	Redirect     = &Feature{Name: "IKEv2 redirection (RFC 5685)", Supported: true}
+	// MessageIDSync is RFC 6311, announced by charon in every IKE_AUTH.
+	MessageIDSync   = &Feature{Name: "IKEv2 message ID synchronization (RFC 6311)", Supported: true}
+	MakeBeforeBreak = &Feature{Name: "make-before-break reauthentication"}
+	Mediation       = &Feature{Name: "the IKE mediation extension"}
+	IKEDSCP         = &Feature{Name: "DSCP marking of IKE packets"}
+	IKESALimit      = &Feature{Name: "a limit on the number of IKE_SAs"}
+)
+
+// All lists every feature, in the order README names them.
+var All = []*Feature{
+	Certificates, EAP, XAuth, VirtualIPs, IKEv1, MOBIKE, Redirect, MessageIDSync,
+	MakeBeforeBreak, Mediation, IKEDSCP, IKESALimit,
+}
+
+// Unsupported lists the features goswan does not do, in README order.
+func Unsupported() []*Feature {
+	var out []*Feature
+	for _, f := range All {
+		if !f.Supported {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Readme is README's paragraph on what goswan does not do yet, made from
+// All (README is tested against it).
+func Readme() string {
+	var names []string
+	for _, f := range Unsupported() {
+		names = append(names, f.Name)
+	}
+	s := "What goswan does not do yet: " + strings.Join(names, "; ") + ". "
+	s += "`ipsec checkconf` names every setting that asks for one of them, with file, line and column, " +
+		"and charon refuses a conn that needs one when the conn is added, logging why, instead of doing something else; " +
+		"a default that would need one (`mobike=yes`, `keyexchange=ike`) is honoured by not announcing the feature.\n"
+	return s
+}

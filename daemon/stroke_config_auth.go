@@ -1,0 +1,167 @@
+package daemon
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/credentials"
+	"github.com/goswan/goswan/stroke"
+)
+
+func crlValidation(cfg *config.AuthCfg, local bool, policy stroke.CRLPolicy) {
+	if local {
+		return
+	}
+	switch policy {
+	case stroke.CRLStrictYes:
+		cfg.CRLValidation = 2
+	case stroke.CRLStrictIfURI:
+		cfg.CRLValidation = 1
+	}
+}
+
+// authRound holds the keywords of an end that configure one
+// authentication round: leftauth, leftid, leftca, leftgroups for the
+// first; leftauth2, leftid2, leftca2, leftgroups2 for the second.
+type authRound struct {
+	auth, id, ca, groups stroke.Str
+}
+
+// roundOf picks a round's keywords as build_auth_cfg does: the first round
+// falls back on the end's address as identity, a local second round on
+// the first round's identity; "%same" takes the other end's CA.
+func roundOf(c *stroke.AddConn, local, primary bool) authRound {
+	end, other := &c.Other, &c.Me
+	if local {
+		end, other = &c.Me, &c.Other
+	}
+	if primary {
+		r := authRound{auth: end.Auth, id: end.ID, ca: end.CA, groups: end.Groups}
+		if !r.id.Valid {
+			r.id = end.Address
+		}
+		if r.ca.Valid && r.ca.Value == "%same" {
+			r.ca = other.CA
+		}
+		return r
+	}
+	r := authRound{auth: end.Auth2, id: end.ID2, ca: end.CA2, groups: end.Groups2}
+	if local && !r.id.Valid {
+		r.id = end.ID
+	}
+	if r.ca.Valid && r.ca.Value == "%same" {
+		r.ca = other.CA2
+	}
+	return r
+}
+
+// buildAuthCfg builds one authentication round of one side; nil means the
+// round is not configured. Certificates, CAs and raw keys are not looked
+// at: a conn that names them is refused (stroke_config_refuse.go).
+func (s *strokeConfig) buildAuthCfg(c *stroke.AddConn, local, primary bool) *config.AuthCfg {
+	r := roundOf(c, local, primary)
+	if !r.auth.Valid {
+		if !primary {
+			return nil
+		}
+		r.auth = stroke.S("pubkey")
+	}
+	cfg := &config.AuthCfg{}
+	if id := r.id.Value; r.id.Valid {
+		loose := false
+		if strings.HasPrefix(id, "%") && id != "%any" && id != "%any6" {
+			loose, id = !local, id[1:]
+		}
+		if ident := credentials.ParseIdentity(id); ident != nil && ident.Type() != credentials.IDAny {
+			cfg.Identity, cfg.IdentityLoose = ident, loose
+		}
+	}
+	for _, g := range tokens(r.groups.Value) {
+		cfg.Groups = append(cfg.Groups, credentials.ParseIdentity(g))
+	}
+	end := &c.Other
+	if local {
+		end = &c.Me
+	}
+	if end.CertPolicy.Valid {
+		cfg.CertPolicies = tokens(end.CertPolicy.Value)
+	}
+	s.authClass(cfg, r.auth.Value, c, local)
+	return cfg
+}
+
+// authClass sets the method of a round from leftauth=, as build_auth_cfg's
+// chain of prefixes.
+func (s *strokeConfig) authClass(cfg *config.AuthCfg, a string, c *stroke.AddConn, local bool) {
+	switch {
+	case strings.HasPrefix(a, "ike:") || strings.HasPrefix(a, "pubkey") || strings.HasPrefix(a, "rsa") ||
+		strings.HasPrefix(a, "ecdsa") || strings.HasPrefix(a, "bliss"):
+		cfg.Class = config.AuthClassPubkey
+		crlValidation(cfg, local, c.CRLPolicy)
+	case a == "psk" || a == "secret":
+		cfg.Class = config.AuthClassPSK
+	case strings.HasPrefix(a, "xauth"):
+		cfg.Class = config.AuthClassXAuth
+		if i := strings.IndexByte(a, '-'); i >= 0 {
+			cfg.XAuthBackend = a[i+1:]
+		}
+		if c.XauthIdentity.Valid {
+			cfg.XAuthIdentity = credentials.ParseIdentity(c.XauthIdentity.Value)
+		}
+	case strings.HasPrefix(a, "eap"):
+		eapAuth(cfg, a, c)
+	default:
+		if a != "any" {
+			s.log(bus.Control, "authentication method %s unknown, fallback to any", a)
+		}
+		crlValidation(cfg, local, c.CRLPolicy)
+	}
+}
+
+// eapAuth is an EAP round: the method, and the EAP and AAA identities.
+func eapAuth(cfg *config.AuthCfg, a string, c *stroke.AddConn) {
+	cfg.Class = config.AuthClassEAP
+	if i := strings.IndexByte(a, ':'); i >= 0 {
+		a = a[:i]
+	}
+	cfg.EAPType, cfg.EAPVendor = eapType(a)
+	if c.EAPIdentity.Valid {
+		if c.EAPIdentity.Value == "%identity" {
+			cfg.EAPIdentity = credentials.Any()
+		} else {
+			cfg.EAPIdentity = credentials.ParseIdentity(c.EAPIdentity.Value)
+		}
+	}
+	if c.AAAIdentity.Valid {
+		cfg.AAAIdentity = credentials.ParseIdentity(c.AAAIdentity.Value)
+	}
+}
+
+// eapType maps "eap-md5" and the like to the EAP type (and vendor for
+// "eap-<type>-<vendor>"), as eap_vendor_type_from_string.
+func eapType(s string) (uint8, uint32) {
+	names := map[string]uint8{"identity": 1, "md5": 4, "otp": 5, "gtc": 6, "tls": 13, "sim": 18,
+		"ttls": 21, "aka": 23, "peap": 25, "mschapv2": 26, "tnc": 38, "pt-eap": 54, "dynamic": 253, "radius": 254}
+	rest := strings.TrimPrefix(strings.TrimPrefix(s, "eap"), "-")
+	if rest == "" {
+		return 0, 0
+	}
+	parts := strings.SplitN(rest, "-", 2)
+	t, ok := names[parts[0]]
+	if !ok {
+		n, err := strconv.Atoi(parts[0])
+		if err != nil || n < 0 || n > 255 {
+			return 0, 0
+		}
+		t = uint8(n)
+	}
+	if len(parts) == 2 {
+		v, err := strconv.ParseUint(parts[1], 10, 32)
+		if err == nil {
+			return t, uint32(v)
+		}
+	}
+	return t, 0
+}
