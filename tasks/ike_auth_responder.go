@@ -155,6 +155,12 @@ func (t *IKEAuth) buildR(m *encoding.Message) sa.Status {
 	if t.doAnotherAuth || t.expectAnotherAuth {
 		return sa.NeedMore
 	}
+	return t.completeR(m)
+}
+
+// completeR ends the last IKE_AUTH response: the uniqueness policy may
+// still cancel the SA; else it is authenticated.
+func (t *IKEAuth) completeR(m *encoding.Message) sa.Status {
 	if t.ike.Env().Manager.CheckUniqueness(t.ike, t.initialContact) {
 		t.ike.Log(bus.IKE, bus.Control, "canceling IKE_SA setup due to uniqueness policy")
 		t.ike.Env().Events.Alert(t.ike, sa.AlertUniqueKeep)

@@ -696,9 +696,7 @@ func (p *Plugin) buildPeer(name string, d *peerData) *config.PeerCfg {
 		IfIDOut:     d.ifIDOut,
 		VirtualIPs:  d.vips,
 	}
-	for _, pool := range strings.FieldsFunc(d.pools, func(r rune) bool { return r == ',' || r == ' ' }) {
-		peer.Pools = append(peer.Pools, pool)
-	}
+	peer.Pools = strings.FieldsFunc(d.pools, func(r rune) bool { return r == ',' || r == ' ' })
 	// peer_cfg_create's sanity limits.
 	if peer.RekeyTime != 0 && peer.JitterTime > peer.RekeyTime {
 		peer.JitterTime = peer.RekeyTime
