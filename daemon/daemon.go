@@ -28,6 +28,7 @@ import (
 	"github.com/goswan/goswan/internal/clib"
 	"github.com/goswan/goswan/internal/version"
 	"github.com/goswan/goswan/kernel"
+	"github.com/goswan/goswan/load_tester"
 	"github.com/goswan/goswan/network"
 	"github.com/goswan/goswan/processing"
 	"github.com/goswan/goswan/sa"
@@ -85,6 +86,7 @@ type Daemon struct {
 	attrPlugin   *attributes.Attr
 	resolve      *resolveHandler
 	viciPools    *vici.Pools
+	loadTester   *load_tester.Plugin
 
 	ipsec kernel.IPsec
 	net   kernel.Net

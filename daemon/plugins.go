@@ -35,7 +35,7 @@ var builtinPlugins = map[string]bool{
 	"hmac": true, "kdf": true, "xcbc": true, "cmac": true, "gcm": true, "ccm": true, "ctr": true, "gmp": true,
 	"curve25519": true, "openssl": true, "chapoly": true, "mgf1": true, "fips-prf": true, "drbg": true,
 	"stroke": true, "kernel-netlink": true, "kernel-libipsec": true, "socket-default": true,
-	"updown": true, "resolve": true, "attr": true, "vici": true, "counters": true,
+	"updown": true, "resolve": true, "attr": true, "vici": true, "counters": true, "load-tester": true,
 }
 
 // pluginList decides what charon.load asks for: the plugins goswan has
@@ -50,6 +50,9 @@ func (d *Daemon) pluginList() ([]string, error) {
 				return nil, fmt.Errorf("critical plugin '%s' is not available", p.Name)
 			}
 			d.logf(bus.LIB, bus.Control, "plugin '%s': failed to load - not available in goswan", p.Name)
+			continue
+		}
+		if p.Name == "load-tester" && !d.loadTesterEnabled() {
 			continue
 		}
 		loaded = append(loaded, p.Name)
@@ -111,6 +114,10 @@ func (d *Daemon) openBackends(plugins []string, st sa.Settings) error {
 	}
 	if d.net == nil {
 		return errors.New("no networking backend: the kernel-netlink plugin is required")
+	}
+	if k := d.loadTesterKernel(plugins); k != nil {
+		d.ipsec = k
+		return nil
 	}
 	switch {
 	case libipsec != nil:
@@ -185,6 +192,9 @@ func (d *Daemon) startPlugins(plugins []string) error {
 	}
 	if slices.Contains(plugins, "vici") {
 		d.loadVici()
+	}
+	if slices.Contains(plugins, "load-tester") {
+		d.startLoadTester()
 	}
 	// d.plugins, which loadVici corrects if the vici socket failed.
 	d.logf(bus.LIB, bus.Control, "loaded plugins: charon %s", strings.Join(d.plugins, " "))
