@@ -132,8 +132,11 @@ func parseAttr(legacy Legacy, kvs []KeyValue, log bus.Logger) []Attribute {
 // of addresses (subnets with /bits), or for numbers any strings.
 func parseAttrKey(kv KeyValue, log bus.Logger) []Attribute {
 	var mapped *attrKey
-	typ := encoding.ConfigAttribute(clib.Atoi(kv.Key))
-	if typ == 0 {
+	n := clib.Atoi(kv.Key)
+	// the payload carries 15 bits of the type, which is all charon's
+	// configuration attribute keeps of a larger number
+	typ := encoding.ConfigAttribute(n & 0x7fff)
+	if n == 0 {
 		for i := range attrKeys {
 			if attrKeys[i].name == kv.Key {
 				mapped = &attrKeys[i]
