@@ -45,11 +45,7 @@ func (d *Daemon) loadTesterKernel(plugins []string) kernel.IPsec {
 // initiators. Authentication goswan does not do yet leaves it off, said so
 // in the log, rather than half working.
 func (d *Daemon) startLoadTester() {
-	o, err := load_tester.OptionsFrom(d.Settings())
-	if err != nil {
-		d.logf(bus.CFG, bus.Control, "%v", err)
-		return
-	}
+	o := load_tester.OptionsFrom(d.Settings())
 	for _, auth := range []string{o.InitiatorAuth, o.ResponderAuth} {
 		for _, m := range strings.FieldsFunc(auth, func(r rune) bool { return r == '|' || r == ' ' }) {
 			f := feature.Certificates

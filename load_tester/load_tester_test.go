@@ -9,6 +9,7 @@ import (
 
 	"github.com/goswan/goswan/attributes"
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/confparse/settings"
 	"github.com/goswan/goswan/load_tester"
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/testing/ikesim"
@@ -140,5 +141,25 @@ func TestBackendConfigs(t *testing.T) {
 	c := b.PeerCfgByName(load_tester.Name).Children()[0]
 	if len(c.LocalTS) != 2 || c.LocalTS[0].FromPort() != 1025 || c.LocalTS[1].Protocol() != 17 {
 		t.Errorf("TSi %v", c.LocalTS)
+	}
+}
+
+// TestOptionsProposals: proposal and esp are one proposal each, nothing
+// appended; one that does not parse falls back to the plugin's default.
+func TestOptionsProposals(t *testing.T) {
+	for _, c := range []struct{ conf, ike, esp string }{
+		{"esp = aes128gcm16\nproposal = aes128-sha256-x25519",
+			"IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/CURVE_25519", "ESP:AES_GCM_16_128/NO_EXT_SEQ"},
+		{"esp = nonsense\nproposal = nonsense",
+			"IKE:AES_CBC_128/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_768", "ESP:AES_CBC_128/HMAC_SHA1_96/NO_EXT_SEQ"},
+	} {
+		s, err := settings.Parse("strongswan.conf", []byte("charon {\n plugins {\n load-tester {\n"+c.conf+"\n}\n}\n}\n"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := load_tester.OptionsFrom(s)
+		if len(o.Proposal) != 1 || o.Proposal[0].String() != c.ike || len(o.ESP) != 1 || o.ESP[0].String() != c.esp {
+			t.Errorf("%q: %v %v", c.conf, o.Proposal, o.ESP)
+		}
 	}
 }

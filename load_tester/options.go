@@ -1,8 +1,6 @@
 package load_tester
 
 import (
-	"fmt"
-
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/confparse/settings"
 )
@@ -35,14 +33,14 @@ type Options struct {
 	// InitiatorAuth and ResponderAuth are auth rounds separated by '|'
 	// ("psk", "pubkey", "eap-md5", "xauth-..."); the IDs are format
 	// strings taking the initiator's number and the round.
-	InitiatorAuth, ResponderAuth              string
+	InitiatorAuth, ResponderAuth             string
 	InitiatorID, InitiatorMatch, ResponderID string
 	PreSharedKey                             string
 	// RequestVirtualIP asks for an IPv4 and an IPv6 virtual IP; Pool is
 	// the responder's pool.
-	RequestVirtualIP bool
-	Pool             string
-	Mode             string
+	RequestVirtualIP                                       bool
+	Pool                                                   string
+	Mode                                                   string
 	InitiatorTSi, InitiatorTSr, ResponderTSi, ResponderTSr string
 	// IKERekey and ChildRekey are the rekey times in seconds (the CHILD_SA
 	// lives twice as long); 0 disables.
@@ -51,8 +49,8 @@ type Options struct {
 	Version              config.IKEVersion
 }
 
-// OptionsFrom reads the options; an unparsable proposal is an error.
-func OptionsFrom(s *settings.Settings) (Options, error) {
+// OptionsFrom reads the options.
+func OptionsFrom(s *settings.Settings) Options {
 	const p = "charon.plugins.load-tester."
 	o := Options{
 		Enable:                 s.Bool(p+"enable", false),
@@ -87,12 +85,28 @@ func OptionsFrom(s *settings.Settings) (Options, error) {
 		// speaks nothing else
 		Version: config.IKEVersion(s.Int(p+"version", int(config.IKEv2))),
 	}
-	var err error
-	if o.Proposal, err = config.ParseProposals(config.ProtoIKE, s.Str(p+"proposal", "aes128-sha1-modp768")); err != nil {
-		return o, fmt.Errorf("load-tester proposal: %w", err)
+	// one proposal each, as proposal_create_from_string parses it (no
+	// defaults appended), falling back to the plugin's default when it
+	// does not parse
+	o.Proposal = []*config.Proposal{oneProposal(config.ProtoIKE, s.Str(p+"proposal", defaultIKE), defaultIKE)}
+	o.ESP = []*config.Proposal{oneProposal(config.ProtoESP, s.Str(p+"esp", defaultESP), defaultESP)}
+	return o
+}
+
+// The plugin's default proposals.
+const (
+	defaultIKE = "aes128-sha1-modp768"
+	defaultESP = "aes128-sha1"
+)
+
+// oneProposal parses value, or def if value does not parse.
+func oneProposal(proto config.Protocol, value, def string) *config.Proposal {
+	if pr, err := config.ParseProposal(proto, value); err == nil {
+		return pr
 	}
-	if o.ESP, err = config.ParseProposals(config.ProtoESP, s.Str(p+"esp", "aes128-sha1")); err != nil {
-		return o, fmt.Errorf("load-tester esp: %w", err)
+	pr, err := config.ParseProposal(proto, def)
+	if err != nil {
+		panic("load-tester: default proposal " + def + ": " + err.Error())
 	}
-	return o, nil
+	return pr
 }
