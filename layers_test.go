@@ -56,8 +56,8 @@ var floors = [][]group{
 		"main packages: flags, exit codes, nothing else", false}},
 	{{"charon", []string{"daemon"},
 		"assembles core, backends, sockets, stroke handlers, loggers (charon's daemon.c and its plugins)", false}},
-	{{"charon plugins", []string{"vici", "counters", "load_tester"},
-		"the vici socket with its commands and events, the counters, the load tester; the daemon wires them in", false}},
+	{{"charon plugins", []string{"vici", "counters", "load_tester", "ha_state"},
+		"the vici socket with its commands and events, the counters, the load tester, the saved state; the daemon wires them in", false}},
 	{
 		{"IKEv2 tasks", []string{"tasks"}, "one file per strongSwan task, and the task manager", false},
 		{"starter", []string{"starter"}, "ipsec start: reads ipsec.conf, runs charon, sends conns over stroke", false},

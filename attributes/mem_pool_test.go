@@ -260,3 +260,41 @@ func TestPoolsReuseAndRemove(t *testing.T) {
 		t.Error("removed twice")
 	}
 }
+
+// TestPoolsSaveRestore: a lease table saved from one set of pools is taken
+// up by a pool of the same name, base and size that has handed out
+// nothing, and the leases go on as before: the online lease is released
+// by its identity, the offline one reassigned to its own.
+func TestPoolsSaveRestore(t *testing.T) {
+	a := NewPools()
+	a.Add(NewSubnetPool("10.3.0.0/28", netip.MustParseAddr("10.3.0.0"), 28, nil))
+	carol, dave := peerSA("carol@strongswan.org", "192.168.0.100:4500", nil), peerSA("dave@strongswan.org", "192.168.0.200:4500", nil)
+	names := []string{"10.3.0.0/28"}
+	c := a.AcquireAddress(names, carol, any4)
+	d := a.AcquireAddress(names, dave, any4)
+	a.ReleaseAddress(names, d, dave)
+	saved := a.Save()
+
+	b := NewPools()
+	b.Add(NewSubnetPool("10.3.0.0/28", netip.MustParseAddr("10.3.0.0"), 28, nil))
+	b.Add(NewSubnetPool("other", netip.MustParseAddr("10.4.0.0"), 28, nil))
+	if got := b.Restore(append(saved, SavedPool{Name: "other", Base: netip.MustParseAddr("10.5.0.0"), Size: 14})); !slices.Equal(got, names) {
+		t.Fatalf("restored %v", got)
+	}
+	if got := b.List()[0]; got.Online != 1 || got.Offline != 1 {
+		t.Errorf("restored pool %+v", got)
+	}
+	if !b.ReleaseAddress(names, c, carol) {
+		t.Error("carol's lease not released")
+	}
+	if got := b.AcquireAddress(names, dave, any4); got != d {
+		t.Errorf("dave got %s back, want %s", got, d)
+	}
+	if got := b.AcquireAddress(names, peerSA("eve@strongswan.org", "192.168.0.50:4500", nil), any4); got.String() != "10.3.0.3" {
+		t.Errorf("a new identity got %s", got)
+	}
+	// a pool that handed out addresses keeps its own table
+	if got := b.Restore(saved); len(got) != 0 {
+		t.Errorf("restored again into %v", got)
+	}
+}

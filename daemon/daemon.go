@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,7 @@ import (
 	"github.com/goswan/goswan/confparse/settings"
 	"github.com/goswan/goswan/counters"
 	"github.com/goswan/goswan/credentials"
+	"github.com/goswan/goswan/ha_state"
 	"github.com/goswan/goswan/internal/clib"
 	"github.com/goswan/goswan/internal/version"
 	"github.com/goswan/goswan/kernel"
@@ -82,6 +84,7 @@ type Daemon struct {
 	// attr plugin attrPlugin, the resolve plugin resolve.
 	attrs        *attributes.Manager
 	pools        *attributes.Pools
+	haState      *ha_state.Plugin
 	connRequests *attributes.ConnRequests
 	attrPlugin   *attributes.Attr
 	resolve      *resolveHandler
@@ -181,6 +184,8 @@ func (d *Daemon) initialize() error {
 	if err != nil {
 		return err
 	}
+	// a gateway that takes up saved IKE_SAs announces RFC 6311 support
+	st.MIDSyncResponder = slices.Contains(plugins, "ha-state")
 	if err := d.openBackends(plugins, st); err != nil {
 		return err
 	}
@@ -330,6 +335,9 @@ func (d *Daemon) Shutdown() {
 	if d.vici != nil {
 		_ = d.vici.Close()
 	}
+	// the IKE_SAs are deleted now, with the peers told: nothing is left
+	// to take up after a restart
+	d.haState.Stop()
 	if d.manager != nil {
 		done := make(chan struct{})
 		go func() {

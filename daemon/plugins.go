@@ -36,6 +36,7 @@ var builtinPlugins = map[string]bool{
 	"curve25519": true, "openssl": true, "chapoly": true, "mgf1": true, "fips-prf": true, "drbg": true,
 	"stroke": true, "kernel-netlink": true, "kernel-libipsec": true, "socket-default": true,
 	"updown": true, "resolve": true, "attr": true, "vici": true, "counters": true, "load-tester": true,
+	"ha-state": true,
 }
 
 // pluginList decides what charon.load asks for: the plugins goswan has
@@ -195,6 +196,9 @@ func (d *Daemon) startPlugins(plugins []string) error {
 	}
 	if slices.Contains(plugins, "load-tester") {
 		d.startLoadTester()
+	}
+	if slices.Contains(plugins, "ha-state") {
+		d.startHAState()
 	}
 	// d.plugins, which loadVici corrects if the vici socket failed.
 	d.logf(bus.LIB, bus.Control, "loaded plugins: charon %s", strings.Join(d.plugins, " "))

@@ -39,8 +39,12 @@ type ChildSA struct {
 	reqidAllocated   bool
 	trap             bool
 	inboundInstalled bool
-	closeAction      config.Action
-	dpdAction        config.Action
+	// detached marks a CHILD_SA restored from saved state: the peer has
+	// it, the kernel holds nothing of it (its ESP keys were not saved)
+	// until a rekey replaces it.
+	detached    bool
+	closeAction config.Action
+	dpdAction   config.Action
 
 	installTime, rekeyTime, expireTime time.Time
 }
@@ -183,6 +187,10 @@ func (c *ChildSA) log(g bus.Group, l bus.Level, format string, args ...any) {
 
 // Name is the config name.
 func (c *ChildSA) Name() string { return c.cfg.Name }
+
+// Detached reports a CHILD_SA restored from saved state that has nothing
+// in the kernel yet.
+func (c *ChildSA) Detached() bool { return c.detached }
 
 // Config is the CHILD_SA's config.
 func (c *ChildSA) Config() *config.ChildCfg { return c.cfg }

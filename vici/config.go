@@ -728,6 +728,7 @@ func (p *Plugin) loadConn(r *Request) []byte {
 			return reply("%s", err.Error())
 		}
 		p.conns.merge(peer)
+		p.deps.Env.Backends.Added(peer)
 	}
 	if r.Err != nil {
 		return reply("parsing request failed")
