@@ -22,7 +22,9 @@ type sa struct {
 	esn     bool
 	// ep holds the UDP endpoints of the ESP-in-UDP flow; UpdateSA replaces
 	// it while traffic flows.
-	ep            atomic.Pointer[endpoints]
+	ep atomic.Pointer[endpoints]
+	// mapped is the last changed NAT mapping reported (inbound).
+	mapped        atomic.Pointer[mappingNote]
 	xf            Transform
 	ivLen, icvLen int
 	block         int
