@@ -62,8 +62,10 @@ var floors = [][]group{
 		{"IKEv2 tasks", []string{"tasks"}, "one file per strongSwan task, and the task manager", false},
 		{"starter", []string{"starter"}, "ipsec start: reads ipsec.conf, runs charon, sends conns over stroke", false},
 	},
+	{{"authenticators", []string{"sa/authenticators"},
+		"AUTH payloads: pre-shared keys and public key signatures (charon's sa/ikev2/authenticators)", false}},
 	{
-		{"IKE_SAs", []string{"sa"}, "IKE_SA, CHILD_SA, their managers, keymat, authenticators; checkout/checkin", false},
+		{"IKE_SAs", []string{"sa"}, "IKE_SA, CHILD_SA, their managers, keymat; checkout/checkin", false},
 		{"config files", []string{"confparse/ipsecconf", "confparse/settings", "confparse/secrets"},
 			"ipsec.conf, strongswan.conf, ipsec.secrets as strongSwan reads them", false},
 	},
@@ -76,7 +78,8 @@ var floors = [][]group{
 	},
 	{
 		{"kernel interface", []string{"kernel"}, "what charon asks of a kernel backend, and its events", false},
-		{"credentials", []string{"credentials/..."}, "identities, shared keys, DNs", false},
+		{"credentials", []string{"credentials/..."},
+			"identities, shared keys, DNs, certificates, CRLs, OCSP, private keys, trust chains", false},
 		{"control socket", []string{"stroke"}, "stroke_msg_t codec, socket server and client", false},
 		{"IKE sockets", []string{"network"}, "UDP 500/4500 with the non-ESP marker", false},
 		{"config errors", []string{"confparse"}, "file:line:column positions and errors", false},
@@ -323,8 +326,8 @@ func TestLayerRules(t *testing.T) {
 		want   string
 	}{
 		{"down is fine", graph{"tasks": {"sa", "config"}, "sa": {"config", "ext:time", "ext:crypto"}, "daemon": {"tasks"}}, nil, ""},
-		{"upward", graph{"sa": {"tasks"}}, nil, "sa imports tasks: up from IKE_SAs (6) to IKEv2 tasks (7)"},
-		{"upward to a command", graph{"daemon": {"cmd/charon"}}, nil, "daemon imports cmd/charon: up from charon (9) to commands (10)"},
+		{"upward", graph{"sa": {"tasks"}}, nil, "sa imports tasks: up from IKE_SAs (6) to IKEv2 tasks (8)"},
+		{"upward to a command", graph{"daemon": {"cmd/charon"}}, nil, "daemon imports cmd/charon: up from charon (10) to commands (11)"},
 		{"sideways", graph{"sa": {"confparse/ipsecconf"}}, nil, "sa imports confparse/ipsecconf: sideways within layer 6"},
 		{"sideways in the foundations", graph{"crypto": {"selectors"}}, nil, "crypto imports selectors: sideways within layer 2"},
 		{"the codec above the algorithms", graph{"encoding": {"crypto"}}, nil, ""},

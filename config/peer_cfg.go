@@ -43,7 +43,8 @@ func (c AuthClass) String() string {
 }
 
 // AuthCfg is one authentication round of one side, auth_cfg_t reduced to
-// the rules goswan implements.
+// the rules goswan implements. The same type records a completed round
+// (the IKE_SA's auth configs), with what was actually used.
 type AuthCfg struct {
 	Class AuthClass
 	// Identity is the configured identity (nil or %any: any).
@@ -56,11 +57,11 @@ type AuthCfg struct {
 	AAAIdentity   *credentials.Identity
 	XAuthBackend  string
 	XAuthIdentity *credentials.Identity
-	CACert        string
 	Groups        []*credentials.Identity
-	CertPolicies  []string
-	// CRLValidation: 0 none, 1 SKIPPED is enough (ifuri), 2 GOOD required.
-	CRLValidation uint8
+	// AuthRules are the certificate rules: leftcert, rightca, the
+	// constraints of leftauth=rsa-2048-sha256 and of strictcrlpolicy, or,
+	// for a completed round, the chain and its revocation status.
+	credentials.AuthRules
 }
 
 func idEqual(a, b *credentials.Identity) bool {
@@ -75,9 +76,17 @@ func (a *AuthCfg) Equal(b *AuthCfg) bool {
 	return a.Class == b.Class && idEqual(a.Identity, b.Identity) && a.IdentityLoose == b.IdentityLoose &&
 		a.EAPType == b.EAPType && a.EAPVendor == b.EAPVendor && idEqual(a.EAPIdentity, b.EAPIdentity) &&
 		idEqual(a.AAAIdentity, b.AAAIdentity) && a.XAuthBackend == b.XAuthBackend &&
-		idEqual(a.XAuthIdentity, b.XAuthIdentity) && a.CACert == b.CACert &&
-		slices.EqualFunc(a.Groups, b.Groups, idEqual) && slices.Equal(a.CertPolicies, b.CertPolicies) &&
-		a.CRLValidation == b.CRLValidation
+		idEqual(a.XAuthIdentity, b.XAuthIdentity) &&
+		slices.EqualFunc(a.Groups, b.Groups, idEqual) && a.AuthRules.Equal(b.AuthRules)
+}
+
+// Clone copies a round (identities and certificates are immutable and
+// shared).
+func (a *AuthCfg) Clone() *AuthCfg {
+	c := *a
+	c.Groups = slices.Clone(a.Groups)
+	c.AuthRules = a.AuthRules.Clone()
+	return &c
 }
 
 // PeerCfg is a connection: its IKE config, authentication rounds, timing

@@ -78,6 +78,9 @@ type Daemon struct {
 	manager  *sa.Manager
 	backends *config.Backends
 	creds    *credentials.Store
+	certs    *credentials.Manager
+	// ipsecDir is /etc/ipsec.d (tests use their own).
+	ipsecDir string
 
 	// attrs is charon's attribute manager; the stroke plugin adds its
 	// pools (rightsourceip=, rightdns=) and connRequests (leftdns=), the
@@ -100,6 +103,7 @@ type Daemon struct {
 	controller *Controller
 	stroke     *stroke.Server
 	cred       *strokeCred
+	ca         *strokeCA
 	vici       *vici.Plugin
 	counters   *counters.Counters
 
@@ -177,6 +181,8 @@ func (d *Daemon) initialize() error {
 	d.backends = &config.Backends{Resolve: resolveHost}
 	d.creds = credentials.NewStore()
 	d.attrs = attributes.NewManager()
+	d.certs = credentials.NewManager()
+	d.certs.Rand = rand.Reader
 	d.pool = processing.NewPool(s.Int("charon.threads", 16))
 	d.onClose(func() error { d.pool.Stop(); return nil })
 	d.sched = processing.NewScheduler(processing.RealClock{}, d.pool)
@@ -199,6 +205,7 @@ func (d *Daemon) initialize() error {
 		Backends:       d.backends,
 		Creds:          d.creds,
 		Attributes:     d.attrs,
+		Certs:          d.certs,
 		Settings:       st,
 		Resolve:        resolveHost,
 		NewTaskManager: tasks.New,

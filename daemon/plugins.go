@@ -24,8 +24,8 @@ import (
 // DefaultPlugins is the plugin list used when strongswan.conf has neither
 // charon.load nor charon.load_modular: the parts of Debian's build that
 // goswan has.
-const DefaultPlugins = "random nonce aes des sha1 sha2 md5 hmac kdf xcbc cmac gcm gmp curve25519 openssl " +
-	"stroke vici kernel-netlink socket-default updown counters"
+const DefaultPlugins = "random nonce aes des sha1 sha2 md5 x509 revocation constraints pkcs1 pkcs8 pkcs12 pem " +
+	"hmac kdf xcbc cmac gcm gmp curve25519 openssl curl stroke vici kernel-netlink socket-default updown counters"
 
 // builtinPlugins are strongSwan plugins whose function is part of goswan's
 // own code (crypto, the kernel interfaces, the socket, stroke): naming them
@@ -37,6 +37,11 @@ var builtinPlugins = map[string]bool{
 	"stroke": true, "kernel-netlink": true, "kernel-libipsec": true, "socket-default": true,
 	"updown": true, "resolve": true, "attr": true, "vici": true, "counters": true, "load-tester": true,
 	"ha-state": true,
+	// Certificates: package credentials is x509, pem, pkcs1, pkcs8 and
+	// pkcs12, the constraints and revocation validators; daemon's HTTP
+	// fetcher is curl.
+	"x509": true, "pem": true, "pkcs1": true, "pkcs8": true, "pkcs12": true, "rc2": true,
+	"constraints": true, "revocation": true, "curl": true,
 }
 
 // pluginList decides what charon.load asks for: the plugins goswan has
@@ -59,6 +64,7 @@ func (d *Daemon) pluginList() ([]string, error) {
 		loaded = append(loaded, p.Name)
 	}
 	d.plugins = loaded
+	d.configureCerts(func(name string) bool { return slices.Contains(loaded, name) })
 	return loaded, nil
 }
 
@@ -290,6 +296,7 @@ func (d *Daemon) openLibipsec(st sa.Settings) (*kernel_libipsec.IPsec, error) {
 func (d *Daemon) loadStroke() error {
 	s := d.Settings()
 	d.cred = newStrokeCred(d)
+	d.ca = &strokeCA{d: d}
 	d.cred.loadAll()
 	path, err := stroke.ParseSocketURI(s.Str("charon.plugins.stroke.socket", "unix://"+filepath.Join(d.opts.PidDir, "charon.ctl")))
 	if err != nil {
@@ -306,8 +313,8 @@ func (d *Daemon) loadStroke() error {
 		Handlers: stroke.Handlers{
 			Control:     ctl,
 			Config:      &strokeConfig{d: d},
+			CA:          d.ca,
 			Credentials: d.cred,
-			CA:          strokeCA{d},
 			List:        d.lister(),
 			LogLevels:   d,
 		},

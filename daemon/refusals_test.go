@@ -24,7 +24,7 @@ func strokeSocket(t *testing.T, d *Daemon) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "charon.ctl")
 	srv, err := stroke.Listen(stroke.ServerConfig{Path: path, UID: -1, GID: -1, Log: bus.Ctx{Bus: d.bus},
-		Handlers: stroke.Handlers{Control: &strokeControl{d: d}, Config: &strokeConfig{d: d}, CA: strokeCA{d},
+		Handlers: stroke.Handlers{Control: &strokeControl{d: d}, Config: &strokeConfig{d: d}, CA: &strokeCA{d: d},
 			Credentials: newStrokeCred(d)}})
 	if err != nil {
 		t.Fatal(err)

@@ -16,17 +16,18 @@ func crlValidation(cfg *config.AuthCfg, local bool, policy stroke.CRLPolicy) {
 	}
 	switch policy {
 	case stroke.CRLStrictYes:
-		cfg.CRLValidation = 2
+		cfg.CRLValidation = append(cfg.CRLValidation, credentials.ValidationGood)
 	case stroke.CRLStrictIfURI:
-		cfg.CRLValidation = 1
+		cfg.CRLValidation = append(cfg.CRLValidation, credentials.ValidationSkipped)
 	}
 }
 
 // authRound holds the keywords of an end that configure one
-// authentication round: leftauth, leftid, leftca, leftgroups for the
-// first; leftauth2, leftid2, leftca2, leftgroups2 for the second.
+// authentication round: leftauth, leftid, leftcert, leftca, leftgroups for
+// the first; leftauth2, leftid2, leftcert2, leftca2, leftgroups2 for the
+// second.
 type authRound struct {
-	auth, id, ca, groups stroke.Str
+	auth, id, cert, ca, groups stroke.Str
 }
 
 // roundOf picks a round's keywords as build_auth_cfg does: the first round
@@ -38,7 +39,7 @@ func roundOf(c *stroke.AddConn, local, primary bool) authRound {
 		end, other = &c.Me, &c.Other
 	}
 	if primary {
-		r := authRound{auth: end.Auth, id: end.ID, ca: end.CA, groups: end.Groups}
+		r := authRound{auth: end.Auth, id: end.ID, cert: end.Cert, ca: end.CA, groups: end.Groups}
 		if !r.id.Valid {
 			r.id = end.Address
 		}
@@ -47,7 +48,7 @@ func roundOf(c *stroke.AddConn, local, primary bool) authRound {
 		}
 		return r
 	}
-	r := authRound{auth: end.Auth2, id: end.ID2, ca: end.CA2, groups: end.Groups2}
+	r := authRound{auth: end.Auth2, id: end.ID2, cert: end.Cert2, ca: end.CA2, groups: end.Groups2}
 	if local && !r.id.Valid {
 		r.id = end.ID
 	}
@@ -58,25 +59,28 @@ func roundOf(c *stroke.AddConn, local, primary bool) authRound {
 }
 
 // buildAuthCfg builds one authentication round of one side; nil means the
-// round is not configured. Certificates, CAs and raw keys are not looked
-// at: a conn that names them is refused (stroke_config_refuse.go).
+// round is not configured. Certificates and CAs are loaded in
+// stroke_config_cert.go; a conn with raw public keys is refused
+// (stroke_config_refuse.go).
 func (s *strokeConfig) buildAuthCfg(c *stroke.AddConn, local, primary bool) *config.AuthCfg {
 	r := roundOf(c, local, primary)
 	if !r.auth.Valid {
 		if !primary {
+			s.loadUnusedCert(r.cert)
 			return nil
 		}
 		r.auth = stroke.S("pubkey")
 	}
 	cfg := &config.AuthCfg{}
-	if id := r.id.Value; r.id.Valid {
-		loose := false
-		if strings.HasPrefix(id, "%") && id != "%any" && id != "%any6" {
-			loose, id = !local, id[1:]
-		}
-		if ident := credentials.ParseIdentity(id); ident != nil && ident.Type() != credentials.IDAny {
-			cfg.Identity, cfg.IdentityLoose = ident, loose
-		}
+	id, loose := r.id.Value, false
+	if r.id.Valid && strings.HasPrefix(id, "%") && id != "%any" && id != "%any6" {
+		loose, id = !local, id[1:]
+	}
+	if ident := s.roundIdentity(cfg, r.id, id, r.cert); ident.Type() != credentials.IDAny {
+		cfg.Identity, cfg.IdentityLoose = ident, loose
+	}
+	if r.ca.Valid {
+		s.caConstraint(cfg, r.ca.Value)
 	}
 	for _, g := range tokens(r.groups.Value) {
 		cfg.Groups = append(cfg.Groups, credentials.ParseIdentity(g))
@@ -100,6 +104,7 @@ func (s *strokeConfig) authClass(cfg *config.AuthCfg, a string, c *stroke.AddCon
 		strings.HasPrefix(a, "ecdsa") || strings.HasPrefix(a, "bliss"):
 		cfg.Class = config.AuthClassPubkey
 		crlValidation(cfg, local, c.CRLPolicy)
+		s.pubkeyConstraints(cfg, a, true)
 	case a == "psk" || a == "secret":
 		cfg.Class = config.AuthClassPSK
 	case strings.HasPrefix(a, "xauth"):
@@ -111,6 +116,9 @@ func (s *strokeConfig) authClass(cfg *config.AuthCfg, a string, c *stroke.AddCon
 			cfg.XAuthIdentity = credentials.ParseIdentity(c.XauthIdentity.Value)
 		}
 	case strings.HasPrefix(a, "eap"):
+		if i := strings.IndexByte(a, ':'); i >= 0 {
+			s.pubkeyConstraints(cfg, a[i+1:], false)
+		}
 		eapAuth(cfg, a, c)
 	default:
 		if a != "any" {

@@ -1,12 +1,10 @@
 package daemon
 
 import (
-	"context"
 	"strings"
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
-	"github.com/goswan/goswan/config/feature"
 	"github.com/goswan/goswan/confparse/ipsecconf"
 	"github.com/goswan/goswan/stroke"
 )
@@ -89,23 +87,3 @@ func (s *strokeConfig) refusals(c *stroke.AddConn) []string {
 	}
 	return refused
 }
-
-// strokeCA is stroke_ca_t for a goswan that loads no certificates: a ca
-// section needs them, so it is refused with a log line and never listed.
-type strokeCA struct{ d *Daemon }
-
-var _ stroke.CAs = strokeCA{}
-
-// AddCA implements stroke.CAs.
-func (c strokeCA) AddCA(_ context.Context, ca *stroke.AddCA) {
-	c.d.logf(bus.CFG, bus.Control, "ca '%s': ca sections need %s, which goswan does not do yet; ignored",
-		ca.Name.Value, feature.Certificates)
-}
-
-// DelCA implements stroke.CAs: no ca is ever loaded.
-func (c strokeCA) DelCA(_ context.Context, name stroke.Str) {
-	c.d.logf(bus.CFG, bus.Control, "no ca named '%s' found", name.Value)
-}
-
-// ListCAInfos implements stroke.CAs: there is nothing to list.
-func (strokeCA) ListCAInfos(context.Context, bool, *stroke.Reply) {}

@@ -15,7 +15,10 @@ import (
 // simDaemon wraps a simulated node in the parts of a Daemon the stroke
 // handlers use.
 func simDaemon(n *ikesim.Node) *Daemon {
-	d := &Daemon{bus: n.Env.Bus, env: n.Env, manager: n.Mgr, backends: n.Env.Backends, creds: n.Env.Creds, net: n.Env.Net}
+	d := &Daemon{bus: n.Env.Bus, env: n.Env, manager: n.Mgr, backends: n.Env.Backends, creds: n.Env.Creds, net: n.Env.Net,
+		certs: n.Env.Certs, ipsecDir: "/nonexistent/goswan-test/ipsec.d"}
+	d.cred = &strokeCred{d: d}
+	d.ca = &strokeCA{d: d}
 	d.traps = sa.NewTrapManager(n.Env)
 	d.shunts = sa.NewShuntManager(n.Env)
 	d.controller = NewController(n.Env)
@@ -56,7 +59,7 @@ func TestStrokeUpDown(t *testing.T) {
 	up := run(t, func(out *stroke.Reply) { ctl.Initiate(ctx, stroke.S("net-net"), out) }, 1)
 	wantInOrder(t, up,
 		"initiating IKE_SA net-net[1] to 192.168.0.2\n",
-		"generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(REDIR_SUP) ]\n",
+		"generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_SUP) ]\n",
 		"authentication of 'sun.strongswan.org' with pre-shared key successful\n",
 		"IKE_SA net-net[1] established between 192.168.0.1[moon.strongswan.org]...192.168.0.2[sun.strongswan.org]\n",
 		"CHILD_SA net-net{1} established with SPIs",

@@ -2,119 +2,315 @@ package daemon
 
 import (
 	"context"
+	"encoding/pem"
+	"errors"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/goswan/goswan/bus"
-	"github.com/goswan/goswan/config/feature"
 	"github.com/goswan/goswan/confparse/secrets"
 	"github.com/goswan/goswan/credentials"
+	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/stroke"
 )
 
-// The certificate directories of ipsec.d that charon's stroke plugin reads.
-const (
-	caCertDir   = "/etc/ipsec.d/cacerts"
-	aaCertDir   = "/etc/ipsec.d/aacerts"
-	ocspCertDir = "/etc/ipsec.d/ocspcerts"
-	attrCertDir = "/etc/ipsec.d/acerts"
-	crlDir      = "/etc/ipsec.d/crls"
-)
+// DefaultIPsecDir is charon's IPSEC_CONFDIR/ipsec.d.
+const DefaultIPsecDir = "/etc/ipsec.d"
 
-// strokeCred loads ipsec.secrets into the credential store (the stroke
-// plugin's stroke_cred.c). Shared secrets (PSK, EAP, XAUTH) are what goswan
-// authenticates with; certificates and private keys are reported and
-// skipped.
+// The directories of ipsec.d that charon's stroke plugin reads.
+func (d *Daemon) ipsecD(sub string) string {
+	dir := d.ipsecDir
+	if dir == "" {
+		dir = DefaultIPsecDir
+	}
+	return filepath.Join(dir, sub)
+}
+
+// strokeCred loads certificates, CRLs and ipsec.secrets into the
+// credential sets (the stroke plugin's stroke_cred.c): CA, AA and OCSP
+// signer certificates and CRLs from ipsec.d, shared secrets and private
+// keys (RSA, ECDSA, PKCS8, P12, encrypted ones opened with the passphrase
+// given or asked for) from the secrets file.
 type strokeCred struct {
 	d    *Daemon
 	file string
+	// forceCA treats every certificate in cacerts and ca sections as a
+	// CA (ignore_missing_ca_basic_constraint).
+	forceCA bool
 }
 
 var _ stroke.Credentials = (*strokeCred)(nil)
 
 func newStrokeCred(d *Daemon) *strokeCred {
-	return &strokeCred{d: d, file: d.Settings().Str("charon.plugins.stroke.secrets_file", secrets.DefaultPath)}
+	s := d.Settings()
+	c := &strokeCred{
+		d:       d,
+		file:    s.Str("charon.plugins.stroke.secrets_file", secrets.DefaultPath),
+		forceCA: s.Bool("charon.plugins.stroke.ignore_missing_ca_basic_constraint", false),
+	}
+	d.certs.OnCacheCRL = c.writeCRL
+	if s.Bool("charon.cache_crls", false) {
+		c.CacheCRLs(context.Background(), true)
+	}
+	return c
 }
 
 func (c *strokeCred) log(l bus.Level, format string, args ...any) {
 	c.d.bus.Log(0, nil, bus.CFG, l, format, args...)
 }
 
+func (c *strokeCred) logLib(format string, args ...any) {
+	c.d.bus.Log(0, nil, bus.LIB, bus.Control, format, args...)
+}
+
+// credLog routes the credential layer's lines logged outside an IKE_SA.
+func (c *strokeCred) credLog(g credentials.LogGroup, level int, format string, args ...any) {
+	grp := bus.CFG
+	switch g {
+	case credentials.LogLIB:
+		grp = bus.LIB
+	case credentials.LogASN:
+		grp = bus.ASN
+	case credentials.LogIKE:
+		grp = bus.IKE
+	}
+	c.d.bus.Log(0, nil, grp, bus.Level(level), format, args...)
+}
+
 // loadAll is what the plugin does when it loads: certificates, then
 // secrets.
 func (c *strokeCred) loadAll() {
-	c.log(bus.Control, "loading ca certificates from '%s'", caCertDir)
-	c.certDir(caCertDir, "ca certificate")
-	c.log(bus.Control, "loading aa certificates from '%s'", aaCertDir)
-	c.certDir(aaCertDir, "AA certificate")
-	c.log(bus.Control, "loading ocsp signer certificates from '%s'", ocspCertDir)
-	c.certDir(ocspCertDir, "certificate")
-	c.log(bus.Control, "loading attribute certificates from '%s'", attrCertDir)
-	c.certDir(attrCertDir, "attribute certificate")
-	c.log(bus.Control, "loading crls from '%s'", crlDir)
-	c.certDir(crlDir, "crl")
+	c.log(bus.Control, "loading ca certificates from '%s'", c.d.ipsecD("cacerts"))
+	c.d.certs.ReplaceCACerts(c.caDir())
+	c.log(bus.Control, "loading aa certificates from '%s'", c.d.ipsecD("aacerts"))
+	for _, a := range c.aaDir() {
+		c.d.certs.AddAACert(a)
+	}
+	c.log(bus.Control, "loading ocsp signer certificates from '%s'", c.d.ipsecD("ocspcerts"))
+	c.ocspDir()
+	c.log(bus.Control, "loading attribute certificates from '%s'", c.d.ipsecD("acerts"))
+	c.attrDir()
+	c.log(bus.Control, "loading crls from '%s'", c.d.ipsecD("crls"))
+	c.loadCRLDir()
 	c.loadSecrets(nil)
 }
 
-// certDir reports each file of a certificate directory as not loaded:
-// goswan has no X.509 support yet, and an operator must see that rather
-// than find the certificate silently ignored.
-func (c *strokeCred) certDir(dir, what string) {
-	entries, err := os.ReadDir(dir)
+// readFile reads a credential file, logging as charon's pem plugin when
+// it cannot be opened.
+func (c *strokeCred) readFile(path string) ([]byte, bool) {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		if !os.IsNotExist(err) {
-			c.log(bus.Control, "  reading directory failed")
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
 		}
-		return
+		c.logLib("  opening '%s' failed: %s", path, errnoText(err))
+		return nil, false
 	}
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			c.log(bus.Control, "  loading %s from '%s' failed", what, filepath.Join(dir, e.Name()))
+	return data, true
+}
+
+// errnoText prints an error as strerror does ("No such file or
+// directory"), capitalised as glibc's messages are.
+func errnoText(err error) string {
+	s := err.Error()
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		return string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}
+
+// parseCertFile reads a PEM or DER certificate with extra flags.
+func (c *strokeCred) parseCertFile(path string, flags credentials.CertFlags) *credentials.Certificate {
+	cert := c.certFromFile(path, flags)
+	if cert == nil {
+		c.d.logBuildFailed(buildCertX509)
+	}
+	return cert
+}
+
+func (c *strokeCred) certFromFile(path string, flags credentials.CertFlags) *credentials.Certificate {
+	data, ok := c.readFile(path)
+	if !ok {
+		return nil
+	}
+	der, _, err := credentials.Unarmor(data, nil)
+	if err != nil {
+		c.logLib("  %v", err)
+		return nil
+	}
+	cert, err := c.d.certs.ParseCertificate(der, flags, c.credLog)
+	if err != nil {
+		c.d.bus.Log(0, nil, bus.ASN, bus.Diag, "  %v", err)
+		return nil
+	}
+	return cert
+}
+
+// loadCACert loads a CA certificate (cacerts, ca sections): a certificate
+// without CA basic constraint is discarded unless forced.
+func (c *strokeCred) loadCACert(path, name string) *credentials.Certificate {
+	var flags credentials.CertFlags
+	if c.forceCA {
+		flags = credentials.CertCA
+	}
+	cert := c.parseCertFile(path, flags)
+	if cert == nil {
+		return nil
+	}
+	if cert.Flags()&credentials.CertCA == 0 {
+		c.log(bus.Control, "  ca certificate \"%s\" lacks ca basic constraint, discarded", cert.Subject())
+		return nil
+	}
+	c.log(bus.Control, "  loaded ca certificate \"%s\" from '%s'", cert.Subject(), name)
+	return cert
+}
+
+// dirFiles lists the regular files of a directory in readdir's order, as
+// charon's directory enumerator, or logs that it could not be read.
+func (c *strokeCred) dirFiles(dir string) []string {
+	names, err := readdirNames(dir)
+	if err != nil {
+		c.logLib("opening directory '%s' failed: %s", dir, errnoText(unwrapPathError(err)))
+		c.log(bus.Control, "  reading directory failed")
+		return nil
+	}
+	var out []string
+	for _, name := range names {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			out = append(out, p)
 		}
+	}
+	return out
+}
+
+func (c *strokeCred) caDir() []*credentials.Certificate {
+	var out []*credentials.Certificate
+	for _, p := range c.dirFiles(c.d.ipsecD("cacerts")) {
+		cert := c.loadCACert(p, p)
+		if cert == nil {
+			c.log(bus.Control, "  loading ca certificate from '%s' failed", p)
+			continue
+		}
+		out = append(out, c.d.certs.CACertRef(cert))
+	}
+	return out
+}
+
+func (c *strokeCred) aaDir() []*credentials.Certificate {
+	var out []*credentials.Certificate
+	for _, p := range c.dirFiles(c.d.ipsecD("aacerts")) {
+		cert := c.parseCertFile(p, credentials.CertAA)
+		if cert == nil {
+			c.log(bus.Control, "  loading AA certificate from '%s' failed", p)
+			continue
+		}
+		c.log(bus.Control, "  loaded AA certificate \"%s\" from '%s'", cert.Subject(), p)
+		out = append(out, cert)
+	}
+	return out
+}
+
+func (c *strokeCred) ocspDir() {
+	for _, p := range c.dirFiles(c.d.ipsecD("ocspcerts")) {
+		cert := c.parseCertFile(p, credentials.CertOCSPSigner)
+		if cert == nil {
+			c.log(bus.Control, "  loading certificate from '%s' failed", p)
+			continue
+		}
+		c.log(bus.Control, "  loaded certificate \"%s\" from '%s'", cert.Subject(), p)
+		c.d.certs.AddCert(cert, true)
 	}
 }
 
-// loadSecrets reads ipsec.secrets and replaces the shared keys with what
-// it holds, logging each entry as charon does. out, when not nil, is the
-// stroke client to ask for %prompt secrets (ipsec rereadsecrets).
+// attrDir reports attribute certificates as not loaded: goswan does not
+// read them (charon's acert plugin authorizes with their groups).
+func (c *strokeCred) attrDir() {
+	for _, p := range c.dirFiles(c.d.ipsecD("acerts")) {
+		c.log(bus.Control, "  loading attribute certificate from '%s' failed", p)
+	}
+}
+
+func (c *strokeCred) loadCRLDir() {
+	for _, p := range c.dirFiles(c.d.ipsecD("crls")) {
+		data, ok := c.readFile(p)
+		var crl *credentials.CRL
+		if ok {
+			der, _, err := credentials.Unarmor(data, nil)
+			if err != nil {
+				c.logLib("  %v", err)
+			} else if crl, err = credentials.ParseCRL(der); err != nil {
+				c.d.bus.Log(0, nil, bus.ASN, bus.Diag, "  %v", err)
+			}
+		}
+		if crl == nil {
+			c.d.logBuildFailed(buildCertCRL)
+			c.log(bus.Control, "  loading crl from '%s' failed", p)
+			continue
+		}
+		c.log(bus.Control, "  loaded crl from '%s'", p)
+		c.d.certs.AddCRL(crl, c.credLog)
+	}
+}
+
+// LoadPeerCert loads leftcert/rightcert (stroke_cred load_peer): relative
+// names are in ipsec.d/certs. The certificate joins the trusted set.
+func (c *strokeCred) LoadPeerCert(name string) *credentials.Certificate {
+	path := name
+	if !filepath.IsAbs(name) {
+		path = filepath.Join(c.d.ipsecD("certs"), name)
+	}
+	cert := c.certFromFile(path, 0)
+	if cert == nil {
+		c.d.logBuildFailed(buildCertAny)
+		c.log(bus.Control, "  loading certificate from '%s' failed", name)
+		return nil
+	}
+	cert = c.d.certs.AddCert(cert, true)
+	c.log(bus.Control, "  loaded certificate \"%s\" from '%s'", cert.Subject(), name)
+	return cert
+}
+
+// loadSecrets reads ipsec.secrets and replaces the shared keys and private
+// keys with what it holds, logging each entry as charon does. out, when
+// not nil, is the stroke client to ask for %prompt passphrases (ipsec
+// rereadsecrets).
 func (c *strokeCred) loadSecrets(out *stroke.Reply) {
 	c.log(bus.Control, "loading secrets from '%s'", c.file)
-	sec, err := secrets.Load(c.file, nil)
+	sec, err := secrets.Load(c.file, &secrets.Options{PrivateKeyDir: c.d.ipsecD("private")})
 	if sec == nil {
 		c.log(bus.Control, "opening secrets file '%s' failed: %v", c.file, err)
 		return
 	}
 	announced := map[string]bool{c.file: true}
 	var keys []*credentials.SharedKey
+	var privs []*credentials.PrivateKey
 	for _, e := range sec.Entries {
 		if f := e.Pos.File; f != "" && !announced[f] {
 			announced[f] = true
 			c.log(bus.Control, "loading secrets from '%s'", f)
 		}
+		switch e.Kind {
+		case secrets.RSA, secrets.ECDSA, secrets.PKCS8:
+			if k := c.loadPrivate(e, out); k != nil {
+				privs = append(privs, k)
+			}
+			continue
+		case secrets.P12:
+			privs = append(privs, c.loadPKCS12(e, out)...)
+			continue
+		}
 		k := e.SharedKey()
 		if k == nil {
-			c.log(bus.Control, "  loading private key from '%s' failed", e.File)
+			c.log(bus.Control, "line %d: %s secrets are not supported", e.Pos.Line, e.Kind)
 			continue
 		}
 		if k.Type != credentials.SharedIKE && k.Type != credentials.SharedEAP {
 			c.log(bus.Control, "line %d: %s secrets are not supported", e.Pos.Line, e.Kind)
 			k.Wipe()
 			continue
-		}
-		if e.Prompt {
-			if out == nil {
-				c.log(bus.Control, "line %d: %%prompt secrets can only be loaded with ipsec rereadsecrets", e.Pos.Line)
-				k.Wipe()
-				continue
-			}
-			answer, err := out.Prompt("Passphrase:")
-			if err != nil {
-				k.Wipe()
-				continue
-			}
-			k.Wipe()
-			k.Secret = credentials.Secret(answer)
 		}
 		c.log(bus.Control, "  loaded %s secret for %s", k.Type, k.OwnersText())
 		keys = append(keys, k)
@@ -127,47 +323,260 @@ func (c *strokeCred) loadSecrets(out *stroke.Reply) {
 		}
 	}
 	c.d.creds.Replace(keys)
+	c.d.certs.ReplaceKeys(privs)
 }
 
-// Reread implements stroke.Credentials (ipsec rereadsecrets, rereadall).
+// passphrases are the passphrases to try for an entry: those written in
+// the secrets file, or, for %prompt, what the user types at the stroke
+// client, three tries at most (stroke_cred passphrase_cb). Without a
+// client a %prompt entry has none.
+func (c *strokeCred) passphrases(e *secrets.Secret, out *stroke.Reply, what string) credentials.Passphrases {
+	if !e.Prompt {
+		return credentials.StaticPassphrases(e.Passphrases...)
+	}
+	if out == nil {
+		return nil
+	}
+	try := 0
+	return func() ([]byte, bool) {
+		try++
+		if try > 4 {
+			return nil, false
+		}
+		if try > 3 {
+			out.Printf("Passphrase invalid, giving up.\n")
+			return nil, false
+		}
+		if try > 1 {
+			out.Printf("Passphrase invalid!\n")
+		}
+		out.Printf("%s '%s' is encrypted.\n", what, e.File)
+		answer, err := out.Prompt("Passphrase:")
+		if err != nil || answer == "" {
+			return nil, false
+		}
+		return []byte(answer), true
+	}
+}
+
+func keyTypeOf(k secrets.Kind) credentials.KeyType {
+	switch k {
+	case secrets.RSA:
+		return credentials.KeyRSA
+	case secrets.ECDSA:
+		return credentials.KeyECDSA
+	}
+	return credentials.KeyAny
+}
+
+// loadPrivate loads the key of an RSA, ECDSA or PKCS8 line.
+func (c *strokeCred) loadPrivate(e *secrets.Secret, out *stroke.Reply) *credentials.PrivateKey {
+	var k *credentials.PrivateKey
+	if data, ok := c.readFile(e.File); ok {
+		var err error
+		k, err = credentials.ParsePrivateKey(data, keyTypeOf(e.Kind), c.passphrases(e, out, "Private key"))
+		if err != nil {
+			c.logKeyError(err)
+		}
+	}
+	if k == nil {
+		switch e.Kind {
+		case secrets.RSA:
+			c.d.logBuildFailed(buildPrivRSA)
+		case secrets.ECDSA:
+			c.d.logBuildFailed(buildPrivECDSA)
+		default:
+			c.d.logBuildFailed(buildPrivAny)
+		}
+		c.log(bus.Control, "  loading private key from '%s' failed", e.File)
+		return nil
+	}
+	c.log(bus.Control, "  loaded %s private key from '%s'", k.Type(), e.File)
+	return k
+}
+
+// loadPKCS12 loads a P12 line: its certificates join the trusted set, its
+// keys are returned.
+func (c *strokeCred) loadPKCS12(e *secrets.Secret, out *stroke.Reply) []*credentials.PrivateKey {
+	var p *credentials.PKCS12
+	if data, ok := c.readFile(e.File); ok {
+		var err error
+		p, err = credentials.ParsePKCS12(data, c.passphrases(e, out, "PKCS#12 file"))
+		if err != nil {
+			c.logKeyError(err)
+		}
+	}
+	if p == nil {
+		c.d.logBuildFailed(buildContPKCS12)
+		c.log(bus.Control, "  loading credentials from '%s' failed", e.File)
+		return nil
+	}
+	parser := c.d.certs.Options().Parser
+	for _, cert := range p.Certs {
+		cert, err := cert.As(parser, c.credLog)
+		if err != nil {
+			continue
+		}
+		if cert.Flags()&credentials.CertCA != 0 {
+			c.log(bus.Control, "  loaded ca certificate \"%s\" from '%s'", cert.Subject(), e.File)
+		} else {
+			c.log(bus.Control, "  loaded certificate \"%s\" from '%s'", cert.Subject(), e.File)
+		}
+		c.d.certs.AddCert(cert, true)
+	}
+	for _, k := range p.Keys {
+		c.log(bus.Control, "  loaded %s private key from '%s'", k.Type(), e.File)
+	}
+	return p.Keys
+}
+
+// Reread implements stroke.Credentials (ipsec rereadsecrets, rereadall,
+// rereadcacerts, rereadcrls and the others).
 func (c *strokeCred) Reread(_ context.Context, flags stroke.RereadFlags, out *stroke.Reply) {
 	if flags&stroke.RereadSecrets != 0 {
 		c.log(bus.Control, "rereading secrets")
 		c.loadSecrets(out)
 	}
-	dirs := []struct {
-		flag      stroke.RereadFlags
-		what, dir string
-	}{
-		{stroke.RereadCACerts, "ca certificates", caCertDir},
-		{stroke.RereadAACerts, "aa certificates", aaCertDir},
-		{stroke.RereadOCSPCerts, "ocsp signer certificates", ocspCertDir},
-		{stroke.RereadACerts, "attribute certificates", attrCertDir},
-		{stroke.RereadCRLs, "crls", crlDir},
+	if flags&stroke.RereadCACerts != 0 {
+		c.d.ca.reloadSections()
+		c.log(bus.Control, "rereading ca certificates from '%s'", c.d.ipsecD("cacerts"))
+		c.d.certs.ReplaceCACerts(c.caDir())
 	}
-	for _, x := range dirs {
-		if flags&x.flag != 0 {
-			c.log(bus.Control, "rereading %s from '%s'", x.what, x.dir)
-			c.certDir(x.dir, x.what)
-		}
+	if flags&stroke.RereadAACerts != 0 {
+		c.log(bus.Control, "rereading aa certificates from '%s'", c.d.ipsecD("aacerts"))
+		c.d.certs.ReplaceAACerts(c.aaDir())
+	}
+	if flags&stroke.RereadOCSPCerts != 0 {
+		c.log(bus.Control, "rereading ocsp signer certificates from '%s'", c.d.ipsecD("ocspcerts"))
+		c.ocspDir()
+	}
+	if flags&stroke.RereadACerts != 0 {
+		c.log(bus.Control, "rereading attribute certificates from '%s'", c.d.ipsecD("acerts"))
+		c.attrDir()
+	}
+	if flags&stroke.RereadCRLs != 0 {
+		c.log(bus.Control, "rereading crls from '%s'", c.d.ipsecD("crls"))
+		c.loadCRLDir()
 	}
 }
 
-// CacheCRLs implements stroke.Credentials (config setup's cachecrls=yes):
-// CRLs need certificates, which goswan does not load yet.
+// CacheCRLs implements stroke.Credentials (config setup cachecrls).
 func (c *strokeCred) CacheCRLs(_ context.Context, enabled bool) {
+	state := "disabled"
 	if enabled {
-		c.log(bus.Control, "cachecrls=yes needs %s, which goswan does not do yet; ignored", feature.Certificates)
+		state = "enabled"
 	}
+	c.log(bus.Control, "crl caching to %s %s", c.d.ipsecD("crls"), state)
+	c.d.certs.SetCacheCRLs(enabled)
 }
 
-// FlushCache implements stroke.Credentials: goswan caches no OCSP
-// responses, CRLs or certificates.
-func (c *strokeCred) FlushCache(context.Context, stroke.PurgeFlags) {}
+// writeCRL stores a fetched CRL in ipsec.d/crls named by its authority key
+// identifier, as charon's cache_cert does.
+func (c *strokeCred) writeCRL(crl *credentials.CRL, log credentials.LogFunc) {
+	name := hexString(crl.AuthorityKeyID())
+	if crl.IsDelta() {
+		name += "_delta"
+	}
+	path := filepath.Join(c.d.ipsecD("crls"), name+".crl")
+	if err := writeFileUmask(path, crl.Raw()); err != nil {
+		log(credentials.LogCFG, 1, "  writing crl file '%s' failed: %s", path, errnoText(unwrapPathError(err)))
+		return
+	}
+	log(credentials.LogCFG, 1, "  written crl file '%s' (%d bytes)", path, len(crl.Raw()))
+}
 
-// Export implements stroke.Credentials: there are no certificates to
-// export.
-func (c *strokeCred) Export(context.Context, stroke.ExportFlags, stroke.Str, *stroke.Reply) {}
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// writeFileUmask writes a file readable by all (charon's chunk_write with
+// mask 022), replacing it.
+func writeFileUmask(path string, data []byte) error {
+	return os.WriteFile(path, data, 0o644)
+}
+
+func hexString(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}
+
+// FlushCache implements stroke.Credentials (ipsec purgecerts, purgecrls,
+// purgeocsp).
+func (c *strokeCred) FlushCache(_ context.Context, flags stroke.PurgeFlags) {
+	if flags&stroke.PurgeCerts != 0 {
+		c.d.certs.PurgeCerts()
+	}
+	if flags&stroke.PurgeCRLs != 0 {
+		c.d.certs.PurgeCRLs()
+	}
+	if flags&stroke.PurgeOCSP != 0 {
+		c.d.certs.PurgeOCSP()
+	}
+}
 
 // durationMS converts charon's millisecond settings.
 func durationMS(ms int) time.Duration { return time.Duration(max(ms, 0)) * time.Millisecond }
+
+// Export implements stroke.Credentials (ipsec exportcert and the
+// connection certificate exports): certificates as PEM.
+func (c *strokeCred) Export(_ context.Context, flags stroke.ExportFlags, selector stroke.Str, out *stroke.Reply) {
+	if flags&stroke.ExportX509 != 0 {
+		id := credentials.ParseIdentity(selector.Value)
+		for _, cert := range c.d.certs.Certs(credentials.KeyAny, id) {
+			out.Printf("%s", pemCert(cert))
+		}
+	}
+	if flags&(stroke.ExportConnCert|stroke.ExportConnChain) != 0 {
+		c.d.EachIKESA(true, func(ike *sa.IKESA) {
+			if ike.Name() != selector.Value {
+				return
+			}
+			for _, a := range ike.AuthCfgs(false) {
+				if s := a.Subject(); s != nil {
+					out.Printf("%s", pemCert(s))
+				}
+				if flags&stroke.ExportConnChain != 0 {
+					for _, x := range append(append([]*credentials.Certificate(nil), a.IMCerts...), a.CACerts...) {
+						out.Printf("%s", pemCert(x))
+					}
+				}
+			}
+		})
+	}
+}
+
+func pemCert(c *credentials.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw()})
+}
+
+// logKeyError logs why a key or container did not load, at the level
+// charon's parsers log the same reasons.
+func (c *strokeCred) logKeyError(err error) {
+	switch {
+	case errors.Is(err, credentials.ErrPKCS12MAC):
+		c.d.bus.Log(0, nil, bus.ASN, bus.Control, "  %v", err)
+	case err.Error() == "file coded in unknown format, discarded":
+		c.logLib("  %v", err)
+	default:
+		c.d.bus.Log(0, nil, bus.ASN, bus.Diag, "  %v", err)
+	}
+}
+
+// readdirNames is a directory's entries in the order the file system
+// returns them (os.ReadDir would sort them by name).
+func readdirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}

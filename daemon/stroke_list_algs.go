@@ -3,6 +3,7 @@ package daemon
 import (
 	"io"
 	"strings"
+	"time"
 
 	"github.com/goswan/goswan/crypto"
 	"github.com/goswan/goswan/stroke"
@@ -18,8 +19,10 @@ import (
 // utc selects UTC dates for certificate validity, which goswan has none
 // of yet.
 func WriteList(w io.Writer, src ListSource, flags stroke.ListFlags, utc bool) error {
-	_ = utc
 	p := &printer{w: w}
+	if cs, ok := src.(CertSource); ok && cs.CertManager() != nil {
+		writeCertLists(p, cs.CertManager(), flags, utc, time.Now().Truncate(time.Second))
+	}
 	if flags&stroke.ListAlgs != 0 {
 		writeAlgorithms(p, RegisteredAlgorithms())
 	}

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/sa"
 )
@@ -31,8 +30,10 @@ func name12(s string) string { return pad(s, 12) }
 func formatDelta(a, b time.Time) string { return sa.FormatDuration(a.Sub(b)) }
 
 // formatTime is %T: "Nov 24 08:46:07 2026" in local time, or with utc
-// "Nov 24 08:46:07 UTC 2026" (bus.FormatTime).
-func formatTime(t time.Time, utc bool) string { return bus.FormatTime(t, utc) }
+// "Nov 24 08:46:07 UTC 2026". A zero time, or the epoch, is charon's
+// UNDEFINED_TIME (credentials.FormatTime, which bus.FormatTime is but
+// for the epoch).
+func formatTime(t time.Time, utc bool) string { return credentials.FormatTime(t, utc) }
 
 // formatHost is %H of a host without port: the unspecified addresses print
 // as %any and %any6, the others as glibc's inet_ntop writes them (which

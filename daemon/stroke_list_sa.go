@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -258,14 +259,28 @@ func writeAuthCfgs(p *printer, peerName string, auths []*config.AuthCfg, local b
 			b.WriteString(authClassName(a.Class) + " authentication")
 		}
 		b.WriteByte('\n')
-		if a.CACert != "" {
-			b.WriteString(name + ":    ca:    \"" + a.CACert + "\"\n")
+		for _, c := range []struct {
+			label string
+			certs []*credentials.Certificate
+		}{{"ca:    ", a.CACerts}, {"im-ca: ", a.IMCerts}, {"cert:  ", a.SubjectCerts}} {
+			if len(c.certs) > 0 {
+				b.WriteString(name + ":    " + c.label + "\"" + formatID(c.certs[0].Subject()) + "\"\n")
+			}
 		}
-		switch a.CRLValidation {
-		case 1:
-			b.WriteString(name + ":    crl:   status must be GOOD or SKIPPED\n")
-		case 2:
-			b.WriteString(name + ":    crl:   status must be GOOD\n")
+		for _, v := range []struct {
+			label string
+			valid []credentials.Validation
+		}{{"ocsp:  ", a.OCSPValidation}, {"crl:   ", a.CRLValidation}} {
+			// charon prints the worst status required, if any.
+			if len(v.valid) == 0 {
+				continue
+			}
+			switch slices.Max(v.valid) {
+			case credentials.ValidationSkipped:
+				b.WriteString(name + ":    " + v.label + "status must be GOOD or SKIPPED\n")
+			case credentials.ValidationGood:
+				b.WriteString(name + ":    " + v.label + "status must be GOOD\n")
+			}
 		}
 		for _, g := range a.Groups {
 			b.WriteString(name + ":    group: " + formatID(g) + "\n")

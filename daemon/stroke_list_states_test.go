@@ -15,6 +15,7 @@ import (
 	"github.com/goswan/goswan/selectors"
 	"github.com/goswan/goswan/stroke"
 	"github.com/goswan/goswan/testing/ikesim"
+	"github.com/goswan/goswan/testing/testpki"
 )
 
 // The lines the captures do not show, from situations built with the
@@ -346,12 +347,18 @@ func TestStatusTestSuitePatterns(t *testing.T) {
 // keyexchange=ike, aggressive with IKEv2 (ignored), dpdaction=hold, CA and
 // CRL requirements, %any identities.
 func TestStatusConnectionVariants(t *testing.T) {
+	root, err := credentials.ParseCertificate(testpki.Issue(t, nil, testpki.RootName,
+		testpki.NewKey(t, testpki.ECDSA256, "root"), testpki.Options{CA: true, PathLen: -1}).DER)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := connSpec{name: "rw", aggressive: true, left: "%any", right: "%any",
 		leftSubnet: "10.1.0.0/16", dpdDelay: 10, dpdAction: config.ActionTrap,
 		leftAuth: []*config.AuthCfg{{Class: config.AuthClassPubkey, Identity: credentials.ParseIdentity("C=CH, O=strongSwan Project, CN=moon.strongswan.org")}},
 		rightAuth: []*config.AuthCfg{
-			{Class: config.AuthClassPubkey, Identity: credentials.Any(), CACert: "C=CH, O=strongSwan Project, CN=strongSwan Root CA", CRLValidation: 2},
-			{Class: config.AuthClassAny, CRLValidation: 1}}}
+			{Class: config.AuthClassPubkey, Identity: credentials.Any(), AuthRules: credentials.AuthRules{
+				CACerts: []*credentials.Certificate{root}, CRLValidation: []credentials.Validation{credentials.ValidationGood}}},
+			{Class: config.AuthClassAny, AuthRules: credentials.AuthRules{CRLValidation: []credentials.Validation{credentials.ValidationSkipped}}}}}
 	peer, child := c.build(t)
 	peer.IKE.Version = config.IKEAny // keyexchange=ike
 	peer.AddChild(child)

@@ -199,6 +199,7 @@ type CertEncoding uint8
 
 const (
 	CertX509Signature        CertEncoding = 4
+	CertCRL                  CertEncoding = 7
 	CertX509HashAndURL       CertEncoding = 12
 	CertX509HashAndURLBundle CertEncoding = 13
 )

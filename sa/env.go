@@ -121,6 +121,9 @@ type Env struct {
 	Net         kernel.Net
 	Backends    *config.Backends
 	Creds       *credentials.Store
+	// Certs holds certificates, CRLs and private keys and validates
+	// chains (nil: public key authentication is impossible).
+	Certs *credentials.Manager
 	// Attributes hands out virtual IPs and configuration attributes
 	// (gateway) and takes the ones received (client); nil: none.
 	Attributes *attributes.Manager

@@ -36,7 +36,11 @@ type IKESA struct {
 
 	// myAuths and otherAuths are the completed authentication rounds.
 	myAuths, otherAuths []*config.AuthCfg
-	myVIPs, otherVIPs   []netip.Addr
+	// curAuth holds the rounds in progress, [0] ours and [1] the peer's,
+	// and helpers what the peer sent for its round (see ike_sa_auth.go).
+	curAuth           [2]*config.AuthCfg
+	helpers           credentials.Helpers
+	myVIPs, otherVIPs []netip.Addr
 	// attrs are the configuration attributes handlers took (client side),
 	// released when the SA goes.
 	attrs []configAttr
@@ -312,8 +316,12 @@ func (ike *IKESA) AuthCfgs(local bool) []*config.AuthCfg {
 	return ike.otherAuths
 }
 
-// FlushAuthCfgs forgets completed rounds (reset).
-func (ike *IKESA) FlushAuthCfgs() { ike.myAuths, ike.otherAuths = nil, nil }
+// FlushAuthCfgs forgets completed rounds and those in progress (reset).
+func (ike *IKESA) FlushAuthCfgs() {
+	ike.myAuths, ike.otherAuths = nil, nil
+	ike.curAuth = [2]*config.AuthCfg{}
+	ike.helpers = credentials.Helpers{}
+}
 
 // AddChild attaches a CHILD_SA.
 func (ike *IKESA) AddChild(c *ChildSA) {

@@ -254,6 +254,7 @@ func (ike *IKESA) GenerateMessage(m *encoding.Message, allowFragments bool) ([]P
 		// Encoding put the payloads in charon's order: log them now.
 		ike.Log(bus.ENC, bus.Control, "generating %s", m)
 		if len(frags) > 1 {
+			ike.Log(bus.ENC, bus.Control, "splitting IKE message (%d bytes) into %d fragments", m.Size(), len(frags))
 			for i := range frags {
 				ike.Log(bus.ENC, bus.Control, "generating %s", m.FragmentSummary(i+1, len(frags)))
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/crypto"
 	"github.com/goswan/goswan/encoding"
 )
@@ -27,6 +28,8 @@ type Keymat struct {
 	alg       crypto.IKEAlgorithms
 	keys      *crypto.IKEKeys
 	in, out   crypto.SKCipher
+	// hashAlgs are the signature hash algorithms the peer supports.
+	hashAlgs []credentials.HashAlgorithm
 }
 
 // NewKeymat returns empty keying material for our role.

@@ -25,9 +25,9 @@ func TestFragmentation(t *testing.T) {
 	}
 	p.Up()
 	p.Advance(5 * time.Second)
-	p.Moon.WantLogOrder(t, "[ENC] generating IKE_AUTH request 1 [ EF(1/3) ]", "[ENC] generating IKE_AUTH request 1 [ EF(2/3) ]",
+	p.Moon.WantLogOrder(t, "[ENC] splitting IKE message (272 bytes) into 3 fragments", "[ENC] generating IKE_AUTH request 1 [ EF(1/3) ]", "[ENC] generating IKE_AUTH request 1 [ EF(2/3) ]",
 		"[ENC] generating IKE_AUTH request 1 [ EF(3/3) ]", "[IKE] retransmit 1 of request with message ID 1",
-		"[ENC] received fragment #1 of 2, waiting for complete IKE message",
+		"[ENC] parsed IKE_AUTH response 1 [ EF(1/2) ]", "[ENC] received fragment #1 of 2, waiting for complete IKE message",
 		"[ENC] received fragment #2 of 2, reassembled fragmented IKE message (224 bytes)")
 	// Fragment 1 was lost: 2 and 3 wait, the retransmitted 1 completes the
 	// message, and the retransmitted 2 and 3 are duplicates of a message

@@ -106,6 +106,10 @@ func mutatePlain(m *encoding.Message, ops []byte) {
 				x.Data = cut(x.Data)
 			case *encoding.Auth:
 				x.Data = cut(x.Data)
+			case *encoding.Cert:
+				x.Data = cut(x.Data)
+			case *encoding.CertReq:
+				x.Data = cut(x.Data)
 			case *encoding.Delete:
 				x.SPIs = x.SPIs[:min(len(x.SPIs), int(b)%2)]
 			case *encoding.TS:

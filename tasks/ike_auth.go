@@ -120,12 +120,16 @@ func (t *IKEAuth) Process(m *encoding.Message) sa.Status {
 	return t.processR(m)
 }
 
-// roundDone records a completed round: the configured class with the
-// identity actually used.
-func roundDone(cfg *config.AuthCfg, id *credentials.Identity) *config.AuthCfg {
-	c := *cfg
-	c.Identity = id
-	return &c
+// startLocalRound prepares our round in progress for a configured round:
+// what an earlier round left goes, but the CA certificates the peer asked
+// for stay; the configured rules join them (purge and merge of ike_auth).
+func startLocalRound(ike *sa.IKESA, round *config.AuthCfg) *config.AuthCfg {
+	ike.PurgeCurrentAuth(true, true)
+	cur := ike.CurrentAuth(true)
+	cas := cur.CACerts
+	*cur = *round.Clone()
+	cur.CACerts = append(cas, cur.CACerts...)
+	return cur
 }
 
 // loadCandidates selects the responder's peer config from addresses and
@@ -172,18 +176,6 @@ func hasProposal(c *config.IKECfg, p *config.Proposal) bool {
 		config.SelectProposal(c.Proposals, []*config.Proposal{p}, 0) != nil
 }
 
-// complies reports whether a completed round satisfies a configured one.
-func complies(done, want *config.AuthCfg) bool {
-	if want.Class != config.AuthClassAny && done.Class != want.Class {
-		return false
-	}
-	if want.Identity != nil && want.Identity.Type() != credentials.IDAny && done.Identity != nil &&
-		done.Identity.Matches(want.Identity) == credentials.MatchNone {
-		return false
-	}
-	return true
-}
-
 // updateCandidates checks the remote rounds done against the selected
 // config and switches to another candidate if it does not fit; strict also
 // requires every configured round to be done.
@@ -197,7 +189,7 @@ func (t *IKEAuth) updateCandidates(strict bool) bool {
 					problem = "insufficient authentication rounds"
 					break
 				}
-				if !complies(done[i], w) {
+				if !done[i].Complies(w, t.ike.CredLog()) {
 					problem = "constraint checking failed"
 					break
 				}
@@ -208,7 +200,7 @@ func (t *IKEAuth) updateCandidates(strict bool) bool {
 					problem = "insufficient authentication rounds"
 					break
 				}
-				if !complies(d, want[i]) {
+				if !d.Complies(want[i], t.ike.CredLog()) {
 					problem = "non-matching authentication done"
 					break
 				}

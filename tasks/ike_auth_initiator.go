@@ -6,6 +6,7 @@ import (
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/sa/authenticators"
 )
 
 func (t *IKEAuth) buildI(m *encoding.Message) sa.Status {
@@ -33,7 +34,7 @@ func (t *IKEAuth) buildI(m *encoding.Message) sa.Status {
 	}
 	switch t.myAuth.Build(m) {
 	case sa.Success:
-		t.ike.AddAuthCfg(true, roundDone(t.myRound, t.ike.MyID()))
+		t.ike.CompleteAuth(true)
 		t.myAuth = nil
 	case sa.NeedMore:
 	default:
@@ -70,20 +71,21 @@ func (t *IKEAuth) beginRoundI(m *encoding.Message, first bool) sa.Status {
 		return sa.Failed
 	}
 	t.myRound = round
+	cur := startLocalRound(t.ike, round)
 	idi := round.Identity
 	if idi == nil || idi.Type() == credentials.IDAny {
 		t.ike.Log(bus.CFG, bus.Control, "no IDi configured, fall back on IP address")
 		idi = credentials.FromAddr(t.ike.MyHost().Addr())
 	}
+	cur.Identity = idi
 	t.ike.SetMyID(idi)
 	m.Add(sa.IDPayload(idi, false))
 	if idr != nil && idr.Type() != credentials.IDAny && !idr.ContainsWildcards() && first &&
 		t.peer.Unique != config.UniqueNever && !t.ike.Env().Manager.HasContact(t.ike, idi, idr) {
 		m.AddNotify(encoding.NotifyInitialContact, nil)
 	}
-	a, err := sa.NewAuthBuilder(t.ike, round, t.inputs())
-	if err != nil {
-		t.ike.Log(bus.IKE, bus.Control, "%v", err)
+	a := authenticators.NewBuilder(t.ike, cur, t.inputs())
+	if a == nil {
 		t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
 		return sa.Failed
 	}
@@ -118,13 +120,13 @@ func (t *IKEAuth) processI(m *encoding.Message) sa.Status {
 				return peerFailed()
 			}
 			t.ike.SetOtherID(credentials.FromEncoding(credentials.IDType(idr.IDType), idr.Data))
+			t.ike.CurrentAuth(false).Identity = t.ike.OtherID()
 			if m.First(encoding.PayloadAUTH) == nil {
 				t.ike.Log(bus.IKE, bus.Control, "EAP-only authentication is not supported")
 				return peerFailed()
 			}
-			a, err := sa.NewAuthVerifier(t.ike, m, t.inputs())
-			if err != nil {
-				t.ike.Log(bus.IKE, bus.Control, "%v", err)
+			a := authenticators.NewVerifier(t.ike, m, t.inputs())
+			if a == nil {
 				return peerFailed()
 			}
 			t.otherAuth = a
@@ -137,10 +139,11 @@ func (t *IKEAuth) processI(m *encoding.Message) sa.Status {
 			return peerFailed()
 		}
 		t.otherAuth = nil
-		t.ike.AddAuthCfg(false, &config.AuthCfg{Class: config.AuthClassPSK, Identity: t.ike.OtherID()})
+		t.ike.CompleteAuth(false)
 	}
-	// PSK rounds must satisfy the configuration strictly.
-	if len(t.ike.AuthCfgs(true)) > 0 && t.ike.AuthCfgs(true)[0].Class == config.AuthClassPSK {
+	// Without EAP on our side the peer's rounds must satisfy the
+	// configuration strictly (require_strict).
+	if t.ike.CurrentAuth(true).Class != config.AuthClassEAP {
 		if !t.updateCandidates(true) {
 			return peerFailed()
 		}

@@ -2,10 +2,10 @@ package tasks
 
 import (
 	"github.com/goswan/goswan/bus"
-	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/sa/authenticators"
 )
 
 func (t *IKEAuth) processR(m *encoding.Message) sa.Status {
@@ -48,13 +48,13 @@ func (t *IKEAuth) processR(m *encoding.Message) sa.Status {
 			return sa.Failed
 		}
 		t.ike.SetOtherID(credentials.FromEncoding(credentials.IDType(idi.IDType), idi.Data))
+		t.ike.CurrentAuth(false).Identity = t.ike.OtherID()
 		if t.peer == nil && !t.loadCandidates() {
 			t.authFailed = true
 			return sa.NeedMore
 		}
-		a, err := sa.NewAuthVerifier(t.ike, m, t.inputs())
-		if err != nil {
-			t.ike.Log(bus.IKE, bus.Control, "%v", err)
+		a := authenticators.NewVerifier(t.ike, m, t.inputs())
+		if a == nil {
 			t.authFailed = true
 			return sa.NeedMore
 		}
@@ -71,7 +71,7 @@ func (t *IKEAuth) processR(m *encoding.Message) sa.Status {
 		t.authFailed = true
 		return sa.NeedMore
 	}
-	t.ike.AddAuthCfg(false, &config.AuthCfg{Class: config.AuthClassPSK, Identity: t.ike.OtherID()})
+	t.ike.CompleteAuth(false)
 	if !t.updateCandidates(false) {
 		t.authFailed = true
 		return sa.NeedMore
@@ -116,6 +116,7 @@ func (t *IKEAuth) buildR(m *encoding.Message) sa.Status {
 			return localFailed()
 		}
 		t.myRound = round
+		cur := startLocalRound(t.ike, round)
 		id := t.ike.MyID()
 		cfgID := round.Identity
 		if id.Type() == credentials.IDAny {
@@ -129,10 +130,10 @@ func (t *IKEAuth) buildR(m *encoding.Message) sa.Status {
 			t.ike.Log(bus.CFG, bus.Control, "received IDr %s, but require %s", id, cfgID)
 			return peerFailed()
 		}
+		cur.Identity = id
 		m.Add(sa.IDPayload(id, true))
-		a, err := sa.NewAuthBuilder(t.ike, round, t.inputs())
-		if err != nil {
-			t.ike.Log(bus.IKE, bus.Control, "%v", err)
+		a := authenticators.NewBuilder(t.ike, cur, t.inputs())
+		if a == nil {
 			return localFailed()
 		}
 		t.myAuth = a
@@ -140,7 +141,7 @@ func (t *IKEAuth) buildR(m *encoding.Message) sa.Status {
 	if t.myAuth != nil {
 		switch t.myAuth.Build(m) {
 		case sa.Success:
-			t.ike.AddAuthCfg(true, roundDone(t.myRound, t.ike.MyID()))
+			t.ike.CompleteAuth(true)
 			t.myAuth = nil
 		case sa.NeedMore:
 		default:

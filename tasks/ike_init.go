@@ -7,6 +7,7 @@ import (
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/crypto"
 	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/sa"
@@ -17,9 +18,12 @@ import (
 const maxInitRetries = 5
 
 // supportedHashAlgorithms is what charon announces in
-// SIGNATURE_HASH_ALGORITHMS (RFC 7427): SHA2-256, SHA2-384, SHA2-512 and
-// Identity, as captured from Debian's charon 5.9.8.
-var supportedHashAlgorithms = []byte{0, 2, 0, 3, 0, 4, 0, 5}
+// SIGNATURE_HASH_ALGORITHMS (RFC 7427) when no constraint narrows it: the
+// hashes it verifies signatures with, SHA2-256, SHA2-384, SHA2-512 and
+// Identity (EdDSA), as captured from Debian's charon 5.9.8.
+var supportedHashAlgorithms = []credentials.HashAlgorithm{
+	credentials.HashSHA256, credentials.HashSHA384, credentials.HashSHA512, credentials.HashIdentity,
+}
 
 // IKEInit is the IKE_SA_INIT exchange, ike_init.c: proposals, key
 // exchange and nonces; also the CREATE_CHILD_SA part of an IKE_SA rekey

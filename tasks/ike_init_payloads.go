@@ -51,9 +51,9 @@ func (t *IKEInit) buildPayloads(m *encoding.Message) bool {
 		m.AddNotify(encoding.NotifyFragmentationSupported, nil)
 	}
 	// Capabilities only when goswan has them (announce.go).
-	if announces(encoding.NotifySignatureHashAlgorithms) && t.ike.Env().Settings.SignatureAuthentication && (t.initiator || t.ike.Supports(sa.ExtSignatureAuth)) {
-		m.AddNotify(encoding.NotifySignatureHashAlgorithms, supportedHashAlgorithms)
-		t.ike.Log(bus.CFG, bus.Diag, "sending supported signature hash algorithms: sha256 sha384 sha512 identity")
+	if announces(encoding.NotifySignatureHashAlgorithms) && t.ike.Env().Settings.SignatureAuthentication &&
+		(t.initiator || t.ike.Supports(sa.ExtSignatureAuth)) {
+		t.sendHashAlgorithms(m)
 	}
 	if t.initiator && t.ike.Env().Settings.FollowRedirects && announces(encoding.NotifyRedirectSupported) {
 		if from := t.ike.RedirectedFrom(); from.IsValid() {
@@ -158,7 +158,7 @@ func (t *IKEInit) processNotify(n *encoding.Notify) {
 		t.ike.Enable(sa.ExtIKEFragmentation)
 	case encoding.NotifySignatureHashAlgorithms:
 		if t.ike.Env().Settings.SignatureAuthentication {
-			t.ike.Enable(sa.ExtSignatureAuth)
+			t.handleHashAlgorithms(n.Data)
 		}
 	case encoding.NotifyRedirectedFrom:
 		gw := parseRedirect(t.ike, n.Data)

@@ -53,7 +53,7 @@ func TestRedirectActive(t *testing.T) {
 	carol.WantLogOrder(t,
 		"[IKE] redirected to 192.168.0.1",
 		"[IKE] restarting CHILD_SA home",
-		"[ENC] generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(REDIR_FROM) ]",
+		"[ENC] generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_FROM) ]",
 		"[IKE] IKE_SA home[2] established between 192.168.0.100[carol@strongswan.org]...192.168.0.1[mars.strongswan.org]",
 		"[IKE] deleting IKE_SA home[1] between 192.168.0.100[carol@strongswan.org]...192.168.0.5[mars.strongswan.org]")
 	moon.WantLog(t, "[IKE] client got redirected from 192.168.0.5")

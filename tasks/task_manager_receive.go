@@ -117,6 +117,7 @@ func (tm *TaskManager) handleFragment(defrag **encoding.Reassembler, m *encoding
 	if f == nil {
 		return sa.Success
 	}
+	tm.log(bus.ENC, bus.Control, "parsed %s", m)
 	if *defrag == nil {
 		*defrag = encoding.NewReassembler(0)
 	}

@@ -52,7 +52,7 @@ func unsupported(name, why string) error {
 
 // Why goswan refuses the options it cannot honour.
 const (
-	whyCerts  = "certificates and public key authentication are not supported by goswan yet"
+	whyCerts  = "certificates and public key authentication over vici are not supported by goswan yet"
 	whyIKEv1  = "goswan speaks IKEv2 only"
 	whyEAP    = "EAP authentication is not supported by goswan yet"
 	whyPPK    = "postquantum preshared keys are not supported by goswan"
@@ -221,10 +221,11 @@ func (a *authData) kv(name string, v []byte) error {
 	case "ca_id":
 		return unsupported(name, whyCerts)
 	case "revocation":
-		var lvl uint8
-		lvl, ok = parseMap(v, map[string]uint8{"strict": 2, "ifuri": 1, "relaxed": 0})
-		if ok && lvl != 0 {
-			a.cfg.CRLValidation = lvl
+		var lvl credentials.Validation
+		lvl, ok = parseMap(v, map[string]credentials.Validation{"strict": credentials.ValidationGood,
+			"ifuri": credentials.ValidationSkipped, "relaxed": credentials.ValidationFailed})
+		if ok && lvl != credentials.ValidationFailed {
+			a.cfg.CRLValidation = append(a.cfg.CRLValidation, lvl)
 		}
 	case "round":
 		a.round, ok = parseUint32(v)

@@ -104,7 +104,7 @@ func (p *Plugin) loadKey(r *Request) []byte {
 	}
 	certs := p.deps.Features.Certs
 	if certs == nil {
-		return reply("parsing %s private key failed: private keys are not supported by goswan yet", typ)
+		return reply("parsing %s private key failed: private keys over vici are not supported by goswan yet", typ)
 	}
 	keyid, err := certs.LoadKey(typ, data)
 	if err != nil {

@@ -206,9 +206,9 @@ func TestLoadConnRefusesWhatCharonRefusesAndWhatGoswanLacks(t *testing.T) {
 			"invalid value for: local_ts, config discarded"},
 		{conn("x", []kv{{"version", "1"}}, nil), "unsupported option: version (goswan speaks IKEv2 only), config discarded"},
 		{conn("x", nil, nil, sec("local", []kv{{"auth", "pubkey"}}, nil)),
-			"unsupported option: auth (certificates and public key authentication are not supported by goswan yet), config discarded"},
+			"unsupported option: auth (certificates and public key authentication over vici are not supported by goswan yet), config discarded"},
 		{conn("x", nil, nil, sec("local", nil, map[string][]string{"certs": {"x"}})),
-			"unsupported option: certs (certificates and public key authentication are not supported by goswan yet), config discarded"},
+			"unsupported option: certs (certificates and public key authentication over vici are not supported by goswan yet), config discarded"},
 		{conn("x", nil, nil, sec("remote", []kv{{"auth", "eap-md5"}}, nil)),
 			"unsupported option: auth (EAP authentication is not supported by goswan yet), config discarded"},
 	} {
@@ -279,16 +279,16 @@ func TestFeaturesGoswanLacksAreRefusedNotPretended(t *testing.T) {
 		msg  *vici.Message
 		want string
 	}{
-		{"load-cert", vici.Msg("type", "x509", "data", "x"), "parsing X509 certificate failed: certificates and public key authentication are not supported by goswan yet"},
+		{"load-cert", vici.Msg("type", "x509", "data", "x"), "parsing X509 certificate failed: certificates and public key authentication over vici are not supported by goswan yet"},
 		{"load-cert", vici.Msg("type", "X509", "flag", "bogus", "data", "x"), "invalid certificate flag 'bogus'"},
 		{"load-cert", vici.Msg("type", "bogus"), "invalid certificate type 'bogus'"},
 		{"load-cert", vici.Msg("type", "x509crl"), "certificate data missing"},
-		{"load-key", vici.Msg("type", "rsa", "data", "x"), "parsing RSA private key failed: private keys are not supported by goswan yet"},
+		{"load-key", vici.Msg("type", "rsa", "data", "x"), "parsing RSA private key failed: private keys over vici are not supported by goswan yet"},
 		{"load-key", vici.Msg("type", "dsx", "data", "x"), "invalid key type: dsx"},
 		{"unload-key", vici.Msg("id", "00:11"), "key not found"},
 		{"load-token", vici.Msg("handle", "0011"), "loading private key from token failed"},
 		{"load-authority", conn("strongswan", []kv{{"cacert", "x"}}, nil),
-			"unsupported option: cacert (certificates and public key authentication are not supported by goswan yet), authority discarded"},
+			"unsupported option: cacert (certificates and public key authentication over vici are not supported by goswan yet), authority discarded"},
 		{"load-authority", conn("strongswan", []kv{{"bogus", "x"}}, nil), "unknown option: bogus, authority discarded"},
 		{"unload-authority", vici.Msg("name", "strongswan"), "unload: authority 'strongswan' not found"},
 		{"load-pool", conn("rw", nil, nil), "missing addrs for pool 'rw'"},

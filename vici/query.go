@@ -123,18 +123,6 @@ func authClassName(c config.AuthClass) string {
 	return fmt.Sprintf("(%d)", c)
 }
 
-// validationName is cert_validation_names for the validation levels an
-// auth config can require.
-func validationName(v uint8) string {
-	switch v {
-	case 1:
-		return "SKIPPED"
-	case 2:
-		return "GOOD"
-	}
-	return fmt.Sprintf("(%d)", v)
-}
-
 // buildAuthCfgs is build_auth_cfgs: one section per round, "local-1",
 // "remote-2", with the rules in the order a config built from swanctl.conf
 // adds them.
@@ -158,8 +146,8 @@ func buildAuthCfgs(b *Builder, auths []*config.AuthCfg, local bool) {
 		if a.Class == config.AuthClassXAuth && a.XAuthBackend != "" {
 			b.KV("xauth", a.XAuthBackend)
 		}
-		if a.CRLValidation != 0 {
-			b.KV("revocation", validationName(a.CRLValidation))
+		for _, v := range a.CRLValidation {
+			b.KV("revocation", v.String())
 		}
 		if a.Identity != nil {
 			b.KV("id", a.Identity.String())

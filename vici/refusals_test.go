@@ -18,7 +18,7 @@ func TestRefusalsFollowFeatureList(t *testing.T) {
 		why string
 		f   *feature.Feature
 	}{
-		{whyCerts, feature.Certificates},
+		{whyCerts, feature.ViciCertificates},
 		{whyEAP, feature.EAP},
 		{whyIKEv1, feature.IKEv1},
 	} {

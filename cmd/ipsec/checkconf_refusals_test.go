@@ -93,3 +93,22 @@ func TestCheckconfRefusesWhatCharonRefuses(t *testing.T) {
 		}
 	}
 }
+
+// The cases of features goswan does now (refusals.Supported): checkconf
+// passes them without a word.
+func TestCheckconfSupported(t *testing.T) {
+	for _, c := range refusals.Supported {
+		t.Run(c.Name, func(t *testing.T) {
+			_, args := refusalFiles(t, c.Conf(), "")
+			if _, errOut, rc := runCheckconf(t, args...); rc != 0 || errOut != "" {
+				t.Errorf("exit %d\n%s", rc, errOut)
+			}
+		})
+	}
+	for _, s := range refusals.SupportedSettings {
+		_, args := refusalFiles(t, s.Text+"\n"+refusals.Base+"\nconn plain\n", "")
+		if _, errOut, rc := runCheckconf(t, args...); rc != 0 || errOut != "" {
+			t.Errorf("%q: exit %d\n%s", s.Text, rc, errOut)
+		}
+	}
+}

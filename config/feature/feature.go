@@ -26,13 +26,19 @@ func (f *Feature) String() string { return f.Name }
 
 // The features goswan does not do yet.
 var (
-	Certificates = &Feature{Name: "certificates and public-key authentication"}
-	EAP          = &Feature{Name: "EAP authentication"}
-	XAuth        = &Feature{Name: "XAuth authentication"}
-	VirtualIPs   = &Feature{Name: "virtual IPs, address pools and configuration attributes", Supported: true}
-	IKEv1        = &Feature{Name: "IKEv1"}
-	MOBIKE       = &Feature{Name: "MOBIKE (RFC 4555)", Supported: true}
-	Redirect     = &Feature{Name: "IKEv2 redirection (RFC 5685)", Supported: true}
+	Certificates = &Feature{Name: "certificates and public-key authentication", Supported: true}
+	// RawPublicKeys are leftsigkey/leftrsasigkey: public keys trusted as
+	// they are, from files, DNSKEY or SSH encodings.
+	RawPublicKeys = &Feature{Name: "raw public keys (leftsigkey, leftrsasigkey)"}
+	// ViciCertificates is swanctl's side of Certificates: certificates,
+	// keys, authorities and public-key rounds loaded over vici.
+	ViciCertificates = &Feature{Name: "certificates and public-key authentication over vici (swanctl)"}
+	EAP              = &Feature{Name: "EAP authentication"}
+	XAuth            = &Feature{Name: "XAuth authentication"}
+	VirtualIPs       = &Feature{Name: "virtual IPs, address pools and configuration attributes", Supported: true}
+	IKEv1            = &Feature{Name: "IKEv1"}
+	MOBIKE           = &Feature{Name: "MOBIKE (RFC 4555)", Supported: true}
+	Redirect         = &Feature{Name: "IKEv2 redirection (RFC 5685)", Supported: true}
 	// MessageIDSync is RFC 6311, announced by charon in every IKE_AUTH.
 	MessageIDSync   = &Feature{Name: "IKEv2 message ID synchronization (RFC 6311)", Supported: true}
 	MakeBeforeBreak = &Feature{Name: "make-before-break reauthentication"}
@@ -43,7 +49,7 @@ var (
 
 // All lists every feature, in the order README names them.
 var All = []*Feature{
-	Certificates, EAP, XAuth, VirtualIPs, IKEv1, MOBIKE, Redirect, MessageIDSync,
+	Certificates, RawPublicKeys, ViciCertificates, EAP, XAuth, VirtualIPs, IKEv1, MOBIKE, Redirect, MessageIDSync,
 	MakeBeforeBreak, Mediation, IKEDSCP, IKESALimit,
 }
 

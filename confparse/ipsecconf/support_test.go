@@ -93,3 +93,40 @@ func TestShuntsRefuseNothing(t *testing.T) {
 		t.Errorf("%v", u)
 	}
 }
+
+// The cases of features goswan does now (refusals.Supported): checkconf
+// reports nothing, and starter's message asks for nothing refused.
+func TestSupportedFeatures(t *testing.T) {
+	for _, c := range refusals.Supported {
+		t.Run(c.Name, func(t *testing.T) {
+			if !c.Feature.Supported {
+				t.Fatalf("%s is not supported", c.Feature)
+			}
+			cfg, err := Parse("ipsec.conf", []byte(c.Conf()), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range cfg.Unsupported() {
+				t.Errorf("checkconf: %v", p)
+			}
+			for _, x := range cfg.Conns {
+				if x.Name != c.Name {
+					continue
+				}
+				m := x.AddConn(&cfg.Setup, 1)
+				for _, r := range m.Refusals() {
+					t.Errorf("charon: %s", r.Reason())
+				}
+			}
+		})
+	}
+	for _, s := range refusals.SupportedSettings {
+		cfg, err := Parse("ipsec.conf", []byte(s.Text), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range cfg.Unsupported() {
+			t.Errorf("%q: checkconf: %v", s.Text, p)
+		}
+	}
+}

@@ -80,6 +80,16 @@ type supportRule struct {
 	values   []string
 	classify func(v string) *feature.Feature
 	mode     refusal
+	// doc describes a classify rule for the keyword documentation: which
+	// values need which feature.
+	doc []docCase
+}
+
+// docCase is a set of values, as the documentation words it, and the
+// feature they need.
+type docCase struct {
+	what    string
+	feature *feature.Feature
 }
 
 func needs(f *feature.Feature, mode refusal, values ...string) supportRule {
@@ -120,9 +130,15 @@ type kwSpec struct {
 var (
 	mobikeNote = needs(feature.MOBIKE, ignoreValue, "yes")
 	certRefuse = needs(feature.Certificates, refuseConn)
-	vipRefuse  = needs(feature.VirtualIPs, refuseConn)
-	meRefuse   = needs(feature.Mediation, refuseConn)
-	authRule   = supportRule{classify: authFeature, mode: refuseConn}
+	// rawKeyRefuse: "%cert" (the key from leftcert) and empty need no raw
+	// key; charon's build_auth_cfg skips them.
+	rawKeyRefuse = supportRule{classify: rawKeyFeature, mode: refuseConn,
+		doc: []docCase{{"all but `%cert`", feature.RawPublicKeys}}}
+	vipRefuse = needs(feature.VirtualIPs, refuseConn)
+	meRefuse  = needs(feature.Mediation, refuseConn)
+	authRule  = supportRule{classify: authFeature, mode: refuseConn, doc: []docCase{
+		{"`eap…`", feature.EAP}, {"`xauth…`", feature.XAuth},
+		{"all but `psk`, `secret`, `eap…`, `xauth…`", feature.Certificates}}}
 )
 
 // specs is the table, indexed by token.
@@ -177,7 +193,8 @@ var specs = [...]kwSpec{
 		def: "yes", stroke: "add_conn.fragmentation"},
 	{tok: kwIKEDSCP, names: []string{"ikedscp"}, arg: argUBin, field: "IKEDSCP", def: "000000", noCmp: true,
 		stroke: "add_conn.ikedscp", msg: "IKEDSCP",
-		support: []supportRule{{classify: nonZeroBinary(feature.IKEDSCP), mode: refuseConn}}},
+		support: []supportRule{{classify: nonZeroBinary(feature.IKEDSCP), mode: refuseConn,
+			doc: []docCase{{"non-zero", feature.IKEDSCP}}}}},
 	{tok: kwIKELifetime, names: []string{"ikelifetime"}, arg: argTime, field: "IKELifetime", def: "3h",
 		stroke: "add_conn.rekey.ike_lifetime"},
 	{tok: kwKeylife, names: []string{"lifetime", "keylife"}, arg: argTime, field: "Lifetime", def: "1h",
@@ -282,7 +299,7 @@ var specs = [...]kwSpec{
 	{tok: kwID, names: []string{"id"}, arg: argStr, field: "ID", stroke: "add_conn.me.id"},
 	{tok: kwID2, names: []string{"id2"}, arg: argStr, field: "ID2", stroke: "add_conn.me.id2"},
 	{tok: kwSigkey, names: []string{"sigkey", "rsasigkey"}, arg: argStr, field: "SigKey", stroke: "add_conn.me.rsakey",
-		msg: "RSAKey", merge: mergeShared, support: []supportRule{certRefuse}},
+		msg: "RSAKey", merge: mergeShared, support: []supportRule{rawKeyRefuse}},
 	{tok: kwCert, names: []string{"cert"}, arg: argStr, field: "Cert", stroke: "add_conn.me.cert", msg: "Cert",
 		support: []supportRule{certRefuse}},
 	{tok: kwCert2, names: []string{"cert2"}, arg: argStr, field: "Cert2", stroke: "add_conn.me.cert2", msg: "Cert2",
@@ -320,6 +337,15 @@ func authFeature(v string) *feature.Feature {
 		return feature.XAuth
 	}
 	return feature.Certificates
+}
+
+// rawKeyFeature classifies leftsigkey/leftrsasigkey: a key needs raw
+// public keys, "%cert" and an empty value do not.
+func rawKeyFeature(v string) *feature.Feature {
+	if v == "" || v == "%cert" {
+		return nil
+	}
+	return feature.RawPublicKeys
 }
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }

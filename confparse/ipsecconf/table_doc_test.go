@@ -47,27 +47,23 @@ func (sp *kwSpec) docSupport() string {
 	}
 	var out []string
 	for _, r := range sp.support {
-		what := "any value"
-		switch {
-		case r.classify != nil && sp.tok == kwIKEDSCP:
-			what = "non-zero"
-		case r.classify != nil:
-			what = "all but `psk`, `secret`"
-		case r.values != nil:
-			what = "`" + strings.Join(r.values, "`, `") + "`"
-		}
-		f := "certificates, EAP or XAuth"
-		if r.feature != nil {
-			f = r.feature.Name
-			if r.feature.Supported {
-				continue
-			}
-		}
 		effect := "conn refused"
 		if r.mode == ignoreValue {
 			effect = "ignored"
 		}
-		out = append(out, fmt.Sprintf("%s needs %s (%s)", what, f, effect))
+		cases := r.doc
+		if r.classify == nil {
+			what := "any value"
+			if r.values != nil {
+				what = "`" + strings.Join(r.values, "`, `") + "`"
+			}
+			cases = []docCase{{what, r.feature}}
+		}
+		for _, c := range cases {
+			if !c.feature.Supported {
+				out = append(out, fmt.Sprintf("%s needs %s (%s)", c.what, c.feature.Name, effect))
+			}
+		}
 	}
 	if len(out) == 0 {
 		return "yes"
@@ -149,5 +145,18 @@ func TestKeywordDoc(t *testing.T) {
 	}
 	if string(b) != doc {
 		t.Errorf("%s is not the keyword table (go test ./confparse/ipsecconf -run KeywordDoc -update)", keywordDoc)
+	}
+}
+
+// TestClassifyRulesDocumented: a rule that classifies values says in its
+// doc which values need which feature, or the keyword documentation
+// would not show it.
+func TestClassifyRulesDocumented(t *testing.T) {
+	for _, sp := range specs {
+		for _, r := range sp.support {
+			if r.classify != nil && len(r.doc) == 0 {
+				t.Errorf("%v: a classify rule without doc", sp.names)
+			}
+		}
 	}
 }

@@ -51,6 +51,9 @@ type ConnOpts struct {
 	// Unique is uniqueids; the zero value (UniqueNever) means no here, as
 	// strongSwan's default.
 	Unique config.UniquePolicy
+	// PKI, if set, makes the conn authenticate with certificates
+	// (authby=pubkey) instead of the PSK.
+	PKI *PKIOpts
 }
 
 // Forever is keyingtries=%forever.
@@ -123,6 +126,9 @@ func (n *Node) Conn(t testing.TB, o ConnOpts) (*config.PeerCfg, *config.ChildCfg
 	for _, v := range o.VirtualIPs {
 		peer.VirtualIPs = append(peer.VirtualIPs, netip.MustParseAddr(v))
 	}
+	if o.PKI != nil {
+		n.pubkeyAuth(t, o, peer)
+	}
 	ts := func(nets []string) []selectors.TS {
 		if len(nets) == 0 {
 			return []selectors.TS{selectors.Dynamic(0, 0, 0xffff)}
@@ -143,7 +149,9 @@ func (n *Node) Conn(t testing.TB, o ConnOpts) (*config.PeerCfg, *config.ChildCfg
 		Lifetime:     kernel.Lifetime{Time: kernel.LifetimeLimit{Life: uint64(o.Lifetime), Rekey: childRekey}},
 		ReplayWindow: 32}
 	used, _ := n.Env.Backends.Add(peer, child)
-	n.PSK(o.PSK, o.LocalID, o.RemoteID)
+	if o.PKI == nil {
+		n.PSK(o.PSK, o.LocalID, o.RemoteID)
+	}
 	return used, child
 }
 

@@ -149,11 +149,14 @@ func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)
 		Net:        fakekernel.Net{Kernel: n.Kern},
 		Backends:   &config.Backends{},
 		Creds:      credentials.NewStore(),
+		Certs:      credentials.NewManager(),
 		Attributes: attributes.NewManager(),
 		Settings:   st,
 
 		NewTaskManager: tasks.New,
 	}
+	n.Env.Certs.Now = s.Clock.Now
+	n.Env.Certs.Rand = n.Env.Rand
 	n.Sched = processing.NewScheduler(s.Clock, s.Q)
 	n.Mgr = sa.NewManager(n.Env, n.Sched, s.Q)
 	n.Env.Events.Add(plainHook{n})

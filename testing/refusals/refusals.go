@@ -96,7 +96,7 @@ func needs(what string, f *feature.Feature) string {
 	return what + " needs " + f.Name + ", which goswan does not do yet"
 }
 
-var certs = feature.Certificates
+var rawKeys = feature.RawPublicKeys
 
 // Conns are the refusals of conn keywords and values.
 var Conns = []Case{
@@ -108,26 +108,8 @@ var Conns = []Case{
 		Checkconf: needs("aggressive=yes", feature.IKEv1), Charon: []string{needs("aggressive=yes", feature.IKEv1)}},
 	{Name: "modecfg-push", Lines: []string{"modeconfig=push"}, Feature: feature.IKEv1,
 		Checkconf: needs("modeconfig=push", feature.IKEv1), Charon: []string{needs("modeconfig=push", feature.IKEv1)}},
-	{Name: "rsasig", Lines: []string{"authby=rsasig"}, Feature: certs, Refused: true,
-		Checkconf: needs("authby=rsasig", certs),
-		Charon:    []string{needs("leftauth=pubkey", certs), needs("rightauth=pubkey", certs)}},
-	{Name: "default-auth", Lines: []string{"authby="}, Feature: certs, Refused: true, AtConn: true,
-		Checkconf: needs("leftauth=pubkey (the default)", certs),
-		Charon:    []string{needs("leftauth=pubkey (the default)", certs), needs("rightauth=pubkey (the default)", certs)}},
-	{Name: "leftauth-pubkey", Lines: []string{"leftauth=pubkey", "rightauth=psk"}, Feature: certs, Refused: true,
-		Checkconf: needs("leftauth=pubkey", certs), Charon: []string{needs("leftauth=pubkey", certs)}},
-	{Name: "leftcert", Lines: []string{"leftcert=moonCert.pem"}, Feature: certs, Refused: true,
-		Checkconf: needs("leftcert=moonCert.pem", certs), Charon: []string{needs("leftcert=moonCert.pem", certs)}},
-	{Name: "leftsigkey", Lines: []string{"leftsigkey=moonKey.pem"}, Feature: certs, Refused: true,
-		Checkconf: needs("leftsigkey=moonKey.pem", certs), Charon: []string{needs("leftsigkey=moonKey.pem", certs)}},
-	{Name: "rightca", Lines: []string{`rightca="C=CH, O=strongSwan, CN=Root CA"`}, Feature: certs, Refused: true,
-		Checkconf: needs("rightca=C=CH, O=strongSwan, CN=Root CA", certs),
-		Charon:    []string{needs("rightca=C=CH, O=strongSwan, CN=Root CA", certs)}},
-	{Name: "rightgroups", Lines: []string{"rightgroups=sales"}, Feature: certs, Refused: true,
-		Checkconf: needs("rightgroups=sales", certs), Charon: []string{needs("rightgroups=sales", certs)}},
-	{Name: "certpolicy", Lines: []string{"rightcertpolicy=1.3.6.1.4.1.36906.1.1.1"}, Feature: certs, Refused: true,
-		Checkconf: needs("rightcertpolicy=1.3.6.1.4.1.36906.1.1.1", certs),
-		Charon:    []string{needs("rightcertpolicy=1.3.6.1.4.1.36906.1.1.1", certs)}},
+	{Name: "leftsigkey", Lines: []string{"leftsigkey=moonKey.pem"}, Feature: rawKeys, Refused: true,
+		Checkconf: needs("leftsigkey=moonKey.pem", rawKeys), Charon: []string{needs("leftsigkey=moonKey.pem", rawKeys)}},
 	{Name: "eap", Lines: []string{"leftauth=psk", "rightauth=eap-md5"}, Feature: feature.EAP, Refused: true,
 		Checkconf: needs("rightauth=eap-md5", feature.EAP), Charon: []string{needs("rightauth=eap-md5", feature.EAP)}},
 	{Name: "eap-second", Lines: []string{"rightauth2=eap-mschapv2"}, Feature: feature.EAP, Refused: true,
@@ -178,12 +160,4 @@ var Settings = []Setting{
 	{File: "strongswan.conf", Text: "charon {\n\tikesa_limit = 100\n}\n", Feature: feature.IKESALimit, Line: 2, Column: 2,
 		Checkconf: "not supported: " + needs("charon.ikesa_limit=100", feature.IKESALimit) + "; charon goes on without it",
 		Charon:    needs("charon.ikesa_limit=100", feature.IKESALimit) + "; ignored"},
-	{File: "ipsec.conf", Text: "config setup\n\tcachecrls=yes\n", Feature: certs, Line: 2, Column: 2,
-		Checkconf: "not supported: config setup: " + needs("cachecrls=yes", certs) + "; charon loads it without that",
-		Charon:    needs("cachecrls=yes", certs) + "; ignored"},
-	{File: "ipsec.conf", Text: "config setup\n\tstrictcrlpolicy=yes\n", Feature: certs, Line: 2, Column: 2,
-		Checkconf: "not supported: config setup: " + needs("strictcrlpolicy=yes", certs) + "; charon loads it without that"},
-	{File: "ipsec.conf", Text: "ca root\n\tcacert=rootCert.pem\n\tauto=add\n", Feature: certs, Line: 1, Column: 1,
-		Checkconf: "not supported: ca root: ca sections need " + certs.Name + ", which goswan does not do yet; charon ignores this one",
-		Charon:    "ca 'root': ca sections need " + certs.Name + ", which goswan does not do yet; ignored"},
 }

@@ -40,6 +40,28 @@ type Options struct {
 	Plugins string
 	// Logf receives progress lines.
 	Logf func(format string, args ...any)
+	// Certs, if set, makes the gateways authenticate with certificates
+	// (strongSwan's net2net-cert) instead of the PSK.
+	Certs *Certs
+}
+
+// Certs are the credentials of a net2net-cert setup: the CA certificate
+// both trust, and per gateway ("moon", "sun") its certificate and its key
+// as PEM, with the ipsec.secrets keyword for the key (RSA, ECDSA or
+// PKCS8).
+type Certs struct {
+	CA      []byte
+	Cert    map[string][]byte
+	Key     map[string][]byte
+	KeyType string
+	// Common are more files both gateways get below /etc (e.g.
+	// "ipsec.d/crls/crl.pem"), and ExtraConf is appended to both
+	// ipsec.conf files.
+	Common    map[string][]byte
+	ExtraConf string
+	// Charon holds strongswan.conf lines for the charon section of the
+	// named gateways ("moon", "sun").
+	Charon map[string]string
 }
 
 // Net is a built network with IPsec configured on both gateways.
@@ -172,13 +194,33 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin string, o Options) 
 		algs += "\tesp=" + o.ESP + "\n"
 	}
 	gw := func(name string, im runner.Implementation, me, myNet, other, otherNet, otherName string) topology.HostSpec {
+		conf := fmt.Sprintf(ipsecConf, name, me, myNet, other, otherNet, otherName, o.Lifetime, o.Margin, algs)
+		secrets, sconf := ipsecSecrets, fmt.Sprintf(strongswanConf, o.Plugins)
+		var extra []topology.File
+		if c := o.Certs; c != nil {
+			conf = strings.Replace(conf, "\tauthby=secret\n", "", 1)
+			conf = strings.Replace(conf, "\tleftid=", "\tleftcert="+name+"Cert.pem\n\tleftid=", 1)
+			secrets = fmt.Sprintf("# /etc/ipsec.secrets - goswan netnet\n: %s %sKey.pem\n", c.KeyType, name)
+			sconf = strings.Replace(sconf, "load = random nonce", "load = pem pkcs1 pkcs8 x509 revocation constraints random nonce", 1)
+			if extra := c.Charon[name]; extra != "" {
+				sconf = strings.Replace(sconf, "charon {\n", "charon {\n  "+extra+"\n", 1)
+			}
+			extra = []topology.File{
+				{Rel: "ipsec.d/cacerts/caCert.pem", Mode: 0o644, Data: c.CA},
+				{Rel: "ipsec.d/certs/" + name + "Cert.pem", Mode: 0o644, Data: c.Cert[name]},
+				{Rel: "ipsec.d/private/" + name + "Key.pem", Mode: 0o600, Data: c.Key[name]},
+			}
+			for rel, data := range c.Common {
+				extra = append(extra, topology.File{Rel: rel, Mode: 0o644, Data: data})
+			}
+			conf += c.ExtraConf
+		}
 		return topology.HostSpec{Name: name, Binds: im.Binds, Env: hostEnv(),
-			Etc: []topology.File{
-				{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(ipsecConf, name, me, myNet, other, otherNet,
-					otherName, o.Lifetime, o.Margin, algs))},
-				{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(ipsecSecrets)},
-				{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(strongswanConf, o.Plugins))},
-			}}
+			Etc: append([]topology.File{
+				{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(conf)},
+				{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(secrets)},
+				{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(sconf)},
+			}, extra...)}
 	}
 	topo, err := topology.Build(ctx, topology.Config{
 		Prefix:  fmt.Sprintf("gsn%x", (os.Getpid()+int(time.Now().UnixNano()))&0xffff),
