@@ -37,8 +37,11 @@ demo: build
 # strongSwan skip loudly here unless GOSWAN_CI=1 (set by .ci/run), where they
 # must run.
 # atexit_sleep_ms=0: race-built helper binaries the tests start exit at once.
+# The allocation test cannot run under -race (the race detector allocates),
+# so it runs once more without it.
 test:
 	GORACE=atexit_sleep_ms=0 $(GO) test -race -count=1 -timeout 9m ./...
+	$(GO) test -count=1 -run '^TestESPAllocationFree$$' ./crypto
 
 $(STATICCHECK):
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -100,9 +103,39 @@ scenarios: build
 scenarios-control:
 	testing/do-tests --pairings ss $(SCENARIOS)
 
+# The reqid differential test (root, Debian's strongswan): two copies of
+# moon and sun, goswan on both gateways in one and Debian's charon in the
+# other, driven through the same random sequences of stroke commands; every
+# reqid is compared after every step (testing/internal/reqiddiff). About
+# 8 s a sequence here. REQID_ARGS e.g. "--sequences 50 --seed 2001".
+.PHONY: reqid-diff
+REQID_ARGS ?= --sequences 1000
+reqid-diff: build
+	$(GO) build -o testing/.bin/reqiddiff ./testing/cmd/reqiddiff
+	testing/.bin/reqiddiff --goswan-bin bin $(REQID_ARGS)
+
 # Kernel lane: kernel_netlink's tests on Debian's stock kernel (with ESP)
 # under qemu/TCG; needs qemu-system-x86 linux-image-amd64 busybox-static
 # iproute2 cpio (testing/vm/README.md). Not part of `make test`.
 .PHONY: vmtest
 vmtest:
 	GO=$(GO) testing/vm/run.sh
+
+# README's two commands on a fresh machine (root, debootstrap): a minimal
+# Debian bookworm root with only Go and the packages of
+# testing/fresh/packages.txt runs `make demo` and `make test` from a clone of
+# HEAD. FRESH_OMIT="pkg" leaves a package out, to see the check name it;
+# FRESH_CI=1 checks CI's machine instead: .ci/packages.txt's lane "test" too,
+# and GOSWAN_CI=1 make test.
+.PHONY: fresh-check
+FRESH_OMIT ?=
+FRESH_CI ?=
+fresh-check:
+	FRESH_OMIT="$(FRESH_OMIT)" FRESH_CI="$(FRESH_CI)" GO=$(GO) testing/fresh/check.sh
+
+# `make test` RUNS times in a row with every core loaded (stress-ng), and
+# the failures of each run: flakes show up here.
+.PHONY: test-loaded
+RUNS ?= 20
+test-loaded:
+	RUNS=$(RUNS) MAKE="$(MAKE)" scripts/test-loaded.sh

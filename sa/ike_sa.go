@@ -47,6 +47,9 @@ type IKESA struct {
 	// peerAddresses are the peer's addresses it announced with MOBIKE
 	// (nil: none announced, its current address is all there is).
 	peerAddresses []netip.AddrPort
+	// kmLocal and kmRemote are the kmaddress of a kernel MIGRATE: the
+	// endpoints to use from then on (ike_sa.c set_kmaddress).
+	kmLocal, kmRemote netip.Addr
 
 	keyingTry       uint32
 	natDetectDest   []byte

@@ -2,6 +2,7 @@ package sa
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/goswan/goswan/bus"
@@ -36,10 +37,17 @@ func (ike *IKESA) Initiate(cfg *config.ChildCfg, args *ChildInitArgs) Status {
 func (ike *IKESA) resolveHosts() {
 	cfg := ike.ikeCfg
 	family := 0
-	if ike.remoteHost.IsValid() {
+	if ike.kmLocal.IsValid() {
+		ike.myHost = netip.AddrPortFrom(ike.kmLocal, ike.env.Settings.Port)
+	}
+	switch {
+	case ike.remoteHost.IsValid():
 		// redirected: the gateway we were sent to
 		ike.otherHost = ike.remoteHost
-	} else if ike.otherHost.Addr().IsUnspecified() || !ike.otherHost.IsValid() {
+	case ike.kmRemote.IsValid():
+		// a kernel MIGRATE's kmaddress
+		ike.otherHost = netip.AddrPortFrom(ike.kmRemote, IKEPort)
+	case ike.otherHost.Addr().IsUnspecified() || !ike.otherHost.IsValid():
 		if a, ok := cfg.ResolveOther(0, ike.env.Resolve); ok {
 			port := cfg.RemotePort
 			if port == 0 {
@@ -359,9 +367,16 @@ func (ike *IKESA) Destroy() {
 	// attributes first, while the SA is whole; CHILD_SAs before virtual
 	// IPs, so that their routes go before the addresses they use
 	ike.releaseAttributes()
+	// Last to first, as 5.9.8 (the first CHILD_SA's reqid then comes last
+	// in the released list); first to last with charon.keep_reqids, as
+	// 5.9.12.
 	for len(ike.children) > 0 {
-		c := ike.children[len(ike.children)-1]
-		ike.children = ike.children[:len(ike.children)-1]
+		i := len(ike.children) - 1
+		if ike.env.Settings.KeepReqIDs {
+			i = 0
+		}
+		c := ike.children[i]
+		ike.children = slices.Delete(ike.children, i, i+1)
 		ike.env.Children.Remove(c)
 		c.Destroy()
 	}

@@ -88,7 +88,9 @@ func (t *ChildRekey) scheduleDelayedRekey() {
 // prepare copies reqid, marks and interface ids of the old SA into the
 // create task so that the new SA matches the same policies.
 func (t *ChildRekey) prepare() {
-	t.create.UseReqID(t.child.ReqID())
+	ref := t.child.ReqIDRef()
+	t.create.UseReqID(ref)
+	t.ike.Env().ReleaseReqIDRef(ref)
 	t.create.UseMarks(t.child.Mark(true).Value, t.child.Mark(false).Value)
 	t.create.UseIfIDs(t.child.IfID(true), t.child.IfID(false))
 }
@@ -239,7 +241,8 @@ func (t *ChildRekey) processI(m *encoding.Message) sa.Status {
 			return sa.Success // we deleted it already on the peer's request
 		}
 		ike.Log(bus.IKE, bus.Control, "peer didn't find the CHILD_SA we tried to rekey")
-		cfg, reqid := t.child.Config(), t.child.ReqID()
+		cfg, reqid := t.child.Config(), t.child.ReqIDRef()
+		defer ike.Env().ReleaseReqIDRef(reqid)
 		ike.Env().Events.ChildUpdown(ike, t.child, false)
 		ike.DestroyChild(t.child.Protocol(), t.child.SPI(true))
 		return ike.Initiate(cfg, &sa.ChildInitArgs{ReqID: reqid})
