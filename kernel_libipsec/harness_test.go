@@ -3,6 +3,7 @@ package kernel_libipsec
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"github.com/goswan/goswan/crypto"
 	"net/netip"
 	"sync"
@@ -123,6 +124,12 @@ func (l *expiryLog) Mapping(_ uint8, spi uint32, _ netip.Addr, remote netip.Addr
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.evts = append(l.evts, "mapping "+spiString(spi)+" -> "+remote.String())
+}
+
+func (l *expiryLog) Acquire(reqid uint32, src, dst selectors.TS) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.evts = append(l.evts, fmt.Sprintf("acquire {%d} %s === %s", reqid, src, dst))
 }
 
 func (l *expiryLog) events() []string {

@@ -42,7 +42,10 @@ type ChildSA struct {
 	// detached marks a CHILD_SA restored from saved state: the peer has
 	// it, the kernel holds nothing of it (its ESP keys were not saved)
 	// until a rekey replaces it.
-	detached    bool
+	detached bool
+	// standbyOut: the outbound policies wait behind those of another
+	// CHILD_SA that holds them (kernel.ManagePolicy.Standby).
+	standbyOut  bool
 	closeAction config.Action
 	dpdAction   config.Action
 
@@ -231,6 +234,11 @@ func (c *ChildSA) SetState(s ChildState) {
 	c.env.Events.ChildStateChange(c.ike, c, s)
 	c.state = s
 }
+
+// SetOutboundStandby makes the outbound policies of this CHILD_SA, when
+// installed, wait behind equal ones that another CHILD_SA holds already,
+// and take over when that one removes them (kernel.ManagePolicy.Standby).
+func (c *ChildSA) SetOutboundStandby(on bool) { c.standbyOut = on }
 
 // Outbound is the outbound installation state.
 func (c *ChildSA) Outbound() OutboundState { return c.outbound }

@@ -103,8 +103,10 @@ func (c *ChildSA) policiesInbound(o policyOp, my, other selectors.TS, mySA kerne
 
 func (c *ChildSA) policiesOutbound(o policyOp, my, other selectors.TS, otherSA kernel.SAConfig) error {
 	id := kernel.PolicyID{Dir: kernel.DirOut, Src: my, Dst: other, Mark: c.out.mark, IfID: c.out.ifID, Interface: c.cfg.Interface}
+	// A responder's new CHILD_SA during make-before-break keeps its outbound
+	// policies on standby behind the old SA's (c.standbyOut).
 	d := kernel.ManagePolicy{Type: o.typ, Prio: o.prio, ManualPrio: c.cfg.ManualPrio,
-		Src: o.me, Dst: o.other, SA: otherSA}
+		Src: o.me, Dst: o.other, SA: otherSA, Standby: c.standbyOut}
 	op := c.policyFunc(o)
 	err := op(id, d)
 	if c.mode != kernel.ModeTransport && c.cfg.Has(config.OptFwdOutPolicies) {

@@ -5,15 +5,17 @@ import (
 	"github.com/goswan/goswan/sa"
 )
 
-// IKEReauthComplete deletes the IKE_SA a new one replaces (after a
-// redirect or a make-before-break reauthentication) once the new one is
-// up, ike_reauth_complete.c: it builds no message, it queues the delete.
+// IKEReauthComplete ends a make-before-break reauthentication or a
+// redirect, ike_reauth_complete.c: queued on the new IKE_SA after the
+// CHILD_SAs it recreates, it sends nothing and has the replaced IKE_SA
+// deleted (delete_ike_sa_job) once they are up.
 type IKEReauthComplete struct {
 	ike *sa.IKESA
 	old sa.IKESAID
 }
 
-// NewIKEReauthComplete creates the task for the SA old.
+// NewIKEReauthComplete creates the task for the new IKE_SA ike replacing
+// the IKE_SA old.
 func NewIKEReauthComplete(ike *sa.IKESA, old sa.IKESAID) *IKEReauthComplete {
 	return &IKEReauthComplete{ike: ike, old: old}
 }

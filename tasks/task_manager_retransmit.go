@@ -58,6 +58,17 @@ func (tm *TaskManager) activeMOBIKE() *IKEMOBIKE {
 	return nil
 }
 
+// RetransmitWindow is how long an initiator with settings s sends a
+// request before it gives up: the timeouts after the first transmission
+// and every retransmission, without jitter.
+func RetransmitWindow(s *sa.Settings) time.Duration {
+	var d time.Duration
+	for try := uint32(0); try <= s.RetransmitTries; try++ {
+		d += RetransmitTimeout(try, s, nil)
+	}
+	return d
+}
+
 // Retransmit implements sa.TaskManager: resend the request with id mid
 // and arm the next timer, or give up after retransmit_tries. A MOBIKE
 // request goes out through its task, which probes every path once the

@@ -154,9 +154,6 @@ type Setting struct {
 
 // Settings are the refusals outside conn sections.
 var Settings = []Setting{
-	{File: "strongswan.conf", Text: "charon {\n\tmake_before_break = yes\n}\n", Feature: feature.MakeBeforeBreak, Line: 2, Column: 2,
-		Checkconf: "not supported: " + needs("charon.make_before_break=yes", feature.MakeBeforeBreak) + "; charon goes on without it",
-		Charon:    needs("charon.make_before_break=yes", feature.MakeBeforeBreak) + "; ignored"},
 	{File: "strongswan.conf", Text: "charon {\n\tikesa_limit = 100\n}\n", Feature: feature.IKESALimit, Line: 2, Column: 2,
 		Checkconf: "not supported: " + needs("charon.ikesa_limit=100", feature.IKESALimit) + "; charon goes on without it",
 		Charon:    needs("charon.ikesa_limit=100", feature.IKESALimit) + "; ignored"},
