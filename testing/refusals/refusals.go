@@ -153,8 +153,4 @@ type Setting struct {
 }
 
 // Settings are the refusals outside conn sections.
-var Settings = []Setting{
-	{File: "strongswan.conf", Text: "charon {\n\tikesa_limit = 100\n}\n", Feature: feature.IKESALimit, Line: 2, Column: 2,
-		Checkconf: "not supported: " + needs("charon.ikesa_limit=100", feature.IKESALimit) + "; charon goes on without it",
-		Charon:    needs("charon.ikesa_limit=100", feature.IKESALimit) + "; ignored"},
-}
+var Settings = []Setting{}
