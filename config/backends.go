@@ -36,6 +36,8 @@ type Backends struct {
 	nextSeq int
 	refused []*Refused
 	others  []Backend
+	// observers are told of every connection added (Observe).
+	observers []func(*PeerCfg)
 	// Resolve resolves host names in ike configs; nil: literals only.
 	Resolve Resolver
 }
@@ -182,14 +184,36 @@ func (b *Backends) unfile(p *PeerCfg) {
 // true), otherwise peer becomes a new connection.
 func (b *Backends) Add(peer *PeerCfg, child *ChildCfg) (used *PeerCfg, merged bool) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if p := b.equal(peer); p != nil {
 		p.AddChild(child)
+		b.mu.Unlock()
+		b.Added(p)
 		return p, true
 	}
 	peer.AddChild(child)
 	b.file(peer)
+	b.mu.Unlock()
+	b.Added(peer)
 	return peer, false
+}
+
+// Observe registers fn to be told of every connection added or extended
+// (a gateway taking up saved IKE_SAs waits for their connections).
+func (b *Backends) Observe(fn func(*PeerCfg)) {
+	b.mu.Lock()
+	b.observers = append(b.observers, fn)
+	b.mu.Unlock()
+}
+
+// Added tells the observers of a connection added or extended; Add calls
+// it, other backends call it when they load one (vici's load-conn).
+func (b *Backends) Added(peer *PeerCfg) {
+	b.mu.RLock()
+	obs := slices.Clone(b.observers)
+	b.mu.RUnlock()
+	for _, fn := range obs {
+		fn(peer)
+	}
 }
 
 // Delete removes every CHILD_SA config called name and peer configs left

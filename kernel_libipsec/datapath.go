@@ -389,6 +389,7 @@ func (dp *dataPath) routineSequentialReceiver() {
 				continue
 			}
 			p.lastUse.Store(now)
+			k.checkMapping(s, e.src, now)
 			if !k.account(s, len(e.pkt), now) {
 				c.InExpired.Add(1)
 				continue

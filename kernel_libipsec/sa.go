@@ -25,7 +25,9 @@ type sa struct {
 	ep atomic.Pointer[endpoints]
 	// published is the key an outbound SA has in the data path's view by
 	// SPI (nil: none); guarded by IPsec.mu.
-	published     *saKey
+	published *saKey
+	// mapped is the last changed NAT mapping reported (inbound).
+	mapped        atomic.Pointer[mappingNote]
 	xf            Transform
 	ivLen, icvLen int
 	block         int

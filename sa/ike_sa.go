@@ -41,6 +41,12 @@ type IKESA struct {
 	curAuth           [2]*config.AuthCfg
 	helpers           credentials.Helpers
 	myVIPs, otherVIPs []netip.Addr
+	// attrs are the configuration attributes handlers took (client side),
+	// released when the SA goes.
+	attrs []configAttr
+	// peerAddresses are the peer's addresses it announced with MOBIKE
+	// (nil: none announced, its current address is all there is).
+	peerAddresses []netip.AddrPort
 	// kmLocal and kmRemote are the kmaddress of a kernel MIGRATE: the
 	// endpoints to use from then on (ike_sa.c set_kmaddress).
 	kmLocal, kmRemote netip.Addr
@@ -50,8 +56,12 @@ type IKESA struct {
 	keepaliveQueued bool
 	fragmentSize    int
 	ifIDIn, ifIDOut uint32
-	// redirectedFrom is the gateway that redirected us (RFC 5685).
+	// redirectedFrom is the gateway that redirected us (RFC 5685);
+	// remoteHost the gateway we were sent to, which overrides the config's
+	// address; redirectedAt the times of the recent redirects.
 	redirectedFrom netip.AddrPort
+	remoteHost     netip.AddrPort
+	redirectedAt   []time.Time
 	// msgSrc and msgDst are the addresses of the message being processed
 	// (tasks that look at them, such as NAT detection, read them here).
 	msgSrc, msgDst netip.AddrPort
@@ -320,23 +330,6 @@ func (ike *IKESA) FlushAuthCfgs() {
 	ike.myAuths, ike.otherAuths = nil, nil
 	ike.curAuth = [2]*config.AuthCfg{}
 	ike.helpers = credentials.Helpers{}
-}
-
-// AddVirtualIP records a virtual IP (local: ours, else assigned to the peer).
-func (ike *IKESA) AddVirtualIP(local bool, a netip.Addr) {
-	if local {
-		ike.myVIPs = append(ike.myVIPs, a)
-	} else {
-		ike.otherVIPs = append(ike.otherVIPs, a)
-	}
-}
-
-// VirtualIPs lists the virtual IPs of one side.
-func (ike *IKESA) VirtualIPs(local bool) []netip.Addr {
-	if local {
-		return ike.myVIPs
-	}
-	return ike.otherVIPs
 }
 
 // AddChild attaches a CHILD_SA.

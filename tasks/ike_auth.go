@@ -31,6 +31,8 @@ type IKEAuth struct {
 	authFailed        bool
 	initialContact    bool
 	firstAuth         bool
+	// redirectTo is the gateway a REDIRECT in IKE_AUTH sends us to.
+	redirectTo *credentials.Identity
 }
 
 // NewIKEAuth creates the task.

@@ -7,6 +7,7 @@ package fakekernel
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"sort"
 	"strings"
@@ -25,7 +26,11 @@ type Call struct {
 	Policy   kernel.PolicyID
 	Manage   kernel.ManagePolicy
 	PolicyOp kernel.PolicyOp // what the SPD did for AddPolicy/DelPolicy
-	Err      error
+	// VIP and Iface are the virtual IP of AddIP and DelIP (and AddIP's
+	// interface).
+	VIP   netip.Addr
+	Iface string
+	Err   error
 }
 
 func (c Call) String() string {
@@ -75,6 +80,8 @@ type Kernel struct {
 	timers   Timers
 	addrs    []netip.Addr
 	noCalls  bool
+	// vips count the users of each virtual IP, as kernel_netlink does.
+	vips map[netip.Addr]int
 	// policySPI: outbound policies name their SA's SPI, as XFRM's do
 	// (kernel_netlink); without it the outbound SA of a reqid is the newest
 	// one that did not soft-expire, as in the userspace data plane.
@@ -481,18 +488,42 @@ func (n Net) Addresses(kernel.AddrType) ([]netip.Addr, error) {
 	return append([]netip.Addr(nil), n.addrs...), nil
 }
 
-// AddIP implements kernel.Net.
+// AddIP implements kernel.Net: the virtual IP gains a user.
 func (n Net) AddIP(vip netip.Addr, prefix int, iface string) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.record(Call{Op: "AddIP"})
+	if err := n.record(Call{Op: "AddIP", VIP: vip, Iface: iface}); err != nil {
+		return err
+	}
+	if n.vips == nil {
+		n.vips = map[netip.Addr]int{}
+	}
+	n.vips[vip]++
+	return nil
 }
 
-// DelIP implements kernel.Net.
+// DelIP implements kernel.Net: the virtual IP loses a user, and goes with
+// the last.
 func (n Net) DelIP(vip netip.Addr, prefix int, wait bool) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.record(Call{Op: "DelIP"})
+	if err := n.record(Call{Op: "DelIP", VIP: vip}); err != nil {
+		return err
+	}
+	if n.vips[vip] == 0 {
+		return kernel.ErrNotFound
+	}
+	if n.vips[vip]--; n.vips[vip] == 0 {
+		delete(n.vips, vip)
+	}
+	return nil
+}
+
+// VirtualIPs lists the installed virtual IPs with their number of users.
+func (k *Kernel) VirtualIPs() map[netip.Addr]int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return maps.Clone(k.vips)
 }
 
 // AddRoute implements kernel.Net.
@@ -513,3 +544,16 @@ var (
 	_ kernel.IPsec = (*Kernel)(nil)
 	_ kernel.Net   = Net{}
 )
+
+// SetAddresses replaces the host's addresses, as an interface going down
+// or coming up would, and then reports the change to the listener as
+// kernel_netlink reports address events (a roam event).
+func (k *Kernel) SetAddresses(addrs []netip.Addr) {
+	k.mu.Lock()
+	k.addrs = append([]netip.Addr(nil), addrs...)
+	l := k.listener
+	k.mu.Unlock()
+	if l != nil {
+		l.Roam(true)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/attributes"
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
@@ -183,16 +184,17 @@ func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)
 		settings(&st)
 	}
 	n.Env = &sa.Env{
-		Clock:    s.Clock,
-		Rand:     rand.New(rand.NewSource(seed)),
-		Sender:   senderFunc(func(p sa.Packet) { s.send(n, p) }),
-		Bus:      b,
-		Kernel:   n.Kern,
-		Net:      fakekernel.Net{Kernel: n.Kern},
-		Backends: &config.Backends{},
-		Creds:    credentials.NewStore(),
-		Certs:    credentials.NewManager(),
-		Settings: st,
+		Clock:      s.Clock,
+		Rand:       rand.New(rand.NewSource(seed)),
+		Sender:     senderFunc(func(p sa.Packet) { s.send(n, p) }),
+		Bus:        b,
+		Kernel:     n.Kern,
+		Net:        fakekernel.Net{Kernel: n.Kern},
+		Backends:   &config.Backends{},
+		Creds:      credentials.NewStore(),
+		Certs:      credentials.NewManager(),
+		Attributes: attributes.NewManager(),
+		Settings:   st,
 
 		NewTaskManager: tasks.New,
 	}
@@ -255,7 +257,10 @@ func (s *Sim) send(from *Node, p sa.Packet) {
 			r.Packet.Data = b
 		}
 	}
-	r.Dropped = (s.DropIf != nil && s.DropIf(r)) || (s.Drop != nil && s.Drop(r.Packet))
+	// a host cannot send from an address it does not have (any more)
+	src := r.Packet.Src.Addr()
+	foreign := src.IsValid() && !src.IsUnspecified() && s.Nodes[src] != from
+	r.Dropped = foreign || (s.DropIf != nil && s.DropIf(r)) || (s.Drop != nil && s.Drop(r.Packet))
 	s.mu.Lock()
 	s.wire = append(s.wire, r)
 	hold := s.Hold && !r.Dropped
@@ -528,4 +533,24 @@ func (s *Sim) DeliverNextTo(t testing.TB, to *Node) WireRecord {
 	}
 	t.Fatalf("no packet for %s on the wire:\n%s", to.Name, s.WireText())
 	return WireRecord{}
+}
+
+// SetAddresses gives the node new addresses (the first is its primary
+// one): packets to the old ones are no longer delivered to it, and its
+// kernel reports a roam event.
+func (n *Node) SetAddresses(addrs ...string) {
+	s := n.s
+	var list []netip.Addr
+	for a, x := range s.Nodes {
+		if x == n {
+			delete(s.Nodes, a)
+		}
+	}
+	for _, a := range addrs {
+		ip := netip.MustParseAddr(a)
+		list = append(list, ip)
+		s.Nodes[ip] = n
+	}
+	n.Addr = list[0]
+	n.Kern.SetAddresses(list)
 }
