@@ -57,6 +57,7 @@ lint: $(STATICCHECK) $(GOCYCLO)
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 	GOCYCLO=$(GOCYCLO) scripts/cyclo.sh
+	scripts/filesize.sh
 
 # Every fuzz target for FUZZTIME each (the seed corpora also run in `make test`).
 fuzz-smoke:

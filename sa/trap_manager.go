@@ -437,19 +437,3 @@ func (t *TrapManager) complete(ike *IKESA, child *ChildSA) {
 	clear(t.acquires[len(kept):])
 	t.acquires = kept
 }
-
-type trapListener struct{ t *TrapManager }
-
-func (l trapListener) IKEStateChange(ike *IKESA, s IKEState) bool {
-	if s == IKEDestroying {
-		l.t.complete(ike, nil)
-	}
-	return true
-}
-
-func (l trapListener) ChildStateChange(ike *IKESA, c *ChildSA, s ChildState) bool {
-	if s == ChildInstalled || s == ChildDestroying {
-		l.t.complete(ike, c)
-	}
-	return true
-}
