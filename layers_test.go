@@ -63,14 +63,17 @@ var floors = [][]group{
 		{"starter", []string{"starter"}, "ipsec start: reads ipsec.conf, runs charon, sends conns over stroke", false},
 	},
 	{{"authenticators", []string{"sa/authenticators"},
-		"AUTH payloads: pre-shared keys and public key signatures (charon's sa/ikev2/authenticators)", false}},
+		"AUTH payloads: pre-shared keys, public key signatures, EAP (charon's sa/ikev2/authenticators)", false}},
 	{
 		{"IKE_SAs", []string{"sa"}, "IKE_SA, CHILD_SA, their managers, keymat; checkout/checkin", false},
+		{"RADIUS client", []string{"eap/radius"},
+			"eap-radius: RADIUS messages, the client with its sockets and retransmits, the EAP method that forwards to it", false},
 		{"config files", []string{"confparse/ipsecconf", "confparse/settings", "confparse/secrets"},
 			"ipsec.conf, strongswan.conf, ipsec.secrets as strongSwan reads them", false},
 	},
 	{
 		{"runtime config", []string{"config"}, "IKE/peer/child configs, proposals, backends", false},
+		{"EAP methods", []string{"eap"}, "eap-identity, eap-md5, eap-mschapv2, eap-tls and the method manager", false},
 		{"kernel backends", []string{"kernel_netlink", "kernel_libipsec"}, "XFRM over netlink; the userspace ESP data plane", false},
 		{"config lexing", []string{"confparse/internal/..."},
 			"the file stack, tokens and netdb names the three parsers share", true},

@@ -9,6 +9,7 @@ import (
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
+	"github.com/goswan/goswan/eap"
 	"github.com/goswan/goswan/kernel"
 )
 
@@ -48,22 +49,25 @@ type Settings struct {
 	AcceptPrivateAlgs         bool
 	SendVendorID              bool
 	MultipleAuthentication    bool
-	SignatureAuthentication   bool
-	FollowRedirects           bool
-	KeepAlive                 uint32 // seconds, NAT-T keepalive interval
-	ReplayWindow              uint32
-	InstallRoutes             bool
-	InstallVirtualIP          bool
-	CloseIKEOnChildFailure    bool
-	InactivityCloseIKE        bool
-	SPIMin, SPIMax            uint32
-	IKESALimit                uint32
-	InitLimitHalfOpen         uint32
-	CookieThreshold           uint32
-	CookieThresholdIP         uint32 // charon.cookie_threshold_ip
-	BlockThreshold            uint32
-	DOSProtection             bool
-	InitiatorOnly             bool
+	// ForceEAPOnlyAuthentication uses EAP-only authentication as a
+	// responder even if the peer did not announce support for it.
+	ForceEAPOnlyAuthentication bool
+	SignatureAuthentication    bool
+	FollowRedirects            bool
+	KeepAlive                  uint32 // seconds, NAT-T keepalive interval
+	ReplayWindow               uint32
+	InstallRoutes              bool
+	InstallVirtualIP           bool
+	CloseIKEOnChildFailure     bool
+	InactivityCloseIKE         bool
+	SPIMin, SPIMax             uint32
+	IKESALimit                 uint32
+	InitLimitHalfOpen          uint32
+	CookieThreshold            uint32
+	CookieThresholdIP          uint32 // charon.cookie_threshold_ip
+	BlockThreshold             uint32
+	DOSProtection              bool
+	InitiatorOnly              bool
 	// NATTPort is the local NAT-T port (charon.port_nat_t), used when
 	// floating from 500.
 	NATTPort uint16
@@ -112,6 +116,8 @@ type Env struct {
 	// chains (nil: public key authentication is impossible).
 	Certs    *credentials.Manager
 	Settings Settings
+	// EAP creates the EAP methods of the loaded eap-* plugins (nil: none).
+	EAP *eap.Manager
 	// Resolve resolves host names in configs (nil: literal addresses only).
 	Resolve config.Resolver
 	// NewTaskManager creates the task manager of a new IKE_SA: tasks.New.

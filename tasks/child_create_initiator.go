@@ -27,11 +27,15 @@ func (t *ChildCreate) buildI(m *encoding.Message) sa.Status {
 			t.keGroup = childKEGroup(t.cfg)
 		}
 	case encoding.ExchangeIKEAuth:
+		if t.authDone {
+			return sa.NeedMore
+		}
 		if s := t.deferChild(); s == sa.DestroyMe {
 			return sa.DestroyMe
 		} else if s == sa.NeedMore {
 			return sa.NeedMore
 		}
+		t.authDone = true
 	default:
 		return sa.NeedMore
 	}

@@ -35,7 +35,7 @@ func TestFragmentation(t *testing.T) {
 	p.Sun.WantLogOrder(t, "[ENC] received fragment #2 of 3, waiting for complete IKE message",
 		"[ENC] received fragment #3 of 3, waiting for complete IKE message",
 		"[ENC] received fragment #1 of 3, reassembled fragmented IKE message (272 bytes)",
-		"[ENC] parsed IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH SA TSi TSr N(MULT_AUTH) ]",
+		"[ENC] parsed IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH SA TSi TSr N(MULT_AUTH) N(EAP_ONLY) ]",
 		"[ENC] generating IKE_AUTH response 1 [ EF(1/2) ]")
 	if n := p.Sun.CountLog("generating IKE_AUTH response 1 [ EF(1/2) ]"); n != 1 {
 		t.Errorf("sun generated the response %d times", n)

@@ -2,7 +2,9 @@ package tasks
 
 import (
 	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
+	"github.com/goswan/goswan/eap"
 	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/sa/authenticators"
@@ -50,6 +52,10 @@ func (t *IKEAuth) processR(m *encoding.Message) sa.Status {
 			t.authFailed = true
 			return sa.NeedMore
 		}
+		if m.First(encoding.PayloadAUTH) == nil && !t.selectEAPConfig() {
+			t.authFailed = true
+			return sa.NeedMore
+		}
 		a := authenticators.NewVerifier(t.ike, m, t.inputs())
 		if a == nil {
 			t.authFailed = true
@@ -59,6 +65,7 @@ func (t *IKEAuth) processR(m *encoding.Message) sa.Status {
 	}
 	switch t.otherAuth.Process(m) {
 	case sa.Success:
+		t.otherAuth.Destroy()
 		t.otherAuth = nil
 	case sa.NeedMore:
 		if m.First(encoding.PayloadAUTH) == nil {
@@ -81,6 +88,31 @@ func (t *IKEAuth) processR(m *encoding.Message) sa.Status {
 		}
 	}
 	return sa.NeedMore
+}
+
+// selectEAPConfig prepares the peer's round for EAP, which a request
+// without AUTH asks for: the selected config (or the next candidate that
+// does) must name an EAP method for the round, whose type, vendor, EAP
+// and AAA identities the round takes.
+func (t *IKEAuth) selectEAPConfig() bool {
+	cand := t.nextRound(false)
+	for cand == nil || (cand.EAPType == 0 || cand.EAPType == eap.TypeNak) && cand.EAPVendor == 0 {
+		t.ike.Log(bus.IKE, bus.Control, "peer requested EAP, config unacceptable")
+		t.peer = nil
+		if !t.updateCandidates(false) {
+			return false
+		}
+		cand = t.nextRound(false)
+	}
+	cur := t.ike.CurrentAuth(false)
+	cur.EAPType, cur.EAPVendor = cand.EAPType, cand.EAPVendor
+	if cand.EAPIdentity != nil {
+		cur.EAPIdentity = cand.EAPIdentity
+	}
+	if cand.AAAIdentity != nil {
+		cur.AAAIdentity = cand.AAAIdentity
+	}
+	return true
 }
 
 func (t *IKEAuth) buildR(m *encoding.Message) sa.Status {
@@ -129,16 +161,45 @@ func (t *IKEAuth) buildR(m *encoding.Message) sa.Status {
 		}
 		cur.Identity = id
 		m.Add(sa.IDPayload(id, true))
-		a := authenticators.NewBuilder(t.ike, cur, t.inputs())
-		if a == nil {
-			return localFailed()
+		if cur.Class == config.AuthClassEAP {
+			// EAP-only authentication (RFC 5998): our EAP method
+			// authenticates us too, no AUTH of our own.
+			if !t.ike.Supports(sa.ExtEAPOnlyAuthentication) {
+				if !t.ike.Env().Settings.ForceEAPOnlyAuthentication {
+					t.ike.Log(bus.IKE, bus.Control, "configured EAP-only authentication, but peer does not support it")
+					return peerFailed()
+				}
+				t.ike.Log(bus.IKE, bus.Control, "ignore missing %s notify and use EAP-only authentication",
+					encoding.NotifyEAPOnlyAuthentication)
+			}
+		} else {
+			a := authenticators.NewBuilder(t.ike, cur, t.inputs())
+			if a == nil {
+				return localFailed()
+			}
+			t.myAuth = a
 		}
-		t.myAuth = a
+	}
+	if t.otherAuth != nil {
+		switch t.otherAuth.Build(m) {
+		case sa.Success:
+			t.otherAuth.Destroy()
+			t.otherAuth = nil
+		case sa.NeedMore:
+		default:
+			if m.First(encoding.PayloadEAP) != nil {
+				// EAP_FAILURE says it; no AUTHENTICATION_FAILED.
+				t.ike.Env().Events.Alert(t.ike, sa.AlertPeerAuthFailed)
+				return sa.Failed
+			}
+			return peerFailed()
+		}
 	}
 	if t.myAuth != nil {
 		switch t.myAuth.Build(m) {
 		case sa.Success:
 			t.ike.CompleteAuth(true)
+			t.myAuth.Destroy()
 			t.myAuth = nil
 		case sa.NeedMore:
 		default:

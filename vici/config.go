@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
@@ -54,7 +55,6 @@ const (
 	whyCerts  = "certificates and public key authentication over vici are not supported by goswan yet"
 	whyPools  = "virtual IPs and address pools are not supported by goswan yet"
 	whyIKEv1  = "goswan speaks IKEv2 only"
-	whyEAP    = "EAP authentication is not supported by goswan yet"
 	whyPPK    = "postquantum preshared keys are not supported by goswan"
 	whyLabels = "security labels are not supported by goswan"
 )
@@ -251,7 +251,13 @@ func (a *authData) parseAuth(v []byte) error {
 	case lower("xauth"):
 		return unsupported("auth", whyIKEv1)
 	case lower("eap"):
-		return unsupported("auth", whyEAP)
+		a.cfg.Class = config.AuthClassEAP
+		if i := strings.IndexByte(s, ':'); i >= 0 {
+			// Public key constraints for EAP-TLS: certificates.
+			return unsupported("auth", whyCerts)
+		}
+		a.cfg.EAPType, a.cfg.EAPVendor = config.ParseEAPType(s)
+		return nil
 	}
 	return invalid("auth")
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // vici refuses the options of the features goswan lacks with its own
-// messages (whyCerts, whyPools, whyEAP, whyIKEv1). This test ties them to
+// messages (whyCerts, whyPools, whyIKEv1). This test ties them to
 // config/feature, the one list of what goswan does not do: flipping a
 // feature to supported there fails here until vici implements it too
 // (CertStore, PoolStore, the auth rounds), so a vici refusal can never
@@ -20,7 +20,6 @@ func TestRefusalsFollowFeatureList(t *testing.T) {
 	}{
 		{whyCerts, feature.ViciCertificates},
 		{whyPools, feature.VirtualIPs},
-		{whyEAP, feature.EAP},
 		{whyIKEv1, feature.IKEv1},
 	} {
 		if c.f.Supported {

@@ -33,7 +33,7 @@ var (
 	// ViciCertificates is swanctl's side of Certificates: certificates,
 	// keys, authorities and public-key rounds loaded over vici.
 	ViciCertificates = &Feature{Name: "certificates and public-key authentication over vici (swanctl)"}
-	EAP              = &Feature{Name: "EAP authentication"}
+	EAP              = &Feature{Name: "EAP authentication", Supported: true}
 	XAuth            = &Feature{Name: "XAuth authentication"}
 	VirtualIPs       = &Feature{Name: "virtual IPs, address pools and configuration attributes"}
 	IKEv1            = &Feature{Name: "IKEv1"}
