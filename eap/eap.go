@@ -103,6 +103,11 @@ type Auth struct {
 	EAPIdentity *credentials.Identity
 	// Rules are the certificate rules of a verified chain.
 	Rules credentials.AuthRules
+	// Groups the peer is a member of (a RADIUS server's Class).
+	Groups []*credentials.Identity
+	// SessionTimeout limits the authentication's lifetime in seconds (a
+	// RADIUS server's Session-Timeout), 0 for none.
+	SessionTimeout uint32
 }
 
 // Env is what the methods take from the daemon, one for all instances.

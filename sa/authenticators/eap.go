@@ -155,6 +155,7 @@ func (a *eapAuth) serverProcess(in []byte) []byte {
 			a.method = nil
 			return a.serverInitiate(false)
 		}
+		a.applySessionTimeout()
 		if a.takeMSK() {
 			f, args := methodName(typ, vendor, "EAP vendor specific method %d-%d succeeded, %sMSK established",
 				"EAP method %s succeeded, %sMSK established")
@@ -169,6 +170,16 @@ func (a *eapAuth) serverProcess(in []byte) []byte {
 	f, args := methodName(typ, vendor, "EAP vendor specific method %d-%d failed for peer %s", "EAP method %s failed for peer %s")
 	a.log(f, append(args, a.ike.OtherID())...)
 	return eap.NewCode(encoding.EAPFailure, id)
+}
+
+// applySessionTimeout limits the IKE_SA's authentication to the lifetime
+// a backend granted (a RADIUS Session-Timeout).
+func (a *eapAuth) applySessionTimeout() {
+	if p, ok := a.method.(eap.AuthProvider); ok {
+		if got := p.Auth(); got != nil && got.SessionTimeout > 0 {
+			a.ike.SetAuthLifetime(got.SessionTimeout)
+		}
+	}
 }
 
 // takeMSK keeps the method's MSK; false if it should have one and has
@@ -325,6 +336,7 @@ func (a *eapAuth) processServer(m *encoding.Message) sa.Status {
 				if got.EAPIdentity != nil {
 					auth.EAPIdentity = got.EAPIdentity
 				}
+				auth.Groups = append(auth.Groups, got.Groups...)
 				rules := got.Rules.Clone()
 				rules.Merge(auth.AuthRules)
 				auth.AuthRules = rules
