@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"time"
 
-	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/confparse/settings"
 	"github.com/goswan/goswan/eap"
 )
@@ -57,9 +56,4 @@ func tlsSettings(s *settings.Settings) eap.TLSSettings {
 		t.MinVersion = t.MaxVersion
 	}
 	return t
-}
-
-// loadRadius is the eap-radius plugin (filled in by eap_radius.go).
-func (d *Daemon) loadRadius(m *eap.Manager) {
-	d.logf(bus.CFG, bus.Control, "no RADIUS server defined")
 }
