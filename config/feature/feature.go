@@ -34,11 +34,15 @@ var (
 	// keys, authorities and public-key rounds loaded over vici.
 	ViciCertificates = &Feature{Name: "certificates and public-key authentication over vici (swanctl)"}
 	EAP              = &Feature{Name: "EAP authentication", Supported: true}
-	XAuth            = &Feature{Name: "XAuth authentication"}
-	VirtualIPs       = &Feature{Name: "virtual IPs, address pools and configuration attributes"}
-	IKEv1            = &Feature{Name: "IKEv1"}
-	MOBIKE           = &Feature{Name: "MOBIKE (RFC 4555)"}
-	Redirect         = &Feature{Name: "IKEv2 redirection (RFC 5685)"}
+	// RADIUSExtras is what eap-radius does beyond authentication: RADIUS
+	// accounting, dynamic authorization (DAE), attribute forwarding,
+	// Filter-Id groups, closing IKE_SAs when the server does not respond.
+	RADIUSExtras = &Feature{Name: "RADIUS accounting, dynamic authorization, attribute forwarding and Filter-Id groups (eap-radius)"}
+	XAuth        = &Feature{Name: "XAuth authentication"}
+	VirtualIPs   = &Feature{Name: "virtual IPs, address pools and configuration attributes"}
+	IKEv1        = &Feature{Name: "IKEv1"}
+	MOBIKE       = &Feature{Name: "MOBIKE (RFC 4555)"}
+	Redirect     = &Feature{Name: "IKEv2 redirection (RFC 5685)"}
 	// MessageIDSync is RFC 6311, announced by charon in every IKE_AUTH.
 	MessageIDSync   = &Feature{Name: "IKEv2 message ID synchronization (RFC 6311)"}
 	MakeBeforeBreak = &Feature{Name: "make-before-break reauthentication"}
@@ -49,7 +53,7 @@ var (
 
 // All lists every feature, in the order README names them.
 var All = []*Feature{
-	Certificates, RawPublicKeys, ViciCertificates, EAP, XAuth, VirtualIPs, IKEv1, MOBIKE, Redirect, MessageIDSync,
+	Certificates, RawPublicKeys, ViciCertificates, EAP, RADIUSExtras, XAuth, VirtualIPs, IKEv1, MOBIKE, Redirect, MessageIDSync,
 	MakeBeforeBreak, Mediation, IKEDSCP, IKESALimit,
 }
 

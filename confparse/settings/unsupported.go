@@ -20,6 +20,12 @@ var unsupported = []struct {
 	{"make_before_break", feature.MakeBeforeBreak, func(v string) bool { return ParseBool(v, false) }},
 	{"follow_redirects", feature.Redirect, func(v string) bool { return ParseBool(v, true) }},
 	{"ikesa_limit", feature.IKESALimit, func(v string) bool { return ParseInt(v, 0) > 0 }},
+	{"plugins.eap-radius.accounting", feature.RADIUSExtras, func(v string) bool { return ParseBool(v, false) }},
+	{"plugins.eap-radius.dae.enable", feature.RADIUSExtras, func(v string) bool { return ParseBool(v, false) }},
+	{"plugins.eap-radius.forward.ike_to_radius", feature.RADIUSExtras, func(v string) bool { return v != "" }},
+	{"plugins.eap-radius.forward.radius_to_ike", feature.RADIUSExtras, func(v string) bool { return v != "" }},
+	{"plugins.eap-radius.filter_id", feature.RADIUSExtras, func(v string) bool { return ParseBool(v, false) }},
+	{"plugins.eap-radius.close_all_on_timeout", feature.RADIUSExtras, func(v string) bool { return ParseBool(v, false) }},
 }
 
 // Refusal is an option set to something goswan does not do yet.

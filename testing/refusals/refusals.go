@@ -166,4 +166,12 @@ var Settings = []Setting{
 	{File: "strongswan.conf", Text: "charon {\n\tikesa_limit = 100\n}\n", Feature: feature.IKESALimit, Line: 2, Column: 2,
 		Checkconf: "not supported: " + needs("charon.ikesa_limit=100", feature.IKESALimit) + "; charon goes on without it",
 		Charon:    needs("charon.ikesa_limit=100", feature.IKESALimit) + "; ignored"},
+	{File: "strongswan.conf", Text: "charon {\n\tplugins {\n\t\teap-radius {\n\t\t\taccounting = yes\n\t\t}\n\t}\n}\n",
+		Feature: feature.RADIUSExtras, Line: 4, Column: 4,
+		Checkconf: "not supported: " + needs("charon.plugins.eap-radius.accounting=yes", feature.RADIUSExtras) + "; charon goes on without it",
+		Charon:    needs("charon.plugins.eap-radius.accounting=yes", feature.RADIUSExtras) + "; ignored"},
+	{File: "strongswan.conf", Text: "charon {\n\tplugins {\n\t\teap-radius {\n\t\t\tdae {\n\t\t\t\tenable = yes\n\t\t\t}\n\t\t}\n\t}\n}\n",
+		Feature: feature.RADIUSExtras, Line: 5, Column: 5,
+		Checkconf: "not supported: " + needs("charon.plugins.eap-radius.dae.enable=yes", feature.RADIUSExtras) + "; charon goes on without it",
+		Charon:    needs("charon.plugins.eap-radius.dae.enable=yes", feature.RADIUSExtras) + "; ignored"},
 }
