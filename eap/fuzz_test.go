@@ -14,7 +14,7 @@ func fuzzContext() *Context {
 	creds := credentials.NewStore()
 	creds.Add(credentials.NewSharedKey(credentials.SharedEAP, []byte("Ar3etTnp"), "carol"))
 	return &Context{
-		Env: &Env{Rand: rand.Reader, Creds: creds, Now: time.Now, TLS: DefaultTLSSettings()},
+		Env:    &Env{Rand: rand.Reader, Creds: creds, Now: time.Now, TLS: DefaultTLSSettings()},
 		Server: credentials.ParseIdentity("moon.strongswan.org"), Peer: credentials.ParseIdentity("carol"),
 	}
 }
