@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/goswan/goswan/config/feature"
 	"github.com/goswan/goswan/internal/clib"
 )
 
@@ -68,4 +69,20 @@ func ParseEAPType(s string) (uint32, uint32) {
 		return t, uint32(v)
 	}
 	return t, 0
+}
+
+// EAPFeature is what a round with EAP method t (and vendor) needs: EAP
+// alone for a round open to any method and for the methods goswan has
+// (identity, MD5, MSCHAPv2, RADIUS passthrough), EAP-TLS or the other
+// methods' feature for the rest.
+func EAPFeature(t, vendor uint32) *feature.Feature {
+	switch {
+	case vendor != 0:
+		return feature.OtherEAPMethods
+	case t == 0 || t == EAPNak || t == 1 || t == 4 || t == 26 || t == EAPRadius:
+		return feature.EAP
+	case t == 13:
+		return feature.EAPTLS
+	}
+	return feature.OtherEAPMethods
 }

@@ -257,6 +257,9 @@ func (a *authData) parseAuth(v []byte) error {
 			return unsupported("auth", whyCerts)
 		}
 		a.cfg.EAPType, a.cfg.EAPVendor = config.ParseEAPType(s)
+		if f := config.EAPFeature(a.cfg.EAPType, a.cfg.EAPVendor); !f.Supported {
+			return unsupported("auth", f.Name+" is not supported by goswan yet")
+		}
 		return nil
 	}
 	return invalid("auth")

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/config/feature"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/daemon"
 	"github.com/goswan/goswan/processing"
@@ -141,7 +142,7 @@ func TestLoadConnEAP(t *testing.T) {
 		map[string][]string{"local_addrs": {"192.168.0.1"}},
 		sec("local", []kv{{"auth", "psk"}, {"id", "moon.strongswan.org"}}, nil),
 		sec("remote", []kv{{"auth", "eap-md5"}, {"eap_id", "%any"}}, nil),
-		sec("remote2", []kv{{"auth", "eap-mschapv2-1234"}, {"aaa_id", "aaa.strongswan.org"}}, nil))
+		sec("remote2", []kv{{"auth", "eap-radius"}, {"aaa_id", "aaa.strongswan.org"}}, nil))
 	resp, err := c.Request("load-conn", msg)
 	mustOK(t, resp, err)
 	events, _, err := c.Stream("list-conns", "list-conn", nil)
@@ -151,12 +152,28 @@ func TestLoadConnEAP(t *testing.T) {
 	events = events[len(events)-1:]
 	for key, want := range map[string]string{
 		"rw-eap.remote-1.class": "EAP", "rw-eap.remote-1.eap-type": "EAP_MD5", "rw-eap.remote-1.eap_id": "%any",
-		"rw-eap.remote-2.eap-type": "EAP_MSCHAPV2", "rw-eap.remote-2.eap-vendor": "1234",
-		"rw-eap.remote-2.aaa_id": "aaa.strongswan.org",
+		"rw-eap.remote-2.eap-type": "EAP_RADIUS",
+		"rw-eap.remote-2.aaa_id":   "aaa.strongswan.org",
 	} {
 		if got, _ := events[0].Str(key); got != want {
 			t.Errorf("%s = %q, want %q", key, got, want)
 		}
+	}
+}
+
+// EAP methods goswan does not have are refused when the conn is loaded,
+// not when a peer asks for them.
+func TestLoadConnRefusesMissingEAPMethods(t *testing.T) {
+	l := newLab(t)
+	c := l.client(t)
+	for auth, f := range map[string]*feature.Feature{"eap-tls": feature.EAPTLS, "eap-ttls": feature.OtherEAPMethods,
+		"eap-mschapv2-1234": feature.OtherEAPMethods} {
+		msg := conn("rw-eap", []kv{{"version", "2"}},
+			map[string][]string{"local_addrs": {"192.168.0.1"}},
+			sec("local", []kv{{"auth", "psk"}, {"id", "moon.strongswan.org"}}, nil),
+			sec("remote", []kv{{"auth", auth}}, nil))
+		resp, err := c.Request("load-conn", msg)
+		wantErr(t, resp, err, "unsupported option: auth ("+f.Name+" is not supported by goswan yet), config discarded")
 	}
 }
 

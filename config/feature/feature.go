@@ -34,6 +34,12 @@ var (
 	// keys, authorities and public-key rounds loaded over vici.
 	ViciCertificates = &Feature{Name: "certificates and public-key authentication over vici (swanctl)"}
 	EAP              = &Feature{Name: "EAP authentication", Supported: true}
+	// EAPTLS is the eap-tls plugin, EAP-TLS as server and peer. A RADIUS
+	// server running EAP-TLS behind eap-radius needs none of it.
+	EAPTLS = &Feature{Name: "EAP-TLS (eap-tls)"}
+	// OtherEAPMethods are the eap-* plugins goswan has no counterpart of,
+	// and vendor-specific methods.
+	OtherEAPMethods = &Feature{Name: "EAP methods other than MD5, MSCHAPv2, TLS and RADIUS (eap-aka, eap-sim, eap-gtc, eap-ttls, eap-peap, eap-tnc, eap-dynamic, vendor methods)"}
 	// RADIUSExtras is what eap-radius does beyond authentication: RADIUS
 	// accounting, dynamic authorization (DAE), attribute forwarding,
 	// Filter-Id groups, closing IKE_SAs when the server does not respond.
@@ -53,7 +59,7 @@ var (
 
 // All lists every feature, in the order README names them.
 var All = []*Feature{
-	Certificates, RawPublicKeys, ViciCertificates, EAP, RADIUSExtras, XAuth, VirtualIPs, IKEv1, MOBIKE, Redirect, MessageIDSync,
+	Certificates, RawPublicKeys, ViciCertificates, EAP, EAPTLS, OtherEAPMethods, RADIUSExtras, XAuth, VirtualIPs, IKEv1, MOBIKE, Redirect, MessageIDSync,
 	MakeBeforeBreak, Mediation, IKEDSCP, IKESALimit,
 }
 

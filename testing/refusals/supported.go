@@ -21,7 +21,7 @@ var Supported = []Case{
 	{Name: "eap-identity", Lines: []string{"eap_identity=%identity"}, Feature: feature.EAP},
 	{Name: "aaa-identity", Lines: []string{"aaa_identity=radius.example.org"}, Feature: feature.EAP},
 	{Name: "eap-client", Lines: []string{"leftauth=eap", "rightauth=pubkey", "eap_identity=carol"}, Feature: feature.EAP},
-	{Name: "eap-tls-constraints", Lines: []string{"leftauth=eap-tls:rsa-2048", "rightauth=eap-radius"}, Feature: feature.EAP},
+	{Name: "eap-radius", Lines: []string{"leftauth=pubkey", "rightauth=eap-radius"}, Feature: feature.EAP},
 }
 
 // SupportedSettings are the config setup and ca sections that were
