@@ -37,8 +37,11 @@ demo: build
 # strongSwan skip loudly here unless GOSWAN_CI=1 (set by .ci/run), where they
 # must run.
 # atexit_sleep_ms=0: race-built helper binaries the tests start exit at once.
+# The allocation test cannot run under -race (the race detector allocates),
+# so it runs once more without it.
 test:
 	GORACE=atexit_sleep_ms=0 $(GO) test -race -count=1 -timeout 9m ./...
+	$(GO) test -count=1 -run '^TestESPAllocationFree$$' ./crypto
 
 $(STATICCHECK):
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -106,3 +109,22 @@ scenarios-control:
 .PHONY: vmtest
 vmtest:
 	GO=$(GO) testing/vm/run.sh
+
+# README's two commands on a fresh machine (root, debootstrap): a minimal
+# Debian bookworm root with only Go and the packages of
+# testing/fresh/packages.txt runs `make demo` and `make test` from a clone of
+# HEAD. FRESH_OMIT="pkg" leaves a package out, to see the check name it;
+# FRESH_CI=1 checks CI's machine instead: .ci/packages.txt's lane "test" too,
+# and GOSWAN_CI=1 make test.
+.PHONY: fresh-check
+FRESH_OMIT ?=
+FRESH_CI ?=
+fresh-check:
+	FRESH_OMIT="$(FRESH_OMIT)" FRESH_CI="$(FRESH_CI)" GO=$(GO) testing/fresh/check.sh
+
+# `make test` RUNS times in a row with every core loaded (stress-ng), and
+# the failures of each run: flakes show up here.
+.PHONY: test-loaded
+RUNS ?= 20
+test-loaded:
+	RUNS=$(RUNS) MAKE="$(MAKE)" scripts/test-loaded.sh

@@ -1,22 +1,21 @@
 package credentials
 
 // A harness that runs Debian's strongSwan 5.9.8 (starter + charon) on hosts
-// "moon" and "sun" in network namespaces named gsi-cred<pid>-<host>, each
-// with a private mount namespace in which /run is a tmpfs and our own
-// ipsec.conf, ipsec.secrets and strongswan.conf are bind-mounted over /etc.
-// Nothing touches the machine's own configuration or namespaces, and every
-// process we start is ended by PID on cleanup.
+// "moon" and "sun" (testing/nshost: network and mount namespaces of their
+// own, a tmpfs /run, our ipsec.conf, ipsec.secrets and strongswan.conf and
+// Debian's netbase in /etc). Nothing touches the machine's own
+// configuration or namespaces, and every process we start is ended by PID
+// on cleanup.
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/testing/nshost"
 	"github.com/goswan/goswan/testing/testenv"
 )
 
@@ -45,113 +44,67 @@ func charonConfWith(lines string) string {
 }
 
 type charonHost struct {
-	t      *testing.T
-	name   string
-	netns  string
-	dir    string
-	holder *exec.Cmd
-	mntNS  string // the holder's mount namespace, to recognise our processes
+	*nshost.Host
+	t    *testing.T
+	name string
 }
 
 // requireCharon skips (or fails in CI) unless root and Debian's strongSwan
-// are available.
+// with the plugins charonConf loads are available.
 func requireCharon(t *testing.T) {
 	t.Helper()
-	testenv.RequireRoot(t)
 	testenv.Short(t)
-	for _, c := range []string{"/usr/lib/ipsec/charon", "/usr/lib/ipsec/starter", "ipsec", "ip", "nsenter", "unshare"} {
+	for _, c := range []string{"/usr/lib/ipsec/charon", "/usr/lib/ipsec/starter", "/usr/sbin/ipsec"} {
 		testenv.RequireCommand(t, c)
 	}
+	testenv.RequirePlugins(t, "random", "nonce", "aes", "sha1", "sha2", "hmac", "kdf", "openssl", "pem", "pkcs1",
+		"x509", "gmp", "stroke", "kernel-libipsec", "kernel-netlink", "socket-default", "updown")
 }
 
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-// newCharonHosts creates the namespaces for the named hosts, links the first
-// two with a veth pair (192.168.0.1 and .2 in the order given) and prepares
-// their mount namespaces. Call start on each after writing its config.
+// newCharonHosts makes the named hosts (testing/nshost), links the first
+// two with a veth pair (192.168.0.1 and .2 in the order given) and gives
+// each an empty ipsec.conf and ipsec.secrets and charonConf. Call start on
+// each after writing its config.
 func newCharonHosts(t *testing.T, names ...string) []*charonHost {
 	t.Helper()
-	prefix := fmt.Sprintf("gsi-cred%d", os.Getpid()%100000)
-	var hosts []*charonHost
+	var specs []nshost.Spec
 	for _, n := range names {
-		h := &charonHost{t: t, name: n, netns: prefix + "-" + n, dir: t.TempDir()}
-		run(t, "ip", "netns", "add", h.netns)
-		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", h.netns).Run() })
-		for _, f := range []string{"ipsec.conf", "ipsec.secrets", "strongswan.conf"} {
-			if err := os.WriteFile(filepath.Join(h.dir, f), nil, 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
-		h.write("strongswan.conf", charonConf)
-		hosts = append(hosts, h)
+		specs = append(specs, nshost.Spec{Name: n, Files: append(nshost.Netbase(),
+			nshost.File{Path: "/etc/ipsec.conf", Mode: 0o600},
+			nshost.File{Path: "/etc/ipsec.secrets", Mode: 0o600},
+			nshost.File{Path: "/etc/strongswan.conf", Mode: 0o600, Data: []byte(charonConf)})})
+	}
+	var hosts []*charonHost
+	for _, h := range nshost.New(t, specs...) {
+		ch := &charonHost{Host: h, t: t, name: h.Name}
+		t.Cleanup(ch.stopCharon)
+		hosts = append(hosts, ch)
 	}
 	if len(hosts) >= 2 {
-		run(t, "ip", "-n", hosts[0].netns, "link", "add", "eth0", "type", "veth",
-			"peer", "name", "eth0", "netns", hosts[1].netns)
+		nshost.Link(t, hosts[0].Host, "eth0", hosts[1].Host, "eth0")
 	}
 	for i, h := range hosts {
-		run(t, "ip", "-n", h.netns, "link", "set", "lo", "up")
+		h.sh("ip link set lo up")
 		if len(hosts) >= 2 && i < 2 {
-			run(t, "ip", "-n", h.netns, "addr", "add", fmt.Sprintf("192.168.0.%d/24", i+1), "dev", "eth0")
-			run(t, "ip", "-n", h.netns, "link", "set", "eth0", "up")
+			h.sh(fmt.Sprintf("ip addr add 192.168.0.%d/24 dev eth0 && ip link set eth0 up", i+1))
 		}
-		h.enter()
 	}
 	return hosts
 }
 
-// enter starts the process that holds the host's private mount namespace
-// and mounts the host's files there.
-func (h *charonHost) enter() {
-	t := h.t
-	h.holder = exec.Command("ip", "netns", "exec", h.netns,
-		"unshare", "-m", "--propagation", "private", "sleep", "infinity")
-	if err := h.holder.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		h.stopCharon()
-		_ = h.holder.Process.Kill()
-		_ = h.holder.Wait()
-	})
-	self, _ := os.Readlink("/proc/self/ns/mnt")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", h.holder.Process.Pid))
-		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", h.holder.Process.Pid))
-		if err == nil && ns != self && strings.HasSuffix(exe, "/sleep") {
-			h.mntNS = ns
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: mount namespace holder did not come up", h.name)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	h.sh(fmt.Sprintf("mount -t tmpfs tmpfs /run && "+
-		"mount --bind %[1]s/ipsec.conf /etc/ipsec.conf && "+
-		"mount --bind %[1]s/ipsec.secrets /etc/ipsec.secrets && "+
-		"mount --bind %[1]s/strongswan.conf /etc/strongswan.conf", h.dir))
-}
-
-// write replaces a config file in place (the bind mount follows the inode).
+// write replaces a config file of the host's /etc.
 func (h *charonHost) write(name, content string) {
-	if err := os.WriteFile(filepath.Join(h.dir, name), []byte(content), 0o600); err != nil {
-		h.t.Fatal(err)
-	}
+	h.WriteFile(h.t, "/etc/"+name, []byte(content), 0o600)
 }
 
-// exec runs a command inside the host's namespaces.
+// exec runs a command inside the host and returns its output (stdout and
+// stderr).
 func (h *charonHost) exec(args ...string) (string, error) {
-	full := append([]string{"-t", strconv.Itoa(h.holder.Process.Pid), "-m", "-n"}, args...)
-	out, err := exec.Command("nsenter", full...).CombinedOutput()
+	cmd, err := h.Command(nil, args...)
+	if err != nil {
+		return "", err
+	}
+	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
 
@@ -164,6 +117,7 @@ func (h *charonHost) sh(script string) string {
 }
 
 // start runs `ipsec start` and waits until charon lists every conn named.
+// Polling: the daemons run on their own clocks (an interop harness).
 func (h *charonHost) start(conns ...string) {
 	t := h.t
 	h.sh("ipsec start")
@@ -188,30 +142,16 @@ func (h *charonHost) start(conns ...string) {
 	}
 }
 
-func (h *charonHost) log() string {
-	out, _ := h.exec("cat", "/run/charon.log")
-	return out
-}
+func (h *charonHost) log() string { return h.ReadFile(h.t, "/run/charon.log") }
 
-// stopCharon stops starter and charon, then ends any of the two still
-// running, by the PIDs their pid files name and only if that PID still lives
-// in this host's mount namespace.
+// stopCharon stops starter and charon, then kills any of the two still
+// running, by the PIDs their pid files name (only processes of this host).
 func (h *charonHost) stopCharon() {
-	if h.holder == nil || h.holder.Process == nil || h.mntNS == "" {
-		return
-	}
-	pids, _ := h.exec("sh", "-c", "cat /run/starter.charon.pid /run/charon.pid 2>/dev/null")
+	pids := h.ReadFile(h.t, "/run/starter.charon.pid") + " " + h.ReadFile(h.t, "/run/charon.pid")
 	_, _ = h.exec("ipsec", "stop")
 	for _, f := range strings.Fields(pids) {
-		pid, err := strconv.Atoi(f)
-		if err != nil || pid <= 1 {
-			continue
-		}
-		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid)); err != nil || ns != h.mntNS {
-			continue
-		}
-		if p, err := os.FindProcess(pid); err == nil {
-			_ = p.Kill()
+		if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+			_ = h.Signal(pid, syscall.SIGKILL)
 		}
 	}
 }

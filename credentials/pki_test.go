@@ -91,6 +91,25 @@ var dnParseInputs = []string{
 	"CN=x, role=y",
 }
 
+// pkiPlugins are the plugins the live tests load into Debian's pki, by a
+// strongswan.conf of their own rather than this machine's: Ed25519 keys
+// and signatures come from openssl.
+var pkiPlugins = []string{"random", "nonce", "sha1", "sha2", "openssl", "x509", "pem", "pkcs1", "pkcs8", "pubkey"}
+
+// requirePKI returns Debian's pki, and points STRONGSWAN_CONF for the test
+// at a strongswan.conf that loads pkiPlugins into it.
+func requirePKI(t *testing.T) string {
+	t.Helper()
+	pki := testenv.RequireCommand(t, "pki")
+	testenv.RequirePlugins(t, pkiPlugins...)
+	conf := filepath.Join(t.TempDir(), "strongswan.conf")
+	if err := os.WriteFile(conf, []byte("pki {\n  load = "+strings.Join(pkiPlugins, " ")+"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("STRONGSWAN_CONF", conf)
+	return pki
+}
+
 func runPKI(t *testing.T, pki string, args ...string) ([]byte, error) {
 	t.Helper()
 	cmd := exec.Command(pki, args...)
@@ -261,7 +280,7 @@ func TestGoldenPKIDNParse(t *testing.T) {
 }
 
 func TestLivePKIDNParse(t *testing.T) {
-	pki := testenv.RequireCommand(t, "pki")
+	pki := requirePKI(t)
 	dir := t.TempDir()
 	key := filepath.Join(dir, "key.der")
 	keyDER, err := runPKI(t, pki, "--gen", "--type", "ed25519")
@@ -477,7 +496,7 @@ func TestGoldenPKIPrint(t *testing.T) {
 }
 
 func TestLivePKIPrint(t *testing.T) {
-	pki := testenv.RequireCommand(t, "pki")
+	pki := requirePKI(t)
 	dir := t.TempDir()
 	var rows [][]string
 	for _, c := range printCases() {

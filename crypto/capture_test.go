@@ -358,14 +358,14 @@ func checkCapture(t *testing.T, dir string) {
 
 	// Every encrypted message must open with our SK cipher; the
 	// CREATE_CHILD_SA exchanges give the rekey inputs.
-	childRekeys, ikeRekeys := 0, 0
+	rekeys := &rekeyChecker{dumps: dumps, ikeProps: ikeProps, espProps: espProps, sas: sas}
 	var pendingReq map[byte][][]byte
 	for _, m := range msgs {
 		if m.exchange == 34 {
 			continue
 		}
 		var sa *ikeSA
-		for _, s := range sas {
+		for _, s := range rekeys.sas {
 			if s.spiI == m.spiI && s.spiR == m.spiR {
 				sa = s
 			}
@@ -381,41 +381,9 @@ func checkCapture(t *testing.T, dir string) {
 			pendingReq = p
 			continue
 		}
-		req, resp := pendingReq, p
-		rni, rkei, rgroup := nonceAndKE(t, req)
-		rnr, rker, _ := nonceAndKE(t, resp)
-		for _, v := range [][]byte{rkei, rker} {
-			if v != nil {
-				if err := crypto.ValidatePublicValue(rgroup, v); err != nil {
-					t.Errorf("strongSwan's %v public value rejected: %v", rgroup, err)
-				}
-			}
-		}
-		if len(req[payloadTSi]) > 0 { // CHILD_SA rekey
-			childRekeys++
-			var secret []byte
-			if rkei != nil {
-				secret = find(t, dumps, "DH secret", 0)
-			}
-			ck, err := crypto.DeriveChildKeys(sa.alg.PRF, sa.keys.SKd, parseSelected(t, espProps[childRekeys]).child, secret, rni, rnr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			compareChildKeys(t, "rekeyed CHILD_SA", dumps, childRekeys, ck)
-			continue
-		}
-		// IKE_SA rekey: the new SPIs are in the proposals (RFC 7296 §3.3.1).
-		ikeRekeys++
-		spi := func(sa []byte) uint64 { return binary.BigEndian.Uint64(sa[8:16]) }
-		newAlg := parseSelected(t, ikeProps[ikeRekeys]).ike
-		nk, err := crypto.DeriveRekeyedIKEKeys(newAlg, sa.alg.PRF, sa.keys.SKd,
-			find(t, dumps, "shared Diffie Hellman secret", ikeRekeys), rni, rnr, spi(req[payloadSA][0]), spi(resp[payloadSA][0]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		compareIKEKeys(t, "rekeyed IKE_SA", dumps, ikeRekeys, nk, newAlg.Encryption.IsAEAD())
-		sas = append(sas, &ikeSA{alg: newAlg, spiI: spi(req[payloadSA][0]), spiR: spi(resp[payloadSA][0]), keys: nk})
+		rekeys.check(t, sa, pendingReq, p)
 	}
+	childRekeys, ikeRekeys := rekeys.child, rekeys.ike
 	if want := len(espProps) - 1; childRekeys != want {
 		t.Errorf("found %d CHILD_SA rekeys, log has %d", childRekeys, want)
 	}
@@ -423,6 +391,54 @@ func checkCapture(t *testing.T, dir string) {
 		t.Errorf("found %d IKE_SA rekeys, log has %d", ikeRekeys, want)
 	}
 	t.Logf("%s: %d messages opened, %d CHILD_SA and %d IKE_SA rekeys checked", ikeProps[0], len(msgs)-2, childRekeys, ikeRekeys)
+}
+
+// rekeyChecker derives the keys of each CREATE_CHILD_SA exchange in a
+// capture and compares them with those charon logged, counting the CHILD_SA
+// and IKE_SA rekeys it has seen.
+type rekeyChecker struct {
+	dumps              []logDump
+	ikeProps, espProps []string
+	sas                []*ikeSA
+	child, ike         int
+}
+
+func (c *rekeyChecker) check(t *testing.T, sa *ikeSA, req, resp map[byte][][]byte) {
+	t.Helper()
+	dumps, ikeProps, espProps := c.dumps, c.ikeProps, c.espProps
+	rni, rkei, rgroup := nonceAndKE(t, req)
+	rnr, rker, _ := nonceAndKE(t, resp)
+	for _, v := range [][]byte{rkei, rker} {
+		if v != nil {
+			if err := crypto.ValidatePublicValue(rgroup, v); err != nil {
+				t.Errorf("strongSwan's %v public value rejected: %v", rgroup, err)
+			}
+		}
+	}
+	if len(req[payloadTSi]) > 0 { // CHILD_SA rekey
+		c.child++
+		var secret []byte
+		if rkei != nil {
+			secret = find(t, dumps, "DH secret", 0)
+		}
+		ck, err := crypto.DeriveChildKeys(sa.alg.PRF, sa.keys.SKd, parseSelected(t, espProps[c.child]).child, secret, rni, rnr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareChildKeys(t, "rekeyed CHILD_SA", dumps, c.child, ck)
+		return
+	}
+	// IKE_SA rekey: the new SPIs are in the proposals (RFC 7296 §3.3.1).
+	c.ike++
+	spi := func(sa []byte) uint64 { return binary.BigEndian.Uint64(sa[8:16]) }
+	newAlg := parseSelected(t, ikeProps[c.ike]).ike
+	nk, err := crypto.DeriveRekeyedIKEKeys(newAlg, sa.alg.PRF, sa.keys.SKd,
+		find(t, dumps, "shared Diffie Hellman secret", c.ike), rni, rnr, spi(req[payloadSA][0]), spi(resp[payloadSA][0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareIKEKeys(t, "rekeyed IKE_SA", dumps, c.ike, nk, newAlg.Encryption.IsAEAD())
+	c.sas = append(c.sas, &ikeSA{alg: newAlg, spiI: spi(req[payloadSA][0]), spiR: spi(resp[payloadSA][0]), keys: nk})
 }
 
 func mustEqualBytes(t *testing.T, what string, got, want []byte) {

@@ -2,15 +2,14 @@ package daemon
 
 import (
 	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/goswan/goswan/stroke"
+	"github.com/goswan/goswan/testing/nshost"
 	"github.com/goswan/goswan/testing/testenv"
 )
 
@@ -19,8 +18,6 @@ import (
 // client, as the test suite does: what they print must be exactly what
 // WriteStatus writes, and match charon's capture.
 func TestStatusOverDebianIpsec(t *testing.T) {
-	testenv.RequireRoot(t)
-	unshare := testenv.RequireCommand(t, "unshare")
 	testenv.RequireCommand(t, "/usr/lib/ipsec/stroke")
 	ipsec := testenv.RequireCommand(t, "/usr/sbin/ipsec")
 
@@ -31,11 +28,6 @@ func TestStatusOverDebianIpsec(t *testing.T) {
 	dir := t.TempDir()
 	run := filepath.Join(dir, "run")
 	if err := os.Mkdir(run, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	// Debian's binaries with their compiled-in defaults: /var/run/charon.ctl
-	conf := filepath.Join(dir, "strongswan.conf")
-	if err := os.WriteFile(conf, []byte("# goswan status interop test\ncharon {\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	srv, err := stroke.Listen(stroke.ServerConfig{Path: filepath.Join(run, "charon.ctl"), UID: -1, GID: -1,
@@ -60,16 +52,22 @@ func TestStatusOverDebianIpsec(t *testing.T) {
 		}
 	}
 
+	// The clients run in a host whose /run is this directory, so they find
+	// the socket and pid files at their compiled-in defaults
+	// (/var/run/charon.ctl), and whose strongswan.conf changes nothing.
+	host := nshost.NewHost(t, nshost.Spec{Name: "moon", Private: []string{},
+		Files: []nshost.File{{Path: "/etc/strongswan.conf", Mode: 0o644, Data: []byte("# goswan status interop test\ncharon {\n}\n")}},
+		Binds: []nshost.Bind{{Source: run, Target: "/run"}}})
 	client := func(args ...string) string {
 		t.Helper()
-		script := `mount --bind "$1" /run && mount --bind "$2" /etc/strongswan.conf && shift 2 && exec "$@"`
-		cmd := exec.Command(unshare, append([]string{"--mount", "--propagation", "private", "sh", "-c", script, "sh",
-			run, conf}, args...)...)
+		cmd, err := host.Command(nil, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
-		var exit *exec.ExitError
-		if errors.As(err, &exit) || err != nil {
+		if err != nil {
 			t.Fatalf("%v: %v %s", args, err, stderr.String())
 		}
 		return string(out)

@@ -79,27 +79,47 @@ func seedMapping() []byte {
 }
 
 func TestEventParsers(t *testing.T) {
+	t.Run("acquire", testParseAcquire)
+	t.Run("expire", testParseExpire)
+	t.Run("migrate", testParseMigrate)
+	t.Run("mapping", testParseMapping)
+	t.Run("malformed", testParseMalformed)
+}
+
+func testParseAcquire(t *testing.T) {
 	acq, err := parseAcquire(seedAcquire())
 	if err != nil || acq.reqid != 1 || !acq.wanted() || !acq.hasTS ||
 		acq.src.String() != "10.1.0.1/32[udp/4000]" || acq.dst.String() != "10.2.0.10/32[udp/5000]" {
 		t.Errorf("acquire: %+v %v", acq, err)
 	}
+}
+
+func testParseExpire(t *testing.T) {
 	for _, hard := range []bool{false, true} {
 		ex, err := parseExpire(seedExpire(hard))
 		if err != nil || ex.spi != 0xc1234567 || ex.proto != kernel.ProtoESP || ex.dst.String() != "192.168.0.1" || ex.hard != hard {
 			t.Errorf("expire: %+v %v", ex, err)
 		}
 	}
+}
+
+func testParseMigrate(t *testing.T) {
 	mi, err := parseMigrate(seedMigrate())
 	if err != nil || mi.reqid != 7 || mi.local.String() != "192.168.0.1" || mi.remote.String() != "192.168.0.2" ||
 		mi.dir != kernel.DirOut || mi.src.String() != "10.1.0.0/16" || len(mi.migrations) != 1 ||
 		mi.migrations[0].newDst.String() != "192.168.0.3" {
 		t.Errorf("migrate: %+v %v", mi, err)
 	}
+}
+
+func testParseMapping(t *testing.T) {
 	ma, err := parseMapping(seedMapping())
 	if err != nil || ma.spi != 0xc1234567 || ma.new.String() != "203.0.113.7:4500" || ma.dst.String() != "192.168.0.1" {
 		t.Errorf("mapping: %+v %v", ma, err)
 	}
+}
+
+func testParseMalformed(t *testing.T) {
 	// truncated messages are errors, not panics
 	for _, f := range []func([]byte) error{
 		func(b []byte) error { _, err := parseAcquire(b); return err },

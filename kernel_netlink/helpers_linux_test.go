@@ -3,12 +3,11 @@ package kernel_netlink
 import (
 	"fmt"
 	"net/netip"
-	"os"
 	"os/exec"
-	"runtime"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,15 +15,14 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/internal/netdb"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/selectors"
-	"github.com/goswan/goswan/testing/testenv"
+	"github.com/goswan/goswan/testing/nshost"
 )
 
-var nsCounter atomic.Int32
-
-// testNS is a fresh network namespace named gsn-…, removed at the end of
-// the test.
+// testNS is a fresh network namespace (testing/nshost), removed at the end
+// of the test.
 type testNS struct {
 	name string
 	h    netns.NsHandle
@@ -32,39 +30,48 @@ type testNS struct {
 
 func newTestNS(t *testing.T) *testNS {
 	t.Helper()
-	testenv.RequireRoot(t)
-	testenv.RequireCommand(t, "ip")
-	name := fmt.Sprintf("gsn-kn%d-%d", os.Getpid()%100000, nsCounter.Add(1))
-	var h netns.NsHandle
-	var err error
-	done := make(chan struct{})
-	go func() {
-		// the thread ends up in the new namespace and is discarded
-		runtime.LockOSThread()
-		h, err = netns.NewNamed(name)
-		close(done)
-	}()
-	<-done
+	name := nshost.NewNetNS(t, "kn")
+	h, err := netns.GetFromName(name)
 	if err != nil {
-		testenv.Unavailable(t, "cannot create network namespace: "+err.Error())
+		t.Fatalf("opening network namespace %s: %v", name, err)
 	}
+	t.Cleanup(func() { h.Close() })
 	ns := &testNS{name: name, h: h}
-	t.Cleanup(func() {
-		h.Close()
-		_ = netns.DeleteNamed(name)
-	})
 	ns.ip(t, "link", "set", "lo", "up")
 	return ns
 }
 
-// ip runs iproute2 inside the namespace and returns its output.
+// ip runs iproute2 inside the namespace and returns its output, with the
+// protocols of selectors as numbers (see numericProtos).
 func (ns *testNS) ip(t *testing.T, args ...string) string {
 	t.Helper()
 	out, err := exec.Command("ip", append([]string{"-n", ns.name}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return string(out)
+	// iproute2 named them with this machine's /etc/protocols: the test
+	// reads the same file only to undo that.
+	return numericProtos(string(out), netdb.System())
+}
+
+// selectorProto is the protocol of a selector in `ip xfrm` output ("src
+// 10.1.0.0/16 dst 10.3.0.0/24 proto tcp dport 443", "sel src … proto udp"),
+// not the SA protocol of a template or state ("proto esp", iproute2's own
+// table).
+var selectorProto = regexp.MustCompile(`(?m)(src \S+ dst \S+ proto )([A-Za-z][A-Za-z0-9_.+-]*)`)
+
+// numericProtos writes selector protocols as numbers, read with db: iproute2
+// prints a name if the machine has netbase and a number if not, and
+// charon's captures have Debian's names; the number is what all of them
+// mean.
+func numericProtos(s string, db *netdb.DB) string {
+	return selectorProto.ReplaceAllStringFunc(s, func(m string) string {
+		sub := selectorProto.FindStringSubmatch(m)
+		if n, ok := db.Protocol(sub[2]); ok {
+			return sub[1] + strconv.Itoa(int(n))
+		}
+		return m
+	})
 }
 
 // exec runs a command inside the namespace.

@@ -148,6 +148,41 @@ func TestNetVirtualIPAndRoutes(t *testing.T) {
 	if err := n.AddIP(vip, 32, "eth0"); err != nil {
 		t.Fatal(err)
 	}
+	checkRoutesWithVirtualIP(t, ns, n, vip)
+	checkDelIP(t, ns, n, rec, vip)
+	// an address that exists already is not managed as virtual
+	if err := n.AddIP(netip.MustParseAddr("10.1.0.1"), 32, "eth0"); err != nil {
+		t.Fatal(err)
+	}
+	rec.has(t, "[KNL] virtual IP 10.1.0.1 is already installed on eth0")
+	if err := n.DelIP(netip.MustParseAddr("10.1.0.1"), 32, true); err != nil {
+		t.Fatal(err)
+	}
+	rec.has(t, "[KNL] not deleting existing IP 10.1.0.1 on eth0")
+
+	// IPv6 virtual IP
+	vip6 := netip.MustParseAddr("fec3::5")
+	if err := n.AddIP(vip6, 128, "eth0"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ns.ip(t, "-6", "addr", "show", "dev", "eth0"), "fec3::5/128") {
+		t.Error("IPv6 virtual IP not installed")
+	}
+	if err := n.DelIP(vip6, 128, true); err != nil {
+		t.Fatal(err)
+	}
+
+	// closing removes charon's rules
+	n.Close()
+	if rules := ns.ip(t, "rule"); strings.Contains(rules, "lookup 220") {
+		t.Errorf("rule left after Close:\n%s", rules)
+	}
+}
+
+// checkRoutesWithVirtualIP: routes into table 220 with the virtual IP as
+// source take precedence over those from a regular address.
+func checkRoutesWithVirtualIP(t *testing.T, ns *testNS, n *Net, vip netip.Addr) {
+	t.Helper()
 	dst := netip.MustParsePrefix("10.2.0.0/16")
 	gw := netip.MustParseAddr("192.168.0.2")
 	if err := n.AddRoute(dst, gw, vip, "eth0", false); err != nil {
@@ -194,7 +229,11 @@ func TestNetVirtualIPAndRoutes(t *testing.T) {
 	if err := n.DelRoute(any, gw, vip, "eth0", false); err != nil {
 		t.Fatal(err)
 	}
+}
 
+// checkDelIP: a virtual IP with two users goes with the second DelIP.
+func checkDelIP(t *testing.T, ns *testNS, n *Net, rec *logRecorder, vip netip.Addr) {
+	t.Helper()
 	if err := n.DelIP(vip, 32, true); err != nil {
 		t.Fatal(err)
 	}
@@ -213,33 +252,6 @@ func TestNetVirtualIPAndRoutes(t *testing.T) {
 	}
 	if err := n.DelIP(vip, 32, true); !errors.Is(err, kernel.ErrNotFound) {
 		t.Errorf("deleting an unknown virtual IP: %v", err)
-	}
-	// an address that exists already is not managed as virtual
-	if err := n.AddIP(netip.MustParseAddr("10.1.0.1"), 32, "eth0"); err != nil {
-		t.Fatal(err)
-	}
-	rec.has(t, "[KNL] virtual IP 10.1.0.1 is already installed on eth0")
-	if err := n.DelIP(netip.MustParseAddr("10.1.0.1"), 32, true); err != nil {
-		t.Fatal(err)
-	}
-	rec.has(t, "[KNL] not deleting existing IP 10.1.0.1 on eth0")
-
-	// IPv6 virtual IP
-	vip6 := netip.MustParseAddr("fec3::5")
-	if err := n.AddIP(vip6, 128, "eth0"); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(ns.ip(t, "-6", "addr", "show", "dev", "eth0"), "fec3::5/128") {
-		t.Error("IPv6 virtual IP not installed")
-	}
-	if err := n.DelIP(vip6, 128, true); err != nil {
-		t.Fatal(err)
-	}
-
-	// closing removes charon's rules
-	n.Close()
-	if rules := ns.ip(t, "rule"); strings.Contains(rules, "lookup 220") {
-		t.Errorf("rule left after Close:\n%s", rules)
 	}
 }
 

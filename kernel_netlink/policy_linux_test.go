@@ -1,6 +1,8 @@
 package kernel_netlink
 
 import (
+	"github.com/goswan/goswan/testing/netbase"
+
 	"net/netip"
 	"os"
 	"regexp"
@@ -109,7 +111,8 @@ func TestTrapPoliciesMatchCharon(t *testing.T) {
 			}
 		}
 	}
-	want, got := policyBlocks(golden("xfrm_policy.txt")), policyBlocks(ns.ip(t, "xfrm", "policy"))
+	want := policyBlocks(numericProtos(golden("xfrm_policy.txt"), netbase.DB()))
+	got := policyBlocks(ns.ip(t, "xfrm", "policy"))
 	if !slices.Equal(want, got) {
 		t.Errorf("ip xfrm policy differs from charon's\nwant:\n%s\ngot:\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
 	}

@@ -2,9 +2,9 @@ package selectors
 
 import (
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/goswan/goswan/internal/netdb"
 )
 
 func mustCIDR(t *testing.T, s string, proto uint8, fp, tp uint16) TS {
@@ -16,23 +16,21 @@ func mustCIDR(t *testing.T, s string, proto uint8, fp, tp uint16) TS {
 	return ts
 }
 
-// withNetdb points the protocol/service lookups at fixed files so that the
-// printed names do not depend on the test host.
+// withNetdb hands the selectors a fixed table, so that the printed names
+// do not depend on the test host.
 func withNetdb(t *testing.T) {
 	t.Helper()
-	dir := t.TempDir()
 	protos := "ip 0 IP\nicmp 1 ICMP\ntcp 6 TCP\nudp 17 UDP\nipv6-icmp 58 IPv6-ICMP\n"
 	servs := "ssh 22/tcp\nhttp 80/tcp www\ndomain 53/udp\n"
-	if err := os.WriteFile(filepath.Join(dir, "protocols"), []byte(protos), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "services"), []byte(servs), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	oldP, oldS := protocolsPath, servicesPath
-	protocolsPath, servicesPath = filepath.Join(dir, "protocols"), filepath.Join(dir, "services")
-	loadNetdb()
-	t.Cleanup(func() { protocolsPath, servicesPath = oldP, oldS; loadNetdb() })
+	withNames(t, netdb.Parse(protos, servs))
+}
+
+// withNames hands in n for the test and restores the names after it.
+func withNames(t *testing.T, n Names) {
+	t.Helper()
+	saved := currentNames()
+	SetNames(n)
+	t.Cleanup(func() { SetNames(saved) })
 }
 
 func TestString(t *testing.T) {
@@ -151,5 +149,42 @@ func TestRangeErrors(t *testing.T) {
 	}
 	if _, err := ParseCIDR("10.0.0.0/33", 0, 0, 0xffff); err == nil {
 		t.Error("bad prefix accepted")
+	}
+}
+
+// TestWithoutNames: with no names handed in (a host without netbase, or a
+// daemon that read none), selectors print numbers and only numbers parse,
+// as charon's getprotobynumber/getservbyport calls fail there.
+func TestWithoutNames(t *testing.T) {
+	withNames(t, nil)
+	for ts, want := range map[TS]string{
+		mustCIDR(t, "10.1.0.0/16", ProtoTCP, 22, 22):          "10.1.0.0/16[6/22]",
+		mustCIDR(t, "10.1.0.0/16", ProtoUDP, 0, 0xffff):       "10.1.0.0/16[17]",
+		mustCIDR(t, "10.1.0.0/16", ProtoICMP, 0x0800, 0x0800): "10.1.0.0/16[1/8]",
+	} {
+		if got := ts.String(); got != want {
+			t.Errorf("String() = %q, want %q", got, want)
+		}
+	}
+	if _, ok := ProtocolNumber("tcp"); ok {
+		t.Error("tcp resolved without names")
+	}
+	if p, ok := ProtocolNumber("6"); !ok || p != 6 {
+		t.Errorf("ProtocolNumber(6) = %d %v", p, ok)
+	}
+	if _, ok := ServicePort("http", ""); ok {
+		t.Error("http resolved without names")
+	}
+	// The same with names: the NULL protocol (no protocol name known)
+	// takes the first entry for the port.
+	withNames(t, netdb.Parse("tcp 6 TCP\n", "echo 7/udp\nsecho 7/tcp\n"))
+	if got := mustCIDR(t, "10.1.0.0/16", 0, 7, 7).String(); got != "10.1.0.0/16[0/echo]" {
+		t.Errorf("String() = %q", got)
+	}
+	if got := mustCIDR(t, "10.1.0.0/16", ProtoTCP, 7, 7).String(); got != "10.1.0.0/16[tcp/secho]" {
+		t.Errorf("String() = %q", got)
+	}
+	if p, ok := ServicePort("secho", "udp"); ok {
+		t.Errorf("secho/udp = %d", p)
 	}
 }

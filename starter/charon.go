@@ -24,6 +24,14 @@ var (
 	stopPoll = 200 * time.Millisecond
 	// killPoll is the pace at which it kills a daemon that did not come up.
 	killPoll = 20 * time.Millisecond
+	// stopKilledPoll and killKilledPoll are the same paces once the
+	// daemon has been sent SIGKILL; starter does not tell them apart. A
+	// test shortens the polls in which the daemon ignores a signal, but
+	// not the wait for a SIGKILLed daemon to be reaped: a sleep ends as
+	// soon as the daemon is reaped, so these bound the wait and do not
+	// pace it.
+	stopKilledPoll = stopPoll
+	killKilledPoll = killPoll
 	// gdbPoll is how often starter looks for the pid file of a daemon run
 	// under gdb, which may take as long as the user likes.
 	gdbPoll = 10 * time.Millisecond
@@ -219,7 +227,11 @@ func (s *starter) startCharon(cfg *ipsecconf.Config) bool {
 		default:
 			s.proc.Signal(syscall.SIGKILL)
 		}
-		s.sleep(killPoll)
+		if i < killTermUntil {
+			s.sleep(killPoll)
+		} else {
+			s.sleep(killKilledPoll)
+		}
 	}
 	return false
 }
@@ -246,7 +258,11 @@ func (s *starter) stopCharon() {
 		default:
 			s.proc.Signal(syscall.SIGKILL)
 		}
-		s.sleep(stopPoll)
+		if i < stopKillAt {
+			s.sleep(stopPoll)
+		} else {
+			s.sleep(stopKilledPoll)
+		}
 	}
 	if s.charonPID() == 0 {
 		s.log.dbg1("%s stopped after %d ms", daemon, int(stopPoll/time.Millisecond)*i)

@@ -8,14 +8,16 @@ import (
 
 	"github.com/goswan/goswan/confparse"
 	"github.com/goswan/goswan/confparse/ipsecconf"
+	"github.com/goswan/goswan/internal/netdb"
 )
 
 // loadConfig is confread_load with starter's logging: it reads ipsec.conf
 // and logs what starter logs while doing so (the sections at level 2, their
 // settings at level 3, problems and the error summary at level 1). It
-// returns nil when starter would refuse the file.
-func loadConfig(path string, log *logger) *ipsecconf.Config {
-	cfg, err := ipsecconf.Load(path, nil)
+// returns nil when starter would refuse the file. db resolves the names in
+// leftprotoport (nil: the system's files).
+func loadConfig(path string, db *netdb.DB, log *logger) *ipsecconf.Config {
+	cfg, err := ipsecconf.Load(path, &ipsecconf.Options{NetDB: db})
 	return logConfig(path, cfg, err, log)
 }
 

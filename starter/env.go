@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/goswan/goswan/confparse/settings"
+	"github.com/goswan/goswan/internal/netdb"
 )
 
 // Installation paths of Debian's strongSwan 5.9.8 (the ipsec script's
@@ -32,6 +33,10 @@ type Env struct {
 	StrokeSocket string
 	// Settings is strongswan.conf; nil loads settings.Path().
 	Settings *settings.Settings
+	// NetDB resolves the protocol and service names of leftprotoport=;
+	// nil reads /etc/protocols and /etc/services at each load, as
+	// starter's getprotobyname and getservbyname calls do.
+	NetDB *netdb.DB
 	// Stderr receives starter's log while it runs in the foreground.
 	Stderr io.Writer
 	// Syslog opens the system logger; nil runs without syslog.

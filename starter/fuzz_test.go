@@ -9,6 +9,7 @@ import (
 
 	"github.com/goswan/goswan/confparse"
 	"github.com/goswan/goswan/confparse/ipsecconf"
+	"github.com/goswan/goswan/testing/netbase"
 )
 
 // FuzzCheckPID: any pid file content is read without a panic, and only a
@@ -45,7 +46,7 @@ func FuzzConfigLog(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		cfg, err := ipsecconf.Parse("ipsec.conf", src, nil)
+		cfg, err := ipsecconf.Parse("ipsec.conf", src, &ipsecconf.Options{NetDB: netbase.DB()})
 		var buf syncBuffer
 		out := logConfig("ipsec.conf", cfg, err, &logger{level: 3, stderr: &buf})
 		if (out == nil) != (err != nil) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/confparse/settings"
+	"github.com/goswan/goswan/testing/netbase"
 )
 
 // harness runs Main in this process, in the foreground (--nofork), with a
@@ -62,12 +63,16 @@ func newHarness(t *testing.T) *harness {
 		IPsecDir:     filepath.Join(dir, "lib"),
 		PIDDir:       filepath.Join(dir, "run"),
 		Settings:     settings.Empty(),
+		NetDB:        netbase.DB(), // the captures were made with Debian's netbase
 		Stderr:       h.stderr,
 		AllowNonRoot: true,
 		Signals:      h.sigs,
 	}
-	delay, start, stop, kill := restartDelay, startPoll, stopPoll, killPoll
+	delay, start, stop, kill, stopKilled, killKilled := restartDelay, startPoll, stopPoll, killPoll, stopKilledPoll, killKilledPoll
 	restartDelay, startPoll, stopPoll, killPoll = time.Millisecond, 5*time.Millisecond, 50*time.Millisecond, 5*time.Millisecond
+	// A SIGKILLed daemon is waited for until it is reaped, however busy
+	// the machine: these only bound the wait.
+	stopKilledPoll, killKilledPoll = time.Minute, time.Minute
 	testHookIdle = func() {
 		select {
 		case h.idle <- struct{}{}:
@@ -81,6 +86,7 @@ func newHarness(t *testing.T) *harness {
 		}
 		testHookIdle = nil
 		restartDelay, startPoll, stopPoll, killPoll = delay, start, stop, kill
+		stopKilledPoll, killKilledPoll = stopKilled, killKilled
 	})
 	return h
 }

@@ -130,7 +130,7 @@ func loadSettings(stderr io.Writer) *settings.Settings {
 func (s *starter) prepare() (rc int, done bool) {
 	log := s.log
 	if s.opts.ConfTest {
-		if loadConfig(s.confFile, log) == nil {
+		if loadConfig(s.confFile, s.env.NetDB, log) == nil {
 			log.dbg1("config invalid!")
 			return ExitInvalidArgument, true
 		}
@@ -169,7 +169,7 @@ func (s *starter) prepare() (rc int, done bool) {
 			return ExitFailure, true
 		}
 	}
-	cfg := loadConfig(s.confFile, log)
+	cfg := loadConfig(s.confFile, s.env.NetDB, log)
 	if cfg == nil {
 		log.dbg1("unable to start strongSwan -- fatal errors in config")
 		return ExitInvalidArgument, true
@@ -217,7 +217,7 @@ func (s *starter) run(bg *os.File) int {
 		if s.action&actUpdate != 0 {
 			s.action &^= actUpdate
 			s.log.dbg2("Reloading config...")
-			if cfg := loadConfig(s.confFile, s.log); cfg != nil {
+			if cfg := loadConfig(s.confFile, s.env.NetDB, s.log); cfg != nil {
 				s.core.update(cfg, s)
 			} else {
 				s.log.dbg1("can't reload config file due to errors -- keeping old one")

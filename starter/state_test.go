@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/goswan/goswan/confparse/ipsecconf"
+	"github.com/goswan/goswan/testing/netbase"
 )
 
 // link is a daemon that dies after a number of messages.
@@ -24,7 +25,7 @@ func (l *link) send(m message) {
 
 func parse(t *testing.T, src string) *ipsecconf.Config {
 	t.Helper()
-	cfg, err := ipsecconf.Parse("ipsec.conf", []byte(src), nil)
+	cfg, err := ipsecconf.Parse("ipsec.conf", []byte(src), &ipsecconf.Options{NetDB: netbase.DB()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package stroke
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/hex"
@@ -18,16 +17,15 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/bus"
-	"github.com/goswan/goswan/testing/testenv"
+	"github.com/goswan/goswan/testing/nshost"
 )
 
 // The interop tests run Debian's stroke and starter against this package's
 // server. The server runs in a "fake charon": this test binary, started
-// with fakeCharonEnv set, inside a private mount namespace whose /run is a
-// tmpfs, so that it listens on the real default path /var/run/charon.ctl
-// without touching the machine's /run. Starter is made to launch it by
-// bind-mounting the test binary over /usr/lib/ipsec/charon in that
-// namespace only.
+// with fakeCharonEnv set, inside a host whose /run is a tmpfs, so that it
+// listens on the real default path /var/run/charon.ctl without touching
+// the machine's /run. Starter is made to launch it by bind-mounting the
+// test binary over /usr/lib/ipsec/charon in that host only.
 //
 // The fake charon appends one line per event to the file named by
 // fakeCharonEnv: "CALL <handler call>" as recorder formats it, "CONN <json>"
@@ -121,73 +119,24 @@ func firstArg(args []any) any {
 	return args[0]
 }
 
-// mountNS is a private mount namespace with a tmpfs on /run and some bind
-// mounts, held open by a sleeping process.
-type mountNS struct {
-	pid int
-}
-
-// newMountNS needs root, unshare and nsenter; binds maps targets to the
-// files mounted over them.
-func newMountNS(t *testing.T, binds map[string]string) *mountNS {
+// newHost makes the host (testing/nshost) the interop tests run Debian's
+// stroke and starter in, with a private /run (the fake charon listens on
+// the real default /var/run/charon.ctl without touching the machine's),
+// Debian's netbase (starter resolves leftprotoport=tcp/http) and the given
+// /etc files and binds.
+func newHost(t *testing.T, files []nshost.File, binds ...nshost.Bind) *nshost.Host {
 	t.Helper()
-	testenv.RequireRoot(t)
-	testenv.RequireCommand(t, "unshare")
-	testenv.RequireCommand(t, "nsenter")
-	script := "set -e; mount -t tmpfs -o mode=0755 gss-run /run"
-	for dst, src := range binds {
-		script += fmt.Sprintf("; mount --bind '%s' '%s'", src, dst)
-	}
-	script += "; echo ready; exec sleep 1000000"
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script)
-	out, err := cmd.StdoutPipe()
+	return nshost.NewHost(t, nshost.Spec{Name: "stroke", Files: append(nshost.Netbase(), files...), Binds: binds})
+}
+
+// command runs name inside the host (nsenter execs it, so the PID is the
+// program's), with env added to the host's environment.
+func command(t *testing.T, h *nshost.Host, env []string, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd, err := h.Command(env, append([]string{name}, args...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// unshare and sh exec, so the PID is the holder in the namespace.
-	ns := &mountNS{pid: cmd.Process.Pid}
-	t.Cleanup(func() {
-		ns.killOthers()
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line, _ := bufio.NewReader(out).ReadString('\n')
-	if line != "ready\n" {
-		t.Fatalf("mount namespace setup failed: %q %s", line, stderr.String())
-	}
-	return ns
-}
-
-// killOthers kills, by PID, every process in the namespace but the holder:
-// whatever is in this private namespace was started by the test (starter's
-// daemon, for one, is not our child).
-func (ns *mountNS) killOthers() {
-	self, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", ns.pid))
-	if err != nil {
-		return
-	}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == ns.pid {
-			continue
-		}
-		if mnt, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid)); err == nil && mnt == self {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-	}
-}
-
-// command runs name inside the namespace (nsenter execs it, so the PID is
-// the program's).
-func (ns *mountNS) command(env []string, name string, args ...string) *exec.Cmd {
-	cmd := exec.Command("nsenter", append([]string{"-t", strconv.Itoa(ns.pid), "-m", "--", name}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/testing/nshost"
 	"github.com/goswan/goswan/testing/testenv"
 )
 
@@ -22,14 +23,14 @@ const (
 // /var/run/charon.ctl) whatever this machine's configuration says.
 const minimalStrongswanConf = "# goswan stroke interop test\ncharon {\n}\n"
 
-// startFakeCharon runs the fake charon in ns and waits until it listens.
-func startFakeCharon(t *testing.T, ns *mountNS, recordPath string) {
+// startFakeCharon runs the fake charon in host h and waits until it listens.
+func startFakeCharon(t *testing.T, h *nshost.Host, recordPath string) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := ns.command([]string{fakeCharonEnv + "=" + recordPath}, exe)
+	cmd := command(t, h, []string{fakeCharonEnv + "=" + recordPath}, exe)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -132,14 +133,12 @@ func TestInteropDebianStroke(t *testing.T) {
 	testenv.Short(t)
 	testenv.RequireCommand(t, debianStroke)
 	dir := t.TempDir()
-	conf := filepath.Join(dir, "strongswan.conf")
-	os.WriteFile(conf, []byte(minimalStrongswanConf), 0o644)
-	ns := newMountNS(t, map[string]string{"/etc/strongswan.conf": conf})
+	h := newHost(t, []nshost.File{{Path: "/etc/strongswan.conf", Mode: 0o644, Data: []byte(minimalStrongswanConf)}})
 	recs := &records{path: filepath.Join(dir, "records")}
-	startFakeCharon(t, ns, recs.path)
+	startFakeCharon(t, h, recs.path)
 
 	for _, tc := range strokeInteropCases {
-		cmd := ns.command(nil, debianStroke, tc.args...)
+		cmd := command(t, h, nil, debianStroke, tc.args...)
 		cmd.Stdin = strings.NewReader("pw-from-stdin\n")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // getpass falls back to stdin
 		var errOut strings.Builder
@@ -258,16 +257,12 @@ func TestInteropDebianStarter(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	conf := filepath.Join(dir, "strongswan.conf")
 	ipsecConf := filepath.Join(dir, "ipsec.conf")
-	os.WriteFile(conf, []byte(minimalStrongswanConf), 0o644)
 	os.WriteFile(ipsecConf, []byte(starterConfA), 0o644)
-	ns := newMountNS(t, map[string]string{
-		"/etc/strongswan.conf":  conf,
-		"/usr/lib/ipsec/charon": exe, // starter launches the fake charon
-	})
+	h := newHost(t, []nshost.File{{Path: "/etc/strongswan.conf", Mode: 0o644, Data: []byte(minimalStrongswanConf)}},
+		nshost.Bind{Source: exe, Target: "/usr/lib/ipsec/charon"}) // starter launches the fake charon
 	recs := &records{path: filepath.Join(dir, "records")}
-	starter := ns.command([]string{fakeCharonEnv + "=" + recs.path}, debianStarter,
+	starter := command(t, h, []string{fakeCharonEnv + "=" + recs.path}, debianStarter,
 		"--nofork", "--conf", ipsecConf)
 	// A file, not a pipe: the daemon starter launches inherits it and
 	// would keep a pipe open after starter is gone.

@@ -15,7 +15,9 @@ import (
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/daemon"
+	"github.com/goswan/goswan/internal/netdb"
 	"github.com/goswan/goswan/internal/version"
+	"github.com/goswan/goswan/selectors"
 )
 
 // Exit codes of charon (SS_RC_*).
@@ -104,6 +106,9 @@ func main() {
 	// goswan's ipsec moves the pid files and socket with GOSWAN_PIDDIR;
 	// the daemon it starts follows.
 	opts.PidDir = os.Getenv("GOSWAN_PIDDIR")
+	// The names selectors print and parse ([tcp/ssh]), which charon gets
+	// from the C library's files; read once, at start.
+	selectors.SetNames(netdb.System())
 	d, err := daemon.New(opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "charon: %v\n", err)

@@ -1,18 +1,22 @@
 package main
 
 import (
-	"bufio"
+	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/internal/netdb"
+	"github.com/goswan/goswan/testing/netbase"
+	"github.com/goswan/goswan/testing/nshost"
 	"github.com/goswan/goswan/testing/testenv"
 )
 
@@ -25,7 +29,35 @@ func TestMain(m *testing.M) {
 	if os.Getenv(runIpsecEnv) == "1" {
 		os.Exit(run(os.Args[1:]))
 	}
-	os.Exit(m.Run())
+	os.Exit(testMain(m))
+}
+
+// testMain runs the tests with a strongswan.conf of their own, so that no
+// test reads this machine's /etc/strongswan.conf (a fresh machine has
+// none; another has its own settings), and with Debian's netbase. It is empty: strongSwan's compiled-in
+// defaults, which Debian's file does not change. A test that wants a
+// setting writes its own file.
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "goswan-ipsec-test-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	conf := filepath.Join(dir, "strongswan.conf")
+	if err := os.WriteFile(conf, []byte("# cmd/ipsec tests: strongSwan's defaults\n"), 0o644); err != nil {
+		panic(err)
+	}
+	os.Setenv("STRONGSWAN_CONF", conf)
+	// Protocol and service names (leftprotoport=tcp/http) from Debian's
+	// netbase, not the machine's files, for checkconf and starter run in
+	// process.
+	netdb.ProtocolsPath, netdb.ServicesPath = filepath.Join(dir, "protocols"), filepath.Join(dir, "services")
+	for path, data := range map[string]string{netdb.ProtocolsPath: netbase.Protocols, netdb.ServicesPath: netbase.Services} {
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			panic(err)
+		}
+	}
+	return m.Run()
 }
 
 // The configuration of the two Debian charons, written for this test: a
@@ -80,81 +112,45 @@ conn net-net
 
 const interopSecrets = "@moon.gss.test @sun.gss.test : PSK \"gss-stroke-interop-secret\"\n"
 
-// ipsecHost is one host: a private mount namespace (tmpfs on /run, our
-// configuration bound over /etc) inside a gss- network namespace, held by a
-// sleeping process.
+// ipsecHost is one host (testing/nshost): its own network namespace, a
+// private /run, our configuration and Debian's netbase in its /etc.
 type ipsecHost struct {
-	name string
-	dir  string
-	pid  int
+	*nshost.Host
+	dir string // the test's files about it (logs)
 }
 
-func sh(t *testing.T, args ...string) {
+// newIpsecHosts makes a host per name, with the /etc files given for it.
+func newIpsecHosts(t *testing.T, names []string, files []map[string]string) []*ipsecHost {
 	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %v\n%s", args, err, out)
-	}
-}
-
-// newIpsecHost creates the host in network namespace netns.
-func newIpsecHost(t *testing.T, name, netns string, files map[string]string) *ipsecHost {
-	t.Helper()
-	h := &ipsecHost{name: name, dir: t.TempDir()}
-	script := "set -e; mount -t tmpfs -o mode=0755 gss-run /run"
-	for target, content := range files {
-		src := filepath.Join(h.dir, filepath.Base(target))
-		if err := os.WriteFile(src, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
+	var specs []nshost.Spec
+	for i, n := range names {
+		spec := nshost.Spec{Name: n, Files: nshost.Netbase()}
+		for _, target := range slices.Sorted(maps.Keys(files[i])) {
+			spec.Files = append(spec.Files, nshost.File{Path: target, Mode: 0o600, Data: []byte(files[i][target])})
 		}
-		script += fmt.Sprintf("; mount --bind %s %s", src, target)
+		specs = append(specs, spec)
 	}
-	script += "; echo ready; exec sleep 1000000"
-	// ip netns exec and unshare exec, so the PID is the holder's.
-	cmd := exec.Command("ip", "netns", "exec", netns, "unshare", "--mount", "--propagation", "private",
-		"sh", "-c", script)
-	out, err := cmd.StdoutPipe()
+	var hosts []*ipsecHost
+	for _, h := range nshost.New(t, specs...) {
+		hosts = append(hosts, &ipsecHost{Host: h, dir: t.TempDir()})
+	}
+	return hosts
+}
+
+// ip runs ip in the host; a failure fails t.
+func (h *ipsecHost) ip(t *testing.T, args ...string) {
+	t.Helper()
+	if r := h.Exec(context.Background(), 10*time.Second, nil, append([]string{"ip"}, args...)...); r.Err != nil || r.ExitCode != 0 {
+		t.Fatalf("%s: ip %v: exit %d %v\n%s", h.Name, args, r.ExitCode, r.Err, r.Stderr)
+	}
+}
+
+func (h *ipsecHost) command(t *testing.T, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd, err := h.Command(env, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	h.pid = cmd.Process.Pid
-	t.Cleanup(func() {
-		h.killOthers()
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "ready\n" {
-		t.Fatalf("%s: namespace setup failed: %q %s", name, line, stderr.String())
-	}
-	return h
-}
-
-// killOthers kills, by PID, every process in the host's mount namespace but
-// the holder: starter and the charon it forked are all ours.
-func (h *ipsecHost) killOthers() {
-	self, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", h.pid))
-	if err != nil {
-		return
-	}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == h.pid {
-			continue
-		}
-		if mnt, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid)); err == nil && mnt == self {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-	}
-}
-
-func (h *ipsecHost) command(env []string, args ...string) *exec.Cmd {
-	cmd := exec.Command("nsenter", append([]string{"-t", strconv.Itoa(h.pid), "-m", "-n", "--"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
 	return cmd
 }
 
@@ -166,7 +162,7 @@ type result struct {
 
 func (h *ipsecHost) run(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	cmd := h.command(env, args...)
+	cmd := h.command(t, env, args...)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -175,7 +171,7 @@ func (h *ipsecHost) run(t *testing.T, env []string, args ...string) result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		rc = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("%s %v: %v", h.name, args, err)
+		t.Fatalf("%s %v: %v", h.Name, args, err)
 	}
 	return result{out.String(), errb.String(), rc}
 }
@@ -204,7 +200,7 @@ func (h *ipsecHost) startStarter(t *testing.T) *exec.Cmd {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
-	cmd := h.command(nil, "/usr/lib/ipsec/starter", "--nofork")
+	cmd := h.command(t, nil, "/usr/lib/ipsec/starter", "--nofork")
 	cmd.Stdout, cmd.Stderr = log, log // files: charon inherits them
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -218,7 +214,7 @@ func (h *ipsecHost) startStarter(t *testing.T) *exec.Cmd {
 		}
 		if time.Now().After(deadline) {
 			b, _ := os.ReadFile(log.Name())
-			t.Fatalf("%s: charon did not come up: %+v\n%s", h.name, r, b)
+			t.Fatalf("%s: charon did not come up: %+v\n%s", h.Name, r, b)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -299,54 +295,51 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-// TestInteropWithDebianCharon drives two Debian charons 5.9.8 with our ipsec
-// command and compares every answer with what Debian's ipsec prints for the
-// same command against the same daemon.
-func TestInteropWithDebianCharon(t *testing.T) {
+// newInteropPair checks the prerequisites and makes moon 192.168.0.1
+// (10.1.0.0/16) and sun 192.168.0.2 (10.2.0.0/16), linked, with Debian's
+// strongSwan configured on both.
+func newInteropPair(t *testing.T) (moon, sun *ipsecHost) {
 	testenv.Short(t)
-	testenv.RequireRoot(t)
-	for _, c := range []string{"ip", "unshare", "nsenter", "/usr/sbin/ipsec", "/usr/lib/ipsec/starter",
-		"/usr/lib/ipsec/charon"} {
+	for _, c := range []string{"/usr/sbin/ipsec", "/usr/lib/ipsec/starter", "/usr/lib/ipsec/charon"} {
 		testenv.RequireCommand(t, c)
 	}
-	for _, f := range []string{"/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so", "/dev/net/tun"} {
-		if _, err := os.Stat(f); err != nil {
-			testenv.Unavailable(t, "needs "+f+" for kernel-libipsec (libcharon-extra-plugins)")
-		}
+	testenv.RequirePlugins(t, "random", "nonce", "aes", "sha1", "sha2", "hmac", "kdf", "curve25519", "openssl",
+		"pem", "pkcs1", "x509", "gmp", "stroke", "counters", "kernel-libipsec", "kernel-netlink", "socket-default", "updown")
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		testenv.Unavailable(t, "needs /dev/net/tun for kernel-libipsec")
 	}
 
-	// gss-moon 192.168.0.1 (10.1.0.0/16) <-> gss-sun 192.168.0.2 (10.2.0.0/16)
-	for _, ns := range []string{"gss-moon", "gss-sun"} {
-		exec.Command("ip", "netns", "del", ns).Run() // left over by a killed run
-		sh(t, "ip", "netns", "add", ns)
-		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-	}
-	sh(t, "ip", "link", "add", "gss-m0", "netns", "gss-moon", "type", "veth", "peer", "name", "gss-s0", "netns", "gss-sun")
-	for _, c := range [][]string{
-		{"gss-moon", "addr", "add", "192.168.0.1/24", "dev", "gss-m0"},
-		{"gss-moon", "addr", "add", "10.1.0.1/16", "dev", "lo"},
-		{"gss-moon", "link", "set", "gss-m0", "up"},
-		{"gss-moon", "link", "set", "lo", "up"},
-		{"gss-sun", "addr", "add", "192.168.0.2/24", "dev", "gss-s0"},
-		{"gss-sun", "addr", "add", "10.2.0.1/16", "dev", "lo"},
-		{"gss-sun", "link", "set", "gss-s0", "up"},
-		{"gss-sun", "link", "set", "lo", "up"},
-	} {
-		sh(t, append([]string{"ip", "-n"}, c...)...)
-	}
-
-	moon := newIpsecHost(t, "moon", "gss-moon", map[string]string{
+	// moon 192.168.0.1 (10.1.0.0/16) <-> sun 192.168.0.2 (10.2.0.0/16)
+	hosts := newIpsecHosts(t, []string{"moon", "sun"}, []map[string]string{{
 		"/etc/strongswan.conf": interopStrongswanConf,
 		"/etc/ipsec.conf": interopIpsecConf("192.168.0.1", "192.168.0.2", "10.1.0.0/16", "10.2.0.0/16",
 			"moon.gss.test", "sun.gss.test", true),
 		"/etc/ipsec.secrets": interopSecrets,
-	})
-	sun := newIpsecHost(t, "sun", "gss-sun", map[string]string{
+	}, {
 		"/etc/strongswan.conf": interopStrongswanConf,
 		"/etc/ipsec.conf": interopIpsecConf("192.168.0.2", "192.168.0.1", "10.2.0.0/16", "10.1.0.0/16",
 			"sun.gss.test", "moon.gss.test", true),
 		"/etc/ipsec.secrets": interopSecrets,
-	})
+	}})
+	moon, sun = hosts[0], hosts[1]
+	nshost.Link(t, moon.Host, "eth0", sun.Host, "eth0")
+	for _, c := range []struct {
+		h          *ipsecHost
+		addr, subn string
+	}{{moon, "192.168.0.1/24", "10.1.0.1/16"}, {sun, "192.168.0.2/24", "10.2.0.1/16"}} {
+		c.h.ip(t, "addr", "add", c.addr, "dev", "eth0")
+		c.h.ip(t, "addr", "add", c.subn, "dev", "lo")
+		c.h.ip(t, "link", "set", "eth0", "up")
+		c.h.ip(t, "link", "set", "lo", "up")
+	}
+	return moon, sun
+}
+
+// TestInteropWithDebianCharon drives two Debian charons 5.9.8 with our ipsec
+// command and compares every answer with what Debian's ipsec prints for the
+// same command against the same daemon.
+func TestInteropWithDebianCharon(t *testing.T) {
+	moon, sun := newInteropPair(t)
 
 	// Without charon: both refuse with 7, or 3 for status, and say nothing.
 	for _, args := range [][]string{{"up", "net-net"}, {"status"}, {"statusall"}, {"listall"},
@@ -386,7 +379,7 @@ func TestInteropWithDebianCharon(t *testing.T) {
 		statusall = compareBackToBack(t, moon, "statusall", "net-net")
 		compareBackToBack(t, moon, "listcounters", "net-net")
 		// Traffic through the tunnel, so the byte counters move.
-		if out, err := moon.command(nil, "ping", "-c", "2", "-W", "3", "-I", "10.1.0.1", "10.2.0.1").CombinedOutput(); err != nil {
+		if out, err := moon.command(t, nil, "ping", "-c", "2", "-W", "3", "-I", "10.1.0.1", "10.2.0.1").CombinedOutput(); err != nil {
 			t.Errorf("ping through the tunnel: %v\n%s", err, out)
 		}
 		compareBackToBack(t, moon, "statusall")

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,9 +16,9 @@ import (
 )
 
 // The live starter test: goswan's `ipsec start` (this test binary acting as
-// bin/ipsec, so the daemon is Debian's /usr/lib/ipsec/charon) in a gss-
-// network namespace with a private mount namespace and a tmpfs /run, as an
-// operator would run it: start in the background, conns loaded into
+// bin/ipsec, so the daemon is Debian's /usr/lib/ipsec/charon) in a host of
+// its own (testing/nshost: network and mount namespaces, a tmpfs /run), as
+// an operator would run it: start in the background, conns loaded into
 // charon, ipsec update after an edit, ipsec reload, ipsec stop.
 
 const liveStrongswanConf = `# goswan starter live test
@@ -95,171 +94,175 @@ conn fresh
 // readPID reads a pid file inside the host's mount namespace (0 if none).
 func (h *ipsecHost) readPID(t *testing.T, path string) int {
 	t.Helper()
-	out, err := h.command(nil, "cat", path).Output()
-	if err != nil {
-		return 0
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	pid, _ := strconv.Atoi(strings.TrimSpace(h.ReadFile(t, path)))
 	return pid
 }
 
 func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
 
-func TestStarterLiveWithDebianCharon(t *testing.T) {
+// liveStarter is the live starter test's host and its checks.
+type liveStarter struct {
+	t    *testing.T
+	host *ipsecHost
+}
+
+// fail ends the test with charon's log.
+func (l liveStarter) fail(format string, args ...any) {
+	l.t.Helper()
+	l.t.Fatalf(format+"\ncharon's log:\n%s", append(args, l.host.ReadFile(l.t, "/run/charon.log"))...)
+}
+
+// statusHas is a condition: `ipsec what` succeeds and shows every want.
+func (l liveStarter) statusHas(what string, want ...string) func() bool {
+	return func() bool {
+		r := l.host.goswan(l.t, what)
+		for _, w := range want {
+			if !strings.Contains(r.out, w) {
+				return false
+			}
+		}
+		return r.rc == 0
+	}
+}
+
+// newLiveStarter checks the prerequisites and makes the host.
+func newLiveStarter(t *testing.T) liveStarter {
 	testenv.Short(t)
-	testenv.RequireRoot(t)
-	for _, c := range []string{"ip", "unshare", "nsenter", "/usr/sbin/ipsec", "/usr/lib/ipsec/charon"} {
+	for _, c := range []string{"/usr/sbin/ipsec", "/usr/lib/ipsec/charon"} {
 		testenv.RequireCommand(t, c)
 	}
-	// Under -race every run of this binary as ipsec would linger 1 s.
+	testenv.RequirePlugins(t, "random", "nonce", "aes", "sha1", "sha2", "hmac", "kdf", "pem", "pkcs1", "x509", "gmp",
+		"stroke", "kernel-netlink", "socket-default", "updown")
+	// Under -race every run of this binary as ipsec would linger 1 s (the
+	// host's environment takes GORACE from the test's).
 	t.Setenv("GORACE", "atexit_sleep_ms=0")
-	// The daemon must be Debian's: nothing may point ipsec elsewhere.
-	for _, v := range []string{"GOSWAN_IPSEC_DIR", "GOSWAN_PIDDIR", "GOSWAN_CHARON_PID", "GOSWAN_STARTER_PID",
-		"GOSWAN_STROKE_SOCKET", "DAEMON_NAME"} {
-		if os.Getenv(v) != "" {
-			t.Setenv(v, "")
-			os.Unsetenv(v)
-		}
-	}
+	// The daemon must be Debian's: the host's environment has no GOSWAN_*
+	// variable, and no charon may sit next to the test binary.
 	if exe, _ := os.Executable(); exists(filepath.Join(filepath.Dir(exe), "charon")) {
 		t.Fatalf("a charon next to the test binary would be used instead of Debian's")
 	}
-
-	const ns = "gss-starter"
-	exec.Command("ip", "netns", "del", ns).Run() // left over by a killed run
-	sh(t, "ip", "netns", "add", ns)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-	sh(t, "ip", "-n", ns, "link", "add", "gss-st0", "type", "veth", "peer", "name", "gss-st1")
-	sh(t, "ip", "-n", ns, "addr", "add", "192.0.2.1/24", "dev", "gss-st0")
-	sh(t, "ip", "-n", ns, "addr", "add", "10.1.0.1/16", "dev", "lo")
-	sh(t, "ip", "-n", ns, "link", "set", "gss-st0", "up")
-	sh(t, "ip", "-n", ns, "link", "set", "lo", "up")
-
-	host := newIpsecHost(t, "gw", ns, map[string]string{
+	host := newIpsecHosts(t, []string{"gw"}, []map[string]string{{
 		"/etc/strongswan.conf": liveStrongswanConf,
 		"/etc/ipsec.conf":      liveConf(liveConnsV1),
 		"/etc/ipsec.secrets":   liveSecrets,
-	})
-	charonLog := func() string {
-		out, _ := host.command(nil, "cat", "/run/charon.log").CombinedOutput()
-		return string(out)
-	}
-	fail := func(format string, args ...any) {
-		t.Helper()
-		t.Fatalf(format+"\ncharon's log:\n%s", append(args, charonLog())...)
-	}
+	}})[0]
+	host.ip(t, "link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
+	host.ip(t, "addr", "add", "192.0.2.1/24", "dev", "eth0")
+	host.ip(t, "addr", "add", "10.1.0.1/16", "dev", "lo")
+	host.ip(t, "link", "set", "eth0", "up")
+	host.ip(t, "link", "set", "lo", "up")
+	return liveStarter{t: t, host: host}
+}
 
-	// Not running yet: the script's answers.
-	if r := host.goswan(t, "stop"); r.rc != 0 || r.err != "Stopping strongSwan IPsec failed: starter is not running\n" {
-		fail("stop before start: %+v", r)
-	}
-	if r := host.goswan(t, "update"); r.rc != 7 || r.err != "Updating strongSwan IPsec failed: starter is not running\n" {
-		fail("update before start: %+v", r)
-	}
+// liveBanner is what ipsec start prints: strongswan.conf's charon.load
+// brings Debian's warning.
+const liveBanner = "Starting strongSwan 5.9.8 IPsec [starter]...\n" +
+	"!! Your strongswan.conf contains manual plugin load options for charon.\n" +
+	"!! This is recommended for experts only, see\n" +
+	"!! https://docs.strongswan.org/docs/5.9/plugins/pluginLoad.html\n"
 
-	// ipsec start: the foreground part prints the banner and returns 0
-	// once the background starter has written its pid file.
-	// strongswan.conf's charon.load brings Debian's warning.
-	banner := "Starting strongSwan 5.9.8 IPsec [starter]...\n" +
-		"!! Your strongswan.conf contains manual plugin load options for charon.\n" +
-		"!! This is recommended for experts only, see\n" +
-		"!! https://docs.strongswan.org/docs/5.9/plugins/pluginLoad.html\n"
+// start: the foreground part prints the banner and returns 0 once the
+// background starter has written its pid file; charon comes up with the
+// conns; a second start changes nothing. It returns starter's and
+// charon's PIDs.
+func (l liveStarter) start() (starterPID, charonPID int) {
+	t, host := l.t, l.host
 	r := host.goswan(t, "start")
-	if r.rc != 0 || r.out != "" || r.err != banner {
-		fail("ipsec start: %+v", r)
+	if r.rc != 0 || r.out != "" || r.err != liveBanner {
+		l.fail("ipsec start: %+v", r)
 	}
-	starterPID := host.readPID(t, "/run/starter.charon.pid")
+	starterPID = host.readPID(t, "/run/starter.charon.pid")
 	if !alive(starterPID) {
-		fail("no live starter after ipsec start (pid %d)", starterPID)
+		l.fail("no live starter after ipsec start (pid %d)", starterPID)
 	}
 	// The background starter is this binary, in its own session.
 	if sid, _ := unix.Getsid(starterPID); sid != starterPID {
 		t.Errorf("starter %d runs in session %d, want its own", starterPID, sid)
 	}
-
-	// Charon comes up with the conns.
-	statusHas := func(what string, want ...string) func() bool {
-		return func() bool {
-			r := host.goswan(t, what)
-			for _, w := range want {
-				if !strings.Contains(r.out, w) {
-					return false
-				}
-			}
-			return r.rc == 0
-		}
-	}
 	waitFor(t, 20*time.Second, "charon with the conns of ipsec.conf",
-		statusHas("statusall", "keep:", "change:", "drop:", "trap:", "10.3.0.0/16"))
-	waitFor(t, 10*time.Second, "the trap conn routed", statusHas("status", "Routed Connections:", "trap{"))
-	charonPID := host.readPID(t, "/run/charon.pid")
+		l.statusHas("statusall", "keep:", "change:", "drop:", "trap:", "10.3.0.0/16"))
+	waitFor(t, 10*time.Second, "the trap conn routed", l.statusHas("status", "Routed Connections:", "trap{"))
+	charonPID = host.readPID(t, "/run/charon.pid")
 	if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", charonPID)); err != nil || exe != "/usr/lib/ipsec/charon" {
-		fail("charon pid %d runs %q (%v), want Debian's /usr/lib/ipsec/charon", charonPID, exe, err)
+		l.fail("charon pid %d runs %q (%v), want Debian's /usr/lib/ipsec/charon", charonPID, exe, err)
 	}
 	// Started by starter as Debian's starter does it: --use-syslog.
 	if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", charonPID)); string(cmdline) != "/usr/lib/ipsec/charon\x00--use-syslog\x00" {
 		t.Errorf("charon's command line %q", cmdline)
 	}
-
-	// A second start changes nothing.
 	r = host.goswan(t, "start")
-	wantAgain := banner +
+	wantAgain := liveBanner +
 		"charon is already running (/var/run/charon.pid exists) -- skipping daemon start\n" +
 		"starter is already running (/var/run/starter.charon.pid exists) -- no fork done\n"
 	if r.rc != 0 || r.err != wantAgain {
-		fail("second ipsec start: %+v", r)
+		l.fail("second ipsec start: %+v", r)
 	}
+	return starterPID, charonPID
+}
 
-	// Edit ipsec.conf in place (it is bound over /etc/ipsec.conf) and
-	// update: drop goes, change changes, fresh comes and is routed, keep
-	// and trap stay.
-	if err := os.WriteFile(filepath.Join(host.dir, "ipsec.conf"), []byte(liveConf(liveConnsV2)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r = host.goswan(t, "update")
+// update edits ipsec.conf in place and updates: drop goes, change changes,
+// fresh comes and is routed, keep and trap stay, charon stays.
+func (l liveStarter) update(charonPID int) {
+	t, host := l.t, l.host
+	host.WriteFile(t, "/etc/ipsec.conf", []byte(liveConf(liveConnsV2)), 0o600)
+	r := host.goswan(t, "update")
 	if r.rc != 0 || r.err != "Updating strongSwan IPsec configuration...\n" {
-		fail("ipsec update: %+v", r)
+		l.fail("ipsec update: %+v", r)
 	}
 	waitFor(t, 10*time.Second, "the update in charon", func() bool {
 		r := host.goswan(t, "statusall")
-		return statusHas("statusall", "keep:", "change:", "trap:", "fresh:", "10.33.0.0/16")() &&
+		return l.statusHas("statusall", "keep:", "change:", "trap:", "fresh:", "10.33.0.0/16")() &&
 			!strings.Contains(r.out, "drop:") && !strings.Contains(r.out, "10.3.0.0/16")
 	})
-	waitFor(t, 10*time.Second, "fresh routed", statusHas("status", "trap{", "fresh{"))
+	waitFor(t, 10*time.Second, "fresh routed", l.statusHas("status", "trap{", "fresh{"))
 	if pid := host.readPID(t, "/run/charon.pid"); pid != charonPID {
 		t.Errorf("charon restarted by an update: pid %d, was %d", pid, charonPID)
 	}
+}
 
-	// Debian's ipsec script drives goswan's starter through the same pid
-	// file: its reload (SIGUSR1) deletes and re-adds everything.
-	r = host.debian(t, "reload")
-	if r.rc != 0 || r.err != "Reloading strongSwan IPsec configuration...\n" {
-		fail("Debian's ipsec reload: %+v", r)
-	}
-	waitFor(t, 10*time.Second, "the conns after reload",
-		statusHas("statusall", "keep:", "change:", "trap:", "fresh:"))
-	waitFor(t, 10*time.Second, "the routes after reload", statusHas("status", "trap{", "fresh{"))
-
-	// ipsec stop: starter stops charon and both are gone, with their pid
-	// files, by the time the command returns.
-	r = host.goswan(t, "stop")
+// stop: starter stops charon (SIGINT first, which charon takes as a
+// shutdown) and both are gone, with their pid files, by the time the
+// command returns.
+func (l liveStarter) stop(starterPID, charonPID int) {
+	t, host := l.t, l.host
+	r := host.goswan(t, "stop")
 	if r.rc != 0 || r.err != "Stopping strongSwan IPsec...\n" {
-		fail("ipsec stop: %+v", r)
+		l.fail("ipsec stop: %+v", r)
 	}
 	if alive(starterPID) || alive(charonPID) {
-		fail("after ipsec stop: starter alive %v, charon alive %v", alive(starterPID), alive(charonPID))
+		l.fail("after ipsec stop: starter alive %v, charon alive %v", alive(starterPID), alive(charonPID))
 	}
 	for _, f := range []string{"/run/starter.charon.pid", "/run/charon.pid"} {
-		if err := host.command(nil, "test", "-e", f).Run(); err == nil {
+		if host.ReadFile(t, f) != "" {
 			t.Errorf("%s left behind", f)
 		}
 	}
 	if r := host.goswan(t, "status"); r.rc != 3 {
 		t.Errorf("status after stop: %+v", r)
 	}
-	// starter stops charon with SIGINT first, which charon takes as a
-	// shutdown.
-	if !strings.Contains(charonLog(), "SIGINT received, shutting down") {
-		t.Errorf("charon's log does not show SIGINT:\n%s", charonLog())
+	if log := host.ReadFile(t, "/run/charon.log"); !strings.Contains(log, "SIGINT received, shutting down") {
+		t.Errorf("charon's log does not show SIGINT:\n%s", log)
 	}
+}
+
+func TestStarterLiveWithDebianCharon(t *testing.T) {
+	l := newLiveStarter(t)
+	// Not running yet: the script's answers.
+	if r := l.host.goswan(t, "stop"); r.rc != 0 || r.err != "Stopping strongSwan IPsec failed: starter is not running\n" {
+		l.fail("stop before start: %+v", r)
+	}
+	if r := l.host.goswan(t, "update"); r.rc != 7 || r.err != "Updating strongSwan IPsec failed: starter is not running\n" {
+		l.fail("update before start: %+v", r)
+	}
+	starterPID, charonPID := l.start()
+	l.update(charonPID)
+	// Debian's ipsec script drives goswan's starter through the same pid
+	// file: its reload (SIGUSR1) deletes and re-adds everything.
+	if r := l.host.debian(t, "reload"); r.rc != 0 || r.err != "Reloading strongSwan IPsec configuration...\n" {
+		l.fail("Debian's ipsec reload: %+v", r)
+	}
+	waitFor(t, 10*time.Second, "the conns after reload",
+		l.statusHas("statusall", "keep:", "change:", "trap:", "fresh:"))
+	waitFor(t, 10*time.Second, "the routes after reload", l.statusHas("status", "trap{", "fresh{"))
+	l.stop(starterPID, charonPID)
 }

@@ -5,8 +5,8 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/goswan/goswan/confparse/internal/netdb"
 	"github.com/goswan/goswan/internal/clib"
+	"github.com/goswan/goswan/internal/netdb"
 )
 
 // The converters below are args.c's assign_arg for each argument type. They

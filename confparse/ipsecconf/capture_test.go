@@ -22,7 +22,7 @@ func TestReferenceCaptures(t *testing.T) {
 		{"ipsec.full.conf", "starter_full_", 7},
 	} {
 		t.Run(tc.conf, func(t *testing.T) {
-			cfg, err := Load(filepath.Join(refCaptures, tc.conf), nil)
+			cfg, err := Load(filepath.Join(refCaptures, tc.conf), &Options{NetDB: testNetDB})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/goswan/goswan/confparse"
-	"github.com/goswan/goswan/confparse/internal/netdb"
+	"github.com/goswan/goswan/internal/netdb"
 )
 
 // testNetDB holds the Debian values the corpus uses, so the test does not

@@ -9,7 +9,7 @@ import (
 
 	"github.com/goswan/goswan/confparse"
 	"github.com/goswan/goswan/confparse/internal/files"
-	"github.com/goswan/goswan/confparse/internal/netdb"
+	"github.com/goswan/goswan/internal/netdb"
 )
 
 // DefaultPath is where starter reads ipsec.conf (starter.config_file).

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/goswan/goswan/confparse"
-	"github.com/goswan/goswan/confparse/internal/netdb"
+	"github.com/goswan/goswan/internal/netdb"
 )
 
 // loader is confread.c: it turns resolved sections into Setup, CA and Conn

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/testing/nshost"
 	"github.com/goswan/goswan/testing/testenv"
 )
 
@@ -18,13 +19,15 @@ import (
 // again on a copy of the corpus, with the starter installed here, and
 // checks that it sends exactly the committed messages: the corpus test
 // compares against these, so they must not go stale when a .conf file is
-// edited without capturing it again.
+// edited without capturing it again. The script runs in a host
+// (testing/nshost) whose /etc has Debian's strongswan.conf and netbase, as
+// the machine had where the captures were made, whatever this one has.
 func TestStarterCapturesAreCurrent(t *testing.T) {
-	testenv.RequireRoot(t)
 	testenv.RequireCommand(t, "/usr/lib/ipsec/starter")
-	testenv.RequireCommand(t, "unshare")
 	testenv.RequireCommand(t, "python3")
 	testenv.Short(t)
+	host := nshost.NewHost(t, nshost.Spec{Name: "starter",
+		Files: append(nshost.Netbase(), nshost.DirFiles(t, "../testdata/debian/etc", "/etc")...)})
 	script, err := filepath.Abs("../../testing/capture/starter-capture.sh")
 	if err != nil {
 		t.Fatal(err)
@@ -47,11 +50,10 @@ func TestStarterCapturesAreCurrent(t *testing.T) {
 			mine = append(mine, confs[i])
 		}
 		go func() {
-			cmd := exec.CommandContext(ctx, script, mine...)
-			cmd.Env = append(os.Environ(), "FAKE_CHARON_IDLE=1.0")
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				err = fmt.Errorf("capture: %v\n%s", err, out)
+			r := host.Exec(ctx, 5*time.Minute, nil, append([]string{"env", "FAKE_CHARON_IDLE=1.0", script}, mine...)...)
+			var err error
+			if r.Err != nil || r.ExitCode != 0 {
+				err = fmt.Errorf("capture: exit %d %v\n%s%s", r.ExitCode, r.Err, r.Stdout, r.Stderr)
 			}
 			errs <- err
 		}()

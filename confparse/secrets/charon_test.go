@@ -3,8 +3,6 @@ package secrets
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/confparse"
+	"github.com/goswan/goswan/testing/nshost"
 	"github.com/goswan/goswan/testing/testenv"
 )
 
@@ -61,46 +60,44 @@ func expectedLog(s *Secrets) []string {
 
 var reSecretLog = regexp.MustCompile(`\[CFG\] (loading secrets from .*|  loaded \w+ secret for .*|  loading (private key|credentials) from .* failed|line \d+:)`)
 
+// secretsPlugins are what the test's strongswan.conf loads into charon.
+var secretsPlugins = []string{"random", "nonce", "openssl", "pem", "pkcs1", "pkcs8", "pkcs12", "x509", "stroke",
+	"kernel-netlink", "socket-default"}
+
 // TestCharonReadsSecretsAlike lets Debian's charon load every test secrets
-// file (in private mount and network namespaces) and compares what it logs
+// file (in a host of its own, testing/nshost) and compares what it logs
 // about each line with what goswan read.
 func TestCharonReadsSecretsAlike(t *testing.T) {
-	testenv.RequireRoot(t)
 	charon := testenv.RequireCommand(t, "/usr/lib/ipsec/charon")
-	testenv.RequireCommand(t, "unshare")
+	testenv.RequirePlugins(t, secretsPlugins...)
 	paths, _ := filepath.Glob("../testdata/secrets/*.secrets")
 	if len(paths) == 0 {
 		t.Fatal("no test files")
 	}
+	host := nshost.NewHost(t, nshost.Spec{Name: "charon",
+		Files: []nshost.File{{Path: "/etc/strongswan.conf", Mode: 0o644}}})
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		s, _ := Load(abs, nil)
-		conf := filepath.Join(t.TempDir(), "strongswan.conf")
-		if err := os.WriteFile(conf, []byte(`charon {
-	load = random nonce openssl pem pkcs1 pkcs8 pkcs12 x509 stroke kernel-netlink socket-default
+		host.WriteFile(t, "/etc/strongswan.conf", []byte(`charon {
+	load = `+strings.Join(secretsPlugins, " ")+`
 	plugins { stroke { secrets_file = `+abs+` } }
 }
-`), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		cmd := exec.CommandContext(ctx, "unshare", "-m", "-n", "--propagation", "private", "sh", "-c", `
-			mount -t tmpfs tmpfs /run || exit 1
+`), 0o644)
+		r := host.Exec(context.Background(), 60*time.Second, nil, "sh", "-c", `
 			"$0" --debug-cfg 1 & pid=$!
 			while [ ! -e /run/charon.pid ] && kill -0 $pid 2>/dev/null; do sleep 0.05; done
 			kill -INT $pid
 			wait $pid`, charon)
-		cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+conf)
-		out, err := cmd.CombinedOutput()
-		cancel()
-		if err != nil {
-			t.Fatalf("running charon: %v\n%s", err, out)
+		out := string(r.Stdout) + string(r.Stderr)
+		if r.Err != nil || r.ExitCode != 0 {
+			t.Fatalf("running charon: exit %d %v\n%s", r.ExitCode, r.Err, out)
 		}
 		var got []string
-		for _, m := range reSecretLog.FindAllStringSubmatch(string(out), -1) {
+		for _, m := range reSecretLog.FindAllStringSubmatch(out, -1) {
 			line := m[1]
 			if strings.HasPrefix(line, "line ") {
 				line = line[:strings.IndexByte(line, ':')+1]

@@ -3,23 +3,25 @@ package settings
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/testing/nshost"
 	"github.com/goswan/goswan/testing/testenv"
 )
 
-const debianConf = "/etc/strongswan.conf"
+// debianEtc is a copy of Debian's /etc/strongswan.conf and
+// /etc/strongswan.d (testdata/debian/README.md): the tests read it, never
+// the machine's /etc, whose files depend on the packages installed.
+const debianEtc = "../testdata/debian/etc"
+
+var debianConf = filepath.Join(debianEtc, "strongswan.conf")
 
 func loadDebian(t *testing.T) *Settings {
 	t.Helper()
-	if _, err := os.Stat(debianConf); err != nil {
-		testenv.Unavailable(t, "needs Debian's "+debianConf+" (package strongswan)")
-	}
 	s, err := Load(debianConf, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -35,12 +37,12 @@ func names(plugins []Plugin) string {
 	return strings.Join(out, " ")
 }
 
-// TestDebianConfig loads the real /etc/strongswan.conf with every file of
-// /etc/strongswan.d it includes.
+// TestDebianConfig loads Debian's strongswan.conf with every file of
+// strongswan.d it includes.
 func TestDebianConfig(t *testing.T) {
 	s := loadDebian(t)
-	want, _ := filepath.Glob("/etc/strongswan.d/*.conf")
-	more, _ := filepath.Glob("/etc/strongswan.d/charon/*.conf")
+	want, _ := filepath.Glob(filepath.Join(debianEtc, "strongswan.d", "*.conf"))
+	more, _ := filepath.Glob(filepath.Join(debianEtc, "strongswan.d", "charon", "*.conf"))
 	if len(s.Files) != 1+len(want)+len(more) {
 		t.Errorf("read %d files, want %d", len(s.Files), 1+len(want)+len(more))
 	}
@@ -68,17 +70,15 @@ func TestDebianConfig(t *testing.T) {
 	}
 }
 
-// TestDebianCharonPluginOrder starts Debian's charon in private mount and
-// network namespaces and compares the order in which it tries to load its
-// plugins with goswan's: once with Debian's configuration, once with plugin
-// priorities and plugins charon does not know added on top of it.
+// TestDebianCharonPluginOrder starts Debian's charon in a host whose /etc
+// holds Debian's configuration (testing/nshost) and compares the order in
+// which it tries to load its plugins with goswan's: once with that
+// configuration, once with plugin priorities and plugins charon does not
+// know added on top of it.
 func TestDebianCharonPluginOrder(t *testing.T) {
-	testenv.RequireRoot(t)
 	charon := testenv.RequireCommand(t, "/usr/lib/ipsec/charon")
-	testenv.RequireCommand(t, "unshare")
-	loadDebian(t)
-	custom := filepath.Join(t.TempDir(), "strongswan.conf")
-	if err := os.WriteFile(custom, []byte(`include /etc/strongswan.conf
+	nshost.Require(t)
+	const extra = `
 charon {
 	plugins {
 		zzz-unknown { load = yes }
@@ -88,44 +88,49 @@ charon {
 		x509 { load = no }
 	}
 }
-`), 0o644); err != nil {
+`
+	absConf, err := filepath.Abs(debianConf)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, conf := range []string{debianConf, custom} {
-		s, err := Load(conf, nil)
+	custom := filepath.Join(t.TempDir(), "strongswan.conf")
+	if err := os.WriteFile(custom, []byte("include "+absConf+extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := append(nshost.DirFiles(t, debianEtc, "/etc"),
+		nshost.File{Path: "/etc/goswan-custom.conf", Mode: 0o644, Data: []byte("include /etc/strongswan.conf" + extra)})
+	host := nshost.NewHost(t, nshost.Spec{Name: "charon", Files: files})
+	for _, c := range []struct{ here, inHost string }{{debianConf, "/etc/strongswan.conf"}, {custom, "/etc/goswan-custom.conf"}} {
+		s, err := Load(c.here, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := names(s.Plugins("charon", DebianPlugins))
-		if got := charonPluginAttempts(t, charon, conf); got != want {
-			t.Errorf("%s: charon tried\n  %s\ngoswan computed\n  %s", conf, got, want)
+		if got := charonPluginAttempts(t, host, charon, c.inHost); got != want {
+			t.Errorf("%s: charon tried\n  %s\ngoswan computed\n  %s", c.inHost, got, want)
 		}
 	}
 }
 
-// charonPluginAttempts runs charon with conf and returns the plugins it
-// tried to load, in order. charon logs to stdout in the foreground,
-// buffered when that is not a terminal: the script stops it (SIGINT) once
-// it has written its pid file, which it does after loading its plugins, and
-// the log is read after it exited.
-func charonPluginAttempts(t *testing.T, charon, conf string) string {
+// charonPluginAttempts runs charon in host with conf and returns the
+// plugins it tried to load, in order. charon logs to stdout in the
+// foreground, buffered when that is not a terminal: the script stops it
+// (SIGINT) once it has written its pid file, which it does after loading
+// its plugins, and the log is read after it exited.
+func charonPluginAttempts(t *testing.T, host *nshost.Host, charon, conf string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "unshare", "-m", "-n", "--propagation", "private", "sh", "-c", `
-		mount -t tmpfs tmpfs /run || exit 1
-		"$0" --debug-lib 2 & pid=$!
+	r := host.Exec(context.Background(), 60*time.Second, nil, "sh", "-c", `
+		STRONGSWAN_CONF="$1" "$0" --debug-lib 2 & pid=$!
 		while [ ! -e /run/charon.pid ] && kill -0 $pid 2>/dev/null; do sleep 0.05; done
 		kill -INT $pid
-		wait $pid`, charon)
-	cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+conf)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("running charon: %v\n%s", err, out)
+		wait $pid`, charon, conf)
+	if r.Err != nil || r.ExitCode != 0 {
+		t.Fatalf("running charon: exit %d %v\n%s%s", r.ExitCode, r.Err, r.Stdout, r.Stderr)
 	}
+	out := string(r.Stdout) + string(r.Stderr)
 	re := regexp.MustCompile(`plugin '([^']*)'(: loaded successfully|: failed to load)`)
 	var tried []string
-	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
+	for _, m := range re.FindAllStringSubmatch(out, -1) {
 		tried = append(tried, m[1])
 	}
 	if len(tried) == 0 {

@@ -16,13 +16,13 @@ func FuzzStrongswanConf(f *testing.F) {
 	for _, p := range []string{
 		"../testdata/seeds/000-net2net-rekey/moon/strongswan.conf",
 		"../testdata/reference/live/strongswan.conf",
-		"/etc/strongswan.conf",
+		"../testdata/debian/etc/strongswan.conf",
 	} {
 		if data, err := os.ReadFile(p); err == nil {
 			f.Add(string(data))
 		}
 	}
-	more, _ := filepath.Glob("/etc/strongswan.d/*.conf")
+	more, _ := filepath.Glob("../testdata/debian/etc/strongswan.d/*.conf")
 	for _, p := range more {
 		if data, err := os.ReadFile(p); err == nil {
 			f.Add(string(data))

@@ -4,8 +4,9 @@
 # Usage (root): testing/capture/ike-capture.sh [OUTDIR] [RUN...]
 #   OUTDIR defaults to encoding/testdata/capture, RUN to "default frag gcm eapcp".
 #
-# Every run builds two network namespaces, gse-moon (192.168.0.1, 10.1.0.1) and
-# gse-sun (192.168.0.2, 10.2.0.1), linked by the veth pair gse-moon0/gse-sun0.
+# Every run builds two network namespaces, gsePID-moon (192.168.0.1, 10.1.0.1)
+# and gsePID-sun (192.168.0.2, 10.2.0.1), linked by the veth pair
+# gse-moon0/gse-sun0 (made inside them).
 # Each host gets a private mount namespace with a tmpfs on /run and its own
 # ipsec.conf, ipsec.secrets and strongswan.conf bind-mounted over /etc, so the
 # machine's /etc and /run are never touched. charon uses kernel-libipsec
@@ -34,15 +35,17 @@ OUT=${1:-$ROOT/encoding/testdata/capture}
 shift || true
 RUNS=${*:-default frag gcm eapcp}
 
-NS_MOON=gse-moon
-NS_SUN=gse-sun
+# Names of this run's own, so that runs at the same time (two make tests on
+# one machine) never meet: one's cleanup deletes only its namespaces.
+NS_MOON=gse$$-moon
+NS_SUN=gse$$-sun
 PIDS=()          # anchor processes (one per host) and tcpdump
 CUR=""           # directory of the run in progress
 
 die() { echo "ike-capture: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (network and mount namespaces)"
-for c in ip unshare nsenter tcpdump tshark /usr/lib/ipsec/charon /usr/sbin/ipsec; do
+for c in ip unshare nsenter tcpdump tshark python3 /usr/lib/ipsec/charon /usr/sbin/ipsec; do
 	command -v "$c" >/dev/null || die "missing $c"
 done
 
@@ -205,7 +208,7 @@ write_configs() {
 
 # start_host HOST ADDR LAN6: an anchor process holding the host's namespaces.
 start_host() {
-	local h=$1 ns=gse-$1 pid
+	local h=$1 ns=gse$$-$1 pid
 	: >"$CUR/$h.charon.log"
 	ip netns exec "$ns" unshare -m --propagation private sh -c "
 		mount -t tmpfs -o mode=0755 gse-run /run &&
@@ -265,7 +268,9 @@ extract_packets() {
 			if [ $((16#${hex:32:2})) = 53 ]; then
 				name+=$(printf '_frag%d-of-%d' $((16#${hex:64:4})) $((16#${hex:68:4})))
 			fi
-			echo -n "$hex" | xxd -r -p >"$CUR/packets/$name.bin"
+			# hex to bytes with python3 (which CI has), not xxd (which it
+			# need not)
+			python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$hex" >"$CUR/packets/$name.bin"
 		done
 	ls "$CUR/packets" | wc -l
 }

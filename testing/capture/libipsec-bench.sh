@@ -4,15 +4,22 @@
 # (negotiated by Debian's charon, AES-GCM-16), in the same run, and the ratio.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+# A prefix of this run's own (short: it names the TUN device too), so that
+# two benchmarks at the same time never tear down each other's namespaces.
+export GSL_PREFIX=${GSL_PREFIX:-gsl$(od -An -N2 -tx2 /dev/urandom | tr -d ' ')}
 . "$here/libipsec-netns.sh"
-trap topo_down EXIT
+trap 'topo_down; rm -rf "$WORK"' EXIT
 SECS=${GSL_BENCH_SECS:-10}
 go build -o "$HANDKEY" "$here/../../kernel_libipsec/cmd/libipsec-handkey"
 
 measure() {
 	ip netns exec "$P-bob" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
 	local spid=$!
-	sleep 0.5
+	# Until bob listens on 5201 (0x1451, state 0A), however busy the machine.
+	for _ in $(seq 200); do
+		ip netns exec "$P-bob" grep -qE '^ *[0-9]+: [0-9A-F]+:1451 0+:0000 0A ' /proc/net/tcp /proc/net/tcp6 && break
+		sleep 0.1
+	done
 	ip netns exec "$P-alice" iperf3 -c 10.2.0.10 -p 5201 -t "$SECS" -J >"$WORK/$1.json"
 	wait "$spid" 2>/dev/null || true
 	python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['end']['sum_received']['bits_per_second'])" "$WORK/$1.json"

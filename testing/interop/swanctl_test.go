@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/tasks"
 	"github.com/goswan/goswan/testing/internal/swanlab"
 	"github.com/goswan/goswan/testing/testenv"
 )
@@ -40,7 +42,7 @@ func TestSwanctlAgainstBothDaemons(t *testing.T) {
 			t.Errorf("swanctl %s printed nothing (%s): Debian's charon %q, goswan's %q", w.step, w.cmd, w.out, g.out)
 		}
 		t.Logf("%s (%s), goswan's charon:\n%s", w.step, w.cmd, g.out)
-		if normalize(g.out) != normalize(w.out) {
+		if normalize(g.out) != normalize(withoutUnannounced(w.out)) {
 			t.Errorf("swanctl %s differs (%s):\n--- Debian's charon:\n%s\n--- goswan's charon:\n%s",
 				w.step, w.cmd, w.out, g.out)
 		}
@@ -162,6 +164,39 @@ var normalizers = []struct {
 	// Thread numbers of log lines.
 	{regexp.MustCompile(`(?m)^\d\d\[`), "NN["},
 }
+
+// withoutUnannounced takes out of charon's log what goswan deliberately does
+// not send: the capability notifies of features it does not do yet
+// (tasks.Unannounced, from config/feature), and their 8 bytes each (a
+// notify without data: payload header, protocol, SPI size, type) from the
+// size of the packet that carried them. A notify goswan does announce, or
+// any other size difference, still fails the comparison.
+func withoutUnannounced(s string) string {
+	lines := strings.Split(s, "\n")
+	removed := 0
+	for i, l := range lines {
+		if strings.Contains(l, "[ENC] generating ") {
+			removed = 0
+			for _, n := range tasks.Unannounced() {
+				tok := " N(" + n.ShortName() + ")"
+				removed += strings.Count(l, tok)
+				l = strings.ReplaceAll(l, tok, "")
+			}
+			lines[i] = l
+			continue
+		}
+		if removed > 0 && strings.Contains(l, "[NET] sending packet: ") {
+			if m := packetSize.FindStringSubmatchIndex(l); m != nil {
+				n, _ := strconv.Atoi(l[m[2]:m[3]])
+				lines[i] = l[:m[2]] + strconv.Itoa(n-8*removed) + l[m[3]:]
+			}
+			removed = 0
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+var packetSize = regexp.MustCompile(`\((\d+) bytes\)$`)
 
 // normalize blanks what may differ between two runs of the same steps; log
 // lines (which concurrent threads write in any order) are sorted.

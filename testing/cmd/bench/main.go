@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -122,6 +123,10 @@ func benchThroughput(ctx context.Context, ps []runner.Pairing, bin string, secon
 	}
 }
 
+// listening5201 matches a socket listening on TCP port 5201 in
+// /proc/net/tcp or tcp6.
+var listening5201 = regexp.MustCompile(`(?m)^\s*\d+: [0-9A-F]+:1451 0+:0000 0A `)
+
 func measure(ctx context.Context, p runner.Pairing, bin string, seconds int) (r result, err error) {
 	r.pairing = p
 	n, err := netnet.Build(ctx, string(p.Left), string(p.Right), bin, netnet.Options{ESP: "aes128gcm16!", IKE: "aes128-sha256-x25519!"})
@@ -157,7 +162,12 @@ func measure(ctx context.Context, p runner.Pairing, bin string, seconds int) (r 
 		return r, err
 	}
 	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
-	time.Sleep(500 * time.Millisecond) // the server must listen before the client connects
+	// The server must listen before the client connects: wait until bob's
+	// network namespace has the listening socket (port 5201 is 0x1451,
+	// state 0A is LISTEN), however long a busy machine takes to start it.
+	if _, err := n.WaitFor("bob", "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null", listening5201, 20*time.Second); err != nil {
+		return r, err
+	}
 	out, err := n.Run("alice", fmt.Sprintf("iperf3 -c %s -p 5201 -t %d -J", netnet.Bob, seconds), time.Duration(seconds+30)*time.Second)
 	if err != nil {
 		return r, fmt.Errorf("%v: %s", err, out)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/goswan/goswan/testing/internal/runner"
 	"github.com/goswan/goswan/testing/internal/topology"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // Addresses of strongSwan's test network.
@@ -30,9 +31,11 @@ const (
 
 // Options shape the net-net connection.
 type Options struct {
-	// Lifetime, Margin: the CHILD_SA's lifetime= and margintime=
-	// (defaults 1h and 9m, strongSwan's).
-	Lifetime, Margin string
+	// Rekey holds, per gateway ("moon", "sun"), the lines of its conn
+	// %default that set the CHILD_SA's lifetime (e.g. "lifetime=10s",
+	// "margintime=5s", "rekeyfuzz=0%"); a gateway without any keeps
+	// strongSwan's defaults (1h, 9m, 100%).
+	Rekey map[string][]string
 	// IKE and ESP are ike= and esp= (empty: the defaults).
 	IKE, ESP string
 	// Plugins are loaded by charon in addition to the usual list (e.g.
@@ -79,14 +82,11 @@ config setup
 
 conn %%default
 	ikelifetime=60m
-	lifetime=%[7]s
-	margintime=%[8]s
-	rekeyfuzz=0%%
 	keyingtries=1
 	keyexchange=ikev2
 	authby=secret
 	mobike=no
-%[9]s
+%[7]s
 conn net-net
 	left=%[2]s
 	leftsubnet=%[3]s
@@ -152,11 +152,10 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin string, o Options) 
 	if os.Geteuid() != 0 {
 		return nil, errors.New("network namespaces need root")
 	}
-	if o.Lifetime == "" {
-		o.Lifetime = "1h"
-	}
-	if o.Margin == "" {
-		o.Margin = "9m"
+	for _, c := range []string{"ip", "nsenter", "unshare"} {
+		if _, err := testenv.LookCommand(c); err != nil {
+			return nil, err
+		}
 	}
 	impls := runner.Implementations(goswanBin)
 	pick := func(name string) (runner.Implementation, error) {
@@ -186,15 +185,18 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin string, o Options) 
 	if err != nil {
 		return nil, err
 	}
-	var algs string
-	if o.IKE != "" {
-		algs += "\tike=" + o.IKE + "\n"
-	}
-	if o.ESP != "" {
-		algs += "\tesp=" + o.ESP + "\n"
-	}
 	gw := func(name string, im runner.Implementation, me, myNet, other, otherNet, otherName string) topology.HostSpec {
-		conf := fmt.Sprintf(ipsecConf, name, me, myNet, other, otherNet, otherName, o.Lifetime, o.Margin, algs)
+		var lines string
+		for _, l := range o.Rekey[name] {
+			lines += "\t" + l + "\n"
+		}
+		if o.IKE != "" {
+			lines += "\tike=" + o.IKE + "\n"
+		}
+		if o.ESP != "" {
+			lines += "\tesp=" + o.ESP + "\n"
+		}
+		conf := fmt.Sprintf(ipsecConf, name, me, myNet, other, otherNet, otherName, lines)
 		secrets, sconf := ipsecSecrets, fmt.Sprintf(strongswanConf, o.Plugins)
 		var extra []topology.File
 		if c := o.Certs; c != nil {

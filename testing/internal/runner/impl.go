@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/goswan/goswan/testing/internal/topology"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // Impl names an IPsec implementation a host can run.
@@ -45,8 +46,9 @@ func ParseImpl(s string) (Impl, error) {
 // is made to run them.
 type Implementation struct {
 	Name Impl
-	// IPsec is what plain `ipsec` resolves to inside a host: the host's PATH
-	// starts with a directory whose ipsec links here.
+	// IPsec is the implementation's ipsec command on this machine. Inside
+	// a host it is always at /usr/sbin/ipsec (bound there for goswan), and
+	// the host's PATH starts with a directory whose ipsec links there.
 	IPsec string
 	// Charon is the daemon binary; after pretest the runner checks that the
 	// charon running on the host is this file.
@@ -61,6 +63,8 @@ type Implementation struct {
 
 // Debian's installation paths.
 const (
+	// DebianIPsec is where every implementation's ipsec is inside a host.
+	DebianIPsec  = debianIPsec
 	debianIPsec  = "/usr/sbin/ipsec"
 	debianCharon = "/usr/lib/ipsec/charon"
 )
@@ -68,6 +72,10 @@ const (
 // Implementations returns the implementations; goswanBin is the directory
 // holding goswan's ipsec and charon (the repository's bin/).
 func Implementations(goswanBin string) map[Impl]Implementation {
+	// Absolute: the bind sources are read by the hosts' holders.
+	if abs, err := filepath.Abs(goswanBin); err == nil {
+		goswanBin = abs
+	}
 	gi, gc := filepath.Join(goswanBin, "ipsec"), filepath.Join(goswanBin, "charon")
 	return map[Impl]Implementation{
 		StrongSwan: {Name: StrongSwan, IPsec: debianIPsec, Charon: debianCharon},
@@ -81,9 +89,16 @@ func Implementations(goswanBin string) map[Impl]Implementation {
 	}
 }
 
+// ScenarioPlugins are the plugins the hosts' strongswan.conf files load
+// (the scenarios' and the demo's and benchmark's): Debian's charon needs
+// every one of them.
+var ScenarioPlugins = []string{"random", "nonce", "aes", "sha1", "sha2", "gmp", "openssl", "hmac", "kdf",
+	"stroke", "kernel-libipsec", "kernel-netlink", "socket-default", "updown"}
+
 // Check verifies that the implementation's programs exist and are
-// executable (and, for goswan, that the Debian paths it is mounted over
-// exist).
+// executable, and for Debian's charon the plugins the hosts load. The
+// Debian paths goswan's are mounted over need not exist: the hosts make
+// them.
 func (im Implementation) Check() error {
 	for _, p := range []string{im.IPsec, im.Charon} {
 		fi, err := os.Stat(p)
@@ -97,9 +112,9 @@ func (im Implementation) Check() error {
 			return fmt.Errorf("%s: %s is not an executable file", im.Name, p)
 		}
 	}
-	for _, b := range im.Binds {
-		if _, err := os.Stat(b.Target); err != nil {
-			return fmt.Errorf("%s: %s must exist to be replaced inside the hosts: %w", im.Name, b.Target, err)
+	if im.Charon == debianCharon {
+		if m := testenv.MissingPlugins(ScenarioPlugins...); len(m) > 0 {
+			return fmt.Errorf("%s: needs strongSwan's plugin %s", im.Name, strings.Join(m, ", plugin "))
 		}
 	}
 	return nil

@@ -259,14 +259,16 @@ func (r *run) prepare() error {
 }
 
 // makeBinDir creates the directory that leads every host's PATH for hosts
-// of implementation i: `ipsec` links to the implementation, and the helper
-// commands of hosts/default/bin (expect-connection) are copied in.
+// of implementation i: `ipsec` links to the implementation's path inside the
+// host (never to this machine's, which may be below /tmp, which hosts
+// replace), and the helper commands of hosts/default/bin
+// (expect-connection) are copied in.
 func (r *run) makeBinDir(i Impl) error {
 	dir := filepath.Join(r.runScratch, "bin-"+string(i))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.Symlink(r.impls[i].IPsec, filepath.Join(dir, "ipsec")); err != nil {
+	if err := os.Symlink(DebianIPsec, filepath.Join(dir, "ipsec")); err != nil {
 		return err
 	}
 	helpers, err := readTree(filepath.Join(r.opt.TestingDir, "hosts", "default", "bin"))

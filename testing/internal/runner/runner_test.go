@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/testing/internal/hosts"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 func TestParsePairings(t *testing.T) {
@@ -95,9 +95,7 @@ func TestImplementationCheck(t *testing.T) {
 // TestGrepSemantics pins the basic-regular-expression behaviour the
 // scenario files rely on.
 func TestGrepSemantics(t *testing.T) {
-	if _, err := exec.LookPath("grep"); err != nil {
-		t.Skip("SKIPPED, NOT PASSED: no grep")
-	}
+	testenv.RequireCommand(t, "grep")
 	text := []byte("     rw[1]: ESTABLISHED 2 seconds ago\n" +
 		"     rw{1}:  INSTALLED, TUNNEL, reqid 1\n" +
 		"64 bytes from 10.2.0.10: icmp_seq=1 ttl=62\n" +

@@ -181,6 +181,18 @@ func (t *test) checkPath(ctx context.Context) error {
 		if got := strings.TrimSpace(string(res.Stdout)); got != want {
 			return fmt.Errorf("%s: ipsec resolves to %q, want %q", h, got, want)
 		}
+		// And that link's target inside the host is the implementation's
+		// program (a bind mount of it, for goswan).
+		impl := t.r.impls[t.assign[h]]
+		inside, err := t.topo.Host(h).Path(DebianIPsec)
+		if err != nil {
+			return err
+		}
+		got, err1 := os.Stat(inside)
+		want2, err2 := os.Stat(impl.IPsec)
+		if err1 != nil || err2 != nil || !os.SameFile(got, want2) {
+			return fmt.Errorf("%s: %s inside the host is not %s's %s (%v %v)", h, DebianIPsec, impl.Name, impl.IPsec, err1, err2)
+		}
 	}
 	return nil
 }

@@ -1,11 +1,12 @@
 // Package topology builds strongSwan's test network out of Linux network
 // namespaces on one machine and runs commands inside its hosts.
 //
-// Every host gets its own network namespace (named <prefix>-<host>) and a
-// long-lived holder process, started with unshare inside that namespace,
-// which owns a private mount and UTS namespace: /etc is an overlay of the
-// machine's /etc (so installed software keeps working) with the scenario's
-// files copied on top, and /run, /var/log and /tmp are empty tmpfs mounts.
+// Every host is an nshost host (its own network namespace, named
+// <prefix>-<host>, and a holder owning a private mount and UTS namespace):
+// /etc is an overlay of the machine's /etc (so installed software keeps
+// working) with Debian's netbase and the scenario's files copied on top, the implementation's
+// binaries are bound over (or, where the machine has none, placed at)
+// Debian's paths, and /run, /var/log and /tmp are empty tmpfs mounts.
 // Commands enter the host with nsenter. The segments are bridges inside one
 // more namespace, <prefix>-sw, so nothing of the topology appears in the root
 // namespace and no address of it is reachable from there.
@@ -23,11 +24,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/goswan/goswan/testing/internal/hosts"
+	"github.com/goswan/goswan/testing/nshost"
 )
 
 // File is a file to place in a host's /etc.
@@ -38,11 +39,16 @@ type File struct {
 }
 
 // Bind is a bind mount inside one host's mount namespace, used to put an
-// implementation's binaries where the other implementation's would be.
-type Bind struct {
-	Source string // path in the root namespace
-	Target string // existing path inside the host
-}
+// implementation's binaries where the other implementation's would be (the
+// target is made inside the host if the machine has none).
+type Bind = nshost.Bind
+
+// Result is the outcome of a command run in a host.
+type Result = nshost.Result
+
+// ErrOutside is returned instead of running a command that would not run
+// inside the host's own namespaces.
+var ErrOutside = nshost.ErrOutside
 
 // HostSpec says how to set up one host.
 type HostSpec struct {
@@ -59,8 +65,8 @@ type Config struct {
 	// Prefix starts every namespace name; it must be unique on the machine
 	// (other runs and other users create namespaces too).
 	Prefix string
-	// Scratch is an empty directory owned by this topology. It must not be
-	// below /tmp, /run or /var/log, which are replaced inside the hosts.
+	// Scratch is a directory owned by this topology. It must not be below
+	// /tmp, /run or /var/log, which are replaced inside the hosts.
 	Scratch string
 	Hosts   []HostSpec
 	// Logf receives progress lines; nil discards them.
@@ -69,13 +75,16 @@ type Config struct {
 
 // Topology is a built network. Close it.
 type Topology struct {
-	cfg     Config
-	swNS    string
-	hosts   map[string]*Host
-	order   []*Host
-	created []string // netns names, in creation order
-	closed  bool
+	cfg    Config
+	sc     *nshost.Scratch
+	swNS   string
+	hosts  map[string]*Host
+	order  []*Host
+	closed bool
 }
+
+// privateDirs get an empty tmpfs in every host.
+var privateDirs = []string{"/run", "/var/log", "/tmp"}
 
 // bridges maps the segments to bridge names inside the switch namespace.
 var bridges = map[hosts.Network]string{hosts.Internet: "br-inet", hosts.Net1: "br-net1", hosts.Net2: "br-net2"}
@@ -83,15 +92,14 @@ var bridges = map[hosts.Network]string{hosts.Internet: "br-inet", hosts.Net1: "b
 // Build creates the namespaces, links, addresses and holders. On error it
 // removes whatever it created.
 func Build(ctx context.Context, cfg Config) (t *Topology, err error) {
-	if err := validatePrefix(cfg.Prefix); err != nil {
+	if err := nshost.ValidatePrefix(cfg.Prefix); err != nil {
 		return nil, err
 	}
-	for _, shadowed := range []string{"/tmp", "/run", "/var/log"} {
-		if cfg.Scratch == shadowed || strings.HasPrefix(cfg.Scratch, shadowed+"/") {
-			return nil, fmt.Errorf("scratch %s is below %s, which hosts replace", cfg.Scratch, shadowed)
-		}
+	sc, err := nshost.ScratchAt(cfg.Scratch)
+	if err != nil {
+		return nil, err
 	}
-	t = &Topology{cfg: cfg, swNS: cfg.Prefix + "-sw", hosts: map[string]*Host{}}
+	t = &Topology{cfg: cfg, sc: sc, swNS: cfg.Prefix + "-sw", hosts: map[string]*Host{}}
 	t0 := time.Now()
 	var tLinks, tAddrs time.Time
 	defer func() {
@@ -100,13 +108,7 @@ func Build(ctx context.Context, cfg Config) (t *Topology, err error) {
 			t = nil
 		}
 	}()
-	if err := os.MkdirAll(cfg.Scratch, 0o700); err != nil {
-		return t, err
-	}
-	if err := writeOwner(cfg.Scratch); err != nil {
-		return t, err
-	}
-	if err := t.addNetNS(ctx, t.swNS); err != nil {
+	if err := sc.AddNetNS(ctx, t.swNS); err != nil {
 		return t, err
 	}
 	var sw bytes.Buffer
@@ -118,10 +120,22 @@ func Build(ctx context.Context, cfg Config) (t *Topology, err error) {
 		if !ok {
 			return t, fmt.Errorf("unknown host %q", spec.Name)
 		}
-		h := &Host{Name: spec.Name, NetNS: cfg.Prefix + "-" + spec.Name, plan: hp, spec: spec, topo: t}
-		if err := t.addNetNS(ctx, h.NetNS); err != nil {
+		// Debian's netbase first, as strongSwan's test hosts have it
+		// (leftprotoport=tcp/ssh, tcpdump's ipsec-nat-t), whatever this
+		// machine has; the scenario's files may replace it.
+		ns := nshost.Spec{Name: spec.Name, NetNS: cfg.Prefix + "-" + spec.Name, Binds: spec.Binds,
+			Files: nshost.Netbase(), Private: privateDirs, Forward: hp.Forward, Env: spec.Env, Logf: cfg.Logf}
+		for _, f := range spec.Etc {
+			if f.Rel == "" || strings.HasPrefix(f.Rel, "/") {
+				return t, fmt.Errorf("host %s: bad /etc path %q", spec.Name, f.Rel)
+			}
+			ns.Files = append(ns.Files, nshost.File{Path: "/etc/" + f.Rel, Mode: f.Mode, Data: f.Data})
+		}
+		nh, err := nshost.Start(ctx, sc, ns)
+		if err != nil {
 			return t, err
 		}
+		h := &Host{Host: nh, plan: hp}
 		t.hosts[h.Name] = h
 		t.order = append(t.order, h)
 		for _, ifc := range hp.Ifaces {
@@ -140,55 +154,16 @@ func Build(ctx context.Context, cfg Config) (t *Topology, err error) {
 		}
 	}
 	tAddrs = time.Now()
-	for _, h := range t.order {
-		if err := h.startHolder(ctx, filepath.Join(cfg.Scratch, h.Name)); err != nil {
-			return t, fmt.Errorf("host %s: %w", h.Name, err)
-		}
-	}
-	t.logf("topology %s: %d hosts up in %.2fs (namespaces %.2fs, links and addresses %.2fs, holders %.2fs)",
+	t.logf("topology %s: %d hosts up in %.2fs (namespaces and holders %.2fs, links %.2fs, addresses %.2fs)",
 		cfg.Prefix, len(t.order), time.Since(t0).Seconds(), tLinks.Sub(t0).Seconds(),
 		tAddrs.Sub(tLinks).Seconds(), time.Since(tAddrs).Seconds())
 	return t, nil
-}
-
-// validatePrefix keeps namespace names short and harmless.
-func validatePrefix(p string) error {
-	if len(p) < 3 || len(p) > 20 {
-		return fmt.Errorf("namespace prefix %q: want 3 to 20 characters", p)
-	}
-	for _, c := range p {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-			return fmt.Errorf("namespace prefix %q: only a-z and 0-9", p)
-		}
-	}
-	return nil
 }
 
 func (t *Topology) logf(format string, args ...any) {
 	if t.cfg.Logf != nil {
 		t.cfg.Logf(format, args...)
 	}
-}
-
-// addNetNS creates a network namespace and records it (also on disk, for
-// CleanupStale) before anything else can fail.
-func (t *Topology) addNetNS(ctx context.Context, name string) error {
-	if _, err := os.Stat("/run/netns/" + name); err == nil {
-		return fmt.Errorf("network namespace %s already exists (another run with the same prefix?)", name)
-	}
-	if out, err := exec.CommandContext(ctx, "ip", "netns", "add", name).CombinedOutput(); err != nil {
-		return fmt.Errorf("ip netns add %s: %v: %s", name, err, bytes.TrimSpace(out))
-	}
-	t.created = append(t.created, name)
-	f, err := os.OpenFile(filepath.Join(t.cfg.Scratch, "netns"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(f, name)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 func ipBatch(ctx context.Context, netns, batch string) error {
@@ -214,37 +189,35 @@ func (t *Topology) Close() error {
 		return nil
 	}
 	t.closed = true
-	errs := teardown(t.created, t.cfg.Logf)
-	if err := os.RemoveAll(t.cfg.Scratch); err != nil {
+	var errs []error
+	// Hosts first, the switch last (nothing runs in the switch, but its
+	// bridges keep the veth peers until it goes), and then every namespace
+	// recorded, should a host's start have failed half-way.
+	for i := len(t.order) - 1; i >= 0; i-- {
+		if err := t.order[i].Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, t.sc.Teardown(t.cfg.Logf)...)
+	if err := t.sc.Remove(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
-// teardown kills the processes of the named namespaces and deletes them.
-func teardown(names []string, logf func(string, ...any)) []error {
-	var errs []error
-	// Hosts first, the switch last: nothing runs in the switch, but its
-	// bridges keep the veth peers until it goes.
-	for i := len(names) - 1; i >= 0; i-- {
-		name := names[i]
-		path := "/run/netns/" + name
-		ns, err := nsOfFile(path)
-		if err != nil {
-			if !errors.Is(err, os.ErrNotExist) {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		if forced := killNetNS(ns, 2*time.Second); len(forced) > 0 && logf != nil {
-			logf("teardown %s: killed %s", name, strings.Join(forced, ", "))
-		}
-		if left := procsInNetNS(ns); len(left) > 0 {
-			errs = append(errs, fmt.Errorf("%s: processes survive SIGKILL: %v", name, left))
-		}
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			errs = append(errs, fmt.Errorf("ip netns del %s: %v: %s", name, err, bytes.TrimSpace(out)))
-		}
+// MakeScratch creates the directory base/name for a run's own files and
+// records the runner as its owner, so that CleanupStale removes it once the
+// runner is gone.
+func MakeScratch(base, name string) (string, error) {
+	sc, err := nshost.MakeScratch(base, name)
+	if err != nil {
+		return "", err
 	}
-	return errs
+	return sc.Dir, nil
+}
+
+// CleanupStale removes the topologies under base whose runner no longer
+// runs; see nshost.CleanupStale.
+func CleanupStale(base string, logf func(string, ...any)) ([]string, error) {
+	return nshost.CleanupStale(base, logf)
 }

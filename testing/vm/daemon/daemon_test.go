@@ -15,6 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/goswan/goswan/testing/nshost"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // host is one gateway: its namespace and configuration directory.
@@ -99,26 +102,70 @@ charon {
 
 func TestKernelESPTunnel(t *testing.T) {
 	if os.Getenv("GOSWAN_VM") != "1" {
-		t.Skip("needs a kernel with ESP: runs inside the kernel lane's VM (make vmtest)")
+		testenv.OtherLane(t, "make vmtest", "needs a kernel with ESP, the kernel lane's VM")
 	}
 	bin := os.Getenv("GOSWAN_BIN")
 	if bin == "" {
 		t.Fatal("GOSWAN_BIN must name the directory with goswan's ipsec and charon")
 	}
-	root := t.TempDir()
-	moon := &host{name: "moon", ns: "gvm-moon", dir: filepath.Join(root, "moon")}
-	sun := &host{name: "sun", ns: "gvm-sun", dir: filepath.Join(root, "sun")}
+	moon, sun := startGateways(t, bin)
 	hosts := []*host{moon, sun}
+	defer func() {
+		if t.Failed() {
+			for _, h := range hosts {
+				b, _ := os.ReadFile(filepath.Join(h.dir, "charon.log"))
+				s, _ := os.ReadFile(filepath.Join(h.dir, "starter.out"))
+				t.Logf("%s starter:\n%s\n%s charon.log:\n%s", h.name, s, h.name, b)
+			}
+		}
+	}()
 	for _, h := range hosts {
-		sh(t, "ip", "netns", "add", h.ns)
+		h.waitFor(t, "conn not loaded", func() bool { return strings.Contains(h.ipsec(t, bin, "statusall"), "net-net:") })
 	}
+
+	up := moon.ipsec(t, bin, "up", "net-net")
+	if !strings.Contains(up, "connection 'net-net' established successfully") {
+		t.Fatalf("ipsec up:\n%s", up)
+	}
+	checkKernelSAs(t, bin, moon, sun)
+	// Traffic from the subnet behind moon to the one behind sun goes
+	// through the kernel's ESP, and the daemon sees the counters.
+	if out, err := exec.Command("ip", "netns", "exec", moon.ns, "ping", "-c", "3", "-W", "2", "-I", "10.1.0.1", "10.2.0.1").CombinedOutput(); err != nil {
+		t.Fatalf("ping through the tunnel: %v\n%s", err, out)
+	}
+	if st := moon.ipsec(t, bin, "statusall"); !regexp.MustCompile(`[1-9]\d* bytes_i \(3 pkts`).MatchString(st) {
+		t.Errorf("moon: statusall does not count the three replies:\n%s", st)
+	}
+
+	down := moon.ipsec(t, bin, "down", "net-net")
+	if !strings.Contains(down, "IKE_SA [1] closed successfully") {
+		t.Fatalf("ipsec down:\n%s", down)
+	}
+	for _, h := range hosts {
+		h.waitFor(t, "XFRM states left after ipsec down", func() bool {
+			return strings.TrimSpace(sh(t, "ip", "-n", h.ns, "xfrm", "state")) == ""
+		})
+	}
+	stopGateways(t, hosts)
+}
+
+// startGateways makes moon and sun (bare network namespaces linked by a
+// veth pair, the subnets behind them addresses on lo), writes their
+// configuration and starts goswan's starter on each.
+func startGateways(t *testing.T, bin string) (moon, sun *host) {
+	root := t.TempDir()
+	// Bare network namespaces (testing/nshost): the VM has no nsenter to
+	// enter a mount namespace, and the daemons get their files through
+	// STRONGSWAN_CONF and GOSWAN_PIDDIR instead.
+	moon = &host{name: "moon", ns: nshost.NewNetNS(t, "moon"), dir: filepath.Join(root, "moon")}
+	sun = &host{name: "sun", ns: nshost.NewNetNS(t, "sun"), dir: filepath.Join(root, "sun")}
+	hosts := []*host{moon, sun}
 	t.Cleanup(func() {
 		for _, h := range hosts {
 			if h.starter != nil && h.starter.ProcessState == nil {
 				_ = h.starter.Process.Kill()
 				_, _ = h.starter.Process.Wait()
 			}
-			_ = exec.Command("ip", "netns", "del", h.ns).Run()
 		}
 	})
 	sh(t, "ip", "link", "add", "gvm-m", "type", "veth", "peer", "name", "gvm-s")
@@ -165,25 +212,14 @@ func TestKernelESPTunnel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	defer func() {
-		if t.Failed() {
-			for _, h := range hosts {
-				b, _ := os.ReadFile(filepath.Join(h.dir, "charon.log"))
-				s, _ := os.ReadFile(filepath.Join(h.dir, "starter.out"))
-				t.Logf("%s starter:\n%s\n%s charon.log:\n%s", h.name, s, h.name, b)
-			}
-		}
-	}()
-	for _, h := range hosts {
-		h.waitFor(t, "conn not loaded", func() bool { return strings.Contains(h.ipsec(t, bin, "statusall"), "net-net:") })
-	}
+	return moon, sun
+}
 
-	up := moon.ipsec(t, bin, "up", "net-net")
-	if !strings.Contains(up, "connection 'net-net' established successfully") {
-		t.Fatalf("ipsec up:\n%s", up)
-	}
-	// The SAs are the kernel's: both SPIs of statusall are XFRM states,
-	// and the peer has the same pair the other way round.
+// checkKernelSAs checks that the SAs are the kernel's: both SPIs of
+// statusall are XFRM states (AES-GCM), with in, out and fwd policies, and
+// the peer has the same pair the other way round.
+func checkKernelSAs(t *testing.T, bin string, moon, sun *host) {
+	hosts := []*host{moon, sun}
 	reSPIs := regexp.MustCompile(`INSTALLED, TUNNEL, reqid \d+, ESP SPIs: ([0-9a-f]{8})_i ([0-9a-f]{8})_o`)
 	spis := map[*host][]string{}
 	for _, h := range hosts {
@@ -208,26 +244,11 @@ func TestKernelESPTunnel(t *testing.T) {
 	if spis[moon][0] != spis[sun][1] || spis[moon][1] != spis[sun][0] {
 		t.Errorf("SPIs do not pair up: moon %v, sun %v", spis[moon], spis[sun])
 	}
-	// Traffic from the subnet behind moon to the one behind sun goes
-	// through the kernel's ESP, and the daemon sees the counters.
-	if out, err := exec.Command("ip", "netns", "exec", moon.ns, "ping", "-c", "3", "-W", "2", "-I", "10.1.0.1", "10.2.0.1").CombinedOutput(); err != nil {
-		t.Fatalf("ping through the tunnel: %v\n%s", err, out)
-	}
-	if st := moon.ipsec(t, bin, "statusall"); !regexp.MustCompile(`[1-9]\d* bytes_i \(3 pkts`).MatchString(st) {
-		t.Errorf("moon: statusall does not count the three replies:\n%s", st)
-	}
+}
 
-	down := moon.ipsec(t, bin, "down", "net-net")
-	if !strings.Contains(down, "IKE_SA [1] closed successfully") {
-		t.Fatalf("ipsec down:\n%s", down)
-	}
-	for _, h := range hosts {
-		h.waitFor(t, "XFRM states left after ipsec down", func() bool {
-			return strings.TrimSpace(sh(t, "ip", "-n", h.ns, "xfrm", "state")) == ""
-		})
-	}
-	// ipsec stop: the starter stops charon, which removes every policy,
-	// route and rule it installed.
+// stopGateways: the starter stops charon, which removes every policy,
+// route and rule it installed.
+func stopGateways(t *testing.T, hosts []*host) {
 	for _, h := range hosts {
 		if err := h.starter.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)

@@ -1,10 +1,11 @@
-package topology
+package nshost
 
 import (
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,11 +27,13 @@ func nsOfFile(path string) (nsID, error) {
 	return nsID(st.Ino), nil
 }
 
-// selfNS returns the runner's own namespace of the given type ("net", "mnt").
+// selfNS returns this process's own namespace of the given type ("net",
+// "mnt").
 func selfNS(typ string) (nsID, error) { return nsOfFile("/proc/self/ns/" + typ) }
 
 // procsInNetNS lists the PIDs of every process whose network namespace is
-// ns. It reads /proc; processes that exit meanwhile are skipped.
+// ns, in numeric order (not /proc's, which sorts 10000 before 9999). It
+// reads /proc; processes that exit meanwhile are skipped.
 func procsInNetNS(ns nsID) []int {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
@@ -46,6 +49,7 @@ func procsInNetNS(ns nsID) []int {
 			pids = append(pids, pid)
 		}
 	}
+	slices.Sort(pids)
 	return pids
 }
 
@@ -81,7 +85,8 @@ func signalInNetNS(pid int, ns nsID, sig syscall.Signal) error {
 
 // killNetNS ends every process in network namespace ns: SIGTERM first so that
 // daemons shut down cleanly, SIGKILL for whatever is left after grace. It
-// returns the processes that had to be killed hard.
+// returns the processes that had to be killed hard. Polling /proc is the
+// only way to see processes that are not our children leave.
 func killNetNS(ns nsID, grace time.Duration) (forced []string) {
 	pids := procsInNetNS(ns)
 	if len(pids) == 0 {
