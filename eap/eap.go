@@ -105,9 +105,10 @@ type Auth struct {
 	Rules credentials.AuthRules
 	// Groups the peer is a member of (a RADIUS server's Class).
 	Groups []*credentials.Identity
-	// SessionTimeout limits the authentication's lifetime in seconds (a
-	// RADIUS server's Session-Timeout), 0 for none.
-	SessionTimeout uint32
+	// SessionTimeout, if set, limits the authentication's lifetime to
+	// that many seconds (a RADIUS server's Session-Timeout; charon takes 0
+	// too, as a lifetime that is over).
+	SessionTimeout *uint32
 }
 
 // Env is what the methods take from the daemon, one for all instances.

@@ -124,3 +124,54 @@ func TestEAPMethodNak(t *testing.T) {
 	p.Moon.WantNoIKESA(t)
 	p.Sun.WantNoIKESA(t)
 }
+
+// backendMethod stands for eap-radius: EAP-MD5 run by a backend that
+// grants a group membership and a Session-Timeout with its success.
+type backendMethod struct {
+	eap.Method
+	timeout uint32
+}
+
+func (m *backendMethod) Auth() *eap.Auth {
+	return &eap.Auth{Groups: []*credentials.Identity{credentials.ParseIdentity("Research")}, SessionTimeout: &m.timeout}
+}
+
+// TestEAPBackendAuth: what a backend grants the peer joins the EAP round:
+// its group satisfies rightgroups, and its Session-Timeout becomes the
+// IKE_SA's authentication lifetime, which the gateway, unable to
+// reauthenticate an EAP client itself, announces in its last IKE_AUTH
+// response (RFC 4478).
+func TestEAPBackendAuth(t *testing.T) {
+	p := eapPair(t, eap.TypeRadius, func(_, gw *config.PeerCfg) {
+		gw.RemoteAuth[0].Groups = []*credentials.Identity{credentials.ParseIdentity("Research")}
+	})
+	p.Sun.Env.EAP.Add(eap.TypeRadius, 0, eap.Server, func(ctx *eap.Context) eap.Method {
+		return &backendMethod{Method: eap.NewMD5Server(ctx), timeout: 3600}
+	})
+	p.Up()
+	p.Advance(time.Second)
+	p.Moon.WantEstablished(t, 1)
+	gw := p.Sun.WantEstablished(t, 1)
+	auth := gw.AuthCfgs(false)
+	if len(auth) != 1 || len(auth[0].Groups) != 1 || auth[0].Groups[0].String() != "Research" {
+		t.Errorf("gateway's remote auth: %+v", auth)
+	}
+	p.Sun.WantLog(t, "[IKE] received AUTH_LIFETIME of 3600s, scheduling reauthentication in 3060s",
+		"[ENC] generating IKE_AUTH response 4 [ AUTH SA TSi TSr N(AUTH_LFT) ]")
+	p.Moon.WantLog(t, "[IKE] received AUTH_LIFETIME of 3060s, scheduling reauthentication in 2520s")
+}
+
+// TestEAPBackendGroupMissing: a backend's groups that do not include the
+// one rightgroups asks for fail the round's constraint check.
+func TestEAPBackendGroupMissing(t *testing.T) {
+	p := eapPair(t, eap.TypeRadius, func(_, gw *config.PeerCfg) {
+		gw.RemoteAuth[0].Groups = []*credentials.Identity{credentials.ParseIdentity("Accounting")}
+	})
+	p.Sun.Env.EAP.Add(eap.TypeRadius, 0, eap.Server, func(ctx *eap.Context) eap.Method {
+		return &backendMethod{Method: eap.NewMD5Server(ctx), timeout: 3600}
+	})
+	p.Up()
+	p.Advance(time.Second)
+	p.Sun.WantLog(t, "[CFG] constraint check failed: group membership to 'Accounting' required")
+	p.Sun.WantNoIKESA(t)
+}

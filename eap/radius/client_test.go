@@ -273,7 +273,7 @@ func TestMethodConversation(t *testing.T) {
 		t.Errorf("MSK %v %x", st, got)
 	}
 	auth := m.(eap.AuthProvider).Auth()
-	if auth == nil || auth.SessionTimeout != 3600 || len(auth.Groups) != 1 || auth.Groups[0].String() != "Research" {
+	if auth == nil || auth.SessionTimeout == nil || *auth.SessionTimeout != 3600 || len(auth.Groups) != 1 || auth.Groups[0].String() != "Research" {
 		t.Errorf("auth %+v", auth)
 	}
 	for _, want := range []string{"received group membership 'Research' from RADIUS", "RADIUS authentication of 'carol' successful"} {

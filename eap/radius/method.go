@@ -214,7 +214,8 @@ func (m *method) processAttributes(resp *Message) {
 			m.ctx.Log.Logf(bus.CFG, bus.Control, "received group membership '%s' from RADIUS", id)
 			m.auth.Groups = append(m.auth.Groups, id)
 		case a.Type == AttrSessionTimeout && len(a.Value) == 4:
-			m.auth.SessionTimeout = binary.BigEndian.Uint32(a.Value)
+			t := binary.BigEndian.Uint32(a.Value)
+			m.auth.SessionTimeout = &t
 		}
 	}
 }

@@ -176,8 +176,8 @@ func (a *eapAuth) serverProcess(in []byte) []byte {
 // a backend granted (a RADIUS Session-Timeout).
 func (a *eapAuth) applySessionTimeout() {
 	if p, ok := a.method.(eap.AuthProvider); ok {
-		if got := p.Auth(); got != nil && got.SessionTimeout > 0 {
-			a.ike.SetAuthLifetime(got.SessionTimeout)
+		if got := p.Auth(); got != nil && got.SessionTimeout != nil {
+			a.ike.SetAuthLifetime(*got.SessionTimeout)
 		}
 	}
 }
