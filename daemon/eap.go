@@ -8,10 +8,6 @@ import (
 	"github.com/goswan/goswan/eap"
 )
 
-// eapPlugins are the eap-* plugins goswan has, in the order charon's
-// modular loading of Debian's build registers them.
-var eapPlugins = []string{"eap-identity", "eap-md5", "eap-mschapv2", "eap-radius"}
-
 // newEAP creates the EAP method manager with the methods of the loaded
 // eap-* plugins (charon->eap); eap-radius registers when it has servers.
 func (d *Daemon) newEAP(plugins []string) *eap.Manager {
