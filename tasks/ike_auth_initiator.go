@@ -105,24 +105,9 @@ func (t *IKEAuth) processI(m *encoding.Message) sa.Status {
 	default:
 		return sa.NeedMore
 	}
-	for _, n := range m.Notifies() {
-		switch n.NotifyType {
-		case encoding.NotifyNoProposalChosen, encoding.NotifySinglePairRequired, encoding.NotifyNoAdditionalSAs,
-			encoding.NotifyInternalAddressFailure, encoding.NotifyFailedCPRequired, encoding.NotifyTSUnacceptable,
-			encoding.NotifyInvalidSelectors:
-			// CHILD_SA errors: child_create handles them.
-		case encoding.NotifyMOBIKESupported, encoding.NotifyAdditionalIP4Address, encoding.NotifyAdditionalIP6Address,
-			encoding.NotifyAuthLifetime:
-		case encoding.NotifyIKEv2MessageIDSyncSupported:
-			t.ike.Enable(sa.ExtIKEMessageIDSync)
-		default:
-			if notifyError(n.NotifyType) {
-				t.ike.Log(bus.IKE, bus.Control, "received %s notify error", n.NotifyType)
-				t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
-				return sa.Failed
-			}
-			t.ike.Log(bus.IKE, bus.Diag, "received %s notify", n.NotifyType)
-		}
+	if !t.processNotifiesI(m) {
+		t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
+		return sa.Failed
 	}
 	peerFailed := func() sa.Status {
 		t.ike.Env().Events.Alert(t.ike, sa.AlertPeerAuthFailed)
@@ -139,21 +124,9 @@ func (t *IKEAuth) processI(m *encoding.Message) sa.Status {
 	if t.requireStrict(mutualEAP) && !t.updateCandidates(true) {
 		return peerFailed()
 	}
-	if t.myAuth != nil {
-		switch t.myAuth.Process(m) {
-		case sa.Success:
-			t.ike.CompleteAuth(true)
-			if t.myAuth.IsMutual() {
-				t.ike.CompleteAuth(false)
-			}
-			t.myAuth.Destroy()
-			t.myAuth = nil
-			t.doAnotherAuth = t.doAnother()
-		case sa.NeedMore:
-		default:
-			t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
-			return sa.Failed
-		}
+	if !t.processMyAuthI(m) {
+		t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
+		return sa.Failed
 	}
 	if mutualEAP {
 		if t.myAuth == nil || !t.myAuth.IsMutual() {
@@ -173,6 +146,54 @@ func (t *IKEAuth) processI(m *encoding.Message) sa.Status {
 	}
 	t.ike.SetCondition(sa.CondAuthenticated, true)
 	return sa.Success
+}
+
+// processNotifiesI takes the notifies of an IKE_AUTH response: the
+// CHILD_SA's errors are child_create's, a capability is noted, any other
+// error fails our authentication (false).
+func (t *IKEAuth) processNotifiesI(m *encoding.Message) bool {
+	for _, n := range m.Notifies() {
+		switch n.NotifyType {
+		case encoding.NotifyNoProposalChosen, encoding.NotifySinglePairRequired, encoding.NotifyNoAdditionalSAs,
+			encoding.NotifyInternalAddressFailure, encoding.NotifyFailedCPRequired, encoding.NotifyTSUnacceptable,
+			encoding.NotifyInvalidSelectors:
+			// CHILD_SA errors: child_create handles them.
+		case encoding.NotifyMOBIKESupported, encoding.NotifyAdditionalIP4Address, encoding.NotifyAdditionalIP6Address,
+			encoding.NotifyAuthLifetime:
+		case encoding.NotifyIKEv2MessageIDSyncSupported:
+			t.ike.Enable(sa.ExtIKEMessageIDSync)
+		default:
+			if notifyError(n.NotifyType) {
+				t.ike.Log(bus.IKE, bus.Control, "received %s notify error", n.NotifyType)
+				return false
+			}
+			t.ike.Log(bus.IKE, bus.Diag, "received %s notify", n.NotifyType)
+		}
+	}
+	return true
+}
+
+// processMyAuthI lets our authenticator take the response (the EAP
+// server's request or result, the responder's check of our AUTH); false
+// if our authentication failed.
+func (t *IKEAuth) processMyAuthI(m *encoding.Message) bool {
+	if t.myAuth == nil {
+		return true
+	}
+	switch t.myAuth.Process(m) {
+	case sa.Success:
+		t.ike.CompleteAuth(true)
+		if t.myAuth.IsMutual() {
+			t.ike.CompleteAuth(false)
+		}
+		t.myAuth.Destroy()
+		t.myAuth = nil
+		t.doAnotherAuth = t.doAnother()
+	case sa.NeedMore:
+	default:
+		return false
+	}
+	return true
 }
 
 // processOtherRoundI verifies the responder's round in the response: IDr,
