@@ -85,6 +85,8 @@ var floors = [][]group{
 		{"control socket", []string{"stroke"}, "stroke_msg_t codec, socket server and client", false},
 		{"IKE sockets", []string{"network"}, "UDP 500/4500 with the non-ESP marker", false},
 		{"config errors", []string{"confparse"}, "file:line:column positions and errors", false},
+		{"EAP names", []string{"config/eapname"},
+			"eap_type_names and eap_type_from_string, and the feature each method needs: for charon's config and ipsec.conf's keyword table", false},
 	},
 	{{"IKEv2 codec", []string{"encoding"}, "messages and payloads, SK protection, fragments", false}},
 	{

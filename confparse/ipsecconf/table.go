@@ -3,7 +3,7 @@ package ipsecconf
 import (
 	"strings"
 
-	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/config/eapname"
 	"github.com/goswan/goswan/config/feature"
 )
 
@@ -340,7 +340,7 @@ func authFeature(v string) *feature.Feature {
 	case hasPrefix(v, "eap"):
 		// eap-<type>[-<vendor>][:<EAP-TLS constraints>]
 		method, _, _ := strings.Cut(v, ":")
-		return config.EAPFeature(config.ParseEAPType(method))
+		return eapname.Feature(eapname.Parse(method))
 	case hasPrefix(v, "xauth"):
 		return feature.XAuth
 	}
