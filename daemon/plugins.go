@@ -25,7 +25,7 @@ import (
 // charon.load nor charon.load_modular: the parts of Debian's build that
 // goswan has.
 const DefaultPlugins = "random nonce aes des sha1 sha2 md5 x509 revocation constraints pkcs1 pkcs8 pkcs12 pem " +
-	"hmac kdf xcbc cmac gcm gmp curve25519 openssl curl eap-identity eap-md5 eap-mschapv2 eap-radius " +
+	"hmac kdf xcbc cmac gcm gmp curve25519 openssl curl eap-identity eap-md5 eap-mschapv2 eap-radius eap-tls " +
 	"stroke vici kernel-netlink socket-default updown counters"
 
 // builtinPlugins are strongSwan plugins whose function is part of goswan's
@@ -44,7 +44,7 @@ var builtinPlugins = map[string]bool{
 	"constraints": true, "revocation": true, "curl": true,
 	// EAP: the methods are package eap's, RADIUS is eap/radius; md4 is
 	// the hash of MSCHAPv2's NT passwords.
-	"md4": true, "eap-identity": true, "eap-md5": true, "eap-mschapv2": true, "eap-radius": true,
+	"md4": true, "eap-identity": true, "eap-md5": true, "eap-mschapv2": true, "eap-tls": true, "eap-radius": true,
 }
 
 // pluginList decides what charon.load asks for: the plugins goswan has

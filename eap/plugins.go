@@ -11,6 +11,7 @@ var Plugins = map[string][]struct {
 	"eap-identity": {{TypeIdentity, Server, NewIdentityServer}, {TypeIdentity, Peer, NewIdentityPeer}},
 	"eap-md5":      {{TypeMD5, Server, NewMD5Server}, {TypeMD5, Peer, NewMD5Peer}},
 	"eap-mschapv2": {{TypeMSCHAPv2, Server, NewMSCHAPv2Server}, {TypeMSCHAPv2, Peer, NewMSCHAPv2Peer}},
+	"eap-tls":      {{TypeTLS, Server, NewTLSServer}, {TypeTLS, Peer, NewTLSPeer}},
 }
 
 // Load registers the methods of a plugin; false if the package has no

@@ -166,7 +166,7 @@ func TestLoadConnEAP(t *testing.T) {
 func TestLoadConnRefusesMissingEAPMethods(t *testing.T) {
 	l := newLab(t)
 	c := l.client(t)
-	for auth, f := range map[string]*feature.Feature{"eap-tls": feature.EAPTLS, "eap-ttls": feature.OtherEAPMethods,
+	for auth, f := range map[string]*feature.Feature{"eap-ttls": feature.OtherEAPMethods,
 		"eap-mschapv2-1234": feature.OtherEAPMethods} {
 		msg := conn("rw-eap", []kv{{"version", "2"}},
 			map[string][]string{"local_addrs": {"192.168.0.1"}},

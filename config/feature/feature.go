@@ -36,7 +36,7 @@ var (
 	EAP              = &Feature{Name: "EAP authentication", Supported: true}
 	// EAPTLS is the eap-tls plugin, EAP-TLS as server and peer. A RADIUS
 	// server running EAP-TLS behind eap-radius needs none of it.
-	EAPTLS = &Feature{Name: "EAP-TLS (eap-tls)"}
+	EAPTLS = &Feature{Name: "EAP-TLS (eap-tls)", Supported: true}
 	// OtherEAPMethods are the eap-* plugins goswan has no counterpart of,
 	// and vendor-specific methods.
 	OtherEAPMethods = &Feature{Name: "EAP methods other than MD5, MSCHAPv2, TLS and RADIUS (eap-aka, eap-sim, eap-gtc, eap-ttls, eap-peap, eap-tnc, eap-dynamic, vendor methods)"}

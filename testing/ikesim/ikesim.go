@@ -159,7 +159,7 @@ func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)
 	// The EAP methods of Debian's default plugins.
 	n.Env.EAP = eap.NewManager(&eap.Env{Rand: n.Env.Rand, Creds: n.Env.Creds, Certs: n.Env.Certs,
 		Now: s.Clock.Now, TLS: eap.DefaultTLSSettings()})
-	for _, p := range []string{"eap-identity", "eap-md5", "eap-mschapv2"} {
+	for _, p := range []string{"eap-identity", "eap-md5", "eap-mschapv2", "eap-tls"} {
 		n.Env.EAP.Load(p)
 	}
 	n.Sched = processing.NewScheduler(s.Clock, s.Q)

@@ -22,6 +22,8 @@ var Supported = []Case{
 	{Name: "aaa-identity", Lines: []string{"aaa_identity=radius.example.org"}, Feature: feature.EAP},
 	{Name: "eap-client", Lines: []string{"leftauth=eap", "rightauth=pubkey", "eap_identity=carol"}, Feature: feature.EAP},
 	{Name: "eap-radius", Lines: []string{"leftauth=pubkey", "rightauth=eap-radius"}, Feature: feature.EAP},
+	{Name: "eap-tls", Lines: []string{"leftauth=pubkey", "rightauth=eap-tls"}, Feature: feature.EAPTLS},
+	{Name: "eap-tls-constraints", Lines: []string{"leftauth=eap-tls:rsa-2048", "rightauth=pubkey"}, Feature: feature.EAPTLS},
 }
 
 // SupportedSettings are the config setup and ca sections that were
