@@ -37,6 +37,9 @@ var (
 	// EAPTLS is the eap-tls plugin, EAP-TLS as server and peer. A RADIUS
 	// server running EAP-TLS behind eap-radius needs none of it.
 	EAPTLS = &Feature{Name: "EAP-TLS (eap-tls)", Supported: true}
+	// TLSAlgorithms are charon.tls's algorithm selections, which the
+	// EAP-TLS stack (crypto/tls's own suites and groups) does not take.
+	TLSAlgorithms = &Feature{Name: "TLS algorithm selection for EAP-TLS (charon.tls.suites, cipher, mac, key_exchange, signature, ke_group, send_certreq_authorities)"}
 	// OtherEAPMethods are the eap-* plugins goswan has no counterpart of,
 	// and vendor-specific methods.
 	OtherEAPMethods = &Feature{Name: "EAP methods other than MD5, MSCHAPv2, TLS and RADIUS (eap-aka, eap-sim, eap-gtc, eap-ttls, eap-peap, eap-tnc, eap-dynamic, vendor methods)"}
@@ -59,7 +62,7 @@ var (
 
 // All lists every feature, in the order README names them.
 var All = []*Feature{
-	Certificates, RawPublicKeys, ViciCertificates, EAP, EAPTLS, OtherEAPMethods, RADIUSExtras, XAuth, VirtualIPs, IKEv1, MOBIKE, Redirect, MessageIDSync,
+	Certificates, RawPublicKeys, ViciCertificates, EAP, EAPTLS, TLSAlgorithms, OtherEAPMethods, RADIUSExtras, XAuth, VirtualIPs, IKEv1, MOBIKE, Redirect, MessageIDSync,
 	MakeBeforeBreak, Mediation, IKEDSCP, IKESALimit,
 }
 
