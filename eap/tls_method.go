@@ -144,11 +144,20 @@ func (m *tlsMethod) ownCert() (*tls.Certificate, error) {
 		return &tls.Certificate{}, nil
 	}
 	c := rules.SubjectCerts[0]
+	if m.server {
+		m.ctx.logf(bus.TLS, bus.Control, "using key of type %s", key.Type())
+	}
 	m.ctx.logf(bus.TLS, bus.Control, "sending TLS %s certificate '%s'", me, c.Subject())
 	out := &tls.Certificate{Certificate: [][]byte{c.Raw()}, PrivateKey: &loggingSigner{Signer: key.Signer(), ctx: m.ctx}}
 	for _, im := range rules.IMCerts {
 		m.ctx.logf(bus.TLS, bus.Control, "sending TLS intermediate certificate '%s'", im.Subject())
 		out.Certificate = append(out.Certificate, im.Raw())
+	}
+	if m.server && certs != nil {
+		// The certificate request that follows names our trusted CAs.
+		for _, ca := range certs.TrustedCACerts() {
+			m.ctx.logf(bus.TLS, bus.Control, "sending TLS cert request for '%s'", ca.Subject())
+		}
 	}
 	return out, nil
 }
