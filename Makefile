@@ -103,6 +103,17 @@ scenarios: build
 scenarios-control:
 	testing/do-tests --pairings ss $(SCENARIOS)
 
+# The reqid differential test (root, Debian's strongswan): two copies of
+# moon and sun, goswan on both gateways in one and Debian's charon in the
+# other, driven through the same random sequences of stroke commands; every
+# reqid is compared after every step (testing/internal/reqiddiff). About
+# 8 s a sequence here. REQID_ARGS e.g. "--sequences 50 --seed 2001".
+.PHONY: reqid-diff
+REQID_ARGS ?= --sequences 1000
+reqid-diff: build
+	$(GO) build -o testing/.bin/reqiddiff ./testing/cmd/reqiddiff
+	testing/.bin/reqiddiff --goswan-bin bin $(REQID_ARGS)
+
 # Kernel lane: kernel_netlink's tests on Debian's stock kernel (with ESP)
 # under qemu/TCG; needs qemu-system-x86 linux-image-amd64 busybox-static
 # iproute2 cpio (testing/vm/README.md). Not part of `make test`.

@@ -190,12 +190,15 @@ func (c *ChildCfg) LifetimeWithJitter(jitter bool, rnd func(n uint64) uint64) ke
 }
 
 // Equal compares the fields that make two child configs the same
-// (child_cfg_t.equals).
+// (child_cfg_t.equals). The name is not one of them: two conns that differ
+// only in their names are the same CHILD_SA to charon, so an up of the
+// second one finds the first one's CHILD_SA a duplicate, and a reload
+// that renames a conn keeps its CHILD_SAs.
 func (c *ChildCfg) Equal(o *ChildCfg) bool {
 	if c == o {
 		return true
 	}
-	return c.Name == o.Name && c.sameNegotiation(o) && c.sameLifecycle(o) && c.sameKernelState(o)
+	return c.sameNegotiation(o) && c.sameLifecycle(o) && c.sameKernelState(o)
 }
 
 // sameNegotiation compares what is proposed to the peer.

@@ -8,9 +8,10 @@ import (
 	"github.com/goswan/goswan/selectors"
 )
 
-// TestChildCfgEqual: two configs differing in any one field are not
-// equal. Every field of ChildCfg has a change below, so a field added to
-// the struct fails the test until Equal (and this list) know it.
+// TestChildCfgEqual: two configs differing in any one field but the name
+// are not equal (charon's child_cfg_t.equals ignores the name). Every field
+// of ChildCfg has a change below, so a field added to the struct fails the
+// test until Equal (and this list) know it.
 func TestChildCfgEqual(t *testing.T) {
 	ts, err := selectors.ParseCIDR("10.9.0.0/16", 0, 0, 0xffff)
 	if err != nil {
@@ -51,6 +52,14 @@ func TestChildCfgEqual(t *testing.T) {
 	typ := reflect.TypeOf(ChildCfg{})
 	for i := 0; i < typ.NumField(); i++ {
 		name := typ.Field(i).Name
+		if name == "Name" {
+			o := base()
+			changes[name](o)
+			if !base().Equal(o) {
+				t.Error("configs differing only in their names compare unequal")
+			}
+			continue
+		}
 		change, ok := changes[name]
 		if !ok {
 			t.Errorf("no change for field %s: add it here and to Equal", name)

@@ -228,6 +228,7 @@ func readSettings(s *settings.Settings) sa.Settings {
 	st.ReuseIKESA = s.Bool("charon.reuse_ikesa", st.ReuseIKESA)
 	// Refused in initialize when set: goswan reauthenticates break-before-make.
 	st.MakeBeforeBreak = feature.MakeBeforeBreak.Supported && s.Bool("charon.make_before_break", st.MakeBeforeBreak)
+	st.KeepReqIDs = s.Bool("charon.keep_reqids", st.KeepReqIDs)
 	st.FragmentSize = s.Int("charon.fragment_size", st.FragmentSize)
 	if st.FragmentSize == 0 {
 		st.FragmentSize = 1280

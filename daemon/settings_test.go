@@ -28,8 +28,7 @@ func TestReadSettings(t *testing.T) {
 	got := readSettings(s)
 	want := sa.DefaultSettings()
 	want.RetransmitTries, want.RetransmitTimeout, want.RetransmitBase = 2, 1.5, 1
-	// make_before_break=yes is refused (config/feature): break-before-make.
-	want.DeleteRekeyedDelay, want.MakeBeforeBreak, want.MultipleAuthentication = 60, false, false
+	want.DeleteRekeyedDelay, want.MakeBeforeBreak, want.MultipleAuthentication = 60, true, false
 	want.Port, want.NATTPort, want.CookieThresholdIP, want.SPIMin = 1500, 14500, 7, 0xc1000000
 	if got != want {
 		t.Errorf("settings\n got %+v\nwant %+v", got, want)

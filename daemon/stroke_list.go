@@ -90,7 +90,7 @@ func WriteStatus(w io.Writer, src StatusSource, all, wait bool, name stroke.Str)
 			p.print("Routed Connections:\n")
 			first = false
 		}
-		writeChildHead(p, r.Name, r.UniqueID, sa.ChildRouted, r.Mode, r.Proxy, r.ReqID)
+		writeChildHead(p, r.Name, r.UniqueID, r.State, r.Mode, r.Proxy, r.ReqID)
 		writeChildTS(p, r.Name, r.UniqueID, r.LocalTS, r.RemoteTS)
 	}
 

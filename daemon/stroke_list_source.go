@@ -135,12 +135,15 @@ type Lease struct {
 	Online bool
 }
 
-// RoutedEntry is one installed trap policy: the trap manager's CHILD_SA in
-// state ROUTED, reduced to what status shows.
+// RoutedEntry is one installed trap policy: the trap manager's CHILD_SA,
+// reduced to what status shows.
 type RoutedEntry struct {
 	Name     string
 	UniqueID uint32
-	Mode     kernel.Mode
+	// State is ROUTED, or CREATED for a conn with installpolicy=no, whose
+	// trap holds a reqid but installs no policy (charon shows the state).
+	State sa.ChildState
+	Mode  kernel.Mode
 	// Proxy is set for transport_proxy mode (OptProxyMode).
 	Proxy             bool
 	ReqID             uint32
@@ -150,7 +153,7 @@ type RoutedEntry struct {
 // RoutedFromChild describes the trap manager's CHILD_SA of a trap; the
 // caller must own c (trap CHILD_SAs do not change once installed).
 func RoutedFromChild(c *sa.ChildSA) RoutedEntry {
-	return RoutedEntry{Name: c.Name(), UniqueID: c.UniqueID(), Mode: c.Mode(),
+	return RoutedEntry{Name: c.Name(), UniqueID: c.UniqueID(), State: c.State(), Mode: c.Mode(),
 		Proxy: c.Config().Has(config.OptProxyMode), ReqID: c.ReqID(),
 		LocalTS: c.TS(true), RemoteTS: c.TS(false)}
 }

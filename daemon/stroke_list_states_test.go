@@ -228,9 +228,10 @@ func TestStatusRoutedAndShunts(t *testing.T) {
 	ts := func(s string) []selectors.TS { return []selectors.TS{parseSubnet(t, s)} }
 	src := &fakeSource{
 		routed: []RoutedEntry{
-			{Name: "mip6", UniqueID: 7, Mode: kernel.ModeTransport, Proxy: true, ReqID: 9,
+			// installpolicy=no: the trap holds a reqid in state CREATED.
+			{Name: "mip6", UniqueID: 7, State: sa.ChildCreated, Mode: kernel.ModeTransport, Proxy: true, ReqID: 9,
 				LocalTS: ts("fec1::1/128[udp/500]"), RemoteTS: ts("fec2::/16")},
-			{Name: "beet", UniqueID: 8, Mode: kernel.ModeBEET, ReqID: 10, LocalTS: ts("10.1.0.0/16"),
+			{Name: "beet", UniqueID: 8, State: sa.ChildRouted, Mode: kernel.ModeBEET, ReqID: 10, LocalTS: ts("10.1.0.0/16"),
 				RemoteTS: append(ts("10.2.0.0/16"), parseSubnet(t, "10.3.0.0/16[icmp]"))},
 		},
 		shunts: []*config.ChildCfg{
@@ -242,7 +243,7 @@ func TestStatusRoutedAndShunts(t *testing.T) {
     drop-all:  0.0.0.0/0 === 0.0.0.0/0 DROP
        local:  dynamic === 10.1.0.0/16 PASS
 Routed Connections:
-        mip6{7}:  ROUTED, TRANSPORT_PROXY, reqid 9
+        mip6{7}:  CREATED, TRANSPORT_PROXY, reqid 9
         mip6{7}:   fec1::1/128[udp/isakmp] === fec2::/16
         beet{8}:  ROUTED, BEET, reqid 10
         beet{8}:   10.1.0.0/16 === 10.2.0.0/16 10.3.0.0/16[icmp]

@@ -69,7 +69,9 @@ func (t *PolicyTable) Add(id PolicyID, d ManagePolicy, apply Apply) error {
 	u := policyUser{d: d, prio: prio, autoPrio: auto}
 	// Insert before the first user that ranks below the new one: lower
 	// priority value first, then lower automatic priority, then users with
-	// a reqid before those without.
+	// a reqid before those without; a new user with a reqid goes before the
+	// equal ones already there (the newest SA takes over), a standby user
+	// after them.
 	i := 0
 	for ; i < len(users); i++ {
 		c := users[i]
@@ -77,7 +79,7 @@ func (t *PolicyTable) Add(id PolicyID, d ManagePolicy, apply Apply) error {
 			break
 		}
 		if c.prio == u.prio && (c.autoPrio > u.autoPrio ||
-			(c.autoPrio == u.autoPrio && (c.d.SA.ReqID == 0 || u.d.SA.ReqID != 0))) {
+			(c.autoPrio == u.autoPrio && !d.Standby && (c.d.SA.ReqID == 0 || u.d.SA.ReqID != 0))) {
 			break
 		}
 	}

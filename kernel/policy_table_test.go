@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"testing"
 )
@@ -89,5 +90,56 @@ func TestPolicyTableApplyErrorKeepsState(t *testing.T) {
 	}
 	if tbl.Users(id) != 0 {
 		t.Fatal("failed install was recorded")
+	}
+}
+
+// TestPolicyTableStandby: a new user of the same priority takes the policy
+// over at once (charon's add_policy puts an SA with a reqid before equal
+// ones), a standby user only when the users before it are gone.
+func TestPolicyTableStandby(t *testing.T) {
+	id := PolicyID{Dir: DirOut, Src: ts(t, "10.1.0.0/16", 0, 0, 0xffff), Dst: ts(t, "10.2.0.0/16", 0, 0, 0xffff)}
+	mk := func(spi uint32, standby bool) ManagePolicy {
+		d := ManagePolicy{Type: PolicyIPsec, Prio: PriorityDefault, Standby: standby,
+			Src: netip.MustParseAddr("192.168.0.1"), Dst: netip.MustParseAddr("192.168.0.2")}
+		d.SA.Mode, d.SA.ReqID, d.SA.ESP.Use, d.SA.ESP.SPI = ModeTunnel, 1, true, spi
+		return d
+	}
+	for _, standby := range []bool{false, true} {
+		var tbl PolicyTable
+		var log []applied
+		rec := func(op PolicyOp, d ManagePolicy, prio uint32) error {
+			log = append(log, applied{op, d.SA.ESP.SPI, prio})
+			return nil
+		}
+		old, new := mk(0xc1, false), mk(0xc2, standby)
+		for _, step := range []func() error{
+			func() error { return tbl.Add(id, old, rec) },
+			func() error { return tbl.Add(id, new, rec) },
+			func() error { return tbl.Del(id, old, rec) },
+		} {
+			if err := step(); err != nil {
+				t.Fatal(err)
+			}
+			if !standby && len(log) == 2 {
+				if d, _, _ := tbl.Installed(id); d.SA.ESP.SPI != 0xc2 {
+					t.Errorf("the new user did not take over")
+				}
+			}
+			if standby && len(log) == 1 && tbl.Users(id) == 2 {
+				if d, _, _ := tbl.Installed(id); d.SA.ESP.SPI != 0xc1 {
+					t.Errorf("the standby user took over")
+				}
+			}
+		}
+		want := []applied{{PolicyInstall, 0xc1, 383615}, {PolicyUpdate, 0xc2, 383615}}
+		if fmt.Sprint(log) != fmt.Sprint(want) {
+			t.Errorf("standby %v: applied %v, want %v", standby, log, want)
+		}
+	}
+	// A standby user of a policy nobody holds installs it.
+	var tbl PolicyTable
+	var op PolicyOp
+	if err := tbl.Add(id, mk(0xc3, true), func(o PolicyOp, _ ManagePolicy, _ uint32) error { op = o; return nil }); err != nil || op != PolicyInstall {
+		t.Errorf("first standby user: %v, %v", op, err)
 	}
 }

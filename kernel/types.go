@@ -237,6 +237,14 @@ type ManagePolicy struct {
 	ManualPrio uint32
 	Src, Dst   netip.Addr // tunnel endpoints of the SAs
 	SA         SAConfig
+	// Standby (goswan's, not charon's): this user does not take the
+	// policy over from users of the same priority that hold it already;
+	// it is used once they are gone. A responder's outbound SA of a
+	// CHILD_SA that duplicates one of another IKE_SA (make-before-break
+	// reauthentication) waits so until the initiator deletes the old one,
+	// instead of sending with keys the initiator installs only when our
+	// response arrives.
+	Standby bool
 }
 
 // Usage is what QuerySA reports.

@@ -182,9 +182,10 @@ func (dp *dataPath) routineReadFromTUN(batch, mtu int) {
 				continue
 			}
 			p.lastUse.Store(now)
-			s := sad.out[p.reqid]
+			s := sad.outbound(p)
 			if s == nil || !s.usable() {
 				c.OutNoSA.Add(1)
+				k.acquire(p, &f, now)
 				continue
 			}
 			if !k.account(s, len(pkt), now) {

@@ -3,6 +3,7 @@ package kernel_libipsec
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"github.com/goswan/goswan/crypto"
 	"net/netip"
 	"sync"
@@ -116,6 +117,12 @@ func (l *expiryLog) Expire(proto uint8, spi uint32, dst netip.Addr, hard bool) {
 		at = l.clk.Since()
 	}
 	l.evts = append(l.evts, kind+" "+spiString(spi)+" @"+at.String())
+}
+
+func (l *expiryLog) Acquire(reqid uint32, src, dst selectors.TS) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.evts = append(l.evts, fmt.Sprintf("acquire {%d} %s === %s", reqid, src, dst))
 }
 
 func (l *expiryLog) events() []string {

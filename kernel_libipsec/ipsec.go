@@ -92,11 +92,23 @@ type saKey struct {
 }
 
 // sadSnapshot is the read-only view of the SAD the data path uses: inbound
-// SAs by SPI, and for each reqid the outbound SA traffic should take. It is
-// rebuilt on every change (changes are rare: CHILD_SA setup, rekey, delete).
+// SAs by SPI, outbound SAs by destination and SPI (which outbound policies
+// name, as XFRM's templates do), and for each reqid the outbound SA a
+// policy without SPI takes. It is rebuilt on every change (changes are
+// rare: CHILD_SA setup, rekey, delete).
 type sadSnapshot struct {
-	in  map[uint32]*sa
-	out map[uint32]*sa
+	in     map[uint32]*sa
+	out    map[uint32]*sa
+	outSPI map[saKey]*sa
+}
+
+// outbound is the SA a packet matching outbound policy p leaves with: the
+// one the policy names, else the reqid's best.
+func (n *sadSnapshot) outbound(p *policy) *sa {
+	if p.spi != 0 {
+		return n.outSPI[saKey{p.peer, p.spi, p.saProto}]
+	}
+	return n.out[p.reqid]
 }
 
 // IPsec is the kernel-libipsec backend: it implements kernel.IPsec with a
@@ -156,8 +168,12 @@ func (k *IPsec) SetRouter(r Router) {
 // Features implements kernel.IPsec. ESP goes through the IKE socket, so the
 // SAs must use UDP encapsulation; TFC padding is accepted (and ignored on
 // output) as strongSwan's libipsec does.
+// Outbound policies name their SA's SPI (FeaturePolicySPI), as with XFRM:
+// the engine installs a rekey's outbound SA at once and switches the
+// policy to it when the old SA is deleted, and a make-before-break
+// responder's standby policies keep the old SA until then.
 func (k *IPsec) Features() kernel.Feature {
-	return kernel.FeatureRequireUDPEncapsulation | kernel.FeatureESPv3TFC
+	return kernel.FeatureRequireUDPEncapsulation | kernel.FeatureESPv3TFC | kernel.FeaturePolicySPI
 }
 
 // GetSPI implements kernel.IPsec: a random SPI from the configured range,
@@ -227,7 +243,7 @@ func (k *IPsec) AddSA(id kernel.SAID, d kernel.AddSA) error {
 // rekey takes over as soon as it is installed, and the old one keeps working
 // until then (make-before-break).
 func (k *IPsec) publishSADLocked() {
-	n := &sadSnapshot{in: make(map[uint32]*sa, len(k.sas)), out: map[uint32]*sa{}}
+	n := &sadSnapshot{in: make(map[uint32]*sa, len(k.sas)), out: map[uint32]*sa{}, outSPI: map[saKey]*sa{}}
 	for _, s := range k.sas {
 		if !s.usable() {
 			continue
@@ -236,6 +252,7 @@ func (k *IPsec) publishSADLocked() {
 			n.in[s.id.SPI] = s
 			continue
 		}
+		n.outSPI[saKey{s.id.Dst.Unmap(), s.id.SPI, s.id.Proto}] = s
 		cur := n.out[s.reqid.Load()]
 		if cur == nil || better(s, cur) {
 			n.out[s.reqid.Load()] = s

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/kernel"
+	"github.com/goswan/goswan/selectors"
 )
 
 // AddPolicy implements kernel.IPsec. The shared kernel.PolicyTable decides
@@ -41,6 +42,16 @@ func (k *IPsec) applyPolicyLocked(id kernel.PolicyID, op kernel.PolicyOp, d kern
 		p := &policy{id: id, dir: id.Dir, src: id.Src, dst: id.Dst,
 			proto: max(id.Src.Protocol(), id.Dst.Protocol()),
 			reqid: d.SA.ReqID, prio: prio, typ: d.Type}
+		if id.Dir == kernel.DirOut && d.Type == kernel.PolicyIPsec {
+			// As kernel_netlink's outbound templates: the SA by its SPI.
+			p.peer = d.Dst.Unmap()
+			switch {
+			case d.SA.ESP.Use:
+				p.spi, p.saProto = d.SA.ESP.SPI, kernel.ProtoESP
+			case d.SA.AH.Use:
+				p.spi, p.saProto = d.SA.AH.SPI, kernel.ProtoAH
+			}
+		}
 		if op == kernel.PolicyInstall && id.Dir == kernel.DirOut && d.Type == kernel.PolicyIPsec {
 			if err := k.addRouteLocked(id, d); err != nil {
 				return err
@@ -102,4 +113,31 @@ func (k *IPsec) FlushPolicies() error {
 	k.spd.Store(&spdSnapshot{})
 	k.table.Reset()
 	return nil
+}
+
+// acquireInterval is how long a policy raises no second acquire: XFRM's
+// larval state of an acquire lives net.xfrm.acq_expires, 30 s by default,
+// and packets meanwhile raise none.
+const acquireInterval = 30 * time.Second
+
+// acquire tells the daemon that a packet hit an outbound IPsec policy
+// without SA (a trap policy, auto=route or dpdaction=hold), with the
+// packet's addresses, as XFRM's acquire does; charon's kernel-libipsec
+// raises none (libipsec's ipsec_processor drops such packets), goswan's
+// does so that trap policies work in userspace too.
+func (k *IPsec) acquire(p *policy, f *flow, now int64) {
+	if p.typ != kernel.PolicyIPsec || p.reqid == 0 {
+		return
+	}
+	last := p.acquired.Load()
+	if last != 0 && now-last < int64(acquireInterval) {
+		return
+	}
+	if !p.acquired.CompareAndSwap(last, now) {
+		return
+	}
+	k.mu.Lock()
+	l := k.opts.Listener
+	k.mu.Unlock()
+	l.Acquire(p.reqid, selectors.FromAddr(f.src), selectors.FromAddr(f.dst))
 }

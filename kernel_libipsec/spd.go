@@ -27,6 +27,14 @@ type policy struct {
 	prio    uint32
 	typ     kernel.PolicyType
 	lastUse atomic.Int64 // unix nanoseconds, 0: never
+	// spi, peer and saProto name the SA of an outbound IPsec policy (0:
+	// the reqid's best SA).
+	spi     uint32
+	peer    netip.Addr
+	saProto uint8
+	// acquired is when the last acquire for this policy was raised (unix
+	// nanoseconds of the clock, 0: never).
+	acquired atomic.Int64
 }
 
 // spdSnapshot holds the out and in policies, best (lowest priority value)

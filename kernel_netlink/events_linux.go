@@ -11,6 +11,7 @@ import (
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/kernel"
+	"github.com/goswan/goswan/selectors"
 )
 
 // eventLoop reads a netlink multicast socket in its own goroutine (charon's
@@ -115,8 +116,14 @@ func (ip *IPsec) processAcquire(m []byte, l kernel.Listener) error {
 	for _, a := range ev.attrs {
 		ip.log.Logf(bus.KNL, bus.Diag, "  %s", attrName(a))
 	}
-	if ev.wanted() && l != nil && ev.hasTS {
-		l.Acquire(ev.reqid, ev.src, ev.dst)
+	if ev.wanted() && l != nil {
+		// Without selectors (an unknown family) the acquire goes on by
+		// reqid alone, as charon's does.
+		src, dst := ev.src, ev.dst
+		if !ev.hasTS {
+			src, dst = selectors.TS{}, selectors.TS{}
+		}
+		l.Acquire(ev.reqid, src, dst)
 	}
 	return nil
 }

@@ -39,8 +39,11 @@ type ChildSA struct {
 	reqidAllocated   bool
 	trap             bool
 	inboundInstalled bool
-	closeAction      config.Action
-	dpdAction        config.Action
+	// standbyOut: the outbound policies wait behind those of another
+	// CHILD_SA that holds them (kernel.ManagePolicy.Standby).
+	standbyOut  bool
+	closeAction config.Action
+	dpdAction   config.Action
 
 	installTime, rekeyTime, expireTime time.Time
 }
@@ -141,7 +144,11 @@ func NewChildSA(ike *IKESA, cfg *config.ChildCfg, args ChildSAArgs) *ChildSA {
 	}
 	env.Manager.allocateUniqueMarks(&c.in.mark, &c.out.mark)
 	if c.reqid == 0 {
-		c.reqid = args.ReqID
+		// The reqid of the SA this one replaces (rekey, restart, trap) is
+		// asked for again when it is installed (see ReqIDs.Alloc).
+		if args.ReqID != 0 && env.RefReqID(args.ReqID) {
+			c.reqid = args.ReqID
+		}
 	} else {
 		c.staticReqID = true
 	}
@@ -196,6 +203,20 @@ func (c *ChildSA) UniqueID() uint32 { return c.uniqueID }
 // ReqID is the reqid (0 before allocation).
 func (c *ChildSA) ReqID() uint32 { return c.reqid }
 
+// ReqIDRef is the reqid to hand to the CHILD_SA that replaces this one:
+// with charon.keep_reqids a reference to it (0 for a static reqid or none
+// yet) that the caller releases with Env.ReleaseReqIDRef once it has
+// passed it on (5.9.12's get_reqid_ref); without, simply the reqid.
+func (c *ChildSA) ReqIDRef() uint32 {
+	if !c.env.Settings.KeepReqIDs {
+		return c.reqid
+	}
+	if (c.reqidAllocated || (!c.staticReqID && c.reqid != 0)) && c.env.ReqIDs.Ref(c.reqid) {
+		return c.reqid
+	}
+	return 0
+}
+
 // State returns the state.
 func (c *ChildSA) State() ChildState { return c.state }
 
@@ -205,6 +226,11 @@ func (c *ChildSA) SetState(s ChildState) {
 	c.env.Events.ChildStateChange(c.ike, c, s)
 	c.state = s
 }
+
+// SetOutboundStandby makes the outbound policies of this CHILD_SA, when
+// installed, wait behind equal ones that another CHILD_SA holds already,
+// and take over when that one removes them (kernel.ManagePolicy.Standby).
+func (c *ChildSA) SetOutboundStandby(on bool) { c.standbyOut = on }
 
 // Outbound is the outbound installation state.
 func (c *ChildSA) Outbound() OutboundState { return c.outbound }

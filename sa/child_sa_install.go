@@ -36,11 +36,13 @@ func (c *ChildSA) allocReqID() error {
 	if c.reqidAllocated || c.staticReqID {
 		return nil
 	}
+	held := c.reqid
 	id, err := c.env.ReqIDs.Alloc(c.reqid, ReqIDKey{c.myTS, c.otherTS, c.in.mark, c.out.mark, c.in.ifID, c.out.ifID})
 	if err != nil {
 		return err
 	}
 	c.reqid, c.reqidAllocated = id, true
+	c.env.ReleaseReqIDRef(held)
 	return nil
 }
 
@@ -187,7 +189,7 @@ func (c *ChildSA) InstallOutbound() error {
 	if !c.cfg.Has(config.OptNoPolicies) && c.outbound&OutboundPolicies == 0 {
 		_, otherSA := c.saConfigs()
 		for _, p := range c.policyPairs() {
-			if err = c.policiesOutbound(true, p[0], p[1], otherSA, kernel.PriorityDefault); err != nil {
+			if err = c.policiesOutbound(c.ipsecPolicies(true, kernel.PriorityDefault), p[0], p[1], otherSA); err != nil {
 				break
 			}
 		}
@@ -211,7 +213,7 @@ func (c *ChildSA) RemoveOutbound() {
 	if !c.cfg.Has(config.OptNoPolicies) && c.outbound&OutboundPolicies != 0 {
 		_, otherSA := c.saConfigs()
 		for _, p := range c.policyPairs() {
-			_ = c.policiesOutbound(false, p[0], p[1], otherSA, kernel.PriorityDefault)
+			_ = c.policiesOutbound(c.ipsecPolicies(false, kernel.PriorityDefault), p[0], p[1], otherSA)
 		}
 	}
 	_ = c.env.Kernel.DelSA(c.saID(false), c.out.cpi)
@@ -231,9 +233,9 @@ func (c *ChildSA) Destroy() {
 		delOut := c.outbound&OutboundPolicies != 0 || c.trap
 		for _, p := range c.policyPairs() {
 			if delOut {
-				_ = c.policiesOutbound(false, p[0], p[1], otherSA, prio)
+				_ = c.policiesOutbound(c.ipsecPolicies(false, prio), p[0], p[1], otherSA)
 			}
-			_ = c.policiesInbound(false, p[0], p[1], mySA, prio)
+			_ = c.policiesInbound(c.ipsecPolicies(false, prio), p[0], p[1], mySA)
 		}
 	}
 	if c.in.spi != 0 { // installed or only allocated (larval)
@@ -242,7 +244,12 @@ func (c *ChildSA) Destroy() {
 	if c.saInstalled(false) {
 		_ = c.env.Kernel.DelSA(c.saID(false), c.out.cpi)
 	}
-	if c.reqidAllocated {
+	switch {
+	case c.env.Settings.KeepReqIDs && (c.reqidAllocated || (!c.staticReqID && c.reqid != 0)):
+		if !c.env.ReqIDs.releaseRef(c.reqid) {
+			c.log(bus.CHD, bus.Control, "releasing reqid %d failed", c.reqid)
+		}
+	case c.reqidAllocated:
 		if err := c.env.ReqIDs.Release(c.reqid, ReqIDKey{nil, nil, c.in.mark, c.out.mark, c.in.ifID, c.out.ifID}); err != nil {
 			c.log(bus.CHD, bus.Control, "releasing reqid %d failed", c.reqid)
 		}

@@ -1,6 +1,7 @@
 package sa
 
 import (
+	"net/netip"
 	"slices"
 
 	"github.com/goswan/goswan/config"
@@ -19,10 +20,14 @@ func (c *ChildSA) SetPolicies(my, other []selectors.TS) {
 
 // policyPairs lists (mine, other) selector pairs of the same family and
 // compatible protocol, the policies a CHILD_SA installs.
-func (c *ChildSA) policyPairs() [][2]selectors.TS {
+func (c *ChildSA) policyPairs() [][2]selectors.TS { return pairsOf(c.myTS, c.otherTS) }
+
+// pairsOf is create_policy_enumerator_internal: every local selector with
+// every remote one of the same family and a compatible protocol.
+func pairsOf(my, other []selectors.TS) [][2]selectors.TS {
 	var out [][2]selectors.TS
-	for _, m := range c.myTS {
-		for _, o := range c.otherTS {
+	for _, m := range my {
+		for _, o := range other {
 			if m.Is4() != o.Is4() {
 				continue
 			}
@@ -55,15 +60,35 @@ func (c *ChildSA) saConfigs() (my, other kernel.SAConfig) {
 	return my, other
 }
 
-func (c *ChildSA) policiesInbound(add bool, my, other selectors.TS, mySA kernel.SAConfig, prio kernel.PolicyPriority) error {
-	id := kernel.PolicyID{Dir: kernel.DirIn, Src: other, Dst: my, Mark: c.in.mark, IfID: c.in.ifID}
-	d := kernel.ManagePolicy{Type: kernel.PolicyIPsec, Prio: prio, ManualPrio: c.cfg.ManualPrio,
-		Src: c.otherAddr, Dst: c.myAddr, SA: mySA}
-	var err error
-	op := c.env.Kernel.AddPolicy
-	if !add {
-		op = c.env.Kernel.DelPolicy
+// policyOp says how policies are added or removed: the SA endpoints of
+// their templates (the current ones, or those an update moves to), the
+// type (IPsec, or the drop policies that cover an update) and priority.
+type policyOp struct {
+	add       bool
+	me, other netip.Addr
+	typ       kernel.PolicyType
+	prio      kernel.PolicyPriority
+}
+
+// ipsecPolicies is the usual operation: IPsec policies between the SA's
+// endpoints.
+func (c *ChildSA) ipsecPolicies(add bool, prio kernel.PolicyPriority) policyOp {
+	return policyOp{add: add, me: c.myAddr, other: c.otherAddr, typ: kernel.PolicyIPsec, prio: prio}
+}
+
+func (c *ChildSA) policyFunc(o policyOp) func(kernel.PolicyID, kernel.ManagePolicy) error {
+	if o.add {
+		return c.env.Kernel.AddPolicy
 	}
+	return c.env.Kernel.DelPolicy
+}
+
+func (c *ChildSA) policiesInbound(o policyOp, my, other selectors.TS, mySA kernel.SAConfig) error {
+	id := kernel.PolicyID{Dir: kernel.DirIn, Src: other, Dst: my, Mark: c.in.mark, IfID: c.in.ifID}
+	d := kernel.ManagePolicy{Type: o.typ, Prio: o.prio, ManualPrio: c.cfg.ManualPrio,
+		Src: o.other, Dst: o.me, SA: mySA}
+	var err error
+	op := c.policyFunc(o)
 	if e := op(id, d); e != nil {
 		err = e
 	}
@@ -76,21 +101,20 @@ func (c *ChildSA) policiesInbound(add bool, my, other selectors.TS, mySA kernel.
 	return err
 }
 
-func (c *ChildSA) policiesOutbound(add bool, my, other selectors.TS, otherSA kernel.SAConfig, prio kernel.PolicyPriority) error {
+func (c *ChildSA) policiesOutbound(o policyOp, my, other selectors.TS, otherSA kernel.SAConfig) error {
 	id := kernel.PolicyID{Dir: kernel.DirOut, Src: my, Dst: other, Mark: c.out.mark, IfID: c.out.ifID, Interface: c.cfg.Interface}
-	d := kernel.ManagePolicy{Type: kernel.PolicyIPsec, Prio: prio, ManualPrio: c.cfg.ManualPrio,
-		Src: c.myAddr, Dst: c.otherAddr, SA: otherSA}
-	op := c.env.Kernel.AddPolicy
-	if !add {
-		op = c.env.Kernel.DelPolicy
-	}
+	// A responder's new CHILD_SA during make-before-break keeps its outbound
+	// policies on standby behind the old SA's (c.standbyOut).
+	d := kernel.ManagePolicy{Type: o.typ, Prio: o.prio, ManualPrio: c.cfg.ManualPrio,
+		Src: o.me, Dst: o.other, SA: otherSA, Standby: c.standbyOut}
+	op := c.policyFunc(o)
 	err := op(id, d)
 	if c.mode != kernel.ModeTransport && c.cfg.Has(config.OptFwdOutPolicies) {
 		// An outbound FWD policy without reqid lets forwarded traffic pass
 		// a drop policy; installed with reduced priority.
 		id.Dir = kernel.DirFwd
 		d.SA.ReqID = 0
-		if prio == kernel.PriorityDefault {
+		if o.prio == kernel.PriorityDefault {
 			d.Prio = kernel.PriorityRouted
 		}
 		if e := op(id, d); e != nil && err == nil {
@@ -122,8 +146,9 @@ func (c *ChildSA) InstallPolicies() error {
 			prio = kernel.PriorityRouted
 		}
 		for _, p := range c.policyPairs() {
-			if err = c.policiesInbound(true, p[0], p[1], mySA, prio); err == nil && installOut {
-				err = c.policiesOutbound(true, p[0], p[1], otherSA, prio)
+			op := c.ipsecPolicies(true, prio)
+			if err = c.policiesInbound(op, p[0], p[1], mySA); err == nil && installOut {
+				err = c.policiesOutbound(op, p[0], p[1], otherSA)
 			}
 			if err != nil {
 				break

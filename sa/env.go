@@ -40,10 +40,17 @@ type Settings struct {
 	RetransmitJitter  uint32 // percent, at most 20
 	RetransmitLimit   uint32 // seconds, 0: none
 
-	DeleteRekeyedDelay        uint32 // seconds
-	HalfOpenTimeout           uint32 // seconds
-	ReuseIKESA                bool
-	MakeBeforeBreak           bool
+	DeleteRekeyedDelay uint32 // seconds
+	HalfOpenTimeout    uint32 // seconds
+	ReuseIKESA         bool
+	MakeBeforeBreak    bool
+	// KeepReqIDs is charon.keep_reqids (goswan's, default no): a CHILD_SA
+	// that is rekeyed, restarted or triggered by a trap keeps a reference
+	// to its reqid until the new CHILD_SA has taken it over, and an IKE_SA
+	// destroys its CHILD_SAs first to last, as strongSwan 5.9.12 does
+	// (strongswan/strongswan#1855). Without it reqids behave as in 5.9.8,
+	// where a restarted IKE_SA's CHILD_SAs can swap or share reqids.
+	KeepReqIDs                bool
 	FragmentSize              int // bytes of IP payload, 0: 1280
 	PreferConfiguredProposals bool
 	AcceptPrivateAlgs         bool

@@ -40,6 +40,9 @@ type IKESA struct {
 	curAuth           [2]*config.AuthCfg
 	helpers           credentials.Helpers
 	myVIPs, otherVIPs []netip.Addr
+	// kmLocal and kmRemote are the kmaddress of a kernel MIGRATE: the
+	// endpoints to use from then on (ike_sa.c set_kmaddress).
+	kmLocal, kmRemote netip.Addr
 
 	keyingTry       uint32
 	natDetectDest   []byte

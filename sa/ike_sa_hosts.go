@@ -87,7 +87,7 @@ func (ike *IKESA) UpdateHosts(me, other netip.AddrPort, flags int) {
 	for _, c := range ike.children {
 		ike.env.Children.Remove(c)
 		ike.env.Children.Add(c, ike)
-		if c.Update(ike.myHost, ike.otherHost, ike.myVIPs, ike.Has(CondNATAny)) == NotFound {
+		if c.Update(ike.myHost, ike.otherHost, ike.myVIPs, ike.Has(CondNATAny)) == NotSupported {
 			ike.RekeyChild(c.Protocol(), c.SPI(true))
 		}
 	}

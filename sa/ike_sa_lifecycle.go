@@ -2,6 +2,7 @@ package sa
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/goswan/goswan/bus"
@@ -36,6 +37,12 @@ func (ike *IKESA) Initiate(cfg *config.ChildCfg, args *ChildInitArgs) Status {
 func (ike *IKESA) resolveHosts() {
 	cfg := ike.ikeCfg
 	family := 0
+	if ike.kmRemote.IsValid() {
+		ike.otherHost = netip.AddrPortFrom(ike.kmRemote, IKEPort)
+	}
+	if ike.kmLocal.IsValid() {
+		ike.myHost = netip.AddrPortFrom(ike.kmLocal, ike.env.Settings.Port)
+	}
 	if ike.otherHost.Addr().IsUnspecified() || !ike.otherHost.IsValid() {
 		if a, ok := cfg.ResolveOther(0, ike.env.Resolve); ok {
 			port := cfg.RemotePort
@@ -345,9 +352,16 @@ func (ike *IKESA) Destroy() {
 	if ike.tm != nil {
 		ike.tm.Flush()
 	}
+	// Last to first, as 5.9.8 (the first CHILD_SA's reqid then comes last
+	// in the released list); first to last with charon.keep_reqids, as
+	// 5.9.12.
 	for len(ike.children) > 0 {
-		c := ike.children[len(ike.children)-1]
-		ike.children = ike.children[:len(ike.children)-1]
+		i := len(ike.children) - 1
+		if ike.env.Settings.KeepReqIDs {
+			i = 0
+		}
+		c := ike.children[i]
+		ike.children = slices.Delete(ike.children, i, i+1)
 		ike.env.Children.Remove(c)
 		c.Destroy()
 	}

@@ -81,12 +81,16 @@ func logKey(lg bus.Logger, name string, b []byte) {
 }
 
 // hexDump prints like charon's %B: "=> N bytes @ 0x..." followed by hex
-// lines; without a memory address we keep the length and the bytes.
-func hexDump(b []byte) string {
+// lines; without a memory address we keep the length and the bytes. It is
+// formatted only if the line is logged: keys and secrets are not turned
+// into strings at every rekey for a level nobody enables.
+type hexDump []byte
+
+func (b hexDump) String() string {
 	s := fmt.Sprintf("=> %d bytes", len(b))
 	for i := 0; i < len(b); i += 16 {
 		end := min(i+16, len(b))
-		s += fmt.Sprintf("\n   %4d: % X", i, b[i:end])
+		s += fmt.Sprintf("\n   %4d: % X", i, []byte(b[i:end]))
 	}
 	return s
 }

@@ -34,7 +34,9 @@ func (m *Manager) reestablish(ike *IKESA) bool {
 		}
 		if force || c.reestablishAction(ike) == config.ActionStart {
 			ike.Log(bus.IKE, bus.Control, "restarting CHILD_SA %s", c.Name())
-			n.tm.QueueChild(c.cfg, &ChildInitArgs{ReqID: c.reqid})
+			ref := c.ReqIDRef()
+			n.tm.QueueChild(c.cfg, &ChildInitArgs{ReqID: ref})
+			m.env.ReleaseReqIDRef(ref)
 		}
 	}
 	n.tm.AdoptChildTasks(ike.tm)

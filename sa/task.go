@@ -28,11 +28,14 @@ const (
 	InvalidState
 	// NotFound: what was asked for does not exist.
 	NotFound
+	// NotSupported: the kernel cannot do it (an SA that cannot be moved
+	// to other addresses is rekeyed instead).
+	NotSupported
 )
 
 func (s Status) String() string {
 	return [...]string{"SUCCESS", "NEED_MORE", "FAILED", "DESTROY_ME", "ALREADY_DONE",
-		"INVALID_STATE", "NOT_FOUND"}[s]
+		"INVALID_STATE", "NOT_FOUND", "NOT_SUPPORTED"}[s]
 }
 
 // TaskType is task_type_t; the names are strongSwan's task_type_names.

@@ -335,7 +335,14 @@ func (t *TrapManager) Acquire(thread int, reqid uint32, src, dst selectors.TS) {
 		return
 	}
 	peer, child, wildcard := found.peer, found.child.Config(), found.wildcard
+	// 5.9.8 asks for the reqid the kernel named; with charon.keep_reqids
+	// the trap's own, referenced until the CHILD_SA has it (5.9.12).
+	want := reqid
+	if t.env.Settings.KeepReqIDs {
+		want = found.child.ReqIDRef()
+	}
 	t.mu.Unlock()
+	defer t.env.ReleaseReqIDRef(want)
 
 	t.amu.Lock()
 	ignore := false
@@ -400,7 +407,7 @@ func (t *TrapManager) Acquire(thread int, reqid uint32, src, dst selectors.TS) {
 		t.amu.Unlock()
 		return
 	}
-	args := &ChildInitArgs{ReqID: reqid}
+	args := &ChildInitArgs{ReqID: want}
 	if !t.IgnoreAcquireTS && src.IsValid() && dst.IsValid() {
 		s, d := src, dst
 		args.Src, args.Dst = &s, &d

@@ -63,7 +63,7 @@ type ChildCreate struct {
 func NewChildCreate(ike *sa.IKESA, cfg *config.ChildCfg, rekey bool, args *sa.ChildInitArgs) *ChildCreate {
 	t := &ChildCreate{ike: ike, cfg: cfg, initiator: cfg != nil, rekey: rekey, mode: kernel.ModeTunnel, tfcv3: true}
 	if args != nil {
-		t.args.ReqID = args.ReqID
+		t.UseReqID(args.ReqID)
 		t.packetTSi, t.packetTSr = args.Src, args.Dst
 	}
 	return t
@@ -72,8 +72,18 @@ func NewChildCreate(ike *sa.IKESA, cfg *config.ChildCfg, rekey bool, args *sa.Ch
 // Type implements sa.Task.
 func (t *ChildCreate) Type() sa.TaskType { return sa.TaskChildCreate }
 
-// UseReqID reuses a reqid (rekeying, trap policies).
-func (t *ChildCreate) UseReqID(r uint32) { t.args.ReqID = r }
+// UseReqID reuses a reqid (rekeying, trap policies). With
+// charon.keep_reqids the task holds a reference to it until it is
+// destroyed (5.9.12's use_reqid); a reqid no longer allocated is then not
+// taken.
+func (t *ChildCreate) UseReqID(r uint32) {
+	env := t.ike.Env()
+	if r == 0 || env.RefReqID(r) {
+		held := t.args.ReqID
+		t.args.ReqID = r
+		env.ReleaseReqIDRef(held)
+	}
+}
 
 // UseMarks reuses marks.
 func (t *ChildCreate) UseMarks(in, out uint32) { t.args.MarkIn, t.args.MarkOut = in, out }
@@ -108,7 +118,7 @@ func (t *ChildCreate) LowerNonce() []byte {
 // Migrate implements sa.Task: start over on another IKE_SA (or after an
 // INVALID_KE_PAYLOAD).
 func (t *ChildCreate) Migrate(ike *sa.IKESA) {
-	t.Destroy()
+	t.destroyChild()
 	keep := t.keGroup
 	*t = ChildCreate{ike: ike, cfg: t.cfg, initiator: t.initiator, rekey: t.rekey, retry: t.retry,
 		packetTSi: t.packetTSi, packetTSr: t.packetTSr, args: t.args, mode: kernel.ModeTunnel, tfcv3: true}
@@ -291,6 +301,14 @@ func (t *ChildCreate) failure(m *encoding.Message) {
 // is removed with its larval inbound SA, as destroying the task does in
 // charon.
 func (t *ChildCreate) Destroy() {
+	t.destroyChild()
+	t.ike.Env().ReleaseReqIDRef(t.args.ReqID)
+	t.args.ReqID = 0
+}
+
+// destroyChild removes a CHILD_SA that never got established (the task
+// starts over or goes).
+func (t *ChildCreate) destroyChild() {
 	if t.child != nil && !t.established {
 		t.child.Destroy()
 	}

@@ -163,6 +163,14 @@ func (t *ChildCreate) selectAndInstall(noKE, ikeAuth bool) sa.Status {
 		ike.Env().Events.Alert(ike, sa.AlertInstallChildSAFailed, t.child)
 		return sa.Failed
 	}
+	// A responder's new CHILD_SA (not a rekey) may duplicate one of an
+	// IKE_SA the initiator is reauthenticating make-before-break: the
+	// initiator installs the new SAs only when our response arrives, so
+	// our outbound policies keep the old SA until the initiator deletes
+	// it. Without such a duplicate they are installed as usual. (charon
+	// switches at once; packets it sends in that half round trip are
+	// lost.)
+	t.child.SetOutboundStandby(!t.initiator && !t.rekey)
 	if err := t.child.InstallPolicies(); err != nil {
 		ike.Log(bus.IKE, bus.Control, "unable to install IPsec policies (SPD) in kernel")
 		ike.Env().Events.Alert(ike, sa.AlertInstallChildPolicyFailed, t.child)

@@ -198,7 +198,7 @@ func (t *ChildDelete) destroyAndReestablish() sa.Status {
 				continue // let it expire naturally
 			}
 		}
-		spi, cfg, reqid, action := c.SPI(true), c.Config(), c.ReqID(), c.CloseAction()
+		spi, cfg, reqid, action := c.SPI(true), c.Config(), c.ReqIDRef(), c.CloseAction()
 		ike.DestroyChild(proto, spi)
 		if e.checkDeleteActions {
 			// The peer closed it: enforce our close action.
@@ -209,6 +209,7 @@ func (t *ChildDelete) destroyAndReestablish() sa.Status {
 				status = ike.Initiate(cfg, &sa.ChildInitArgs{ReqID: reqid})
 			}
 		}
+		env.ReleaseReqIDRef(reqid)
 		if status != sa.Success {
 			break
 		}

@@ -88,7 +88,9 @@ func (t *ChildRekey) scheduleDelayedRekey() {
 // prepare copies reqid, marks and interface ids of the old SA into the
 // create task so that the new SA matches the same policies.
 func (t *ChildRekey) prepare() {
-	t.create.UseReqID(t.child.ReqID())
+	ref := t.child.ReqIDRef()
+	t.create.UseReqID(ref)
+	t.ike.Env().ReleaseReqIDRef(ref)
 	t.create.UseMarks(t.child.Mark(true).Value, t.child.Mark(false).Value)
 	t.create.UseIfIDs(t.child.IfID(true), t.child.IfID(false))
 }
@@ -127,6 +129,20 @@ func (t *ChildRekey) buildI(m *encoding.Message) sa.Status {
 	}
 	if t.child == nil || (t.create == nil && t.child.State() != sa.ChildInstalled) ||
 		(t.create != nil && t.child.State() != sa.ChildRekeying) {
+		m.Exchange = encoding.ExchangeUndefined
+		return sa.Success
+	}
+	if t.create == nil && t.child.Outbound()&sa.OutboundRegistered != 0 {
+		// We created this CHILD_SA as responder of the peer's rekeying,
+		// which the peer has not completed: its DELETE for the SA it
+		// replaces has not come (its response may be lost). Rekeying it now
+		// would name an SA the peer may not have yet; it answers
+		// CHILD_SA_NOT_FOUND, and the SA would be destroyed here and
+		// installed there (charon 5.9.8 does so, and crashed doing so under
+		// loss in ikev2/rekey-collision). Try again later instead.
+		t.ike.Log(bus.IKE, bus.Control, "CHILD_SA %s{%d} is waiting for the peer to complete its rekeying",
+			t.child.Name(), t.child.UniqueID())
+		t.scheduleDelayedRekey()
 		m.Exchange = encoding.ExchangeUndefined
 		return sa.Success
 	}
@@ -239,7 +255,8 @@ func (t *ChildRekey) processI(m *encoding.Message) sa.Status {
 			return sa.Success // we deleted it already on the peer's request
 		}
 		ike.Log(bus.IKE, bus.Control, "peer didn't find the CHILD_SA we tried to rekey")
-		cfg, reqid := t.child.Config(), t.child.ReqID()
+		cfg, reqid := t.child.Config(), t.child.ReqIDRef()
+		defer ike.Env().ReleaseReqIDRef(reqid)
 		ike.Env().Events.ChildUpdown(ike, t.child, false)
 		ike.DestroyChild(t.child.Protocol(), t.child.SPI(true))
 		return ike.Initiate(cfg, &sa.ChildInitArgs{ReqID: reqid})
@@ -251,7 +268,18 @@ func (t *ChildRekey) processI(m *encoding.Message) sa.Status {
 	// one next to an error notify would have it install a CHILD_SA that
 	// was never negotiated.
 	if m.First(encoding.PayloadSA) == nil || !t.create.Established() {
-		if t.collision == nil || t.collision.Type() != sa.TaskChildDelete {
+		switch {
+		case t.peerRekeyed():
+			// charon 5.9.8 would retry here, putting the SA the peer
+			// already replaced back to INSTALLED; the peer's DELETE for
+			// it then looks like a plain delete, and the replacement's
+			// outbound SA is never installed (strongswan/strongswan#1896
+			// after a lost DELETE, #2477 after TS_UNACCEPTABLE). As
+			// strongSwan 6.0 does, we keep it REKEYED and wait for that
+			// DELETE, which installs the replacement's outbound SA.
+			ike.Log(bus.IKE, bus.Control, "abort active rekeying for CHILD_SA %s{%d} because the peer successfully "+
+				"rekeyed it before receiving our request, waiting for delete", t.child.Name(), t.child.UniqueID())
+		case t.collision == nil || t.collision.Type() != sa.TaskChildDelete:
 			t.scheduleDelayedRekey()
 		}
 		return sa.Success
@@ -281,6 +309,19 @@ func (t *ChildRekey) processI(m *encoding.Message) sa.Status {
 	}
 	t.del = NewChildDelete(ike, toDelete.Protocol(), toDelete.SPI(true), false)
 	return sa.NeedMore
+}
+
+// peerRekeyed reports whether the peer's rekey of our CHILD_SA, which
+// collided with ours, created its replacement here and the peer has not
+// deleted that replacement since: then the SA is the peer's to delete,
+// whatever became of our own attempt.
+func (t *ChildRekey) peerRekeyed() bool {
+	other, ok := t.collision.(*ChildRekey)
+	if !ok || t.otherChildDestroyed || other.create == nil {
+		return false
+	}
+	c := other.create.Child()
+	return c != nil && c.State() == sa.ChildInstalled && t.child.State() == sa.ChildRekeyed
 }
 
 // IsRedundant reports whether c is the SA the peer created in a rekey that

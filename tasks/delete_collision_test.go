@@ -109,6 +109,21 @@ func TestIKEDeleteCollision(t *testing.T) {
 	}
 }
 
+// TestChildCreateDuplicateOtherName: a conn that differs from an
+// established one only in its name is a duplicate too (child_cfg_t.equals
+// ignores the name), as the reqid differential test found.
+func TestChildCreateDuplicateOtherName(t *testing.T) {
+	p := ikesim.NewPair(t, nil)
+	_, twin := addChild(t, p, "net-net-twin", "10.1.0.0/16", "10.2.0.0/16")
+	p.Up()
+	p.Advance(time.Second)
+	p.Moon.Initiate(p.MoonPeer, twin)
+	p.Advance(time.Second)
+	p.Moon.WantLog(t, "[IKE] not establishing CHILD_SA net-net-twin{2} due to existing duplicate {1} with SPIs c0000001_i c0000001_o and TS 10.1.0.0/16 === 10.2.0.0/16")
+	p.Moon.WantEstablished(t, 1)
+	p.Moon.NoLog(t, "generating CREATE_CHILD_SA")
+}
+
 // TestChildCreateDuplicate (test_child_create.c test_duplicate): a CHILD_SA
 // equal to an installed one is not created again (check_for_duplicate).
 func TestChildCreateDuplicate(t *testing.T) {

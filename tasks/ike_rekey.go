@@ -14,9 +14,20 @@ const (
 	ikeRetryInterval = 15
 	ikeRetryJitter   = 10
 	// A responder deletes the old IKE_SA itself if the initiator does not
-	// within this time.
-	rekeyedDeleteTimeout = 90 * time.Second
+	// within this time (or within rekeyedDeleteTimeout's longer value).
+	rekeyedDeleteTimeoutMin = 90 * time.Second
 )
+
+// rekeyedDeleteTimeout is when a rekey responder deletes the old IKE_SA
+// the initiator did not delete: charon waits 90 s, but an initiator whose
+// response was lost retransmits its request for as long as its
+// retransmission settings say (165 s with charon's defaults), and a DELETE
+// for the old IKE_SA before then ends its rekeying and the IKE_SA on its
+// side, while the new one lives on here. So we wait until an initiator
+// with our settings has given up, and at least charon's 90 s.
+func rekeyedDeleteTimeout(s *sa.Settings) time.Duration {
+	return max(rekeyedDeleteTimeoutMin, RetransmitWindow(s))
+}
 
 // IKERekey rekeys the IKE_SA, ike_rekey.c: a CREATE_CHILD_SA carrying an
 // IKE_SA_INIT-like exchange (ike_init with the old SA) that creates a new
@@ -185,7 +196,8 @@ func (t *IKERekey) buildR(m *encoding.Message) sa.Status {
 		// Without a collision we are done; with one the active task
 		// decides.
 		t.establishNew()
-		t.ike.Env().Manager.ScheduleIKE(t.ike.ID(), rekeyedDeleteTimeout, "delete_ike_sa", func(x *sa.IKESA) sa.Status {
+		timeout := rekeyedDeleteTimeout(&t.ike.Env().Settings)
+		t.ike.Env().Manager.ScheduleIKE(t.ike.ID(), timeout, "delete_ike_sa", func(x *sa.IKESA) sa.Status {
 			return x.Delete(false)
 		})
 	}

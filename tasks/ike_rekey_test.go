@@ -7,6 +7,7 @@ import (
 
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/sa"
+	"github.com/goswan/goswan/tasks"
 	"github.com/goswan/goswan/testing/ikesim"
 )
 
@@ -86,14 +87,22 @@ func TestIKERekey(t *testing.T) {
 
 // TestIKERekeyResponderDeletes: the responder of an IKE rekey deletes the
 // old IKE_SA itself if the initiator's DELETE never comes (ike_rekey.c: a
-// delete job after 90 s).
+// delete job after 90 s; goswan waits until an initiator with its
+// retransmission settings would have given up, 165 s with charon's
+// defaults, see rekeyedDeleteTimeout).
 func TestIKERekeyResponderDeletes(t *testing.T) {
 	p := ikesim.NewPair(t, nil)
 	p.Up()
 	p.Advance(time.Second)
 	p.DropIf = func(r ikesim.WireRecord) bool { return r.MessageID == 3 && r.From == "moon" }
 	p.Moon.WithIKESA(t, 0, func(ike *sa.IKESA) sa.Status { return ike.Rekey() })
-	p.Advance(90 * time.Second)
+	window := tasks.RetransmitWindow(&p.Sun.Env.Settings)
+	if window != 165060*time.Millisecond { // 4 s * (1 + 1.8 + ... + 1.8^5), in whole ms
+		t.Errorf("retransmission window %v", window)
+	}
+	p.Advance(window - time.Millisecond)
+	p.Sun.NoLog(t, "sending DELETE for IKE_SA net-net[1]")
+	p.Advance(time.Millisecond)
 	p.Sun.WantLog(t, "[IKE] deleting IKE_SA net-net[1] between 192.168.0.2[sun.strongswan.org]...192.168.0.1[moon.strongswan.org]",
 		"[IKE] sending DELETE for IKE_SA net-net[1]")
 	if ike := p.Sun.WantEstablished(t, 1); ike.UniqueID() != 2 {

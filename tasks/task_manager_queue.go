@@ -62,8 +62,16 @@ func (tm *TaskManager) QueueIKE() {
 // QueueIKERekey implements sa.TaskManager.
 func (tm *TaskManager) QueueIKERekey() { tm.QueueTask(NewIKERekey(tm.ike, true)) }
 
-// QueueIKEReauth implements sa.TaskManager (break-before-make).
-func (tm *TaskManager) QueueIKEReauth() { tm.QueueTask(NewIKEReauth(tm.ike)) }
+// QueueIKEReauth implements sa.TaskManager: break-before-make with an
+// IKE_REAUTH task, or, with charon.make_before_break, a new IKE_SA right
+// away (queue_ike_reauth).
+func (tm *TaskManager) QueueIKEReauth() {
+	if tm.settings().MakeBeforeBreak {
+		tm.triggerMBBReauth()
+		return
+	}
+	tm.QueueTask(NewIKEReauth(tm.ike))
+}
 
 // QueueIKEDelete implements sa.TaskManager.
 func (tm *TaskManager) QueueIKEDelete() { tm.QueueTask(NewIKEDelete(tm.ike, true)) }

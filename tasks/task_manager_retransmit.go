@@ -36,6 +36,17 @@ func RetransmitTimeout(try uint32, s *sa.Settings, rnd func(n uint64) uint64) ti
 	return time.Duration(timeout) * time.Millisecond
 }
 
+// RetransmitWindow is how long an initiator with settings s sends a
+// request before it gives up: the timeouts after the first transmission
+// and every retransmission, without jitter.
+func RetransmitWindow(s *sa.Settings) time.Duration {
+	var d time.Duration
+	for try := uint32(0); try <= s.RetransmitTries; try++ {
+		d += RetransmitTimeout(try, s, nil)
+	}
+	return d
+}
+
 // Retransmit implements sa.TaskManager: resend the request with id mid
 // and arm the next timer, or give up after retransmit_tries.
 func (tm *TaskManager) Retransmit(mid uint32) sa.Status {

@@ -54,7 +54,7 @@ var (
 	Redirect     = &Feature{Name: "IKEv2 redirection (RFC 5685)"}
 	// MessageIDSync is RFC 6311, announced by charon in every IKE_AUTH.
 	MessageIDSync   = &Feature{Name: "IKEv2 message ID synchronization (RFC 6311)"}
-	MakeBeforeBreak = &Feature{Name: "make-before-break reauthentication"}
+	MakeBeforeBreak = &Feature{Name: "make-before-break reauthentication", Supported: true}
 	Mediation       = &Feature{Name: "the IKE mediation extension"}
 	IKEDSCP         = &Feature{Name: "DSCP marking of IKE packets"}
 	IKESALimit      = &Feature{Name: "a limit on the number of IKE_SAs"}

@@ -74,6 +74,11 @@ type Kernel struct {
 	listener kernel.Listener
 	timers   Timers
 	addrs    []netip.Addr
+	// policySPI: outbound policies name their SA's SPI, as XFRM's do
+	// (kernel_netlink); without it the outbound SA of a reqid is the newest
+	// one that did not soft-expire, as in the userspace data plane.
+	policySPI bool
+	addSeq    uint64
 }
 
 type saKey struct {
@@ -88,6 +93,11 @@ type sa struct {
 	larva bool
 	stops []func() bool
 	usage kernel.Usage
+	// seq orders the SAs by when they were added; dying is set by the
+	// soft expire (XFRM's km.dying), which makes a newer SA of the same
+	// reqid preferred.
+	seq   uint64
+	dying bool
 }
 
 // Options configure a fake kernel.
@@ -100,12 +110,16 @@ type Options struct {
 	FirstSPI uint32
 	// Addresses are what Net.Addresses reports.
 	Addresses []netip.Addr
+	// PolicySPI makes the fake report kernel.FeaturePolicySPI and route
+	// outbound packets by the SPI their policy names, as XFRM does;
+	// without it, by reqid as the userspace data plane does.
+	PolicySPI bool
 }
 
 // New returns a fake kernel.
 func New(o Options) *Kernel {
 	k := &Kernel{sas: map[saKey]*sa{}, nextSPI: o.FirstSPI, nextCPI: 0x1000,
-		listener: o.Listener, timers: o.Timers, addrs: o.Addresses}
+		listener: o.Listener, timers: o.Timers, addrs: o.Addresses, policySPI: o.PolicySPI}
 	if k.nextSPI == 0 {
 		k.nextSPI = 0xc0000001
 	}
@@ -196,7 +210,12 @@ func (k *Kernel) SetUsage(dst netip.Addr, spi uint32, proto uint8, u kernel.Usag
 }
 
 // Features implements kernel.IPsec.
-func (k *Kernel) Features() kernel.Feature { return kernel.FeatureESPv3TFC }
+func (k *Kernel) Features() kernel.Feature {
+	if k.policySPI {
+		return kernel.FeatureESPv3TFC | kernel.FeaturePolicySPI
+	}
+	return kernel.FeatureESPv3TFC
+}
 
 // GetSPI implements kernel.IPsec.
 func (k *Kernel) GetSPI(src, dst netip.Addr, proto uint8, reqid uint32) (uint32, error) {
@@ -235,7 +254,8 @@ func (k *Kernel) AddSA(id kernel.SAID, d kernel.AddSA) error {
 	if old, ok := k.sas[key]; ok && !old.larva {
 		return fmt.Errorf("SA %s: already installed", id)
 	}
-	s := &sa{id: id, add: d}
+	k.addSeq++
+	s := &sa{id: id, add: d, seq: k.addSeq}
 	k.sas[key] = s
 	k.armLifetimes(s)
 	return nil
@@ -252,7 +272,21 @@ func (k *Kernel) armLifetimes(s *sa) {
 		return func() {
 			k.mu.Lock()
 			l := k.listener
-			_, alive := k.sas[saKey{s.id.Dst, s.id.SPI, s.id.Proto}]
+			key := saKey{s.id.Dst, s.id.SPI, s.id.Proto}
+			cur, alive := k.sas[key]
+			alive = alive && cur == s
+			if alive {
+				if hard {
+					// XFRM deletes a state at its hard expire before it
+					// tells the daemon (xfrm_timer_handler).
+					for _, stop := range s.stops {
+						stop()
+					}
+					delete(k.sas, key)
+				} else {
+					s.dying = true
+				}
+			}
 			k.mu.Unlock()
 			if alive && l != nil {
 				l.Expire(s.id.Proto, s.id.SPI, s.id.Dst, hard)

@@ -25,6 +25,9 @@ type ConnOpts struct {
 	// CHILD_SA only expires.
 	Lifetime, Margin uint32
 	NoChildRekey     bool
+	// Fuzz is rekeyfuzz in percent for the CHILD_SA and the IKE_SA
+	// (default 0: no jitter).
+	Fuzz uint32
 	// IKELifetime of the IKE_SA (ikelifetime, with a margin of 540 s);
 	// default 10800. IKERekey 0 disables IKE rekeying.
 	IKELifetime uint32
@@ -104,7 +107,7 @@ func (n *Node) Conn(t testing.TB, o ConnOpts) (*config.PeerCfg, *config.ChildCfg
 		rekey = 0
 	}
 	peer := &config.PeerCfg{Name: o.Name, IKE: ike, Unique: config.UniqueNo, KeyingTries: o.KeyingTries,
-		RekeyTime: rekey, OverTime: 540, DPDDelay: o.DPDDelay,
+		RekeyTime: rekey, OverTime: 540, JitterTime: 540 * o.Fuzz / 100, DPDDelay: o.DPDDelay,
 		LocalAuth:  []*config.AuthCfg{{Class: config.AuthClassPSK, Identity: credentials.ParseIdentity(o.LocalID)}},
 		RemoteAuth: []*config.AuthCfg{{Class: config.AuthClassPSK, Identity: credentials.ParseIdentity(o.RemoteID)}}}
 	if o.PKI != nil {
@@ -120,14 +123,14 @@ func (n *Node) Conn(t testing.TB, o ConnOpts) (*config.PeerCfg, *config.ChildCfg
 		}
 		return out
 	}
-	childRekey := uint64(o.Lifetime - o.Margin)
+	childRekey, jitter := uint64(o.Lifetime-o.Margin), uint64(o.Margin)*uint64(o.Fuzz)/100
 	if o.NoChildRekey {
-		childRekey = 0
+		childRekey, jitter = 0, 0
 	}
 	child := &config.ChildCfg{Name: o.Name, Proposals: MustProposals(t, config.ProtoESP, o.ESP),
 		LocalTS: ts(o.LocalNet), RemoteTS: ts(o.RemoteNet), Mode: o.Mode, ReqID: o.ReqID,
 		DPDAction: o.DPDAction, CloseAction: o.CloseAction, Options: o.Options,
-		Lifetime:     kernel.Lifetime{Time: kernel.LifetimeLimit{Life: uint64(o.Lifetime), Rekey: childRekey}},
+		Lifetime:     kernel.Lifetime{Time: kernel.LifetimeLimit{Life: uint64(o.Lifetime), Rekey: childRekey, Jitter: jitter}},
 		ReplayWindow: 32}
 	used, _ := n.Env.Backends.Add(peer, child)
 	if o.PKI == nil {
@@ -163,7 +166,12 @@ func NetNet(t testing.TB, mod func(o *ConnOpts)) (s *Sim, moon, sun *Node, moonP
 // 10.2.0.0/16) with the net2net PSK connection "net-net"; mod may change
 // either side's conn before it is added.
 func NewPair(t testing.TB, mod func(moon, sun *ConnOpts)) *Pair {
-	s := New(t)
+	return NewPairIn(t, New(t), mod)
+}
+
+// NewPairIn is NewPair in a simulation the caller prepared (PolicySPI,
+// say).
+func NewPairIn(t testing.TB, s *Sim, mod func(moon, sun *ConnOpts)) *Pair {
 	p := &Pair{Sim: s}
 	p.Moon = s.AddNode("moon", "192.168.0.1", 1, nil)
 	p.Sun = s.AddNode("sun", "192.168.0.2", 2, nil)

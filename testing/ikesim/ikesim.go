@@ -51,6 +51,15 @@ type Sim struct {
 	// authentic but odd message. seq counts the generated messages of all
 	// nodes from 0.
 	AlterPlain func(seq int, from *Node, m *encoding.Message)
+	// PolicySPI gives the nodes added afterwards fake kernels whose
+	// outbound policies name their SA's SPI, as XFRM's do (the daemon
+	// then installs a rekey's outbound SA at once and switches the
+	// policy later); without it they route by reqid, as the userspace
+	// data plane does.
+	PolicySPI bool
+	// Quiet makes the nodes added afterwards log nothing (sweeps that run
+	// thousands of cases rerun a failing one with logs).
+	Quiet bool
 
 	mu        sync.Mutex
 	wire      []WireRecord
@@ -84,11 +93,19 @@ type WireRecord struct {
 	From, To string        // node names
 	Packet   sa.Packet
 	// The IKE header, if it parsed.
-	Exchange  encoding.ExchangeType
-	MessageID uint32
-	Response  bool
-	Summary   string
-	Dropped   bool
+	SPIi, SPIr uint64
+	Exchange   encoding.ExchangeType
+	MessageID  uint32
+	Response   bool
+	Summary    string
+	Dropped    bool
+}
+
+// Message names the IKE message a packet carries, the same for every
+// retransmission of it: sender, IKE_SA, exchange, message id and
+// direction.
+func (r WireRecord) Message() string {
+	return fmt.Sprintf("%s %016x_i %s", r.From, r.SPIi, r.Summary)
 }
 
 func (r WireRecord) String() string {
@@ -107,6 +124,7 @@ type Node struct {
 	Env   *sa.Env
 	Mgr   *sa.Manager
 	Kern  *fakekernel.Kernel
+	Traps *sa.TrapManager
 	Sched *processing.Scheduler
 	log   *bytes.Buffer
 	logMu sync.Mutex
@@ -134,8 +152,13 @@ func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)
 	levels := bus.DefaultLevels()
 	levels[bus.IKE], levels[bus.CHD], levels[bus.CFG], levels[bus.ENC] = bus.Diag, bus.Diag, bus.Diag, bus.Control
 	levels[bus.JOB], levels[bus.MGR], levels[bus.NET] = bus.Diag, bus.Control, bus.Diag
+	if s.Quiet {
+		for g := range levels {
+			levels[g] = bus.Silent
+		}
+	}
 	b.SetSinks(bus.NewWriterLogger(lockedWriter{n}, bus.FileOptions{}, levels))
-	n.Kern = fakekernel.New(fakekernel.Options{Timers: s.Clock, Addresses: []netip.Addr{n.Addr}})
+	n.Kern = fakekernel.New(fakekernel.Options{Timers: s.Clock, Addresses: []netip.Addr{n.Addr}, PolicySPI: s.PolicySPI})
 	st := sa.DefaultSettings()
 	if settings != nil {
 		settings(&st)
@@ -165,7 +188,12 @@ func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)
 	n.Sched = processing.NewScheduler(s.Clock, s.Q)
 	n.Mgr = sa.NewManager(n.Env, n.Sched, s.Q)
 	n.Env.Events.Add(plainHook{n})
-	n.Kern.SetListener(sa.NewKernelHandler(n.Env))
+	// As the daemon: a trap manager (auto=route, dpdaction=hold,
+	// closeaction=hold) that gets the kernel's acquires.
+	n.Traps = sa.NewTrapManager(n.Env)
+	kh := sa.NewKernelHandler(n.Env)
+	kh.OnAcquire = n.Traps.Acquire
+	n.Kern.SetListener(kh)
 	s.Nodes[n.Addr] = n
 	return n
 }
@@ -192,6 +220,7 @@ func (s *Sim) send(from *Node, p sa.Packet) {
 	}
 	if m, _ := encoding.Decode(data); m != nil {
 		r.Exchange, r.MessageID, r.Response = m.Exchange, m.MessageID, m.Response
+		r.SPIi, r.SPIr = m.SPIi, m.SPIr
 		kind := "request"
 		if m.Response {
 			kind = "response"
@@ -306,6 +335,32 @@ func (s *Sim) WireText() string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// RunHeld runs the simulation with Hold set until virtual time until
+// (since the start): while packets are held, pick chooses which one is
+// delivered next (an index into Held); when none is, the clock moves to
+// the next timer. Packets sent meanwhile are held too (or lost, as
+// DropIf and Drop say).
+func (s *Sim) RunHeld(until time.Duration, pick func(held []WireRecord) int) {
+	s.Hold = true
+	end := vclock.Epoch.Add(until)
+	for {
+		if h := s.Held(); len(h) > 0 {
+			i := 0
+			if pick != nil {
+				i = pick(h)
+			}
+			s.Deliver(h[i].Seq)
+			continue
+		}
+		next, ok := s.Clock.Next()
+		if !ok || next.After(end) {
+			break
+		}
+		s.Clock.AdvanceTo(next)
+	}
+	s.Clock.AdvanceTo(end)
 }
 
 // Advance moves virtual time forward, running what falls due.

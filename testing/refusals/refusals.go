@@ -161,9 +161,6 @@ type Setting struct {
 
 // Settings are the refusals outside conn sections.
 var Settings = []Setting{
-	{File: "strongswan.conf", Text: "charon {\n\tmake_before_break = yes\n}\n", Feature: feature.MakeBeforeBreak, Line: 2, Column: 2,
-		Checkconf: "not supported: " + needs("charon.make_before_break=yes", feature.MakeBeforeBreak) + "; charon goes on without it",
-		Charon:    needs("charon.make_before_break=yes", feature.MakeBeforeBreak) + "; ignored"},
 	{File: "strongswan.conf", Text: "charon {\n\tfollow_redirects = yes\n}\n", Feature: feature.Redirect, Line: 2, Column: 2,
 		Checkconf: "not supported: " + needs("charon.follow_redirects=yes", feature.Redirect) + "; charon goes on without it",
 		Charon:    needs("charon.follow_redirects=yes", feature.Redirect) + "; ignored"},

@@ -42,7 +42,18 @@ CGO_ENABLED=0 "$GO" test -c -o "$root/work/daemon.test" ./testing/vm/daemon
 mkdir -p "$root/work/bin"
 CGO_ENABLED=0 "$GO" build -o "$root/work/bin/charon" ./cmd/charon
 CGO_ENABLED=0 "$GO" build -o "$root/work/bin/ipsec" ./cmd/ipsec
+# mip6d's part in the MIGRATE test: sends XFRM_MSG_MIGRATE
+CGO_ENABLED=0 "$GO" build -o "$root/work/bin/xfrm-migrate" ./testing/cmd/xfrm-migrate
 cp -r kernel_netlink/testdata "$root/work/"
+# seeds/004's home agent configuration and the test PKI's host files, for
+# testing/vm/daemon's seed test
+cp -r starter/testdata/seed004 "$root/work/seed004"
+for h in moon carol dave; do
+	mkdir -p "$root/work/pki/$h/etc"
+	cp -r "testing/hosts/$h/etc/ipsec.d" "$root/work/pki/$h/etc/"
+done
+mkdir -p "$root/work/pki/winnetou/etc/ca/www"
+cp testing/hosts/winnetou/etc/ca/www/strongswan.crl "$root/work/pki/winnetou/etc/ca/www/"
 # charon's algorithm tables, which the tests read as ../crypto/testdata
 mkdir -p "$root/crypto/testdata"
 cp crypto/testdata/strongswan-5.9.8-tables.txt "$root/crypto/testdata/"
@@ -94,7 +105,7 @@ echo "GSN-VM-START kernel \$(uname -r)"
 GOSWAN_VM=1 /work/kernel_netlink.test -test.v -test.count=1 -test.timeout=$((timeout_s - 120))s -test.run '$run'
 rc=\$?
 # Two goswan daemons with kernel-netlink: the tunnel in the kernel's XFRM.
-GOSWAN_VM=1 GOSWAN_BIN=/work/bin /work/daemon.test -test.v -test.count=1 -test.timeout=90s -test.run '$run'
+GOSWAN_VM=1 GOSWAN_BIN=/work/bin GOSWAN_SEED004=/work/seed004 GOSWAN_PKI=/work/pki /work/daemon.test -test.v -test.count=1 -test.timeout=90s -test.run '$run'
 rc2=\$?
 [ \$rc -eq 0 ] && rc=\$rc2
 echo "GSN-VM-EXIT: \$rc"
