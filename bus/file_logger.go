@@ -79,13 +79,7 @@ func (fl *FileLogger) Level(g Group) Level {
 func (fl *FileLogger) SetLevel(g Group, l Level) {
 	fl.mu.Lock()
 	defer fl.mu.Unlock()
-	if g == Any {
-		for i := range fl.levels {
-			fl.levels[i] = l
-		}
-		return
-	}
-	fl.levels[g] = l
+	fl.levels.set(g, l)
 }
 
 // Prefix formats the part before the message, shared with the syslog logger.

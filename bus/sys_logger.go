@@ -62,13 +62,7 @@ func (s *SysLogger) Level(g Group) Level {
 func (s *SysLogger) SetLevel(g Group, l Level) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if g == Any {
-		for i := range s.levels {
-			s.levels[i] = l
-		}
-		return
-	}
-	s.levels[g] = l
+	s.levels.set(g, l)
 }
 
 // Log implements Sink.

@@ -57,6 +57,9 @@ func TestParseProposal(t *testing.T) {
 	}
 }
 
+// TestParseProposalErrors: each refused string and charon's message for it.
+// Its table has TestParseProposal's row shape (protocol, string, expected
+// text) but other cases and another check, so the two stay apart.
 func TestParseProposalErrors(t *testing.T) {
 	for _, c := range []struct {
 		proto Protocol

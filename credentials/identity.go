@@ -29,6 +29,9 @@ const (
 	IDDerASN1GNURI   IDType = 201 // ID_DER_ASN1_GN_URI: strongSwan's URI GeneralName
 )
 
+// idTypeNames are charon's id_type_names, kept name for name because the
+// log lines print them; it looks like the other enum-name tables (crypto's
+// transformTypeNames) only in shape: each mirrors its own strongSwan enum.
 var idTypeNames = map[IDType]string{
 	IDAny:            "ID_ANY",
 	IDIPv4Addr:       "ID_IPV4_ADDR",

@@ -21,39 +21,12 @@ func (id *Identity) String() string {
 		return "(null)"
 	}
 	e := id.enc
+	if f, ok := addrIDForms[id.typ]; ok {
+		return f.format(id.typ, e)
+	}
 	switch id.typ {
 	case IDAny:
 		return "%any"
-	case IDIPv4Addr:
-		if len(e) < 4 {
-			return "(invalid ID_IPV4_ADDR)"
-		}
-		return inetNtop4([]byte(e))
-	case IDIPv4AddrSubnet:
-		if len(e) < 8 {
-			return "(invalid ID_IPV4_ADDR_SUBNET)"
-		}
-		return inetNtop4([]byte(e)) + "/" + strconv.Itoa(prefixBits(e[4:8]))
-	case IDIPv4AddrRange:
-		if len(e) < 8 {
-			return "(invalid ID_IPV4_ADDR_RANGE)"
-		}
-		return inetNtop4([]byte(e)) + "-" + inetNtop4([]byte(e[4:8]))
-	case IDIPv6Addr:
-		if len(e) < 16 {
-			return "(invalid ID_IPV6_ADDR)"
-		}
-		return inetNtop6([]byte(e))
-	case IDIPv6AddrSubnet:
-		if len(e) < 32 {
-			return "(invalid ID_IPV6_ADDR_SUBNET)"
-		}
-		return inetNtop6([]byte(e)) + "/" + strconv.Itoa(prefixBits(e[16:32]))
-	case IDIPv6AddrRange:
-		if len(e) < 32 {
-			return "(invalid ID_IPV6_ADDR_RANGE)"
-		}
-		return inetNtop6([]byte(e)) + "-" + inetNtop6([]byte(e[16:32]))
 	case IDFQDN, IDRFC822Addr, IDDerASN1GNURI:
 		return truncateBuf(printable(e))
 	case IDDerASN1DN:
@@ -67,4 +40,41 @@ func (id *Identity) String() string {
 		return truncateBuf(hexColon(e))
 	}
 	return "(unknown ID type: " + strconv.Itoa(int(int32(id.typ))) + ")"
+}
+
+// addrIDForm is how %Y prints one of the six address identity types: one
+// address of n bytes, or (sep '/' or '-') a second n bytes after it, printed
+// as a prefix length (subnet) or as the last address (range). An encoding too
+// short for its type prints as "(invalid ID_...)".
+type addrIDForm struct {
+	n    int
+	ntop func([]byte) string
+	sep  byte
+}
+
+var addrIDForms = map[IDType]addrIDForm{
+	IDIPv4Addr:       {4, inetNtop4, 0},
+	IDIPv4AddrSubnet: {4, inetNtop4, '/'},
+	IDIPv4AddrRange:  {4, inetNtop4, '-'},
+	IDIPv6Addr:       {16, inetNtop6, 0},
+	IDIPv6AddrSubnet: {16, inetNtop6, '/'},
+	IDIPv6AddrRange:  {16, inetNtop6, '-'},
+}
+
+func (f addrIDForm) format(t IDType, e string) string {
+	need := f.n
+	if f.sep != 0 {
+		need = 2 * f.n
+	}
+	if len(e) < need {
+		return "(invalid " + t.String() + ")"
+	}
+	s := f.ntop([]byte(e))
+	switch f.sep {
+	case '/':
+		s += "/" + strconv.Itoa(prefixBits(e[f.n:2*f.n]))
+	case '-':
+		s += "-" + f.ntop([]byte(e[f.n:2*f.n]))
+	}
+	return s
 }

@@ -18,6 +18,8 @@ func mustHex(s string) string {
 // TestParseIdentity pins type, encoding and printed form for every type and
 // every form of string charon understands. The printed forms of these and
 // many more were checked against a real charon (testdata/charon_ids.golden).
+// Its rows repeat one shape because each is a case of one table, not copied
+// logic.
 func TestParseIdentity(t *testing.T) {
 	tests := []struct {
 		in      string

@@ -1,3 +1,6 @@
+// The tests here are tables: rows of identity pairs that look alike (here
+// and in other packages' tables) are distinct cases, not copied logic.
+
 package credentials
 
 import (

@@ -17,6 +17,10 @@ import (
 // PKCS#12 containers (ipsec.secrets' P12 keyword), read as charon's pkcs12
 // plugin does: the MAC checked with the passphrases, data and
 // encryptedData contents, key, shrouded key and certificate bags.
+//
+// The OIDs are RFC 7292's and PKCS#9's, transcribed from the RFCs; they share
+// the PKCS arc 1.2.840.113549 with pkcs5.go's by the registry's design, not
+// as repeated logic.
 
 var (
 	oidPKCS7Data          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}

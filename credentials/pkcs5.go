@@ -23,6 +23,9 @@ import (
 // Password-based encryption of PKCS#8 keys and PKCS#12 contents, as
 // libstrongswan's pkcs5 helper: PBES2 (PBKDF2 with AES or DES), PBES1 and
 // the PKCS#12 schemes. The standard library decrypts none of them.
+//
+// The OIDs are RFC 8018's and RFC 7292's, transcribed from the RFCs (they
+// share the PKCS arc with pkcs12.go's by the registry's design).
 
 var (
 	oidPBES2                = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}

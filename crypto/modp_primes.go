@@ -8,6 +8,11 @@ package crypto
 // with the k the RFCs give; TestMODPPrimesFollowDefinition recomputes them
 // from pi so that a typo here cannot survive. The generator for all of them is
 // 2.
+//
+// The primes share their leading digits by construction (all start with the
+// binary expansion of pi), so the entries repeat each other on purpose: each
+// is written out in full, as its RFC prints it, so that it can be checked
+// against the RFC line by line rather than assembled from shared pieces.
 var modpPrimeHex = map[int]string{
 	768: "" +
 		"FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74" +

@@ -15,6 +15,9 @@ const (
 	TransformExtendedSeqs TransformType = 5
 )
 
+// transformTypeNames are charon's transform_type_names, kept name for name
+// because log lines print them (one of several enum-name tables that mirror
+// their strongSwan enum and so share a shape, not logic).
 var transformTypeNames = map[TransformType]string{
 	TransformEncryption:   "ENCRYPTION_ALGORITHM",
 	TransformPRF:          "PSEUDO_RANDOM_FUNCTION",
@@ -45,6 +48,12 @@ func nameOf(t TransformType, id uint16) string {
 }
 
 func unnamed(v uint16) string { return "(" + strconv.Itoa(int(v)) + ")" }
+
+// The const blocks below look alike on purpose: each transcribes one IANA
+// registry of RFC 7296 §3.3.2 (and strongSwan's private-use numbers after it)
+// as its own Go type, so that an integrity id cannot be passed as a PRF id.
+// Their values differ; their names and behaviour live once, in the algorithm
+// table (algorithms.go) that nameOf and row read.
 
 // EncryptionAlgorithm is an IKEv2 encryption transform id (transform type 1).
 type EncryptionAlgorithm uint16

@@ -2,6 +2,13 @@ package crypto
 
 // Known-answer vectors from the RFCs and specifications named in each
 // entry, transcribed as hex.
+//
+// The published test cases reuse one key, IV or plaintext across many cases
+// by design (the GCM specification's cases 2 to 18 share one key and one
+// plaintext, RFC 7634 reuses RFC 7539's, the XCBC drafts one message), so
+// entries here repeat each other on purpose: each is transcribed whole, as its
+// source prints it, so that any one entry can be checked against its source
+// without chasing shared constants.
 
 type macVector struct {
 	source         string

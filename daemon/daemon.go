@@ -192,6 +192,12 @@ func (d *Daemon) initialize() error {
 		NewTaskManager: tasks.New,
 	}
 	d.manager = sa.NewManager(d.env, d.sched, d.pool)
+	if st.DOSProtection && st.CookieThresholdIP >= st.BlockThreshold {
+		// As charon's receiver says it when it is created; the core
+		// raises the threshold the same way on every check.
+		d.logf(bus.NET, bus.Control, "increasing block threshold to %d due to per-IP cookie threshold of %d",
+			st.CookieThresholdIP+1, st.CookieThresholdIP)
+	}
 	d.traps = sa.NewTrapManager(d.env)
 	d.traps.IgnoreAcquireTS = s.Bool("charon.ignore_acquire_ts", false)
 	d.shunts = sa.NewShuntManager(d.env)
@@ -250,6 +256,8 @@ func readSettings(s *settings.Settings) sa.Settings {
 	st.SPIMax = uint32(s.Uint64("charon.spi_max", uint64(st.SPIMax)))
 	st.IKESALimit = uint32(s.Int("charon.ikesa_limit", 0))
 	st.InitLimitHalfOpen = uint32(s.Int("charon.init_limit_half_open", 0))
+	st.InitLimitJobLoad = uint32(s.Int("charon.init_limit_job_load", 0))
+	st.MaxPacket = s.Int("charon.max_packet", st.MaxPacket)
 	st.CookieThreshold = uint32(s.Int("charon.cookie_threshold", int(st.CookieThreshold)))
 	st.BlockThreshold = uint32(s.Int("charon.block_threshold", int(st.BlockThreshold)))
 	st.CookieThresholdIP = uint32(s.Int("charon.cookie_threshold_ip", int(st.CookieThresholdIP)))
@@ -284,6 +292,7 @@ func resolveHost(name string, want4, want6 bool) (netip.Addr, bool) {
 func (d *Daemon) Run(ctx context.Context) error {
 	d.logf(bus.JOB, bus.Control, "spawning %d worker threads", d.Settings().Int("charon.threads", 16))
 	errc := make(chan error, 1)
+	go trimMemory(ctx)
 	if d.stroke != nil {
 		go func() { errc <- d.stroke.Serve() }()
 	}
@@ -400,7 +409,8 @@ func (d *Daemon) checkPidFile() error {
 		d.logf(bus.DMN, bus.Control, "removing pidfile '%s', process not running", path)
 		_ = os.Remove(path)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	// charon's fopen(PID_FILE, "w"): 0666 less the umask.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
 		d.logf(bus.DMN, bus.Control, "unable to create pidfile '%s'", path)
 		return err

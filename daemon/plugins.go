@@ -11,12 +11,10 @@ import (
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/counters"
-	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/kernel_libipsec"
 	"github.com/goswan/goswan/kernel_netlink"
 	"github.com/goswan/goswan/network"
-	"github.com/goswan/goswan/processing"
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/stroke"
 )
@@ -80,7 +78,10 @@ func (d *Daemon) openBackends(plugins []string, st sa.Settings) error {
 			NoIPv4:    !s.Bool("charon.plugins.socket-default.use_ipv4", true),
 			NoIPv6:    !s.Bool("charon.plugins.socket-default.use_ipv6", true),
 			Mark:      parseMark(s.Str("charon.plugins.socket-default.fwmark", "")),
-			MaxPacket: s.Int("charon.max_packet", 10000),
+			MaxPacket: st.MaxPacket,
+			Logf: func(format string, args ...any) {
+				d.bus.Log(receiverThread, nil, bus.NET, bus.Control, format, args...)
+			},
 		})
 		if err != nil {
 			d.logf(bus.NET, bus.Control, "could not open socket: %v", err)
@@ -161,16 +162,14 @@ func (d *Daemon) startPlugins(plugins []string) error {
 		l.SetListener(kh)
 	}
 
-	// Received IKE packets become jobs.
+	// Received IKE packets pass charon's receiver checks on the socket's
+	// goroutine (a flood is dropped there, not queued) and become jobs.
 	d.sock.SetIKEHandler(func(p network.Packet) {
-		pkt := sa.Packet{Data: p.Data, Src: p.Src, Dst: p.Dst}
-		prio := processing.Medium
-		// INFORMATIONAL (liveness checks, deletes) goes first, as in
-		// charon's process_message_job.
-		if h, err := encoding.DecodeHeader(p.Data); err == nil && h.Exchange == encoding.ExchangeInformational {
-			prio = processing.High
+		in, ok := d.manager.Receive(receiverThread, sa.Packet{Data: p.Data, Src: p.Src, Dst: p.Dst})
+		if !ok {
+			return
 		}
-		d.manager.Queue(prio, "process_message", func(thread int) { d.manager.ProcessPacket(thread, pkt) })
+		d.manager.Queue(in.Priority(), "process_message", func(thread int) { d.manager.Process(thread, in) })
 	})
 
 	if slices.Contains(plugins, "updown") {
@@ -193,6 +192,10 @@ func (d *Daemon) startPlugins(plugins []string) error {
 	d.logf(bus.LIB, bus.Control, "dropped capabilities, running as uid %d, gid %d", os.Getuid(), os.Getgid())
 	return nil
 }
+
+// receiverThread is the thread number the receiver logs under: charon's
+// receiver is a job that occupies one of the first workers for good.
+const receiverThread = 4
 
 // sendIKE is the core's packet sender: out on the IKE socket.
 func (d *Daemon) sendIKE(p sa.Packet) {

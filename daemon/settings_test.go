@@ -21,6 +21,11 @@ func TestReadSettings(t *testing.T) {
 		port_nat_t = 14500
 		cookie_threshold_ip = 7
 		spi_min = 0xc1000000
+		ikesa_limit = 1000
+		init_limit_half_open = 500
+		init_limit_job_load = 200
+		half_open_timeout = 7
+		max_packet = 20000
 	}`), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -30,6 +35,8 @@ func TestReadSettings(t *testing.T) {
 	want.RetransmitTries, want.RetransmitTimeout, want.RetransmitBase = 2, 1.5, 1
 	want.DeleteRekeyedDelay, want.MakeBeforeBreak, want.MultipleAuthentication = 60, true, false
 	want.Port, want.NATTPort, want.CookieThresholdIP, want.SPIMin = 1500, 14500, 7, 0xc1000000
+	want.IKESALimit, want.InitLimitHalfOpen, want.InitLimitJobLoad = 1000, 500, 200
+	want.HalfOpenTimeout, want.MaxPacket = 7, 20000
 	if got != want {
 		t.Errorf("settings\n got %+v\nwant %+v", got, want)
 	}

@@ -137,10 +137,13 @@ func parseSpecifier(s string) (specifier, bool) {
 		return sp, true
 	}
 	switch {
+	case open < 0:
+		// "]" or "x}": no opening bracket (charon's NULL pointer is never
+		// string+len-2); before the name[] case, which it would match
+		// for a one-character string.
+		return sp, false
 	case open == len(s)-2:
 		sp.name = s[:len(s)-2]
-	case open < 0:
-		return sp, false
 	case s[open+1] == '*':
 		sp.all = true
 		sp.name = s[:open]

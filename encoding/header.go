@@ -37,8 +37,28 @@ func (h Header) HigherVersion() bool { return h.Flags&FlagVersion != 0 }
 // major versions pass, so that the caller can answer them with
 // INVALID_MAJOR_VERSION; Decode refuses everything but version 2.
 func DecodeHeader(b []byte) (Header, error) {
+	h, ok := ReadHeader(b)
+	if ok {
+		return h, nil
+	}
 	if len(b) < HeaderLen {
 		return Header{}, errorf(ErrHeader, PayloadNone, "%d bytes, the IKE header needs %d", len(b), HeaderLen)
+	}
+	switch headerProblem(h) {
+	case problemMessageID:
+		return h, errorf(ErrHeader, PayloadNone, "%v with message ID %d", h.Exchange, h.MessageID)
+	case problemExchange:
+		return h, errorf(ErrHeader, PayloadNone, "exchange type %v in an IKEv%d header", h.Exchange, h.MajorVersion)
+	}
+	return h, errorf(ErrHeader, PayloadNone, "initiator SPI is zero")
+}
+
+// ReadHeader is DecodeHeader without the error's description: it reports
+// whether the header passes, and allocates nothing, for a receiver that
+// drops what does not (a flood of junk costs no garbage).
+func ReadHeader(b []byte) (Header, bool) {
+	if len(b) < HeaderLen {
+		return Header{}, false
 	}
 	h := Header{
 		SPIi:         binary.BigEndian.Uint64(b),
@@ -51,23 +71,33 @@ func DecodeHeader(b []byte) (Header, error) {
 		MessageID:    binary.BigEndian.Uint32(b[20:]),
 		Length:       binary.BigEndian.Uint32(b[24:]),
 	}
-	switch h.MajorVersion {
-	case 1:
-		if !h.Exchange.isIKEv1() {
-			return h, errorf(ErrHeader, PayloadNone, "exchange type %v in an IKEv1 header", h.Exchange)
-		}
-		if (h.Exchange == 2 || h.Exchange == 4) && h.MessageID != 0 {
-			return h, errorf(ErrHeader, PayloadNone, "%v with message ID %d", h.Exchange, h.MessageID)
-		}
-	case 2:
-		if !h.Exchange.isIKEv2() {
-			return h, errorf(ErrHeader, PayloadNone, "exchange type %v in an IKEv2 header", h.Exchange)
-		}
+	return h, headerProblem(h) == problemNone
+}
+
+const (
+	problemNone = iota
+	problemMessageID
+	problemExchange
+	problemSPI
+)
+
+// headerProblem makes the checks of charon's ike_header verify(), whatever
+// the major version: ID_PROT and AGGRESSIVE carry message ID 0; IKEv1's
+// exchange types do not come with version 2, IKEv2's not with version 1,
+// and unknown ones with neither (other versions pass, for the receiver to
+// answer); the initiator SPI is not zero.
+func headerProblem(h Header) int {
+	switch {
+	case (h.Exchange == 2 || h.Exchange == 4) && h.MessageID != 0:
+		return problemMessageID
+	case h.Exchange.IsIKEv1() && h.MajorVersion == 2,
+		h.Exchange.isIKEv2() && h.MajorVersion == 1,
+		!h.Exchange.IsIKEv1() && !h.Exchange.isIKEv2() && (h.MajorVersion == 1 || h.MajorVersion == 2):
+		return problemExchange
+	case h.SPIi == 0:
+		return problemSPI
 	}
-	if h.SPIi == 0 {
-		return h, errorf(ErrHeader, PayloadNone, "initiator SPI is zero")
-	}
-	return h, nil
+	return problemNone
 }
 
 func appendHeader(b []byte, m *Message, next PayloadType, length int) []byte {

@@ -29,6 +29,17 @@ const (
 	ExchangeInformational    ExchangeType = 37
 	ExchangeIKESessionResume ExchangeType = 38
 	ExchangeUndefined        ExchangeType = 255
+
+	// IKEv1's exchanges, which goswan does not speak but answers and
+	// names as charon does.
+	ExchangeIDProt          ExchangeType = 2
+	ExchangeAggressive      ExchangeType = 4
+	ExchangeInformationalV1 ExchangeType = 5
+	ExchangeTransaction     ExchangeType = 6
+	ExchangeQuickMode       ExchangeType = 32
+	// ExchangeMEConnect is the mediation extension's exchange: Debian's
+	// charon is built with it, so it names it and has message rules for it.
+	ExchangeMEConnect ExchangeType = 240
 )
 
 var exchangeNames = map[ExchangeType]string{
@@ -36,13 +47,13 @@ var exchangeNames = map[ExchangeType]string{
 	6: "TRANSACTION", 32: "QUICK_MODE", 33: "NEW_GROUP_MODE",
 	ExchangeIKESAInit: "IKE_SA_INIT", ExchangeIKEAuth: "IKE_AUTH",
 	ExchangeCreateChildSA: "CREATE_CHILD_SA", ExchangeInformational: "INFORMATIONAL",
-	ExchangeIKESessionResume: "IKE_SESSION_RESUME", ExchangeUndefined: "EXCHANGE_TYPE_UNDEFINED",
+	ExchangeIKESessionResume: "IKE_SESSION_RESUME", ExchangeMEConnect: "ME_CONNECT", ExchangeUndefined: "EXCHANGE_TYPE_UNDEFINED",
 }
 
 func (t ExchangeType) String() string { return name(exchangeNames, t, int(t)) }
 
-// isIKEv1 reports exchange types that only exist in IKEv1.
-func (t ExchangeType) isIKEv1() bool { return t >= 2 && t <= 6 || t == 32 || t == 33 }
+// IsIKEv1 reports exchange types that only exist in IKEv1.
+func (t ExchangeType) IsIKEv1() bool { return t >= 2 && t <= 6 || t == 32 || t == 33 }
 
 // isIKEv2 reports the exchange types charon accepts in an IKEv2 header.
 func (t ExchangeType) isIKEv2() bool {

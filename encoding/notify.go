@@ -3,6 +3,7 @@ package encoding
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 )
 
 // Notify is a Notify payload (RFC 7296 §3.10).
@@ -84,4 +85,29 @@ func decodeNotify(body []byte) (*Notify, error) {
 		return nil, errorf(ErrInvalid, PayloadNotify, "invalid notify data length for %v (%d)", p.NotifyType, n)
 	}
 	return p, nil
+}
+
+// AppendNotifyAnswer appends the answer charon's receiver sends to a
+// request outside of any IKE_SA (COOKIE, INVALID_MAJOR_VERSION): the
+// request's SPIs, exchange and message ID with the response flag and the
+// opposite role, and one notify of type t (protocol none) with data. It is
+// what NewMessage, AddNotify and Encode make of that message, without
+// their allocations: the receiver answers every request of a flood.
+func AppendNotifyAnswer(b []byte, req Header, t NotifyType, data []byte) []byte {
+	var flags uint8 = FlagResponse
+	if !req.Initiator() {
+		flags |= FlagInitiator
+	}
+	length := HeaderLen + genericHeaderLen + 4 + len(data)
+	b = slices.Grow(b, length)
+	b = binary.BigEndian.AppendUint64(b, req.SPIi)
+	b = binary.BigEndian.AppendUint64(b, req.SPIr)
+	b = append(b, byte(PayloadNotify), 2<<4, byte(req.Exchange), flags)
+	b = binary.BigEndian.AppendUint32(b, req.MessageID)
+	b = binary.BigEndian.AppendUint32(b, uint32(length))
+	b = append(b, byte(PayloadNone), 0)
+	b = binary.BigEndian.AppendUint16(b, uint16(genericHeaderLen+4+len(data)))
+	b = append(b, 0, 0)
+	b = binary.BigEndian.AppendUint16(b, uint16(t))
+	return append(b, data...)
 }

@@ -5,6 +5,11 @@ package encoding
 // must be inside SK, and in which order charon puts them when it generates
 // a message. Peers see charon's order on the wire and operators see it in
 // the "generating ..." log line, so goswan sorts the same way.
+//
+// messageRules mirrors message.c's tables entry for entry, so a request's
+// rules and its response's repeat each other wherever charon's do. That is
+// on purpose: each entry stays comparable, row by row, with its message.c
+// counterpart, which a table assembled from shared pieces would not be.
 
 // Per-message maximum counts (message.c).
 const (

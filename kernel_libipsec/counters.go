@@ -79,3 +79,12 @@ func (k *IPsec) SAStats(id kernel.SAID) (SAStats, error) {
 	}
 	return st, nil
 }
+
+// Sizes reports how many SAs (installed and larval) and policies the
+// data plane holds: what a test compares against the CHILD_SAs the
+// daemon shows, to find entries that outlived theirs.
+func (k *IPsec) Sizes() (sas, larval, policies int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.sas), len(k.larval), len(k.table.IDs())
+}

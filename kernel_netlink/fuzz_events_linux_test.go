@@ -41,17 +41,11 @@ func seedMIPv6Migrate() []byte {
 // seedMIPv6Acquire is an ACQUIRE for a policy mip6d installed with the
 // reqid of a conn with installpolicy=no (the tunnel of seeds/004).
 func seedMIPv6Acquire() []byte {
-	m := make([]byte, sizeUserAcquire)
 	a := netip.MustParseAddr("2001::41a:a8ff:fe6f:c67")
-	copy(m[0:16], a.AsSlice())
-	m[20] = kernel.ProtoESP
-	sel := toXsel(kernel.SelFromTS(selectors.FromPrefix(netip.MustParsePrefix("2001:1::1/128"), 0, 0, 0xffff),
-		selectors.FromPrefix(netip.MustParsePrefix("2001:1::10/128"), 0, 0, 0xffff), 0))
-	sel.put(m[40:])
-	t := make([]byte, sizeUserTmpl)
-	tmpl{proto: kernel.ProtoESP, reqid: 2, mode: xmodeTunnel, family: afInet6,
-		saddr: netip.MustParseAddr("2001:1::1"), daddr: a}.put(t)
-	return append(m, attrBytes(attrTmpl, t)...)
+	return acquireMsg(a, toXsel(kernel.SelFromTS(selectors.FromPrefix(netip.MustParsePrefix("2001:1::1/128"), 0, 0, 0xffff),
+		selectors.FromPrefix(netip.MustParsePrefix("2001:1::10/128"), 0, 0, 0xffff), 0)),
+		tmpl{proto: kernel.ProtoESP, reqid: 2, mode: xmodeTunnel, family: afInet6,
+			saddr: netip.MustParseAddr("2001:1::1"), daddr: a})
 }
 
 // checkingListener is a listener that checks what reaches it.

@@ -12,16 +12,22 @@ import (
 // from a real kernel (see TestCaptureFuzzSeeds).
 
 func seedAcquire() []byte {
-	m := make([]byte, sizeUserAcquire)
 	a := netip.MustParseAddr("192.168.0.2")
-	copy(m[0:16], a.AsSlice())
+	return acquireMsg(a, toXsel(kernel.SelFromTS(selectors.FromPrefix(netip.MustParsePrefix("10.1.0.1/32"), 17, 4000, 4000),
+		selectors.FromPrefix(netip.MustParsePrefix("10.2.0.10/32"), 17, 5000, 5000), 0)),
+		tmpl{proto: kernel.ProtoESP, reqid: 1, mode: xmodeTunnel, family: afInet,
+			saddr: netip.MustParseAddr("192.168.0.1"), daddr: a})
+}
+
+// acquireMsg is an XFRM_MSG_ACQUIRE for an ESP SA to dst, of the policy
+// with selector sel, carrying its template tp; the seeds of every ACQUIRE.
+func acquireMsg(dst netip.Addr, sel xsel, tp tmpl) []byte {
+	m := make([]byte, sizeUserAcquire)
+	copy(m[0:16], dst.AsSlice())
 	m[20] = kernel.ProtoESP
-	sel := toXsel(kernel.SelFromTS(selectors.FromPrefix(netip.MustParsePrefix("10.1.0.1/32"), 17, 4000, 4000),
-		selectors.FromPrefix(netip.MustParsePrefix("10.2.0.10/32"), 17, 5000, 5000), 0))
 	sel.put(m[40:])
 	t := make([]byte, sizeUserTmpl)
-	tmpl{proto: kernel.ProtoESP, reqid: 1, mode: xmodeTunnel, family: afInet,
-		saddr: netip.MustParseAddr("192.168.0.1"), daddr: a}.put(t)
+	tp.put(t)
 	return append(m, attrBytes(attrTmpl, t)...)
 }
 

@@ -23,10 +23,11 @@
 // p.Src's address when it is set. SendESP sends ESP-in-UDP batches without
 // a marker (strongSwan's sender send_no_marker).
 //
-// Handlers: SetIKEHandler's function receives one IKE message at a time and
-// owns its Data. SetESPHandler's function receives the ESP datagrams of one
-// receive batch; their Data is valid only during the call (the buffers are
-// reused for the next batch), so a data plane copies what it keeps. Both
+// Handlers: SetIKEHandler's function receives one IKE message at a time,
+// SetESPHandler's the ESP datagrams of one receive batch; in both, Data is
+// valid only during the call (the buffers are reused for the next batch),
+// so the IKE receiver copies only the messages it queues (a flood it drops
+// costs no copy) and a data plane copies what it keeps. Both
 // run on the socket's receive goroutines (one per socket) and must not
 // block for long.
 //

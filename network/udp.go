@@ -32,9 +32,13 @@ type SocketOptions struct {
 	NoIPv4, NoIPv6 bool
 	// Mark is socket-default's fwmark (SO_MARK), 0 for none.
 	Mark uint32
-	// MaxPacket is charon.max_packet (default 10000): larger IKE datagrams
-	// are dropped.
+	// MaxPacket is charon.max_packet (default 10000): larger datagrams,
+	// IKE or ESP-in-UDP, are dropped, as charon's socket reads into a
+	// buffer of that size and discards what MSG_TRUNC says did not fit.
 	MaxPacket int
+	// Logf, if set, receives charon's log lines of the socket (NET, level
+	// 1).
+	Logf func(format string, args ...any)
 }
 
 // Socket is the set of IKE sockets.
@@ -123,7 +127,11 @@ func (s *Socket) Port(natt bool) uint16 {
 	return s.port
 }
 
-// SetIKEHandler sets the function that receives IKE messages.
+// SetIKEHandler sets the function that receives IKE messages. It runs on
+// the socket's receive goroutine, and a packet's Data points into the
+// receive buffer: it is valid during the call only, so that a datagram
+// the handler drops (a flood's) costs no copy; the handler copies what it
+// keeps.
 func (s *Socket) SetIKEHandler(f func(Packet)) { s.ike.Store(&f) }
 
 // SetESPHandler sets the function that receives ESP-in-UDP batches.
@@ -226,6 +234,7 @@ func (s *Socket) Close() error {
 func (s *Socket) routineReceive(u *udpSock) {
 	defer s.wg.Done()
 	r := newReceiver(u)
+	defer r.release()
 	esp := make([]Packet, 0, r.capacity())
 	for {
 		pkts, err := r.read()
@@ -253,6 +262,12 @@ func (s *Socket) classify(p Packet, esp []Packet) []Packet {
 	case len(d) == 1 && d[0] == 0xff:
 		s.stats.KeepalivesIn.Add(1)
 		return esp
+	case len(d) > s.opts.MaxPacket:
+		s.stats.TooLongIn.Add(1)
+		if s.opts.Logf != nil {
+			s.opts.Logf("receive buffer too small, packet discarded")
+		}
+		return esp
 	case len(d) < 4:
 		s.stats.ShortIn.Add(1)
 		return esp
@@ -263,13 +278,9 @@ func (s *Socket) classify(p Packet, esp []Packet) []Packet {
 		}
 		d = d[4:]
 	}
-	if len(d) > s.opts.MaxPacket {
-		s.stats.TooLongIn.Add(1)
-		return esp
-	}
 	s.stats.IKEIn.Add(1)
 	if h := s.ike.Load(); h != nil {
-		(*h)(Packet{Data: append([]byte(nil), d...), Src: p.Src, Dst: p.Dst})
+		(*h)(Packet{Data: d, Src: p.Src, Dst: p.Dst})
 	}
 	return esp
 }

@@ -51,6 +51,11 @@ type udpSock struct {
 	oobs   []byte
 	name   unix.RawSockaddrInet6
 	marker [4]byte
+	// sendmmsg's state for its raw-conn callback.
+	sendFn    func(fd uintptr) bool
+	sendMsgs  []mmsghdr
+	sendN     int
+	sendErrno syscall.Errno
 }
 
 func (u *udpSock) family() int {
@@ -120,7 +125,13 @@ func (u *udpSock) close() error { return u.conn.Close() }
 // receiver owns one socket's receive buffers; it is used by that socket's
 // receive goroutine only.
 type receiver struct {
-	u     *udpSock
+	u *udpSock
+	// bufs are slices of mem, mapped outside the Go heap: the receive
+	// buffers (up to 4 MiB per NAT-T socket for GRO batches) would
+	// otherwise count as live heap and let the garbage collector's goal,
+	// twice the live heap, grow by as much under a flood; mapped, only
+	// the pages a datagram touched are resident.
+	mem   []byte
 	bufs  [][]byte
 	msgs  []mmsghdr
 	iovs  []unix.Iovec
@@ -139,8 +150,14 @@ func newReceiver(u *udpSock) *receiver {
 	}
 	r := &receiver{u: u, bufs: make([][]byte, n), msgs: make([]mmsghdr, n),
 		iovs: make([]unix.Iovec, n), names: make([]unix.RawSockaddrInet6, n), oobs: make([][]byte, n)}
+	mem, err := unix.Mmap(-1, 0, n*bufSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		mem = make([]byte, n*bufSize) // no mapping: the heap will do
+	} else {
+		r.mem = mem
+	}
 	for i := range n {
-		r.bufs[i] = make([]byte, bufSize)
+		r.bufs[i] = mem[i*bufSize : (i+1)*bufSize : (i+1)*bufSize]
 		r.oobs[i] = make([]byte, oobSize)
 	}
 	// With GRO one message may hold up to 64 datagrams.
@@ -158,6 +175,15 @@ func newReceiver(u *udpSock) *receiver {
 }
 
 func (r *receiver) capacity() int { return cap(r.pkts) }
+
+// release unmaps the buffers once nothing reads into or from them.
+func (r *receiver) release() {
+	if r.mem != nil {
+		_ = unix.Munmap(r.mem)
+		r.mem = nil
+	}
+	r.bufs = nil
+}
 
 // read receives one batch and returns its datagrams, GRO batches split.
 // The returned packets' Data point into the receiver's buffers.
@@ -407,17 +433,15 @@ func (u *udpSock) sendBatch(pkts []Packet) error {
 
 func (u *udpSock) sendmmsg(msgs []mmsghdr) error {
 	for len(msgs) > 0 {
-		var n int
-		var errno syscall.Errno
-		err := u.rc.Write(func(fd uintptr) bool {
-			r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&msgs[0])),
-				uintptr(len(msgs)), unix.MSG_DONTWAIT, 0, 0)
-			if e == unix.EAGAIN || e == unix.EINTR {
-				return false
-			}
-			n, errno = int(r), e
-			return true
-		})
+		// The callback is made once per socket: a closure per call would
+		// be an allocation per packet sent.
+		if u.sendFn == nil {
+			u.sendFn = u.sendmmsgFD
+		}
+		u.sendMsgs = msgs
+		err := u.rc.Write(u.sendFn)
+		n, errno := u.sendN, u.sendErrno
+		u.sendMsgs = nil
 		if err != nil {
 			return err
 		}
@@ -430,4 +454,15 @@ func (u *udpSock) sendmmsg(msgs []mmsghdr) error {
 		msgs = msgs[n:]
 	}
 	return nil
+}
+
+// sendmmsgFD is sendmmsg's raw-conn callback; the caller holds sendMu.
+func (u *udpSock) sendmmsgFD(fd uintptr) bool {
+	r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&u.sendMsgs[0])),
+		uintptr(len(u.sendMsgs)), unix.MSG_DONTWAIT, 0, 0)
+	if e == unix.EAGAIN || e == unix.EINTR {
+		return false
+	}
+	u.sendN, u.sendErrno = int(r), e
+	return true
 }

@@ -24,7 +24,10 @@ func TestSocketLoopback(t *testing.T) {
 	defer b.Close()
 	ike := make(chan Packet, 4)
 	esp := make(chan []byte, 64)
-	b.SetIKEHandler(func(p Packet) { ike <- p })
+	b.SetIKEHandler(func(p Packet) {
+		p.Data = bytes.Clone(p.Data) // valid during the call only
+		ike <- p
+	})
 	b.SetESPHandler(func(ps []Packet) {
 		for _, p := range ps {
 			esp <- append([]byte(nil), p.Data...)
@@ -75,5 +78,35 @@ func TestSocketLoopback(t *testing.T) {
 	st := b.Stats()
 	if st.KeepalivesIn != 1 || st.ESPIn != 10 || st.IKEIn != 1 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// charon.max_packet bounds every datagram, IKE or ESP, with the non-ESP
+// marker counted: charon's socket reads into a buffer of that size and
+// discards a truncated datagram with its log line.
+func TestClassifyMaxPacket(t *testing.T) {
+	var logged []string
+	s := &Socket{opts: SocketOptions{MaxPacket: 100, Logf: func(f string, a ...any) { logged = append(logged, f) }}}
+	var got [][]byte
+	f := func(p Packet) { got = append(got, bytes.Clone(p.Data)) }
+	s.ike.Store(&f)
+	src := netip.MustParseAddrPort("192.0.2.1:4500")
+	dst := netip.MustParseAddrPort("192.0.2.2:4500")
+	ike := func(n int) []byte { return append([]byte{0, 0, 0, 0}, bytes.Repeat([]byte{1}, n-4)...) }
+	esp := s.classify(Packet{Data: ike(100), Src: src, Dst: dst}, nil)
+	esp = s.classify(Packet{Data: ike(101), Src: src, Dst: dst}, esp)
+	esp = s.classify(Packet{Data: bytes.Repeat([]byte{1}, 101), Src: src, Dst: dst}, esp)
+	esp = s.classify(Packet{Data: bytes.Repeat([]byte{1}, 100), Src: src, Dst: dst}, esp)
+	if len(got) != 1 || len(got[0]) != 96 {
+		t.Errorf("IKE delivered: %d messages", len(got))
+	}
+	if len(esp) != 1 || len(esp[0].Data) != 100 {
+		t.Errorf("ESP delivered: %d packets", len(esp))
+	}
+	if st := s.Stats(); st.TooLongIn != 2 || st.IKEIn != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	if len(logged) != 2 || logged[0] != "receive buffer too small, packet discarded" {
+		t.Errorf("logged %q", logged)
 	}
 }

@@ -54,3 +54,7 @@ func (q *Inline) Pending() int {
 	}
 	return n
 }
+
+// JobLoad implements the job load query of charon's processor: the jobs
+// waiting.
+func (q *Inline) JobLoad() int { return q.Pending() }

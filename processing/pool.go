@@ -96,6 +96,18 @@ func (p *Pool) Stats() Stats {
 	return s
 }
 
+// JobLoad is the number of queued jobs over all priorities (charon's
+// get_job_load summed, what init_limit_job_load limits).
+func (p *Pool) JobLoad() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for i := range p.queues {
+		n += len(p.queues[i])
+	}
+	return n
+}
+
 // Stop drops queued jobs and waits for running ones to finish.
 func (p *Pool) Stop() {
 	p.mu.Lock()

@@ -2,6 +2,7 @@ package sa
 
 import (
 	"net/netip"
+	"slices"
 	"sync"
 )
 
@@ -85,37 +86,43 @@ func (m *ChildSAManager) Refresh(c *ChildSA) {
 // Checkout finds and checks out the IKE_SA of a CHILD_SA by protocol,
 // inbound SPI and our address (as the kernel names it).
 func (m *ChildSAManager) Checkout(mgr *Manager, proto uint8, spi uint32, dst netip.Addr, thread int) (*IKESA, *ChildSA) {
-	m.mu.Lock()
-	m.init()
-	e, ok := m.byKey[childKey{proto, spi, dst}]
-	m.mu.Unlock()
-	return m.checkout(mgr, e, ok, thread)
+	return m.checkout(mgr, thread, func() *childEntry { return m.byKey[childKey{proto, spi, dst}] })
 }
 
 // CheckoutByID finds a CHILD_SA by its unique id.
 func (m *ChildSAManager) CheckoutByID(mgr *Manager, uid uint32, thread int) (*IKESA, *ChildSA) {
-	m.mu.Lock()
-	m.init()
-	e, ok := m.byUID[uid]
-	m.mu.Unlock()
-	return m.checkout(mgr, e, ok, thread)
+	return m.checkout(mgr, thread, func() *childEntry { return m.byUID[uid] })
 }
 
-// checkout checks out the IKE_SA of an index entry and looks the CHILD_SA
-// up again on it, since it may have moved or gone while we waited.
-func (m *ChildSAManager) checkout(mgr *Manager, e *childEntry, ok bool, thread int) (*IKESA, *ChildSA) {
-	if !ok {
-		return nil, nil
+// checkout checks out the IKE_SA of the index entry find returns (called
+// with the lock held) and looks the CHILD_SA up again on it. While we
+// waited for that IKE_SA, the job holding it may have moved the CHILD_SA
+// to another IKE_SA (an IKE rekey adopts every CHILD_SA, rekeyed ones
+// included) or destroyed the IKE_SA after the move; then the index names
+// the new owner and we follow it. charon's checkout_ikesa gives up there:
+// a rekeyed CHILD_SA whose delayed delete job lost this race to an IKE
+// rekey kept its inbound SA in the kernel for as long as its IKE_SA lived.
+func (m *ChildSAManager) checkout(mgr *Manager, thread int, find func() *childEntry) (*IKESA, *ChildSA) {
+	lookup := func() *childEntry {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.init()
+		return find()
 	}
-	ike := mgr.Checkout(e.ikeID, thread)
-	if ike == nil {
-		return nil, nil
-	}
-	for _, c := range ike.children {
-		if c == e.child {
-			return ike, c
+	e := lookup()
+	for e != nil {
+		if ike := mgr.Checkout(e.ikeID, thread); ike != nil {
+			if slices.Contains(ike.children, e.child) {
+				return ike, e.child
+			}
+			mgr.Checkin(ike)
+		}
+		// Try again only where the CHILD_SA went meanwhile: an entry that
+		// still names the IKE_SA we tried is gone for good.
+		tried := e.ikeID
+		if e = lookup(); e != nil && e.ikeID == tried {
+			e = nil
 		}
 	}
-	mgr.Checkin(ike)
 	return nil, nil
 }

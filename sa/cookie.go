@@ -54,17 +54,27 @@ func newCookieJar(env *Env) *cookieJar {
 func monotonic(env *Env) uint32 { return uint32(env.Clock.Now().Unix()) }
 
 // build computes COOKIE = t | SHA1(IPi | SPIi | t | secret). Only we read
-// cookies back, so the byte order of t just has to agree with itself.
-func (j *cookieJar) build(src netip.Addr, spi uint64, t uint32, secret []byte) []byte {
-	h := sha1.New()
-	h.Write(src.AsSlice())
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], spi)
-	h.Write(b[:])
-	binary.BigEndian.PutUint32(b[:4], t)
-	h.Write(b[:4])
-	h.Write(secret)
-	return h.Sum(b[:4:4])
+// cookies back, so the byte order of t just has to agree with itself. It
+// allocates nothing: the receiver builds one for every request of a flood.
+func (j *cookieJar) build(src netip.Addr, spi uint64, t uint32, secret []byte) [cookieLength]byte {
+	var in [16 + 8 + 4 + cookieSecretLength]byte
+	n := 0
+	if src.Is4() {
+		a := src.As4()
+		n = copy(in[:], a[:])
+	} else {
+		a := src.As16()
+		n = copy(in[:], a[:])
+	}
+	binary.BigEndian.PutUint64(in[n:], spi)
+	binary.BigEndian.PutUint32(in[n+8:], t)
+	n += 12
+	n += copy(in[n:], secret)
+	var c [cookieLength]byte
+	binary.BigEndian.PutUint32(c[:], t)
+	sum := sha1.Sum(in[:n])
+	copy(c[4:], sum[:])
+	return c
 }
 
 // verify checks a cookie against the current or the previous secret.
@@ -80,18 +90,25 @@ func (j *cookieJar) verify(src netip.Addr, spi uint64, cookie []byte, now uint32
 	if t+j.secretOffset >= j.secretFirstUse {
 		secret = j.secret[:]
 	}
-	return subtle.ConstantTimeCompare(j.build(src, spi, t, secret), cookie) == 1
+	want := j.build(src, spi, t, secret)
+	return subtle.ConstantTimeCompare(want[:], cookie) == 1
 }
 
 // check looks for a valid COOKIE as the first payload of the raw message,
 // without parsing it, as charon does.
-func (j *cookieJar) check(data []byte, src netip.Addr, spi uint64, now uint32) bool {
+func (j *cookieJar) check(data []byte, src netip.Addr, spi uint64, now uint32, log func(bus.Level, string, ...any)) bool {
 	if len(data) < ikeHeaderLength+notifyHeaderLength+cookieLength || data[16] != payloadTypeNotify ||
 		binary.BigEndian.Uint16(data[ikeHeaderLength+6:]) != cookieNotifyTypeWire {
 		return false
 	}
 	start := ikeHeaderLength + notifyHeaderLength
-	return j.verify(src, spi, data[start:start+cookieLength], now)
+	if !j.verify(src, spi, data[start:start+cookieLength], now) {
+		if log != nil {
+			log(bus.Diag, "found cookie, but content invalid")
+		}
+		return false
+	}
+	return true
 }
 
 // required tells whether cookies are on, globally (ip invalid) or for the
@@ -116,55 +133,44 @@ func (j *cookieJar) required(ip netip.Addr, count, threshold int, now uint32) bo
 	return j.lastThreshold[idx] != 0 && now < j.lastThreshold[idx]+cookieCalmdownDelay
 }
 
-// dropIKESAInit is receiver.c's drop_ike_sa_init: it answers with a COOKIE
-// or refuses an IKE_SA_INIT request when too many IKE_SAs are half open.
-func (m *Manager) dropIKESAInit(thread int, msg *encoding.Message, p Packet) bool {
-	s := &m.env.Settings
+// challenge answers an IKE_SA_INIT request with a COOKIE when cookies are
+// required, globally or for the sender's address bucket, and the request
+// carries no valid one; it reports whether it did. all and fromIP are the
+// half-open counts, cookieAll and cookieIP the thresholds (0: off).
+func (j *cookieJar) challenge(m *Manager, thread int, h encoding.Header, p Packet, all, fromIP, cookieAll, cookieIP int) bool {
 	src := p.Src.Addr()
-	log := func(l bus.Level, format string, args ...any) { m.env.Bus.Log(thread, nil, bus.NET, l, format, args...) }
-	cookieIP := int(s.CookieThresholdIP)
-	block := int(s.BlockThreshold)
-	if !s.DOSProtection {
-		cookieIP, block = 0, 0
-	} else if cookieIP != 0 && cookieIP >= block {
-		block = cookieIP + 1
+	var log func(l bus.Level, format string, args ...any)
+	if m.logs(bus.NET, bus.Diag) {
+		log = func(l bus.Level, format string, args ...any) { m.env.Bus.Log(thread, nil, bus.NET, l, format, args...) }
 	}
-	cookieAll := int(s.CookieThreshold)
-	if !s.DOSProtection {
-		cookieAll = 0
-	}
-	j := m.cookies
 	j.mu.Lock()
 	now := monotonic(m.env)
-	need := j.required(netip.Addr{}, m.HalfOpenResponder(), cookieAll, now)
-	need = j.required(src, m.halfOpenFrom(src), cookieIP, now) || need
-	if need && msg.MajorVersion == 2 && !j.check(p.Data, src, msg.SPIi, now) {
-		log(bus.Diag, "received packet: from %s to %s (%d bytes)", FormatHost(p.Src), FormatHost(p.Dst), len(p.Data))
-		if j.secretFirstUse == 0 {
-			j.secretFirstUse = now
-		} else if now-j.secretFirstUse > cookieSecretSwitch {
-			log(bus.Control, "generating new cookie secret after %ds since first use", now-j.secretFirstUse)
-			var fresh [cookieSecretLength]byte
-			if err := m.env.Read(fresh[:]); err != nil {
-				log(bus.Control, "failed to allocated cookie secret, keeping old")
-			} else {
-				j.old, j.secret, j.secretFirstUse = j.secret, fresh, now
-			}
-		}
-		cookie := j.build(src, msg.SPIi, now-j.secretOffset, j.secret[:])
+	need := j.required(netip.Addr{}, all, cookieAll, now)
+	need = j.required(src, fromIP, cookieIP, now) || need
+	if !need || j.check(p.Data, src, h.SPIi, now, log) {
 		j.mu.Unlock()
-		log(bus.Diag, "sending COOKIE notify to %s", src)
-		m.sendNotify(msg, p, encoding.NotifyCookie, cookie)
-		return true
+		return false
 	}
+	if log != nil {
+		log(bus.Diag, "received packet: from %s to %s (%d bytes)", FormatHost(p.Src), FormatHost(p.Dst), len(p.Data))
+	}
+	if j.secretFirstUse == 0 {
+		j.secretFirstUse = now
+	} else if now-j.secretFirstUse > cookieSecretSwitch {
+		m.env.Bus.Log(thread, nil, bus.NET, bus.Control, "generating new cookie secret after %ds since first use", now-j.secretFirstUse)
+		var fresh [cookieSecretLength]byte
+		if err := m.env.Read(fresh[:]); err != nil {
+			m.env.Bus.Log(thread, nil, bus.NET, bus.Control, "failed to allocated cookie secret, keeping old")
+		} else {
+			j.old, j.secret, j.secretFirstUse = j.secret, fresh, now
+			clear(fresh[:])
+		}
+	}
+	cookie := j.build(src, h.SPIi, now-j.secretOffset, j.secret[:])
 	j.mu.Unlock()
-	if block != 0 && m.halfOpenFrom(src) >= block {
-		log(bus.Control, "ignoring IKE_SA setup from %s, per-IP half-open IKE_SA limit of %d reached", src, block)
-		return true
+	if log != nil {
+		log(bus.Diag, "sending COOKIE notify to %s", src)
 	}
-	if lim := int(s.InitLimitHalfOpen); lim != 0 && m.HalfOpenResponder() >= lim {
-		log(bus.Control, "ignoring IKE_SA setup from %s, half-open IKE_SA limit of %d reached", src, lim)
-		return true
-	}
-	return false
+	m.sendNotify(thread, h, p, encoding.NotifyCookie, cookie[:])
+	return true
 }

@@ -17,7 +17,8 @@ func TestCookieVerify(t *testing.T) {
 	const spi = 0x0102030405060708
 	now := monotonic(env)
 	j.secretFirstUse = now
-	c := j.build(ip, spi, now-j.secretOffset, j.secret[:])
+	ca := j.build(ip, spi, now-j.secretOffset, j.secret[:])
+	c := ca[:]
 	if !j.verify(ip, spi, c, now) {
 		t.Fatal("fresh cookie rejected")
 	}
@@ -38,7 +39,8 @@ func TestCookieVerify(t *testing.T) {
 	if !j.verify(ip, spi, c, now+5) {
 		t.Error("cookie of the previous secret rejected")
 	}
-	c2 := j.build(ip, spi, now+5-j.secretOffset, j.secret[:])
+	c2a := j.build(ip, spi, now+5-j.secretOffset, j.secret[:])
+	c2 := c2a[:]
 	if !j.verify(ip, spi, c2, now+6) {
 		t.Error("cookie of the new secret rejected")
 	}

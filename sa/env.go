@@ -68,13 +68,17 @@ type Settings struct {
 	CloseIKEOnChildFailure     bool
 	InactivityCloseIKE         bool
 	SPIMin, SPIMax             uint32
-	IKESALimit                 uint32
+	IKESALimit                 uint32 // charon.ikesa_limit, 0: none
 	InitLimitHalfOpen          uint32
-	CookieThreshold            uint32
-	CookieThresholdIP          uint32 // charon.cookie_threshold_ip
-	BlockThreshold             uint32
-	DOSProtection              bool
-	InitiatorOnly              bool
+	InitLimitJobLoad           uint32 // charon.init_limit_job_load, 0: none
+	// MaxPacket is charon.max_packet: the largest IKE message accepted,
+	// also after reassembling fragments (0: 10000).
+	MaxPacket         int
+	CookieThreshold   uint32
+	CookieThresholdIP uint32 // charon.cookie_threshold_ip
+	BlockThreshold    uint32
+	DOSProtection     bool
+	InitiatorOnly     bool
 	// NATTPort is the local NAT-T port (charon.port_nat_t), used when
 	// floating from 500.
 	NATTPort uint16
@@ -92,7 +96,7 @@ func DefaultSettings() Settings {
 		KeepAlive: 20, ReplayWindow: 32, InstallRoutes: true, InstallVirtualIP: true,
 		SPIMin: kernel.SPIMin, SPIMax: kernel.SPIMax,
 		CookieThreshold: 30, CookieThresholdIP: 3, BlockThreshold: 5, DOSProtection: true,
-		NATTPort: 4500, Port: 500,
+		NATTPort: 4500, Port: 500, MaxPacket: 10000,
 	}
 }
 

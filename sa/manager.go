@@ -1,6 +1,7 @@
 package sa
 
 import (
+	"cmp"
 	"crypto/sha1"
 	"encoding/binary"
 	"net/netip"
@@ -20,17 +21,29 @@ type Manager struct {
 	sched *processing.Scheduler
 	q     processing.Queuer
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	entries []*entry
+	mu   sync.Mutex
+	cond *sync.Cond
+	// The registered IKE_SAs, indexed as charon's hash tables index them:
+	// by the SA itself, by the initiator SPI an incoming message carries,
+	// and in registration order for status output and shutdown. Lookups
+	// under a flood of IKE_SA_INITs must not walk every SA.
+	entries map[*IKESA]*entry
+	bySPI   map[uint64][]*entry
+	seq     uint64
 	// counters for unique ids, shown as name[N] and name{N}.
 	ikeIDs, childIDs, marks uint32
 	// halfOpen counts IKE_SAs CONNECTING at checkin, in both roles (what
 	// status shows); halfOpenResp those a peer started (what the DoS
-	// limits count), as charon's half_open_count(_responder).
+	// limits count), as charon's half_open_count(_responder). Both include
+	// IKE_SA_INIT requests still queued (TrackInit), as in charon.
 	halfOpen, halfOpenResp int
-	shutdown               bool
-	cookies                *cookieJar
+	// halfOpenIP is charon's half_open_table for the responder role: per
+	// peer address, its half-open IKE_SAs and queued IKE_SA_INITs. An
+	// address leaves the map when its count drops to zero, so a flood from
+	// spoofed sources leaves nothing behind.
+	halfOpenIP map[netip.Addr]int
+	shutdown   bool
+	cookies    *cookieJar
 }
 
 type entry struct {
@@ -38,6 +51,13 @@ type entry struct {
 	busy     bool
 	destroy  bool
 	halfOpen bool
+	// halfOpenAddr is the peer address the entry was counted under while
+	// half open (its IP may change before it is established).
+	halfOpenAddr netip.Addr
+	// seq orders entries by registration; spi is the key in bySPI (the
+	// initiator SPI when the entry was indexed).
+	seq uint64
+	spi uint64
 	// initHash identifies the IKE_SA_INIT request that created a responder
 	// SA, so that a retransmission finds it instead of creating another.
 	initHash [sha1.Size]byte
@@ -55,7 +75,8 @@ func NewManager(env *Env, sched *processing.Scheduler, q processing.Queuer) *Man
 	if env.NewTaskManager == nil {
 		panic("sa: Env.NewTaskManager is required (tasks.New)")
 	}
-	m := &Manager{env: env, sched: sched, q: q, cookies: newCookieJar(env)}
+	m := &Manager{env: env, sched: sched, q: q, cookies: newCookieJar(env),
+		entries: map[*IKESA]*entry{}, bySPI: map[uint64][]*entry{}, halfOpenIP: map[netip.Addr]int{}}
 	m.cond = sync.NewCond(&m.mu)
 	env.Manager = m
 	env.Events = &Events{}
@@ -146,32 +167,112 @@ func (m *Manager) CreateDetached(initiator bool, thread int) *IKESA {
 func (m *Manager) CheckoutNew(ike *IKESA) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, e := range m.entries {
-		if e.ike == ike {
-			e.busy = true
-			return
-		}
+	if e := m.entries[ike]; e != nil {
+		e.busy = true
+		return
 	}
-	m.entries = append(m.entries, &entry{ike: ike, busy: true})
+	m.addLocked(&entry{ike: ike, busy: true})
 }
 
 func (m *Manager) findLocked(id IKESAID) *entry {
-	for _, e := range m.entries {
+	list := m.bySPI[id.SPIi]
+	for _, e := range list {
 		x := e.ike.id
-		if x.Initiator == id.Initiator && x.SPIi == id.SPIi && (x.SPIr == id.SPIr || x.SPIr == 0 || id.SPIr == 0) {
-			if x.SPIr == id.SPIr {
-				return e
-			}
+		if x.Initiator == id.Initiator && x.SPIi == id.SPIi && x.SPIr == id.SPIr {
+			return e
 		}
 	}
 	// A half-known id (responder SPI not yet learned on either side).
-	for _, e := range m.entries {
+	for _, e := range list {
 		x := e.ike.id
 		if x.Initiator == id.Initiator && x.SPIi == id.SPIi && (x.SPIr == 0 || id.SPIr == 0) {
 			return e
 		}
 	}
 	return nil
+}
+
+// addLocked registers an entry.
+func (m *Manager) addLocked(e *entry) {
+	m.seq++
+	e.seq = m.seq
+	e.spi = e.ike.id.SPIi
+	m.entries[e.ike] = e
+	m.bySPI[e.spi] = append(m.bySPI[e.spi], e)
+}
+
+// removeLocked unregisters an entry (its half-open count is the caller's).
+func (m *Manager) removeLocked(e *entry) {
+	if m.entries[e.ike] != e {
+		return
+	}
+	delete(m.entries, e.ike)
+	m.unindexLocked(e)
+}
+
+func (m *Manager) unindexLocked(e *entry) {
+	list := m.bySPI[e.spi]
+	if i := slices.Index(list, e); i >= 0 {
+		list = slices.Delete(list, i, i+1)
+	}
+	if len(list) == 0 {
+		delete(m.bySPI, e.spi)
+	} else {
+		m.bySPI[e.spi] = list
+	}
+}
+
+// reindexLocked follows an initiator SPI set while the SA was checked out
+// (the new IKE_SA of a rekey learns it late).
+func (m *Manager) reindexLocked(e *entry) {
+	if spi := e.ike.id.SPIi; spi != e.spi {
+		m.unindexLocked(e)
+		e.spi = spi
+		m.bySPI[spi] = append(m.bySPI[spi], e)
+	}
+}
+
+// registeredLocked reports whether e is still the manager's entry.
+func (m *Manager) registeredLocked(e *entry) bool { return m.entries[e.ike] == e }
+
+// orderedLocked lists the entries in registration order.
+func (m *Manager) orderedLocked() []*entry {
+	list := make([]*entry, 0, len(m.entries))
+	for _, e := range m.entries {
+		list = append(list, e)
+	}
+	slices.SortFunc(list, func(a, b *entry) int { return cmp.Compare(a.seq, b.seq) })
+	return list
+}
+
+// setHalfOpenLocked counts an entry in or out of the half-open figures.
+func (m *Manager) setHalfOpenLocked(e *entry, on bool, addr netip.Addr) {
+	if e.halfOpen == on {
+		return
+	}
+	e.halfOpen = on
+	if on {
+		e.halfOpenAddr = addr
+		m.halfOpen++
+		if !e.ike.id.Initiator {
+			m.countResponderLocked(addr, 1)
+		}
+		return
+	}
+	m.halfOpen--
+	if !e.ike.id.Initiator {
+		m.countResponderLocked(e.halfOpenAddr, -1)
+	}
+}
+
+// countResponderLocked adds n to the responder half-open figures of ip.
+func (m *Manager) countResponderLocked(ip netip.Addr, n int) {
+	m.halfOpenResp += n
+	if c := m.halfOpenIP[ip] + n; c > 0 {
+		m.halfOpenIP[ip] = c
+	} else {
+		delete(m.halfOpenIP, ip)
+	}
 }
 
 // waitLocked waits until e is free; false if it went away meanwhile.
@@ -181,7 +282,7 @@ func (m *Manager) waitLocked(e *entry) bool {
 	for e.busy && !e.destroy {
 		m.cond.Wait()
 	}
-	return !e.destroy && slices.Contains(m.entries, e)
+	return !e.destroy && m.registeredLocked(e)
 }
 
 // Checkout takes an IKE_SA by id, waiting while another job holds it.
@@ -202,31 +303,29 @@ func (m *Manager) Checkout(id IKESAID, thread int) *IKESA {
 func (m *Manager) Checkin(ike *IKESA) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !slices.ContainsFunc(m.entries, func(e *entry) bool { return e.ike == ike }) && ike.state != IKEDestroying {
-		m.entries = append(m.entries, &entry{ike: ike, busy: true})
+	e := m.entries[ike]
+	if e == nil && ike.state != IKEDestroying {
+		e = &entry{ike: ike, busy: true}
+		m.addLocked(e)
 	}
-	for _, e := range m.entries {
-		if e.ike == ike {
-			e.busy = false
-			e.connected = ike.state == IKEEstablished || ike.state == IKERekeying
-			e.myID, e.otherID = ike.myID, ike.OtherEAPID()
-			e.otherFamily4 = ike.otherHost.Addr().Is4()
-			if e.halfOpen && ike.state != IKECreated && ike.state != IKEConnecting {
-				e.halfOpen = false
-				m.halfOpen--
-				if !ike.id.Initiator {
-					m.halfOpenResp--
-				}
-			} else if !e.halfOpen && ike.state == IKEConnecting {
-				// An initiator's IKE_SA is half-open from the checkin after
-				// its IKE_SA_INIT went out.
-				e.halfOpen = true
-				m.halfOpen++
-				if !ike.id.Initiator {
-					m.halfOpenResp++
-				}
-			}
-			break
+	if e != nil {
+		m.reindexLocked(e)
+		e.busy = false
+		e.connected = ike.state == IKEEstablished || ike.state == IKERekeying
+		e.myID, e.otherID = ike.myID, ike.OtherEAPID()
+		other := ike.otherHost.Addr()
+		e.otherFamily4 = other.Is4()
+		switch {
+		case e.halfOpen && ike.state != IKECreated && ike.state != IKEConnecting:
+			m.setHalfOpenLocked(e, false, netip.Addr{})
+		case e.halfOpen && other.IsValid() && other != e.halfOpenAddr:
+			// The peer moved while half open: count it where it is now.
+			m.setHalfOpenLocked(e, false, netip.Addr{})
+			m.setHalfOpenLocked(e, true, other)
+		case !e.halfOpen && ike.state == IKEConnecting:
+			// An initiator's IKE_SA is half-open from the checkin after
+			// its IKE_SA_INIT went out.
+			m.setHalfOpenLocked(e, true, other)
 		}
 	}
 	m.cond.Broadcast()
@@ -235,13 +334,7 @@ func (m *Manager) Checkin(ike *IKESA) {
 // CheckinAndDestroy destroys an IKE_SA that is checked out.
 func (m *Manager) CheckinAndDestroy(ike *IKESA) {
 	m.mu.Lock()
-	var e *entry
-	for _, x := range m.entries {
-		if x.ike == ike {
-			e = x
-			break
-		}
-	}
+	e := m.entries[ike]
 	if e != nil {
 		e.destroy = true
 	}
@@ -250,15 +343,8 @@ func (m *Manager) CheckinAndDestroy(ike *IKESA) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if e != nil {
-		if e.halfOpen {
-			m.halfOpen--
-			if !ike.id.Initiator {
-				m.halfOpenResp--
-			}
-		}
-		if i := slices.Index(m.entries, e); i >= 0 {
-			m.entries = slices.Delete(m.entries, i, i+1)
-		}
+		m.setHalfOpenLocked(e, false, netip.Addr{})
+		m.removeLocked(e)
 	}
 	m.cond.Broadcast()
 }
@@ -285,7 +371,7 @@ func (m *Manager) Count() int {
 func (m *Manager) Shutdown(thread int) {
 	m.mu.Lock()
 	m.shutdown = true
-	list := slices.Clone(m.entries)
+	list := m.orderedLocked()
 	m.mu.Unlock()
 	for _, e := range list {
 		m.mu.Lock()

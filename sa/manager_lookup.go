@@ -1,8 +1,6 @@
 package sa
 
 import (
-	"slices"
-
 	"github.com/goswan/goswan/config"
 )
 
@@ -55,7 +53,7 @@ func (m *Manager) CheckoutByConfig(peer *config.PeerCfg, thread int) *IKESA {
 func (m *Manager) checkoutBy(thread int, match func(*IKESA) bool) *IKESA {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, e := range m.entries {
+	for _, e := range m.orderedLocked() {
 		if e.destroy {
 			continue
 		}
@@ -77,11 +75,11 @@ func (m *Manager) checkoutBy(thread int, match func(*IKESA) bool) *IKESA {
 // statusall-nb does.
 func (m *Manager) Each(thread int, wait bool, fn func(ike *IKESA)) {
 	m.mu.Lock()
-	list := slices.Clone(m.entries)
+	list := m.orderedLocked()
 	m.mu.Unlock()
 	for _, e := range list {
 		m.mu.Lock()
-		if e.destroy || !slices.Contains(m.entries, e) || (!wait && e.busy) {
+		if e.destroy || !m.registeredLocked(e) || (!wait && e.busy) {
 			m.mu.Unlock()
 			continue
 		}

@@ -13,8 +13,8 @@ import (
 func TestWaitEndsForDestroyedEntry(t *testing.T) {
 	m := &Manager{}
 	m.cond = sync.NewCond(&m.mu)
-	e := &entry{busy: true}
-	m.entries = []*entry{e}
+	e := &entry{ike: &IKESA{}, busy: true}
+	m.entries = map[*IKESA]*entry{e.ike: e}
 	done := make(chan bool)
 	go func() {
 		m.mu.Lock()
@@ -25,7 +25,7 @@ func TestWaitEndsForDestroyedEntry(t *testing.T) {
 	// while still busy, then everyone waiting is woken.
 	m.mu.Lock()
 	e.destroy = true
-	m.entries = nil
+	delete(m.entries, e.ike)
 	m.cond.Broadcast()
 	m.mu.Unlock()
 	wait := func() {

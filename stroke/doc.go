@@ -26,7 +26,9 @@
 // # Server and client
 //
 // The server (Listen) accepts one request per connection, answers in plain
-// text and closes, at most MaxConcurrent at a time. What a request does is up
+// text and closes; it reads requests as they come and runs at most
+// MaxConcurrent at a time (charon reads them in those slots too, so that
+// slow clients can stall its socket; goswan's cannot). What a request does is up
 // to the Handlers, interfaces split the way stroke_socket.c splits its
 // collaborators (control, config, ca, credentials, list, counters, log
 // levels), which the daemon implements. A handler writes its answer to a

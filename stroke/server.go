@@ -30,6 +30,15 @@ const (
 	DefaultRequestTimeout = 30 * time.Second
 
 	listenBacklog = 10 // charon's create_service(uri, 10)
+
+	// maxReading bounds the connections whose requests are still being
+	// read. charon reads a request in one of its max_concurrent slots,
+	// so that max_concurrent clients that write slowly (or not at all)
+	// stall its socket for good; goswan reads requests outside the slots,
+	// and a slot only runs a command, so that no client holds up another
+	// longer than a command takes. Beyond maxReading pending requests,
+	// new connections wait in the listen backlog.
+	maxReading = 512
 )
 
 // ErrInUse is returned by Listen when a daemon answers on the socket path.
@@ -82,13 +91,15 @@ type ServerConfig struct {
 
 // Server is a listening stroke socket.
 type Server struct {
-	cfg    ServerConfig
-	log    bus.Logger
-	ln     *net.UnixListener
-	info   os.FileInfo // of the socket file we created, to remove only ours
-	slots  chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
+	cfg   ServerConfig
+	log   bus.Logger
+	ln    *net.UnixListener
+	info  os.FileInfo // of the socket file we created, to remove only ours
+	slots chan struct{}
+	// reading holds a token per connection whose request is being read.
+	reading chan struct{}
+	ctx     context.Context
+	cancel  context.CancelFunc
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -125,8 +136,9 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
 		cfg: cfg, log: log, ln: ln, info: info,
-		slots: make(chan struct{}, cfg.MaxConcurrent),
-		ctx:   ctx, cancel: cancel,
+		slots:   make(chan struct{}, cfg.MaxConcurrent),
+		reading: make(chan struct{}, maxReading),
+		ctx:     ctx, cancel: cancel,
 		conns: make(map[net.Conn]struct{}),
 	}, nil
 }
@@ -138,16 +150,17 @@ func (s *Server) Path() string { return s.cfg.Path }
 // or the error that stopped accepting.
 func (s *Server) Serve() error {
 	for {
-		// Like charon, take a slot before accepting: with all slots busy
-		// new clients wait in the backlog instead of being read.
+		// A reading token before accepting: with maxReading requests
+		// being read, new clients wait in the backlog. The command slots
+		// (max_concurrent) are taken once a request has been read.
 		select {
-		case s.slots <- struct{}{}:
+		case s.reading <- struct{}{}:
 		case <-s.ctx.Done():
 			return nil
 		}
 		conn, err := s.ln.Accept()
 		if err != nil {
-			<-s.slots
+			<-s.reading
 			if s.ctx.Err() != nil {
 				return nil
 			}
@@ -167,11 +180,11 @@ func (s *Server) Serve() error {
 		}
 		if !s.track(conn) {
 			conn.Close()
-			<-s.slots
+			<-s.reading
 			return nil
 		}
 		go func() {
-			defer func() { s.untrack(conn); <-s.slots }()
+			defer s.untrack(conn)
 			s.handle(conn)
 		}()
 	}
@@ -224,10 +237,18 @@ func (s *Server) handle(conn net.Conn) {
 	br := bufio.NewReader(conn)
 	conn.SetReadDeadline(time.Now().Add(s.cfg.RequestTimeout))
 	raw, ok := s.readRequest(br)
+	<-s.reading
 	if !ok {
 		return
 	}
 	conn.SetReadDeadline(time.Time{})
+	// A slot for the command, as charon's max_concurrent.
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-s.ctx.Done():
+		return
+	}
 	s.log.Logf(bus.CFG, bus.Raw, "stroke message %s", hexDump(raw))
 	msg, err := Decode(raw)
 	switch {

@@ -382,7 +382,7 @@ func TestServerMaxConcurrent(t *testing.T) {
 	for range limit {
 		<-started
 	}
-	// The others are connected but wait in the backlog, unread.
+	// The others are read and wait for a slot.
 	select {
 	case <-started:
 		t.Fatalf("a request beyond max_concurrent %d was handled", limit)
@@ -514,5 +514,34 @@ func TestClientPrintsUpToNUL(t *testing.T) {
 	got, err := send(t, path, &Msg{Type: TypeStatus}, nil)
 	if err != nil || got != "abc" {
 		t.Errorf("%q, %v", got, err)
+	}
+}
+
+// A client that writes its request slowly, or not at all, holds no slot:
+// with max_concurrent such clients connected, a request still gets its
+// answer at once (charon would wait for them for good).
+func TestServerSlowClientsHoldNoSlot(t *testing.T) {
+	const limit = 2
+	rec := &recorder{}
+	srv, _, _ := testServer(t, ServerConfig{MaxConcurrent: limit, Handlers: rec.handlers(), RequestTimeout: time.Minute})
+	for range 2 * limit {
+		c, err := net.Dial("unix", srv.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Write([]byte{0x40}); err != nil { // one byte of the length, then nothing
+			t.Fatal(err)
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		send(t, srv.Path(), &Msg{Type: TypeRekey, Body: &Rekey{S("x")}}, nil)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("a request waited for clients that do not finish theirs")
 	}
 }

@@ -156,17 +156,7 @@ const (
 	CRLStrictIfURI CRLPolicy = 2
 )
 
-func (p CRLPolicy) String() string {
-	switch p {
-	case CRLStrictNo:
-		return "no"
-	case CRLStrictYes:
-		return "yes"
-	case CRLStrictIfURI:
-		return "ifuri"
-	}
-	return fmt.Sprintf("CRLPolicy(%d)", int32(p))
-}
+func (p CRLPolicy) String() string { return enumName(int32(p), "CRLPolicy", "no", "yes", "ifuri") }
 
 // Mode is the IPsec mode of a connection, libstrongswan's ipsec_mode_t.
 type Mode int32
@@ -182,11 +172,7 @@ const (
 )
 
 func (m Mode) String() string {
-	names := []string{"NONE", "TRANSPORT", "TUNNEL", "BEET", "PASS", "DROP"}
-	if m >= 0 && int(m) < len(names) {
-		return names[m]
-	}
-	return fmt.Sprintf("Mode(%d)", int32(m))
+	return enumName(int32(m), "Mode", "NONE", "TRANSPORT", "TUNNEL", "BEET", "PASS", "DROP")
 }
 
 // Action is what dpdaction= and closeaction= ask for, as starter encodes it.
@@ -202,11 +188,7 @@ const (
 )
 
 func (a Action) String() string {
-	names := []string{"none", "clear", "hold", "restart"}
-	if a >= 0 && int(a) < len(names) {
-		return names[a]
-	}
-	return fmt.Sprintf("Action(%d)", int32(a))
+	return enumName(int32(a), "Action", "none", "clear", "hold", "restart")
 }
 
 // Fragmentation is fragmentation= (no, accept, yes, force).
@@ -221,11 +203,7 @@ const (
 )
 
 func (f Fragmentation) String() string {
-	names := []string{"no", "accept", "yes", "force"}
-	if f >= 0 && int(f) < len(names) {
-		return names[f]
-	}
-	return fmt.Sprintf("Fragmentation(%d)", int32(f))
+	return enumName(int32(f), "Fragmentation", "no", "accept", "yes", "force")
 }
 
 // Unique is uniqueids= as starter sends it.
@@ -241,11 +219,7 @@ const (
 )
 
 func (u Unique) String() string {
-	names := []string{"no", "yes", "replace", "keep", "never"}
-	if u >= 0 && int(u) < len(names) {
-		return names[u]
-	}
-	return fmt.Sprintf("Unique(%d)", int32(u))
+	return enumName(int32(u), "Unique", "no", "yes", "replace", "keep", "never")
 }
 
 // CertPolicy is leftsendcert= (cert_policy_t).
@@ -259,9 +233,15 @@ const (
 )
 
 func (p CertPolicy) String() string {
-	names := []string{"always", "ifasked", "never"}
-	if p >= 0 && int(p) < len(names) {
-		return names[p]
+	return enumName(int32(p), "CertPolicy", "always", "ifasked", "never")
+}
+
+// enumName is the String of the small C enums starter sends: names[v] for
+// the values 0 to len(names)-1, in the enum's order, else "Kind(v)". One
+// helper instead of a copied bounds check per enum type.
+func enumName(v int32, kind string, names ...string) string {
+	if v >= 0 && int(v) < len(names) {
+		return names[v]
 	}
-	return fmt.Sprintf("CertPolicy(%d)", int32(p))
+	return fmt.Sprintf("%s(%d)", kind, v)
 }

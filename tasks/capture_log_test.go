@@ -132,24 +132,7 @@ func TestLogsMatchCharonCaptures(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, got := comparableLog(string(b)), comparableLog(n.LogText())
-				if len(want) < 25 {
-					t.Fatalf("%s: only %d comparable lines in the capture", n.Name, len(want))
-				}
-				for i := 0; i < max(len(want), len(got)); i++ {
-					w, g := "(end)", "(end)"
-					if i < len(want) {
-						w = want[i]
-					}
-					if i < len(got) {
-						g = got[i]
-					}
-					if w != g {
-						t.Errorf("%s: line %d differs from charon's\n charon: %s\n goswan: %s\n--- goswan ---\n%s",
-							n.Name, i+1, w, g, strings.Join(got, "\n"))
-						break
-					}
-				}
+				compareLogLines(t, n.Name, comparableLog(string(b)), comparableLog(n.LogText()))
 			}
 		})
 	}
@@ -202,23 +185,31 @@ func compareCapture(t *testing.T, p *ikesim.Pair, run string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, got := withoutPluginLines(comparableLog(string(b))), withoutPluginLines(comparableLog(n.LogText()))
-		if len(want) < 25 {
-			t.Fatalf("%s: only %d comparable lines in the capture", n.Name, len(want))
+		compareLogLines(t, n.Name, withoutPluginLines(comparableLog(string(b))), withoutPluginLines(comparableLog(n.LogText())))
+	}
+}
+
+// compareLogLines reports the first line where node's comparable log (got)
+// differs from charon's (want), with goswan's whole log for context. A
+// capture with fewer than 25 comparable lines is a broken capture, not a
+// pass.
+func compareLogLines(t *testing.T, node string, want, got []string) {
+	t.Helper()
+	if len(want) < 25 {
+		t.Fatalf("%s: only %d comparable lines in the capture", node, len(want))
+	}
+	for i := 0; i < max(len(want), len(got)); i++ {
+		w, g := "(end)", "(end)"
+		if i < len(want) {
+			w = want[i]
 		}
-		for i := 0; i < max(len(want), len(got)); i++ {
-			w, g := "(end)", "(end)"
-			if i < len(want) {
-				w = want[i]
-			}
-			if i < len(got) {
-				g = got[i]
-			}
-			if w != g {
-				t.Errorf("%s: line %d differs from charon's\n charon: %s\n goswan: %s\n--- goswan ---\n%s",
-					n.Name, i+1, w, g, strings.Join(got, "\n"))
-				break
-			}
+		if i < len(got) {
+			g = got[i]
+		}
+		if w != g {
+			t.Errorf("%s: line %d differs from charon's\n charon: %s\n goswan: %s\n--- goswan ---\n%s",
+				node, i+1, w, g, strings.Join(got, "\n"))
+			return
 		}
 	}
 }

@@ -49,6 +49,25 @@ func wantChild(t *testing.T, n *ikesim.Node, name string, state sa.ChildState, o
 	t.Errorf("%s: no CHILD_SA %s{%d}: %s", n.Name, name, uid, childStates(n.OnlyIKESA(t).Children()))
 }
 
+// wantCollisionOutcome checks node n once the response to its own rekey has
+// come back in a CHILD_SA rekey collision, for the winner and the loser alike
+// on both nodes: peers is the CHILD_SA n created answering the peer's
+// rekey, own the one its own rekey created.
+func wantCollisionOutcome(t *testing.T, n *ikesim.Node, wins bool, peers, own string) {
+	t.Helper()
+	if wins {
+		n.WantLog(t, "[IKE] CHILD_SA rekey collision won, deleting old child net-net{1}")
+		wantChild(t, n, peers, sa.ChildRekeyed, sa.OutboundRegistered)
+		wantChild(t, n, own, sa.ChildInstalled, sa.OutboundInstalled)
+		wantChild(t, n, "orig", sa.ChildDeleting, sa.OutboundNone)
+		return
+	}
+	n.WantLog(t, "[IKE] CHILD_SA rekey collision lost, deleting redundant child net-net{2}")
+	wantChild(t, n, "orig", sa.ChildRekeyed, sa.OutboundInstalled)
+	wantChild(t, n, peers, sa.ChildInstalled, sa.OutboundRegistered)
+	wantChild(t, n, own, sa.ChildDeleting, sa.OutboundRegistered)
+}
+
 func outName(o sa.OutboundState) string {
 	switch o {
 	case sa.OutboundNone:
@@ -171,30 +190,10 @@ func TestChildRekeyCollision(t *testing.T) {
 			p.Sun.WantLog(t, "[IKE] detected CHILD_REKEY collision with CHILD_REKEY")
 			// <-- CREATE_CHILD_SA { SA, Nr, TSi, TSr }
 			p.DeliverNextTo(t, p.Moon)
-			if c.moonWins {
-				p.Moon.WantLog(t, "[IKE] CHILD_SA rekey collision won, deleting old child net-net{1}")
-				wantChild(t, p.Moon, "B", sa.ChildRekeyed, sa.OutboundRegistered)
-				wantChild(t, p.Moon, "A", sa.ChildInstalled, sa.OutboundInstalled)
-				wantChild(t, p.Moon, "orig", sa.ChildDeleting, sa.OutboundNone)
-			} else {
-				p.Moon.WantLog(t, "[IKE] CHILD_SA rekey collision lost, deleting redundant child net-net{2}")
-				wantChild(t, p.Moon, "orig", sa.ChildRekeyed, sa.OutboundInstalled)
-				wantChild(t, p.Moon, "B", sa.ChildInstalled, sa.OutboundRegistered)
-				wantChild(t, p.Moon, "A", sa.ChildDeleting, sa.OutboundRegistered)
-			}
+			wantCollisionOutcome(t, p.Moon, c.moonWins, "B", "A")
 			// CREATE_CHILD_SA { SA, Nr, TSi, TSr } -->
 			p.DeliverNextTo(t, p.Sun)
-			if c.sunWins {
-				p.Sun.WantLog(t, "[IKE] CHILD_SA rekey collision won, deleting old child net-net{1}")
-				wantChild(t, p.Sun, "A", sa.ChildRekeyed, sa.OutboundRegistered)
-				wantChild(t, p.Sun, "B", sa.ChildInstalled, sa.OutboundInstalled)
-				wantChild(t, p.Sun, "orig", sa.ChildDeleting, sa.OutboundNone)
-			} else {
-				p.Sun.WantLog(t, "[IKE] CHILD_SA rekey collision lost, deleting redundant child net-net{2}")
-				wantChild(t, p.Sun, "orig", sa.ChildRekeyed, sa.OutboundInstalled)
-				wantChild(t, p.Sun, "A", sa.ChildInstalled, sa.OutboundRegistered)
-				wantChild(t, p.Sun, "B", sa.ChildDeleting, sa.OutboundRegistered)
-			}
+			wantCollisionOutcome(t, p.Sun, c.sunWins, "A", "B")
 			// INFORMATIONAL { D } -->  (moon's DELETE of what it deletes)
 			p.DeliverNextTo(t, p.Sun)
 			wantChild(t, p.Sun, c.delMoon, sa.ChildDeleted, sa.OutboundNone)

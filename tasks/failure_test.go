@@ -33,10 +33,7 @@ func TestWrongPSK(t *testing.T) {
 		"[CHD] CHILD_SA net-net{1} state change: CREATED => DESTROYING",
 		"[IKE] IKE_SA net-net[1] state change: CONNECTING => DESTROYING",
 	)
-	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
-		n.WantNoIKESA(t)
-		n.KernelEmpty(t)
-	}
+	wantNothingLeft(t, p.Moon, p.Sun)
 	// moon allocated an SPI (a larval SA) and deleted it again.
 	log := p.Moon.Kern.Log()
 	if !strings.Contains(log, "GetSPI 192.168.0.2->192.168.0.1 proto 50 => 0xc0000001") ||
@@ -143,8 +140,7 @@ func TestSPIAllocationFails(t *testing.T) {
 	p.Up()
 	p.Advance(time.Second)
 	p.Moon.WantLog(t, "[KNL] unable to get SPI", "[IKE] unable to allocate SPIs from kernel")
-	p.Moon.WantNoIKESA(t)
-	p.Moon.KernelEmpty(t)
+	wantNothingLeft(t, p.Moon)
 }
 
 // TestInitiatorAuthFails: RFC 7296 §2.21.2: when the initiator cannot
@@ -174,10 +170,7 @@ func TestInitiatorAuthFails(t *testing.T) {
 		"[IKE] received DELETE for IKE_SA net-net[1]",
 		"[IKE] IKE_SA deleted",
 	)
-	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
-		n.WantNoIKESA(t)
-		n.KernelEmpty(t)
-	}
+	wantNothingLeft(t, p.Moon, p.Sun)
 }
 
 // TestShutdown: on SIGTERM charon deletes every IKE_SA with a DELETE
@@ -190,10 +183,7 @@ func TestShutdown(t *testing.T) {
 	p.Advance(time.Second)
 	p.Moon.WantLog(t, "[IKE] sending DELETE for IKE_SA net-net[1]")
 	p.Sun.WantLog(t, "[IKE] received DELETE for IKE_SA net-net[1]", "[IKE] IKE_SA deleted")
-	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
-		n.WantNoIKESA(t)
-		n.KernelEmpty(t)
-	}
+	wantNothingLeft(t, p.Moon, p.Sun)
 }
 
 // TestNoMatchingPeerConfig: sun has no conn for moon's identity. As
@@ -214,7 +204,14 @@ func TestNoMatchingPeerConfig(t *testing.T) {
 		"[ENC] parsed IKE_AUTH response 1 [ N(AUTH_FAILED) ]",
 		"[IKE] received AUTHENTICATION_FAILED notify error",
 	)
-	for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+	wantNothingLeft(t, p.Moon, p.Sun)
+}
+
+// wantNothingLeft checks that a failed exchange left no IKE_SA and nothing
+// in the kernel on the given nodes.
+func wantNothingLeft(t *testing.T, nodes ...*ikesim.Node) {
+	t.Helper()
+	for _, n := range nodes {
 		n.WantNoIKESA(t)
 		n.KernelEmpty(t)
 	}

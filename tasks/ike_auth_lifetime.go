@@ -11,21 +11,15 @@ import (
 // IKEAuthLifetime sends and applies AUTH_LIFETIME notifies (RFC 4478),
 // ike_auth_lifetime.c: a responder that cannot reauthenticate itself tells
 // the initiator when to do it.
-type IKEAuthLifetime struct {
-	ike       *sa.IKESA
-	initiator bool
-}
+type IKEAuthLifetime struct{ ikeTask }
 
 // NewIKEAuthLifetime creates the task.
 func NewIKEAuthLifetime(ike *sa.IKESA, initiator bool) *IKEAuthLifetime {
-	return &IKEAuthLifetime{ike: ike, initiator: initiator}
+	return &IKEAuthLifetime{ikeTask{ike: ike, initiator: initiator}}
 }
 
 // Type implements sa.Task.
 func (t *IKEAuthLifetime) Type() sa.TaskType { return sa.TaskIKEAuthLifetime }
-
-// Migrate implements sa.Task.
-func (t *IKEAuthLifetime) Migrate(ike *sa.IKESA) { t.ike = ike }
 
 func (t *IKEAuthLifetime) add(m *encoding.Message) {
 	reauth := t.ike.Statistic(sa.StatReauth)

@@ -11,21 +11,15 @@ import (
 // ike_cert_post.c: the end entity certificate our authenticator used, then
 // its intermediate CAs, as leftsendcert allows. Nothing is sent with PSK
 // or EAP, and goswan never sends hash-and-URL.
-type IKECertPost struct {
-	ike       *sa.IKESA
-	initiator bool
-}
+type IKECertPost struct{ ikeTask }
 
 // NewIKECertPost creates the task.
 func NewIKECertPost(ike *sa.IKESA, initiator bool) *IKECertPost {
-	return &IKECertPost{ike: ike, initiator: initiator}
+	return &IKECertPost{ikeTask{ike: ike, initiator: initiator}}
 }
 
 // Type implements sa.Task.
 func (t *IKECertPost) Type() sa.TaskType { return sa.TaskIKECertPost }
-
-// Migrate implements sa.Task.
-func (t *IKECertPost) Migrate(ike *sa.IKESA) { t.ike = ike }
 
 func (t *IKECertPost) buildCerts(m *encoding.Message) {
 	auth, _ := m.First(encoding.PayloadAUTH).(*encoding.Auth)

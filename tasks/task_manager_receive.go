@@ -97,7 +97,7 @@ func (tm *TaskManager) handleFragment(defrag **encoding.Reassembler, m *encoding
 	}
 	tm.log(bus.ENC, bus.Control, "parsed %s", m)
 	if *defrag == nil {
-		*defrag = encoding.NewReassembler(0)
+		*defrag = encoding.NewReassembler(tm.settings().MaxPacket)
 	}
 	// To detect retransmissions only the first fragment is hashed.
 	if f.Number == 1 && m.Request() && raw != nil {

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -105,6 +106,9 @@ func parseArgs(args []string) (opts daemon.Options, exit int, done bool) {
 }
 
 func main() {
+	if r, err := strconv.Atoi(os.Getenv("GOSWAN_MEMPROFILERATE")); err == nil && r > 0 {
+		runtime.MemProfileRate = r // a developer's knob, see debugsock.go
+	}
 	opts, rc, done := parseArgs(os.Args[1:])
 	if done {
 		os.Exit(rc)
@@ -133,6 +137,7 @@ func main() {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, cancel := context.WithCancel(context.Background())
+	startDebugSocket(ctx, d)
 	go func() {
 		for s := range sigs {
 			switch s {

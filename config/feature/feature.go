@@ -57,7 +57,7 @@ var (
 	MakeBeforeBreak = &Feature{Name: "make-before-break reauthentication", Supported: true}
 	Mediation       = &Feature{Name: "the IKE mediation extension"}
 	IKEDSCP         = &Feature{Name: "DSCP marking of IKE packets"}
-	IKESALimit      = &Feature{Name: "a limit on the number of IKE_SAs"}
+	IKESALimit      = &Feature{Name: "a limit on the number of IKE_SAs", Supported: true}
 )
 
 // All lists every feature, in the order README names them.

@@ -1,7 +1,6 @@
 package ipsecconf
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -17,13 +16,7 @@ func FuzzIpsecConf(f *testing.F) {
 	more, _ := filepath.Glob("../testdata/seeds/*/*/ipsec.conf")
 	seeds = append(seeds, more...)
 	seeds = append(seeds, "../testdata/reference/ipsec.full.conf", "../testdata/seeds/004-mipv6-ha/ipsec.conf")
-	for _, s := range seeds {
-		data, err := os.ReadFile(s)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(string(data))
-	}
+	files.AddSeedFiles(f, seeds...)
 	f.Add("include inc.conf\nconn a\n\talso=b\n")
 	f.Add("include ipsec.conf\n")
 	f.Fuzz(func(t *testing.T, src string) {

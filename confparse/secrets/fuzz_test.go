@@ -1,7 +1,6 @@
 package secrets
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -15,13 +14,7 @@ import (
 func FuzzSecrets(f *testing.F) {
 	paths, _ := filepath.Glob("../testdata/secrets/*.secrets")
 	paths = append(paths, "../testdata/reference/live/moon/ipsec.secrets")
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(string(data))
-	}
+	files.AddSeedFiles(f, paths...)
 	f.Add("include ipsec.secrets\n: PSK x\n")
 	f.Add("include inc.secrets\n")
 	f.Fuzz(func(t *testing.T, src string) {

@@ -134,6 +134,8 @@ loop1 : loop2 {
 loop2 : loop1 {
 }
 `, nil)
+	// One table of cases; its rows share a shape with other tables of string
+	// pairs, not logic.
 	for _, tc := range []struct {
 		key, want string
 		ok        bool

@@ -10,6 +10,16 @@ import (
 // The typed lookups convert as settings.c's settings_value_as_*() do; a
 // value that does not convert yields the default, as in strongSwan.
 
+// lookup is what every typed getter does: key's value converted by parse,
+// or def when key is not set (parse itself falls back to def when the value
+// does not convert).
+func lookup[T any](s *Settings, key string, def T, parse func(string, T) T) T {
+	if v, ok := s.Value(key); ok {
+		return parse(v, def)
+	}
+	return def
+}
+
 // Str is get_str: the value of key, or def.
 func (s *Settings) Str(key, def string) string {
 	if v, ok := s.Value(key); ok {
@@ -30,55 +40,44 @@ func ParseBool(v string, def bool) bool {
 }
 
 // Bool is get_bool.
-func (s *Settings) Bool(key string, def bool) bool {
-	if v, ok := s.Value(key); ok {
-		return ParseBool(v, def)
-	}
-	return def
-}
+func (s *Settings) Bool(key string, def bool) bool { return lookup(s, key, def, ParseBool) }
 
 // ParseInt is settings_value_as_int: strtoul, in hex after "0x", into a C
 // int (so "-1" is -1 and large values wrap).
 func ParseInt(v string, def int) int {
-	base := 10
-	if strings.HasPrefix(v, "0x") {
-		base = 16
+	if n, ok := strtoulWhole(v); ok {
+		return int(int32(n))
 	}
-	n, rest, erange := clib.StrtoulErr(v, base)
-	if erange || rest != "" || len(rest) == len(v) {
-		return def
-	}
-	return int(int32(n))
+	return def
 }
 
 // Int is get_int.
-func (s *Settings) Int(key string, def int) int {
-	if v, ok := s.Value(key); ok {
-		return ParseInt(v, def)
+func (s *Settings) Int(key string, def int) int { return lookup(s, key, def, ParseInt) }
+
+// ParseUint64 is settings_value_as_uint64.
+func ParseUint64(v string, def uint64) uint64 {
+	if n, ok := strtoulWhole(v); ok {
+		return n
 	}
 	return def
 }
 
-// ParseUint64 is settings_value_as_uint64.
-func ParseUint64(v string, def uint64) uint64 {
+// strtoulWhole is the strtoul both integer conversions make: in hex after
+// "0x", else decimal, and the whole value must convert without overflow.
+func strtoulWhole(v string) (uint64, bool) {
 	base := 10
 	if strings.HasPrefix(v, "0x") {
 		base = 16
 	}
 	n, rest, erange := clib.StrtoulErr(v, base)
 	if erange || rest != "" || len(rest) == len(v) {
-		return def
+		return 0, false
 	}
-	return n
+	return n, true
 }
 
 // Uint64 looks key up as an unsigned 64-bit number.
-func (s *Settings) Uint64(key string, def uint64) uint64 {
-	if v, ok := s.Value(key); ok {
-		return ParseUint64(v, def)
-	}
-	return def
-}
+func (s *Settings) Uint64(key string, def uint64) uint64 { return lookup(s, key, def, ParseUint64) }
 
 // ParseDouble is settings_value_as_double: strtod of the whole value.
 func ParseDouble(v string, def float64) float64 {
@@ -95,12 +94,7 @@ func ParseDouble(v string, def float64) float64 {
 }
 
 // Double is get_double.
-func (s *Settings) Double(key string, def float64) float64 {
-	if v, ok := s.Value(key); ok {
-		return ParseDouble(v, def)
-	}
-	return def
-}
+func (s *Settings) Double(key string, def float64) float64 { return lookup(s, key, def, ParseDouble) }
 
 // ParseTime is timespan_from_string without a default unit: a number of
 // seconds, optionally followed by blanks and s, m, h or d (anything after

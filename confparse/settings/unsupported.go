@@ -19,7 +19,6 @@ var unsupported = []struct {
 }{
 	{"make_before_break", feature.MakeBeforeBreak, func(v string) bool { return ParseBool(v, false) }},
 	{"follow_redirects", feature.Redirect, func(v string) bool { return ParseBool(v, true) }},
-	{"ikesa_limit", feature.IKESALimit, func(v string) bool { return ParseInt(v, 0) > 0 }},
 	{"plugins.eap-radius.accounting", feature.RADIUSExtras, func(v string) bool { return ParseBool(v, false) }},
 	{"plugins.eap-radius.dae.enable", feature.RADIUSExtras, func(v string) bool { return ParseBool(v, false) }},
 	{"plugins.eap-radius.forward.ike_to_radius", feature.RADIUSExtras, func(v string) bool { return v != "" }},

@@ -49,52 +49,11 @@ for c in ip unshare nsenter tcpdump tshark python3 /usr/lib/ipsec/charon /usr/sb
 	command -v "$c" >/dev/null || die "missing $c"
 done
 
-# hx HOST CMD... runs CMD inside the host's network and mount namespace.
-hx() {
-	local pid
-	pid=$(cat "$CUR/.$1.pid")
-	shift
-	nsenter -t "$pid" -m -n -- "$@"
-}
-
-cleanup() {
-	local rc=$?
-	set +e
-	if [ -n "$CUR" ]; then
-		for h in moon sun; do
-			[ -f "$CUR/.$h.pid" ] || continue
-			# ipsec stop signals the starter by the pid in its own /run
-			hx "$h" ipsec stop >/dev/null 2>&1
-			for f in charon.pid starter.charon.pid; do
-				p=$(hx "$h" cat "/run/$f" 2>/dev/null) && kill "$p" 2>/dev/null
-			done
-		done
-	fi
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	PIDS=()
-	ip netns del "$NS_MOON" 2>/dev/null
-	ip netns del "$NS_SUN" 2>/dev/null
-	[ -n "$CUR" ] && rm -f "$CUR"/.*.pid
-	return $rc
-}
+# shellcheck source=testing/capture/hosts.sh
+. "$ROOT/testing/capture/hosts.sh"
+TAG=gse
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# wait_for FILE REGEX COUNT: poll until FILE has COUNT lines matching REGEX.
-wait_for() {
-	local i n
-	for i in $(seq 1 300); do
-		n=$(grep -cE "$2" "$1" 2>/dev/null || true)
-		[ "${n:-0}" -ge "$3" ] && return 0
-		sleep 0.1
-	done
-	die "timeout waiting for $3 x '$2' in $1"
-}
 
 # write_configs RUN: the configuration of both hosts for RUN.
 write_configs() {
@@ -206,26 +165,6 @@ write_configs() {
 	done
 }
 
-# start_host HOST ADDR LAN6: an anchor process holding the host's namespaces.
-start_host() {
-	local h=$1 ns=gse$$-$1 pid
-	: >"$CUR/$h.charon.log"
-	ip netns exec "$ns" unshare -m --propagation private sh -c "
-		mount -t tmpfs -o mode=0755 gse-run /run &&
-		mount --bind '$CUR/$h/ipsec.conf' /etc/ipsec.conf &&
-		mount --bind '$CUR/$h/ipsec.secrets' /etc/ipsec.secrets &&
-		mount --bind '$CUR/$h/strongswan.conf' /etc/strongswan.conf &&
-		touch /run/.gse-ready && exec sleep infinity" &
-	pid=$!
-	PIDS+=("$pid")
-	echo "$pid" >"$CUR/.$h.pid"
-	for _ in $(seq 1 50); do
-		hx "$h" test -e /run/.gse-ready 2>/dev/null && return 0
-		sleep 0.1
-	done
-	die "namespace of $h did not come up"
-}
-
 # run_cmd HOST CMD...: run a command inside HOST and log it to commands.txt.
 run_cmd() {
 	local h=$1
@@ -284,11 +223,7 @@ one_run() {
 	write_configs "$run"
 	[ "$run" = eapcp ] && conn=rw-eap
 
-	ip netns add "$NS_MOON"
-	ip netns add "$NS_SUN"
-	ip link add gse-moon0 netns "$NS_MOON" type veth peer name gse-sun0 netns "$NS_SUN"
-	start_host moon
-	start_host sun
+	start_hosts
 	hx moon sh -c 'ip link set lo up; ip link set gse-moon0 up;
 		ip addr add 192.168.0.1/24 dev gse-moon0; ip addr add 10.1.0.1/16 dev lo;
 		ip addr add fd01::1/64 dev lo'

@@ -48,47 +48,12 @@ for c in ip unshare nsenter ping /usr/lib/ipsec/charon /usr/sbin/ipsec; do
 	command -v "$c" >/dev/null || die "missing $c"
 done
 
-hx() {
-	local pid
-	pid=$(cat "$OUT/.$1.pid")
-	shift
-	nsenter -t "$pid" -m -n -- "$@"
-}
-
-cleanup() {
-	local rc=$?
-	set +e
-	for h in moon sun; do
-		[ -f "$OUT/.$h.pid" ] || continue
-		hx "$h" ipsec stop >/dev/null 2>&1
-		for f in charon.pid starter.charon.pid; do
-			p=$(hx "$h" cat "/run/$f" 2>/dev/null) && kill "$p" 2>/dev/null
-		done
-	done
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	PIDS=()
-	ip netns del "$NS_MOON" 2>/dev/null
-	ip netns del "$NS_SUN" 2>/dev/null
-	rm -f "$OUT"/.*.pid
-	return $rc
-}
+# shellcheck source=testing/capture/hosts.sh
+. "$ROOT/testing/capture/hosts.sh"
+CUR=$OUT
+TAG=gsu
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-wait_for() {
-	local i n
-	for i in $(seq 1 300); do
-		n=$(grep -cE "$2" "$1" 2>/dev/null || true)
-		[ "${n:-0}" -ge "$3" ] && return 0
-		sleep 0.1
-	done
-	die "timeout waiting for $3 x '$2' in $1"
-}
 
 write_configs() {
 	local h me peer mynet peernet myid peerid
@@ -236,25 +201,6 @@ write_configs() {
 	done
 }
 
-start_host() {
-	local h=$1 ns=gsu-$1 pid
-	: >"$OUT/$h.charon.log"
-	ip netns exec "$ns" unshare -m --propagation private sh -c "
-		mount -t tmpfs -o mode=0755 gsu-run /run &&
-		mount --bind '$OUT/$h/ipsec.conf' /etc/ipsec.conf &&
-		mount --bind '$OUT/$h/ipsec.secrets' /etc/ipsec.secrets &&
-		mount --bind '$OUT/$h/strongswan.conf' /etc/strongswan.conf &&
-		touch /run/.gsu-ready && exec sleep infinity" &
-	pid=$!
-	PIDS+=("$pid")
-	echo "$pid" >"$OUT/.$h.pid"
-	for _ in $(seq 1 50); do
-		hx "$h" test -e /run/.gsu-ready 2>/dev/null && return 0
-		sleep 0.1
-	done
-	die "namespace of $h did not come up"
-}
-
 # cap HOST WHAT CMD...: run CMD in HOST, its stdout to NN_HOST_WHAT.txt.
 cap() {
 	local h=$1 what=$2 f rc=0
@@ -273,11 +219,7 @@ child_id() {
 rm -rf "$OUT"
 mkdir -p "$OUT"
 write_configs
-ip netns add "$NS_MOON"
-ip netns add "$NS_SUN"
-ip link add gsu-moon0 netns "$NS_MOON" type veth peer name gsu-sun0 netns "$NS_SUN"
-start_host moon
-start_host sun
+start_hosts
 hx moon sh -c 'ip link set lo up; ip link set gsu-moon0 up;
 	ip addr add 192.168.0.1/24 dev gsu-moon0; ip addr add 10.1.0.1/16 dev lo'
 hx sun sh -c 'ip link set lo up; ip link set gsu-sun0 up;

@@ -291,6 +291,21 @@ func (s *Sim) Deliver(seq int) bool {
 	return found
 }
 
+// Take removes the held packet with sequence number seq and returns it
+// undelivered, for a test that hands it to a daemon itself (to process
+// it on an IKE_SA the test holds checked out, say).
+func (s *Sim) Take(seq int) (WireRecord, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, h := range s.held {
+		if h.Seq == seq {
+			s.held = append(s.held[:i:i], s.held[i+1:]...)
+			return h, true
+		}
+	}
+	return WireRecord{}, false
+}
+
 // DeliverAll delivers every held packet in the order sent, including those
 // sent in reaction, until nothing is held.
 func (s *Sim) DeliverAll() {

@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/testing/internal/netnet"
-	"github.com/goswan/goswan/testing/testenv"
 	"github.com/goswan/goswan/testing/testpki"
 )
 
@@ -19,11 +17,7 @@ import (
 // with the scheme charon picks for the key, and goswan's listcacerts
 // prints the CA certificate as Debian's charon does, byte for byte.
 func TestCharonInteropCertificates(t *testing.T) {
-	testenv.RequireRoot(t)
-	testenv.RequireCommand(t, "/usr/lib/ipsec/charon")
-	testenv.RequireCommand(t, "/usr/sbin/ipsec")
-	testenv.RequireCommand(t, "ping")
-	bin := goswanBin(t)
+	bin := labBin(t, "/usr/sbin/ipsec", "ping")
 	for _, k := range []struct {
 		kind    testpki.KeyKind
 		keyword string
@@ -54,31 +48,7 @@ func TestCharonInteropCertificates(t *testing.T) {
 					Charon: map[string]string{goswanHost: "signature_authentication = no"}}
 			}
 			t.Run(name, func(t *testing.T) {
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-				defer cancel()
-				n, err := netnet.Build(ctx, c.moon, c.sun, bin, netnet.Options{Certs: certs})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer func() {
-					if t.Failed() {
-						for _, h := range []string{"moon", "sun"} {
-							t.Logf("%s daemon.log:\n%s", h, n.Logs(h, 80))
-						}
-					}
-					if err := n.Close(); err != nil {
-						t.Errorf("teardown: %v", err)
-					}
-				}()
-				if err := n.Start(); err != nil {
-					t.Fatal(err)
-				}
-				if err := n.Up(); err != nil {
-					t.Fatal(err)
-				}
-				if out, err := n.Run("alice", "ping -c 2 -W 2 "+netnet.Bob, 15*time.Second); err != nil {
-					t.Fatalf("ping through the tunnel: %v\n%s", err, out)
-				}
+				n := upAndPing(t, bin, c.moon, c.sun, netnet.Options{Certs: certs})
 				for host, peer := range map[string]string{"moon": "sun", "sun": "moon"} {
 					log := n.Logs(host, 400)
 					want := fmt.Sprintf("authentication of '%s.strongswan.org' with %s successful", peer, k.scheme)

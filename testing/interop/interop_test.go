@@ -18,6 +18,19 @@ import (
 	"github.com/goswan/goswan/testing/testenv"
 )
 
+// labBin is the preamble of every lab test here: it skips (or, under
+// GOSWAN_CI=1, fails) without root, Debian's charon and the further commands
+// the test runs, then builds goswan's binaries and returns their directory.
+func labBin(t *testing.T, commands ...string) string {
+	t.Helper()
+	testenv.RequireRoot(t)
+	testenv.RequireCommand(t, "/usr/lib/ipsec/charon")
+	for _, c := range commands {
+		testenv.RequireCommand(t, c)
+	}
+	return goswanBin(t)
+}
+
 // goswanBin builds goswan's binaries for the test.
 func goswanBin(t *testing.T) string {
 	t.Helper()
@@ -72,11 +85,7 @@ func parseStatusall(t *testing.T, host, s string) saView {
 }
 
 func TestCharonInteropBothRoles(t *testing.T) {
-	testenv.RequireRoot(t)
-	testenv.RequireCommand(t, "/usr/lib/ipsec/charon")
-	testenv.RequireCommand(t, "/usr/sbin/ipsec")
-	testenv.RequireCommand(t, "ping")
-	bin := goswanBin(t)
+	bin := labBin(t, "/usr/sbin/ipsec", "ping")
 	// "charon" is Debian's ipsec and starter with goswan's charon: what
 	// issue 7 asks, strongSwan's own tools driving goswan's daemon.
 	for _, c := range []struct{ moon, sun string }{{"charon", "strongswan"}, {"strongswan", "charon"}} {
@@ -123,7 +132,7 @@ func upAndPing(t *testing.T, bin, moon, sun string, o netnet.Options) *netnet.Ne
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, h := range []string{"moon", "sun"} {
-				t.Logf("%s daemon.log:\n%s", h, n.Logs(h, 60))
+				t.Logf("%s daemon.log:\n%s", h, n.Logs(h, 80))
 			}
 		}
 		if err := n.Close(); err != nil {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/goswan/goswan/tasks"
 	"github.com/goswan/goswan/testing/internal/swanlab"
-	"github.com/goswan/goswan/testing/testenv"
 )
 
 // TestSwanctlAgainstBothDaemons drives moon with Debian's swanctl, once with
@@ -23,11 +22,7 @@ import (
 // uptime: what an operator sees from swanctl must not tell the daemons
 // apart.
 func TestSwanctlAgainstBothDaemons(t *testing.T) {
-	testenv.RequireRoot(t)
-	testenv.RequireCommand(t, "/usr/lib/ipsec/charon")
-	testenv.RequireCommand(t, "/usr/sbin/swanctl")
-	testenv.RequireCommand(t, "ping")
-	bin := goswanBin(t)
+	bin := labBin(t, "/usr/sbin/swanctl", "ping")
 	want := swanctlTranscript(t, "strongswan", bin)
 	got := swanctlTranscript(t, "goswan", bin)
 	if t.Failed() {
@@ -235,11 +230,7 @@ func TestNormalizeKeepsWhatMustMatch(t *testing.T) {
 // conns, as charon does: both plugins feed one set of config backends. The
 // views must also equal Debian's charon's in the same lab state.
 func TestStrokeAndViciConnsSideBySide(t *testing.T) {
-	testenv.RequireRoot(t)
-	testenv.RequireCommand(t, "/usr/lib/ipsec/charon")
-	testenv.RequireCommand(t, "/usr/sbin/swanctl")
-	testenv.RequireCommand(t, "/usr/sbin/ipsec")
-	bin := goswanBin(t)
+	bin := labBin(t, "/usr/sbin/swanctl", "/usr/sbin/ipsec")
 	views := map[string][]transcriptStep{}
 	for _, impl := range []string{"strongswan", "goswan"} {
 		views[impl] = sideBySide(t, impl, bin)

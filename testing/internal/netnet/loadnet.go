@@ -133,6 +133,17 @@ func buildHosts(ctx context.Context, moonImpl, sunImpl, goswanBin string, logf f
 	if err != nil {
 		return nil, err
 	}
+	return BuildHosts(ctx, logf, specs(mi, si))
+}
+
+// BuildHosts builds a network of the given hosts in a scratch directory
+// of its own: any hosts of strongSwan's topology, each running what its
+// spec's binds and files say (runner.Implementations gives the binds).
+// IPsec is configured but not started. Close removes it all.
+func BuildHosts(ctx context.Context, logf func(string, ...any), specs []topology.HostSpec) (*Net, error) {
+	if os.Geteuid() != 0 {
+		return nil, errors.New("network namespaces need root")
+	}
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
@@ -147,7 +158,7 @@ func buildHosts(ctx context.Context, moonImpl, sunImpl, goswanBin string, logf f
 		Prefix:  fmt.Sprintf("gsn%x", (os.Getpid()+int(time.Now().UnixNano()))&0xffff),
 		Scratch: scratch,
 		Logf:    logf,
-		Hosts:   specs(mi, si),
+		Hosts:   specs,
 	})
 	if err != nil {
 		os.RemoveAll(scratch)

@@ -133,6 +133,10 @@ charon {
 }
 `
 
+// HostEnv is the environment of every command run in a host: a plain
+// root shell's, and the developer's profiling knobs passed through.
+func HostEnv() []string { return hostEnv() }
+
 func hostEnv() []string {
 	env := []string{
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",

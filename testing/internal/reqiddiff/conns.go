@@ -155,7 +155,10 @@ const ipsecSecrets = `# /etc/ipsec.secrets - goswan reqid differential test
 // strongswanConf: the userspace data plane (the lane's kernel has no ESP),
 // short retransmits so that a restart against a stopped peer gives up
 // quickly, and rekeyed SAs deleted at once so that a rekey is over when its
-// exchanges are.
+// exchanges are. Its log and data-plane blocks repeat swanlab's
+// StrongswanConf on purpose: like every scenario's strongswan.conf
+// (testing/README.md), each lab's file is written out whole, as it lands in
+// /etc, so that it reads and diffs against charon's on its own.
 const strongswanConf = `# /etc/strongswan.conf - goswan reqid differential test
 starter {
   load_warning = no

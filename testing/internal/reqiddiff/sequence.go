@@ -97,13 +97,20 @@ func (s Step) String() string {
 }
 
 // weights of the kinds in a random sequence (restarts and reauths take
-// seconds, so they are rarer).
+// seconds, so they are rarer). Acquire has weight 0 in this lab: both
+// gateways run the userspace data plane, and strongSwan's kernel-libipsec
+// drops a packet that matches a policy without SA instead of raising an
+// acquire (5.9.8 libipsec/ipsec_processor.c leaves it as a TODO), while
+// goswan's raises one as XFRM does. A ping would compare goswan's acquire
+// against strongSwan doing nothing, so trap-triggered reqids are compared
+// where both sides acquire: the tasks tests of keep_reqids through a
+// trap's acquire, and the kernel lane.
 var weights = []struct {
 	kind   Kind
 	weight int
 }{
 	{Up, 26}, {DownChild, 11}, {DownIKE, 10}, {Route, 12}, {Unroute, 8}, {RekeyChild, 10}, {RekeyIKE, 5},
-	{Acquire, 8}, {Restart, 3}, {Reauth, 2},
+	{Acquire, 0}, {Restart, 3}, {Reauth, 2},
 }
 
 // everyday conns: all but the pe group, which only Reauth uses.

@@ -34,7 +34,9 @@ const (
 // plane (the kernel may lack ESP), IKE and ESP-in-UDP marked to bypass its
 // TUN device, charon's log in /var/log/daemon.log, and only plugins that
 // both implementations have, so that their plugin lists agree. %s is
-// "stroke " where the stroke plugin loads too.
+// "stroke " where the stroke plugin loads too. It is written out whole, as
+// it lands in /etc (other labs repeat its data-plane and log blocks on
+// purpose, for the same reason).
 const StrongswanConf = `# /etc/strongswan.conf - goswan swanlab
 charon {
   load = random nonce aes sha1 sha2 hmac kdf gcm gmp openssl kernel-libipsec kernel-netlink socket-default %svici updown counters

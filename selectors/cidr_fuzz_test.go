@@ -1,0 +1,17 @@
+package selectors
+
+import "testing"
+
+// FuzzParseCIDR: any subnet from a configuration (ipsec.conf, stroke,
+// vici) parses to a selector that prints, or is refused.
+func FuzzParseCIDR(f *testing.F) {
+	for _, s := range []string{"10.1.0.0/16", "0.0.0.0/0", "fec1::/16", "10.1.0.1", "10.1.0.0-10.1.0.9", "1.2.3.4/33", "::/129", "a/b"} {
+		f.Add(s, uint8(0), uint16(0), uint16(0xffff))
+	}
+	f.Fuzz(func(t *testing.T, s string, proto uint8, from, to uint16) {
+		ts, err := ParseCIDR(s, proto, from, to)
+		if err == nil {
+			_ = ts.String()
+		}
+	})
+}
