@@ -37,11 +37,11 @@ demo: build
 # strongSwan skip loudly here unless GOSWAN_CI=1 (set by .ci/run), where they
 # must run.
 # atexit_sleep_ms=0: race-built helper binaries the tests start exit at once.
-# The allocation test cannot run under -race (the race detector allocates),
-# so it runs once more without it.
+# The allocation tests cannot run under -race (the race detector allocates),
+# so they run once more without it.
 test:
 	GORACE=atexit_sleep_ms=0 $(GO) test -race -count=1 -timeout 9m ./...
-	$(GO) test -count=1 -run '^TestESPAllocationFree$$' ./crypto
+	$(GO) test -count=1 -run '^(TestESPAllocationFree|TestReceiverDropAllocs)$$' ./crypto ./sa
 
 $(STATICCHECK):
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

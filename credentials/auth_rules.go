@@ -16,6 +16,9 @@ type AuthRules struct {
 	SubjectCerts []*Certificate // AUTH_RULE_SUBJECT_CERT
 	IMCerts      []*Certificate // AUTH_RULE_IM_CERT
 	CACerts      []*Certificate // AUTH_RULE_CA_CERT
+	// CAIdentities require a CA by name (AUTH_RULE_CA_IDENTITY, swanctl's
+	// ca_id): one of the chain's CA certificates must have it as subject.
+	CAIdentities []*Identity
 	// SignatureSchemes constrain (or record) the schemes of the
 	// certificate chain; IKESignatureSchemes those of the AUTH payload.
 	SignatureSchemes    []SignatureParams
@@ -37,6 +40,7 @@ func (r AuthRules) Clone() AuthRules {
 	r.SubjectCerts = slices.Clone(r.SubjectCerts)
 	r.IMCerts = slices.Clone(r.IMCerts)
 	r.CACerts = slices.Clone(r.CACerts)
+	r.CAIdentities = slices.Clone(r.CAIdentities)
 	r.SignatureSchemes = cloneParams(r.SignatureSchemes)
 	r.IKESignatureSchemes = cloneParams(r.IKESignatureSchemes)
 	r.RSAStrength = slices.Clone(r.RSAStrength)
@@ -64,6 +68,7 @@ func (r *AuthRules) Merge(o AuthRules) {
 	r.SubjectCerts = append(r.SubjectCerts, o.SubjectCerts...)
 	r.IMCerts = append(r.IMCerts, o.IMCerts...)
 	r.CACerts = append(r.CACerts, o.CACerts...)
+	r.CAIdentities = append(r.CAIdentities, o.CAIdentities...)
 	r.SignatureSchemes = append(r.SignatureSchemes, o.SignatureSchemes...)
 	r.IKESignatureSchemes = append(r.IKESignatureSchemes, o.IKESignatureSchemes...)
 	r.RSAStrength = append(r.RSAStrength, o.RSAStrength...)
@@ -83,7 +88,9 @@ func (r AuthRules) Equal(o AuthRules) bool {
 		return slices.EqualFunc(a, b, func(x, y SignatureParams) bool { return x.Equal(y) })
 	}
 	return certsEq(r.SubjectCerts, o.SubjectCerts) && certsEq(r.IMCerts, o.IMCerts) &&
-		certsEq(r.CACerts, o.CACerts) && paramsEq(r.SignatureSchemes, o.SignatureSchemes) &&
+		certsEq(r.CACerts, o.CACerts) &&
+		slices.EqualFunc(r.CAIdentities, o.CAIdentities, func(x, y *Identity) bool { return x.Equals(y) }) &&
+		paramsEq(r.SignatureSchemes, o.SignatureSchemes) &&
 		paramsEq(r.IKESignatureSchemes, o.IKESignatureSchemes) &&
 		slices.Equal(r.RSAStrength, o.RSAStrength) && slices.Equal(r.ECDSAStrength, o.ECDSAStrength) &&
 		slices.Equal(r.CRLValidation, o.CRLValidation) && slices.Equal(r.OCSPValidation, o.OCSPValidation) &&
@@ -153,8 +160,7 @@ func (r AuthRules) Complies(want AuthRules, log LogFunc) bool {
 	if success && (len(want.RSAStrength) > 0 || len(want.ECDSAStrength) > 0) {
 		success = compliesStrength(r, want, log)
 	}
-	if len(want.CACerts) > 0 && !anyEqual(want.CACerts, append(slices.Clone(r.CACerts), r.IMCerts...)) {
-		log.log(LogCFG, 1, "constraint check failed: peer not authenticated by CA '%s'", want.CACerts[len(want.CACerts)-1].Subject())
+	if !compliesCA(want, append(slices.Clone(r.CACerts), r.IMCerts...), log) {
 		return false
 	}
 	if len(want.SubjectCerts) > 0 && !anyEqual(want.SubjectCerts, r.SubjectCerts) {
@@ -163,6 +169,35 @@ func (r AuthRules) Complies(want AuthRules, log LogFunc) bool {
 		return false
 	}
 	return success
+}
+
+// compliesCA checks the CA constraints: one of the CA certificates
+// required, or a CA certificate with one of the names required, must be
+// in the chain. The CA named in the failure is the last one required (a
+// round from swanctl.conf names its CAs either way, rarely both; then the
+// name comes last here, where charon logs whichever came last).
+func compliesCA(want AuthRules, chain []*Certificate, log LogFunc) bool {
+	if len(want.CACerts) == 0 && len(want.CAIdentities) == 0 {
+		return true
+	}
+	if anyEqual(want.CACerts, chain) {
+		return true
+	}
+	for _, id := range want.CAIdentities {
+		for _, c := range chain {
+			if c.HasSubject(id) != MatchNone {
+				return true
+			}
+		}
+	}
+	var required *Identity
+	if n := len(want.CAIdentities); n > 0 {
+		required = want.CAIdentities[n-1]
+	} else {
+		required = want.CACerts[len(want.CACerts)-1].Subject()
+	}
+	log.log(LogCFG, 1, "constraint check failed: peer not authenticated by CA '%s'", required)
+	return false
 }
 
 // anyEqual reports whether a certificate of want is among have.

@@ -71,6 +71,8 @@ type Manager struct {
 	cache     relationCache
 	opts      ManagerOptions
 	cacheCRLs bool
+	// runtime is vici's set (memset.go).
+	runtime memSet
 
 	// Now is the wall clock certificates are validated against.
 	Now func() time.Time
@@ -305,9 +307,14 @@ func (m *Manager) AddCRL(c *CRL, log LogFunc) bool {
 }
 
 func (m *Manager) addCRLLocked(c *CRL, log LogFunc) bool {
+	return addCRLTo(&m.crls, c, log)
+}
+
+// addCRLTo is mem_cred add_crl on the list of one set.
+func addCRLTo(list *[]*CRL, c *CRL, log LogFunc) bool {
 	isNew := true
-	kept := m.crls[:0:0]
-	for i, old := range m.crls {
+	kept := (*list)[:0:0]
+	for i, old := range *list {
 		sameIssuer := equalBytes(c.aki, old.aki) || c.issuer.Equals(old.issuer)
 		if !sameIssuer || !isNew {
 			kept = append(kept, old)
@@ -322,13 +329,13 @@ func (m *Manager) addCRLLocked(c *CRL, log LogFunc) bool {
 			continue
 		}
 		if isNew = crlIsNewer(c, old, log); !isNew {
-			kept = append(kept, m.crls[i:]...)
+			kept = append(kept, (*list)[i:]...)
 			break
 		}
 	}
-	m.crls = kept
+	*list = kept
 	if isNew {
-		m.crls = append([]*CRL{c}, m.crls...)
+		*list = append([]*CRL{c}, *list...)
 	}
 	return isNew
 }
@@ -397,7 +404,8 @@ func (m *Manager) CRLs() []*CRL {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	out := m.cache.crls(nil)
-	return append(out, m.crls...)
+	out = append(out, m.crls...)
+	return append(out, m.runtime.crls...)
 }
 
 // OCSPResponses lists the cached OCSP responses.
@@ -442,6 +450,13 @@ func (m *Manager) certsLocked(key KeyType, id *Identity, trusted bool, local []*
 			out = append(out, c.cert)
 		}
 	}
+	// vici's sets are registered after stroke's.
+	if trusted {
+		add(m.runtime.trusted)
+	} else {
+		add(m.runtime.untrusted)
+	}
+	add(m.runtime.cas)
 	return out
 }
 

@@ -366,9 +366,11 @@ func (v *view) heldCRLs(id *Identity) []*CRL {
 	}
 	out = append(out, v.m.cache.crls(id)...)
 	v.m.mu.RLock()
-	for _, c := range v.m.crls {
-		if c.HasIssuer(id) != MatchNone {
-			out = append(out, c)
+	for _, list := range [][]*CRL{v.m.crls, v.m.runtime.crls} {
+		for _, c := range list {
+			if c.HasIssuer(id) != MatchNone {
+				out = append(out, c)
+			}
 		}
 	}
 	v.m.mu.RUnlock()

@@ -275,9 +275,11 @@ func (v *view) buildTrustchain(subject *Certificate, cas []*Certificate) *AuthRu
 func (m *Manager) privateByKeyID(key KeyType, keyID []byte) *PrivateKey {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	for _, k := range m.keys {
-		if (key == KeyAny || k.Type() == key) && k.public.HasFingerprint(keyID) {
-			return k
+	for _, list := range [][]*PrivateKey{m.keys, m.runtime.keys} {
+		for _, k := range list {
+			if (key == KeyAny || k.Type() == key) && k.public.HasFingerprint(keyID) {
+				return k
+			}
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/vici"
 )
 
@@ -25,6 +26,10 @@ func (d *Daemon) loadVici() {
 		Control: viciControl{d.controller},
 		Daemon:  viciDaemon{d},
 	}
+	deps.Features.Certs = &vici.ManagerStore{M: d.certs, Log: (&strokeCred{d: d}).credLog, Opts: credentials.ConstraintOptions{
+		RSAPSS:                   s.Bool("charon.rsa_pss", false),
+		SignatureAuthConstraints: s.Bool("charon.signature_authentication_constraints", true),
+	}}
 	// A nil *Counters in the interface would look like a loaded plugin.
 	if d.counters != nil {
 		deps.Counters = d.counters

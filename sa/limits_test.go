@@ -3,6 +3,7 @@ package sa_test
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/goswan/goswan/testing/testenv"
 	"net/netip"
 	"testing"
 	"time"
@@ -291,6 +292,10 @@ func (discard) Send(sa.Packet) {}
 // and a request answered with a COOKIE only the answer's bytes, when no
 // log line is written (the daemon's default levels log neither).
 func TestReceiverDropAllocs(t *testing.T) {
+	if raceEnabled {
+		// `make test` runs this test a second time without -race.
+		testenv.OtherLane(t, "make test's run without -race", "the race detector allocates")
+	}
 	l := newLimitsLab(t, func(s *sa.Settings) { s.CookieThreshold = 1 })
 	l.send(l.request(addr(1))) // one half-open IKE_SA: cookies on
 	l.Sun.Env.Bus = bus.New()

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/credentials"
 )
 
 // The certification authority commands (vici_authority.c) and list-certs
@@ -41,7 +42,7 @@ func (p *Plugin) loadAuthority(r *Request) []byte {
 		if !hasCert {
 			return reply("CA certificate missing: %s", e.Name)
 		}
-		return reply("unsupported option: cacert (%s), authority discarded", whyCerts)
+		return reply("unsupported option: cacert (%s), authority discarded", whyAuthorities)
 	}
 	if r.Err != nil {
 		return reply("parsing request failed")
@@ -85,6 +86,9 @@ func (p *Plugin) listCerts(r *Request) []byte {
 	} else {
 		p.logf(bus.Control, "invalid certificate type '%s'", str)
 		return empty()
+	}
+	if subject, ok := r.Msg.Str("subject"); ok {
+		f.Subject = credentials.ParseIdentity(subject)
 	}
 	certs := p.deps.Features.Certs
 	if certs == nil {

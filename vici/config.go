@@ -52,16 +52,24 @@ func unsupported(name, why string) error {
 
 // Why goswan refuses the options it cannot honour.
 const (
-	whyCerts  = "certificates and public key authentication over vici are not supported by goswan yet"
-	whyPools  = "virtual IPs and address pools are not supported by goswan yet"
-	whyIKEv1  = "goswan speaks IKEv2 only"
-	whyPPK    = "postquantum preshared keys are not supported by goswan"
-	whyLabels = "security labels are not supported by goswan"
+	whyCerts = "certificates and public key authentication over vici are not supported by goswan yet"
+	// whyRawKeys follows feature.RawPublicKeys, whyAuthorities
+	// feature.ViciAuthorities.
+	whyRawKeys     = "raw public keys are not supported by goswan yet"
+	whyAuthorities = "certification authority sections, attribute certificates and certificates from files or tokens over vici are not supported by goswan yet"
+	whyPools       = "virtual IPs and address pools are not supported by goswan yet"
+	whyIKEv1       = "goswan speaks IKEv2 only"
+	whyPPK         = "postquantum preshared keys are not supported by goswan"
+	whyLabels      = "security labels are not supported by goswan"
 )
 
 type authData struct {
 	cfg   config.AuthCfg
 	round uint32
+	// certs holds the certificates of certs and cacerts (nil: no
+	// certificate support).
+	certs CertStore
+	log   credentials.LogFunc
 }
 
 type peerData struct {
@@ -208,7 +216,13 @@ func (a *authData) kv(name string, v []byte) error {
 	case "xauth_id":
 		a.cfg.XAuthIdentity, ok = parseIdentity(v)
 	case "ca_id":
-		return unsupported(name, whyCerts)
+		if a.certs == nil {
+			return unsupported(name, whyCerts)
+		}
+		var id *credentials.Identity
+		if id, ok = parseIdentity(v); ok {
+			a.cfg.CAIdentities = append(a.cfg.CAIdentities, id)
+		}
 	case "revocation":
 		var lvl credentials.Validation
 		lvl, ok = parseMap(v, map[string]credentials.Validation{"strict": credentials.ValidationGood,
@@ -244,7 +258,12 @@ func (a *authData) parseAuth(v []byte) error {
 	lower := func(p string) bool { return len(s) >= len(p) && equalFold(s[:len(p)], p) }
 	switch {
 	case hasPrefix(s, "ike:"), hasPrefix(s, "pubkey"), hasPrefix(s, "rsa"), hasPrefix(s, "ecdsa"), hasPrefix(s, "bliss"):
-		return unsupported("auth", whyCerts)
+		if a.certs == nil {
+			return unsupported("auth", whyCerts)
+		}
+		a.cfg.Class = config.AuthClassPubkey
+		a.cfg.AddPubkeyConstraints(s, true, a.certs.Constraints(), a.log)
+		return nil
 	case equalFold(s, "psk"):
 		a.cfg.Class = config.AuthClassPSK
 		return nil
@@ -293,17 +312,45 @@ func (a *authData) li(name string, v []byte) error {
 			return invalid(name)
 		}
 		a.cfg.CertPolicies = append(a.cfg.CertPolicies, s)
-	case "certs", "cacerts", "pubkeys":
-		return unsupported(name, whyCerts)
+	case "certs", "cacerts":
+		if a.certs == nil {
+			return unsupported(name, whyCerts)
+		}
+		c, err := a.certs.ConnCert(v, name == "cacerts")
+		if err != nil {
+			return invalid(name)
+		}
+		if name == "certs" {
+			a.cfg.SubjectCerts = append(a.cfg.SubjectCerts, c)
+		} else {
+			a.cfg.CACerts = append(a.cfg.CACerts, c)
+		}
+	case "pubkeys":
+		return unsupported(name, whyRawKeys)
 	default:
 		return unknownOpt(name)
 	}
 	return nil
 }
 
-// parseAuthSection parses a local* or remote* section.
-func parseAuthSection(m *Message) (*authData, error) {
-	a := &authData{}
+// parseAuthSection parses a local* or remote* section. Without an id, the
+// first certificate's subject is the round's identity.
+func (p *Plugin) parseAuthSection(m *Message) (*authData, error) {
+	a, err := parseAuthRules(m, p.deps.Features.Certs, func(_ credentials.LogGroup, level int, format string, args ...any) {
+		p.log.Logf(bus.CFG, bus.Level(level), format, args...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if a.cfg.Identity == nil && len(a.cfg.SubjectCerts) > 0 {
+		a.cfg.Identity = a.cfg.SubjectCerts[0].Subject()
+		p.logf(bus.Control, "  id not specified, defaulting to cert subject '%s'", a.cfg.Identity)
+	}
+	return a, nil
+}
+
+func parseAuthRules(m *Message, certs CertStore, log credentials.LogFunc) (*authData, error) {
+	a := &authData{certs: certs, log: log}
 	for _, e := range m.Elements {
 		var err error
 		switch e.Kind {
@@ -318,7 +365,7 @@ func parseAuthSection(m *Message) (*authData, error) {
 		case Section:
 			// cert*/cacert* sections load certificates from files or tokens.
 			if hasPrefixFold(e.Name, "cert") || hasPrefixFold(e.Name, "cacert") {
-				err = unsupported(e.Name, whyCerts)
+				err = unsupported(e.Name, whyAuthorities)
 			} else {
 				err = perr("invalid section: %s", e.Name)
 			}
@@ -605,7 +652,7 @@ func (p *Plugin) peerSection(d *peerData, name string, sub *Message) error {
 		}
 		return nil
 	case hasPrefixFold(name, "local"), hasPrefixFold(name, "remote"):
-		a, err := parseAuthSection(sub)
+		a, err := p.parseAuthSection(sub)
 		if err != nil {
 			return err
 		}

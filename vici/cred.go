@@ -80,10 +80,15 @@ func (p *Plugin) loadCert(r *Request) []byte {
 		return reply("parsing %s certificate failed: %s", typ, whyCerts)
 	}
 	subject, err := certs.LoadCert(typ, flag, data)
+	if subject != "" {
+		p.logf(bus.Control, "loaded certificate '%s'", subject)
+	}
 	if err != nil {
+		if subject != "" {
+			p.logf(bus.Control, "  %s", err)
+		}
 		return reply("%s", err.Error())
 	}
-	p.logf(bus.Control, "loaded certificate '%s'", subject)
 	return reply("")
 }
 

@@ -16,7 +16,8 @@ type CertStore interface {
 	// LoadCert parses and stores a certificate of a type
 	// (certificate_type_names: "X509", "X509_AC", "X509_CRL", "PUBKEY")
 	// with an X.509 flag ("NONE", "CA", "AA", "OCSP"); it returns the
-	// subject for the log, or an error for the reply.
+	// subject for the log, or an error for the reply (both: parsed, then
+	// rejected).
 	LoadCert(typ, flag string, data []byte) (subject string, err error)
 	// LoadKey parses and stores a private key of a type (key_type_names:
 	// "RSA", "ECDSA", "ED25519", "ED448", "ANY"); it returns the SHA-1
@@ -32,6 +33,14 @@ type CertStore interface {
 	Flush(typ string)
 	// Clear drops everything loaded over vici (clear-creds).
 	Clear()
+	// ConnCert parses a certificate of a conn's certs (ca: cacerts) list
+	// and holds it for the conn's lifetime and beyond, as charon's
+	// vici_cred and vici_authority sets do.
+	ConnCert(data []byte, ca bool) (*credentials.Certificate, error)
+	// Constraints are the settings auth = pubkey's constraints are
+	// parsed with (charon.rsa_pss and
+	// charon.signature_authentication_constraints).
+	Constraints() credentials.ConstraintOptions
 }
 
 // CertFilter selects certificates for list-certs ("ANY" for any type or

@@ -3,6 +3,10 @@ package vici
 import (
 	"bytes"
 	"testing"
+	"time"
+
+	"github.com/goswan/goswan/credentials"
+	"github.com/goswan/goswan/testing/testpki"
 )
 
 // FuzzDecode feeds the message decoder arbitrary bytes: it must never
@@ -48,6 +52,52 @@ func FuzzPacket(f *testing.F) {
 		p, err := ParsePacket(seg)
 		if err == nil && named(p.Type) && !bytes.Equal(p.Encode(), seg) {
 			t.Fatalf("round trip: %v -> %v", seg, p.Encode())
+		}
+	})
+}
+
+// FuzzCredentials feeds the credential commands' parsers (load-cert of
+// every type and flag, load-key of every type, a conn's certs and
+// cacerts) arbitrary data as a vici client may send it: nothing panics,
+// refused data leaves the credential manager as it was, and what is
+// accepted is listed.
+func FuzzCredentials(f *testing.F) {
+	h := testpki.NewHierarchy(f, testpki.ECDSA256, time.Now(), nil)
+	f.Add(h.Moon.PEM())
+	f.Add(h.Root.DER)
+	f.Add(h.Moon.KeyPEM())
+	f.Add(testpki.CRL(f, h.Root, 1, time.Now(), time.Now().Add(time.Hour)))
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"))
+	f.Add([]byte{0x30, 0x80, 0x00, 0x00})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := NewManagerStore(credentials.NewManager(), nil)
+		held := func() int { return len(s.Certs(CertFilter{Type: "ANY", Flag: "ANY"})) + len(s.KeyIDs()) }
+		for _, typ := range []string{"X509", "X509_CRL", "X509_AC", "PUBKEY", "OCSP_RESPONSE"} {
+			for _, flag := range []string{"NONE", "CA", "AA", "OCSP"} {
+				before := held()
+				if _, err := s.LoadCert(typ, flag, data); err != nil && held() != before {
+					t.Fatalf("refused %s/%s changed the set", typ, flag)
+				}
+			}
+		}
+		for _, typ := range []string{"ANY", "RSA", "ECDSA", "ED25519", "ED448", "DSA"} {
+			before := held()
+			id, err := s.LoadKey(typ, data)
+			if err != nil && held() != before {
+				t.Fatalf("refused %s key changed the set", typ)
+			}
+			if err == nil && !s.UnloadKey(id) {
+				t.Fatalf("loaded %s key %x not held", typ, id)
+			}
+		}
+		for _, ca := range []bool{false, true} {
+			if c, err := s.ConnCert(data, ca); err == nil && c == nil {
+				t.Fatal("no certificate and no error")
+			}
+		}
+		s.Clear()
+		if held() != 0 {
+			t.Fatal("clear-creds left credentials")
 		}
 	})
 }

@@ -35,18 +35,27 @@ type lab struct {
 	uri    string
 }
 
-func newLab(t testing.TB) *lab {
+func newLab(t testing.TB) *lab { return newLabWith(t, nil, false) }
+
+// newLabWith is newLab with the pair's conns adjusted and, if certs, a
+// CertStore on moon's credential manager, as the daemon passes one.
+func newLabWith(t testing.TB, mod func(moon, sun *ikesim.ConnOpts), certs bool) *lab {
 	t.Helper()
-	p := ikesim.NewPair(t, nil)
+	p := ikesim.NewPair(t, mod)
 	env := p.Moon.Env
 	traps := sa.NewTrapManager(env)
 	shunts := sa.NewShuntManager(env)
 	uri := "unix://" + filepath.Join(t.TempDir(), "charon.vici")
-	plugin, err := vici.Start(vici.ServerConfig{URI: uri, UID: -1, GID: -1}, vici.Deps{
+	deps := vici.Deps{
 		Env: env, Traps: traps, Shunts: shunts,
 		Control: daemon.ViciControl(daemon.NewController(env)),
 		Daemon:  fakeDaemon{},
-	})
+	}
+	if certs {
+		deps.Features.Certs = &vici.ManagerStore{M: env.Certs,
+			Opts: credentials.ConstraintOptions{SignatureAuthConstraints: true}}
+	}
+	plugin, err := vici.Start(vici.ServerConfig{URI: uri, UID: -1, GID: -1}, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +341,7 @@ func TestFeaturesGoswanLacksAreRefusedNotPretended(t *testing.T) {
 		{"unload-key", vici.Msg("id", "00:11"), "key not found"},
 		{"load-token", vici.Msg("handle", "0011"), "loading private key from token failed"},
 		{"load-authority", conn("strongswan", []kv{{"cacert", "x"}}, nil),
-			"unsupported option: cacert (certificates and public key authentication over vici are not supported by goswan yet), authority discarded"},
+			"unsupported option: cacert (certification authority sections, attribute certificates and certificates from files or tokens over vici are not supported by goswan yet), authority discarded"},
 		{"load-authority", conn("strongswan", []kv{{"bogus", "x"}}, nil), "unknown option: bogus, authority discarded"},
 		{"unload-authority", vici.Msg("name", "strongswan"), "unload: authority 'strongswan' not found"},
 		{"load-pool", conn("rw", []kv{{"addrs", "10.3.0.0/24"}}, nil),

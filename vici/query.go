@@ -152,6 +152,9 @@ func buildAuthCfgs(b *Builder, auths []*config.AuthCfg, local bool) {
 		if a.Identity != nil {
 			b.KV("id", a.Identity.String())
 		}
+		for _, id := range a.CAIdentities {
+			b.KV("ca_id", id.String())
+		}
 		if a.AAAIdentity != nil {
 			b.KV("aaa_id", a.AAAIdentity.String())
 		}
@@ -171,10 +174,15 @@ func buildAuthCfgs(b *Builder, auths []*config.AuthCfg, local bool) {
 			b.Item(cp)
 		}
 		b.EndList()
-		// goswan keeps no certificates in auth configs yet.
 		b.BeginList("certs")
+		for _, c := range a.SubjectCerts {
+			b.Item(c.Subject().String())
+		}
 		b.EndList()
 		b.BeginList("cacerts")
+		for _, c := range a.CACerts {
+			b.Item(c.Subject().String())
+		}
 		b.EndList()
 		b.EndSection()
 	}

@@ -18,7 +18,8 @@ func TestRefusalsFollowFeatureList(t *testing.T) {
 		why string
 		f   *feature.Feature
 	}{
-		{whyCerts, feature.ViciCertificates},
+		{whyAuthorities, feature.ViciAuthorities},
+		{whyRawKeys, feature.RawPublicKeys},
 		{whyPools, feature.VirtualIPs},
 		{whyIKEv1, feature.IKEv1},
 	} {

@@ -32,8 +32,12 @@ var (
 	RawPublicKeys = &Feature{Name: "raw public keys (leftsigkey, leftrsasigkey)"}
 	// ViciCertificates is swanctl's side of Certificates: certificates,
 	// keys, authorities and public-key rounds loaded over vici.
-	ViciCertificates = &Feature{Name: "certificates and public-key authentication over vici (swanctl)"}
-	EAP              = &Feature{Name: "EAP authentication", Supported: true}
+	ViciCertificates = &Feature{Name: "certificates and public-key authentication over vici (swanctl)", Supported: true}
+	// ViciAuthorities is what vici's certificate support still lacks:
+	// load-authority, cert*/cacert* sections (files, PKCS#11) and
+	// attribute certificates.
+	ViciAuthorities = &Feature{Name: "certification authorities, attribute certificates and certificates from files or tokens over vici (swanctl)"}
+	EAP             = &Feature{Name: "EAP authentication", Supported: true}
 	// EAPTLS is the eap-tls plugin, EAP-TLS as server and peer. A RADIUS
 	// server running EAP-TLS behind eap-radius needs none of it.
 	EAPTLS = &Feature{Name: "EAP-TLS (eap-tls)", Supported: true}
@@ -62,7 +66,7 @@ var (
 
 // All lists every feature, in the order README names them.
 var All = []*Feature{
-	Certificates, RawPublicKeys, ViciCertificates, EAP, EAPTLS, TLSAlgorithms, OtherEAPMethods, RADIUSExtras, XAuth, VirtualIPs, IKEv1, MOBIKE, Redirect, MessageIDSync,
+	Certificates, RawPublicKeys, ViciCertificates, ViciAuthorities, EAP, EAPTLS, TLSAlgorithms, OtherEAPMethods, RADIUSExtras, XAuth, VirtualIPs, IKEv1, MOBIKE, Redirect, MessageIDSync,
 	MakeBeforeBreak, Mediation, IKEDSCP, IKESALimit,
 }
 

@@ -77,26 +77,27 @@ func TestHost(t *testing.T) {
 	})
 	out := h.Sh(t, "hostname; cat /etc/goswan-nshost-test/marker /usr/lib/goswan-nshost-test/sub/made; "+
 		"stat -c %a /etc /usr/lib /etc/goswan-nshost-test/marker; goswan-nshost-test; "+
-		"touch /run/x /tmp/x /etc/x; ls /tmp; ip -o link show | wc -l")
-	want := "moon\nmarker\nmade\n755\n755\n600\nbound program\nx\n1\n"
+		"touch /run/gsn-x /tmp/gsn-x /etc/gsn-x; ls /tmp; ip -o link show | wc -l")
+	want := "moon\nmarker\nmade\n755\n755\n600\nbound program\ngsn-x\n1\n"
 	if out != want {
 		t.Errorf("inside:\n%s\nwant:\n%s", out, want)
 	}
-	if got := h.ReadFile(t, "/tmp/x"); got != "" {
+	if got := h.ReadFile(t, "/tmp/gsn-x"); got != "" {
 		t.Errorf("ReadFile: %q", got)
 	}
-	h.WriteFile(t, "/run/y", []byte("y\n"), 0o640)
-	for path, own := range map[string]bool{"/run/y": true, "/etc/goswan-nshost-test/new": true, "/usr/lib/x": true,
-		"/usr/sbin/x": true, "/usr/bin/x": false, "/var/x": false, "/tmp/x": true, "/run": false} {
+	h.WriteFile(t, "/run/gsn-y", []byte("y\n"), 0o640)
+	for path, own := range map[string]bool{"/run/gsn-y": true, "/etc/goswan-nshost-test/new": true, "/usr/lib/x": true,
+		"/usr/sbin/x": true, "/usr/bin/x": false, "/var/x": false, "/tmp/gsn-x": true, "/run": false} {
 		if h.Owns(path) != own {
 			t.Errorf("Owns(%s) = %v", path, !own)
 		}
 	}
-	if out := h.Sh(t, "cat /run/y; stat -c %a /run/y"); out != "y\n640\n" {
+	if out := h.Sh(t, "cat /run/gsn-y; stat -c %a /run/gsn-y"); out != "y\n640\n" {
 		t.Errorf("WriteFile: %q", out)
 	}
+	// (names of the test's own: a machine may well have a /tmp/x)
 	for _, p := range []string{"/etc/goswan-nshost-test", "/usr/lib/goswan-nshost-test", "/usr/sbin/goswan-nshost-test",
-		"/run/x", "/run/y", "/tmp/x", "/etc/x"} {
+		"/run/gsn-x", "/run/gsn-y", "/tmp/gsn-x", "/etc/gsn-x"} {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("%s shows outside the host", p)
 		}

@@ -33,13 +33,14 @@ const (
 // StrongswanConf is both gateways' strongswan.conf: the userspace data
 // plane (the kernel may lack ESP), IKE and ESP-in-UDP marked to bypass its
 // TUN device, charon's log in /var/log/daemon.log, and only plugins that
-// both implementations have, so that their plugin lists agree. %s is
-// "stroke " where the stroke plugin loads too. It is written out whole, as
-// it lands in /etc (other labs repeat its data-plane and log blocks on
-// purpose, for the same reason).
+// both implementations have, so that their plugin lists agree. The first
+// %s is "pem pkcs1 x509 revocation " where certificates are used, the
+// second "stroke " where the stroke plugin loads too. It is written out
+// whole, as it lands in /etc (other labs repeat its data-plane and log
+// blocks on purpose, for the same reason).
 const StrongswanConf = `# /etc/strongswan.conf - goswan swanlab
 charon {
-  load = random nonce aes sha1 sha2 hmac kdf gcm gmp openssl kernel-libipsec kernel-netlink socket-default %svici updown counters
+  load = random nonce aes sha1 sha2 hmac kdf %sgcm gmp openssl kernel-libipsec kernel-netlink socket-default %svici updown counters
   filelog {
     daemon {
       path = /var/log/daemon.log
@@ -152,6 +153,42 @@ secrets {
 }
 `
 
+// swanctlCertConf is a gateway's swanctl.conf in Options.Certs:
+// strongSwan's ikev2/net2net-cert connection, authenticated with the
+// gateway's certificate of goswan's test PKI (testing/scripts/build-certs),
+// which swanctl --load-all loads from /etc/swanctl/x509, x509ca, x509crl
+// and rsa.
+const swanctlCertConf = `connections {
+   gw-gw {
+      local_addrs  = %[1]s
+      remote_addrs = %[2]s
+      local {
+         auth = pubkey
+         certs = %[3]sCert.pem
+         id = %[3]s.strongswan.org
+      }
+      remote {
+         auth = pubkey
+         id = %[4]s.strongswan.org
+         ca_id = "C=CH, O=strongSwan Project, CN=strongSwan Root CA"
+         cacerts = strongswanCert.pem
+         revocation = relaxed
+      }
+      children {
+         net-net {
+            local_ts  = %[5]s
+            remote_ts = %[6]s
+            esp_proposals = aes128gcm128-modp3072
+         }
+      }
+      version = 2
+      mobike = no
+      reauth_time = 10800
+      proposals = aes128-sha256-modp3072
+   }
+}
+`
+
 // ipsecConf and ipsecSecrets give moon, in Options.Stroke, a conn of its
 // own through stroke: alice to bob, which sun has as child alice-bob of its
 // vici conn.
@@ -184,6 +221,10 @@ type Options struct {
 	// `ipsec start` (starter loads ipsec.conf) and loads swanctl.conf
 	// after it.
 	Stroke bool
+	// Certs authenticates gw-gw with certificates instead of the PSK
+	// (swanctlCertConf); each gateway's /etc/swanctl holds its
+	// certificate and key, the root CA and its CRL from the test PKI.
+	Certs bool
 }
 
 // Lab is a built network with charon configured on both gateways.
@@ -237,18 +278,32 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin, testingDir string,
 		"PATH=" + bin + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/sh", "LANG=C", "LC_ALL=C", "TERM=dumb",
 	}
+	pki := map[string][]topology.File{}
+	if o.Certs {
+		for _, h := range []string{"moon", "sun"} {
+			if pki[h], err = pkiFiles(testingDir, h); err != nil {
+				os.RemoveAll(bin)
+				return nil, err
+			}
+		}
+	}
 	gw := func(name string, im runner.Implementation, me, other, otherName, myNet, otherNet, myHost, otherHost string) topology.HostSpec {
-		stroke := ""
+		stroke, certPlugins := "", ""
 		etc := []topology.File{
 			{Rel: "swanctl/swanctl.conf", Mode: 0o640,
 				Data: []byte(fmt.Sprintf(swanctlConf, me, other, name, otherName, myNet, otherNet, myHost, otherHost))},
+		}
+		if o.Certs {
+			etc[0].Data = []byte(fmt.Sprintf(swanctlCertConf, me, other, name, otherName, myNet, otherNet))
+			etc = append(etc, pki[name]...)
+			certPlugins = "pem pkcs1 x509 revocation "
 		}
 		if o.Stroke && name == "moon" {
 			stroke = "stroke "
 			etc = append(etc, topology.File{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(ipsecConf)},
 				topology.File{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(ipsecSecrets)})
 		}
-		etc = append(etc, topology.File{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(StrongswanConf, stroke))})
+		etc = append(etc, topology.File{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(StrongswanConf, certPlugins, stroke))})
 		return topology.HostSpec{Name: name, Binds: im.Binds, Env: env, Etc: etc}
 	}
 	topo, err := topology.Build(ctx, topology.Config{
@@ -266,6 +321,30 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin, testingDir string,
 		return nil, err
 	}
 	return &Lab{ctx: ctx, Topo: topo, bin: bin, stroke: o.Stroke}, nil
+}
+
+// pkiFiles are a gateway's credentials in swanctl's directories, taken
+// from the test PKI the stroke scenarios use (testing/hosts/<host>/etc/
+// ipsec.d) and winnetou's CRL of the root CA.
+func pkiFiles(testingDir, host string) ([]topology.File, error) {
+	ipsecD := filepath.Join(testingDir, "hosts", host, "etc", "ipsec.d")
+	var out []topology.File
+	for _, f := range []struct {
+		from, rel string
+		mode      os.FileMode
+	}{
+		{filepath.Join(ipsecD, "certs", host+"Cert.pem"), "swanctl/x509/" + host + "Cert.pem", 0o644},
+		{filepath.Join(ipsecD, "cacerts", "strongswanCert.pem"), "swanctl/x509ca/strongswanCert.pem", 0o644},
+		{filepath.Join(ipsecD, "private", host+"Key.pem"), "swanctl/rsa/" + host + "Key.pem", 0o600},
+		{filepath.Join(testingDir, "hosts", "winnetou", "etc", "ca", "www", "strongswan.crl"), "swanctl/x509crl/strongswan.crl", 0o644},
+	} {
+		b, err := os.ReadFile(f.from)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, topology.File{Rel: f.rel, Mode: f.mode, Data: b})
+	}
+	return out, nil
 }
 
 func copyHelpers(from, to string) error {
