@@ -56,8 +56,8 @@ var floors = [][]group{
 		"main packages: flags, exit codes, nothing else", false}},
 	{{"charon", []string{"daemon"},
 		"assembles core, backends, sockets, stroke handlers, loggers (charon's daemon.c and its plugins)", false}},
-	{{"charon plugins", []string{"vici", "counters"},
-		"the vici socket with its commands and events, the counters; the daemon wires them in", false}},
+	{{"charon plugins", []string{"vici", "counters", "load_tester", "ha_state"},
+		"the vici socket with its commands and events, the counters, the load tester, the saved state; the daemon wires them in", false}},
 	{
 		{"IKEv2 tasks", []string{"tasks"}, "one file per strongSwan task, and the task manager", false},
 		{"starter", []string{"starter"}, "ipsec start: reads ipsec.conf, runs charon, sends conns over stroke", false},
@@ -74,6 +74,7 @@ var floors = [][]group{
 	{
 		{"runtime config", []string{"config"}, "IKE/peer/child configs, proposals, backends", false},
 		{"EAP methods", []string{"eap"}, "eap-identity, eap-md5, eap-mschapv2, eap-tls and the method manager", false},
+		{"attributes", []string{"attributes"}, "the attribute manager, in-memory address pools, the attr plugin's attributes", false},
 		{"kernel backends", []string{"kernel_netlink", "kernel_libipsec"}, "XFRM over netlink; the userspace ESP data plane", false},
 		{"config lexing", []string{"confparse/internal/..."},
 			"the file stack and tokens the three parsers share", true},
@@ -127,7 +128,7 @@ type rule struct {
 }
 
 // sansIO are the packages of the protocol core: no I/O of their own.
-var sansIO = []string{"sa", "tasks", "encoding", "crypto", "config", "credentials/...", "selectors", "kernel"}
+var sansIO = []string{"sa", "tasks", "encoding", "crypto", "config", "attributes", "credentials/...", "selectors", "kernel"}
 
 var rules = []rule{
 	{"sans-IO core", sansIO, nil,

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"sync"
@@ -24,10 +25,19 @@ const (
 // AddBackend, after it, as charon loads the stroke plugin before vici. It
 // is safe for concurrent use.
 type Backends struct {
-	mu      sync.RWMutex
-	peers   []*PeerCfg
+	mu    sync.RWMutex
+	peers []*PeerCfg
+	// byMerge files the stroke backend's peer configs by mergeKey, so that
+	// adding a conn does not compare it with every loaded one (10 000
+	// conns took charon most of `ipsec start`'s 20 s that way); seq
+	// keeps the load order among candidates.
+	byMerge map[string][]*PeerCfg
+	seq     map[*PeerCfg]int
+	nextSeq int
 	refused []*Refused
 	others  []Backend
+	// observers are told of every connection added (Observe).
+	observers []func(*PeerCfg)
 	// Resolve resolves host names in ike configs; nil: literals only.
 	Resolve Resolver
 }
@@ -88,12 +98,85 @@ func (b *Backends) Equal(peer *PeerCfg) *PeerCfg {
 }
 
 func (b *Backends) equal(peer *PeerCfg) *PeerCfg {
-	for _, p := range b.peers {
-		if p.Equal(peer) && p.IKE.Equal(peer.IKE) {
-			return p
+	var found *PeerCfg
+	for _, l := range b.mergeCandidates(peer) {
+		for _, p := range l {
+			if (found == nil || b.seq[p] < b.seq[found]) && p.Equal(peer) && p.IKE.Equal(peer.IKE) {
+				found = p
+			}
 		}
 	}
-	return nil
+	return found
+}
+
+// MergeKey is a key that peer configs PeerCfg.Equal finds equal share,
+// unless one of them is "dn" (see mergeKey): callers that look for an equal
+// config among many compare it first.
+func MergeKey(p *PeerCfg) string { return mergeKey(p) }
+
+// mergeKey is what PeerCfg.Equal compares of the first local
+// authentication round's identity, in a form equal identities share: the
+// type and the encoding, with ASCII lower-cased for the string types that
+// Identity.Equals compares so. A DN, which Equals compares by its parsed
+// form and with identities of any type, is filed under "dn" alone.
+func mergeKey(p *PeerCfg) string {
+	if len(p.LocalAuth) == 0 || p.LocalAuth[0] == nil {
+		return "-"
+	}
+	id := p.LocalAuth[0].Identity
+	if id == nil {
+		return "nil"
+	}
+	enc := id.Encoding()
+	switch id.Type() {
+	case credentials.IDDerASN1DN:
+		return "dn"
+	case credentials.IDFQDN, credentials.IDRFC822Addr:
+		for i, c := range enc {
+			if 'A' <= c && c <= 'Z' {
+				enc[i] = c + 'a' - 'A'
+			}
+		}
+	}
+	return fmt.Sprintf("%d:%s", id.Type(), enc)
+}
+
+// mergeCandidates are the lists of loaded peer configs that may equal
+// peer: those under its key, and the DN ones.
+func (b *Backends) mergeCandidates(peer *PeerCfg) [][]*PeerCfg {
+	k := mergeKey(peer)
+	out := [][]*PeerCfg{b.byMerge[k]}
+	if k != "dn" {
+		out = append(out, b.byMerge["dn"])
+	}
+	return out
+}
+
+// file adds a peer config to the stroke backend's list and index.
+func (b *Backends) file(p *PeerCfg) {
+	if b.byMerge == nil {
+		b.byMerge, b.seq = map[string][]*PeerCfg{}, map[*PeerCfg]int{}
+	}
+	b.peers = append(b.peers, p)
+	k := mergeKey(p)
+	b.byMerge[k] = append(b.byMerge[k], p)
+	b.nextSeq++
+	b.seq[p] = b.nextSeq
+}
+
+// unfile removes a peer config from the index (the caller edits peers).
+func (b *Backends) unfile(p *PeerCfg) {
+	k := mergeKey(p)
+	l := b.byMerge[k]
+	if i := slices.Index(l, p); i >= 0 {
+		l = slices.Delete(l, i, i+1)
+	}
+	if len(l) == 0 {
+		delete(b.byMerge, k)
+	} else {
+		b.byMerge[k] = l
+	}
+	delete(b.seq, p)
 }
 
 // Add adds a connection as stroke_config's add does: if a peer config with
@@ -101,14 +184,36 @@ func (b *Backends) equal(peer *PeerCfg) *PeerCfg {
 // true), otherwise peer becomes a new connection.
 func (b *Backends) Add(peer *PeerCfg, child *ChildCfg) (used *PeerCfg, merged bool) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if p := b.equal(peer); p != nil {
 		p.AddChild(child)
+		b.mu.Unlock()
+		b.Added(p)
 		return p, true
 	}
 	peer.AddChild(child)
-	b.peers = append(b.peers, peer)
+	b.file(peer)
+	b.mu.Unlock()
+	b.Added(peer)
 	return peer, false
+}
+
+// Observe registers fn to be told of every connection added or extended
+// (a gateway taking up saved IKE_SAs waits for their connections).
+func (b *Backends) Observe(fn func(*PeerCfg)) {
+	b.mu.Lock()
+	b.observers = append(b.observers, fn)
+	b.mu.Unlock()
+}
+
+// Added tells the observers of a connection added or extended; Add calls
+// it, other backends call it when they load one (vici's load-conn).
+func (b *Backends) Added(peer *PeerCfg) {
+	b.mu.RLock()
+	obs := slices.Clone(b.observers)
+	b.mu.RUnlock()
+	for _, fn := range obs {
+		fn(peer)
+	}
 }
 
 // Delete removes every CHILD_SA config called name and peer configs left
@@ -124,6 +229,8 @@ func (b *Backends) Delete(name string) bool {
 		}
 		if len(p.Children()) > 0 {
 			kept = append(kept, p)
+		} else {
+			b.unfile(p)
 		}
 	}
 	clear(b.peers[len(kept):])

@@ -232,3 +232,19 @@ func (c *IKECfg) Equal(o *IKECfg) bool {
 		c.Local == o.Local && c.Remote == o.Remote &&
 		c.LocalPort == o.LocalPort && c.RemotePort == o.RemotePort
 }
+
+// HasAddress reports whether addr is one of the single hosts configured on
+// one side, as written (ike_cfg_has_address: names and ranges do not
+// count). MOBIKE-less roaming keeps a statically configured local address.
+func (c *IKECfg) HasAddress(addr netip.Addr, local bool) bool {
+	hosts := c.otherHosts
+	if local {
+		hosts = c.myHosts
+	}
+	for _, h := range hosts {
+		if a, ok := HostAddr(h, false, false, nil); ok && a == addr.Unmap() {
+			return true
+		}
+	}
+	return false
+}

@@ -134,10 +134,10 @@ func (k *IKEKeys) SKCiphers(alg IKEAlgorithms, initiator bool, rand io.Reader) (
 	if !initiator {
 		ei, ai, er, ar = er, ar, ei, ai
 	}
-	if out, err = NewSKCipher(alg.Encryption, alg.KeyBits, alg.Integrity, ei, ai, rand); err != nil {
+	if out, err = NewLazySKCipher(alg.Encryption, alg.KeyBits, alg.Integrity, ei, ai, rand); err != nil {
 		return nil, nil, err
 	}
-	if in, err = NewSKCipher(alg.Encryption, alg.KeyBits, alg.Integrity, er, ar, rand); err != nil {
+	if in, err = NewLazySKCipher(alg.Encryption, alg.KeyBits, alg.Integrity, er, ar, rand); err != nil {
 		return nil, nil, err
 	}
 	return in, out, nil

@@ -36,6 +36,64 @@ func NewSKCipher(encr EncryptionAlgorithm, keyBits int, integ IntegrityAlgorithm
 	if err != nil {
 		return nil, err
 	}
+	return newSK(encr, keyBits, integ, encKey, integKey, ivg)
+}
+
+// NewLazySKCipher is NewSKCipher for an IKE_SA that sends a message now
+// and then: it keeps the keys (which the SA keeps anyway) and the IV state,
+// and builds the cipher for each Seal and Open. A built cipher holds the
+// expanded keys, MAC states and their pools, about 750 bytes a direction,
+// which with a hundred thousand idle IKE_SAs is more than their other
+// state; building one costs a key expansion per message.
+func NewLazySKCipher(encr EncryptionAlgorithm, keyBits int, integ IntegrityAlgorithm, encKey, integKey []byte, rand io.Reader) (SKCipher, error) {
+	c, err := NewSKCipher(encr, keyBits, integ, encKey, integKey, rand)
+	if err != nil {
+		return nil, err
+	}
+	l := &lazySK{encr: encr, keyBits: keyBits, integ: integ, encKey: encKey, integKey: integKey,
+		blockSize: c.BlockSize(), ivSize: c.IVSize(), icvSize: c.ICVSize()}
+	switch c := c.(type) {
+	case *aeadSK:
+		l.iv = c.iv
+	case *classicSK:
+		l.iv = c.iv
+	}
+	return l, nil
+}
+
+// lazySK is an SK cipher built anew for each message (NewLazySKCipher).
+type lazySK struct {
+	encr                       EncryptionAlgorithm
+	keyBits                    int
+	integ                      IntegrityAlgorithm
+	encKey, integKey           []byte
+	iv                         ivGenerator
+	blockSize, ivSize, icvSize int
+}
+
+func (l *lazySK) BlockSize() int             { return l.blockSize }
+func (l *lazySK) IVSize() int                { return l.ivSize }
+func (l *lazySK) ICVSize() int               { return l.icvSize }
+func (l *lazySK) GenerateIV(iv []byte) error { return l.iv.generate(iv) }
+
+func (l *lazySK) Seal(dst, iv, plaintext, assoc []byte) ([]byte, error) {
+	c, err := newSK(l.encr, l.keyBits, l.integ, l.encKey, l.integKey, l.iv)
+	if err != nil {
+		return nil, err
+	}
+	return c.Seal(dst, iv, plaintext, assoc)
+}
+
+func (l *lazySK) Open(dst, iv, ciphertext, assoc []byte) ([]byte, error) {
+	c, err := newSK(l.encr, l.keyBits, l.integ, l.encKey, l.integKey, l.iv)
+	if err != nil {
+		return nil, err
+	}
+	return c.Open(dst, iv, ciphertext, assoc)
+}
+
+// newSK builds an SK cipher around an IV generator.
+func newSK(encr EncryptionAlgorithm, keyBits int, integ IntegrityAlgorithm, encKey, integKey []byte, ivg ivGenerator) (SKCipher, error) {
 	if encr.IsAEAD() {
 		if integ != AuthNone || len(integKey) != 0 {
 			return nil, fmt.Errorf("AEAD %v cannot be combined with integrity algorithm %v", encr, integ)

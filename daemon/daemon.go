@@ -13,20 +13,24 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/goswan/goswan/attributes"
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/config/feature"
 	"github.com/goswan/goswan/confparse/settings"
 	"github.com/goswan/goswan/counters"
 	"github.com/goswan/goswan/credentials"
+	"github.com/goswan/goswan/ha_state"
 	"github.com/goswan/goswan/internal/clib"
 	"github.com/goswan/goswan/internal/version"
 	"github.com/goswan/goswan/kernel"
+	"github.com/goswan/goswan/load_tester"
 	"github.com/goswan/goswan/network"
 	"github.com/goswan/goswan/processing"
 	"github.com/goswan/goswan/sa"
@@ -77,6 +81,18 @@ type Daemon struct {
 	certs    *credentials.Manager
 	// ipsecDir is /etc/ipsec.d (tests use their own).
 	ipsecDir string
+
+	// attrs is charon's attribute manager; the stroke plugin adds its
+	// pools (rightsourceip=, rightdns=) and connRequests (leftdns=), the
+	// attr plugin attrPlugin, the resolve plugin resolve.
+	attrs        *attributes.Manager
+	pools        *attributes.Pools
+	haState      *ha_state.Plugin
+	connRequests *attributes.ConnRequests
+	attrPlugin   *attributes.Attr
+	resolve      *resolveHandler
+	viciPools    *vici.Pools
+	loadTester   *load_tester.Plugin
 
 	ipsec kernel.IPsec
 	net   kernel.Net
@@ -164,6 +180,7 @@ func (d *Daemon) initialize() error {
 	st := readSettings(s)
 	d.backends = &config.Backends{Resolve: resolveHost}
 	d.creds = credentials.NewStore()
+	d.attrs = attributes.NewManager()
 	d.certs = credentials.NewManager()
 	d.certs.Rand = rand.Reader
 	d.pool = processing.NewPool(s.Int("charon.threads", 16))
@@ -173,6 +190,8 @@ func (d *Daemon) initialize() error {
 	if err != nil {
 		return err
 	}
+	// a gateway that takes up saved IKE_SAs announces RFC 6311 support
+	st.MIDSyncResponder = slices.Contains(plugins, "ha-state")
 	if err := d.openBackends(plugins, st); err != nil {
 		return err
 	}
@@ -185,6 +204,7 @@ func (d *Daemon) initialize() error {
 		Net:            d.net,
 		Backends:       d.backends,
 		Creds:          d.creds,
+		Attributes:     d.attrs,
 		Certs:          d.certs,
 		Settings:       st,
 		EAP:            d.newEAP(plugins),
@@ -265,6 +285,16 @@ func readSettings(s *settings.Settings) sa.Settings {
 	st.InitiatorOnly = s.Bool("charon.initiator_only", st.InitiatorOnly)
 	st.Port = uint16(s.Int("charon.port", int(st.Port)))
 	st.NATTPort = uint16(s.Int("charon.port_nat_t", int(st.NATTPort)))
+	st.PreferBestPath = s.Bool("charon.prefer_best_path", false)
+	st.CheckCurrentPath = s.Bool("charon.check_current_path", false)
+	v4 := s.Bool("charon.plugins.socket-default.use_ipv4", true)
+	v6 := s.Bool("charon.plugins.socket-default.use_ipv6", true)
+	switch {
+	case v4 && !v6:
+		st.SocketFamily = 4
+	case v6 && !v4:
+		st.SocketFamily = 6
+	}
 	return st
 }
 
@@ -324,6 +354,9 @@ func (d *Daemon) Shutdown() {
 	if d.vici != nil {
 		_ = d.vici.Close()
 	}
+	// the IKE_SAs are deleted now, with the peers told: nothing is left
+	// to take up after a restart
+	d.haState.Stop()
 	if d.manager != nil {
 		done := make(chan struct{})
 		go func() {
@@ -384,6 +417,7 @@ func (d *Daemon) reloadSettings() error {
 	if err := d.loadLoggers(); err != nil {
 		d.logf(bus.DMN, bus.Control, "reloading loggers failed: %v", err)
 	}
+	d.reloadAttrPlugin()
 	return nil
 }
 

@@ -34,7 +34,8 @@ var builtinPlugins = map[string]bool{
 	"hmac": true, "kdf": true, "xcbc": true, "cmac": true, "gcm": true, "ccm": true, "ctr": true, "gmp": true,
 	"curve25519": true, "openssl": true, "chapoly": true, "mgf1": true, "fips-prf": true, "drbg": true,
 	"stroke": true, "kernel-netlink": true, "kernel-libipsec": true, "socket-default": true,
-	"updown": true, "resolve": true, "vici": true, "counters": true,
+	"updown": true, "resolve": true, "attr": true, "vici": true, "counters": true, "load-tester": true,
+	"ha-state": true,
 	// Certificates: package credentials is x509, pem, pkcs1, pkcs8 and
 	// pkcs12, the constraints and revocation validators; daemon's HTTP
 	// fetcher is curl.
@@ -57,6 +58,9 @@ func (d *Daemon) pluginList() ([]string, error) {
 				return nil, fmt.Errorf("critical plugin '%s' is not available", p.Name)
 			}
 			d.logf(bus.LIB, bus.Control, "plugin '%s': failed to load - not available in goswan", p.Name)
+			continue
+		}
+		if p.Name == "load-tester" && !d.loadTesterEnabled() {
 			continue
 		}
 		loaded = append(loaded, p.Name)
@@ -106,7 +110,14 @@ func (d *Daemon) openBackends(plugins []string, st sa.Settings) error {
 		libipsec = k
 	}
 	if has("kernel-netlink") {
-		n, err := kernel_netlink.NewNet(d.netlinkOptions(st))
+		o := d.netlinkOptions(st)
+		if libipsec != nil {
+			// kernel-libipsec makes its TUN device the default for virtual
+			// IPs, overriding charon.install_virtual_ip_on as charon's
+			// plugin does by setting it
+			o.InstallVirtualIPOn = libipsec.Interface()
+		}
+		n, err := kernel_netlink.NewNet(o)
 		if err != nil {
 			return fmt.Errorf("kernel-netlink: %w", err)
 		}
@@ -115,6 +126,10 @@ func (d *Daemon) openBackends(plugins []string, st sa.Settings) error {
 	}
 	if d.net == nil {
 		return errors.New("no networking backend: the kernel-netlink plugin is required")
+	}
+	if k := d.loadTesterKernel(plugins); k != nil {
+		d.ipsec = k
+		return nil
 	}
 	switch {
 	case libipsec != nil:
@@ -175,6 +190,7 @@ func (d *Daemon) startPlugins(plugins []string) error {
 	if slices.Contains(plugins, "updown") {
 		d.env.Events.Add(NewUpdown(d.env))
 	}
+	d.startAttributePlugins(plugins)
 	if slices.Contains(plugins, "stroke") {
 		if err := d.loadStroke(); err != nil {
 			return err
@@ -186,6 +202,12 @@ func (d *Daemon) startPlugins(plugins []string) error {
 	}
 	if slices.Contains(plugins, "vici") {
 		d.loadVici()
+	}
+	if slices.Contains(plugins, "load-tester") {
+		d.startLoadTester()
+	}
+	if slices.Contains(plugins, "ha-state") {
+		d.startHAState()
 	}
 	// d.plugins, which loadVici corrects if the vici socket failed.
 	d.logf(bus.LIB, bus.Control, "loaded plugins: charon %s", strings.Join(d.plugins, " "))

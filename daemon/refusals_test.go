@@ -202,10 +202,10 @@ const sunNetNet = `conn net-net
 // without it (NO_PROPOSAL_CHOSEN to IKE_SA_INIT, no IKE config found) and
 // says why; neither side keeps an IKE_SA.
 func TestRespondWithRefusedConn(t *testing.T) {
-	moon, sun := sunRefuses(t, sunNetNet+"\tauthby=secret\n\trightsourceip=10.3.0.0/24\n")
+	moon, sun := sunRefuses(t, sunNetNet+"\tauthby=secret\n\tikedscp=101110\n")
 	sun.WantLogOrder(t,
 		"[IKE] no IKE config found for 192.168.0.2...192.168.0.1, sending NO_PROPOSAL_CHOSEN",
-		"[CFG] conn 'net-net' would fit, but was not added: rightsourceip=10.3.0.0/24 needs virtual IPs, address pools and configuration attributes, which goswan does not do yet",
+		"[CFG] conn 'net-net' would fit, but was not added: ikedscp=101110 needs DSCP marking of IKE packets, which goswan does not do yet",
 		"[ENC] generating IKE_SA_INIT response 0 [ N(NO_PROP) ]")
 	moon.WantLog(t, "[IKE] received NO_PROPOSAL_CHOSEN notify error")
 	moon.WantNoIKESA(t)

@@ -63,11 +63,31 @@ func (d *Daemon) Daemon() DaemonInfo {
 	return info
 }
 
-// Pools implements StatusSource; goswan has no address pools yet.
-func (d *Daemon) Pools() []Pool { return nil }
+// Pools implements StatusSource: the stroke plugin's pools that hold
+// addresses.
+func (d *Daemon) Pools() []Pool {
+	if d.pools == nil {
+		return nil
+	}
+	var out []Pool
+	for _, p := range d.pools.List() {
+		out = append(out, Pool{Name: p.Name, Size: p.Size, Online: p.Online, Offline: p.Offline})
+	}
+	return out
+}
 
 // Leases implements StatusSource.
-func (d *Daemon) Leases(string) []Lease { return nil }
+func (d *Daemon) Leases(pool string) []Lease {
+	if d.pools == nil {
+		return nil
+	}
+	leases, _ := d.pools.Leases(pool)
+	out := make([]Lease, len(leases))
+	for i, l := range leases {
+		out[i] = Lease{ID: l.ID, Addr: l.Addr, Online: l.Online}
+	}
+	return out
+}
 
 // ListenAddresses implements StatusSource.
 func (d *Daemon) ListenAddresses() []netip.Addr {

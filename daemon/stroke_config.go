@@ -125,11 +125,19 @@ func (s *strokeConfig) buildIKECfg(c *stroke.AddConn) *config.IKECfg {
 	return config.NewIKECfg(cfg)
 }
 
-// AddConn implements stroke.Configs: build the configs and add them, to an
-// equal existing peer config if there is one. A conn that needs what goswan
-// does not do yet is logged and not added, as charon does with a conn it
-// cannot build; it is kept aside to explain failed lookups.
+// AddConn implements stroke.Configs as the stroke socket runs add_conn:
+// the configs, then the conn's DNS attributes, whether or not the configs
+// could be added.
 func (s *strokeConfig) AddConn(_ context.Context, msg *stroke.AddConn) {
+	s.addConn(msg)
+	s.addConnAttributes(msg)
+}
+
+// addConn builds the configs and adds them, to an equal existing peer
+// config if there is one. A conn that needs what goswan does not do yet is
+// logged and not added, as charon does with a conn it cannot build; it is
+// kept aside to explain failed lookups.
+func (s *strokeConfig) addConn(msg *stroke.AddConn) {
 	c := *msg // swapEnds modifies the message
 	ike := s.buildIKECfg(&c)
 	if ike == nil {
@@ -165,4 +173,5 @@ func (s *strokeConfig) DelConn(_ context.Context, name stroke.Str) {
 	} else {
 		s.log(bus.Control, "connection '%s' not found", name.Value)
 	}
+	s.delConnAttributes(name.Value)
 }

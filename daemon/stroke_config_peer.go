@@ -77,24 +77,6 @@ func peerTimers(p *config.PeerCfg, c *stroke.AddConn) {
 	}
 }
 
-// pools are the address pools of rightsourceip= (the remote end).
-func (s *strokeConfig) pools(c *stroke.AddConn) []string {
-	var out []string
-	for _, tok := range tokens(c.Other.SourceIP.Value) {
-		switch {
-		case isConfigToken(tok) || tok == "%config4" || tok == "%config6":
-			out = append(out, c.Name.Value)
-		case strings.HasPrefix(tok, "%"):
-			out = append(out, tok[1:])
-		case validPool(tok):
-			out = append(out, tok)
-		default:
-			s.log(bus.Control, "IP pool %s invalid, ignored", tok)
-		}
-	}
-	return out
-}
-
 // virtualIPs are the virtual IPs leftsourceip= requests (the local end).
 func (s *strokeConfig) virtualIPs(c *stroke.AddConn, ike *config.IKECfg) []netip.Addr {
 	if !c.Me.SourceIP.Valid {
@@ -127,21 +109,6 @@ func (s *strokeConfig) virtualIPs(c *stroke.AddConn, ike *config.IKECfg) []netip
 
 func isConfigToken(t string) bool {
 	return t == "%modeconfig" || t == "%modecfg" || t == "%config" || t == "%cfg"
-}
-
-// validPool accepts what mem_pool_create(_range) accepts: a range
-// "a-b" of one family or a subnet.
-func validPool(s string) bool {
-	if from, to, ok := strings.Cut(s, "-"); ok {
-		a, err1 := netip.ParseAddr(strings.TrimSpace(from))
-		b, err2 := netip.ParseAddr(strings.TrimSpace(to))
-		return err1 == nil && err2 == nil && a.Is4() == b.Is4() && a.Compare(b) <= 0
-	}
-	if _, err := netip.ParsePrefix(s); err == nil {
-		return true
-	}
-	_, err := netip.ParseAddr(s)
-	return err == nil
 }
 
 // configFamily picks the family of a %config virtual IP request: that of

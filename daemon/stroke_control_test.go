@@ -59,7 +59,7 @@ func TestStrokeUpDown(t *testing.T) {
 	up := run(t, func(out *stroke.Reply) { ctl.Initiate(ctx, stroke.S("net-net"), out) }, 1)
 	wantInOrder(t, up,
 		"initiating IKE_SA net-net[1] to 192.168.0.2\n",
-		"generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) ]\n",
+		"generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_SUP) ]\n",
 		"authentication of 'sun.strongswan.org' with pre-shared key successful\n",
 		"IKE_SA net-net[1] established between 192.168.0.1[moon.strongswan.org]...192.168.0.2[sun.strongswan.org]\n",
 		"CHILD_SA net-net{1} established with SPIs",

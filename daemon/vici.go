@@ -34,10 +34,17 @@ func (d *Daemon) loadVici() {
 	if d.counters != nil {
 		deps.Counters = d.counters
 	}
+	if d.viciPools != nil {
+		deps.Features.Pools = d.viciPools
+	}
 	p, err := vici.Start(vici.ServerConfig{URI: uri, UID: -1, GID: -1, Log: bus.Ctx{Bus: d.bus}}, deps)
 	if err != nil {
 		d.logf(bus.LIB, bus.Control, "feature CUSTOM:vici in plugin 'vici' failed to load")
 		d.logf(bus.LIB, bus.Control, "unloading plugin 'vici' without loaded features")
+		if d.viciPools != nil {
+			d.attrs.RemoveProvider(d.viciPools)
+			d.viciPools = nil
+		}
 		for i, name := range d.plugins {
 			if name == "vici" {
 				d.plugins = append(d.plugins[:i:i], d.plugins[i+1:]...)

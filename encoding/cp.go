@@ -30,6 +30,10 @@ const (
 	AttrPCSCFIP4Address       ConfigAttribute = 20
 	AttrPCSCFIP6Address       ConfigAttribute = 21
 	AttrInternalDNSDomain     ConfigAttribute = 25
+	AttrInternalIP4Server     ConfigAttribute = 23456
+	AttrInternalIP6Server     ConfigAttribute = 23457
+	AttrUnitySplitInclude     ConfigAttribute = 28676
+	AttrUnityLocalLAN         ConfigAttribute = 28678
 )
 
 // configAttributeNames pairs charon's long and short name of each attribute

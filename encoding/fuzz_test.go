@@ -245,3 +245,25 @@ func FuzzDecrypt(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRedirectData: REDIRECT data a peer sends parses or is refused, and
+// what parses encodes back to the same bytes.
+func FuzzRedirectData(f *testing.F) {
+	f.Add([]byte{1, 4, 192, 168, 0, 1})
+	f.Add([]byte{3, 19, 'm', 'o', 'o', 'n', '.', 's', 't', 'r', 'o', 'n', 'g', 's', 'w', 'a', 'n', '.', 'o', 'r', 'g', 1, 2, 3})
+	f.Add([]byte{2, 0})
+	f.Add([]byte{9, 1, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := ParseRedirectData(b)
+		if err != nil {
+			return
+		}
+		out, err := r.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != string(b) {
+			t.Fatalf("round trip %x -> %x", b, out)
+		}
+	})
+}

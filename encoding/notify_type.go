@@ -22,6 +22,8 @@ const (
 	NotifyFailedCPRequired            NotifyType = 37
 	NotifyTSUnacceptable              NotifyType = 38
 	NotifyInvalidSelectors            NotifyType = 39
+	NotifyUnacceptableAddresses       NotifyType = 40
+	NotifyUnexpectedNATDetected       NotifyType = 41
 	NotifyTemporaryFailure            NotifyType = 43
 	NotifyChildSANotFound             NotifyType = 44
 	NotifyMSNotifyStatus              NotifyType = 12345
@@ -54,6 +56,7 @@ const (
 	NotifyChildlessIKEv2Supported     NotifyType = 16418
 	NotifyIKEv2MessageIDSyncSupported NotifyType = 16420
 	NotifyIKEv2MessageIDSync          NotifyType = 16422
+	NotifyIPsecReplayCounterSync      NotifyType = 16423
 	NotifyFragmentationSupported      NotifyType = 16430
 	NotifySignatureHashAlgorithms     NotifyType = 16431
 	NotifyUsePPK                      NotifyType = 16435

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -83,11 +84,6 @@ func (t *PolicyTable) Add(id PolicyID, d ManagePolicy, apply Apply) error {
 			break
 		}
 	}
-	next := make([]policyUser, 0, len(users)+1)
-	next = append(next, users[:i]...)
-	next = append(next, u)
-	next = append(next, users[i:]...)
-
 	op := PolicyKeep
 	switch {
 	case len(users) == 0:
@@ -100,7 +96,10 @@ func (t *PolicyTable) Add(id PolicyID, d ManagePolicy, apply Apply) error {
 			return err
 		}
 	}
-	t.entries[id] = next
+	// In place, after apply succeeded: many IKE_SAs may share one policy
+	// (a thousand net-to-net conns with the same subnets), and a copy of
+	// its users per added SA would be quadratic in them.
+	t.entries[id] = slices.Insert(users, i, u)
 	return nil
 }
 

@@ -298,7 +298,7 @@ func (dp *dataPath) handleESP(batch []network.Packet) {
 			c.InInvalid.Add(1)
 			continue
 		}
-		s := sad.in[spi]
+		s := sad.inbound(spi)
 		if s == nil || !s.usable() {
 			c.InNoSA.Add(1)
 			continue
@@ -389,6 +389,7 @@ func (dp *dataPath) routineSequentialReceiver() {
 				continue
 			}
 			p.lastUse.Store(now)
+			k.checkMapping(s, e.src, now)
 			if !k.account(s, len(e.pkt), now) {
 				c.InExpired.Add(1)
 				continue

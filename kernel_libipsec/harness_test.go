@@ -119,6 +119,13 @@ func (l *expiryLog) Expire(proto uint8, spi uint32, dst netip.Addr, hard bool) {
 	l.evts = append(l.evts, kind+" "+spiString(spi)+" @"+at.String())
 }
 
+// Mapping records a changed NAT mapping as "mapping SPI -> addr:port".
+func (l *expiryLog) Mapping(_ uint8, spi uint32, _ netip.Addr, remote netip.AddrPort) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.evts = append(l.evts, "mapping "+spiString(spi)+" -> "+remote.String())
+}
+
 func (l *expiryLog) Acquire(reqid uint32, src, dst selectors.TS) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -91,26 +91,6 @@ type saKey struct {
 	proto uint8
 }
 
-// sadSnapshot is the read-only view of the SAD the data path uses: inbound
-// SAs by SPI, outbound SAs by destination and SPI (which outbound policies
-// name, as XFRM's templates do), and for each reqid the outbound SA a
-// policy without SPI takes. It is rebuilt on every change (changes are
-// rare: CHILD_SA setup, rekey, delete).
-type sadSnapshot struct {
-	in     map[uint32]*sa
-	out    map[uint32]*sa
-	outSPI map[saKey]*sa
-}
-
-// outbound is the SA a packet matching outbound policy p leaves with: the
-// one the policy names, else the reqid's best.
-func (n *sadSnapshot) outbound(p *policy) *sa {
-	if p.spi != 0 {
-		return n.outSPI[saKey{p.peer, p.spi, p.saProto}]
-	}
-	return n.out[p.reqid]
-}
-
 // IPsec is the kernel-libipsec backend: it implements kernel.IPsec with a
 // userspace SAD and SPD and, once attached to a data plane (Start), carries
 // traffic between a TUN device and the ESP-in-UDP socket.
@@ -121,6 +101,7 @@ type IPsec struct {
 	sas     map[saKey]*sa
 	larval  map[uint32]bool // SPIs allocated by GetSPI and not yet added
 	sad     atomic.Pointer[sadSnapshot]
+	outSAs  map[uint32]map[*sa]struct{} // outbound SAs by reqid (sad.go)
 	spd     atomic.Pointer[spdSnapshot]
 	table   kernel.PolicyTable
 	router  Router // nil: no routes (tests, or install_routes = no)
@@ -142,8 +123,8 @@ type Router interface {
 // New returns a backend without data plane; Start attaches one.
 func New(opts Options) *IPsec {
 	opts.setDefaults()
-	k := &IPsec{opts: opts, sas: map[saKey]*sa{}, larval: map[uint32]bool{}}
-	k.sad.Store(&sadSnapshot{in: map[uint32]*sa{}, out: map[uint32]*sa{}})
+	k := &IPsec{opts: opts, sas: map[saKey]*sa{}, larval: map[uint32]bool{}, outSAs: map[uint32]map[*sa]struct{}{}}
+	k.sad.Store(newSADSnapshot())
 	k.spd.Store(&spdSnapshot{})
 	return k
 }
@@ -201,8 +182,7 @@ func (k *IPsec) GetSPI(src, dst netip.Addr, proto uint8, reqid uint32) (uint32, 
 }
 
 func (k *IPsec) inboundSPIUsedLocked(spi uint32) bool {
-	_, ok := k.sad.Load().in[spi]
-	return ok
+	return k.sad.Load().inbound(spi) != nil
 }
 
 // GetCPI implements kernel.IPsec; IPComp is not supported (as libipsec).
@@ -232,43 +212,11 @@ func (k *IPsec) AddSA(id kernel.SAID, d kernel.AddSA) error {
 	}
 	k.sas[key] = s
 	k.armLifetimeLocked(s)
-	k.publishSADLocked()
+	r := s.reqid.Load()
+	k.indexLocked(s, r)
+	k.publishLocked(s, r)
 	k.opts.Logf("adding SAD entry with SPI %08x and reqid {%d}", id.SPI, d.ReqID)
 	return nil
-}
-
-// publishSADLocked rebuilds the data path's view. For each reqid the
-// outbound SA is the one XFRM would pick: not soft-expired before
-// soft-expired, then the most recently added. So the new outbound SA of a
-// rekey takes over as soon as it is installed, and the old one keeps working
-// until then (make-before-break).
-func (k *IPsec) publishSADLocked() {
-	n := &sadSnapshot{in: make(map[uint32]*sa, len(k.sas)), out: map[uint32]*sa{}, outSPI: map[saKey]*sa{}}
-	for _, s := range k.sas {
-		if !s.usable() {
-			continue
-		}
-		if s.inbound {
-			n.in[s.id.SPI] = s
-			continue
-		}
-		n.outSPI[saKey{s.id.Dst.Unmap(), s.id.SPI, s.id.Proto}] = s
-		cur := n.out[s.reqid.Load()]
-		if cur == nil || better(s, cur) {
-			n.out[s.reqid.Load()] = s
-		}
-	}
-	k.sad.Store(n)
-}
-
-func better(a, b *sa) bool {
-	if a.softDone.Load() != b.softDone.Load() {
-		return !a.softDone.Load()
-	}
-	if !a.added.Equal(b.added) {
-		return a.added.After(b.added)
-	}
-	return a.seq.Load() < b.seq.Load()
 }
 
 // UpdateSA implements kernel.IPsec: new addresses or ports for an SA
@@ -287,9 +235,13 @@ func (k *IPsec) UpdateSA(id kernel.SAID, d kernel.UpdateSA) error {
 	// The endpoints swap atomically under running traffic; the reqid is
 	// read by the data path only through the snapshot rebuilt below.
 	delete(k.sas, key)
+	r0 := old.reqid.Load()
+	k.unindexLocked(old, r0)
 	old.updateEndpoints(d)
 	k.sas[saKey{old.id.Dst, old.id.SPI, old.id.Proto}] = old
-	k.publishSADLocked()
+	r1 := old.reqid.Load()
+	k.indexLocked(old, r1)
+	k.publishLocked(old, r0, r1)
 	return nil
 }
 
@@ -334,7 +286,9 @@ func (k *IPsec) removeLocked(key saKey, s *sa) {
 	s.dead.Store(true)
 	s.stopTimers()
 	delete(k.sas, key)
-	k.publishSADLocked()
+	r := s.reqid.Load()
+	k.unindexLocked(s, r)
+	k.publishLocked(s, r)
 }
 
 // FlushSAs implements kernel.IPsec.
@@ -347,6 +301,7 @@ func (k *IPsec) FlushSAs() error {
 		delete(k.sas, key)
 	}
 	clear(k.larval)
+	clear(k.outSAs)
 	k.publishSADLocked()
 	return nil
 }

@@ -51,7 +51,7 @@ func (k *IPsec) expire(s *sa, hard bool) {
 			return
 		}
 		// Dying SAs lose their place as outbound SA of the reqid.
-		k.publishSADLocked()
+		k.publishLocked(s, s.reqid.Load())
 	}
 	l := k.opts.Listener
 	id := s.id

@@ -21,8 +21,8 @@ func NetRouter(n kernel.Net, tun string, allowPeerTS bool, log bus.Logger) Route
 	if log == nil {
 		log = bus.Discard
 	}
-	return &netRouter{net: n, tun: tun, allowPeerTS: allowPeerTS, log: log,
-		routes: map[netip.Prefix]*netRoute{}, excludes: map[netip.Addr]*excludeRoute{}}
+	return &netRouter{net: n, tun: tun, allowPeerTS: allowPeerTS, log: log, routes: map[routeKey]*netRoute{},
+		policies: map[policyKey]*policyRef{}, excludes: map[netip.Addr]*excludeRoute{}}
 }
 
 type netRouter struct {
@@ -31,14 +31,31 @@ type netRouter struct {
 	allowPeerTS bool
 	log         bus.Logger
 
-	mu       sync.Mutex
-	routes   map[netip.Prefix]*netRoute
+	mu sync.Mutex
+	// routes are the routes installed, by destination and source: policies
+	// of the same destination with another source (a CHILD_SA moved by
+	// MOBIKE, a new virtual IP) each have theirs, the newest in the
+	// kernel; policies names the route of each outbound policy.
+	routes   map[routeKey]*netRoute
+	policies map[policyKey]*policyRef
 	excludes map[netip.Addr]*excludeRoute
 }
 
+// policyRef is the route of a policy, and how often the policy was added.
+type policyRef struct {
+	key  routeKey
+	refs int
+}
+
+type routeKey struct {
+	dst netip.Prefix
+	src netip.Addr
+}
+
+type policyKey struct{ src, dst string }
+
 type netRoute struct {
 	refs    int
-	src     netip.Addr
 	exclude *excludeRoute
 }
 
@@ -87,8 +104,10 @@ func (r *netRouter) AddRoute(src, dst selectors.TS, peer, local netip.Addr) erro
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if e, ok := r.routes[pfx]; ok {
+	key := routeKey{pfx, srcIP}
+	if e, ok := r.routes[key]; ok {
 		e.refs++
+		r.refPolicyLocked(src, dst, key)
 		return nil
 	}
 	if !r.allowPeerTS && peer.IsValid() && dst.IsHost(peer) {
@@ -96,7 +115,7 @@ func (r *netRouter) AddRoute(src, dst selectors.TS, peer, local netip.Addr) erro
 		r.log.Logf(bus.KNL, bus.Control, "can't install route for %s === %s out, conflicts with IKE traffic", src, dst)
 		return fmt.Errorf("route for %s === %s conflicts with IKE traffic", src, dst)
 	}
-	e := &netRoute{refs: 1, src: srcIP}
+	e := &netRoute{refs: 1}
 	if !r.allowPeerTS && peer.IsValid() && dst.Includes(peer) {
 		e.exclude = r.addExcludeLocked(peer, local)
 	}
@@ -106,8 +125,18 @@ func (r *netRouter) AddRoute(src, dst selectors.TS, peer, local netip.Addr) erro
 		r.log.Logf(bus.KNL, bus.Control, "error installing route with policy %s === %s out", src, dst)
 		return err
 	}
-	r.routes[pfx] = e
+	r.routes[key] = e
+	r.refPolicyLocked(src, dst, key)
 	return nil
+}
+
+func (r *netRouter) refPolicyLocked(src, dst selectors.TS, key routeKey) {
+	pk := policyKey{src.String(), dst.String()}
+	if p, ok := r.policies[pk]; ok && p.key == key {
+		p.refs++
+		return
+	}
+	r.policies[pk] = &policyRef{key: key, refs: 1}
 }
 
 // addExcludeLocked routes the peer itself through its real next hop, so
@@ -147,21 +176,28 @@ func (r *netRouter) dropExcludeLocked(x *excludeRoute) {
 	}
 }
 
-// DelRoute implements Router.
+// DelRoute implements Router: the policy's route goes with its last
+// policy; the backend then puts back another route to the destination,
+// if one is left.
 func (r *netRouter) DelRoute(src, dst selectors.TS) error {
-	pfx, _ := dst.Prefix()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	e, ok := r.routes[pfx]
+	pk := policyKey{src.String(), dst.String()}
+	p, ok := r.policies[pk]
 	if !ok {
 		return nil
 	}
+	if p.refs--; p.refs == 0 {
+		delete(r.policies, pk)
+	}
+	key := p.key
+	e := r.routes[key]
 	if e.refs--; e.refs > 0 {
 		return nil
 	}
-	delete(r.routes, pfx)
+	delete(r.routes, key)
 	r.dropExcludeLocked(e.exclude)
-	return r.net.DelRoute(pfx, netip.Addr{}, e.src, r.tun, false)
+	return r.net.DelRoute(key.dst, netip.Addr{}, key.src, r.tun, false)
 }
 
 // Close removes the routes still installed.
@@ -169,12 +205,13 @@ func (r *netRouter) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var first error
-	for pfx, e := range r.routes {
+	for key, e := range r.routes {
 		r.dropExcludeLocked(e.exclude)
-		if err := r.net.DelRoute(pfx, netip.Addr{}, e.src, r.tun, false); err != nil && first == nil {
+		if err := r.net.DelRoute(key.dst, netip.Addr{}, key.src, r.tun, false); err != nil && first == nil {
 			first = err
 		}
-		delete(r.routes, pfx)
+		delete(r.routes, key)
 	}
+	clear(r.policies)
 	return first
 }

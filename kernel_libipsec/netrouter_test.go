@@ -93,3 +93,31 @@ func TestNetRouter(t *testing.T) {
 		})
 	}
 }
+
+// TestNetRouterMovedSource: a CHILD_SA that moved (MOBIKE) installs the
+// policy of its new source before the old one goes; each has its route,
+// and removing the old one leaves the new one to the backend.
+func TestNetRouterMovedSource(t *testing.T) {
+	old, now := netip.MustParseAddr("192.168.0.50"), netip.MustParseAddr("10.1.0.10")
+	n := &routeNet{Net: fakekernel.Net{Kernel: fakekernel.New(fakekernel.Options{Addresses: []netip.Addr{old, now}})}}
+	r := NetRouter(n, "ipsec0", false, nil)
+	dst := selectors.FromPrefix(netip.MustParsePrefix("10.2.0.0/16"), 0, 0, 0xffff)
+	sun := netip.MustParseAddr("192.168.0.2")
+	if err := r.AddRoute(selectors.FromAddr(old), dst, sun, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.AddRoute(selectors.FromAddr(now), dst, sun, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.DelRoute(selectors.FromAddr(old), dst); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"+10.2.0.0/16 via invalid IP src 192.168.0.50 dev ipsec0 pass=false",
+		"+10.2.0.0/16 via invalid IP src 10.1.0.10 dev ipsec0 pass=false",
+		"-10.2.0.0/16 via invalid IP src 192.168.0.50 dev ipsec0 pass=false",
+	}
+	if !slices.Equal(n.routes, want) {
+		t.Errorf("routes\n%q\nwant\n%q", n.routes, want)
+	}
+}

@@ -22,7 +22,12 @@ type sa struct {
 	esn     bool
 	// ep holds the UDP endpoints of the ESP-in-UDP flow; UpdateSA replaces
 	// it while traffic flows.
-	ep            atomic.Pointer[endpoints]
+	ep atomic.Pointer[endpoints]
+	// published is the key an outbound SA has in the data path's view by
+	// SPI (nil: none); guarded by IPsec.mu.
+	published *saKey
+	// mapped is the last changed NAT mapping reported (inbound).
+	mapped        atomic.Pointer[mappingNote]
 	xf            Transform
 	ivLen, icvLen int
 	block         int

@@ -33,7 +33,9 @@ const (
 	// nattRcvBuf is the receive buffer of the NAT-T sockets, which carry
 	// the userspace data plane's ESP.
 	nattRcvBuf = 4 << 20
-	oobSize    = 128
+	// ikeRcvBuf is the IKE port's receive buffer (see listen).
+	ikeRcvBuf = 1 << 20
+	oobSize   = 128
 )
 
 type udpSock struct {
@@ -115,6 +117,12 @@ func openUDP(is6 bool, port *uint16, natt bool, mark uint32) (*udpSock, error) {
 			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, nattRcvBuf) != nil {
 				_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, nattRcvBuf)
 			}
+		} else if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, ikeRcvBuf) != nil {
+			// A burst of IKE_SA_INITs (a thousand peers after an outage, a
+			// load test) overflowed the default buffer while the workers
+			// computed their key exchanges; every drop cost the peer a 4 s
+			// retransmission.
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, ikeRcvBuf)
 		}
 	})
 	return u, nil

@@ -39,6 +39,10 @@ type ChildSA struct {
 	reqidAllocated   bool
 	trap             bool
 	inboundInstalled bool
+	// detached marks a CHILD_SA restored from saved state: the peer has
+	// it, the kernel holds nothing of it (its ESP keys were not saved)
+	// until a rekey replaces it.
+	detached bool
 	// standbyOut: the outbound policies wait behind those of another
 	// CHILD_SA that holds them (kernel.ManagePolicy.Standby).
 	standbyOut  bool
@@ -190,6 +194,10 @@ func (c *ChildSA) log(g bus.Group, l bus.Level, format string, args ...any) {
 
 // Name is the config name.
 func (c *ChildSA) Name() string { return c.cfg.Name }
+
+// Detached reports a CHILD_SA restored from saved state that has nothing
+// in the kernel yet.
+func (c *ChildSA) Detached() bool { return c.detached }
 
 // Config is the CHILD_SA's config.
 func (c *ChildSA) Config() *config.ChildCfg { return c.cfg }

@@ -228,6 +228,9 @@ func (c *ChildSA) Destroy() {
 		prio = kernel.PriorityRouted
 	}
 	c.SetState(ChildDestroying)
+	if c.detached {
+		return // nothing of it in the kernel
+	}
 	if !c.cfg.Has(config.OptNoPolicies) {
 		mySA, otherSA := c.saConfigs()
 		delOut := c.outbound&OutboundPolicies != 0 || c.trap

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/goswan/goswan/attributes"
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
@@ -84,6 +85,18 @@ type Settings struct {
 	NATTPort uint16
 	// Port is the local IKE port (charon.port).
 	Port uint16
+	// PreferBestPath (charon.prefer_best_path) makes roaming switch to a
+	// better path with MOBIKE even if the current one still works;
+	// CheckCurrentPath (charon.check_current_path) sends a DPD on a roam
+	// event that keeps the path.
+	PreferBestPath, CheckCurrentPath bool
+	// MIDSyncResponder makes a responder announce
+	// IKEV2_MESSAGE_ID_SYNC_SUPPORTED (RFC 6311), which it does when it
+	// restores IKE_SAs from saved state; strongSwan's never does.
+	MIDSyncResponder bool
+	// SocketFamily is the one family the IKE socket serves (4 or 6), 0
+	// for both (MOBIKE probes only paths the socket can use).
+	SocketFamily int
 }
 
 // DefaultSettings returns charon 5.9.8's defaults.
@@ -125,8 +138,11 @@ type Env struct {
 	Creds       *credentials.Store
 	// Certs holds certificates, CRLs and private keys and validates
 	// chains (nil: public key authentication is impossible).
-	Certs    *credentials.Manager
-	Settings Settings
+	Certs *credentials.Manager
+	// Attributes hands out virtual IPs and configuration attributes
+	// (gateway) and takes the ones received (client); nil: none.
+	Attributes *attributes.Manager
+	Settings   Settings
 	// EAP creates the EAP methods of the loaded eap-* plugins (nil: none).
 	EAP *eap.Manager
 	// Resolve resolves host names in configs (nil: literal addresses only).

@@ -27,6 +27,9 @@ type IKESA struct {
 
 	myHost, otherHost netip.AddrPort
 	myID, otherID     *credentials.Identity
+	// otherEAPID is the peer's EAP identity restored from saved state
+	// (ha-state), whose auth rounds are not saved.
+	otherEAPID *credentials.Identity
 
 	children   []*ChildSA
 	conditions Condition
@@ -40,6 +43,12 @@ type IKESA struct {
 	curAuth           [2]*config.AuthCfg
 	helpers           credentials.Helpers
 	myVIPs, otherVIPs []netip.Addr
+	// attrs are the configuration attributes handlers took (client side),
+	// released when the SA goes.
+	attrs []configAttr
+	// peerAddresses are the peer's addresses it announced with MOBIKE
+	// (nil: none announced, its current address is all there is).
+	peerAddresses []netip.AddrPort
 	// kmLocal and kmRemote are the kmaddress of a kernel MIGRATE: the
 	// endpoints to use from then on (ike_sa.c set_kmaddress).
 	kmLocal, kmRemote netip.Addr
@@ -49,8 +58,12 @@ type IKESA struct {
 	keepaliveQueued bool
 	fragmentSize    int
 	ifIDIn, ifIDOut uint32
-	// redirectedFrom is the gateway that redirected us (RFC 5685).
+	// redirectedFrom is the gateway that redirected us (RFC 5685);
+	// remoteHost the gateway we were sent to, which overrides the config's
+	// address; redirectedAt the times of the recent redirects.
 	redirectedFrom netip.AddrPort
+	remoteHost     netip.AddrPort
+	redirectedAt   []time.Time
 	// msgSrc and msgDst are the addresses of the message being processed
 	// (tasks that look at them, such as NAT detection, read them here).
 	msgSrc, msgDst netip.AddrPort
@@ -112,7 +125,13 @@ func (ike *IKESA) ID() IKESAID { return ike.id }
 func (ike *IKESA) SetResponderSPI(spi uint64) { ike.id.SPIr = spi }
 
 // SetInitiatorSPI replaces the initiator SPI (a reset starts from scratch).
-func (ike *IKESA) SetInitiatorSPI(spi uint64) { ike.id.SPIi = spi }
+func (ike *IKESA) SetInitiatorSPI(spi uint64) {
+	ike.id.SPIi = spi
+	// The manager files its SAs by this SPI.
+	if ike.env.Manager != nil {
+		ike.env.Manager.refile(ike)
+	}
+}
 
 // UniqueID is the number shown as name[N].
 func (ike *IKESA) UniqueID() uint32 { return ike.uniqueID }
@@ -194,6 +213,9 @@ func (ike *IKESA) SetOtherID(id *credentials.Identity) { ike.otherID = id }
 // knew it (get_other_eap_id): the EAP identity, else the XAuth identity,
 // else the round's identity; the IKE identity without any.
 func (ike *IKESA) OtherEAPID() *credentials.Identity {
+	if ike.otherEAPID != nil {
+		return ike.otherEAPID
+	}
 	var id *credentials.Identity
 	for _, a := range ike.AuthCfgs(false) {
 		cur := a.EAPIdentity
@@ -328,23 +350,6 @@ func (ike *IKESA) FlushAuthCfgs() {
 	ike.myAuths, ike.otherAuths = nil, nil
 	ike.curAuth = [2]*config.AuthCfg{}
 	ike.helpers = credentials.Helpers{}
-}
-
-// AddVirtualIP records a virtual IP (local: ours, else assigned to the peer).
-func (ike *IKESA) AddVirtualIP(local bool, a netip.Addr) {
-	if local {
-		ike.myVIPs = append(ike.myVIPs, a)
-	} else {
-		ike.otherVIPs = append(ike.otherVIPs, a)
-	}
-}
-
-// VirtualIPs lists the virtual IPs of one side.
-func (ike *IKESA) VirtualIPs(local bool) []netip.Addr {
-	if local {
-		return ike.myVIPs
-	}
-	return ike.otherVIPs
 }
 
 // AddChild attaches a CHILD_SA.

@@ -40,6 +40,7 @@ const (
 	UpdateHostsForceRemote
 	UpdateHostsForceChildren
 	UpdateHostsForceAddrs = UpdateHostsForceLocal | UpdateHostsForceRemote
+	UpdateHostsForceAll   = UpdateHostsForceAddrs | UpdateHostsForceChildren
 )
 
 // UpdateHosts applies the addresses of a received message as ike_sa.c's

@@ -37,13 +37,17 @@ func (ike *IKESA) Initiate(cfg *config.ChildCfg, args *ChildInitArgs) Status {
 func (ike *IKESA) resolveHosts() {
 	cfg := ike.ikeCfg
 	family := 0
-	if ike.kmRemote.IsValid() {
-		ike.otherHost = netip.AddrPortFrom(ike.kmRemote, IKEPort)
-	}
 	if ike.kmLocal.IsValid() {
 		ike.myHost = netip.AddrPortFrom(ike.kmLocal, ike.env.Settings.Port)
 	}
-	if ike.otherHost.Addr().IsUnspecified() || !ike.otherHost.IsValid() {
+	switch {
+	case ike.remoteHost.IsValid():
+		// redirected: the gateway we were sent to
+		ike.otherHost = ike.remoteHost
+	case ike.kmRemote.IsValid():
+		// a kernel MIGRATE's kmaddress
+		ike.otherHost = netip.AddrPortFrom(ike.kmRemote, IKEPort)
+	case ike.otherHost.Addr().IsUnspecified() || !ike.otherHost.IsValid():
 		if a, ok := cfg.ResolveOther(0, ike.env.Resolve); ok {
 			port := cfg.RemotePort
 			if port == 0 {
@@ -86,7 +90,11 @@ func (ike *IKESA) ProcessMessage(m *encoding.Message, decodeErr error, raw []byt
 		ike.Log(bus.IKE, bus.Control, "ignoring %s IKEv%d exchange on IKEv2 SA", m.Exchange, m.MajorVersion)
 		return Failed
 	}
-	return ike.tm.ProcessMessage(m, decodeErr, raw, src, dst)
+	s := ike.tm.ProcessMessage(m, decodeErr, raw, src, dst)
+	// The datagram is the task manager's business only while it works on
+	// it; kept, it would hold a receive buffer per idle SA.
+	ike.msgRaw = nil
+	return s
 }
 
 // Retransmit is the retransmit timer of request mid; when the task
@@ -218,6 +226,8 @@ func (ike *IKESA) DeleteChild(proto uint8, spi uint32, expired bool) Status {
 func (ike *IKESA) Reset(newSPI bool) {
 	if newSPI {
 		ike.SetInitiatorSPI(ike.env.Manager.NewSPI())
+		// starting from scratch goes to the original gateway again
+		ike.redirectedFrom, ike.remoteHost = netip.AddrPort{}, netip.AddrPort{}
 	}
 	if ike.id.Initiator {
 		ike.SetResponderSPI(0)
@@ -320,6 +330,12 @@ func (ike *IKESA) InheritPost(other *IKESA) {
 	ike.myVIPs = append(ike.myVIPs, other.myVIPs...)
 	ike.otherVIPs = append(ike.otherVIPs, other.otherVIPs...)
 	other.myVIPs, other.otherVIPs = nil, nil
+	ike.attrs = append(ike.attrs, other.attrs...)
+	other.attrs = nil
+	if other.peerAddresses != nil {
+		ike.peerAddresses = other.peerAddresses
+		other.peerAddresses = nil
+	}
 	ike.myAuths = append(ike.myAuths, other.myAuths...)
 	ike.otherAuths = append(ike.otherAuths, other.otherAuths...)
 	ike.conditions = other.conditions
@@ -352,6 +368,9 @@ func (ike *IKESA) Destroy() {
 	if ike.tm != nil {
 		ike.tm.Flush()
 	}
+	// attributes first, while the SA is whole; CHILD_SAs before virtual
+	// IPs, so that their routes go before the addresses they use
+	ike.releaseAttributes()
 	// Last to first, as 5.9.8 (the first CHILD_SA's reqid then comes last
 	// in the released list); first to last with charon.keep_reqids, as
 	// 5.9.12.
@@ -365,11 +384,6 @@ func (ike *IKESA) Destroy() {
 		ike.env.Children.Remove(c)
 		c.Destroy()
 	}
-	if ike.env.Net != nil {
-		for _, vip := range ike.myVIPs {
-			_ = ike.env.Net.DelIP(vip, -1, true)
-		}
-	}
-	ike.myVIPs, ike.otherVIPs = nil, nil
+	ike.releaseVIPs()
 	ike.keymat.Wipe()
 }

@@ -14,6 +14,9 @@ func (ike *IKESA) SetState(s IKEState) {
 	ike.Log(bus.IKE, bus.Diag, "IKE_SA %s[%d] state change: %s => %s", ike.Name(), ike.uniqueID, ike.state, s)
 	triggerDPD, keepalives := false, false
 	if s == IKEEstablished && (ike.state == IKEConnecting || ike.state == IKEPassive) {
+		// ike_auth took its copy of our IKE_SA_INIT long ago; an
+		// established SA keeps no message but its last response.
+		ike.lastGenerated = nil
 		now := ike.env.Clock.Now()
 		ike.stats[StatEstablished] = now
 		rnd := ike.env.RandUint64

@@ -1,14 +1,13 @@
 package sa
 
 import (
-	"cmp"
 	"crypto/sha1"
 	"encoding/binary"
 	"net/netip"
-	"slices"
 	"sync"
 
 	"github.com/goswan/goswan/bus"
+	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/processing"
@@ -23,13 +22,7 @@ type Manager struct {
 
 	mu   sync.Mutex
 	cond *sync.Cond
-	// The registered IKE_SAs, indexed as charon's hash tables index them:
-	// by the SA itself, by the initiator SPI an incoming message carries,
-	// and in registration order for status output and shutdown. Lookups
-	// under a flood of IKE_SA_INITs must not walk every SA.
-	entries map[*IKESA]*entry
-	bySPI   map[uint64][]*entry
-	seq     uint64
+	idx  index
 	// counters for unique ids, shown as name[N] and name{N}.
 	ikeIDs, childIDs, marks uint32
 	// halfOpen counts IKE_SAs CONNECTING at checkin, in both roles (what
@@ -37,13 +30,12 @@ type Manager struct {
 	// limits count), as charon's half_open_count(_responder). Both include
 	// IKE_SA_INIT requests still queued (TrackInit), as in charon.
 	halfOpen, halfOpenResp int
-	// halfOpenIP is charon's half_open_table for the responder role: per
-	// peer address, its half-open IKE_SAs and queued IKE_SA_INITs. An
+	// idx.halfOpenIP is charon's half_open_table for the responder role:
+	// per peer address, its half-open IKE_SAs and queued IKE_SA_INITs. An
 	// address leaves the map when its count drops to zero, so a flood from
 	// spoofed sources leaves nothing behind.
-	halfOpenIP map[netip.Addr]int
-	shutdown   bool
-	cookies    *cookieJar
+	shutdown bool
+	cookies  *cookieJar
 }
 
 type entry struct {
@@ -51,13 +43,15 @@ type entry struct {
 	busy     bool
 	destroy  bool
 	halfOpen bool
+	// removed: no longer in the manager (waiters give up on it).
+	removed bool
+	// The entry's place in the index (manager_index.go).
+	prev, next *entry
+	spi        spiKey
+	contact    *contactKey
 	// halfOpenAddr is the peer address the entry was counted under while
 	// half open (its IP may change before it is established).
 	halfOpenAddr netip.Addr
-	// seq orders entries by registration; spi is the key in bySPI (the
-	// initiator SPI when the entry was indexed).
-	seq uint64
-	spi uint64
 	// initHash identifies the IKE_SA_INIT request that created a responder
 	// SA, so that a retransmission finds it instead of creating another.
 	initHash [sha1.Size]byte
@@ -67,6 +61,11 @@ type entry struct {
 	connected     bool
 	myID, otherID *credentials.Identity
 	otherFamily4  bool
+	// contactID is the identity the entry is filed under as a contact;
+	// peerCfg the SA's config at checkin (for CheckoutByConfig).
+	contactID *credentials.Identity
+	peerCfg   *config.PeerCfg
+	cfgKey    string // config.MergeKey(peerCfg)
 }
 
 // NewManager creates the manager and the core's other registries (the
@@ -75,8 +74,8 @@ func NewManager(env *Env, sched *processing.Scheduler, q processing.Queuer) *Man
 	if env.NewTaskManager == nil {
 		panic("sa: Env.NewTaskManager is required (tasks.New)")
 	}
-	m := &Manager{env: env, sched: sched, q: q, cookies: newCookieJar(env),
-		entries: map[*IKESA]*entry{}, bySPI: map[uint64][]*entry{}, halfOpenIP: map[netip.Addr]int{}}
+	m := &Manager{env: env, sched: sched, q: q, cookies: newCookieJar(env)}
+	m.idx.init()
 	m.cond = sync.NewCond(&m.mu)
 	env.Manager = m
 	env.Events = &Events{}
@@ -167,82 +166,47 @@ func (m *Manager) CreateDetached(initiator bool, thread int) *IKESA {
 func (m *Manager) CheckoutNew(ike *IKESA) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e := m.entries[ike]; e != nil {
+	if e := m.idx.byIKE[ike]; e != nil {
 		e.busy = true
 		return
 	}
-	m.addLocked(&entry{ike: ike, busy: true})
+	m.idx.add(&entry{ike: ike, busy: true})
 }
 
 func (m *Manager) findLocked(id IKESAID) *entry {
-	list := m.bySPI[id.SPIi]
-	for _, e := range list {
-		x := e.ike.id
-		if x.Initiator == id.Initiator && x.SPIi == id.SPIi && x.SPIr == id.SPIr {
+	bucket := m.idx.bySPI[spiKey{id.SPIi, id.Initiator}]
+	for _, e := range bucket {
+		if e.ike.id.SPIr == id.SPIr {
 			return e
 		}
 	}
 	// A half-known id (responder SPI not yet learned on either side).
-	for _, e := range list {
-		x := e.ike.id
-		if x.Initiator == id.Initiator && x.SPIi == id.SPIi && (x.SPIr == 0 || id.SPIr == 0) {
+	for _, e := range bucket {
+		if e.ike.id.SPIr == 0 || id.SPIr == 0 {
 			return e
 		}
 	}
 	return nil
 }
 
-// addLocked registers an entry.
-func (m *Manager) addLocked(e *entry) {
-	m.seq++
-	e.seq = m.seq
-	e.spi = e.ike.id.SPIi
-	m.entries[e.ike] = e
-	m.bySPI[e.spi] = append(m.bySPI[e.spi], e)
+// refile follows an IKE_SA's change of initiator SPI (a reset) in the
+// index; an SA the manager does not know is left alone.
+func (m *Manager) refile(ike *IKESA) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e := m.idx.byIKE[ike]; e != nil {
+		m.idx.refile(e)
+	}
 }
+
+// addLocked registers an entry.
+func (m *Manager) addLocked(e *entry) { m.idx.add(e) }
 
 // removeLocked unregisters an entry (its half-open count is the caller's).
 func (m *Manager) removeLocked(e *entry) {
-	if m.entries[e.ike] != e {
-		return
+	if m.idx.byIKE[e.ike] == e {
+		m.idx.remove(e)
 	}
-	delete(m.entries, e.ike)
-	m.unindexLocked(e)
-}
-
-func (m *Manager) unindexLocked(e *entry) {
-	list := m.bySPI[e.spi]
-	if i := slices.Index(list, e); i >= 0 {
-		list = slices.Delete(list, i, i+1)
-	}
-	if len(list) == 0 {
-		delete(m.bySPI, e.spi)
-	} else {
-		m.bySPI[e.spi] = list
-	}
-}
-
-// reindexLocked follows an initiator SPI set while the SA was checked out
-// (the new IKE_SA of a rekey learns it late).
-func (m *Manager) reindexLocked(e *entry) {
-	if spi := e.ike.id.SPIi; spi != e.spi {
-		m.unindexLocked(e)
-		e.spi = spi
-		m.bySPI[spi] = append(m.bySPI[spi], e)
-	}
-}
-
-// registeredLocked reports whether e is still the manager's entry.
-func (m *Manager) registeredLocked(e *entry) bool { return m.entries[e.ike] == e }
-
-// orderedLocked lists the entries in registration order.
-func (m *Manager) orderedLocked() []*entry {
-	list := make([]*entry, 0, len(m.entries))
-	for _, e := range m.entries {
-		list = append(list, e)
-	}
-	slices.SortFunc(list, func(a, b *entry) int { return cmp.Compare(a.seq, b.seq) })
-	return list
 }
 
 // setHalfOpenLocked counts an entry in or out of the half-open figures.
@@ -267,11 +231,12 @@ func (m *Manager) setHalfOpenLocked(e *entry, on bool, addr netip.Addr) {
 
 // countResponderLocked adds n to the responder half-open figures of ip.
 func (m *Manager) countResponderLocked(ip netip.Addr, n int) {
+	m.idx.init()
 	m.halfOpenResp += n
-	if c := m.halfOpenIP[ip] + n; c > 0 {
-		m.halfOpenIP[ip] = c
+	if c := m.idx.halfOpenIP[ip] + n; c > 0 {
+		m.idx.halfOpenIP[ip] = c
 	} else {
-		delete(m.halfOpenIP, ip)
+		delete(m.idx.halfOpenIP, ip)
 	}
 }
 
@@ -282,7 +247,7 @@ func (m *Manager) waitLocked(e *entry) bool {
 	for e.busy && !e.destroy {
 		m.cond.Wait()
 	}
-	return !e.destroy && m.registeredLocked(e)
+	return !e.destroy && !e.removed
 }
 
 // Checkout takes an IKE_SA by id, waiting while another job holds it.
@@ -303,38 +268,60 @@ func (m *Manager) Checkout(id IKESAID, thread int) *IKESA {
 func (m *Manager) Checkin(ike *IKESA) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e := m.entries[ike]
+	e := m.idx.byIKE[ike]
 	if e == nil && ike.state != IKEDestroying {
 		e = &entry{ike: ike, busy: true}
-		m.addLocked(e)
+		m.idx.add(e)
 	}
 	if e != nil {
-		m.reindexLocked(e)
-		e.busy = false
-		e.connected = ike.state == IKEEstablished || ike.state == IKERekeying
-		e.myID, e.otherID = ike.myID, ike.OtherEAPID()
-		other := ike.otherHost.Addr()
-		e.otherFamily4 = other.Is4()
-		switch {
-		case e.halfOpen && ike.state != IKECreated && ike.state != IKEConnecting:
-			m.setHalfOpenLocked(e, false, netip.Addr{})
-		case e.halfOpen && other.IsValid() && other != e.halfOpenAddr:
-			// The peer moved while half open: count it where it is now.
-			m.setHalfOpenLocked(e, false, netip.Addr{})
-			m.setHalfOpenLocked(e, true, other)
-		case !e.halfOpen && ike.state == IKEConnecting:
-			// An initiator's IKE_SA is half-open from the checkin after
-			// its IKE_SA_INIT went out.
-			m.setHalfOpenLocked(e, true, other)
-		}
+		m.checkinLocked(e)
 	}
 	m.cond.Broadcast()
+}
+
+// checkinLocked records what other jobs may look at without the SA and
+// frees the entry.
+func (m *Manager) checkinLocked(e *entry) {
+	ike := e.ike
+	e.busy = false
+	m.idx.refile(e)
+	e.connected = ike.state == IKEEstablished || ike.state == IKERekeying
+	e.myID, e.otherID = ike.myID, ike.OtherEAPID()
+	e.otherFamily4 = ike.otherHost.Addr().Is4()
+	if e.peerCfg != ike.peerCfg {
+		e.peerCfg = ike.peerCfg
+		e.cfgKey = ""
+		if e.peerCfg != nil {
+			e.cfgKey = config.MergeKey(e.peerCfg)
+		}
+	}
+	contact := e.otherID
+	if !e.connected || e.myID == nil {
+		contact = nil
+	}
+	if contact != e.contactID {
+		m.idx.setContact(e, contact)
+		e.contactID = contact
+	}
+	other := ike.otherHost.Addr()
+	switch {
+	case e.halfOpen && ike.state != IKECreated && ike.state != IKEConnecting:
+		m.setHalfOpenLocked(e, false, netip.Addr{})
+	case e.halfOpen && other.IsValid() && other != e.halfOpenAddr:
+		// The peer moved while half open: count it where it is now.
+		m.setHalfOpenLocked(e, false, netip.Addr{})
+		m.setHalfOpenLocked(e, true, other)
+	case !e.halfOpen && ike.state == IKEConnecting:
+		// An initiator's IKE_SA is half-open from the checkin after
+		// its IKE_SA_INIT went out.
+		m.setHalfOpenLocked(e, true, other)
+	}
 }
 
 // CheckinAndDestroy destroys an IKE_SA that is checked out.
 func (m *Manager) CheckinAndDestroy(ike *IKESA) {
 	m.mu.Lock()
-	e := m.entries[ike]
+	e := m.idx.byIKE[ike]
 	if e != nil {
 		e.destroy = true
 	}
@@ -363,7 +350,7 @@ func (m *Manager) Release(ike *IKESA, s Status) {
 func (m *Manager) Count() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.entries)
+	return m.idx.n
 }
 
 // Shutdown deletes every IKE_SA: established ones with a DELETE sent to
@@ -371,7 +358,7 @@ func (m *Manager) Count() int {
 func (m *Manager) Shutdown(thread int) {
 	m.mu.Lock()
 	m.shutdown = true
-	list := m.orderedLocked()
+	list := m.idx.list()
 	m.mu.Unlock()
 	for _, e := range list {
 		m.mu.Lock()

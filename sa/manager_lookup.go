@@ -23,14 +23,22 @@ func (m *Manager) CheckoutByName(name string, child bool, thread int) *IKESA {
 // CheckoutByUniqueID finds an IKE_SA by its unique id (CHILD_SAs are found
 // by theirs through ChildSAManager.CheckoutByID).
 func (m *Manager) CheckoutByUniqueID(id uint32, thread int) *IKESA {
-	return m.checkoutBy(thread, func(ike *IKESA) bool { return ike.uniqueID == id })
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.idx.byUID[id]
+	if e == nil || e.destroy || !m.waitLocked(e) {
+		return nil
+	}
+	e.busy = true
+	e.ike.thread = thread
+	return e.ike
 }
 
 // CheckoutByConfig finds an established (or connecting) IKE_SA for a peer
 // config to reuse for a new CHILD_SA (charon.reuse_ikesa), or creates one.
 func (m *Manager) CheckoutByConfig(peer *config.PeerCfg, thread int) *IKESA {
 	if m.env.Settings.ReuseIKESA {
-		if ike := m.checkoutBy(thread, func(ike *IKESA) bool {
+		if ike := m.checkoutByCfg(thread, peer, func(ike *IKESA) bool {
 			// An equal config counts, as in charon: after a reload the
 			// connection is a new object with the same contents.
 			if ike.peerCfg == nil || !ike.peerCfg.Equal(peer) || !ike.peerCfg.IKE.Equal(peer.IKE) {
@@ -50,15 +58,44 @@ func (m *Manager) CheckoutByConfig(peer *config.PeerCfg, thread int) *IKESA {
 	return ike
 }
 
+// checkoutByCfg is checkoutBy over the entries whose config at their last
+// checkin equals peer, so that an `ipsec up` does not wait for every SA
+// that another job holds; a new SA not yet checked in has no config there
+// and is waited for as before.
+func (m *Manager) checkoutByCfg(thread int, peer *config.PeerCfg, match func(*IKESA) bool) *IKESA {
+	key := config.MergeKey(peer)
+	return m.checkoutWhere(thread, func(e *entry) bool {
+		if e.peerCfg == nil || e.peerCfg == peer {
+			return true
+		}
+		// Equal is costly and holds the manager's lock for every SA; the
+		// key rules out most configs first (a DN's key says little).
+		if e.cfgKey != key && e.cfgKey != "dn" && key != "dn" {
+			return false
+		}
+		return e.peerCfg.Equal(peer)
+	}, match)
+}
+
 func (m *Manager) checkoutBy(thread int, match func(*IKESA) bool) *IKESA {
+	return m.checkoutWhere(thread, nil, match)
+}
+
+// checkoutWhere checks out the first SA, oldest first, that match accepts;
+// candidate, if set, skips entries without waiting for them.
+func (m *Manager) checkoutWhere(thread int, candidate func(*entry) bool, match func(*IKESA) bool) *IKESA {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, e := range m.orderedLocked() {
-		if e.destroy {
+	for e := m.idx.head; e != nil; {
+		if e.destroy || (candidate != nil && !candidate(e)) {
+			e = e.next
 			continue
 		}
 		// Reading fields of a busy SA is a race; wait for it first.
+		// Waiting unlocks: the list may change meanwhile, so a removed
+		// entry's successor is found again from the start.
 		if !m.waitLocked(e) {
+			e = m.idx.head
 			continue
 		}
 		if match(e.ike) {
@@ -66,6 +103,7 @@ func (m *Manager) checkoutBy(thread int, match func(*IKESA) bool) *IKESA {
 			e.ike.thread = thread
 			return e.ike
 		}
+		e = e.next
 	}
 	return nil
 }
@@ -75,11 +113,11 @@ func (m *Manager) checkoutBy(thread int, match func(*IKESA) bool) *IKESA {
 // statusall-nb does.
 func (m *Manager) Each(thread int, wait bool, fn func(ike *IKESA)) {
 	m.mu.Lock()
-	list := m.orderedLocked()
+	list := m.idx.list()
 	m.mu.Unlock()
 	for _, e := range list {
 		m.mu.Lock()
-		if e.destroy || !m.registeredLocked(e) || (!wait && e.busy) {
+		if e.destroy || e.removed || (!wait && e.busy) {
 			m.mu.Unlock()
 			continue
 		}

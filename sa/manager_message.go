@@ -44,7 +44,7 @@ func (m *Manager) checkoutByMessage(msg *encoding.Message, raw []byte, src netip
 func (m *Manager) checkoutInit(msg *encoding.Message, raw []byte, src netip.AddrPort, thread int, in *Incoming) (*IKESA, bool) {
 	h := initHash(raw)
 	m.mu.Lock()
-	for _, e := range m.bySPI[msg.SPIi] {
+	for _, e := range m.idx.bySPI[spiKey{msg.SPIi, false}] {
 		if e.ike.id.Initiator || e.initSrc != src {
 			continue
 		}
@@ -68,7 +68,7 @@ func (m *Manager) checkoutInit(msg *encoding.Message, raw []byte, src netip.Addr
 		m.mu.Unlock()
 		return nil, false
 	}
-	if lim := int(m.env.Settings.IKESALimit); lim != 0 && len(m.entries) >= lim {
+	if lim := int(m.env.Settings.IKESALimit); lim != 0 && m.idx.n >= lim {
 		m.untrackLocked(in)
 		m.mu.Unlock()
 		m.env.Bus.Log(thread, nil, bus.MGR, bus.Control, "ignoring %s, hitting IKE_SA limit (%d)", msg.Exchange, lim)
@@ -109,7 +109,7 @@ func (m *Manager) HalfOpenResponder() int {
 func (m *Manager) halfOpenFrom(ip netip.Addr) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.halfOpenIP[ip]
+	return m.idx.halfOpenIP[ip]
 }
 
 // HalfOpenAddresses reports how many peer addresses have half-open
@@ -118,8 +118,8 @@ func (m *Manager) halfOpenFrom(ip netip.Addr) int {
 func (m *Manager) HalfOpenAddresses() (addresses, most int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, n := range m.halfOpenIP {
+	for _, n := range m.idx.halfOpenIP {
 		most = max(most, n)
 	}
-	return len(m.halfOpenIP), most
+	return len(m.idx.halfOpenIP), most
 }

@@ -26,7 +26,11 @@ func (m *Manager) reestablish(ike *IKESA) bool {
 	if !ike.Has(CondReauthenticating) {
 		n.resolveHosts()
 	}
-	n.myVIPs = append(n.myVIPs, ike.myVIPs...)
+	// the new SA asks for our virtual IPs again, and installs them once
+	// more, so that they stay when this SA removes its own
+	for _, vip := range ike.myVIPs {
+		n.AddVirtualIP(true, vip)
+	}
 	force := ike.Has(CondReauthenticating)
 	for _, c := range ike.children {
 		if c.superseded() {

@@ -14,7 +14,7 @@ func TestWaitEndsForDestroyedEntry(t *testing.T) {
 	m := &Manager{}
 	m.cond = sync.NewCond(&m.mu)
 	e := &entry{ike: &IKESA{}, busy: true}
-	m.entries = map[*IKESA]*entry{e.ike: e}
+	m.idx.add(e)
 	done := make(chan bool)
 	go func() {
 		m.mu.Lock()
@@ -25,7 +25,7 @@ func TestWaitEndsForDestroyedEntry(t *testing.T) {
 	// while still busy, then everyone waiting is woken.
 	m.mu.Lock()
 	e.destroy = true
-	delete(m.entries, e.ike)
+	m.idx.remove(e)
 	m.cond.Broadcast()
 	m.mu.Unlock()
 	wait := func() {

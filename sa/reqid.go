@@ -1,6 +1,7 @@
 package sa
 
 import (
+	"encoding/binary"
 	"slices"
 	"sync"
 
@@ -52,27 +53,99 @@ func (k ReqIDKey) sameMarks(o ReqIDKey) bool {
 // Every allocation and every Ref takes a reference; Release drops one, and
 // the last one puts the reqid at the tail of the released list. It is safe
 // for concurrent use.
+//
+// Entries are found through two maps, by reqid and by selectors and marks,
+// not by a walk over all of them: every CHILD_SA allocates one, and with ten
+// thousand CHILD_SAs the walk was most of an IKE_SA's setup time. Each map
+// holds its entries in allocation order, and removal keeps that order, so
+// that where several entries match, the one taken is the one a walk over
+// all entries in allocation order would take first.
 type ReqIDs struct {
 	mu       sync.Mutex
 	counter  uint32
-	entries  []*reqidEntry
+	byReqID  map[uint32][]*reqidEntry
+	byKey    map[string][]*reqidEntry
 	released []uint32
 }
 
 type reqidEntry struct {
-	key   ReqIDKey
-	reqid uint32
-	refs  int
+	key    ReqIDKey
+	keyStr string // key.indexKey()
+	reqid  uint32
+	refs   int
+}
+
+// indexKey encodes exactly what sameSelectors compares: each selector as
+// selectors.Compare sees it (family, address bytes without zone, protocol,
+// ports; not whether it is dynamic), the marks and the interface ids. Keys
+// that sameSelectors finds equal encode the same; the encoding is
+// length-prefixed, so different keys do not (and a lookup compares anyway).
+func (k ReqIDKey) indexKey() string {
+	b := make([]byte, 0, 80)
+	put := func(l []selectors.TS) {
+		b = binary.AppendUvarint(b, uint64(len(l)))
+		for _, t := range l {
+			from, to := t.From().AsSlice(), t.To().AsSlice()
+			b = append(b, byte(len(from)))
+			b = append(b, from...)
+			b = append(b, byte(len(to)))
+			b = append(b, to...)
+			b = append(b, t.Protocol())
+			b = binary.BigEndian.AppendUint16(b, t.FromPort())
+			b = binary.BigEndian.AppendUint16(b, t.ToPort())
+		}
+	}
+	put(k.Local)
+	put(k.Remote)
+	for _, v := range []uint32{k.MarkIn.Value, k.MarkIn.Mask, k.MarkOut.Value, k.MarkOut.Mask, k.IfIDIn, k.IfIDOut} {
+		b = binary.BigEndian.AppendUint32(b, v)
+	}
+	return string(b)
 }
 
 // find returns the entry of reqid whose marks and interface ids are key's.
 func (r *ReqIDs) find(reqid uint32, key ReqIDKey) *reqidEntry {
-	for _, x := range r.entries {
-		if x.reqid == reqid && x.key.sameMarks(key) {
+	for _, x := range r.byReqID[reqid] {
+		if x.key.sameMarks(key) {
 			return x
 		}
 	}
 	return nil
+}
+
+// shared returns the entry whose selectors, marks and interface ids are
+// key's (ks is key.indexKey()).
+func (r *ReqIDs) shared(ks string, key ReqIDKey) *reqidEntry {
+	for _, x := range r.byKey[ks] {
+		if x.key.sameSelectors(key) {
+			return x
+		}
+	}
+	return nil
+}
+
+// drop takes a reference from e; the last one removes e from both indexes
+// (keeping the others' order) and puts its reqid at the tail of the
+// released list.
+func (r *ReqIDs) drop(e *reqidEntry) {
+	e.refs--
+	if e.refs > 0 {
+		return
+	}
+	remove := func(l []*reqidEntry) []*reqidEntry {
+		return slices.DeleteFunc(l, func(x *reqidEntry) bool { return x == e })
+	}
+	if l := remove(r.byReqID[e.reqid]); len(l) > 0 {
+		r.byReqID[e.reqid] = l
+	} else {
+		delete(r.byReqID, e.reqid)
+	}
+	if l := remove(r.byKey[e.keyStr]); len(l) > 0 {
+		r.byKey[e.keyStr] = l
+	} else {
+		delete(r.byKey, e.keyStr)
+	}
+	r.released = append(r.released, e.reqid)
 }
 
 // Alloc returns the reqid for key (want: the reqid to keep, 0 for none)
@@ -80,31 +153,38 @@ func (r *ReqIDs) find(reqid uint32, key ReqIDKey) *reqidEntry {
 func (r *ReqIDs) Alloc(want uint32, key ReqIDKey) (uint32, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.byReqID == nil {
+		r.byReqID = map[uint32][]*reqidEntry{}
+		r.byKey = map[string][]*reqidEntry{}
+	}
 	var e *reqidEntry
 	if want != 0 {
 		e = r.find(want, key)
 	}
 	if e == nil {
-		for _, x := range r.entries {
-			if x.key.sameSelectors(key) {
-				e = x
-				break
-			}
+		ks := key.indexKey()
+		if e = r.shared(ks, key); e == nil {
+			e = r.add(ks, key)
 		}
-	}
-	if e == nil {
-		e = &reqidEntry{key: ReqIDKey{Local: slices.Clone(key.Local), Remote: slices.Clone(key.Remote),
-			MarkIn: key.MarkIn, MarkOut: key.MarkOut, IfIDIn: key.IfIDIn, IfIDOut: key.IfIDOut}}
-		if len(r.released) > 0 {
-			e.reqid, r.released = r.released[0], r.released[1:]
-		} else {
-			r.counter++
-			e.reqid = r.counter
-		}
-		r.entries = append(r.entries, e)
 	}
 	e.refs++
 	return e.reqid, nil
+}
+
+// add makes an unreferenced entry for key with the oldest released reqid,
+// or the counter's next.
+func (r *ReqIDs) add(ks string, key ReqIDKey) *reqidEntry {
+	e := &reqidEntry{key: ReqIDKey{Local: slices.Clone(key.Local), Remote: slices.Clone(key.Remote),
+		MarkIn: key.MarkIn, MarkOut: key.MarkOut, IfIDIn: key.IfIDIn, IfIDOut: key.IfIDOut}, keyStr: ks}
+	if len(r.released) > 0 {
+		e.reqid, r.released = r.released[0], r.released[1:]
+	} else {
+		r.counter++
+		e.reqid = r.counter
+	}
+	r.byReqID[e.reqid] = append(r.byReqID[e.reqid], e)
+	r.byKey[ks] = append(r.byKey[ks], e)
+	return e
 }
 
 // Ref takes another reference to an allocated reqid (5.9.12's ref_reqid,
@@ -112,13 +192,12 @@ func (r *ReqIDs) Alloc(want uint32, key ReqIDKey) (uint32, error) {
 func (r *ReqIDs) Ref(reqid uint32) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, x := range r.entries {
-		if x.reqid == reqid {
-			x.refs++
-			return true
-		}
+	l := r.byReqID[reqid]
+	if len(l) == 0 {
+		return false
 	}
-	return false
+	l[0].refs++
+	return true
 }
 
 // releaseRef drops a reference to reqid whatever its marks (5.9.12's
@@ -126,16 +205,11 @@ func (r *ReqIDs) Ref(reqid uint32) bool {
 func (r *ReqIDs) releaseRef(reqid uint32) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	i := slices.IndexFunc(r.entries, func(x *reqidEntry) bool { return x.reqid == reqid })
-	if i < 0 {
+	l := r.byReqID[reqid]
+	if len(l) == 0 {
 		return false
 	}
-	e := r.entries[i]
-	e.refs--
-	if e.refs == 0 {
-		r.entries = slices.Delete(r.entries, i, i+1)
-		r.released = append(r.released, reqid)
-	}
+	r.drop(l[0])
 	return true
 }
 
@@ -167,11 +241,7 @@ func (r *ReqIDs) Release(reqid uint32, key ReqIDKey) error {
 	if e == nil {
 		return kernel.ErrNotFound
 	}
-	e.refs--
-	if e.refs == 0 {
-		r.entries = slices.DeleteFunc(r.entries, func(x *reqidEntry) bool { return x == e })
-		r.released = append(r.released, reqid)
-	}
+	r.drop(e)
 	return nil
 }
 
@@ -180,9 +250,11 @@ func (r *ReqIDs) Release(reqid uint32, key ReqIDKey) error {
 func (r *ReqIDs) Allocated() []uint32 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]uint32, 0, len(r.entries))
-	for _, e := range r.entries {
-		out = append(out, e.reqid)
+	out := make([]uint32, 0, len(r.byReqID))
+	for reqid, l := range r.byReqID {
+		for range l {
+			out = append(out, reqid)
+		}
 	}
 	slices.Sort(out)
 	return out

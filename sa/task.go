@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/selectors"
 )
@@ -160,7 +161,24 @@ type TaskManager interface {
 	QueueChild(cfg *config.ChildCfg, args *ChildInitArgs)
 	QueueChildRekey(proto uint8, spi uint32)
 	QueueChildDelete(proto uint8, spi uint32, expired bool)
+	// QueueDPD queues a liveness check: a MOBIKE-enabled one (NAT-D
+	// payloads) for the original initiator of a MOBIKE SA.
 	QueueDPD()
+	// QueueMOBIKE queues (or extends the queued) MOBIKE task: roam checks
+	// the paths and moves the SA, address sends our address list
+	// (task_manager_v2.c queue_mobike).
+	QueueMOBIKE(roam, address bool)
+	// QueueRedirect queues a REDIRECT of the client to gateway (RFC 5685).
+	QueueRedirect(gateway *credentials.Identity)
+	// QueueMIDSync queues the synchronization of message IDs with the
+	// peer (RFC 6311), as a gateway restored from a saved state does.
+	QueueMIDSync()
+	// SetMessageID sets the next initiating or the expected responding
+	// message ID (MID sync).
+	SetMessageID(initiate bool, mid uint32)
+	// QueueReauthComplete queues the deletion of the IKE_SA old once this
+	// one is established (a redirected or reauthenticated SA).
+	QueueReauthComplete(old IKESAID)
 	// QueueAuthLifetime queues an INFORMATIONAL announcing our
 	// AUTH_LIFETIME (a responder that cannot reauthenticate itself; charon
 	// creates the ike_auth_lifetime task in ike_sa.c directly).

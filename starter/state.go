@@ -115,11 +115,19 @@ func (c *core) deleteAll(d daemonLink) {
 // what is new or changed.
 func (c *core) update(newCfg *ipsecconf.Config, d daemonLink) {
 	next := newLoadedConfig(newCfg)
+	// sameConn compares names too, so only a new conn of the old one's
+	// name can be the same: looked up by name, not compared with every
+	// conn of the file (with 10 000 conns that pairwise comparison took
+	// seconds).
+	byName := map[string][]*connEntry{}
+	for _, e := range next.conns {
+		byName[e.conn.Name] = append(byName[e.conn.Name], e)
+	}
 	for _, old := range c.cfg.conns {
 		if old.state != stateAdded {
 			continue
 		}
-		for _, e := range next.conns {
+		for _, e := range byName[old.conn.Name] {
 			if e.state == stateToAdd && sameConn(old.conn, e.conn) {
 				old.state = stateReplaced
 				e.state = stateAdded

@@ -39,7 +39,7 @@ func (t *ChildCreate) buildI(m *encoding.Message) sa.Status {
 	default:
 		return sa.NeedMore
 	}
-	t.tsi, _ = t.cfg.TrafficSelectors(true, nil, t.dynamicHosts(true))
+	t.tsi, _ = t.cfg.TrafficSelectors(true, nil, t.initiatorHosts())
 	t.tsr, _ = t.cfg.TrafficSelectors(false, nil, t.dynamicHosts(false))
 	if t.packetTSi != nil {
 		t.tsi = append([]selectors.TS{*t.packetTSi}, t.tsi...)

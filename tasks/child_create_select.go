@@ -27,6 +27,26 @@ func (t *ChildCreate) dynamicHosts(local bool) []netip.Addr {
 	return []netip.Addr{t.ike.OtherHost().Addr()}
 }
 
+// initiatorHosts replace our dynamic selectors in a request: with a
+// virtual IP configured (not on a rekey) we propose 0.0.0.0/0 or ::/0 and
+// let the responder narrow it to the address it assigns.
+func (t *ChildCreate) initiatorHosts() []netip.Addr {
+	if !t.rekey && t.ike.PeerCfg() != nil {
+		var any []netip.Addr
+		for _, vip := range t.ike.PeerCfg().VirtualIPs {
+			if vip.Unmap().Is4() {
+				any = append(any, netip.IPv4Unspecified())
+			} else {
+				any = append(any, netip.IPv6Unspecified())
+			}
+		}
+		if len(any) > 0 {
+			return any
+		}
+	}
+	return t.dynamicHosts(true)
+}
+
 // childKEGroup is the first key exchange method of the CHILD_SA's
 // proposals (PFS), KENone without.
 func childKEGroup(c *config.ChildCfg) crypto.KeyExchangeMethod {

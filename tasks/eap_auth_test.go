@@ -44,9 +44,9 @@ func TestEAPMD5(t *testing.T) {
 		t.Errorf("gateway: EAP authenticated %v, EAP identity %s", gw.Has(sa.CondEAPAuthenticated), gw.OtherEAPID())
 	}
 	wantMessages(t, p.Moon,
-		"generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) ]",
+		"generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_SUP) ]",
 		"parsed IKE_SA_INIT response 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(CHDLESS_SUP) N(MULT_AUTH) ]",
-		"generating IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr SA TSi TSr N(MULT_AUTH) N(EAP_ONLY) ]",
+		"generating IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr SA TSi TSr N(MULT_AUTH) N(EAP_ONLY) N(MSG_ID_SYN_SUP) ]",
 		"parsed IKE_AUTH response 1 [ IDr AUTH EAP/REQ/ID ]",
 		"generating IKE_AUTH request 2 [ EAP/RES/ID ]",
 		"parsed IKE_AUTH response 2 [ EAP/REQ/MD5 ]",

@@ -2,6 +2,7 @@ package tasks_test
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,17 +13,22 @@ import (
 )
 
 // The payload sets and orders of an establishment, as Debian's charon
-// 5.9.8 generates them (crypto/testdata/strongswan/*/moon.log, sun.log).
+// 5.9.8 generates them (crypto/testdata/strongswan/*/moon.log, sun.log);
+// wantMessages leaves out the capabilities goswan does not announce.
 var charonEstablishment = []string{
-	"generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) ]",
+	"generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_SUP) ]",
 	"parsed IKE_SA_INIT response 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(CHDLESS_SUP) N(MULT_AUTH) ]",
-	"generating IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH SA TSi TSr N(MULT_AUTH) N(EAP_ONLY) ]",
+	"generating IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH SA TSi TSr N(MULT_AUTH) N(EAP_ONLY) N(MSG_ID_SYN_SUP) ]",
 	"parsed IKE_AUTH response 1 [ IDr AUTH SA TSi TSr ]",
 }
 
 func wantMessages(t *testing.T, n *ikesim.Node, want ...string) {
 	t.Helper()
 	got := n.Messages()
+	want = slices.Clone(want)
+	for i := range want {
+		want[i] = withoutUnannounced(want[i])
+	}
 	if len(got) != len(want) {
 		t.Fatalf("%s: messages\n%s\nwant\n%s", n.Name, join(got), join(want))
 	}
@@ -78,7 +84,7 @@ func TestEstablishPSK(t *testing.T) {
 		"[IKE] 192.168.0.1 is initiating an IKE_SA",
 		"[CFG] selected proposal: IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/CURVE_25519",
 		"[ENC] generating IKE_SA_INIT response 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(CHDLESS_SUP) N(MULT_AUTH) ]",
-		"[ENC] parsed IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH SA TSi TSr N(MULT_AUTH) N(EAP_ONLY) ]",
+		"[ENC] parsed IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH SA TSi TSr N(MULT_AUTH) N(EAP_ONLY) N(MSG_ID_SYN_SUP) ]",
 		"[CFG] looking for peer configs matching 192.168.0.2[sun.strongswan.org]...192.168.0.1[moon.strongswan.org]",
 		"[CFG] selected peer config 'net-net'",
 		"[IKE] authentication of 'moon.strongswan.org' with pre-shared key successful",

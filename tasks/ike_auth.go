@@ -34,6 +34,8 @@ type IKEAuth struct {
 	// eapAcceptable: the peer's rounds need not comply strictly any more
 	// while our mutual EAP method runs (require_strict).
 	eapAcceptable bool
+	// redirectTo is the gateway a REDIRECT in IKE_AUTH sends us to.
+	redirectTo *credentials.Identity
 }
 
 // NewIKEAuth creates the task.

@@ -106,7 +106,6 @@ func (t *IKEAuth) processI(m *encoding.Message) sa.Status {
 		return sa.NeedMore
 	}
 	if !t.processNotifiesI(m) {
-		t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
 		return sa.Failed
 	}
 	peerFailed := func() sa.Status {
@@ -145,32 +144,10 @@ func (t *IKEAuth) processI(m *encoding.Message) sa.Status {
 		return peerFailed()
 	}
 	t.ike.SetCondition(sa.CondAuthenticated, true)
-	return sa.Success
-}
-
-// processNotifiesI takes the notifies of an IKE_AUTH response: the
-// CHILD_SA's errors are child_create's, a capability is noted, any other
-// error fails our authentication (false).
-func (t *IKEAuth) processNotifiesI(m *encoding.Message) bool {
-	for _, n := range m.Notifies() {
-		switch n.NotifyType {
-		case encoding.NotifyNoProposalChosen, encoding.NotifySinglePairRequired, encoding.NotifyNoAdditionalSAs,
-			encoding.NotifyInternalAddressFailure, encoding.NotifyFailedCPRequired, encoding.NotifyTSUnacceptable,
-			encoding.NotifyInvalidSelectors:
-			// CHILD_SA errors: child_create handles them.
-		case encoding.NotifyMOBIKESupported, encoding.NotifyAdditionalIP4Address, encoding.NotifyAdditionalIP6Address,
-			encoding.NotifyAuthLifetime:
-		case encoding.NotifyIKEv2MessageIDSyncSupported:
-			t.ike.Enable(sa.ExtIKEMessageIDSync)
-		default:
-			if notifyError(n.NotifyType) {
-				t.ike.Log(bus.IKE, bus.Control, "received %s notify error", n.NotifyType)
-				return false
-			}
-			t.ike.Log(bus.IKE, bus.Diag, "received %s notify", n.NotifyType)
-		}
+	if t.redirectTo != nil {
+		t.ike.HandleRedirect(t.redirectTo)
 	}
-	return true
+	return sa.Success
 }
 
 // processMyAuthI lets our authenticator take the response (the EAP
@@ -241,4 +218,33 @@ func (t *IKEAuth) sendAuthFailed(reply *encoding.Message) {
 	if pkts, err := t.ike.GenerateMessage(m, false); err == nil {
 		t.ike.Send(pkts)
 	}
+}
+
+// processNotifiesI reads the notifies of an IKE_AUTH response; false if
+// one is an error that ends the IKE_SA.
+func (t *IKEAuth) processNotifiesI(m *encoding.Message) bool {
+	for _, n := range m.Notifies() {
+		switch n.NotifyType {
+		case encoding.NotifyNoProposalChosen, encoding.NotifySinglePairRequired, encoding.NotifyNoAdditionalSAs,
+			encoding.NotifyInternalAddressFailure, encoding.NotifyFailedCPRequired, encoding.NotifyTSUnacceptable,
+			encoding.NotifyInvalidSelectors:
+			// CHILD_SA errors: child_create handles them.
+		case encoding.NotifyMOBIKESupported, encoding.NotifyAdditionalIP4Address, encoding.NotifyAdditionalIP6Address,
+			encoding.NotifyAuthLifetime:
+		case encoding.NotifyIKEv2MessageIDSyncSupported:
+			t.ike.Enable(sa.ExtIKEMessageIDSync)
+		case encoding.NotifyRedirect:
+			if t.redirectTo = parseRedirect(t.ike, n.Data); t.redirectTo == nil {
+				t.ike.Log(bus.IKE, bus.Control, "received invalid REDIRECT notify")
+			}
+		default:
+			if notifyError(n.NotifyType) {
+				t.ike.Log(bus.IKE, bus.Control, "received %s notify error", n.NotifyType)
+				t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
+				return false
+			}
+			t.ike.Log(bus.IKE, bus.Diag, "received %s notify", n.NotifyType)
+		}
+	}
+	return true
 }

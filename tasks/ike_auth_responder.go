@@ -38,6 +38,9 @@ func (t *IKEAuth) processR(m *encoding.Message) sa.Status {
 		if m.Notify(encoding.NotifyInitialContact) != nil {
 			t.initialContact = true
 		}
+		if m.Notify(encoding.NotifyIKEv2MessageIDSyncSupported) != nil {
+			t.ike.Enable(sa.ExtIKEMessageIDSync)
+		}
 		t.firstAuth = true
 	}
 	if t.otherAuth == nil {
@@ -145,11 +148,23 @@ func (t *IKEAuth) buildR(m *encoding.Message) sa.Status {
 	if t.doAnotherAuth || t.expectAnotherAuth {
 		return sa.NeedMore
 	}
+	return t.completeR(m)
+}
+
+// completeR ends the last IKE_AUTH response: the uniqueness policy may
+// still cancel the SA; else it is authenticated.
+func (t *IKEAuth) completeR(m *encoding.Message) sa.Status {
 	if t.ike.Env().Manager.CheckUniqueness(t.ike, t.initialContact) {
 		t.ike.Log(bus.IKE, bus.Control, "canceling IKE_SA setup due to uniqueness policy")
 		t.ike.Env().Events.Alert(t.ike, sa.AlertUniqueKeep)
 		addNotifyFlush(m, encoding.NotifyAuthenticationFailed, nil)
 		return sa.Failed
+	}
+	if t.ike.Supports(sa.ExtIKEMessageIDSync) && t.ike.Env().Settings.MIDSyncResponder {
+		// a gateway that restores its IKE_SAs from saved state synchronizes
+		// message IDs with its clients (RFC 6311); strongSwan's responder
+		// never announces it, nor does goswan's without that
+		m.AddNotify(encoding.NotifyIKEv2MessageIDSyncSupported, nil)
 	}
 	t.ike.SetCondition(sa.CondAuthenticated, true)
 	return sa.Success

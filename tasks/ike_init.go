@@ -204,6 +204,14 @@ func (t *IKEInit) PreProcess(m *encoding.Message) sa.Status {
 		t.ike.Log(bus.IKE, bus.Control, "ignore response with duplicate COOKIE notify")
 		return sa.Failed
 	}
+	if n := m.Notify(encoding.NotifyRedirect); n != nil && t.oldSA == nil {
+		// a REDIRECT must carry our nonce (RFC 5685 §4.2)
+		gw, nonce := parseRedirectData(t.ike, n.Data)
+		if gw == nil || !bytes.Equal(nonce, t.myNonce) {
+			t.ike.Log(bus.IKE, bus.Control, "received invalid REDIRECT notify")
+			return sa.Failed
+		}
+	}
 	return sa.Success
 }
 
@@ -223,6 +231,15 @@ func (t *IKEInit) processI(m *encoding.Message) sa.Status {
 			return sa.NeedMore
 		case encoding.NotifyNATDetectionSourceIP, encoding.NotifyNATDetectionDestinationIP,
 			encoding.NotifyMultipleAuthSupported:
+		case encoding.NotifyRedirect:
+			if t.oldSA != nil {
+				t.ike.Log(bus.IKE, bus.Control, "received REDIRECT notify during rekeying, ignored")
+				continue
+			}
+			if gw := parseRedirect(t.ike, n.Data); gw != nil && t.ike.HandleRedirect(gw) {
+				return sa.NeedMore
+			}
+			return sa.Failed
 		case encoding.NotifyCookie:
 			if t.oldSA != nil {
 				t.ike.Log(bus.IKE, bus.Control, "received COOKIE notify during rekeying, ignored")

@@ -5,6 +5,7 @@ import (
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/crypto"
 	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/sa"
@@ -54,8 +55,13 @@ func (t *IKEInit) buildPayloads(m *encoding.Message) bool {
 		(t.initiator || t.ike.Supports(sa.ExtSignatureAuth)) {
 		t.sendHashAlgorithms(m)
 	}
-	if t.initiator && t.ike.Env().Settings.FollowRedirects {
-		announce(m, encoding.NotifyRedirectSupported)
+	if t.initiator && t.ike.Env().Settings.FollowRedirects && announces(encoding.NotifyRedirectSupported) {
+		if from := t.ike.RedirectedFrom(); from.IsValid() {
+			// tell the new gateway where we come from
+			m.AddNotify(encoding.NotifyRedirectedFrom, sa.RedirectDataFor(credentials.FromAddr(from.Addr()), nil))
+		} else {
+			m.AddNotify(encoding.NotifyRedirectSupported, nil)
+		}
 	}
 	if !t.initiator && cfg.Childless != config.ChildlessNever {
 		m.AddNotify(encoding.NotifyChildlessIKEv2Supported, nil)
@@ -153,6 +159,16 @@ func (t *IKEInit) processNotify(n *encoding.Notify) {
 	case encoding.NotifySignatureHashAlgorithms:
 		if t.ike.Env().Settings.SignatureAuthentication {
 			t.handleHashAlgorithms(n.Data)
+		}
+	case encoding.NotifyRedirectedFrom:
+		gw := parseRedirect(t.ike, n.Data)
+		if gw == nil {
+			t.ike.Log(bus.IKE, bus.Control, "received invalid REDIRECTED_FROM notify, ignored")
+			return
+		}
+		t.ike.Log(bus.IKE, bus.Control, "client got redirected from %s", gw)
+		if t.oldSA == nil {
+			t.ike.Enable(sa.ExtIKERedirection)
 		}
 	case encoding.NotifyRedirectSupported:
 		if t.oldSA == nil {

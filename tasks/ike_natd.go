@@ -117,21 +117,32 @@ func (t *IKENATD) processPayloads(m *encoding.Message) {
 // Build implements sa.Task.
 func (t *IKENATD) Build(m *encoding.Message) sa.Status {
 	if t.initiator {
-		host := t.ike.MyHost()
-		if !host.Addr().IsUnspecified() || t.forceEncap() {
-			m.Add(t.payload(encoding.NotifyNATDetectionSourceIP, host))
-		} else if host.Addr().Is4() {
-			t.ike.Log(bus.IKE, bus.Control, "unable to determine source address, faking NAT situation")
-			t.fakeNoSourceIP = true
-			m.Add(t.payload(encoding.NotifyNATDetectionSourceIP, host))
-		} else {
-			t.ike.Log(bus.IKE, bus.Control, "unable to determine source address, disabling NAT-D")
-		}
-		if m.Notify(encoding.NotifyNATDetectionSourceIP) != nil {
-			m.Add(t.payload(encoding.NotifyNATDetectionDestinationIP, t.ike.OtherHost()))
-		}
-		return sa.NeedMore
+		return t.buildI(m, t.ike.MyHost(), t.ike.OtherHost())
 	}
+	return t.buildR(m)
+}
+
+// buildI adds the request's hashes for a message from src to dst (the
+// MOBIKE task sends from a new address).
+func (t *IKENATD) buildI(m *encoding.Message, src, dst netip.AddrPort) sa.Status {
+	host := src
+	if !host.Addr().IsUnspecified() || t.forceEncap() {
+		m.Add(t.payload(encoding.NotifyNATDetectionSourceIP, host))
+	} else if host.Addr().Is4() {
+		t.ike.Log(bus.IKE, bus.Control, "unable to determine source address, faking NAT situation")
+		t.fakeNoSourceIP = true
+		m.Add(t.payload(encoding.NotifyNATDetectionSourceIP, host))
+	} else {
+		t.ike.Log(bus.IKE, bus.Control, "unable to determine source address, disabling NAT-D")
+	}
+	if m.Notify(encoding.NotifyNATDetectionSourceIP) != nil {
+		m.Add(t.payload(encoding.NotifyNATDetectionDestinationIP, dst))
+	}
+	return sa.NeedMore
+}
+
+// buildR answers with the hashes of the addresses the request used.
+func (t *IKENATD) buildR(m *encoding.Message) sa.Status {
 	if m.Exchange == encoding.ExchangeIKESAInit && m.First(encoding.PayloadSA) == nil {
 		return sa.Success
 	}
@@ -156,6 +167,14 @@ func (t *IKENATD) Process(m *encoding.Message) sa.Status {
 			// With NAT-T support we switch to 4500 even without a NAT if
 			// MOBIKE may move us later.
 			t.ike.FloatPorts()
+		}
+		if t.fakeNoSourceIP {
+			// we are not behind a NAT after all: a MOBIKE-enabled DPD
+			// checks whether UDP encapsulation can go, once we know the
+			// peer supports MOBIKE
+			m := NewIKEMOBIKE(t.ike, true)
+			m.DPD()
+			t.ike.QueueTask(m)
 		}
 	}
 	return sa.Success

@@ -5,10 +5,10 @@ import (
 	"github.com/goswan/goswan/sa"
 )
 
-// IKEReauthComplete ends a make-before-break reauthentication,
-// ike_reauth_complete.c: queued on the new IKE_SA after the CHILD_SAs it
-// recreates, it sends nothing and has the reauthenticated IKE_SA deleted
-// (delete_ike_sa_job) once they are up.
+// IKEReauthComplete ends a make-before-break reauthentication or a
+// redirect, ike_reauth_complete.c: queued on the new IKE_SA after the
+// CHILD_SAs it recreates, it sends nothing and has the replaced IKE_SA
+// deleted (delete_ike_sa_job) once they are up.
 type IKEReauthComplete struct {
 	ike *sa.IKESA
 	old sa.IKESAID
@@ -29,12 +29,7 @@ func (t *IKEReauthComplete) Migrate(ike *sa.IKESA) { t.ike = ike }
 // Build implements sa.Task.
 func (t *IKEReauthComplete) Build(m *encoding.Message) sa.Status {
 	m.Exchange = encoding.ExchangeUndefined
-	t.ike.Env().Manager.ScheduleIKE(t.old, 0, "delete_ike_sa", func(old *sa.IKESA) sa.Status {
-		if old.State() == sa.IKEPassive {
-			return sa.Success
-		}
-		return old.Delete(false)
-	})
+	t.ike.Env().Manager.ScheduleIKE(t.old, 0, "delete_ike_sa", func(x *sa.IKESA) sa.Status { return x.DeleteJob(true) })
 	return sa.Success
 }
 

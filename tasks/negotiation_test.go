@@ -136,7 +136,7 @@ func TestHostToHostTransport(t *testing.T) {
 	p.Up()
 	p.Advance(time.Second)
 	p.Moon.WantLog(t,
-		"[ENC] generating IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH N(USE_TRANSP) SA TSi TSr N(MULT_AUTH) N(EAP_ONLY) ]",
+		"[ENC] generating IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH N(USE_TRANSP) SA TSi TSr N(MULT_AUTH) N(EAP_ONLY) N(MSG_ID_SYN_SUP) ]",
 		"[ENC] parsed IKE_AUTH response 1 [ IDr AUTH N(USE_TRANSP) SA TSi TSr ]",
 		"[IKE] CHILD_SA net-net{1} established with SPIs c0000001_i c0000001_o and TS 192.168.0.1/32 === 192.168.0.2/32",
 	)
@@ -187,14 +187,14 @@ func TestIKEInvalidKE(t *testing.T) {
 	p.Sun.WantLogOrder(t,
 		"[IKE] DH group CURVE_25519 unacceptable, requesting ECP_256",
 		"[ENC] generating IKE_SA_INIT response 0 [ N(INVAL_KE) ]",
-		"[ENC] parsed IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) ]",
+		"[ENC] parsed IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_SUP) ]",
 		"[IKE] IKE_SA net-net[2] established",
 	)
 	p.Moon.WantLogOrder(t,
 		"[ENC] parsed IKE_SA_INIT response 0 [ N(INVAL_KE) ]",
 		"[IKE] peer didn't accept DH group CURVE_25519, it requested ECP_256",
 		"[IKE] initiating IKE_SA net-net[1] to 192.168.0.2",
-		"[ENC] generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) ]",
+		"[ENC] generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_SUP) ]",
 		"[IKE] IKE_SA net-net[1] established",
 	)
 	p.Moon.WantEstablished(t, 1)
@@ -269,7 +269,7 @@ func TestCookie(t *testing.T) {
 	p.Moon.WantLogOrder(t,
 		"[ENC] parsed IKE_SA_INIT response 0 [ N(COOKIE) ]",
 		"[IKE] received COOKIE notify",
-		"[ENC] generating IKE_SA_INIT request 0 [ N(COOKIE) SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) ]",
+		"[ENC] generating IKE_SA_INIT request 0 [ N(COOKIE) SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_SUP) ]",
 		"[IKE] IKE_SA net-net[1] established",
 	)
 	p.Moon.WantEstablished(t, 1)

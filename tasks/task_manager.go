@@ -38,9 +38,15 @@ type TaskManager struct {
 		mid           uint32
 		retransmitted uint32
 		sent          bool // any retransmit sent (for the cleared alert)
-		packets       []sa.Packet
-		exchange      encoding.ExchangeType
-		defrag        *encoding.Reassembler
+		// deferred: no path to send the request on; the next Initiate
+		// sends it again
+		deferred bool
+		// midSync: the request in flight synchronizes message IDs with
+		// ID 0; its task sets the IDs that follow
+		midSync  bool
+		packets  []sa.Packet
+		exchange encoding.ExchangeType
+		defrag   *encoding.Reassembler
 	}
 	responding struct {
 		mid      uint32
@@ -103,6 +109,7 @@ type taskExchange struct {
 // starts IKE_SA_INIT with ikeSAInitTasks.
 var initiateOrder = map[sa.IKEState][]taskExchange{
 	sa.IKEEstablished: {
+		{sa.TaskIKEMIDSync, encoding.ExchangeInformational},
 		{sa.TaskIKEMOBIKE, encoding.ExchangeInformational},
 		{sa.TaskIKEDelete, encoding.ExchangeInformational},
 		{sa.TaskIKERedirect, encoding.ExchangeInformational},
@@ -196,6 +203,12 @@ func deriveKeys(list *[]sa.Task) bool {
 func (tm *TaskManager) Initiate() sa.Status {
 	if tm.initiating.exchange != exchangeNone {
 		tm.log(bus.IKE, bus.Diag, "delaying task initiation, %s exchange in progress", tm.initiating.exchange)
+		if tm.initiating.deferred {
+			// a path may have appeared: send the deferred request again
+			tm.initiating.deferred = false
+			tm.initiating.retransmitted = 0
+			return tm.Retransmit(tm.initiating.mid)
+		}
 		return sa.Success
 	}
 	var exchange encoding.ExchangeType
@@ -218,6 +231,7 @@ func (tm *TaskManager) Initiate() sa.Status {
 	tm.initiating.exchange = exchange
 	tm.initiating.retransmitted = 0
 	tm.initiating.sent = false
+	tm.initiating.deferred = false
 	if tm.buildRequest(m) != sa.Success {
 		return sa.DestroyMe
 	}
@@ -225,6 +239,13 @@ func (tm *TaskManager) Initiate() sa.Status {
 	tm.initiating.exchange = m.Exchange
 	if m.Exchange == exchangeNone {
 		return tm.Initiate()
+	}
+	for _, t := range tm.activeTasks {
+		if t.Type() == sa.TaskIKEMIDSync {
+			// MID sync goes with ID 0 (RFC 6311 §4)
+			tm.initiating.midSync = true
+			tm.initiating.mid = m.MessageID
+		}
 	}
 	pkts, err := tm.ike.GenerateMessage(m, true)
 	ok := err == nil
@@ -328,7 +349,12 @@ func (tm *TaskManager) processResponse(m *encoding.Message) sa.Status {
 	if tm.activeTasks, ok = postProcess(tm.activeTasks, m); !ok {
 		return sa.DestroyMe
 	}
-	tm.initiating.mid++
+	if tm.initiating.midSync {
+		// the task has set the IDs
+		tm.initiating.midSync = false
+	} else {
+		tm.initiating.mid++
+	}
 	tm.initiating.exchange = exchangeNone
 	tm.initiating.packets = nil
 	return tm.Initiate()

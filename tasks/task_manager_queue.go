@@ -6,6 +6,7 @@ import (
 
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/sa"
 )
 
@@ -51,10 +52,49 @@ func (tm *TaskManager) QueueIKE() {
 		{sa.TaskIKECertPost, func() sa.Task { return NewIKECertPost(ike, true) }},
 		{sa.TaskIKEConfig, func() sa.Task { return NewIKEConfig(ike, true) }},
 		{sa.TaskIKEAuthLifetime, func() sa.Task { return NewIKEAuthLifetime(ike, true) }},
+		{sa.TaskIKEMOBIKE, func() sa.Task {
+			if p := ike.PeerCfg(); p == nil || !p.UseMOBIKE {
+				return nil
+			}
+			return NewIKEMOBIKE(ike, true)
+		}},
 		{sa.TaskIKEEstablish, func() sa.Task { return NewIKEEstablish(ike, true) }},
 	} {
 		if !tm.hasQueued(x.t) {
-			tm.QueueTask(x.mk())
+			if t := x.mk(); t != nil {
+				tm.QueueTask(t)
+			}
+		}
+	}
+}
+
+// queuedMOBIKE returns the queued MOBIKE task, queueing one if there is
+// none: one is enough (task_manager_v2.c queue_mobike_task).
+func (tm *TaskManager) queuedMOBIKE() *IKEMOBIKE {
+	for _, q := range tm.queuedTasks {
+		if m, ok := q.task.(*IKEMOBIKE); ok {
+			return m
+		}
+	}
+	m := NewIKEMOBIKE(tm.ike, true)
+	tm.QueueTask(m)
+	return m
+}
+
+// QueueMOBIKE implements sa.TaskManager.
+func (tm *TaskManager) QueueMOBIKE(roam, address bool) {
+	m := tm.queuedMOBIKE()
+	if !roam {
+		m.Addresses()
+		return
+	}
+	m.Roam(address)
+	// an active MOBIKE task probes the paths too: its address may have
+	// stopped working before it disappeared
+	for _, t := range tm.activeTasks {
+		if a, ok := t.(*IKEMOBIKE); ok {
+			a.EnableProbing()
+			break
 		}
 	}
 }
@@ -91,8 +131,26 @@ func (tm *TaskManager) QueueChildDelete(proto uint8, spi uint32, expired bool) {
 	tm.QueueTask(NewChildDelete(tm.ike, proto, spi, expired))
 }
 
-// QueueDPD implements sa.TaskManager.
-func (tm *TaskManager) QueueDPD() { tm.QueueTask(NewIKEDPD(tm.ike, true)) }
+// QueueRedirect implements sa.TaskManager.
+func (tm *TaskManager) QueueRedirect(gateway *credentials.Identity) {
+	tm.QueueTask(NewIKERedirect(tm.ike, gateway))
+}
+
+// QueueReauthComplete implements sa.TaskManager.
+func (tm *TaskManager) QueueReauthComplete(old sa.IKESAID) {
+	tm.QueueTask(NewIKEReauthComplete(tm.ike, old))
+}
+
+// QueueDPD implements sa.TaskManager: with MOBIKE the original initiator
+// checks liveness with a MOBIKE task, whose NAT detection notices changed
+// NAT mappings.
+func (tm *TaskManager) QueueDPD() {
+	if tm.ike.Supports(sa.ExtMOBIKE) && tm.ike.Has(sa.CondOriginalInitiator) {
+		tm.queuedMOBIKE().DPD()
+		return
+	}
+	tm.QueueTask(NewIKEDPD(tm.ike, true))
+}
 
 // QueueAuthLifetime implements sa.TaskManager.
 func (tm *TaskManager) QueueAuthLifetime() { tm.QueueTask(NewIKEAuthLifetime(tm.ike, true)) }
@@ -251,6 +309,18 @@ func (tm *TaskManager) MessageID(initiate bool) uint32 {
 	}
 	return tm.responding.mid
 }
+
+// SetMessageID implements sa.TaskManager.
+func (tm *TaskManager) SetMessageID(initiate bool, mid uint32) {
+	if initiate {
+		tm.initiating.mid = mid
+	} else {
+		tm.responding.mid = mid
+	}
+}
+
+// QueueMIDSync implements sa.TaskManager.
+func (tm *TaskManager) QueueMIDSync() { tm.QueueTask(NewIKEMIDSync(tm.ike, true)) }
 
 // IncrMessageID implements sa.TaskManager.
 func (tm *TaskManager) IncrMessageID(initiate bool) {

@@ -88,6 +88,28 @@ func (tm *TaskManager) parseBody(m *encoding.Message, err error, src, dst netip.
 
 var errNoKeys = errors.New("no keys")
 
+// potentialMIDSync reports whether a request with ID 0 may synchronize
+// message IDs: an INFORMATIONAL on an established SA whose peer announced
+// support.
+func (tm *TaskManager) potentialMIDSync(m *encoding.Message) bool {
+	return m.Exchange == encoding.ExchangeInformational && tm.ike.State() == sa.IKEEstablished &&
+		tm.ike.Supports(sa.ExtIKEMessageIDSync)
+}
+
+// isMIDSync reports whether a decrypted message holds only MID and replay
+// counter sync notifies.
+func isMIDSync(m *encoding.Message) bool {
+	found := false
+	for _, p := range m.Payloads {
+		n, ok := p.(*encoding.Notify)
+		if !ok || (n.NotifyType != encoding.NotifyIKEv2MessageIDSync && n.NotifyType != encoding.NotifyIPsecReplayCounterSync) {
+			return false
+		}
+		found = true
+	}
+	return found
+}
+
 // handleFragment feeds a fragment to the reassembler; for a complete
 // message it processes the reassembled message.
 func (tm *TaskManager) handleFragment(defrag **encoding.Reassembler, m *encoding.Message, raw []byte, src, dst netip.AddrPort) sa.Status {
@@ -197,7 +219,14 @@ func (tm *TaskManager) admit(m *encoding.Message, decodeErr error, raw []byte, s
 			tm.sendPackets(tm.responding.packets, dst, src)
 			return sa.Success, true
 		case sa.InvalidState:
-			expected = &tm.responding.mid
+			if mid != 0 || !tm.potentialMIDSync(m) {
+				expected = &tm.responding.mid
+				break
+			}
+			// message ID 0 may be a MID sync (RFC 6311)
+			if status = tm.parseBody(m, decodeErr, src, dst); status == sa.Success && !isMIDSync(m) {
+				expected = &tm.responding.mid
+			}
 		case sa.NeedMore:
 			status = tm.parseBody(m, decodeErr, src, dst)
 		}

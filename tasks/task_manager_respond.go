@@ -47,9 +47,12 @@ func (tm *TaskManager) buildResponse(req *encoding.Message, src, dst netip.AddrP
 	m := encoding.NewMessage(req.Exchange, tm.responding.mid)
 	m.Response = true
 	m.KeepOrder = false
-	del, hook := false, false
+	del, hook, midSync := false, false, false
 	for i := 0; i < len(tm.passiveTasks); {
 		t := tm.passiveTasks[i]
+		if t.Type() == sa.TaskIKEMIDSync {
+			midSync = true
+		}
 		switch t.Build(m) {
 		case sa.Success:
 			tm.passiveTasks = drop(tm.passiveTasks, i, !tm.handleCollisions(t))
@@ -111,6 +114,12 @@ func (tm *TaskManager) buildResponse(req *encoding.Message, src, dst netip.AddrP
 		}
 		return sa.DestroyMe
 	}
+	if midSync {
+		// a retransmitted request with the old ID gets no copy of this,
+		// and the expected ID is the one the task set
+		tm.responding.packets = nil
+		return sa.NeedMore
+	}
 	return sa.Success
 }
 
@@ -122,7 +131,7 @@ func (tm *TaskManager) passiveFor(m *encoding.Message) sa.Status {
 	case encoding.ExchangeIKESAInit:
 		add(NewIKEVendor(ike, false), NewIKEInit(ike, false, nil), NewIKENATD(ike, false),
 			NewIKECertPre(ike, false), NewIKEAuth(ike, false), NewIKECertPost(ike, false),
-			NewIKEConfig(ike, false), NewIKEEstablish(ike, false), NewIKEAuthLifetime(ike, false),
+			NewIKEConfig(ike, false), NewIKEMOBIKE(ike, false), NewIKEEstablish(ike, false), NewIKEAuthLifetime(ike, false),
 			NewChildCreate(ike, nil, false, nil))
 	case encoding.ExchangeCreateChildSA:
 		if s := ike.State(); s == sa.IKECreated || s == sa.IKEConnecting {
@@ -149,38 +158,7 @@ func (tm *TaskManager) passiveFor(m *encoding.Message) sa.Status {
 			add(NewIKERekey(ike, false))
 		}
 	case encoding.ExchangeInformational:
-		var task sa.Task
-	scan:
-		for _, p := range m.Payloads {
-			switch x := p.(type) {
-			case *encoding.Notify:
-				if ike.State() == sa.IKERekeyed {
-					tm.log(bus.IKE, bus.Control, "received unexpected notify %s for rekeyed IKE_SA, ignored", x.NotifyType)
-					continue
-				}
-				switch x.NotifyType {
-				case encoding.NotifyAuthLifetime:
-					task = NewIKEAuthLifetime(ike, false)
-				case encoding.NotifyAuthenticationFailed:
-					// The initiator failed to authenticate us: ike_delete
-					// handles it and runs the hooks.
-					task = NewIKEDelete(ike, false)
-				}
-			case *encoding.Delete:
-				if x.Protocol == encoding.ProtocolIKE {
-					task = NewIKEDelete(ike, false)
-				} else {
-					task = NewChildDelete(ike, 0, 0, false)
-				}
-			}
-			if task != nil {
-				break scan
-			}
-		}
-		if task == nil {
-			task = NewIKEDPD(ike, false)
-		}
-		add(task)
+		add(tm.informationalTask(m))
 	}
 	return sa.Success
 }
@@ -292,4 +270,53 @@ func (tm *TaskManager) rejectRequest(m *encoding.Message) bool {
 		tm.log(bus.IKE, bus.Control, "ignoring %s in IKE_SA state %s", m.Exchange, s)
 	}
 	return reject
+}
+
+// informationalTask creates the responder task for an INFORMATIONAL
+// request from its first notify or delete that names one; a liveness
+// check otherwise.
+func (tm *TaskManager) informationalTask(m *encoding.Message) sa.Task {
+	ike := tm.ike
+	var task sa.Task
+scan:
+	for _, p := range m.Payloads {
+		switch x := p.(type) {
+		case *encoding.Notify:
+			if ike.State() == sa.IKERekeyed {
+				tm.log(bus.IKE, bus.Control, "received unexpected notify %s for rekeyed IKE_SA, ignored", x.NotifyType)
+				continue
+			}
+			switch x.NotifyType {
+			case encoding.NotifyAdditionalIP4Address, encoding.NotifyAdditionalIP6Address,
+				encoding.NotifyNoAdditionalAddresses, encoding.NotifyUpdateSAAddresses,
+				encoding.NotifyNoNATsAllowed, encoding.NotifyUnacceptableAddresses,
+				encoding.NotifyUnexpectedNATDetected, encoding.NotifyCookie2,
+				encoding.NotifyNATDetectionSourceIP, encoding.NotifyNATDetectionDestinationIP:
+				task = NewIKEMOBIKE(ike, false)
+			case encoding.NotifyAuthLifetime:
+				task = NewIKEAuthLifetime(ike, false)
+			case encoding.NotifyRedirect:
+				task = NewIKERedirect(ike, nil)
+			case encoding.NotifyIKEv2MessageIDSync:
+				task = NewIKEMIDSync(ike, false)
+			case encoding.NotifyAuthenticationFailed:
+				// The initiator failed to authenticate us: ike_delete
+				// handles it and runs the hooks.
+				task = NewIKEDelete(ike, false)
+			}
+		case *encoding.Delete:
+			if x.Protocol == encoding.ProtocolIKE {
+				task = NewIKEDelete(ike, false)
+			} else {
+				task = NewChildDelete(ike, 0, 0, false)
+			}
+		}
+		if task != nil {
+			break scan
+		}
+	}
+	if task == nil {
+		task = NewIKEDPD(ike, false)
+	}
+	return task
 }

@@ -19,7 +19,7 @@ func (p *Plugin) loadPool(r *Request) []byte {
 			continue
 		}
 		if pools == nil {
-			return reply("unable to load pool '%s': %s", e.Name, whyPools)
+			return reply("unable to load pool '%s': the daemon keeps no vici pools", e.Name)
 		}
 		if err := pools.LoadPool(e.Name, e.Sub); err != nil {
 			return reply("%s", err.Error())

@@ -57,7 +57,6 @@ const (
 	// feature.ViciAuthorities.
 	whyRawKeys     = "raw public keys are not supported by goswan yet"
 	whyAuthorities = "certification authority sections, attribute certificates and certificates from files or tokens over vici are not supported by goswan yet"
-	whyPools       = "virtual IPs and address pools are not supported by goswan yet"
 	whyIKEv1       = "goswan speaks IKEv2 only"
 	whyPPK         = "postquantum preshared keys are not supported by goswan"
 	whyLabels      = "security labels are not supported by goswan"
@@ -88,6 +87,8 @@ type peerData struct {
 	proposals                                []*config.Proposal
 	children                                 []*config.ChildCfg
 	vips                                     []netip.Addr
+	pools                                    string
+	hasPools                                 bool
 	reauth, rekey, over, rand                uint64
 	dscp                                     uint8
 	ifIDIn, ifIDOut                          uint32
@@ -191,8 +192,17 @@ func (d *peerData) li(name string, v []byte) error {
 		if ps, ok = parseProposal(v, config.ProtoIKE); ok {
 			d.proposals = append(d.proposals, ps...)
 		}
-	case "vips", "pools":
-		return unsupported(name, whyPools)
+	case "vips":
+		// parse_hosts
+		var s string
+		if s, ok = parseString(v); ok {
+			var a netip.Addr
+			if a, ok = hostFrom(s); ok {
+				d.vips = append(d.vips, a)
+			}
+		}
+	case "pools":
+		ok = stringList(&d.pools, &d.hasPools, v)
 	default:
 		return unknownOpt(name)
 	}
@@ -742,6 +752,7 @@ func (p *Plugin) buildPeer(name string, d *peerData) *config.PeerCfg {
 		IfIDOut:     d.ifIDOut,
 		VirtualIPs:  d.vips,
 	}
+	peer.Pools = strings.FieldsFunc(d.pools, func(r rune) bool { return r == ',' || r == ' ' })
 	// peer_cfg_create's sanity limits.
 	if peer.RekeyTime != 0 && peer.JitterTime > peer.RekeyTime {
 		peer.JitterTime = peer.RekeyTime
@@ -773,6 +784,7 @@ func (p *Plugin) loadConn(r *Request) []byte {
 			return reply("%s", err.Error())
 		}
 		p.conns.merge(peer)
+		p.deps.Env.Backends.Added(peer)
 	}
 	if r.Err != nil {
 		return reply("parsing request failed")

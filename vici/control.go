@@ -271,9 +271,8 @@ func parsePeerIP(s string) (selectors.TS, bool) {
 	return ts, err == nil
 }
 
-// redirect selects IKE_SAs as charon does, then refuses: goswan has no
-// ike_redirect task yet (issue 15), so it cannot move a client to another
-// gateway, and saying it did would be a lie.
+// redirect sends the selected IKE_SAs' clients to another gateway (RFC
+// 5685), each in a redirect job as charon's.
 func (p *Plugin) redirect(r *Request) []byte {
 	ike, hasIKE := r.Msg.Str("ike")
 	ikeID := uint32(r.Msg.Int("ike-id", 0))
@@ -312,7 +311,8 @@ func (p *Plugin) redirect(r *Request) []byte {
 		return reply("missing redirect selector")
 	}
 	found := 0
-	p.deps.Env.Manager.Each(0, true, func(s *sa.IKESA) {
+	m := p.deps.Env.Manager
+	m.Each(0, true, func(s *sa.IKESA) {
 		if (ikeID != 0 && ikeID != s.UniqueID()) || (hasIKE && ike != s.Name()) {
 			return
 		}
@@ -325,14 +325,13 @@ func (p *Plugin) redirect(r *Request) []byte {
 				return
 			}
 		}
+		m.ScheduleIKE(s.ID(), 0, "redirect", func(x *sa.IKESA) sa.Status { return x.Redirect(gateway) })
 		found++
 	})
 	if found == 0 {
 		return p.matchReply(0, "no matching SAs to redirect found")
 	}
-	p.logf(bus.Control, "unable to redirect %d IKE_SA(s) to %s: goswan does not support IKE redirection (RFC 5685) yet",
-		found, gateway)
-	return p.matchReply(found, "redirecting IKE_SAs is not supported by goswan yet (no RFC 5685 redirection)")
+	return p.matchReply(found, "")
 }
 
 func (p *Plugin) install(r *Request) []byte {

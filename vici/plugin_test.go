@@ -46,10 +46,13 @@ func newLabWith(t testing.TB, mod func(moon, sun *ikesim.ConnOpts), certs bool) 
 	traps := sa.NewTrapManager(env)
 	shunts := sa.NewShuntManager(env)
 	uri := "unix://" + filepath.Join(t.TempDir(), "charon.vici")
+	pools := vici.NewPools(nil)
+	env.Attributes.AddProvider(pools)
 	deps := vici.Deps{
 		Env: env, Traps: traps, Shunts: shunts,
-		Control: daemon.ViciControl(daemon.NewController(env)),
-		Daemon:  fakeDaemon{},
+		Control:  daemon.ViciControl(daemon.NewController(env)),
+		Daemon:   fakeDaemon{},
+		Features: vici.Features{Pools: pools},
 	}
 	if certs {
 		deps.Features.Certs = &vici.ManagerStore{M: env.Certs,
@@ -260,8 +263,6 @@ func TestLoadConnRefusesWhatCharonRefusesAndWhatGoswanLacks(t *testing.T) {
 			"unsupported option: auth (certificates and public key authentication over vici are not supported by goswan yet), config discarded"},
 		{conn("x", nil, nil, sec("local", nil, map[string][]string{"certs": {"x"}})),
 			"unsupported option: certs (certificates and public key authentication over vici are not supported by goswan yet), config discarded"},
-		{conn("x", nil, map[string][]string{"pools": {"rw"}}),
-			"unsupported option: pools (virtual IPs and address pools are not supported by goswan yet), config discarded"},
 		{conn("x", nil, nil, sec("remote", []kv{{"auth", "eap-tls:rsa-2048"}}, nil)),
 			"unsupported option: auth (certificates and public key authentication over vici are not supported by goswan yet), config discarded"},
 	} {
@@ -344,8 +345,11 @@ func TestFeaturesGoswanLacksAreRefusedNotPretended(t *testing.T) {
 			"unsupported option: cacert (certification authority sections, attribute certificates and certificates from files or tokens over vici are not supported by goswan yet), authority discarded"},
 		{"load-authority", conn("strongswan", []kv{{"bogus", "x"}}, nil), "unknown option: bogus, authority discarded"},
 		{"unload-authority", vici.Msg("name", "strongswan"), "unload: authority 'strongswan' not found"},
-		{"load-pool", conn("rw", []kv{{"addrs", "10.3.0.0/24"}}, nil),
-			"unable to load pool 'rw': virtual IPs and address pools are not supported by goswan yet"},
+		{"load-pool", conn("rw", nil, nil), "missing addrs for pool 'rw'"},
+		{"load-pool", conn("rw", []kv{{"addrs", "10.3.0.0/33x"}, {"addrs", "1"}}, nil), "multiple addrs defined"},
+		{"load-pool", conn("rw", []kv{{"addrs", "nonsense"}}, nil), "invalid addrs value: nonsense"},
+		{"load-pool", conn("rw", []kv{{"addrs", "10.3.0.0/24"}}, map[string][]string{"dns": {"bogus"}}), "invalid attribute value for dns"},
+		{"load-pool", conn("rw", []kv{{"addrs", "10.3.0.0/24"}}, map[string][]string{"wins": {"10.1.0.1"}}), "invalid attribute: wins"},
 		{"unload-pool", vici.Msg("name", "rw"), "rw not found"},
 		{"flush-certs", vici.Msg("type", "bogus"), "invalid certificate type 'bogus'"},
 		{"get-counters", nil, "no counters available (plugin missing?)"},

@@ -7,10 +7,10 @@ import (
 )
 
 // vici refuses the options of the features goswan lacks with its own
-// messages (whyCerts, whyPools, whyIKEv1). This test ties them to
+// messages (whyCerts, whyIKEv1). This test ties them to
 // config/feature, the one list of what goswan does not do: flipping a
 // feature to supported there fails here until vici implements it too
-// (CertStore, PoolStore, the auth rounds), so a vici refusal can never
+// (CertStore, the auth rounds), so a vici refusal can never
 // outlive the feature's absence, and a feature can never be announced as
 // done while vici still refuses it.
 func TestRefusalsFollowFeatureList(t *testing.T) {
@@ -20,7 +20,6 @@ func TestRefusalsFollowFeatureList(t *testing.T) {
 	}{
 		{whyAuthorities, feature.ViciAuthorities},
 		{whyRawKeys, feature.RawPublicKeys},
-		{whyPools, feature.VirtualIPs},
 		{whyIKEv1, feature.IKEv1},
 	} {
 		if c.f.Supported {

@@ -133,6 +133,7 @@ func main() {
 			}
 		}
 	}
+	debugMemory()
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	signal.Ignore(syscall.SIGPIPE)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/goswan/goswan/internal/version"
@@ -72,6 +74,16 @@ func starterEnv(args []string) starter.Env {
 
 // runStarter is /usr/lib/ipsec/starter.
 func runStarter(args []string) int {
+	// A developer's knob, not strongSwan's: GOSWAN_STARTER_CPUPROFILE=PREFIX
+	// writes a CPU profile of the starter's run to PREFIX.<pid>
+	// (BENCHMARKS.md, ipsec start).
+	if p := os.Getenv("GOSWAN_STARTER_CPUPROFILE"); p != "" {
+		if f, err := os.Create(fmt.Sprintf("%s.%d", p, os.Getpid())); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	return starter.Main(args, starterEnv(args))
 }
 

@@ -52,12 +52,12 @@ var (
 	// Filter-Id groups, closing IKE_SAs when the server does not respond.
 	RADIUSExtras = &Feature{Name: "RADIUS accounting, dynamic authorization, attribute forwarding and Filter-Id groups (eap-radius)"}
 	XAuth        = &Feature{Name: "XAuth authentication"}
-	VirtualIPs   = &Feature{Name: "virtual IPs, address pools and configuration attributes"}
+	VirtualIPs   = &Feature{Name: "virtual IPs, address pools and configuration attributes", Supported: true}
 	IKEv1        = &Feature{Name: "IKEv1"}
-	MOBIKE       = &Feature{Name: "MOBIKE (RFC 4555)"}
-	Redirect     = &Feature{Name: "IKEv2 redirection (RFC 5685)"}
+	MOBIKE       = &Feature{Name: "MOBIKE (RFC 4555)", Supported: true}
+	Redirect     = &Feature{Name: "IKEv2 redirection (RFC 5685)", Supported: true}
 	// MessageIDSync is RFC 6311, announced by charon in every IKE_AUTH.
-	MessageIDSync   = &Feature{Name: "IKEv2 message ID synchronization (RFC 6311)"}
+	MessageIDSync   = &Feature{Name: "IKEv2 message ID synchronization (RFC 6311)", Supported: true}
 	MakeBeforeBreak = &Feature{Name: "make-before-break reauthentication", Supported: true}
 	Mediation       = &Feature{Name: "the IKE mediation extension"}
 	IKEDSCP         = &Feature{Name: "DSCP marking of IKE packets"}

@@ -7,6 +7,7 @@ package fakekernel
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"sort"
 	"strings"
@@ -25,7 +26,11 @@ type Call struct {
 	Policy   kernel.PolicyID
 	Manage   kernel.ManagePolicy
 	PolicyOp kernel.PolicyOp // what the SPD did for AddPolicy/DelPolicy
-	Err      error
+	// VIP and Iface are the virtual IP of AddIP and DelIP (and AddIP's
+	// interface).
+	VIP   netip.Addr
+	Iface string
+	Err   error
 }
 
 func (c Call) String() string {
@@ -74,6 +79,9 @@ type Kernel struct {
 	listener kernel.Listener
 	timers   Timers
 	addrs    []netip.Addr
+	noCalls  bool
+	// vips count the users of each virtual IP, as kernel_netlink does.
+	vips map[netip.Addr]int
 	// policySPI: outbound policies name their SA's SPI, as XFRM's do
 	// (kernel_netlink); without it the outbound SA of a reqid is the newest
 	// one that did not soft-expire, as in the userspace data plane.
@@ -110,6 +118,10 @@ type Options struct {
 	FirstSPI uint32
 	// Addresses are what Net.Addresses reports.
 	Addresses []netip.Addr
+	// NoCalls keeps no list of calls (Calls and Log stay empty): a
+	// benchmark's list would grow with every SA and be counted as the
+	// daemon's memory.
+	NoCalls bool
 	// PolicySPI makes the fake report kernel.FeaturePolicySPI and route
 	// outbound packets by the SPI their policy names, as XFRM does;
 	// without it, by reqid as the userspace data plane does.
@@ -119,7 +131,7 @@ type Options struct {
 // New returns a fake kernel.
 func New(o Options) *Kernel {
 	k := &Kernel{sas: map[saKey]*sa{}, nextSPI: o.FirstSPI, nextCPI: 0x1000,
-		listener: o.Listener, timers: o.Timers, addrs: o.Addresses, policySPI: o.PolicySPI}
+		listener: o.Listener, timers: o.Timers, addrs: o.Addresses, noCalls: o.NoCalls, policySPI: o.PolicySPI}
 	if k.nextSPI == 0 {
 		k.nextSPI = 0xc0000001
 	}
@@ -137,7 +149,9 @@ func (k *Kernel) record(c Call) error {
 	if k.Fail != nil {
 		c.Err = k.Fail(c)
 	}
-	k.calls = append(k.calls, c)
+	if !k.noCalls {
+		k.calls = append(k.calls, c)
+	}
 	return c.Err
 }
 
@@ -474,18 +488,42 @@ func (n Net) Addresses(kernel.AddrType) ([]netip.Addr, error) {
 	return append([]netip.Addr(nil), n.addrs...), nil
 }
 
-// AddIP implements kernel.Net.
+// AddIP implements kernel.Net: the virtual IP gains a user.
 func (n Net) AddIP(vip netip.Addr, prefix int, iface string) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.record(Call{Op: "AddIP"})
+	if err := n.record(Call{Op: "AddIP", VIP: vip, Iface: iface}); err != nil {
+		return err
+	}
+	if n.vips == nil {
+		n.vips = map[netip.Addr]int{}
+	}
+	n.vips[vip]++
+	return nil
 }
 
-// DelIP implements kernel.Net.
+// DelIP implements kernel.Net: the virtual IP loses a user, and goes with
+// the last.
 func (n Net) DelIP(vip netip.Addr, prefix int, wait bool) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.record(Call{Op: "DelIP"})
+	if err := n.record(Call{Op: "DelIP", VIP: vip}); err != nil {
+		return err
+	}
+	if n.vips[vip] == 0 {
+		return kernel.ErrNotFound
+	}
+	if n.vips[vip]--; n.vips[vip] == 0 {
+		delete(n.vips, vip)
+	}
+	return nil
+}
+
+// VirtualIPs lists the installed virtual IPs with their number of users.
+func (k *Kernel) VirtualIPs() map[netip.Addr]int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return maps.Clone(k.vips)
 }
 
 // AddRoute implements kernel.Net.
@@ -506,3 +544,16 @@ var (
 	_ kernel.IPsec = (*Kernel)(nil)
 	_ kernel.Net   = Net{}
 )
+
+// SetAddresses replaces the host's addresses, as an interface going down
+// or coming up would, and then reports the change to the listener as
+// kernel_netlink reports address events (a roam event).
+func (k *Kernel) SetAddresses(addrs []netip.Addr) {
+	k.mu.Lock()
+	k.addrs = append([]netip.Addr(nil), addrs...)
+	l := k.listener
+	k.mu.Unlock()
+	if l != nil {
+		l.Roam(true)
+	}
+}

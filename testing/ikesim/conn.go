@@ -1,11 +1,13 @@
 package ikesim
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/kernel"
+	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/selectors"
 )
 
@@ -41,6 +43,18 @@ type ConnOpts struct {
 	Options     config.ChildOption
 	// PSK is the secret this side knows for both ids (DefaultPSK if empty).
 	PSK string
+	// VirtualIPs are requested (leftsourceip=: "0.0.0.0" for %config4,
+	// "::" for %config6, or an address); Pools are handed out from
+	// (rightsourceip=, the pools must exist in the node's attribute
+	// manager).
+	VirtualIPs []string
+	Pools      []string
+	// MOBIKE is mobike=yes (off by default here, so that the message
+	// summaries of other tests stay those of mobike=no).
+	MOBIKE bool
+	// Unique is uniqueids; the zero value (UniqueNever) means no here, as
+	// strongSwan's default.
+	Unique config.UniquePolicy
 	// PKI, if set, makes the conn authenticate with certificates
 	// (authby=pubkey) instead of the PSK.
 	PKI *PKIOpts
@@ -100,16 +114,22 @@ func (n *Node) Conn(t testing.TB, o ConnOpts) (*config.PeerCfg, *config.ChildCfg
 	if o.PSK == "" {
 		o.PSK = DefaultPSK
 	}
+	if o.Unique == config.UniqueNever {
+		o.Unique = config.UniqueNo
+	}
 	ike := config.NewIKECfg(config.IKECfg{Version: config.IKEv2, CertReq: true, Local: o.Local, Remote: o.Remote,
 		LocalPort: 500, RemotePort: 500, Fragmentation: config.FragmentationYes, Proposals: MustProposals(t, config.ProtoIKE, o.IKE)})
 	rekey := o.IKELifetime - 540
 	if o.NoIKERekey {
 		rekey = 0
 	}
-	peer := &config.PeerCfg{Name: o.Name, IKE: ike, Unique: config.UniqueNo, KeyingTries: o.KeyingTries,
+	peer := &config.PeerCfg{Name: o.Name, IKE: ike, Unique: o.Unique, KeyingTries: o.KeyingTries, Pools: o.Pools, UseMOBIKE: o.MOBIKE,
 		RekeyTime: rekey, OverTime: 540, JitterTime: 540 * o.Fuzz / 100, DPDDelay: o.DPDDelay,
 		LocalAuth:  []*config.AuthCfg{{Class: config.AuthClassPSK, Identity: credentials.ParseIdentity(o.LocalID)}},
 		RemoteAuth: []*config.AuthCfg{{Class: config.AuthClassPSK, Identity: credentials.ParseIdentity(o.RemoteID)}}}
+	for _, v := range o.VirtualIPs {
+		peer.VirtualIPs = append(peer.VirtualIPs, netip.MustParseAddr(v))
+	}
 	if o.PKI != nil {
 		n.pubkeyAuth(t, o, peer)
 	}
@@ -169,11 +189,21 @@ func NewPair(t testing.TB, mod func(moon, sun *ConnOpts)) *Pair {
 	return NewPairIn(t, New(t), mod)
 }
 
+// NewBenchPair is NewPair on a NewBench simulation, with moon's
+// charon.reuse_ikesa = no so that every Up sets up another IKE_SA.
+func NewBenchPair(t testing.TB, mod func(moon, sun *ConnOpts)) *Pair {
+	return NewPairIn(t, NewBench(t), mod)
+}
+
 // NewPairIn is NewPair in a simulation the caller prepared (PolicySPI,
 // say).
 func NewPairIn(t testing.TB, s *Sim, mod func(moon, sun *ConnOpts)) *Pair {
 	p := &Pair{Sim: s}
-	p.Moon = s.AddNode("moon", "192.168.0.1", 1, nil)
+	var moonSettings func(*sa.Settings)
+	if s.bench {
+		moonSettings = func(st *sa.Settings) { st.ReuseIKESA = false }
+	}
+	p.Moon = s.AddNode("moon", "192.168.0.1", 1, moonSettings)
 	p.Sun = s.AddNode("sun", "192.168.0.2", 2, nil)
 	mo := ConnOpts{Name: "net-net", Local: "192.168.0.1", Remote: "192.168.0.2", LocalID: "@moon.strongswan.org",
 		RemoteID: "@sun.strongswan.org", LocalNet: []string{"10.1.0.0/16"}, RemoteNet: []string{"10.2.0.0/16"}}

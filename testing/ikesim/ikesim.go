@@ -8,6 +8,7 @@ package ikesim
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand"
 	"net/netip"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/attributes"
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
@@ -51,6 +53,10 @@ type Sim struct {
 	// authentic but odd message. seq counts the generated messages of all
 	// nodes from 0.
 	AlterPlain func(seq int, from *Node, m *encoding.Message)
+	// bench: no packet is recorded or summarised and the daemons log at
+	// charon's default levels into nothing, as a production daemon with
+	// filelog default=1 formats its lines (NewBench).
+	bench bool
 	// PolicySPI gives the nodes added afterwards fake kernels whose
 	// outbound policies name their SA's SPI, as XFRM's do (the daemon
 	// then installs a rekey's outbound SA at once and switches the
@@ -144,36 +150,52 @@ func New(t testing.TB) *Sim {
 	return &Sim{t: t, Clock: vclock.New(), Q: &processing.Inline{Thread: 1}, Nodes: map[netip.Addr]*Node{}}
 }
 
+// NewBench returns an empty simulation for benchmarks: like New, but the
+// wire is not recorded (Wire stays empty unless DropIf, Alter or Hold is
+// set) and the
+// daemons log at charon's default levels to io.Discard, so that what is
+// measured is the daemons' work and not the test's bookkeeping.
+func NewBench(t testing.TB) *Sim {
+	s := New(t)
+	s.bench = true
+	return s
+}
+
 // AddNode creates a daemon at addr. seed makes its randomness (SPIs,
 // nonces, keys) repeatable; settings may change charon's defaults.
 func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)) *Node {
 	n := &Node{s: s, Name: name, Addr: netip.MustParseAddr(addr), log: &bytes.Buffer{}}
 	b := bus.New()
-	levels := bus.DefaultLevels()
-	levels[bus.IKE], levels[bus.CHD], levels[bus.CFG], levels[bus.ENC] = bus.Diag, bus.Diag, bus.Diag, bus.Control
-	levels[bus.JOB], levels[bus.MGR], levels[bus.NET] = bus.Diag, bus.Control, bus.Diag
-	if s.Quiet {
-		for g := range levels {
-			levels[g] = bus.Silent
+	if s.bench {
+		b.SetSinks(bus.NewWriterLogger(io.Discard, bus.FileOptions{}, bus.DefaultLevels()))
+	} else {
+		levels := bus.DefaultLevels()
+		levels[bus.IKE], levels[bus.CHD], levels[bus.CFG], levels[bus.ENC] = bus.Diag, bus.Diag, bus.Diag, bus.Control
+		levels[bus.JOB], levels[bus.MGR], levels[bus.NET] = bus.Diag, bus.Control, bus.Diag
+		if s.Quiet {
+			for g := range levels {
+				levels[g] = bus.Silent
+			}
 		}
+		b.SetSinks(bus.NewWriterLogger(lockedWriter{n}, bus.FileOptions{}, levels))
 	}
-	b.SetSinks(bus.NewWriterLogger(lockedWriter{n}, bus.FileOptions{}, levels))
-	n.Kern = fakekernel.New(fakekernel.Options{Timers: s.Clock, Addresses: []netip.Addr{n.Addr}, PolicySPI: s.PolicySPI})
+	n.Kern = fakekernel.New(fakekernel.Options{Timers: s.Clock, Addresses: []netip.Addr{n.Addr}, NoCalls: s.bench, PolicySPI: s.PolicySPI})
 	st := sa.DefaultSettings()
 	if settings != nil {
 		settings(&st)
 	}
 	n.Env = &sa.Env{
-		Clock:    s.Clock,
-		Rand:     rand.New(rand.NewSource(seed)),
-		Sender:   senderFunc(func(p sa.Packet) { s.send(n, p) }),
-		Bus:      b,
-		Kernel:   n.Kern,
-		Net:      fakekernel.Net{Kernel: n.Kern},
-		Backends: &config.Backends{},
-		Creds:    credentials.NewStore(),
-		Certs:    credentials.NewManager(),
-		Settings: st,
+		Clock:      s.Clock,
+		Rand:       rand.New(rand.NewSource(seed)),
+		Sender:     senderFunc(func(p sa.Packet) { s.send(n, p) }),
+		Bus:        b,
+		Kernel:     n.Kern,
+		Net:        fakekernel.Net{Kernel: n.Kern},
+		Backends:   &config.Backends{},
+		Creds:      credentials.NewStore(),
+		Certs:      credentials.NewManager(),
+		Attributes: attributes.NewManager(),
+		Settings:   st,
 
 		NewTaskManager: tasks.New,
 	}
@@ -212,6 +234,10 @@ func (s *Sim) nodeName(a netip.Addr) string {
 // send puts a packet on the wire: recorded, then dropped, held or
 // delivered.
 func (s *Sim) send(from *Node, p sa.Packet) {
+	if s.bench && s.DropIf == nil && s.Alter == nil && !s.Hold {
+		s.sendBench(p)
+		return
+	}
 	p.Data = bytes.Clone(p.Data)
 	r := WireRecord{At: s.Clock.Since(), From: from.Name, To: s.nodeName(p.Dst.Addr()), Packet: p, Summary: "?"}
 	data := p.Data
@@ -238,7 +264,10 @@ func (s *Sim) send(from *Node, p sa.Packet) {
 			r.Packet.Data = b
 		}
 	}
-	r.Dropped = (s.DropIf != nil && s.DropIf(r)) || (s.Drop != nil && s.Drop(r.Packet))
+	// a host cannot send from an address it does not have (any more)
+	src := r.Packet.Src.Addr()
+	foreign := src.IsValid() && !src.IsUnspecified() && s.Nodes[src] != from
+	r.Dropped = foreign || (s.DropIf != nil && s.DropIf(r)) || (s.Drop != nil && s.Drop(r.Packet))
 	s.mu.Lock()
 	s.wire = append(s.wire, r)
 	hold := s.Hold && !r.Dropped
@@ -250,6 +279,15 @@ func (s *Sim) send(from *Node, p sa.Packet) {
 		return
 	}
 	s.deliver(r)
+}
+
+// sendBench is send without the record: dropped or delivered (deliver
+// copies the bytes).
+func (s *Sim) sendBench(p sa.Packet) {
+	if s.Drop != nil && s.Drop(p) {
+		return
+	}
+	s.deliver(WireRecord{Packet: p})
 }
 
 // deliver queues a packet as a job on the receiving daemon.
@@ -502,4 +540,24 @@ func (s *Sim) DeliverNextTo(t testing.TB, to *Node) WireRecord {
 	}
 	t.Fatalf("no packet for %s on the wire:\n%s", to.Name, s.WireText())
 	return WireRecord{}
+}
+
+// SetAddresses gives the node new addresses (the first is its primary
+// one): packets to the old ones are no longer delivered to it, and its
+// kernel reports a roam event.
+func (n *Node) SetAddresses(addrs ...string) {
+	s := n.s
+	var list []netip.Addr
+	for a, x := range s.Nodes {
+		if x == n {
+			delete(s.Nodes, a)
+		}
+	}
+	for _, a := range addrs {
+		ip := netip.MustParseAddr(a)
+		list = append(list, ip)
+		s.Nodes[ip] = n
+	}
+	n.Addr = list[0]
+	n.Kern.SetAddresses(list)
 }

@@ -96,10 +96,7 @@ func needs(what string, f *feature.Feature) string {
 	return what + " needs " + f.Name + ", which goswan does not do yet"
 }
 
-var (
-	rawKeys = feature.RawPublicKeys
-	vips    = feature.VirtualIPs
-)
+var rawKeys = feature.RawPublicKeys
 
 // Conns are the refusals of conn keywords and values.
 var Conns = []Case{
@@ -123,14 +120,6 @@ var Conns = []Case{
 		Checkconf: needs("rightauth2=eap-ttls", feature.OtherEAPMethods), Charon: []string{needs("rightauth2=eap-ttls", feature.OtherEAPMethods)}},
 	{Name: "eap-vendor", Lines: []string{"leftauth=pubkey", "rightauth=eap-200-12345"}, Feature: feature.OtherEAPMethods, Refused: true,
 		Checkconf: needs("rightauth=eap-200-12345", feature.OtherEAPMethods), Charon: []string{needs("rightauth=eap-200-12345", feature.OtherEAPMethods)}},
-	{Name: "pool", Lines: []string{"rightsourceip=10.3.0.0/24"}, Feature: vips, Refused: true,
-		Checkconf: needs("rightsourceip=10.3.0.0/24", vips), Charon: []string{needs("rightsourceip=10.3.0.0/24", vips)}},
-	{Name: "vip", Lines: []string{"leftsourceip=%config"}, Feature: vips, Refused: true,
-		Checkconf: needs("leftsourceip=%config", vips), Charon: []string{needs("leftsourceip=%config", vips)}},
-	{Name: "dns", Lines: []string{"rightdns=10.1.0.53"}, Feature: vips, Refused: true,
-		Checkconf: needs("rightdns=10.1.0.53", vips), Charon: []string{needs("rightdns=10.1.0.53", vips)}},
-	{Name: "mobike", Lines: []string{"mobike=yes"}, Feature: feature.MOBIKE,
-		Checkconf: needs("mobike=yes", feature.MOBIKE)},
 	{Name: "mediation", Lines: []string{"mediation=yes"}, Feature: feature.Mediation, Refused: true,
 		Checkconf: needs("mediation=yes", feature.Mediation), Charon: []string{needs("mediation=yes", feature.Mediation)}},
 	{Name: "mediated", Lines: []string{"mediated_by=medsrv", "me_peerid=carol"}, Feature: feature.Mediation, Refused: true,
@@ -161,9 +150,6 @@ type Setting struct {
 
 // Settings are the refusals outside conn sections.
 var Settings = []Setting{
-	{File: "strongswan.conf", Text: "charon {\n\tfollow_redirects = yes\n}\n", Feature: feature.Redirect, Line: 2, Column: 2,
-		Checkconf: "not supported: " + needs("charon.follow_redirects=yes", feature.Redirect) + "; charon goes on without it",
-		Charon:    needs("charon.follow_redirects=yes", feature.Redirect) + "; ignored"},
 	{File: "strongswan.conf", Text: "charon {\n\tplugins {\n\t\teap-radius {\n\t\t\taccounting = yes\n\t\t}\n\t}\n}\n",
 		Feature: feature.RADIUSExtras, Line: 4, Column: 4,
 		Checkconf: "not supported: " + needs("charon.plugins.eap-radius.accounting=yes", feature.RADIUSExtras) + "; charon goes on without it",

@@ -18,6 +18,7 @@ import (
 
 // Auth kinds of LoadOptions.Auth.
 const (
+	AuthPSK      = "psk"
 	AuthRSA2048  = "rsa2048"
 	AuthECDSA256 = "ecdsa256"
 )

@@ -54,8 +54,8 @@ func TestPKI(t *testing.T) {
 // TestLoadConns checks the load network's configuration: one conn and
 // identity per certificate of moon's, one conn for all of them on sun.
 func TestLoadConns(t *testing.T) {
-	moon := loadIPsecConf("moon", "\tike=aes128-sha256-x25519!\n") +
-		loadConn("net-net2", Moon, MoonNet, Sun, SunNet, "@moon2.strongswan.org", "@sun.strongswan.org", "moon2Cert.pem")
+	moon := loadIPsecConf("moon", "\tike=aes128-sha256-x25519!\n"+loadEnds(Moon, MoonNet, Sun, SunNet, "@sun.strongswan.org"), LoadOptions{Auth: AuthRSA2048}) +
+		loadConn("net-net2", "@moon2.strongswan.org", "moon2Cert.pem")
 	for _, want := range []string{"conn net-net2\n", "leftid=@moon2.strongswan.org\n", "leftcert=moon2Cert.pem\n", "rightid=@sun.strongswan.org\n", "\tike=aes128-sha256-x25519!\n", "conn %default\n"} {
 		if !strings.Contains(moon, want) {
 			t.Errorf("moon's ipsec.conf lacks %q:\n%s", want, moon)
@@ -63,5 +63,15 @@ func TestLoadConns(t *testing.T) {
 	}
 	if strings.Contains(moon, "authby=secret") {
 		t.Errorf("certificate conns with authby=secret:\n%s", moon)
+	}
+	psk := loadIPsecConf("moon", "", LoadOptions{Auth: AuthPSK, Lifetime: "2m", Margin: "1m"}) +
+		loadConn("net-net2", "@moon2.strongswan.org", "")
+	for _, want := range []string{"\tauthby=secret\n", "\tlifetime=2m\n", "\tmargintime=1m\n", "\trekeyfuzz=100%\n"} {
+		if !strings.Contains(psk, want) {
+			t.Errorf("PSK ipsec.conf lacks %q:\n%s", want, psk)
+		}
+	}
+	if strings.Contains(psk, "leftcert") {
+		t.Errorf("PSK conn with a certificate:\n%s", psk)
 	}
 }

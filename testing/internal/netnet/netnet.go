@@ -143,8 +143,10 @@ func hostEnv() []string {
 		"HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/sh", "LANG=C", "LC_ALL=C", "TERM=dumb",
 	}
 	// Profiling goswan's daemons in a benchmark (see BENCHMARKS.md).
-	if p := os.Getenv("GOSWAN_CPUPROFILE"); p != "" {
-		env = append(env, "GOSWAN_CPUPROFILE="+p)
+	for _, k := range []string{"GOSWAN_CPUPROFILE", "GOSWAN_STARTER_CPUPROFILE", "GOSWAN_DEBUG_DIR"} {
+		if p := os.Getenv(k); p != "" {
+			env = append(env, k+"="+p)
+		}
 	}
 	return env
 }

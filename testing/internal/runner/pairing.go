@@ -79,12 +79,21 @@ func ParsePairings(s string) ([]Pairing, error) {
 // Sides splits a scenario's IPsec hosts into the left and right side of a
 // pairing: gateway scenarios put moon left and sun right; roadwarrior
 // scenarios put the roadwarriors (every IPsec host but moon) left and the
-// gateway moon right. Without moon, the first IPsec host is left.
-func Sides(ipsecHosts []string) (left, right []string) {
+// gateway moon right, and those behind moon's NAT (alice, venus with sun,
+// as nat-rw and mobike) left and the gateway sun right. Without either,
+// the first IPsec host is left. A scenario's RIGHTHOSTS (rightHosts)
+// override the rule: those are right, the others left.
+func Sides(ipsecHosts, rightHosts []string) (left, right []string) {
 	hasMoon, hasSun := slices.Contains(ipsecHosts, "moon"), slices.Contains(ipsecHosts, "sun")
 	for _, h := range ipsecHosts {
 		switch {
-		case hasMoon && hasSun:
+		case len(rightHosts) > 0:
+			if slices.Contains(rightHosts, h) {
+				right = append(right, h)
+			} else {
+				left = append(left, h)
+			}
+		case hasSun:
 			if h == "sun" {
 				right = append(right, h)
 			} else {
@@ -110,12 +119,12 @@ func Sides(ipsecHosts []string) (left, right []string) {
 // Assign returns the implementation of every host: the pairing's sides for
 // the scenario's IPsec hosts, strongSwan for hosts that run no IPsec (their
 // `ipsec` is never meant to be used), then the overrides.
-func (p Pairing) Assign(ipsecHosts, allHosts []string) map[string]Impl {
+func (p Pairing) Assign(ipsecHosts, rightHosts, allHosts []string) map[string]Impl {
 	m := make(map[string]Impl, len(allHosts))
 	for _, h := range allHosts {
 		m[h] = StrongSwan
 	}
-	left, right := Sides(ipsecHosts)
+	left, right := Sides(ipsecHosts, rightHosts)
 	for _, h := range left {
 		m[h] = p.Left
 	}

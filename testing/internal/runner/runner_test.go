@@ -36,27 +36,31 @@ func TestParsePairings(t *testing.T) {
 
 func TestSidesAndAssign(t *testing.T) {
 	for _, tc := range []struct {
-		ipsec       []string
-		left, right []string
+		ipsec, rightHosts []string
+		left, right       []string
 	}{
-		{[]string{"moon", "sun"}, []string{"moon"}, []string{"sun"}},
-		{[]string{"sun", "moon"}, []string{"moon"}, []string{"sun"}},
-		{[]string{"moon", "carol", "dave"}, []string{"carol", "dave"}, []string{"moon"}},
-		{[]string{"carol", "moon"}, []string{"carol"}, []string{"moon"}},
-		{[]string{"carol", "dave"}, []string{"carol"}, []string{"dave"}},
+		{[]string{"moon", "sun"}, nil, []string{"moon"}, []string{"sun"}},
+		{[]string{"sun", "moon"}, nil, []string{"moon"}, []string{"sun"}},
+		{[]string{"moon", "carol", "dave"}, nil, []string{"carol", "dave"}, []string{"moon"}},
+		{[]string{"carol", "moon"}, nil, []string{"carol"}, []string{"moon"}},
+		{[]string{"carol", "dave"}, nil, []string{"carol"}, []string{"dave"}},
+		{[]string{"alice", "venus", "sun"}, nil, []string{"alice", "venus"}, []string{"sun"}},
+		{[]string{"sun", "alice"}, nil, []string{"alice"}, []string{"sun"}},
+		// two gateways for roadwarriors (redirect-active)
+		{[]string{"alice", "moon", "carol", "dave"}, []string{"alice", "moon"}, []string{"carol", "dave"}, []string{"alice", "moon"}},
 	} {
-		l, r := Sides(tc.ipsec)
+		l, r := Sides(tc.ipsec, tc.rightHosts)
 		if !reflect.DeepEqual(l, tc.left) || !reflect.DeepEqual(r, tc.right) {
 			t.Errorf("Sides(%v) = %v, %v; want %v, %v", tc.ipsec, l, r, tc.left, tc.right)
 		}
 	}
 	p := Pairing{Left: Goswan, Right: StrongSwan}
-	a := p.Assign([]string{"moon", "carol", "dave"}, hosts.Names())
+	a := p.Assign([]string{"moon", "carol", "dave"}, nil, hosts.Names())
 	if a["carol"] != Goswan || a["dave"] != Goswan || a["moon"] != StrongSwan || a["alice"] != StrongSwan {
 		t.Errorf("Assign: %v", a)
 	}
 	p.Overrides = map[string]Impl{"dave": StrongSwan, "alice": Goswan}
-	a = p.Assign([]string{"moon", "carol", "dave"}, hosts.Names())
+	a = p.Assign([]string{"moon", "carol", "dave"}, nil, hosts.Names())
 	if a["carol"] != Goswan || a["dave"] != StrongSwan || a["alice"] != Goswan {
 		t.Errorf("Assign with overrides: %v", a)
 	}

@@ -39,7 +39,7 @@ func (t *test) fail(format string, args ...any) {
 func (r *run) runOne(ctx context.Context, sc *scenario.Scenario, p Pairing, n int) Outcome {
 	t0 := time.Now()
 	t := &test{r: r, sc: sc, p: p, caps: map[string]*capture{},
-		assign: p.Assign(sc.Conf.IPsecHosts, hosts.Names()),
+		assign: p.Assign(sc.Conf.IPsecHosts, sc.Conf.RightHosts, hosts.Names()),
 		dir:    filepath.Join(r.runDir, filepath.FromSlash(sc.Name), p.Name())}
 	fmt.Fprintf(r.opt.Out, "%3d %s [%s]: ", n, sc.Name, p.Code())
 	o := Outcome{Scenario: sc.Name, Pairing: p, Dir: t.dir}

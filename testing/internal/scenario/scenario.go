@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -155,6 +156,11 @@ func (s *Scenario) validateHosts() error {
 	for _, h := range s.Conf.IPsecHosts {
 		if err := check("IPSECHOSTS", h); err != nil {
 			return err
+		}
+	}
+	for _, h := range s.Conf.RightHosts {
+		if !slices.Contains(s.Conf.IPsecHosts, h) {
+			return fmt.Errorf("scenario %s: RIGHTHOSTS: %q is not in IPSECHOSTS", s.Name, h)
 		}
 	}
 	for _, t := range s.Conf.TcpdumpHosts {

@@ -19,6 +19,10 @@ type TestConf struct {
 	// IPsecHosts run IPsec (IPSECHOSTS): their state and logs are collected
 	// and they must be free of SAs and policies after posttest.
 	IPsecHosts []string
+	// RightHosts (RIGHTHOSTS, goswan's addition) name the IPsec hosts on
+	// the right side of a pairing when the usual rule (sun, else moon)
+	// does not fit, e.g. two gateways alice and moon for roadwarriors.
+	RightHosts []string
 	// Swanctl (SWANCTL=1) says the hosts' charon is configured through
 	// swanctl rather than ipsec.conf: its state is read with swanctl.
 	Swanctl bool
@@ -72,6 +76,7 @@ func ParseTestConf(name string, r io.Reader) (*TestConf, error) {
 	c.VirtHosts = strings.Fields(c.Vars["VIRTHOSTS"])
 	c.Diagram = c.Vars["DIAGRAM"]
 	c.IPsecHosts = strings.Fields(c.Vars["IPSECHOSTS"])
+	c.RightHosts = strings.Fields(c.Vars["RIGHTHOSTS"])
 	c.Swanctl = c.Vars["SWANCTL"] == "1"
 	for _, e := range strings.Fields(c.Vars["TCPDUMPHOSTS"]) {
 		h, iface, _ := strings.Cut(e, ":")

@@ -1,0 +1,191 @@
+package sa
+
+import (
+	"net/netip"
+
+	"github.com/goswan/goswan/credentials"
+)
+
+// The manager's indexes, so that no lookup a packet or a command makes
+// walks every IKE_SA (charon's ike_sa_manager hashes its entries the same
+// way): with a hundred thousand SAs a walk per packet made the setup of
+// each SA cost time in proportion to all the others. All of it is guarded
+// by Manager.mu.
+//
+//   - the entries in the order they were added (a list, for Each and
+//     status output, which list SAs oldest first);
+//   - by SA, for checkin;
+//   - by our role and the initiator's SPI, for messages (the responder's
+//     SPI may be unknown on either side, so it is compared in the bucket);
+//   - by unique id, for `ipsec down name[N]` and jobs;
+//   - by the peer's identity once connected, for uniqueness and contacts;
+//   - how many half-open SAs (and queued IKE_SA_INITs) each peer address
+//     has with us as responder, for the DoS limits (Manager's
+//     setHalfOpenLocked and countResponderLocked keep it).
+type index struct {
+	head, tail *entry
+	n          int
+	byIKE      map[*IKESA]*entry
+	bySPI      map[spiKey][]*entry
+	byUID      map[uint32]*entry
+	byContact  map[contactKey][]*entry
+	halfOpenIP map[netip.Addr]int
+}
+
+// spiKey files an entry by our role and the initiator's SPI.
+type spiKey struct {
+	spi       uint64
+	initiator bool
+}
+
+// contactKey files a connected entry by the peer's identity: its type and
+// its encoding, with ASCII lower-cased for the string types that
+// Identity.Equals compares so. DNs, which Equals compares by their parsed
+// form and against an identity of any type, share one bucket (a walk over
+// the DN identities only).
+type contactKey struct {
+	typ credentials.IDType
+	enc string
+}
+
+func contactKeyOf(id *credentials.Identity) contactKey {
+	switch id.Type() {
+	case credentials.IDDerASN1DN:
+		return contactKey{typ: id.Type()}
+	case credentials.IDFQDN, credentials.IDRFC822Addr:
+		return contactKey{id.Type(), asciiLower(id.Encoding())}
+	}
+	return contactKey{id.Type(), string(id.Encoding())}
+}
+
+func (x *index) init() {
+	if x.byIKE == nil {
+		x.byIKE = map[*IKESA]*entry{}
+		x.bySPI = map[spiKey][]*entry{}
+		x.byUID = map[uint32]*entry{}
+		x.byContact = map[contactKey][]*entry{}
+		x.halfOpenIP = map[netip.Addr]int{}
+	}
+}
+
+// add files a new entry under its SA's current id.
+func (x *index) add(e *entry) {
+	x.init()
+	e.prev, e.next = x.tail, nil
+	if x.tail != nil {
+		x.tail.next = e
+	} else {
+		x.head = e
+	}
+	x.tail = e
+	x.n++
+	x.byIKE[e.ike] = e
+	e.spi = spiKey{e.ike.id.SPIi, e.ike.id.Initiator}
+	x.bySPI[e.spi] = append(x.bySPI[e.spi], e)
+	x.byUID[e.ike.uniqueID] = e
+}
+
+// remove takes an entry out of every index; e.removed tells waiters.
+func (x *index) remove(e *entry) {
+	if e.removed {
+		return
+	}
+	e.removed = true
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		x.head = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		x.tail = e.prev
+	}
+	x.n--
+	delete(x.byIKE, e.ike)
+	x.bySPI[e.spi] = dropEntry(x.bySPI[e.spi], e)
+	if len(x.bySPI[e.spi]) == 0 {
+		delete(x.bySPI, e.spi)
+	}
+	if x.byUID[e.ike.uniqueID] == e {
+		delete(x.byUID, e.ike.uniqueID)
+	}
+	x.setContact(e, nil)
+}
+
+// refile moves an entry whose SA changed its initiator SPI (a reset).
+func (x *index) refile(e *entry) {
+	k := spiKey{e.ike.id.SPIi, e.ike.id.Initiator}
+	if e.removed || k == e.spi {
+		return
+	}
+	x.bySPI[e.spi] = dropEntry(x.bySPI[e.spi], e)
+	if len(x.bySPI[e.spi]) == 0 {
+		delete(x.bySPI, e.spi)
+	}
+	e.spi = k
+	x.bySPI[k] = append(x.bySPI[k], e)
+}
+
+// setContact files a connected entry under the peer's identity (nil: not
+// connected).
+func (x *index) setContact(e *entry, other *credentials.Identity) {
+	if e.contact != nil {
+		k := *e.contact
+		x.byContact[k] = dropEntry(x.byContact[k], e)
+		if len(x.byContact[k]) == 0 {
+			delete(x.byContact, k)
+		}
+		e.contact = nil
+	}
+	if other != nil && !e.removed {
+		k := contactKeyOf(other)
+		e.contact = &k
+		x.byContact[k] = append(x.byContact[k], e)
+	}
+}
+
+// contacts lists the connected entries whose peer identity may equal id
+// (the caller compares with Equals): those filed under id's key, and the
+// DN ones, which Equals compares with an identity of any type.
+func (x *index) contacts(id *credentials.Identity) []*entry {
+	if id == nil {
+		return nil
+	}
+	k := contactKeyOf(id)
+	l := x.byContact[k]
+	if dn := (contactKey{typ: credentials.IDDerASN1DN}); k != dn && len(x.byContact[dn]) > 0 {
+		l = append(l[:len(l):len(l)], x.byContact[dn]...)
+	}
+	return l
+}
+
+func asciiLower(b []byte) string {
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// list returns the entries in order (a copy: the caller may unlock).
+func (x *index) list() []*entry {
+	out := make([]*entry, 0, x.n)
+	for e := x.head; e != nil; e = e.next {
+		out = append(out, e)
+	}
+	return out
+}
+
+// dropEntry removes e from a bucket, keeping the others' order.
+func dropEntry(l []*entry, e *entry) []*entry {
+	for i, x := range l {
+		if x == e {
+			copy(l[i:], l[i+1:])
+			l[len(l)-1] = nil
+			return l[:len(l)-1]
+		}
+	}
+	return l
+}
