@@ -77,8 +77,11 @@ type Outcome struct {
 type Summary struct {
 	RunDir   string
 	Outcomes []Outcome
-	Aborted  bool
-	Duration time.Duration
+	// NotApplicable counts the scenario-pairings skipped because the
+	// scenario's PAIRINGS leaves the pairing out.
+	NotApplicable int
+	Aborted       bool
+	Duration      time.Duration
 }
 
 // Passed counts passed outcomes.
@@ -137,6 +140,12 @@ func Run(ctx context.Context, opt Options, names []string) (*Summary, error) {
 			if ctx.Err() != nil {
 				sum.Aborted = true
 				break
+			}
+			if pp := sc.Conf.Pairings; len(pp) > 0 && !slices.Contains(pp, p.Code()) {
+				fmt.Fprintf(r.opt.Out, "    %s [%s]: not applicable (runs in %s only: see its description)\n",
+					sc.Name, p.Code(), strings.Join(pp, ", "))
+				sum.NotApplicable++
+				continue
 			}
 			n++
 			o := r.runOne(ctx, sc, p, n)

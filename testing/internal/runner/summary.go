@@ -62,5 +62,10 @@ func writeSummary(w io.Writer, s *Summary, pairings []Pairing) {
 		fmt.Fprintln(w, "run ABORTED")
 	}
 	fmt.Fprintf(w, "total time %.1fs; results in %s\n", s.Duration.Seconds(), s.RunDir)
-	fmt.Fprintf(w, "%d passed, %d failed\n", s.Passed(), s.Failed())
+	if s.NotApplicable > 0 {
+		fmt.Fprintf(w, "%d passed, %d failed, %d not applicable (-: the scenario's PAIRINGS leaves the pairing out)\n",
+			s.Passed(), s.Failed(), s.NotApplicable)
+	} else {
+		fmt.Fprintf(w, "%d passed, %d failed\n", s.Passed(), s.Failed())
+	}
 }

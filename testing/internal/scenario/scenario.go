@@ -163,6 +163,11 @@ func (s *Scenario) validateHosts() error {
 			return fmt.Errorf("scenario %s: RIGHTHOSTS: %q is not in IPSECHOSTS", s.Name, h)
 		}
 	}
+	for _, code := range s.Conf.Pairings {
+		if len(code) != 2 || strings.Trim(code, "gsc") != "" {
+			return fmt.Errorf("scenario %s: PAIRINGS: %q is not a pairing code (gg, gs, sg, ss, cs, sc)", s.Name, code)
+		}
+	}
 	for _, t := range s.Conf.TcpdumpHosts {
 		if err := check("TCPDUMPHOSTS", t.Host); err != nil {
 			return err

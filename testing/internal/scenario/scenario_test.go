@@ -161,6 +161,10 @@ func TestLoadErrors(t *testing.T) {
 	mk("bad-hostdir", with("hosts/pluto/etc/ipsec.conf", "x"))
 	mk("bad-subdir", with("hosts/moon/var/x", "x"))
 	mk("bad-eval", with("evaltest.dat", "moon::x::y::PERHAPS\n"))
+	mk("bad-pairings", with("test.conf", `IPSECHOSTS="moon"
+PAIRINGS="gg sx"`))
+	mk("pairings", with("test.conf", `IPSECHOSTS="moon"
+PAIRINGS="gg sg sc"`))
 
 	s, err := Load(root, "g/ok")
 	if err != nil {
@@ -169,10 +173,13 @@ func TestLoadErrors(t *testing.T) {
 	if f := s.Etc["moon"]; len(f) != 1 || f[0].Rel != "ipsec.conf" || string(f[0].Data) != "left=192.168.0.1\n" {
 		t.Errorf("host files: %+v", f)
 	}
+	if s, err := Load(root, "g/pairings"); err != nil || !reflect.DeepEqual(s.Conf.Pairings, []string{"gg", "sg", "sc"}) {
+		t.Errorf("PAIRINGS: %v %v", s, err)
+	}
 	for name, msg := range map[string]string{
 		"missing": `"posttest.dat" is missing`, "unknown-host": `unknown host "mars"`,
 		"bad-hostdir": "hosts/pluto is not a host", "bad-subdir": "only etc/ is copied",
-		"bad-eval": "evaltest.dat:1",
+		"bad-eval": "evaltest.dat:1", "bad-pairings": `PAIRINGS: "sx" is not a pairing code`,
 	} {
 		if _, err := Load(root, "g/"+name); err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("%s: error %v, want %q", name, err, msg)

@@ -23,6 +23,11 @@ type TestConf struct {
 	// the right side of a pairing when the usual rule (sun, else moon)
 	// does not fit, e.g. two gateways alice and moon for roadwarriors.
 	RightHosts []string
+	// Pairings (PAIRINGS, goswan's addition) are the codes of the only
+	// pairings the scenario can pass in (e.g. "gg sg sc"), for a scenario
+	// that needs a capability only goswan has on one side; its
+	// description says which and why. Empty: every pairing.
+	Pairings []string
 	// Swanctl (SWANCTL=1) says the hosts' charon is configured through
 	// swanctl rather than ipsec.conf: its state is read with swanctl.
 	Swanctl bool
@@ -77,6 +82,7 @@ func ParseTestConf(name string, r io.Reader) (*TestConf, error) {
 	c.Diagram = c.Vars["DIAGRAM"]
 	c.IPsecHosts = strings.Fields(c.Vars["IPSECHOSTS"])
 	c.RightHosts = strings.Fields(c.Vars["RIGHTHOSTS"])
+	c.Pairings = strings.Fields(c.Vars["PAIRINGS"])
 	c.Swanctl = c.Vars["SWANCTL"] == "1"
 	for _, e := range strings.Fields(c.Vars["TCPDUMPHOSTS"]) {
 		h, iface, _ := strings.Cut(e, ":")
