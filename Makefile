@@ -114,6 +114,19 @@ PAIRINGS  ?= gg,gs,sg,ss,cs,sc
 scenarios: build
 	testing/do-tests --pairings $(PAIRINGS) $(SCENARIOS)
 
+# Measurements (root): the scenarios of testing/measure, kept out of the
+# scenario runs for their length. ikev2/rekey-zero-loss: two minutes of
+# numbered UDP both ways across 24 CHILD_SA and 3 IKE_SA rekeys per pairing,
+# in the scenario lane (make measure) and the kernel lane (make
+# vmtest-measure); the udploss reports are in the results. One test at a
+# time: a measurement must not share the CPUs.
+.PHONY: measure vmtest-measure
+MEASURE_PAIRINGS ?= gg,gs,sg,ss
+measure: build
+	testing/do-tests --tests testing/measure --pairings $(MEASURE_PAIRINGS) $(SCENARIOS)
+vmtest-measure: build
+	testing/do-tests --kernel --tests testing/measure --pairings $(MEASURE_PAIRINGS) $(SCENARIOS)
+
 # Only the strongSwan-strongSwan control pairing, which proves the scenarios
 # themselves and needs no goswan daemon.
 scenarios-control:
@@ -146,10 +159,36 @@ reqid-diff: build
 
 # Kernel lane: kernel_netlink's tests on Debian's stock kernel (with ESP)
 # under qemu/TCG; needs qemu-system-x86 linux-image-amd64 busybox-static
-# iproute2 cpio (testing/vm/README.md). Not part of `make test`.
+# iproute2 kmod (testing/vm/README.md). Not part of `make test`.
 .PHONY: vmtest
 vmtest:
 	GO=$(GO) testing/vm/run.sh
+
+# The scenarios in the kernel lane (root): the same scenario files inside
+# the guest, kernel-netlink and the kernel's ESP instead of the userspace
+# data plane (testing/internal/runner/lane.go says what differs), every
+# pairing on real XFRM. SCENARIOS narrows the run as for make scenarios.
+.PHONY: vmtest-scenarios
+# Two tests at a time (VM_JOBS): under TCG a test spends much of its time
+# starting programs on one CPU while the other waits.
+VM_PAIRINGS ?= gg,gs,sg,ss
+VM_JOBS     ?= 2
+vmtest-scenarios: build
+	testing/do-tests --kernel --jobs $(VM_JOBS) --pairings $(VM_PAIRINGS) $(SCENARIOS)
+
+# Soak (root; in the kernel lane's guest, whose kernel has netem): 10
+# CHILD_SAs with lifetimes of 10-20 s and rekeying IKE_SAs under 10 % loss
+# on the internet segment, then no leaked SA or policy, traffic through
+# every tunnel, and no heap growth (testing/internal/soak). Every pairing of
+# SOAK_PAIRINGS runs at the same time; results in testing/results/soak.
+.PHONY: soak
+SOAK_DURATION ?= 30m
+SOAK_PAIRINGS ?= gg,ss
+SOAK_ARGS     ?=
+soak: build
+	@mkdir -p testing/.bin
+	$(GO) build -o testing/.bin/soak ./testing/cmd/soak
+	testing/.bin/soak --kernel --goswan-bin bin --duration $(SOAK_DURATION) --pairings $(SOAK_PAIRINGS) $(SOAK_ARGS)
 
 # README's two commands on a fresh machine (root, debootstrap): a minimal
 # Debian bookworm root with only Go and the packages of

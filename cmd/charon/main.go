@@ -138,6 +138,7 @@ func main() {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, cancel := context.WithCancel(context.Background())
+	startMemStats(ctx)
 	startDebugSocket(ctx, d)
 	go func() {
 		for s := range sigs {

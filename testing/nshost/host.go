@@ -92,46 +92,6 @@ type Host struct {
 // inside the host's own namespaces.
 var ErrOutside = errors.New("refusing to run outside the host's namespaces")
 
-// holderScript runs as the holder inside the host's network namespace, in a
-// fresh mount and UTS namespace with private propagation. It mounts the
-// host's overlays and copies its staged files in, mounts the binds and the
-// private tmpfs directories, sets the hostname and forwarding, reports
-// "ready" and then only keeps the namespaces alive.
-//
-// Arguments: scratch tmpfs dir, stage dir, hostname, forward (0|1), the
-// number of overlay directories and the directories, the number of binds
-// and pairs of source and target, then the private directories.
-const holderScript = `set -eu
-scratch=$1 stage=$2 name=$3 forward=$4 n=$5
-shift 5
-mount -t tmpfs -o mode=0700 goswan-scratch "$scratch"
-i=0
-while [ $n -gt 0 ]; do
-	dir=$1; shift; n=$((n - 1)); i=$((i + 1))
-	# An overlay takes its mode from the upper directory: keep the
-	# directory's own, or programs that drop root (tcpdump) cannot read it.
-	mkdir "$scratch/u$i" "$scratch/w$i"
-	chmod "$(stat -c %a "$dir")" "$scratch/u$i"
-	mount -t overlay -o "lowerdir=$dir,upperdir=$scratch/u$i,workdir=$scratch/w$i" goswan-overlay "$dir"
-	cp -R -p "$stage$dir/." "$dir/"
-done
-n=$1; shift
-while [ $n -gt 0 ]; do
-	mount --bind "$1" "$2"
-	shift 2; n=$((n - 1))
-done
-for dir in "$@"; do
-	mount -t tmpfs -o mode=$(stat -c %a "$dir") goswan-private "$dir"
-done
-hostname "$name"
-if [ "$forward" = 1 ]; then
-	echo 1 >/proc/sys/net/ipv4/ip_forward
-	echo 1 >/proc/sys/net/ipv6/conf/all/forwarding
-fi
-echo ready
-exec sleep infinity </dev/null >/dev/null 2>&1
-`
-
 // Start creates the host's network namespace (recorded in sc) and starts
 // its holder. The host's own files go in a directory of sc named after it.
 // On error nothing of the host is left running (the namespace stays
@@ -158,6 +118,7 @@ func Start(ctx context.Context, sc *Scratch, spec Spec) (h *Host, err error) {
 		return h, fmt.Errorf("host %s: %w", spec.Name, err)
 	}
 	h.own = append(append(h.own, plan.overlays...), spec.Private...)
+	sc.addHost(h)
 	return h, nil
 }
 
@@ -269,19 +230,16 @@ func (h *Host) startHolder(ctx context.Context, plan filePlan) error {
 	if err := plan.stage(stage); err != nil {
 		return err
 	}
-	forward := "0"
-	if h.spec.Forward {
-		forward = "1"
+	self, err := os.Executable()
+	if err != nil {
+		return err
 	}
-	args := []string{"netns", "exec", h.NetNS, "unshare", "--mount", "--uts", "--propagation", "private", "--",
-		"/bin/sh", "-c", holderScript, "holder", mnt, stage, h.Name, forward, fmt.Sprint(len(plan.overlays))}
-	args = append(args, plan.overlays...)
-	args = append(args, fmt.Sprint(len(plan.binds)))
-	for _, b := range plan.binds {
-		args = append(args, b.Source, b.Target)
-	}
-	args = append(args, h.spec.Private...)
-	cmd := exec.Command("ip", args...)
+	// The holder is this program again (holder.go), in the host's network
+	// namespace and fresh mount and UTS namespaces.
+	args := append([]string{"--net=/run/netns/" + h.NetNS, "--", "unshare", "--mount", "--uts", "--propagation", "private", "--",
+		self, holderArg}, holderArgs{scratch: mnt, stage: stage, name: h.Name, forward: h.spec.Forward,
+		overlays: plan.overlays, binds: plan.binds, private: h.spec.Private}.argv()...)
+	cmd := exec.Command("nsenter", args...)
 	// Its own process group: a Ctrl-C on the terminal reaches the runner
 	// only, which then tears down in order.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -294,8 +252,8 @@ func (h *Host) startHolder(ctx context.Context, plan filePlan) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	// ip netns exec, unshare and sh all exec in place, so the PID stays the
-	// holder's; its namespaces are recorded once it reports ready.
+	// nsenter and unshare exec in place, so the PID stays the holder's; its
+	// namespaces are recorded once it reports ready.
 	h.holderPID = cmd.Process.Pid
 	ready := make(chan error, 1)
 	go func() {
@@ -307,7 +265,9 @@ func (h *Host) startHolder(ctx context.Context, plan filePlan) error {
 	}()
 	select {
 	case err = <-ready:
-	case <-time.After(10 * time.Second):
+	// Generous: the holders start in parallel, and in the kernel lane's
+	// TCG guest on a busy machine that takes seconds.
+	case <-time.After(30 * time.Second):
 		err = errors.New("timed out")
 	case <-ctx.Done():
 		err = ctx.Err()

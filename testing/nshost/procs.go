@@ -35,22 +35,38 @@ func selfNS(typ string) (nsID, error) { return nsOfFile("/proc/self/ns/" + typ) 
 // ns, in numeric order (not /proc's, which sorts 10000 before 9999). It
 // reads /proc; processes that exit meanwhile are skipped.
 func procsInNetNS(ns nsID) []int {
+	var pids []int
+	for _, p := range procsInNetNSs([]nsID{ns}) {
+		pids = append(pids, p.pid)
+	}
+	return pids
+}
+
+// nsProc is a process and the network namespace it is in.
+type nsProc struct {
+	pid int
+	ns  nsID
+}
+
+// procsInNetNSs lists the processes in any of the network namespaces set,
+// in one pass over /proc, in numeric order of PID.
+func procsInNetNSs(set []nsID) []nsProc {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
-	var pids []int
+	var out []nsProc
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == os.Getpid() {
 			continue
 		}
-		if id, err := nsOfFile(filepath.Join("/proc", e.Name(), "ns", "net")); err == nil && id == ns {
-			pids = append(pids, pid)
+		if id, err := nsOfFile(filepath.Join("/proc", e.Name(), "ns", "net")); err == nil && slices.Contains(set, id) {
+			out = append(out, nsProc{pid, id})
 		}
 	}
-	slices.Sort(pids)
-	return pids
+	slices.SortFunc(out, func(a, b nsProc) int { return a.pid - b.pid })
+	return out
 }
 
 // procName returns a process's command line for reports.
@@ -83,30 +99,31 @@ func signalInNetNS(pid int, ns nsID, sig syscall.Signal) error {
 	return unix.PidfdSendSignal(fd, sig, nil, 0)
 }
 
-// killNetNS ends every process in network namespace ns: SIGTERM first so that
-// daemons shut down cleanly, SIGKILL for whatever is left after grace. It
-// returns the processes that had to be killed hard. Polling /proc is the
-// only way to see processes that are not our children leave.
-func killNetNS(ns nsID, grace time.Duration) (forced []string) {
-	pids := procsInNetNS(ns)
-	if len(pids) == 0 {
+// killNetNSs ends every process in the network namespaces set: SIGTERM
+// first so that daemons shut down cleanly, SIGKILL for whatever is left
+// after grace (one grace period for all). It returns the processes that had
+// to be killed hard. Polling /proc is the only way to see processes that are
+// not our children leave.
+func killNetNSs(set []nsID, grace time.Duration) (forced []string) {
+	procs := procsInNetNSs(set)
+	if len(procs) == 0 {
 		return nil
 	}
-	for _, p := range pids {
-		_ = signalInNetNS(p, ns, syscall.SIGTERM)
+	for _, p := range procs {
+		_ = signalInNetNS(p.pid, p.ns, syscall.SIGTERM)
 	}
 	deadline := time.Now().Add(grace)
 	for time.Now().Before(deadline) {
-		if len(procsInNetNS(ns)) == 0 {
+		if len(procsInNetNSs(set)) == 0 {
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	for _, p := range procsInNetNS(ns) {
-		forced = append(forced, procName(p))
-		_ = signalInNetNS(p, ns, syscall.SIGKILL)
+	for _, p := range procsInNetNSs(set) {
+		forced = append(forced, procName(p.pid))
+		_ = signalInNetNS(p.pid, p.ns, syscall.SIGKILL)
 	}
-	for i := 0; i < 100 && len(procsInNetNS(ns)) > 0; i++ {
+	for i := 0; i < 100 && len(procsInNetNSs(set)) > 0; i++ {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return forced

@@ -23,6 +23,7 @@ type Scratch struct {
 	Dir   string
 	mu    sync.Mutex
 	netns []string // created here, in order
+	hosts []*Host  // started here, closed by Teardown
 }
 
 // MakeScratch creates the directory base/name (which must not exist) and
@@ -75,6 +76,18 @@ func (s *Scratch) AddNetNS(ctx context.Context, name string) error {
 	if _, err := os.Stat("/run/netns/" + name); err == nil {
 		return fmt.Errorf("network namespace %s already exists (another run with the same prefix?)", name)
 	}
+	if err := s.record(name); err != nil {
+		return err
+	}
+	// Outside the lock: hosts are started in parallel.
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		return fmt.Errorf("ip netns add %s: %v: %s", name, err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// record adds a namespace name to the scratch's list and to its netns file.
+func (s *Scratch) record(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f, err := os.OpenFile(filepath.Join(s.Dir, "netns"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
@@ -89,18 +102,26 @@ func (s *Scratch) AddNetNS(ctx context.Context, name string) error {
 		return err
 	}
 	s.netns = append(s.netns, name)
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		return fmt.Errorf("ip netns add %s: %v: %s", name, err, bytes.TrimSpace(out))
-	}
 	return nil
 }
 
-// Teardown ends the processes of every network namespace created here and
-// deletes them, newest first, also those of hosts whose start failed
-// half-way.
+// addHost records a started host, for Teardown to close.
+func (s *Scratch) addHost(h *Host) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hosts = append(s.hosts, h)
+}
+
+// Teardown closes the hosts started here and ends the processes of every
+// network namespace created here, also those of hosts whose start failed
+// half-way, and deletes them, all in one go (see Teardown): the first
+// namespace created is deleted last.
 func (s *Scratch) Teardown(logf func(string, ...any)) []error {
 	s.mu.Lock()
 	names := append([]string(nil), s.netns...)
+	for _, h := range s.hosts {
+		h.closed = true
+	}
 	s.mu.Unlock()
 	return Teardown(names, logf)
 }
@@ -215,27 +236,63 @@ func CleanupStale(base string, logf func(string, ...any)) ([]string, error) {
 
 // Teardown ends the processes of the named network namespaces (SIGTERM,
 // then SIGKILL after two seconds, by PID through a pidfd) and deletes the
-// namespaces, last first.
+// namespaces. The namespaces are emptied together (one grace period for
+// all, not one each); then all but the first are deleted in parallel and
+// the first, the oldest, last: a topology's switch, whose bridges keep the
+// veth peers of the hosts until it goes.
 func Teardown(names []string, logf func(string, ...any)) []error {
 	var errs []error
-	for i := len(names) - 1; i >= 0; i-- {
-		name := names[i]
-		path := "/run/netns/" + name
-		ns, err := nsOfFile(path)
+	type entry struct {
+		name string
+		ns   nsID
+	}
+	var live []entry
+	for _, name := range names {
+		ns, err := nsOfFile("/run/netns/" + name)
 		if err != nil {
 			if !errors.Is(err, os.ErrNotExist) {
 				errs = append(errs, err)
 			}
 			continue
 		}
-		if forced := killNetNS(ns, 2*time.Second); len(forced) > 0 && logf != nil {
-			logf("teardown %s: killed %s", name, strings.Join(forced, ", "))
+		live = append(live, entry{name, ns})
+	}
+	set := make([]nsID, len(live))
+	for i, e := range live {
+		set[i] = e.ns
+	}
+	if forced := killNetNSs(set, 2*time.Second); len(forced) > 0 && logf != nil {
+		logf("teardown %s: killed %s", strings.Join(names, " "), strings.Join(forced, ", "))
+	}
+	del := func(e entry) error {
+		if left := procsInNetNS(e.ns); len(left) > 0 {
+			return fmt.Errorf("%s: processes survive SIGKILL: %v", e.name, left)
 		}
-		if left := procsInNetNS(ns); len(left) > 0 {
-			errs = append(errs, fmt.Errorf("%s: processes survive SIGKILL: %v", name, left))
+		if out, err := exec.Command("ip", "netns", "del", e.name).CombinedOutput(); err != nil {
+			return fmt.Errorf("ip netns del %s: %v: %s", e.name, err, bytes.TrimSpace(out))
 		}
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			errs = append(errs, fmt.Errorf("ip netns del %s: %v: %s", name, err, bytes.TrimSpace(out)))
+		return nil
+	}
+	var first []entry
+	if len(live) > 0 && live[0].name == names[0] {
+		first, live = live[:1], live[1:]
+	}
+	derrs := make([]error, len(live))
+	var wg sync.WaitGroup
+	for i, e := range live {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			derrs[i] = del(e)
+		}()
+	}
+	wg.Wait()
+	for _, e := range first {
+		derrs = append(derrs, del(e))
+	}
+	for _, err := range derrs {
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errs

@@ -69,11 +69,7 @@ func New(t testing.TB, specs ...Spec) []*Host {
 	}
 	var hosts []*Host
 	t.Cleanup(func() {
-		for i := len(hosts) - 1; i >= 0; i-- {
-			if err := hosts[i].Close(); err != nil {
-				t.Errorf("closing host %s: %v", hosts[i].Name, err)
-			}
-		}
+		// All hosts in one go (Teardown), not one grace period each.
 		for _, err := range sc.Teardown(t.Logf) {
 			t.Error(err)
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/goswan/goswan/testing/internal/hosts"
 	"github.com/goswan/goswan/testing/internal/runner"
 	"github.com/goswan/goswan/testing/internal/scenario"
+	"github.com/goswan/goswan/testing/internal/vm"
 )
 
 // implOf collects repeated --impl-of HOST=IMPL flags.
@@ -57,12 +58,21 @@ func run() int {
 		testsDir   = fs.String("tests", "", "scenario directory (default TESTING/tests)")
 		resultsDir = fs.String("results", "", "results directory (default TESTING/results)")
 		goswanBin  = fs.String("goswan-bin", "bin", "directory with goswan's ipsec and charon")
+		toolsDir   = fs.String("tools", "", "directory of test tools copied onto the hosts' PATH (default TESTING/.bin/tools)")
 		impl       = fs.String("impl", "", "run only the pairing in which every host runs IMPL (goswan|strongswan)")
 		pairings   = fs.String("pairings", "all", "comma-separated pairings: gg, gs, sg, ss, cs, sc, cc (left side first; c: Debian's ipsec with goswan's charon), or all (gg, gs, sg, ss)")
 		prefix     = fs.String("prefix", "", "namespace name prefix (default gst plus random hex)")
 		timeout    = fs.Duration("cmd-timeout", 60*time.Second, "limit for every single command")
 		verbose    = fs.Bool("v", false, "show whole outputs of failed evaltest lines in console.log")
 		list       = fs.Bool("list", false, "list the selected scenarios and pairings and exit")
+		jobs       = fs.Int("jobs", 1, "tests that run at the same time, each on its own topology (measurements should run alone)")
+		laneName   = fs.String("lane", "userspace", "data plane: userspace (this kernel, kernel-libipsec) or kernel (a kernel with ESP, kernel-netlink; see --kernel)")
+		kernel     = fs.Bool("kernel", false, "run the kernel lane: boot Debian's stock kernel under qemu (TCG) and run the scenarios there with --lane kernel (testing/vm/README.md)")
+		runName    = fs.String("run-name", "", "name of the results directory (default: the start time)")
+		vmKernel   = fs.String("vm-kernel", os.Getenv("GSN_VM_KERNEL"), "with --kernel: the vmlinuz to boot (default: the newest /boot/vmlinuz-*)")
+		vmSMP      = fs.Int("vm-smp", 2, "with --kernel: guest CPUs")
+		vmMem      = fs.Int("vm-mem", 2048, "with --kernel: guest memory in MB")
+		vmTimeout  = fs.Duration("vm-timeout", 60*time.Minute, "with --kernel: limit for the whole guest run")
 	)
 	overrides := implOf{}
 	fs.Var(overrides, "impl-of", "HOST=IMPL: run IMPL on HOST in every pairing (repeatable)")
@@ -79,6 +89,10 @@ func run() int {
 			return 0
 		}
 		return 2
+	}
+	lane, err := runner.ParseLane(*laneName)
+	if err != nil {
+		return usage(err)
 	}
 	ps, err := runner.ParsePairings(*pairings)
 	if err != nil {
@@ -111,10 +125,14 @@ func run() int {
 		TestsDir:   abs(*testsDir),
 		ResultsDir: abs(*resultsDir),
 		GoswanBin:  abs(*goswanBin),
+		ToolsDir:   abs(*toolsDir),
 		Prefix:     *prefix,
 		Pairings:   ps,
 		CmdTimeout: *timeout,
 		Verbose:    *verbose,
+		Lane:       lane,
+		RunName:    *runName,
+		Jobs:       *jobs,
 	}
 	if opt.TestsDir == "" {
 		opt.TestsDir = filepath.Join(opt.TestingDir, "tests")
@@ -125,6 +143,9 @@ func run() int {
 	}
 	if len(names) == 0 {
 		return usage(fmt.Errorf("no scenarios in %s", opt.TestsDir))
+	}
+	if *kernel && !*list {
+		return runKernelLane(fs, opt, vm.Config{Kernel: *vmKernel, SMP: *vmSMP, MemMB: *vmMem, Timeout: *vmTimeout})
 	}
 	if *list {
 		for _, n := range names {
@@ -160,4 +181,119 @@ func run() int {
 func usage(err error) int {
 	fmt.Fprintln(os.Stderr, "do-tests:", err)
 	return 2
+}
+
+// runKernelLane boots the kernel lane's guest and runs this program in it
+// with the same flags and scenarios, --lane kernel instead of --kernel, and
+// the results directory shared back to the host. The guest sees this
+// machine's files read-only at the same paths (testing/internal/vm), so
+// every path given on the command line means the same inside.
+func runKernelLane(fs *flag.FlagSet, opt runner.Options, cfg vm.Config) int {
+	self, err := os.Executable()
+	if err != nil {
+		return usage(err)
+	}
+	if opt.ResultsDir == "" {
+		opt.ResultsDir = filepath.Join(opt.TestingDir, "results")
+	}
+	if opt.RunName == "" {
+		opt.RunName = time.Now().Format("20060102-1504-05") + "-kernel"
+	}
+	runDir := filepath.Join(opt.ResultsDir, opt.RunName)
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return usage(err)
+	}
+	// The guest reads this machine's files live; a rebuild during the run
+	// (make build, another do-tests) must not change the binaries under
+	// it, so it gets copies of its own.
+	snap, err := os.MkdirTemp(filepath.Join(opt.TestingDir, ".bin"), "kernel-lane.")
+	if err != nil {
+		return usage(err)
+	}
+	defer os.RemoveAll(snap)
+	if self, err = snapshot(self, snap, "do-tests"); err != nil {
+		return usage(err)
+	}
+	for _, d := range []struct {
+		dir  *string
+		name string
+	}{{&opt.GoswanBin, "goswan-bin"}, {&opt.ToolsDir, "tools"}} {
+		if *d.dir == "" {
+			if d.name != "tools" {
+				continue
+			}
+			*d.dir = filepath.Join(opt.TestingDir, ".bin", "tools")
+		}
+		ents, err := os.ReadDir(*d.dir)
+		if err != nil {
+			if d.name == "tools" {
+				*d.dir = ""
+				continue
+			}
+			return usage(err)
+		}
+		to := filepath.Join(snap, d.name)
+		for _, e := range ents {
+			if e.Type().IsRegular() {
+				if _, err := snapshot(filepath.Join(*d.dir, e.Name()), to, e.Name()); err != nil {
+					return usage(err)
+				}
+			}
+		}
+		*d.dir = to
+	}
+	args := []string{self}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "kernel", "lane", "run-name", "results", "testing", "tests", "goswan-bin", "tools":
+		default:
+			if strings.HasPrefix(f.Name, "vm-") {
+				return
+			}
+			args = append(args, "--"+f.Name+"="+f.Value.String())
+		}
+	})
+	args = append(args, "--lane=kernel", "--run-name="+opt.RunName, "--results="+opt.ResultsDir,
+		"--testing="+opt.TestingDir, "--tests="+opt.TestsDir, "--goswan-bin="+opt.GoswanBin)
+	if opt.ToolsDir != "" {
+		args = append(args, "--tools="+opt.ToolsDir)
+	}
+	args = append(args, "--")
+	args = append(args, fs.Args()...)
+	cfg.Argv = args
+	cfg.Shares = []vm.Share{{Host: opt.ResultsDir}}
+	// The guest's scratch base starts empty: the host's stale-run records
+	// there are not the guest's to clean up.
+	cfg.Tmpfs = []string{runner.DefaultScratchBase}
+	cfg.Dir, _ = os.Getwd()
+	if testenvCI := os.Getenv("GOSWAN_CI"); testenvCI != "" {
+		cfg.Env = append(cfg.Env, "GOSWAN_CI="+testenvCI)
+	}
+	cfg.Console = os.Stdout
+	cfg.ConsoleLog = filepath.Join(runDir, "vm-console.log")
+	cfg.Logf = func(f string, a ...any) { fmt.Printf(f+"\n", a...) }
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	res, err := vm.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "do-tests: kernel lane: %v (console: %s)\n", err, cfg.ConsoleLog)
+		return 2
+	}
+	fmt.Printf("kernel lane: guest run took %.0fs; console %s\n", res.Duration.Seconds(), cfg.ConsoleLog)
+	return res.ExitCode
+}
+
+// snapshot copies the executable file src to dir/name and returns the
+// copy's path.
+func snapshot(src, dir, name string) (string, error) {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, name)
+	return dst, os.WriteFile(dst, b, 0o755)
 }

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -65,8 +64,15 @@ func (t *test) startCaptures(ctx context.Context) error {
 	return nil
 }
 
+// startWait bounds the wait for a capture or a server to listen. It ends as
+// soon as the program listens; the bound only matters when it never does.
+// Generous: in the kernel lane's TCG guest on a loaded machine (load 20 on
+// 2 cores) tcpdump took more than 5 s to open its interface, and a good
+// run failed.
+const startWait = 30 * time.Second
+
 func (c *capture) waitListening(ctx context.Context) error {
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(startWait)
 	for time.Now().Before(deadline) {
 		b, _ := os.ReadFile(c.errPath)
 		if strings.Contains(string(b), "listening on") {
@@ -80,7 +86,7 @@ func (c *capture) waitListening(ctx context.Context) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	return errors.New("not listening after 5s")
+	return fmt.Errorf("not listening after %v", startWait)
 }
 
 var (

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/goswan/goswan/testing/internal/hosts"
+	"github.com/goswan/goswan/testing/internal/topology"
 )
 
 type stateFile struct{ name, command string }
@@ -50,30 +51,35 @@ var commonStateFiles = []stateFile{
 }
 
 // collectState records every IPsec host's status, kernel state and
-// configuration in the results directory.
+// configuration in the results directory (the hosts in parallel, each
+// host's commands in one batch).
 func (t *test) collectState(ctx context.Context) error {
 	files := stateFiles
 	if t.sc.Conf.Swanctl {
 		files = swanctlStateFiles
 	}
 	files = append(files[:len(files):len(files)], commonStateFiles...)
-	for _, h := range t.sc.Conf.IPsecHosts {
-		for _, f := range files {
-			res, err := t.run(ctx, h, f.command)
-			if err != nil {
-				return err
-			}
-			b := res.Stdout
-			if len(res.Stderr) > 0 {
+	cmds := make([]string, len(files))
+	for i, f := range files {
+		cmds[i] = f.command
+	}
+	return onHosts(t.sc.Conf.IPsecHosts, func(_ int, h string) error {
+		results, err := t.batch(ctx, h, cmds)
+		if err != nil {
+			return err
+		}
+		for i, f := range files {
+			b := results[i].Stdout
+			if len(results[i].Stderr) > 0 {
 				b = append(b, "\n# stderr:\n"...)
-				b = append(b, res.Stderr...)
+				b = append(b, results[i].Stderr...)
 			}
 			if err := os.WriteFile(filepath.Join(t.dir, h+"."+f.name), b, 0o644); err != nil {
 				return err
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // saLine matches an IKE_SA or CHILD_SA line of `ipsec statusall`
@@ -102,29 +108,37 @@ func (t *test) checkLeftovers(ctx context.Context) error {
 		t.con.printf("%s: %s left after posttest [NO]", host, what)
 		t.con.println(strings.TrimRight(out, "\n"))
 	}
-	for _, h := range t.sc.Conf.IPsecHosts {
-		checks := []leftoverCheck{
-			{"XFRM states", "ip xfrm state", func(s string, _ int) bool {
-				for _, l := range strings.Split(s, "\n") {
-					if xfrmSA.MatchString(l) && !ipcompSA.MatchString(l) {
-						return true
-					}
+	checks := []leftoverCheck{
+		{"XFRM states", "ip xfrm state", func(s string, _ int) bool {
+			for _, l := range strings.Split(s, "\n") {
+				if xfrmSA.MatchString(l) && !ipcompSA.MatchString(l) {
+					return true
 				}
-				return false
-			}},
-			{"XFRM policies", "ip xfrm policy", func(s string, _ int) bool { return strings.TrimSpace(s) != "" }},
-			sasCheck(t.sc.Conf.Swanctl),
-			{"routes in table 220", "ip route list table 220 2>/dev/null; ip -6 route list table 220 2>/dev/null", func(s string, _ int) bool { return strings.TrimSpace(s) != "" }},
-			{"the routing rule for table 220", "ip rule; ip -6 rule", func(s string, _ int) bool { return rule220.MatchString(s) }},
-			{"the ipsec0 TUN device", "ip -o link show dev ipsec0 2>&1", func(s string, exit int) bool { return exit == 0 && !notExists.MatchString(s) }},
-		}
-		for _, c := range checks {
-			res, err := t.run(ctx, h, c.command)
-			if err != nil {
-				return err
 			}
-			if c.bad(string(res.Stdout), res.ExitCode) {
-				report(h, c.what, string(res.Stdout))
+			return false
+		}},
+		{"XFRM policies", "ip xfrm policy", func(s string, _ int) bool { return strings.TrimSpace(s) != "" }},
+		sasCheck(t.sc.Conf.Swanctl),
+		{"routes in table 220", "ip route list table 220 2>/dev/null; ip -6 route list table 220 2>/dev/null", func(s string, _ int) bool { return strings.TrimSpace(s) != "" }},
+		{"the routing rule for table 220", "ip rule; ip -6 rule", func(s string, _ int) bool { return rule220.MatchString(s) }},
+		{"the ipsec0 TUN device", "ip -o link show dev ipsec0 2>&1", func(s string, exit int) bool { return exit == 0 && !notExists.MatchString(s) }},
+	}
+	cmds := make([]string, len(checks))
+	for i, c := range checks {
+		cmds[i] = c.command
+	}
+	ipsecHosts := t.sc.Conf.IPsecHosts
+	results := make([][]topology.Result, len(ipsecHosts))
+	if err := onHosts(ipsecHosts, func(i int, h string) (err error) {
+		results[i], err = t.batch(ctx, h, cmds)
+		return err
+	}); err != nil {
+		return err
+	}
+	for i, h := range ipsecHosts {
+		for j, c := range checks {
+			if r := results[i][j]; c.bad(string(r.Stdout), r.ExitCode) {
+				report(h, c.what, string(r.Stdout))
 			}
 		}
 	}
@@ -190,15 +204,23 @@ func shortProc(p string) string {
 // collectLogs copies every non-empty file below each host's /var/log into
 // the results directory as <host>.<file> (daemon.log is charon's filelog).
 func (t *test) collectLogs(ctx context.Context) {
-	for _, name := range hosts.Names() {
+	names := hosts.Names()
+	notes := make([]string, len(names))
+	_ = onHosts(names, func(i int, name string) error {
 		h := t.topo.Host(name)
 		res := h.Run(ctx, "cd /var/log && tar -cf - .", t.timeout())
 		if res.Err != nil || res.ExitCode != 0 {
-			t.con.printf("%s: collecting /var/log failed: %v %s", name, res.Err, res.Stderr)
-			continue
+			notes[i] = fmt.Sprintf("%s: collecting /var/log failed: %v %s", name, res.Err, res.Stderr)
+			return nil
 		}
 		if err := untarLogs(bytes.NewReader(res.Stdout), t.dir, name); err != nil {
-			t.con.printf("%s: collecting /var/log: %v", name, err)
+			notes[i] = fmt.Sprintf("%s: collecting /var/log: %v", name, err)
+		}
+		return nil
+	})
+	for _, n := range notes {
+		if n != "" {
+			t.con.println(n)
 		}
 	}
 }

@@ -54,6 +54,7 @@ func (c *console) section(title string) {
 func (c *console) header(t *test) {
 	c.printf("scenario: %s", t.sc.Name)
 	c.printf("pairing:  %s (%s)", t.p.Name(), t.p.Code())
+	c.printf("lane:     %s", t.r.opt.Lane)
 	left, right := Sides(t.sc.Conf.IPsecHosts, t.sc.Conf.RightHosts)
 	c.printf("sides:    left %v, right %v", left, right)
 	var a []string

@@ -15,7 +15,8 @@ import (
 // lineResult is the verdict on one evaltest line.
 type lineResult struct {
 	Line    scenario.EvalLine
-	Ran     bool // false for comments
+	Ran     bool // false for comments and lines of another lane
+	Skipped bool // the line belongs to another lane
 	Pass    bool
 	Reason  string   // why it failed, or a note
 	Matches []string // lines grep printed
@@ -23,6 +24,8 @@ type lineResult struct {
 
 func (l lineResult) verdict() string {
 	switch {
+	case l.Skipped:
+		return "SKIP"
 	case !l.Ran:
 		return "    "
 	case l.Line.Expect.Kind == scenario.ExpectNone && l.Pass:
@@ -41,6 +44,11 @@ func (t *test) evaluate(ctx context.Context) error {
 		if l.IsComment() {
 			t.con.println(l.Comment)
 			t.lines = append(t.lines, lineResult{Line: l})
+			continue
+		}
+		if !scenario.InLane(l.Lane, string(t.r.opt.Lane)) {
+			t.lines = append(t.lines, lineResult{Line: l, Skipped: true})
+			t.con.printf("%s  (%s lane only: skipped)\n", l.String(), l.Lane)
 			continue
 		}
 		lr, out, err := t.evalLine(ctx, l)

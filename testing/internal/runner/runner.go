@@ -12,6 +12,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/goswan/goswan/testing/internal/hosts"
@@ -51,6 +53,11 @@ type Options struct {
 	Pairings []Pairing
 	// GoswanBin holds goswan's ipsec and charon (the repository's bin/).
 	GoswanBin string
+	// ToolsDir holds the test tools built from testing/cmd (udploss) that
+	// scenarios call; they are copied onto every host's PATH. Default
+	// TestingDir/.bin/tools (testing/do-tests builds them there); a
+	// missing directory means no tools.
+	ToolsDir string
 	// CmdTimeout bounds every single command (default 60 s).
 	CmdTimeout time.Duration
 	// Verbose prints whole command outputs of failed lines, not ten lines.
@@ -60,6 +67,13 @@ type Options struct {
 	// RunName names the results directory of this run (default the start
 	// time, as strongSwan's runner does).
 	RunName string
+	// Lane is the data plane (default Userspace); lane.go says what
+	// differs.
+	Lane Lane
+	// Jobs is how many tests run at the same time (default 1), each on a
+	// topology of its own. Scenarios that measure timing or loss should
+	// run alone.
+	Jobs int
 }
 
 // Outcome is the result of one scenario in one pairing.
@@ -134,30 +148,84 @@ func Run(ctx context.Context, opt Options, names []string) (*Summary, error) {
 	}
 	sum := &Summary{RunDir: r.runDir}
 	t0 := time.Now()
-	n := 0
+	var jobs []job
 	for _, sc := range scens {
 		for _, p := range r.opt.Pairings {
-			if ctx.Err() != nil {
-				sum.Aborted = true
-				break
-			}
 			if pp := sc.Conf.Pairings; len(pp) > 0 && !slices.Contains(pp, p.Code()) {
 				fmt.Fprintf(r.opt.Out, "    %s [%s]: not applicable (runs in %s only: see its description)\n",
 					sc.Name, p.Code(), strings.Join(pp, ", "))
 				sum.NotApplicable++
 				continue
 			}
-			n++
-			o := r.runOne(ctx, sc, p, n)
-			sum.Outcomes = append(sum.Outcomes, o)
-			if o.Aborted {
-				sum.Aborted = true
-			}
+			jobs = append(jobs, job{sc, p, len(jobs) + 1})
+		}
+	}
+	outcomes := r.runJobs(ctx, jobs)
+	for _, o := range outcomes {
+		if o == nil {
+			sum.Aborted = true
+			continue
+		}
+		sum.Outcomes = append(sum.Outcomes, *o)
+		if o.Aborted {
+			sum.Aborted = true
 		}
 	}
 	sum.Duration = time.Since(t0)
 	r.printSummary(sum)
 	return sum, nil
+}
+
+// job is one test of a run: scenario sc in pairing p, numbered n.
+type job struct {
+	sc *scenario.Scenario
+	p  Pairing
+	n  int
+}
+
+// runJobs runs the tests, Jobs at a time, and returns their outcomes in
+// order (nil for tests an interruption kept from running).
+func (r *run) runJobs(ctx context.Context, jobs []job) []*Outcome {
+	outcomes := make([]*Outcome, len(jobs))
+	if r.opt.Jobs <= 1 {
+		for i, j := range jobs {
+			if ctx.Err() != nil {
+				break
+			}
+			o := r.runOne(ctx, j.sc, j.p, j.n, r.opt.Out, r.opt.Prefix)
+			outcomes[i] = &o
+		}
+	} else {
+		// Workers take the tests in order; each test's progress line is
+		// printed whole when it ends.
+		next := make(chan int)
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for w := 0; w < r.opt.Jobs; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				prefix := fmt.Sprintf("%sw%d", r.opt.Prefix, w)
+				for i := range next {
+					var b bytes.Buffer
+					o := r.runOne(ctx, jobs[i].sc, jobs[i].p, jobs[i].n, &b, prefix)
+					mu.Lock()
+					outcomes[i] = &o
+					_, _ = r.opt.Out.Write(b.Bytes())
+					mu.Unlock()
+				}
+			}()
+		}
+		for i := range jobs {
+			if ctx.Err() != nil {
+				break
+			}
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+	}
+	return outcomes
 }
 
 // run is the state shared by the tests of one run.
@@ -184,11 +252,17 @@ func newRun(opt Options) (*run, error) {
 	if opt.ResultsDir == "" {
 		opt.ResultsDir = filepath.Join(opt.TestingDir, "results")
 	}
+	if opt.ToolsDir == "" {
+		opt.ToolsDir = filepath.Join(opt.TestingDir, ".bin", "tools")
+	}
 	if opt.ScratchBase == "" {
 		opt.ScratchBase = DefaultScratchBase
 	}
 	if opt.Prefix == "" {
 		opt.Prefix = RandomPrefix()
+	}
+	if opt.Jobs > 1 && len(opt.Prefix) > 17 {
+		return nil, fmt.Errorf("runner: prefix %q too long for parallel tests (at most 17 characters)", opt.Prefix)
 	}
 	if len(opt.Pairings) == 0 {
 		opt.Pairings = slices.Clone(AllPairings)
@@ -199,8 +273,14 @@ func newRun(opt Options) (*run, error) {
 	if opt.Out == nil {
 		opt.Out = os.Stdout
 	}
+	if opt.Lane == "" {
+		opt.Lane = Userspace
+	}
 	if opt.RunName == "" {
 		opt.RunName = time.Now().Format("20060102-1504-05")
+		if opt.Lane != Userspace {
+			opt.RunName += "-" + string(opt.Lane)
+		}
 	}
 	if os.Geteuid() != 0 {
 		return nil, errors.New("the scenario runner needs root (network and mount namespaces)")
@@ -224,6 +304,10 @@ func (r *run) prepare() error {
 			return err
 		}
 	}
+	if err := r.opt.Lane.checkKernel(); err != nil {
+		return err
+	}
+	r.opt.Lane.warmUp(context.Background(), r.logf)
 	for _, tool := range []string{"ip", "nsenter", "unshare", "tcpdump", "grep"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("the scenario runner needs %s: %w", tool, err)
@@ -271,7 +355,7 @@ func (r *run) prepare() error {
 // of implementation i: `ipsec` links to the implementation's path inside the
 // host (never to this machine's, which may be below /tmp, which hosts
 // replace), and the helper commands of hosts/default/bin
-// (expect-connection) are copied in.
+// (expect-connection) and the tools of ToolsDir (udploss) are copied in.
 func (r *run) makeBinDir(i Impl) error {
 	dir := filepath.Join(r.runScratch, "bin-"+string(i))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -283,6 +367,13 @@ func (r *run) makeBinDir(i Impl) error {
 	helpers, err := readTree(filepath.Join(r.opt.TestingDir, "hosts", "default", "bin"))
 	if err != nil {
 		return err
+	}
+	if _, err := os.Stat(r.opt.ToolsDir); err == nil {
+		tools, err := readTree(r.opt.ToolsDir)
+		if err != nil {
+			return err
+		}
+		helpers = append(helpers, tools...)
 	}
 	for _, f := range helpers {
 		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(f.Rel)), f.Data, 0o755); err != nil {

@@ -102,7 +102,7 @@ func (t *test) startServers(ctx context.Context) error {
 // waitListening polls the server's network namespace (through its own
 // /proc entry, from outside) until a socket listens on port.
 func (sv *server) waitListening(ctx context.Context, port int, udp bool) error {
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(startWait)
 	for time.Now().Before(deadline) {
 		if listening(sv.pid(), port, udp) {
 			return nil
@@ -116,7 +116,7 @@ func (sv *server) waitListening(ctx context.Context, port int, udp bool) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("not listening on port %d after 5s", port)
+	return fmt.Errorf("not listening on port %d after %v", port, startWait)
 }
 
 // listening reports whether the network namespace of pid has a TCP socket

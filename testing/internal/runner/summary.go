@@ -13,6 +13,7 @@ import (
 // writes the same into the run directory as summary.txt.
 func (r *run) printSummary(s *Summary) {
 	var b strings.Builder
+	fmt.Fprintf(&b, "lane: %s\n", r.opt.Lane)
 	writeSummary(&b, s, r.opt.Pairings)
 	fmt.Fprint(r.opt.Out, "\n"+b.String())
 	_ = os.WriteFile(filepath.Join(s.RunDir, "summary.txt"), []byte(b.String()), 0o644)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +19,8 @@ import (
 // test is one scenario in one pairing.
 type test struct {
 	r       *run
+	out     io.Writer // progress line: the run's output, or a buffer when tests run in parallel
+	prefix  string    // namespace prefix of this test's topology
 	sc      *scenario.Scenario
 	p       Pairing
 	assign  map[string]Impl
@@ -36,12 +39,14 @@ func (t *test) fail(format string, args ...any) {
 }
 
 // runOne runs scenario sc in pairing p; n numbers the test in the run.
-func (r *run) runOne(ctx context.Context, sc *scenario.Scenario, p Pairing, n int) Outcome {
+// Its progress line goes to out; prefix starts its namespaces' names
+// (tests that run at the same time need different ones).
+func (r *run) runOne(ctx context.Context, sc *scenario.Scenario, p Pairing, n int, out io.Writer, prefix string) Outcome {
 	t0 := time.Now()
-	t := &test{r: r, sc: sc, p: p, caps: map[string]*capture{},
+	t := &test{r: r, out: out, prefix: prefix, sc: sc, p: p, caps: map[string]*capture{},
 		assign: p.Assign(sc.Conf.IPsecHosts, sc.Conf.RightHosts, hosts.Names()),
 		dir:    filepath.Join(r.runDir, filepath.FromSlash(sc.Name), p.Name())}
-	fmt.Fprintf(r.opt.Out, "%3d %s [%s]: ", n, sc.Name, p.Code())
+	fmt.Fprintf(out, "%3d %s [%s]: ", n, sc.Name, p.Code())
 	o := Outcome{Scenario: sc.Name, Pairing: p, Dir: t.dir}
 	if err := os.MkdirAll(t.dir, 0o755); err != nil {
 		t.fail("results directory: %v", err)
@@ -61,9 +66,9 @@ func (r *run) runOne(ctx context.Context, sc *scenario.Scenario, p Pairing, n in
 	if o.Aborted {
 		status = "ABORTED"
 	}
-	fmt.Fprintf(r.opt.Out, "%s (%.1fs)\n", status, o.Duration.Seconds())
+	fmt.Fprintf(out, "%s (%.1fs)\n", status, o.Duration.Seconds())
 	if !o.Passed {
-		fmt.Fprintf(r.opt.Out, "%s      see %s\n", reasonLines(o.Reasons, "      "), filepath.Join(t.dir, "console.log"))
+		fmt.Fprintf(out, "%s      see %s\n", reasonLines(o.Reasons, "      "), filepath.Join(t.dir, "console.log"))
 	}
 	t.writeResult(o)
 	return o
@@ -75,17 +80,17 @@ func (t *test) execute(ctx context.Context, n int) {
 	var specs []topology.HostSpec
 	for _, h := range hosts.Names() {
 		impl := t.r.impls[t.assign[h]]
-		etc := append([]topology.File{}, t.r.defaultEtc...)
-		etc = append(etc, t.r.hostEtc[h]...)
-		etc = append(etc, topology.File{Rel: "hostname", Mode: 0o644, Data: []byte(h + "\n")})
-		for _, f := range t.sc.Etc[h] {
-			etc = append(etc, topology.File{Rel: f.Rel, Mode: f.Mode, Data: f.Data})
+		etc, err := t.etcFiles(h)
+		if err != nil {
+			t.fail("%v", err)
+			t.con.printf("%v", err)
+			return
 		}
 		specs = append(specs, topology.HostSpec{Name: h, Etc: etc, Binds: impl.Binds, Env: hostEnv(t.r.binDirs[impl.Name])})
 	}
 	topo, err := topology.Build(ctx, topology.Config{
-		Prefix:  t.r.opt.Prefix,
-		Scratch: filepath.Join(t.r.opt.ScratchBase, fmt.Sprintf("%s-t%d", t.r.opt.Prefix, n)),
+		Prefix:  t.prefix,
+		Scratch: filepath.Join(t.r.opt.ScratchBase, fmt.Sprintf("%s-t%d", t.prefix, n)),
 		Hosts:   specs,
 		Logf:    t.con.printf,
 	})
@@ -121,7 +126,7 @@ func (t *test) execute(ctx context.Context, n int) {
 	}
 	for _, ph := range phases {
 		if ph.name != "" {
-			fmt.Fprint(t.r.opt.Out, ph.name)
+			fmt.Fprint(t.out, ph.name)
 		}
 		if err := ph.fn(ctx); err != nil {
 			t.abortOr(ctx, "%v", err)
@@ -132,8 +137,40 @@ func (t *test) execute(ctx context.Context, n int) {
 		t.collectLogs(ctx)
 	}
 	t.con.section("TEARDOWN")
-	fmt.Fprint(t.r.opt.Out, " ")
+	fmt.Fprint(t.out, " ")
 }
+
+// etcFiles returns the files copied over host h's /etc: the defaults, the
+// host's own (testing/hosts/<host>/etc), the hostname, the scenario's files,
+// and the lane's block at the end of strongswan.conf.testing (lane.go).
+func (t *test) etcFiles(h string) ([]topology.File, error) {
+	var conf []byte
+	for _, f := range t.sc.Etc[h] {
+		if f.Rel == "strongswan.conf" {
+			conf = f.Data
+		}
+	}
+	block, err := t.r.opt.Lane.confBlock(h, conf)
+	if err != nil {
+		return nil, err
+	}
+	var etc []topology.File
+	for _, f := range t.r.defaultEtc {
+		if f.Rel == testingConf && block != "" {
+			f.Data = append(append([]byte{}, f.Data...), block...)
+		}
+		etc = append(etc, f)
+	}
+	etc = append(etc, t.r.hostEtc[h]...)
+	etc = append(etc, topology.File{Rel: "hostname", Mode: 0o644, Data: []byte(h + "\n")})
+	for _, f := range t.sc.Etc[h] {
+		etc = append(etc, topology.File{Rel: f.Rel, Mode: f.Mode, Data: f.Data})
+	}
+	return etc, nil
+}
+
+// testingConf is the file STRONGSWAN_CONF names in every host.
+const testingConf = "strongswan.conf.testing"
 
 // abortOr records an interruption as an abort and anything else as a
 // failure.
@@ -207,6 +244,10 @@ func (t *test) setup(ctx context.Context, title string, lines []scenario.SetupLi
 			t.con.println(l.Comment)
 			continue
 		}
+		if !scenario.InLane(l.Lane, string(t.r.opt.Lane)) {
+			t.con.printf("[%s] %s# %s  (%s lane only: skipped)\n", l.Lane, l.Host, l.Command, l.Lane)
+			continue
+		}
 		t.con.printf("%s# %s", l.Host, l.Command)
 		res, err := t.run(ctx, l.Host, l.Command)
 		t.con.output(res.Stdout, res.Stderr)
@@ -271,7 +312,7 @@ func (t *test) writeResult(o Outcome) {
 	default:
 		b.WriteString("failed\n")
 	}
-	fmt.Fprintf(&b, "scenario: %s\npairing: %s (%s)\nduration: %.1fs\n", o.Scenario, o.Pairing.Name(), o.Pairing.Code(), o.Duration.Seconds())
+	fmt.Fprintf(&b, "scenario: %s\npairing: %s (%s)\nlane: %s\nduration: %.1fs\n", o.Scenario, o.Pairing.Name(), o.Pairing.Code(), t.r.opt.Lane, o.Duration.Seconds())
 	for _, h := range hosts.Names() {
 		fmt.Fprintf(&b, "host %s: %s\n", h, t.assign[h])
 	}

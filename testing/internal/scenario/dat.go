@@ -16,11 +16,20 @@ const FieldSep = "::"
 // still running) and greps its capture instead of running anything.
 const TcpdumpCommand = "tcpdump"
 
+// Lanes are the data planes a scenario runs on, which a line can be
+// restricted to with a "[lane] " prefix: "userspace" is the scenario lane
+// on this machine's kernel (XFRM without ESP, so kernel-libipsec's
+// userspace ESP), "kernel" the kernel lane in the qemu guest (Debian's stock
+// kernel with ESP, kernel-netlink alone).
+var Lanes = []string{"userspace", "kernel"}
+
 // SetupLine is one line of pretest.dat or posttest.dat: either a comment,
 // which the runner echoes to the console log, or a command for a host.
 type SetupLine struct {
 	Line    int    // 1-based line number in the file
 	Comment string // the whole line when it starts with '#', else ""
+	// Lane, when set, restricts the line to that lane (one of Lanes).
+	Lane    string
 	Host    string
 	Command string
 }
@@ -63,6 +72,8 @@ func (e Expectation) String() string {
 type EvalLine struct {
 	Line    int
 	Comment string // the whole line when it starts with '#'
+	// Lane, when set, restricts the line to that lane (one of Lanes).
+	Lane    string
 	Host    string
 	Command string // "tcpdump" selects the host's capture
 	// Pattern is the grep basic regular expression exactly as written in the
@@ -82,10 +93,40 @@ func (l EvalLine) String() string {
 	if l.IsComment() {
 		return l.Comment
 	}
-	if l.Expect.Kind == ExpectNone {
-		return l.Host + FieldSep + l.Command
+	tag := ""
+	if l.Lane != "" {
+		tag = "[" + l.Lane + "] "
 	}
-	return strings.Join([]string{l.Host, l.Command, l.Pattern, l.Expect.String()}, FieldSep)
+	if l.Expect.Kind == ExpectNone {
+		return tag + l.Host + FieldSep + l.Command
+	}
+	return tag + strings.Join([]string{l.Host, l.Command, l.Pattern, l.Expect.String()}, FieldSep)
+}
+
+// InLane reports whether a line tagged lane runs in lane current: untagged
+// lines run in every lane.
+func InLane(tag, current string) bool { return tag == "" || tag == current }
+
+// laneTag splits an optional "[lane] " prefix off a line. A bracket that
+// does not close, or names no known lane, is an error, so that a typo
+// cannot silently disable a check.
+func laneTag(line string) (lane, rest string, err error) {
+	if !strings.HasPrefix(line, "[") {
+		return "", line, nil
+	}
+	end := strings.Index(line, "]")
+	if end < 0 {
+		return "", "", fmt.Errorf("lane tag %q does not close", line)
+	}
+	lane = line[1:end]
+	known := false
+	for _, l := range Lanes {
+		known = known || l == lane
+	}
+	if !known {
+		return "", "", fmt.Errorf("unknown lane %q in %q (lanes: %s)", lane, line[:end+1], strings.Join(Lanes, ", "))
+	}
+	return lane, strings.TrimLeft(line[end+1:], " \t"), nil
 }
 
 // ParseError locates a malformed .dat line.
@@ -144,6 +185,10 @@ func ParseSetup(name string, r io.Reader) ([]SetupLine, error) {
 		if strings.TrimSpace(line) == "" {
 			return nil
 		}
+		lane, line, err := laneTag(line)
+		if err != nil {
+			return &ParseError{name, n, err.Error()}
+		}
 		f := strings.Split(line, FieldSep)
 		if len(f) < 2 || strings.TrimSpace(f[1]) == "" {
 			return &ParseError{name, n, fmt.Sprintf("want host%scommand, got %q", FieldSep, line)}
@@ -152,7 +197,7 @@ func ParseSetup(name string, r io.Reader) ([]SetupLine, error) {
 		if !ok {
 			return &ParseError{name, n, fmt.Sprintf("bad host name %q", f[0])}
 		}
-		out = append(out, SetupLine{Line: n, Host: host, Command: f[1]})
+		out = append(out, SetupLine{Line: n, Lane: lane, Host: host, Command: f[1]})
 		return nil
 	})
 	return out, err
@@ -168,6 +213,7 @@ func ParseSetup(name string, r io.Reader) ([]SetupLine, error) {
 //	host::command::pattern::NO         grep must not match
 //	host::command::pattern::N          exactly N lines must match
 //	host::tcpdump::pattern::YES|NO|N   grep the capture of host's tcpdump
+//	[lane] host::…                     any of these, in one lane only
 //
 // Stricter than strongSwan, where such lines silently pass: a pattern
 // without an expectation, an expectation other than YES, NO or a number, and
@@ -184,6 +230,10 @@ func ParseEval(name string, r io.Reader) ([]EvalLine, error) {
 		if strings.TrimSpace(line) == "" {
 			return nil
 		}
+		lane, line, err := laneTag(line)
+		if err != nil {
+			return &ParseError{name, n, err.Error()}
+		}
 		f := strings.Split(line, FieldSep)
 		if len(f) < 2 || strings.TrimSpace(f[1]) == "" {
 			return &ParseError{name, n, fmt.Sprintf("want host%scommand[%spattern%sexpectation], got %q", FieldSep, FieldSep, FieldSep, line)}
@@ -192,7 +242,7 @@ func ParseEval(name string, r io.Reader) ([]EvalLine, error) {
 		if !ok {
 			return &ParseError{name, n, fmt.Sprintf("bad host name %q", f[0])}
 		}
-		l := EvalLine{Line: n, Host: host, Command: f[1]}
+		l := EvalLine{Line: n, Lane: lane, Host: host, Command: f[1]}
 		if strings.TrimSpace(l.Command) == TcpdumpCommand {
 			l.Command = TcpdumpCommand
 		}

@@ -121,3 +121,34 @@ func TestExpectationString(t *testing.T) {
 		}
 	}
 }
+
+func TestLaneTags(t *testing.T) {
+	eval := "[kernel] moon::ip -s xfrm state::expire add: soft 5(sec), hard 10(sec)::YES\n" +
+		"[userspace]sun::tcpdump::UDP-encap: ESP::YES\n" +
+		"alice::ping -c 1 PH_IP_BOB::64 bytes::YES\n"
+	got, err := ParseEval("e.dat", strings.NewReader(eval))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Lane != "kernel" || got[0].Host != "moon" || got[1].Lane != "userspace" || !got[1].IsTcpdump() || got[2].Lane != "" {
+		t.Fatalf("lanes not parsed: %+v", got)
+	}
+	if s := got[0].String(); s != "[kernel] moon::ip -s xfrm state::expire add: soft 5(sec), hard 10(sec)::YES" {
+		t.Errorf("String() = %q", s)
+	}
+	if !InLane(got[0].Lane, "kernel") || InLane(got[0].Lane, "userspace") || !InLane(got[2].Lane, "userspace") {
+		t.Error("InLane wrong")
+	}
+	setup, err := ParseSetup("p.dat", strings.NewReader("[kernel] moon::tc qdisc show\n"))
+	if err != nil || len(setup) != 1 || setup[0].Lane != "kernel" || setup[0].Host != "moon" {
+		t.Fatalf("setup lane: %+v %v", setup, err)
+	}
+	for _, bad := range []string{"[kernal] moon::true", "[kernel moon::true", "[] moon::true"} {
+		if _, err := ParseEval("e.dat", strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "lane") {
+			t.Errorf("%q: error %v, want a lane error", bad, err)
+		}
+		if _, err := ParseSetup("p.dat", strings.NewReader(bad)); err == nil {
+			t.Errorf("%q: no error from ParseSetup", bad)
+		}
+	}
+}

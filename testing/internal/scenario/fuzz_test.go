@@ -23,6 +23,7 @@ func FuzzParseEval(f *testing.F) {
 	seedFiles(f, "evaltest.dat")
 	f.Add("moon::ipsec status::x::YES\nsun::tcpdump::ESP::3\n# c\ncarol::ls")
 	f.Add("a::b::c::d::e\n::\n \n\r\n")
+	f.Add("[kernel] moon::ip -s xfrm state::soft 5(sec)::YES\n[userspace]sun::x\n[kernel")
 	f.Fuzz(func(t *testing.T, in string) {
 		lines, err := ParseEval("f", strings.NewReader(in))
 		if err != nil {

@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/goswan/goswan/testing/internal/hosts"
@@ -111,34 +112,32 @@ func Build(ctx context.Context, cfg Config) (t *Topology, err error) {
 	if err := sc.AddNetNS(ctx, t.swNS); err != nil {
 		return t, err
 	}
+	specs := make([]nshost.Spec, len(cfg.Hosts))
+	plans := make([]hosts.Host, len(cfg.Hosts))
+	for i, spec := range cfg.Hosts {
+		if specs[i], plans[i], err = t.hostSpec(spec); err != nil {
+			return t, err
+		}
+	}
+	// The hosts start in parallel, and their addresses are set in
+	// parallel: every step is a few processes per host, which adds up on a
+	// slow machine (the kernel lane's TCG guest).
+	started := make([]*nshost.Host, len(specs))
+	if err := each(len(specs), func(i int) (err error) {
+		started[i], err = nshost.Start(ctx, sc, specs[i])
+		return err
+	}); err != nil {
+		return t, err
+	}
 	var sw bytes.Buffer
 	for _, br := range []string{bridges[hosts.Internet], bridges[hosts.Net1], bridges[hosts.Net2]} {
 		fmt.Fprintf(&sw, "link add %s type bridge\nlink set %s up\n", br, br)
 	}
-	for _, spec := range cfg.Hosts {
-		hp, ok := hosts.Lookup(spec.Name)
-		if !ok {
-			return t, fmt.Errorf("unknown host %q", spec.Name)
-		}
-		// Debian's netbase first, as strongSwan's test hosts have it
-		// (leftprotoport=tcp/ssh, tcpdump's ipsec-nat-t), whatever this
-		// machine has; the scenario's files may replace it.
-		ns := nshost.Spec{Name: spec.Name, NetNS: cfg.Prefix + "-" + spec.Name, Binds: spec.Binds,
-			Files: nshost.Netbase(), Private: privateDirs, Forward: hp.Forward, Env: spec.Env, Logf: cfg.Logf}
-		for _, f := range spec.Etc {
-			if f.Rel == "" || strings.HasPrefix(f.Rel, "/") {
-				return t, fmt.Errorf("host %s: bad /etc path %q", spec.Name, f.Rel)
-			}
-			ns.Files = append(ns.Files, nshost.File{Path: "/etc/" + f.Rel, Mode: f.Mode, Data: f.Data})
-		}
-		nh, err := nshost.Start(ctx, sc, ns)
-		if err != nil {
-			return t, err
-		}
-		h := &Host{Host: nh, plan: hp}
+	for i, nh := range started {
+		h := &Host{Host: nh, plan: plans[i]}
 		t.hosts[h.Name] = h
 		t.order = append(t.order, h)
-		for _, ifc := range hp.Ifaces {
+		for _, ifc := range h.plan.Ifaces {
 			peer := h.Name + "-" + ifc.Name
 			fmt.Fprintf(&sw, "link add %s type veth peer name %s netns %s\n", peer, ifc.Name, h.NetNS)
 			fmt.Fprintf(&sw, "link set %s master %s up\n", peer, bridges[ifc.Net])
@@ -148,16 +147,49 @@ func Build(ctx context.Context, cfg Config) (t *Topology, err error) {
 	if err := ipBatch(ctx, t.swNS, sw.String()); err != nil {
 		return t, err
 	}
-	for _, h := range t.order {
-		if err := ipBatch(ctx, h.NetNS, h.addressing()); err != nil {
-			return t, err
-		}
-	}
 	tAddrs = time.Now()
+	if err := each(len(t.order), func(i int) error { return ipBatch(ctx, t.order[i].NetNS, t.order[i].addressing()) }); err != nil {
+		return t, err
+	}
 	t.logf("topology %s: %d hosts up in %.2fs (namespaces and holders %.2fs, links %.2fs, addresses %.2fs)",
 		cfg.Prefix, len(t.order), time.Since(t0).Seconds(), tLinks.Sub(t0).Seconds(),
 		tAddrs.Sub(tLinks).Seconds(), time.Since(tAddrs).Seconds())
 	return t, nil
+}
+
+// hostSpec turns a host of the configuration into an nshost spec: Debian's
+// netbase first, as strongSwan's test hosts have it (leftprotoport=tcp/ssh,
+// tcpdump's ipsec-nat-t), whatever this machine has; the scenario's files
+// may replace it.
+func (t *Topology) hostSpec(spec HostSpec) (nshost.Spec, hosts.Host, error) {
+	hp, ok := hosts.Lookup(spec.Name)
+	if !ok {
+		return nshost.Spec{}, hp, fmt.Errorf("unknown host %q", spec.Name)
+	}
+	ns := nshost.Spec{Name: spec.Name, NetNS: t.cfg.Prefix + "-" + spec.Name, Binds: spec.Binds,
+		Files: nshost.Netbase(), Private: privateDirs, Forward: hp.Forward, Env: spec.Env, Logf: t.cfg.Logf}
+	for _, f := range spec.Etc {
+		if f.Rel == "" || strings.HasPrefix(f.Rel, "/") {
+			return ns, hp, fmt.Errorf("host %s: bad /etc path %q", spec.Name, f.Rel)
+		}
+		ns.Files = append(ns.Files, nshost.File{Path: "/etc/" + f.Rel, Mode: f.Mode, Data: f.Data})
+	}
+	return ns, hp, nil
+}
+
+// each runs fn(0) … fn(n-1) in parallel and joins their errors.
+func each(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func (t *Topology) logf(format string, args ...any) {
@@ -189,16 +221,11 @@ func (t *Topology) Close() error {
 		return nil
 	}
 	t.closed = true
-	var errs []error
-	// Hosts first, the switch last (nothing runs in the switch, but its
-	// bridges keep the veth peers until it goes), and then every namespace
-	// recorded, should a host's start have failed half-way.
-	for i := len(t.order) - 1; i >= 0; i-- {
-		if err := t.order[i].Close(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	errs = append(errs, t.sc.Teardown(t.cfg.Logf)...)
+	// Every namespace recorded (the hosts', and any of a host whose start
+	// failed half-way) is emptied in one go, and the switch, created first,
+	// goes last: nothing runs in it, but its bridges keep the veth peers
+	// until it goes.
+	errs := t.sc.Teardown(t.cfg.Logf)
 	if err := t.sc.Remove(); err != nil {
 		errs = append(errs, err)
 	}
