@@ -111,8 +111,10 @@ bench-quick: build
 SCENARIOS ?=
 PAIRINGS  ?= gg,gs,sg,ss,cs,sc
 
+# JOBS runs that many tests at a time, each on a topology of its own.
+JOBS      ?= 1
 scenarios: build
-	testing/do-tests --pairings $(PAIRINGS) $(SCENARIOS)
+	testing/do-tests --jobs $(JOBS) --pairings $(PAIRINGS) $(SCENARIOS)
 
 # Measurements (root): the scenarios of testing/measure, kept out of the
 # scenario runs for their length. ikev2/rekey-zero-loss: two minutes of
