@@ -63,14 +63,17 @@ var floors = [][]group{
 		{"starter", []string{"starter"}, "ipsec start: reads ipsec.conf, runs charon, sends conns over stroke", false},
 	},
 	{{"authenticators", []string{"sa/authenticators"},
-		"AUTH payloads: pre-shared keys and public key signatures (charon's sa/ikev2/authenticators)", false}},
+		"AUTH payloads: pre-shared keys, public key signatures, EAP (charon's sa/ikev2/authenticators)", false}},
 	{
 		{"IKE_SAs", []string{"sa"}, "IKE_SA, CHILD_SA, their managers, keymat; checkout/checkin", false},
+		{"RADIUS client", []string{"eap/radius"},
+			"eap-radius: RADIUS messages, the client with its sockets and retransmits, the EAP method that forwards to it", false},
 		{"config files", []string{"confparse/ipsecconf", "confparse/settings", "confparse/secrets"},
 			"ipsec.conf, strongswan.conf, ipsec.secrets as strongSwan reads them", false},
 	},
 	{
 		{"runtime config", []string{"config"}, "IKE/peer/child configs, proposals, backends", false},
+		{"EAP methods", []string{"eap"}, "eap-identity, eap-md5, eap-mschapv2, eap-tls and the method manager", false},
 		{"attributes", []string{"attributes"}, "the attribute manager, in-memory address pools, the attr plugin's attributes", false},
 		{"kernel backends", []string{"kernel_netlink", "kernel_libipsec"}, "XFRM over netlink; the userspace ESP data plane", false},
 		{"config lexing", []string{"confparse/internal/..."},
@@ -83,6 +86,8 @@ var floors = [][]group{
 		{"control socket", []string{"stroke"}, "stroke_msg_t codec, socket server and client", false},
 		{"IKE sockets", []string{"network"}, "UDP 500/4500 with the non-ESP marker", false},
 		{"config errors", []string{"confparse"}, "file:line:column positions and errors", false},
+		{"EAP names", []string{"config/eapname"},
+			"eap_type_names and eap_type_from_string, and the feature each method needs: for charon's config and ipsec.conf's keyword table", false},
 	},
 	{{"IKEv2 codec", []string{"encoding"}, "messages and payloads, SK protection, fragments", false}},
 	{

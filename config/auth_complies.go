@@ -27,8 +27,12 @@ func (a *AuthCfg) Complies(want *AuthCfg, log credentials.LogFunc) bool {
 		logf("constraint requires %s authentication, but %s was used", want.Class, a.Class)
 		return false
 	}
-	if want.EAPType != 0 && want.EAPType != a.EAPType && want.EAPType != 253 && want.EAPType != 254 {
-		logf("constraint requires EAP type %d, but %d was used", want.EAPType, a.EAPType)
+	if want.EAPType != 0 && want.EAPType != a.EAPType && want.EAPType != EAPDynamic && want.EAPType != EAPRadius {
+		logf("constraint requires %s, but %s was used", EAPTypeName(want.EAPType), EAPTypeName(eapTypeOrNak(a.EAPType)))
+		return false
+	}
+	if want.EAPVendor != 0 && want.EAPVendor != a.EAPVendor {
+		logf("constraint requires EAP vendor %d, but %d was used", want.EAPVendor, a.EAPVendor)
 		return false
 	}
 	if !a.AuthRules.Complies(want.AuthRules, log) {
@@ -46,4 +50,13 @@ func (a *AuthCfg) Complies(want *AuthCfg, log credentials.LogFunc) bool {
 		return false
 	}
 	return true
+}
+
+// eapTypeOrNak is a round's EAP type as auth_cfg get returns it: EAP_NAK
+// when none is set.
+func eapTypeOrNak(t uint32) uint32 {
+	if t == 0 {
+		return EAPNak
+	}
+	return t
 }

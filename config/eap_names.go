@@ -1,20 +1,26 @@
 package config
 
-import "strconv"
+import (
+	"github.com/goswan/goswan/config/eapname"
+	"github.com/goswan/goswan/config/feature"
+)
 
-// eapTypeNames is eap_type_names for the methods a uint8 can hold.
-var eapTypeNames = map[uint8]string{
-	1: "EAP_IDENTITY", 2: "EAP_NOTIFICATION", 3: "EAP_NAK", 4: "EAP_MD5", 5: "EAP_OTP",
-	6: "EAP_GTC", 13: "EAP_TLS", 18: "EAP_SIM", 21: "EAP_TTLS", 23: "EAP_AKA",
-	25: "EAP_PEAP", 26: "EAP_MSCHAPV2", 33: "EAP_MSTLV", 38: "EAP_TNC", 54: "EAP_PT_EAP",
-	254: "EAP_EXPANDED", 255: "EAP_EXPERIMENTAL",
-}
+// The EAP types strongSwan gives a meaning beyond RFC 3748's numbers: the
+// default of a round without a type (any method the peer proposes), and
+// the two virtual methods that stand for whatever a backend selects.
+const (
+	EAPNak     = eapname.Nak
+	EAPRadius  = eapname.Radius
+	EAPDynamic = eapname.Dynamic
+)
 
 // EAPTypeName is eap_type_names' name of an EAP method, "(N)" for one
 // without a name.
-func EAPTypeName(t uint8) string {
-	if n, ok := eapTypeNames[t]; ok {
-		return n
-	}
-	return "(" + strconv.Itoa(int(t)) + ")"
-}
+func EAPTypeName(t uint32) string { return eapname.Name(t) }
+
+// ParseEAPType is eap_vendor_type_from_string (eapname.Parse).
+func ParseEAPType(s string) (uint32, uint32) { return eapname.Parse(s) }
+
+// EAPFeature is the feature a round with EAP method t needs
+// (eapname.Feature).
+func EAPFeature(t, vendor uint32) *feature.Feature { return eapname.Feature(t, vendor) }

@@ -51,7 +51,9 @@ type AuthCfg struct {
 	Identity *credentials.Identity
 	// IdentityLoose allows the peer to send another identity (rightid=%...).
 	IdentityLoose bool
-	EAPType       uint8
+	// EAPType is the EAP method (eap_type_t: RFC 3748's numbers, or
+	// EAPRadius, EAPDynamic); 0 for none configured, which means any.
+	EAPType       uint32
 	EAPVendor     uint32
 	EAPIdentity   *credentials.Identity
 	AAAIdentity   *credentials.Identity

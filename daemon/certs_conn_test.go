@@ -3,11 +3,13 @@ package daemon
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/goswan/goswan/config"
+	"github.com/goswan/goswan/config/feature"
 	"github.com/goswan/goswan/stroke"
 	"github.com/goswan/goswan/testing/refusals"
 	"github.com/goswan/goswan/testing/testpki"
@@ -30,9 +32,10 @@ func certNode(t *testing.T) (*Daemon, func() string) {
 	return d, node.LogText
 }
 
-// The conns that were refused until certificates were done
+// The conns that were refused until certificates and EAP were done
 // (refusals.Supported) load through the stroke socket with starter's
-// message, without a refusal line, and authenticate with public keys.
+// message, without a refusal line, and authenticate with public keys or
+// with EAP.
 func TestSupportedConnsLoad(t *testing.T) {
 	for _, c := range refusals.Supported {
 		t.Run(c.Name, func(t *testing.T) {
@@ -45,8 +48,19 @@ func TestSupportedConnsLoad(t *testing.T) {
 			if peer == nil {
 				t.Fatalf("not loaded:\n%s", logText())
 			}
-			if len(peer.LocalAuth) == 0 || peer.LocalAuth[0].Class != config.AuthClassPubkey {
-				t.Errorf("local auth %+v", peer.LocalAuth)
+			switch c.Feature {
+			case feature.Certificates:
+				if len(peer.LocalAuth) == 0 || peer.LocalAuth[0].Class != config.AuthClassPubkey {
+					t.Errorf("local auth %+v", peer.LocalAuth)
+				}
+			case feature.EAP:
+				eap := false
+				for _, a := range append(slices.Clone(peer.LocalAuth), peer.RemoteAuth...) {
+					eap = eap || a.Class == config.AuthClassEAP
+				}
+				if !eap && !strings.Contains(c.Conf(), "_identity=") {
+					t.Errorf("no EAP round: local %+v remote %+v", peer.LocalAuth, peer.RemoteAuth)
+				}
 			}
 			if strings.Contains(c.Conf(), "leftcert=moonCert.pem") {
 				a := peer.LocalAuth[0]

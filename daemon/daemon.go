@@ -205,6 +205,7 @@ func (d *Daemon) initialize() error {
 		Attributes:     d.attrs,
 		Certs:          d.certs,
 		Settings:       st,
+		EAP:            d.newEAP(plugins),
 		Resolve:        resolveHost,
 		NewTaskManager: tasks.New,
 	}
@@ -261,6 +262,7 @@ func readSettings(s *settings.Settings) sa.Settings {
 	st.SendVendorID = s.Bool("charon.send_vendor_id", st.SendVendorID)
 	st.MultipleAuthentication = s.Bool("charon.multiple_authentication", st.MultipleAuthentication)
 	st.SignatureAuthentication = s.Bool("charon.signature_authentication", st.SignatureAuthentication)
+	st.ForceEAPOnlyAuthentication = s.Bool("charon.force_eap_only_authentication", false)
 	st.FollowRedirects = s.Bool("charon.follow_redirects", st.FollowRedirects)
 	st.KeepAlive = s.Time("charon.keep_alive", st.KeepAlive)
 	st.ReplayWindow = uint32(s.Int("charon.replay_window", int(st.ReplayWindow)))

@@ -23,7 +23,8 @@ import (
 // charon.load nor charon.load_modular: the parts of Debian's build that
 // goswan has.
 const DefaultPlugins = "random nonce aes des sha1 sha2 md5 x509 revocation constraints pkcs1 pkcs8 pkcs12 pem " +
-	"hmac kdf xcbc cmac gcm gmp curve25519 openssl curl stroke vici kernel-netlink socket-default updown counters"
+	"hmac kdf xcbc cmac gcm gmp curve25519 openssl curl eap-identity eap-md5 eap-mschapv2 eap-radius eap-tls " +
+	"stroke vici kernel-netlink socket-default updown counters"
 
 // builtinPlugins are strongSwan plugins whose function is part of goswan's
 // own code (crypto, the kernel interfaces, the socket, stroke): naming them
@@ -40,6 +41,9 @@ var builtinPlugins = map[string]bool{
 	// fetcher is curl.
 	"x509": true, "pem": true, "pkcs1": true, "pkcs8": true, "pkcs12": true, "rc2": true,
 	"constraints": true, "revocation": true, "curl": true,
+	// EAP: the methods are package eap's, RADIUS is eap/radius; md4 is
+	// the hash of MSCHAPv2's NT passwords.
+	"md4": true, "eap-identity": true, "eap-md5": true, "eap-mschapv2": true, "eap-tls": true, "eap-radius": true,
 }
 
 // pluginList decides what charon.load asks for: the plugins goswan has

@@ -216,12 +216,12 @@ func TestRespondWithRefusedConn(t *testing.T) {
 // instead: AUTHENTICATION_FAILED as charon without the refused conn, the
 // reason in the log, and no IKE_SA left on either side.
 func TestAuthWithRefusedConn(t *testing.T) {
-	moon, sun := sunRefuses(t, sunNetNet+"\tleftauth=psk\n\trightauth=eap-md5\n",
+	moon, sun := sunRefuses(t, sunNetNet+"\tleftauth=psk\n\trightauth=psk\n\trightauth2=xauth\n",
 		ikesim.ConnOpts{Name: "rw", Local: "192.168.0.2", Remote: "%any",
 			LocalID: "@sun.strongswan.org", RemoteID: "@carol.strongswan.org"})
 	sun.WantLogOrder(t,
 		"[CFG] no matching peer config found",
-		"[CFG] conn 'net-net' would fit, but was not added: rightauth=eap-md5 needs EAP authentication, which goswan does not do yet",
+		"[CFG] conn 'net-net' would fit, but was not added: rightauth2=xauth needs XAuth authentication, which goswan does not do yet",
 		"[ENC] generating IKE_AUTH response 1 [ N(AUTH_FAILED) ]")
 	moon.WantLog(t, "[IKE] received AUTHENTICATION_FAILED notify error")
 	moon.WantNoIKESA(t)

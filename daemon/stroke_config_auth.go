@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/goswan/goswan/bus"
@@ -134,7 +133,7 @@ func eapAuth(cfg *config.AuthCfg, a string, c *stroke.AddConn) {
 	if i := strings.IndexByte(a, ':'); i >= 0 {
 		a = a[:i]
 	}
-	cfg.EAPType, cfg.EAPVendor = eapType(a)
+	cfg.EAPType, cfg.EAPVendor = config.ParseEAPType(a)
 	if c.EAPIdentity.Valid {
 		if c.EAPIdentity.Value == "%identity" {
 			cfg.EAPIdentity = credentials.Any()
@@ -145,31 +144,4 @@ func eapAuth(cfg *config.AuthCfg, a string, c *stroke.AddConn) {
 	if c.AAAIdentity.Valid {
 		cfg.AAAIdentity = credentials.ParseIdentity(c.AAAIdentity.Value)
 	}
-}
-
-// eapType maps "eap-md5" and the like to the EAP type (and vendor for
-// "eap-<type>-<vendor>"), as eap_vendor_type_from_string.
-func eapType(s string) (uint8, uint32) {
-	names := map[string]uint8{"identity": 1, "md5": 4, "otp": 5, "gtc": 6, "tls": 13, "sim": 18,
-		"ttls": 21, "aka": 23, "peap": 25, "mschapv2": 26, "tnc": 38, "pt-eap": 54, "dynamic": 253, "radius": 254}
-	rest := strings.TrimPrefix(strings.TrimPrefix(s, "eap"), "-")
-	if rest == "" {
-		return 0, 0
-	}
-	parts := strings.SplitN(rest, "-", 2)
-	t, ok := names[parts[0]]
-	if !ok {
-		n, err := strconv.Atoi(parts[0])
-		if err != nil || n < 0 || n > 255 {
-			return 0, 0
-		}
-		t = uint8(n)
-	}
-	if len(parts) == 2 {
-		v, err := strconv.ParseUint(parts[1], 10, 32)
-		if err == nil {
-			return t, uint32(v)
-		}
-	}
-	return t, 0
 }

@@ -76,6 +76,7 @@ func (s *strokeConfig) UserCreds(_ context.Context, msg *stroke.UserCreds, out *
 	} else {
 		s.log(bus.Control, "  added EAP secret for %s", id)
 	}
+	// The key owns the password from here on, as charon's shared key
+	// owns the chunk.
 	s.d.creds.Add(credentials.NewSharedKey(credentials.SharedEAP, password, owners...))
-	clear(password)
 }

@@ -205,12 +205,7 @@ func authClassName(c config.AuthClass) string {
 	return "(" + strconv.Itoa(int(c)) + ")"
 }
 
-// EAP method numbers status treats specially (RFC 3748).
-const (
-	eapNAK = 3
-)
-
-func eapTypeName(t uint8) string { return config.EAPTypeName(t) }
+func eapTypeName(t uint32) string { return config.EAPTypeName(t) }
 
 // writeAuthCfgs writes the local or remote authentication rounds of a
 // connection for statusall.
@@ -235,7 +230,7 @@ func writeAuthCfgs(p *printer, peerName string, auths []*config.AuthCfg, local b
 		case config.AuthClassEAP:
 			switch {
 			// An unset EAP type is EAP_NAK: any method the peer proposes.
-			case a.EAPType == 0 || a.EAPType == eapNAK:
+			case a.EAPType == 0 || a.EAPType == config.EAPNak:
 				b.WriteString("EAP authentication")
 			case a.EAPVendor != 0:
 				b.WriteString("EAP_" + strconv.Itoa(int(a.EAPType)) + "-" +

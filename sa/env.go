@@ -10,6 +10,7 @@ import (
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
+	"github.com/goswan/goswan/eap"
 	"github.com/goswan/goswan/kernel"
 )
 
@@ -56,18 +57,21 @@ type Settings struct {
 	AcceptPrivateAlgs         bool
 	SendVendorID              bool
 	MultipleAuthentication    bool
-	SignatureAuthentication   bool
-	FollowRedirects           bool
-	KeepAlive                 uint32 // seconds, NAT-T keepalive interval
-	ReplayWindow              uint32
-	InstallRoutes             bool
-	InstallVirtualIP          bool
-	CloseIKEOnChildFailure    bool
-	InactivityCloseIKE        bool
-	SPIMin, SPIMax            uint32
-	IKESALimit                uint32 // charon.ikesa_limit, 0: none
-	InitLimitHalfOpen         uint32
-	InitLimitJobLoad          uint32 // charon.init_limit_job_load, 0: none
+	// ForceEAPOnlyAuthentication uses EAP-only authentication as a
+	// responder even if the peer did not announce support for it.
+	ForceEAPOnlyAuthentication bool
+	SignatureAuthentication    bool
+	FollowRedirects            bool
+	KeepAlive                  uint32 // seconds, NAT-T keepalive interval
+	ReplayWindow               uint32
+	InstallRoutes              bool
+	InstallVirtualIP           bool
+	CloseIKEOnChildFailure     bool
+	InactivityCloseIKE         bool
+	SPIMin, SPIMax             uint32
+	IKESALimit                 uint32 // charon.ikesa_limit, 0: none
+	InitLimitHalfOpen          uint32
+	InitLimitJobLoad           uint32 // charon.init_limit_job_load, 0: none
 	// MaxPacket is charon.max_packet: the largest IKE message accepted,
 	// also after reassembling fragments (0: 10000).
 	MaxPacket         int
@@ -139,6 +143,8 @@ type Env struct {
 	// (gateway) and takes the ones received (client); nil: none.
 	Attributes *attributes.Manager
 	Settings   Settings
+	// EAP creates the EAP methods of the loaded eap-* plugins (nil: none).
+	EAP *eap.Manager
 	// Resolve resolves host names in configs (nil: literal addresses only).
 	Resolve config.Resolver
 	// NewTaskManager creates the task manager of a new IKE_SA: tasks.New.

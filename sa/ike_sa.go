@@ -27,7 +27,9 @@ type IKESA struct {
 
 	myHost, otherHost netip.AddrPort
 	myID, otherID     *credentials.Identity
-	otherEAPID        *credentials.Identity
+	// otherEAPID is the peer's EAP identity restored from saved state
+	// (ha-state), whose auth rounds are not saved.
+	otherEAPID *credentials.Identity
 
 	children   []*ChildSA
 	conditions Condition
@@ -207,10 +209,28 @@ func (ike *IKESA) SetMyID(id *credentials.Identity) { ike.myID = id }
 // SetOtherID sets the peer's identity.
 func (ike *IKESA) SetOtherID(id *credentials.Identity) { ike.otherID = id }
 
-// OtherEAPID is the peer's EAP identity if it used one, else its IKE id.
+// OtherEAPID is the peer's identity as its last authentication round
+// knew it (get_other_eap_id): the EAP identity, else the XAuth identity,
+// else the round's identity; the IKE identity without any.
 func (ike *IKESA) OtherEAPID() *credentials.Identity {
 	if ike.otherEAPID != nil {
 		return ike.otherEAPID
+	}
+	var id *credentials.Identity
+	for _, a := range ike.AuthCfgs(false) {
+		cur := a.EAPIdentity
+		if cur == nil || cur.Type() == credentials.IDAny {
+			cur = a.XAuthIdentity
+		}
+		if cur == nil || cur.Type() == credentials.IDAny {
+			cur = a.Identity
+		}
+		if cur != nil && cur.Type() != credentials.IDAny {
+			id = cur
+		}
+	}
+	if id != nil {
+		return id
 	}
 	return ike.otherID
 }

@@ -113,7 +113,7 @@ func (ike *IKESA) Save() (SavedIKESA, bool) {
 		PeerCfg: ike.peerCfg.Name, Proposal: ike.proposal.Clone(),
 		Alg: ike.keymat.alg, Keys: cloneKeys(ike.keymat.keys),
 		MyHost: ike.myHost, OtherHost: ike.otherHost,
-		MyID: saveID(ike.myID), OtherID: saveID(ike.otherID), OtherEAPID: saveID(ike.otherEAPID),
+		MyID: saveID(ike.myID), OtherID: saveID(ike.otherID), OtherEAPID: saveID(ike.OtherEAPID()),
 		Conditions: ike.conditions, Extensions: ike.extensions,
 		MyVIPs: append([]netip.Addr(nil), ike.myVIPs...), OtherVIPs: append([]netip.Addr(nil), ike.otherVIPs...),
 		PeerAddresses: append([]netip.AddrPort(nil), ike.peerAddresses...),

@@ -217,10 +217,19 @@ var keyPad = []byte("Key Pad for IKEv2")
 // prf(prf(secret, "Key Pad for IKEv2"), <SignedOctets>). ikeSAInit is the
 // IKE_SA_INIT message of the side whose AUTH this is, nonce the other
 // side's nonce, id that side's ID payload.
+//
+// An empty secret stands for SK_p of the signing side: EAP methods that
+// establish no MSK authenticate the AUTH payload with it (RFC 7296 §2.16).
 func (k *Keymat) PSKAuth(lg bus.Logger, verify bool, ikeSAInit, nonce, secret []byte, id *encoding.ID) ([]byte, error) {
 	octets, err := k.authOctets(verify, ikeSAInit, nonce, id)
 	if err != nil {
 		return nil, err
+	}
+	if len(secret) == 0 {
+		secret = k.keys.SKpr
+		if k.initiator != verify {
+			secret = k.keys.SKpi
+		}
 	}
 	padded, err := crypto.PRFSum(k.alg.PRF, secret, keyPad)
 	if err != nil {

@@ -62,7 +62,7 @@ func TestCertAuth(t *testing.T) {
 				"[IKE] sending cert request for "+root,
 				"[IKE] authentication of 'moon.strongswan.org' (myself) with "+c.scheme+" successful",
 				`[IKE] sending end entity cert "C=CH, O=strongSwan Project, CN=moon.strongswan.org"`,
-				"[ENC] generating IKE_AUTH request 1 [ IDi CERT N(INIT_CONTACT) CERTREQ IDr AUTH SA TSi TSr N(MULT_AUTH) N(MSG_ID_SYN_SUP) ]",
+				"[ENC] generating IKE_AUTH request 1 [ IDi CERT N(INIT_CONTACT) CERTREQ IDr AUTH SA TSi TSr N(MULT_AUTH) N(EAP_ONLY) N(MSG_ID_SYN_SUP) ]",
 				`[IKE] received end entity cert "C=CH, O=strongSwan Project, CN=sun.strongswan.org"`,
 				`[CFG]   using certificate "C=CH, O=strongSwan Project, CN=sun.strongswan.org"`,
 				"[CFG]   using trusted ca certificate "+root,

@@ -31,6 +31,10 @@ type ChildCreate struct {
 	cfg       *config.ChildCfg
 	rekey     bool
 	retry     bool
+	// authDone is set once the first IKE_AUTH message carried (initiator)
+	// or delivered (responder) the CHILD_SA's payloads: further
+	// authentication rounds (EAP, RFC 4739) carry none.
+	authDone bool
 
 	packetTSi, packetTSr *selectors.TS
 	myNonce, otherNonce  []byte

@@ -27,11 +27,15 @@ func (t *ChildCreate) buildI(m *encoding.Message) sa.Status {
 			t.keGroup = childKEGroup(t.cfg)
 		}
 	case encoding.ExchangeIKEAuth:
+		if t.authDone {
+			return sa.NeedMore
+		}
 		if s := t.deferChild(); s == sa.DestroyMe {
 			return sa.DestroyMe
 		} else if s == sa.NeedMore {
 			return sa.NeedMore
 		}
+		t.authDone = true
 	default:
 		return sa.NeedMore
 	}
@@ -60,6 +64,23 @@ func (t *ChildCreate) buildI(m *encoding.Message) sa.Status {
 		ike.Log(bus.IKE, bus.Control, "unable to allocate SPIs from kernel")
 		return sa.Failed
 	}
+	if !t.orderProposalsI() {
+		return sa.Failed
+	}
+	if t.cfg.Has(config.OptIPComp) {
+		t.addIPCompNotify(m, ipcompDeflate)
+	}
+	if !t.buildPayloads(m) {
+		return sa.Failed
+	}
+	t.tsi, t.tsr, t.proposals = nil, nil, nil
+	return sa.NeedMore
+}
+
+// orderProposalsI gives the proposals our SPI and puts those with the
+// requested key exchange group first, then creates its key exchange;
+// false if no proposal has the group or it is not supported.
+func (t *ChildCreate) orderProposalsI() bool {
 	var first, rest []*config.Proposal
 	found := false
 	for _, p := range t.proposals {
@@ -77,25 +98,18 @@ func (t *ChildCreate) buildI(m *encoding.Message) sa.Status {
 	}
 	t.proposals = append(first, rest...)
 	if t.keGroup != crypto.KENone && !found {
-		ike.Log(bus.IKE, bus.Control, "requested DH group %s not contained in any of our proposals", t.keGroup)
-		return sa.Failed
+		t.ike.Log(bus.IKE, bus.Control, "requested DH group %s not contained in any of our proposals", t.keGroup)
+		return false
 	}
 	if t.keGroup != crypto.KENone {
-		k, err := ike.Keymat().NewKE(t.keGroup)
+		k, err := t.ike.Keymat().NewKE(t.keGroup)
 		if err != nil {
-			ike.Log(bus.IKE, bus.Control, "DH group %s not supported", t.keGroup)
-			return sa.Failed
+			t.ike.Log(bus.IKE, bus.Control, "DH group %s not supported", t.keGroup)
+			return false
 		}
 		t.ke = k
 	}
-	if t.cfg.Has(config.OptIPComp) {
-		t.addIPCompNotify(m, ipcompDeflate)
-	}
-	if !t.buildPayloads(m) {
-		return sa.Failed
-	}
-	t.tsi, t.tsr, t.proposals = nil, nil, nil
-	return sa.NeedMore
+	return true
 }
 
 // buildDelete sends a DELETE for an SA we allocated but could not install

@@ -17,6 +17,10 @@ func (t *ChildCreate) processR(m *encoding.Message) sa.Status {
 	case encoding.ExchangeCreateChildSA:
 		t.otherNonce = nonceOf(m)
 	case encoding.ExchangeIKEAuth:
+		if t.authDone {
+			return sa.NeedMore
+		}
+		t.authDone = true
 	default:
 		return sa.NeedMore
 	}

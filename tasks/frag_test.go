@@ -25,7 +25,7 @@ func TestFragmentation(t *testing.T) {
 	}
 	p.Up()
 	p.Advance(5 * time.Second)
-	p.Moon.WantLogOrder(t, "[ENC] splitting IKE message (272 bytes) into 3 fragments", "[ENC] generating IKE_AUTH request 1 [ EF(1/3) ]", "[ENC] generating IKE_AUTH request 1 [ EF(2/3) ]",
+	p.Moon.WantLogOrder(t, "[ENC] splitting IKE message (288 bytes) into 3 fragments", "[ENC] generating IKE_AUTH request 1 [ EF(1/3) ]", "[ENC] generating IKE_AUTH request 1 [ EF(2/3) ]",
 		"[ENC] generating IKE_AUTH request 1 [ EF(3/3) ]", "[IKE] retransmit 1 of request with message ID 1",
 		"[ENC] parsed IKE_AUTH response 1 [ EF(1/2) ]", "[ENC] received fragment #1 of 2, waiting for complete IKE message",
 		"[ENC] received fragment #2 of 2, reassembled fragmented IKE message (224 bytes)")
@@ -34,8 +34,8 @@ func TestFragmentation(t *testing.T) {
 	// already answered.
 	p.Sun.WantLogOrder(t, "[ENC] received fragment #2 of 3, waiting for complete IKE message",
 		"[ENC] received fragment #3 of 3, waiting for complete IKE message",
-		"[ENC] received fragment #1 of 3, reassembled fragmented IKE message (272 bytes)",
-		"[ENC] parsed IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH SA TSi TSr N(MULT_AUTH) N(MSG_ID_SYN_SUP) ]",
+		"[ENC] received fragment #1 of 3, reassembled fragmented IKE message (288 bytes)",
+		"[ENC] parsed IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH SA TSi TSr N(MULT_AUTH) N(EAP_ONLY) N(MSG_ID_SYN_SUP) ]",
 		"[ENC] generating IKE_AUTH response 1 [ EF(1/2) ]")
 	if n := p.Sun.CountLog("generating IKE_AUTH response 1 [ EF(1/2) ]"); n != 1 {
 		t.Errorf("sun generated the response %d times", n)

@@ -31,6 +31,9 @@ type IKEAuth struct {
 	authFailed        bool
 	initialContact    bool
 	firstAuth         bool
+	// eapAcceptable: the peer's rounds need not comply strictly any more
+	// while our mutual EAP method runs (require_strict).
+	eapAcceptable bool
 	// redirectTo is the gateway a REDIRECT in IKE_AUTH sends us to.
 	redirectTo *credentials.Identity
 }
@@ -44,7 +47,21 @@ func NewIKEAuth(ike *sa.IKESA, initiator bool) *IKEAuth {
 func (t *IKEAuth) Type() sa.TaskType { return sa.TaskIKEAuth }
 
 // Migrate implements sa.Task.
-func (t *IKEAuth) Migrate(ike *sa.IKESA) { *t = *NewIKEAuth(ike, t.initiator) }
+func (t *IKEAuth) Migrate(ike *sa.IKESA) {
+	t.Destroy()
+	*t = *NewIKEAuth(ike, t.initiator)
+}
+
+// Destroy implements sa.Destroyer: authenticators in progress (an EAP
+// method waiting for the next message) end with the task.
+func (t *IKEAuth) Destroy() {
+	for _, a := range []*sa.Authenticator{&t.myAuth, &t.otherAuth} {
+		if *a != nil {
+			(*a).Destroy()
+			*a = nil
+		}
+	}
+}
 
 func (t *IKEAuth) inputs() sa.AuthInputs {
 	return sa.AuthInputs{MyInit: t.myPacket, OtherInit: t.otherPacket, MyNonce: t.myNonce, OtherNonce: t.otherNonce}
@@ -67,12 +84,44 @@ func (t *IKEAuth) nextRound(local bool) *config.AuthCfg {
 	return nil
 }
 
-// doAnother reports whether we have rounds left that the peer can take.
+// doAnother reports whether we have rounds left that the peer can take
+// (do_another_auth): a configured round that neither a completed round
+// nor the one in progress complies with.
 func (t *IKEAuth) doAnother() bool {
 	if !t.ike.Supports(sa.ExtMultipleAuth) {
 		return false
 	}
-	return t.roundsDone(true) < len(t.peer.LocalAuth)
+	done := t.ike.AuthCfgs(true)
+	for i, todo := range t.peer.LocalAuth {
+		d := t.ike.CurrentAuth(true)
+		if i < len(done) {
+			d = done[i]
+		}
+		if !d.Complies(todo, nil) {
+			return true
+		}
+	}
+	return false
+}
+
+// requireStrict reports whether the peer's rounds must comply with the
+// config before we go on with ours (require_strict): before a PSK or EAP
+// round, unless the peer relies on our mutual EAP method.
+func (t *IKEAuth) requireStrict(mutualEAP bool) bool {
+	if t.eapAcceptable {
+		return false
+	}
+	switch t.ike.CurrentAuth(true).Class {
+	case config.AuthClassEAP:
+		if mutualEAP && t.myAuth != nil {
+			t.eapAcceptable = true
+			return !t.myAuth.IsMutual()
+		}
+		return true
+	case config.AuthClassPSK:
+		return true
+	}
+	return false
 }
 
 // collectInit keeps the IKE_SA_INIT nonce and packet of one side.
@@ -177,39 +226,18 @@ func hasProposal(c *config.IKECfg, p *config.Proposal) bool {
 }
 
 // updateCandidates checks the remote rounds done against the selected
-// config and switches to another candidate if it does not fit; strict also
-// requires every configured round to be done.
+// config and switches to another candidate while it does not fit; strict
+// also requires every configured round to be done. Without a selected
+// config it takes the next candidate.
 func (t *IKEAuth) updateCandidates(strict bool) bool {
-	for t.peer != nil {
-		done, want := t.ike.AuthCfgs(false), t.peer.RemoteAuth
-		problem := ""
-		if strict {
-			for i, w := range want {
-				if i >= len(done) {
-					problem = "insufficient authentication rounds"
-					break
-				}
-				if !done[i].Complies(w, t.ike.CredLog()) {
-					problem = "constraint checking failed"
-					break
-				}
+	for {
+		if t.peer != nil {
+			problem := t.complyProblem(strict)
+			if problem == "" {
+				return true
 			}
-		} else {
-			for i, d := range done {
-				if i >= len(want) {
-					problem = "insufficient authentication rounds"
-					break
-				}
-				if !d.Complies(want[i], t.ike.CredLog()) {
-					problem = "non-matching authentication done"
-					break
-				}
-			}
+			t.ike.Log(bus.CFG, bus.Control, "selected peer config '%s' unacceptable: %s", t.peer.Name, problem)
 		}
-		if problem == "" {
-			return true
-		}
-		t.ike.Log(bus.CFG, bus.Control, "selected peer config '%s' unacceptable: %s", t.peer.Name, problem)
 		if len(t.candidates) == 0 {
 			t.ike.Log(bus.CFG, bus.Control, "no alternative config found")
 			t.peer = nil
@@ -219,5 +247,30 @@ func (t *IKEAuth) updateCandidates(strict bool) bool {
 		t.ike.Log(bus.CFG, bus.Control, "switching to peer config '%s'", t.peer.Name)
 		t.ike.SetPeerCfg(t.peer)
 	}
-	return false
+}
+
+// complyProblem says why the remote rounds done do not fit the selected
+// config, "" if they do.
+func (t *IKEAuth) complyProblem(strict bool) string {
+	done, want := t.ike.AuthCfgs(false), t.peer.RemoteAuth
+	if strict {
+		for i, w := range want {
+			if i >= len(done) {
+				return "insufficient authentication rounds"
+			}
+			if !done[i].Complies(w, t.ike.CredLog()) {
+				return "constraint checking failed"
+			}
+		}
+		return ""
+	}
+	for i, d := range done {
+		if i >= len(want) {
+			return "insufficient authentication rounds"
+		}
+		if !d.Complies(want[i], t.ike.CredLog()) {
+			return "non-matching authentication done"
+		}
+	}
+	return ""
 }

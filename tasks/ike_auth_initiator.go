@@ -35,6 +35,7 @@ func (t *IKEAuth) buildI(m *encoding.Message) sa.Status {
 	switch t.myAuth.Build(m) {
 	case sa.Success:
 		t.ike.CompleteAuth(true)
+		t.myAuth.Destroy()
 		t.myAuth = nil
 	case sa.NeedMore:
 	default:
@@ -112,41 +113,26 @@ func (t *IKEAuth) processI(m *encoding.Message) sa.Status {
 		t.sendAuthFailed(m)
 		return sa.Failed
 	}
-	if t.expectAnotherAuth {
-		if t.otherAuth == nil {
-			idr, _ := m.First(encoding.PayloadIDr).(*encoding.ID)
-			if idr == nil {
-				t.ike.Log(bus.IKE, bus.Control, "IDr payload missing")
-				return peerFailed()
-			}
-			t.ike.SetOtherID(credentials.FromEncoding(credentials.IDType(idr.IDType), idr.Data))
-			t.ike.CurrentAuth(false).Identity = t.ike.OtherID()
-			if m.First(encoding.PayloadAUTH) == nil {
-				t.ike.Log(bus.IKE, bus.Control, "EAP-only authentication is not supported")
-				return peerFailed()
-			}
-			a := authenticators.NewVerifier(t.ike, m, t.inputs())
-			if a == nil {
-				return peerFailed()
-			}
-			t.otherAuth = a
-		}
-		switch t.otherAuth.Process(m) {
-		case sa.Success:
-		case sa.NeedMore:
+	mutualEAP, st := t.processOtherRoundI(m)
+	if st != sa.Success {
+		if st == sa.NeedMore {
 			return sa.NeedMore
-		default:
-			return peerFailed()
 		}
-		t.otherAuth = nil
-		t.ike.CompleteAuth(false)
+		return peerFailed()
 	}
-	// Without EAP on our side the peer's rounds must satisfy the
-	// configuration strictly (require_strict).
-	if t.ike.CurrentAuth(true).Class != config.AuthClassEAP {
-		if !t.updateCandidates(true) {
+	if t.requireStrict(mutualEAP) && !t.updateCandidates(true) {
+		return peerFailed()
+	}
+	if !t.processMyAuthI(m) {
+		t.ike.Env().Events.Alert(t.ike, sa.AlertLocalAuthFailed)
+		return sa.Failed
+	}
+	if mutualEAP {
+		if t.myAuth == nil || !t.myAuth.IsMutual() {
+			t.ike.Log(bus.IKE, bus.Control, "do not allow non-mutual EAP-only authentication")
 			return peerFailed()
 		}
+		t.ike.Log(bus.IKE, bus.Control, "allow mutual EAP-only authentication")
 	}
 	if m.Notify(encoding.NotifyAnotherAuthFollows) == nil {
 		t.expectAnotherAuth = false
@@ -162,6 +148,66 @@ func (t *IKEAuth) processI(m *encoding.Message) sa.Status {
 		t.ike.HandleRedirect(t.redirectTo)
 	}
 	return sa.Success
+}
+
+// processMyAuthI lets our authenticator take the response (the EAP
+// server's request or result, the responder's check of our AUTH); false
+// if our authentication failed.
+func (t *IKEAuth) processMyAuthI(m *encoding.Message) bool {
+	if t.myAuth == nil {
+		return true
+	}
+	switch t.myAuth.Process(m) {
+	case sa.Success:
+		t.ike.CompleteAuth(true)
+		if t.myAuth.IsMutual() {
+			t.ike.CompleteAuth(false)
+		}
+		t.myAuth.Destroy()
+		t.myAuth = nil
+		t.doAnotherAuth = t.doAnother()
+	case sa.NeedMore:
+	default:
+		return false
+	}
+	return true
+}
+
+// processOtherRoundI verifies the responder's round in the response: IDr,
+// then its AUTH, or none (EAP-only authentication, RFC 5998: mutualEAP).
+// Success goes on, NeedMore waits for the next response, Failed is a
+// peer authentication failure.
+func (t *IKEAuth) processOtherRoundI(m *encoding.Message) (mutualEAP bool, st sa.Status) {
+	if !t.expectAnotherAuth {
+		return false, sa.Success
+	}
+	if t.otherAuth == nil {
+		idr, _ := m.First(encoding.PayloadIDr).(*encoding.ID)
+		if idr == nil {
+			t.ike.Log(bus.IKE, bus.Control, "IDr payload missing")
+			return false, sa.Failed
+		}
+		t.ike.SetOtherID(credentials.FromEncoding(credentials.IDType(idr.IDType), idr.Data))
+		t.ike.CurrentAuth(false).Identity = t.ike.OtherID()
+		if m.First(encoding.PayloadAUTH) == nil {
+			// The responder omitted AUTH: EAP-only authentication.
+			return true, sa.Success
+		}
+		if t.otherAuth = authenticators.NewVerifier(t.ike, m, t.inputs()); t.otherAuth == nil {
+			return false, sa.Failed
+		}
+	}
+	switch t.otherAuth.Process(m) {
+	case sa.Success:
+	case sa.NeedMore:
+		return false, sa.NeedMore
+	default:
+		return false, sa.Failed
+	}
+	t.otherAuth.Destroy()
+	t.otherAuth = nil
+	t.ike.CompleteAuth(false)
+	return false, sa.Success
 }
 
 // sendAuthFailed tells the responder that we could not authenticate it,

@@ -86,7 +86,7 @@ func TestVirtualIPFromPool(t *testing.T) {
 		wantMessages(t, c.n,
 			"generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_SUP) ]",
 			"parsed IKE_SA_INIT response 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(CHDLESS_SUP) N(MULT_AUTH) ]",
-			"generating IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH CPRQ(ADDR) SA TSi TSr N(MULT_AUTH) N(MSG_ID_SYN_SUP) ]",
+			"generating IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH CPRQ(ADDR) SA TSi TSr N(MULT_AUTH) N(EAP_ONLY) N(MSG_ID_SYN_SUP) ]",
 			"parsed IKE_AUTH response 1 [ IDr AUTH CPRP(ADDR) SA TSi TSr ]")
 	}
 	l.moon.WantLogOrder(t,
@@ -195,7 +195,7 @@ func TestDNSAttributes(t *testing.T) {
 	wantMessages(t, carol,
 		"generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_SUP) ]",
 		"parsed IKE_SA_INIT response 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(CHDLESS_SUP) N(MULT_AUTH) ]",
-		"generating IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH CPRQ(ADDR DNS) SA TSi TSr N(MULT_AUTH) N(MSG_ID_SYN_SUP) ]",
+		"generating IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH CPRQ(ADDR DNS) SA TSi TSr N(MULT_AUTH) N(EAP_ONLY) N(MSG_ID_SYN_SUP) ]",
 		"parsed IKE_AUTH response 1 [ IDr AUTH CPRP(ADDR DNS NBNS DNS SUBNET) SA TSi TSr ]")
 	if !slices.Equal(h.handled, []string{"192.168.0.150", "10.1.0.20"}) {
 		t.Errorf("handled %v", h.handled)

@@ -136,7 +136,7 @@ func TestHostToHostTransport(t *testing.T) {
 	p.Up()
 	p.Advance(time.Second)
 	p.Moon.WantLog(t,
-		"[ENC] generating IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH N(USE_TRANSP) SA TSi TSr N(MULT_AUTH) N(MSG_ID_SYN_SUP) ]",
+		"[ENC] generating IKE_AUTH request 1 [ IDi N(INIT_CONTACT) IDr AUTH N(USE_TRANSP) SA TSi TSr N(MULT_AUTH) N(EAP_ONLY) N(MSG_ID_SYN_SUP) ]",
 		"[ENC] parsed IKE_AUTH response 1 [ IDr AUTH N(USE_TRANSP) SA TSi TSr ]",
 		"[IKE] CHILD_SA net-net{1} established with SPIs c0000001_i c0000001_o and TS 192.168.0.1/32 === 192.168.0.2/32",
 	)

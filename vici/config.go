@@ -58,7 +58,6 @@ const (
 	whyRawKeys     = "raw public keys are not supported by goswan yet"
 	whyAuthorities = "certification authority sections, attribute certificates and certificates from files or tokens over vici are not supported by goswan yet"
 	whyIKEv1       = "goswan speaks IKEv2 only"
-	whyEAP         = "EAP authentication is not supported by goswan yet"
 	whyPPK         = "postquantum preshared keys are not supported by goswan"
 	whyLabels      = "security labels are not supported by goswan"
 )
@@ -281,7 +280,16 @@ func (a *authData) parseAuth(v []byte) error {
 	case lower("xauth"):
 		return unsupported("auth", whyIKEv1)
 	case lower("eap"):
-		return unsupported("auth", whyEAP)
+		a.cfg.Class = config.AuthClassEAP
+		if i := strings.IndexByte(s, ':'); i >= 0 {
+			// Public key constraints for EAP-TLS: certificates.
+			return unsupported("auth", whyCerts)
+		}
+		a.cfg.EAPType, a.cfg.EAPVendor = config.ParseEAPType(s)
+		if f := config.EAPFeature(a.cfg.EAPType, a.cfg.EAPVendor); !f.Supported {
+			return unsupported("auth", f.Name+" is not supported by goswan yet")
+		}
+		return nil
 	}
 	return invalid("auth")
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/config/feature"
 	"github.com/goswan/goswan/credentials"
 	"github.com/goswan/goswan/daemon"
 	"github.com/goswan/goswan/processing"
@@ -144,6 +145,50 @@ func wantErr(t *testing.T, m *vici.Message, err error, want string) {
 	}
 }
 
+// An EAP round as swanctl.conf writes it (auth = eap-md5, eap_id) loads
+// and lists as charon lists it.
+func TestLoadConnEAP(t *testing.T) {
+	l := newLab(t)
+	c := l.client(t)
+	msg := conn("rw-eap", []kv{{"version", "2"}},
+		map[string][]string{"local_addrs": {"192.168.0.1"}},
+		sec("local", []kv{{"auth", "psk"}, {"id", "moon.strongswan.org"}}, nil),
+		sec("remote", []kv{{"auth", "eap-md5"}, {"eap_id", "%any"}}, nil),
+		sec("remote2", []kv{{"auth", "eap-radius"}, {"aaa_id", "aaa.strongswan.org"}}, nil))
+	resp, err := c.Request("load-conn", msg)
+	mustOK(t, resp, err)
+	events, _, err := c.Stream("list-conns", "list-conn", nil)
+	if err != nil || len(events) == 0 || events[len(events)-1].Elements[0].Name != "rw-eap" {
+		t.Fatalf("list-conns: %v %v", events, err)
+	}
+	events = events[len(events)-1:]
+	for key, want := range map[string]string{
+		"rw-eap.remote-1.class": "EAP", "rw-eap.remote-1.eap-type": "EAP_MD5", "rw-eap.remote-1.eap_id": "%any",
+		"rw-eap.remote-2.eap-type": "EAP_RADIUS",
+		"rw-eap.remote-2.aaa_id":   "aaa.strongswan.org",
+	} {
+		if got, _ := events[0].Str(key); got != want {
+			t.Errorf("%s = %q, want %q", key, got, want)
+		}
+	}
+}
+
+// EAP methods goswan does not have are refused when the conn is loaded,
+// not when a peer asks for them.
+func TestLoadConnRefusesMissingEAPMethods(t *testing.T) {
+	l := newLab(t)
+	c := l.client(t)
+	for auth, f := range map[string]*feature.Feature{"eap-ttls": feature.OtherEAPMethods,
+		"eap-mschapv2-1234": feature.OtherEAPMethods} {
+		msg := conn("rw-eap", []kv{{"version", "2"}},
+			map[string][]string{"local_addrs": {"192.168.0.1"}},
+			sec("local", []kv{{"auth", "psk"}, {"id", "moon.strongswan.org"}}, nil),
+			sec("remote", []kv{{"auth", auth}}, nil))
+		resp, err := c.Request("load-conn", msg)
+		wantErr(t, resp, err, "unsupported option: auth ("+f.Name+" is not supported by goswan yet), config discarded")
+	}
+}
+
 func TestLoadConnListsBesideStrokeConns(t *testing.T) {
 	l := newLab(t)
 	c := l.client(t)
@@ -218,8 +263,8 @@ func TestLoadConnRefusesWhatCharonRefusesAndWhatGoswanLacks(t *testing.T) {
 			"unsupported option: auth (certificates and public key authentication over vici are not supported by goswan yet), config discarded"},
 		{conn("x", nil, nil, sec("local", nil, map[string][]string{"certs": {"x"}})),
 			"unsupported option: certs (certificates and public key authentication over vici are not supported by goswan yet), config discarded"},
-		{conn("x", nil, nil, sec("remote", []kv{{"auth", "eap-md5"}}, nil)),
-			"unsupported option: auth (EAP authentication is not supported by goswan yet), config discarded"},
+		{conn("x", nil, nil, sec("remote", []kv{{"auth", "eap-tls:rsa-2048"}}, nil)),
+			"unsupported option: auth (certificates and public key authentication over vici are not supported by goswan yet), config discarded"},
 	} {
 		wantErr(t, mustReq(t, c, "load-conn", tc.msg), nil, tc.want)
 	}

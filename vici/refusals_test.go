@@ -7,7 +7,7 @@ import (
 )
 
 // vici refuses the options of the features goswan lacks with its own
-// messages (whyCerts, whyEAP, whyIKEv1). This test ties them to
+// messages (whyCerts, whyIKEv1). This test ties them to
 // config/feature, the one list of what goswan does not do: flipping a
 // feature to supported there fails here until vici implements it too
 // (CertStore, the auth rounds), so a vici refusal can never
@@ -20,7 +20,6 @@ func TestRefusalsFollowFeatureList(t *testing.T) {
 	}{
 		{whyAuthorities, feature.ViciAuthorities},
 		{whyRawKeys, feature.RawPublicKeys},
-		{whyEAP, feature.EAP},
 		{whyIKEv1, feature.IKEv1},
 	} {
 		if c.f.Supported {

@@ -1,6 +1,12 @@
 // Command charon is goswan's IKEv2 keying daemon, a drop-in for strongSwan's
 // charon 5.9.8: same command line, strongswan.conf, stroke socket, PID file
 // and log format.
+
+// EAP-TLS's MSK is the TLS 1.2 exporter output (RFC 5216, RFC 5705), also
+// with peers that do not negotiate the extended master secret, as
+// strongSwan's own TLS stack does not.
+//
+//go:debug tlsunsafeekm=1
 package main
 
 import (

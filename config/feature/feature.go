@@ -37,12 +37,25 @@ var (
 	// load-authority, cert*/cacert* sections (files, PKCS#11) and
 	// attribute certificates.
 	ViciAuthorities = &Feature{Name: "certification authorities, attribute certificates and certificates from files or tokens over vici (swanctl)"}
-	EAP             = &Feature{Name: "EAP authentication"}
-	XAuth           = &Feature{Name: "XAuth authentication"}
-	VirtualIPs      = &Feature{Name: "virtual IPs, address pools and configuration attributes", Supported: true}
-	IKEv1           = &Feature{Name: "IKEv1"}
-	MOBIKE          = &Feature{Name: "MOBIKE (RFC 4555)", Supported: true}
-	Redirect        = &Feature{Name: "IKEv2 redirection (RFC 5685)", Supported: true}
+	EAP             = &Feature{Name: "EAP authentication", Supported: true}
+	// EAPTLS is the eap-tls plugin, EAP-TLS as server and peer. A RADIUS
+	// server running EAP-TLS behind eap-radius needs none of it.
+	EAPTLS = &Feature{Name: "EAP-TLS (eap-tls)", Supported: true}
+	// TLSAlgorithms are charon.tls's algorithm selections, which the
+	// EAP-TLS stack (crypto/tls's own suites and groups) does not take.
+	TLSAlgorithms = &Feature{Name: "TLS algorithm selection for EAP-TLS (charon.tls.suites, cipher, mac, key_exchange, signature, ke_group, send_certreq_authorities)"}
+	// OtherEAPMethods are the eap-* plugins goswan has no counterpart of,
+	// and vendor-specific methods.
+	OtherEAPMethods = &Feature{Name: "EAP methods other than MD5, MSCHAPv2, TLS and RADIUS (eap-aka, eap-sim, eap-gtc, eap-ttls, eap-peap, eap-tnc, eap-dynamic, vendor methods)"}
+	// RADIUSExtras is what eap-radius does beyond authentication: RADIUS
+	// accounting, dynamic authorization (DAE), attribute forwarding,
+	// Filter-Id groups, closing IKE_SAs when the server does not respond.
+	RADIUSExtras = &Feature{Name: "RADIUS accounting, dynamic authorization, attribute forwarding and Filter-Id groups (eap-radius)"}
+	XAuth        = &Feature{Name: "XAuth authentication"}
+	VirtualIPs   = &Feature{Name: "virtual IPs, address pools and configuration attributes", Supported: true}
+	IKEv1        = &Feature{Name: "IKEv1"}
+	MOBIKE       = &Feature{Name: "MOBIKE (RFC 4555)", Supported: true}
+	Redirect     = &Feature{Name: "IKEv2 redirection (RFC 5685)", Supported: true}
 	// MessageIDSync is RFC 6311, announced by charon in every IKE_AUTH.
 	MessageIDSync   = &Feature{Name: "IKEv2 message ID synchronization (RFC 6311)", Supported: true}
 	MakeBeforeBreak = &Feature{Name: "make-before-break reauthentication", Supported: true}
@@ -53,7 +66,7 @@ var (
 
 // All lists every feature, in the order README names them.
 var All = []*Feature{
-	Certificates, RawPublicKeys, ViciCertificates, ViciAuthorities, EAP, XAuth, VirtualIPs, IKEv1, MOBIKE, Redirect, MessageIDSync,
+	Certificates, RawPublicKeys, ViciCertificates, ViciAuthorities, EAP, EAPTLS, TLSAlgorithms, OtherEAPMethods, RADIUSExtras, XAuth, VirtualIPs, IKEv1, MOBIKE, Redirect, MessageIDSync,
 	MakeBeforeBreak, Mediation, IKEDSCP, IKESALimit,
 }
 

@@ -1,6 +1,11 @@
 package ipsecconf
 
-import "github.com/goswan/goswan/config/feature"
+import (
+	"strings"
+
+	"github.com/goswan/goswan/config/eapname"
+	"github.com/goswan/goswan/config/feature"
+)
 
 // The keyword table: one row per token of starter's keywords.txt, in token
 // order, stating what args.c, confread.c, cmp.c and starterstroke.c do with
@@ -137,7 +142,8 @@ var (
 	vipRefuse = needs(feature.VirtualIPs, refuseConn)
 	meRefuse  = needs(feature.Mediation, refuseConn)
 	authRule  = supportRule{classify: authFeature, mode: refuseConn, doc: []docCase{
-		{"`eap…`", feature.EAP}, {"`xauth…`", feature.XAuth},
+		{"`eap`, `eap-md5`, `eap-mschapv2`, `eap-radius`, `eap-identity`", feature.EAP}, {"`eap-tls…`", feature.EAPTLS},
+		{"any other `eap-…` method", feature.OtherEAPMethods}, {"`xauth…`", feature.XAuth},
 		{"all but `psk`, `secret`, `eap…`, `xauth…`", feature.Certificates}}}
 )
 
@@ -332,7 +338,9 @@ func authFeature(v string) *feature.Feature {
 	case v == "psk" || v == "secret":
 		return nil
 	case hasPrefix(v, "eap"):
-		return feature.EAP
+		// eap-<type>[-<vendor>][:<EAP-TLS constraints>]
+		method, _, _ := strings.Cut(v, ":")
+		return eapname.Feature(eapname.Parse(method))
 	case hasPrefix(v, "xauth"):
 		return feature.XAuth
 	}

@@ -19,6 +19,19 @@ var unsupported = []struct {
 }{
 	{"make_before_break", feature.MakeBeforeBreak, func(v string) bool { return ParseBool(v, false) }},
 	{"follow_redirects", feature.Redirect, func(v string) bool { return ParseBool(v, true) }},
+	{"plugins.eap-radius.accounting", feature.RADIUSExtras, func(v string) bool { return ParseBool(v, false) }},
+	{"plugins.eap-radius.dae.enable", feature.RADIUSExtras, func(v string) bool { return ParseBool(v, false) }},
+	{"plugins.eap-radius.forward.ike_to_radius", feature.RADIUSExtras, func(v string) bool { return v != "" }},
+	{"plugins.eap-radius.forward.radius_to_ike", feature.RADIUSExtras, func(v string) bool { return v != "" }},
+	{"plugins.eap-radius.filter_id", feature.RADIUSExtras, func(v string) bool { return ParseBool(v, false) }},
+	{"plugins.eap-radius.close_all_on_timeout", feature.RADIUSExtras, func(v string) bool { return ParseBool(v, false) }},
+	{"tls.suites", feature.TLSAlgorithms, func(v string) bool { return v != "" }},
+	{"tls.cipher", feature.TLSAlgorithms, func(v string) bool { return v != "" }},
+	{"tls.mac", feature.TLSAlgorithms, func(v string) bool { return v != "" }},
+	{"tls.key_exchange", feature.TLSAlgorithms, func(v string) bool { return v != "" }},
+	{"tls.signature", feature.TLSAlgorithms, func(v string) bool { return v != "" }},
+	{"tls.ke_group", feature.TLSAlgorithms, func(v string) bool { return v != "" }},
+	{"tls.send_certreq_authorities", feature.TLSAlgorithms, func(v string) bool { return !ParseBool(v, true) }},
 }
 
 // Refusal is an option set to something goswan does not do yet.

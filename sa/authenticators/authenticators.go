@@ -1,7 +1,7 @@
 // Package authenticators builds and verifies AUTH payloads, one type per
-// method as charon's sa/ikev2/authenticators: pre-shared keys (psk.go)
-// and public key signatures, RFC 7427 digital signatures and the classic
-// RSA and ECDSA methods (pubkey.go).
+// method as charon's sa/ikev2/authenticators: pre-shared keys (psk.go),
+// public key signatures, RFC 7427 digital signatures and the classic RSA
+// and ECDSA methods (pubkey.go), and EAP (eap.go).
 package authenticators
 
 import (
@@ -13,8 +13,8 @@ import (
 
 // NewBuilder returns the authenticator that builds our AUTH payload for a
 // round configured as cfg (authenticator_create_builder): public key for
-// the pubkey class and for "any", PSK for psk. It returns nil, with the
-// reason logged, for classes goswan cannot build.
+// the pubkey class and for "any", PSK for psk, an EAP client for eap. It
+// returns nil, with the reason logged, for classes goswan cannot build.
 func NewBuilder(ike *sa.IKESA, cfg *config.AuthCfg, in sa.AuthInputs) sa.Authenticator {
 	switch cfg.Class {
 	case config.AuthClassPSK:
@@ -22,21 +22,20 @@ func NewBuilder(ike *sa.IKESA, cfg *config.AuthCfg, in sa.AuthInputs) sa.Authent
 	case config.AuthClassAny, config.AuthClassPubkey:
 		return &pubkey{ike: ike, init: in.MyInit, nonce: in.OtherNonce}
 	case config.AuthClassEAP:
-		ike.Log(bus.IKE, bus.Control, "EAP authentication is not supported yet")
-		return nil
+		return &eapAuth{ike: ike, in: in}
 	}
 	ike.Log(bus.IKE, bus.Control, "authentication class %s not supported", cfg.Class)
 	return nil
 }
 
 // NewVerifier returns the authenticator that verifies the peer's AUTH
-// payload in m, chosen by its method (authenticator_create_verifier); nil
-// for methods charon does not verify.
+// payload in m, chosen by its method (authenticator_create_verifier): a
+// message without AUTH starts EAP, with us as the server; nil for methods
+// charon does not verify.
 func NewVerifier(ike *sa.IKESA, m *encoding.Message, in sa.AuthInputs) sa.Authenticator {
 	a, _ := m.First(encoding.PayloadAUTH).(*encoding.Auth)
 	if a == nil {
-		ike.Log(bus.IKE, bus.Control, "EAP authentication is not supported yet")
-		return nil
+		return &eapAuth{ike: ike, in: in, server: true}
 	}
 	switch a.Method {
 	case encoding.AuthPSK:

@@ -73,3 +73,6 @@ func (p *psk) Process(m *encoding.Message) sa.Status {
 	ike.CurrentAuth(false).Class = config.AuthClassPSK
 	return sa.Success
 }
+
+func (p *psk) IsMutual() bool { return false }
+func (p *psk) Destroy()       {}

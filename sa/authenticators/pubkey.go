@@ -263,3 +263,6 @@ func ikeCompliant(ike *sa.IKESA, r credentials.AuthRules) bool {
 	ike.Log(bus.IKE, bus.Control, "rejecting certificate without digitalSignature or nonRepudiation keyUsage flags")
 	return false
 }
+
+func (p *pubkey) IsMutual() bool { return false }
+func (p *pubkey) Destroy()       {}

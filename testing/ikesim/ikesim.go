@@ -20,6 +20,7 @@ import (
 	"github.com/goswan/goswan/bus"
 	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
+	"github.com/goswan/goswan/eap"
 	"github.com/goswan/goswan/encoding"
 	"github.com/goswan/goswan/processing"
 	"github.com/goswan/goswan/sa"
@@ -200,6 +201,12 @@ func (s *Sim) AddNode(name, addr string, seed int64, settings func(*sa.Settings)
 	}
 	n.Env.Certs.Now = s.Clock.Now
 	n.Env.Certs.Rand = n.Env.Rand
+	// The EAP methods of Debian's default plugins.
+	n.Env.EAP = eap.NewManager(&eap.Env{Rand: n.Env.Rand, Creds: n.Env.Creds, Certs: n.Env.Certs,
+		Now: s.Clock.Now, TLS: eap.DefaultTLSSettings()})
+	for _, p := range []string{"eap-identity", "eap-md5", "eap-mschapv2", "eap-tls"} {
+		n.Env.EAP.Load(p)
+	}
 	n.Sched = processing.NewScheduler(s.Clock, s.Q)
 	n.Mgr = sa.NewManager(n.Env, n.Sched, s.Q)
 	n.Env.Events.Add(plainHook{n})

@@ -110,20 +110,16 @@ var Conns = []Case{
 		Checkconf: needs("modeconfig=push", feature.IKEv1), Charon: []string{needs("modeconfig=push", feature.IKEv1)}},
 	{Name: "leftsigkey", Lines: []string{"leftsigkey=moonKey.pem"}, Feature: rawKeys, Refused: true,
 		Checkconf: needs("leftsigkey=moonKey.pem", rawKeys), Charon: []string{needs("leftsigkey=moonKey.pem", rawKeys)}},
-	{Name: "eap", Lines: []string{"leftauth=psk", "rightauth=eap-md5"}, Feature: feature.EAP, Refused: true,
-		Checkconf: needs("rightauth=eap-md5", feature.EAP), Charon: []string{needs("rightauth=eap-md5", feature.EAP)}},
-	{Name: "eap-second", Lines: []string{"rightauth2=eap-mschapv2"}, Feature: feature.EAP, Refused: true,
-		Checkconf: needs("rightauth2=eap-mschapv2", feature.EAP), Charon: []string{needs("rightauth2=eap-mschapv2", feature.EAP)}},
-	{Name: "eap-identity", Lines: []string{"eap_identity=%identity"}, Feature: feature.EAP,
-		Checkconf: needs("eap_identity=%identity", feature.EAP), Charon: []string{needs("eap_identity=%identity", feature.EAP)}},
-	{Name: "aaa-identity", Lines: []string{"aaa_identity=radius.example.org"}, Feature: feature.EAP,
-		Checkconf: needs("aaa_identity=radius.example.org", feature.EAP), Charon: []string{needs("aaa_identity=radius.example.org", feature.EAP)}},
 	{Name: "xauthpsk", Lines: []string{"authby=xauthpsk"}, Feature: feature.XAuth, Refused: true,
 		Checkconf: needs("authby=xauthpsk", feature.XAuth), Charon: []string{needs("leftauth2=xauth", feature.XAuth)}},
 	{Name: "xauth-server", Lines: []string{"xauth=server"}, Feature: feature.XAuth,
 		Checkconf: needs("xauth=server", feature.XAuth)},
 	{Name: "xauth-identity", Lines: []string{"xauth_identity=alice"}, Feature: feature.XAuth,
 		Checkconf: needs("xauth_identity=alice", feature.XAuth), Charon: []string{needs("xauth_identity=alice", feature.XAuth)}},
+	{Name: "eap-ttls-second", Lines: []string{"rightauth2=eap-ttls"}, Feature: feature.OtherEAPMethods, Refused: true,
+		Checkconf: needs("rightauth2=eap-ttls", feature.OtherEAPMethods), Charon: []string{needs("rightauth2=eap-ttls", feature.OtherEAPMethods)}},
+	{Name: "eap-vendor", Lines: []string{"leftauth=pubkey", "rightauth=eap-200-12345"}, Feature: feature.OtherEAPMethods, Refused: true,
+		Checkconf: needs("rightauth=eap-200-12345", feature.OtherEAPMethods), Charon: []string{needs("rightauth=eap-200-12345", feature.OtherEAPMethods)}},
 	{Name: "mediation", Lines: []string{"mediation=yes"}, Feature: feature.Mediation, Refused: true,
 		Checkconf: needs("mediation=yes", feature.Mediation), Charon: []string{needs("mediation=yes", feature.Mediation)}},
 	{Name: "mediated", Lines: []string{"mediated_by=medsrv", "me_peerid=carol"}, Feature: feature.Mediation, Refused: true,
@@ -153,4 +149,17 @@ type Setting struct {
 }
 
 // Settings are the refusals outside conn sections.
-var Settings = []Setting{}
+var Settings = []Setting{
+	{File: "strongswan.conf", Text: "charon {\n\tplugins {\n\t\teap-radius {\n\t\t\taccounting = yes\n\t\t}\n\t}\n}\n",
+		Feature: feature.RADIUSExtras, Line: 4, Column: 4,
+		Checkconf: "not supported: " + needs("charon.plugins.eap-radius.accounting=yes", feature.RADIUSExtras) + "; charon goes on without it",
+		Charon:    needs("charon.plugins.eap-radius.accounting=yes", feature.RADIUSExtras) + "; ignored"},
+	{File: "strongswan.conf", Text: "charon {\n\ttls {\n\t\tsuites = TLS_DHE_RSA_WITH_AES_128_GCM_SHA256\n\t}\n}\n",
+		Feature: feature.TLSAlgorithms, Line: 3, Column: 3,
+		Checkconf: "not supported: " + needs("charon.tls.suites=TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", feature.TLSAlgorithms) + "; charon goes on without it",
+		Charon:    needs("charon.tls.suites=TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", feature.TLSAlgorithms) + "; ignored"},
+	{File: "strongswan.conf", Text: "charon {\n\tplugins {\n\t\teap-radius {\n\t\t\tdae {\n\t\t\t\tenable = yes\n\t\t\t}\n\t\t}\n\t}\n}\n",
+		Feature: feature.RADIUSExtras, Line: 5, Column: 5,
+		Checkconf: "not supported: " + needs("charon.plugins.eap-radius.dae.enable=yes", feature.RADIUSExtras) + "; charon goes on without it",
+		Charon:    needs("charon.plugins.eap-radius.dae.enable=yes", feature.RADIUSExtras) + "; ignored"},
+}

@@ -16,6 +16,14 @@ var Supported = []Case{
 	{Name: "rightca", Lines: []string{"authby=pubkey", `rightca="C=CH, O=strongSwan, CN=Root CA"`}, Feature: feature.Certificates},
 	{Name: "rightgroups", Lines: []string{"authby=pubkey", "rightgroups=sales"}, Feature: feature.Certificates},
 	{Name: "certpolicy", Lines: []string{"authby=pubkey", "rightcertpolicy=1.3.6.1.4.1.36906.1.1.1"}, Feature: feature.Certificates},
+	{Name: "eap", Lines: []string{"leftauth=psk", "rightauth=eap-md5"}, Feature: feature.EAP},
+	{Name: "eap-second", Lines: []string{"rightauth2=eap-mschapv2"}, Feature: feature.EAP},
+	{Name: "eap-identity", Lines: []string{"eap_identity=%identity"}, Feature: feature.EAP},
+	{Name: "aaa-identity", Lines: []string{"aaa_identity=radius.example.org"}, Feature: feature.EAP},
+	{Name: "eap-client", Lines: []string{"leftauth=eap", "rightauth=pubkey", "eap_identity=carol"}, Feature: feature.EAP},
+	{Name: "eap-radius", Lines: []string{"leftauth=pubkey", "rightauth=eap-radius"}, Feature: feature.EAP},
+	{Name: "eap-tls", Lines: []string{"leftauth=pubkey", "rightauth=eap-tls"}, Feature: feature.EAPTLS},
+	{Name: "eap-tls-constraints", Lines: []string{"leftauth=eap-tls:rsa-2048", "rightauth=pubkey"}, Feature: feature.EAPTLS},
 }
 
 // SupportedSettings are the config setup and ca sections that were

@@ -21,7 +21,8 @@ import (
 // Its files come from the host's /etc (testing/hosts/<host>/etc).
 type serverKind struct {
 	argv []string
-	port int // TCP port it listens on once ready
+	port int  // port it listens on once ready
+	udp  bool // the port is UDP (else TCP)
 }
 
 // serverKinds are the servers of strongSwan's winnetou, which its test
@@ -35,6 +36,11 @@ var serverKinds = map[string]serverKind{
 	"ocsp": {argv: []string{"openssl", "ocsp", "-port", "8880", "-index", "/etc/ca/index.txt",
 		"-CA", "/etc/ca/strongswanCert.pem", "-rsigner", "/etc/ca/ocspCert.pem",
 		"-rkey", "/etc/ca/ocspKey.pem", "-nmin", "5", "-ignore_err", "-text"}, port: 8880},
+	// FreeRADIUS, as strongSwan's alice runs it for the RADIUSHOSTS of the
+	// eap-radius scenarios: in the foreground with its debug output (-X),
+	// its base configuration from testing/hosts/alice/etc/freeradius and the
+	// scenario's modules and sites on top.
+	"radius": {argv: []string{"freeradius", "-X"}, port: 1812, udp: true},
 }
 
 // checkServers rejects SERVERS entries of kinds the runner does not know,
@@ -85,7 +91,7 @@ func (t *test) startServers(ctx context.Context) error {
 		}
 		go func() { _ = sv.cmd.Wait(); close(sv.done) }()
 		t.servers = append(t.servers, sv)
-		if err := sv.waitListening(ctx, kind.port); err != nil {
+		if err := sv.waitListening(ctx, kind.port, kind.udp); err != nil {
 			return fmt.Errorf("server %s: %w", sv.name, err)
 		}
 		t.con.printf("  [listening on port %d, pid %d]", kind.port, sv.pid())
@@ -95,10 +101,10 @@ func (t *test) startServers(ctx context.Context) error {
 
 // waitListening polls the server's network namespace (through its own
 // /proc entry, from outside) until a socket listens on port.
-func (sv *server) waitListening(ctx context.Context, port int) error {
+func (sv *server) waitListening(ctx context.Context, port int, udp bool) error {
 	deadline := time.Now().Add(startWait)
 	for time.Now().Before(deadline) {
-		if listening(sv.pid(), port) {
+		if listening(sv.pid(), port, udp) {
 			return nil
 		}
 		select {
@@ -114,9 +120,14 @@ func (sv *server) waitListening(ctx context.Context, port int) error {
 }
 
 // listening reports whether the network namespace of pid has a TCP socket
-// in LISTEN state on port.
-func listening(pid, port int) bool {
-	for _, f := range []string{"tcp", "tcp6"} {
+// in LISTEN state on port, or a UDP socket bound to it.
+func listening(pid, port int, udp bool) bool {
+	files, state := []string{"tcp", "tcp6"}, "0A" // TCP_LISTEN
+	if udp {
+		// A bound, unconnected UDP socket is TCP_CLOSE in /proc.
+		files, state = []string{"udp", "udp6"}, "07"
+	}
+	for _, f := range files {
 		fh, err := os.Open(fmt.Sprintf("/proc/%d/net/%s", pid, f))
 		if err != nil {
 			continue
@@ -125,7 +136,7 @@ func listening(pid, port int) bool {
 		for sc.Scan() {
 			// sl local_address rem_address st …, e.g. "0: 00000000:0050 00000000:0000 0A …"
 			fs := strings.Fields(sc.Text())
-			if len(fs) < 4 || fs[3] != "0A" {
+			if len(fs) < 4 || fs[3] != state {
 				continue
 			}
 			_, hexPort, ok := strings.Cut(fs[1], ":")
