@@ -10,6 +10,10 @@ import (
 
 // SetState changes the state. Reaching ESTABLISHED schedules rekeying,
 // reauthentication, the hard lifetime and DPD, as ike_sa.c set_state does.
+// Its log lines print the times as charon does, a 32-bit unsigned number
+// through %d: a margin larger than the lifetime wraps the rekey time, which
+// schedules it in the far future and logs it as negative
+// ("scheduling rekeying in -736s"); operators grep for those lines.
 func (ike *IKESA) SetState(s IKEState) {
 	ike.Log(bus.IKE, bus.Diag, "IKE_SA %s[%d] state change: %s => %s", ike.Name(), ike.uniqueID, ike.state, s)
 	triggerDPD, keepalives := false, false
@@ -25,17 +29,17 @@ func (ike *IKESA) SetState(s IKEState) {
 			if ike.stats[StatRekey].IsZero() || ike.stats[StatRekey].After(at) {
 				ike.stats[StatRekey] = at
 				ike.scheduleRekey(false, time.Duration(t)*time.Second)
-				ike.Log(bus.IKE, bus.Control, "scheduling rekeying in %ds", t)
+				ike.Log(bus.IKE, bus.Control, "scheduling rekeying in %ds", int32(t))
 			}
 		}
 		if t := ike.peerCfg.ReauthTimeJitter(true, rnd); t != 0 &&
 			(ike.stats[StatReauth].IsZero() || ike.stats[StatReauth].After(now.Add(time.Duration(t)*time.Second))) {
 			ike.stats[StatReauth] = now.Add(time.Duration(t) * time.Second)
 			ike.scheduleRekey(true, time.Duration(t)*time.Second)
-			ike.Log(bus.IKE, bus.Control, "scheduling reauthentication in %ds", t)
+			ike.Log(bus.IKE, bus.Control, "scheduling reauthentication in %ds", int32(t))
 		} else if !ike.stats[StatReauth].IsZero() {
 			ike.Log(bus.IKE, bus.Control, "reauthentication already scheduled in %ds",
-				int(ike.stats[StatReauth].Sub(now)/time.Second))
+				int32(ike.stats[StatReauth].Sub(now)/time.Second))
 		}
 		if !ike.stats[StatRekey].IsZero() || !ike.stats[StatReauth].IsZero() {
 			var del time.Time
@@ -49,11 +53,14 @@ func (ike *IKESA) SetState(s IKEState) {
 			}
 			del = del.Add(time.Duration(ike.peerCfg.OverTime) * time.Second)
 			ike.stats[StatDelete] = del
-			d := del.Sub(ike.stats[StatEstablished])
-			ike.env.Manager.ScheduleIKE(ike.id, d, "delete_ike_sa", func(x *IKESA) Status {
+			// charon schedules the job in a 32-bit count of seconds: a
+			// rekey time wrapped by a margin larger than the lifetime
+			// wraps back here, so the IKE_SA still ends near ikelifetime.
+			secs := uint32(int64(del.Sub(ike.stats[StatEstablished]) / time.Second))
+			ike.env.Manager.ScheduleIKE(ike.id, time.Duration(secs)*time.Second, "delete_ike_sa", func(x *IKESA) Status {
 				return x.deleteJob(true)
 			})
-			ike.Log(bus.IKE, bus.Control, "maximum IKE_SA lifetime %ds", int(d/time.Second))
+			ike.Log(bus.IKE, bus.Control, "maximum IKE_SA lifetime %ds", int32(secs))
 		}
 		if ike.peerCfg.DPDDelay != 0 {
 			triggerDPD = true

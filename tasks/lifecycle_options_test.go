@@ -223,3 +223,47 @@ func TestInactivityClosesIKE(t *testing.T) {
 		n.KernelEmpty(t)
 	}
 }
+
+// TestMarginOverLifetime (a margintime larger than ikelifetime: starter's
+// rekey time, ikelifetime - margin, wraps as a 32-bit unsigned number):
+// charon logs the wrapped times through %d, so negative, and schedules the
+// IKE_SA's deletion in 32 bits too, where rekey time plus margin wraps
+// back. Without jitter that is ikelifetime: the IKE_SA ends there. With a
+// jitter larger than ikelifetime it stays negative, so far in the future
+// that the IKE_SA stays (the kernel lane's FINDINGS.md, 3: sun's log).
+func TestMarginOverLifetime(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		rekey      int64
+		logs       []string
+		deletedBy  time.Duration
+		staysUntil time.Duration
+	}{
+		{"ikelifetime 90s, margin 540s", 90 - 540,
+			[]string{"[IKE] scheduling rekeying in -450s", "[IKE] maximum IKE_SA lifetime 90s"}, 91 * time.Second, 0},
+		{"jitter past ikelifetime", -736,
+			[]string{"[IKE] scheduling rekeying in -736s", "[IKE] maximum IKE_SA lifetime -196s"}, 0, 24 * time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := ikesim.NewPair(t, nil)
+			p.SunPeer.RekeyTime, p.SunPeer.ReauthTime = uint32(tc.rekey), 0
+			p.SunPeer.OverTime, p.SunPeer.JitterTime = 540, 0
+			// Only sun's timers act: moon neither rekeys nor expires.
+			p.MoonPeer.RekeyTime, p.MoonPeer.ReauthTime, p.MoonPeer.OverTime = 0, 0, 0
+			p.Up()
+			p.Advance(time.Second)
+			p.Sun.WantEstablished(t, 1)
+			p.Sun.WantLogOrder(t, tc.logs...)
+			if tc.deletedBy != 0 {
+				p.AdvanceTo(tc.deletedBy)
+				p.Sun.WantNoIKESA(t)
+				p.Moon.WantNoIKESA(t)
+				return
+			}
+			p.AdvanceTo(tc.staysUntil)
+			p.Sun.WantEstablished(t, 1)
+			p.Sun.NoLog(t, "IKE_REKEY")
+			p.Sun.NoLog(t, "deleting IKE_SA")
+		})
+	}
+}
