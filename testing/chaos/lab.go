@@ -108,7 +108,10 @@ type Lab struct {
 	logf    func(format string, args ...any)
 }
 
-const strongswanConf = `# /etc/strongswan.conf - %[1]s (goswan chaos lab)
+// strongswanConf is a host's strongswan.conf.
+func strongswanConf(name string) string { return fmt.Sprintf(strongswanConfFormat, name) }
+
+const strongswanConfFormat = `# /etc/strongswan.conf - %[1]s (goswan chaos lab)
 charon {
   load = random nonce aes sha1 sha2 gmp openssl hmac kdf curve25519 stroke kernel-libipsec kernel-netlink socket-default updown
   retransmit_timeout = 1.0
@@ -265,7 +268,7 @@ func Build(ctx context.Context, o Options) (*Lab, error) {
 			Etc: []topology.File{
 				{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(confDefault, name, childLifetime, childMargin) + conf)},
 				{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(secrets)},
-				{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(strongswanConf, name))},
+				{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(strongswanConf(name))},
 			}}
 	}
 	var moonEnv []string

@@ -84,8 +84,7 @@ func BuildLoad(ctx context.Context, moonImpl, sunImpl, goswanBin string, o LoadO
 	// The certificate plugins, and on sun no cookies or per-IP half-open
 	// limit for moon's burst of IKE_SA_INITs from one address, as
 	// strongSwan's load-tester documentation advises.
-	plugins := strings.Replace(fmt.Sprintf(strongswanConf, ""), "load = random nonce", "load = pem pkcs1 x509 random nonce", 1)
-	sunConf := strings.Replace(plugins, "charon {\n", "charon {\n  dos_protection = no\n", 1)
+	plugins, sunConf := loadStrongswanConf()
 	confOpts := func(name string) LoadOptions {
 		if name == "sun" && o.InitiatorOnly {
 			r := o
@@ -117,6 +116,13 @@ func BuildLoad(ctx context.Context, moonImpl, sunImpl, goswanBin string, o LoadO
 			{Name: "bob", Env: hostEnv()},
 		}
 	})
+}
+
+// loadStrongswanConf is moon's and sun's strongswan.conf in a load
+// network.
+func loadStrongswanConf() (moon, sun string) {
+	moon = strings.Replace(strongswanConf(""), "load = random nonce", "load = pem pkcs1 x509 random nonce", 1)
+	return moon, strings.Replace(moon, "charon {\n", "charon {\n  dos_protection = no\n", 1)
 }
 
 // loadIPsecConf is the head of a load network gateway's ipsec.conf.

@@ -103,7 +103,9 @@ const ipsecSecrets = `# /etc/ipsec.secrets - goswan netnet
 
 // The kernel may lack ESP, so the data plane is the userspace one; IKE and
 // ESP-in-UDP carry mark 0x42 to bypass the routes into its TUN device.
-const strongswanConf = `# /etc/strongswan.conf - goswan netnet
+func strongswanConf(plugins string) string { return fmt.Sprintf(strongswanConfFormat, plugins) }
+
+const strongswanConfFormat = `# /etc/strongswan.conf - goswan netnet
 starter {
   load_warning = no
 }
@@ -203,7 +205,7 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin string, o Options) 
 			lines += "\tesp=" + o.ESP + "\n"
 		}
 		conf := fmt.Sprintf(ipsecConf, name, me, myNet, other, otherNet, otherName, lines)
-		secrets, sconf := ipsecSecrets, fmt.Sprintf(strongswanConf, o.Plugins)
+		secrets, sconf := ipsecSecrets, strongswanConf(o.Plugins)
 		var extra []topology.File
 		if c := o.Certs; c != nil {
 			conf = strings.Replace(conf, "\tauthby=secret\n", "", 1)

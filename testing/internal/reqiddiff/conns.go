@@ -159,7 +159,9 @@ const ipsecSecrets = `# /etc/ipsec.secrets - goswan reqid differential test
 // StrongswanConf on purpose: like every scenario's strongswan.conf
 // (testing/README.md), each lab's file is written out whole, as it lands in
 // /etc, so that it reads and diffs against charon's on its own.
-const strongswanConf = `# /etc/strongswan.conf - goswan reqid differential test
+func strongswanConf(settings string) string { return fmt.Sprintf(strongswanConfFormat, settings) }
+
+const strongswanConfFormat = `# /etc/strongswan.conf - goswan reqid differential test
 starter {
   load_warning = no
 }

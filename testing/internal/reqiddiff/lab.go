@@ -34,7 +34,7 @@ func hostSpec(name string, im runner.Implementation, settings string) topology.H
 		Etc: []topology.File{
 			{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(ipsecConf(name))},
 			{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(ipsecSecrets)},
-			{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(strongswanConf, settings))},
+			{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(strongswanConf(settings))},
 		}}
 }
 

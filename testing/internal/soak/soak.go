@@ -282,13 +282,24 @@ conn %%default
 			fmt.Fprintf(&c, "\tlifetime=%ds\n", int(life.Seconds()))
 		}
 	}
+	return []topology.File{
+		{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(c.String())},
+		// One key for every pair of the conns' IDs.
+		{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(": PSK 0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL\n")},
+		{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(strongswanConf(h, s.o.Userspace))},
+	}
+}
+
+// strongswanConf is gateway h's strongswan.conf; userspace selects the
+// userspace data plane.
+func strongswanConf(h string, userspace bool) string {
 	load := "random nonce aes sha1 sha2 gmp openssl hmac kdf stroke kernel-netlink socket-default updown"
 	plugins := ""
-	if s.o.Userspace {
+	if userspace {
 		load = strings.Replace(load, "kernel-netlink", "kernel-libipsec kernel-netlink", 1)
 		plugins = "  plugins {\n    socket-default {\n      fwmark = 0x42\n    }\n    kernel-netlink {\n      fwmark = !0x42\n    }\n  }\n"
 	}
-	conf := fmt.Sprintf(`# /etc/strongswan.conf - %s in the soak
+	return fmt.Sprintf(`# /etc/strongswan.conf - %s in the soak
 starter {
   load_warning = no
 }
@@ -314,12 +325,6 @@ charon {
   }
 %s}
 `, h, load, plugins)
-	return []topology.File{
-		{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(c.String())},
-		// One key for every pair of the conns' IDs.
-		{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(": PSK 0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL\n")},
-		{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(conf)},
-	}
 }
 
 // sh runs a command on a gateway and returns its stdout.

@@ -30,7 +30,7 @@ const (
 	scratchBase = "/var/tmp/goswan-swanlab"
 )
 
-// StrongswanConf is both gateways' strongswan.conf: the userspace data
+// strongswanConf is both gateways' strongswan.conf: the userspace data
 // plane (the kernel may lack ESP), IKE and ESP-in-UDP marked to bypass its
 // TUN device, charon's log in /var/log/daemon.log, and only plugins that
 // both implementations have, so that their plugin lists agree. The first
@@ -38,7 +38,11 @@ const (
 // second "stroke " where the stroke plugin loads too. It is written out
 // whole, as it lands in /etc (other labs repeat its data-plane and log
 // blocks on purpose, for the same reason).
-const StrongswanConf = `# /etc/strongswan.conf - goswan swanlab
+func strongswanConf(certPlugins, stroke string) string {
+	return fmt.Sprintf(strongswanConfFormat, certPlugins, stroke)
+}
+
+const strongswanConfFormat = `# /etc/strongswan.conf - goswan swanlab
 charon {
   load = random nonce aes sha1 sha2 hmac kdf %sgcm gmp openssl kernel-libipsec kernel-netlink socket-default %svici updown counters
   filelog {
@@ -307,7 +311,7 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin, testingDir string,
 			etc = append(etc, topology.File{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(ipsecConf)},
 				topology.File{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(ipsecSecrets)})
 		}
-		etc = append(etc, topology.File{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(StrongswanConf, certPlugins, stroke))})
+		etc = append(etc, topology.File{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(strongswanConf(certPlugins, stroke))})
 		return topology.HostSpec{Name: name, Binds: im.Binds, Env: env, Etc: etc}
 	}
 	topo, err := topology.Build(ctx, topology.Config{
