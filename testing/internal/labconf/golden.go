@@ -1,5 +1,3 @@
-// Package labconf holds what the userspace-dataplane labs share in their
-// configuration files.
 package labconf
 
 import (

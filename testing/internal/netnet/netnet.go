@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goswan/goswan/testing/internal/labconf"
 	"github.com/goswan/goswan/testing/internal/runner"
 	"github.com/goswan/goswan/testing/internal/topology"
 	"github.com/goswan/goswan/testing/testenv"
@@ -101,39 +102,17 @@ const ipsecSecrets = `# /etc/ipsec.secrets - goswan netnet
 @moon.strongswan.org @sun.strongswan.org : PSK 0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL
 `
 
-// The kernel may lack ESP, so the data plane is the userspace one; IKE and
-// ESP-in-UDP carry mark 0x42 to bypass the routes into its TUN device.
-func strongswanConf(plugins string) string { return fmt.Sprintf(strongswanConfFormat, plugins) }
-
-const strongswanConfFormat = `# /etc/strongswan.conf - goswan netnet
-starter {
-  load_warning = no
+// strongswanConf is a gateway's strongswan.conf, loading plugins beyond
+// the usual ones. The kernel may lack ESP, so the data plane is the
+// userspace one.
+func strongswanConf(plugins string) string {
+	return labconf.StrongswanConf{
+		Title:     "goswan netnet",
+		Starter:   true,
+		Load:      "random nonce aes sha1 sha2 gmp openssl hmac kdf " + plugins + " stroke kernel-libipsec kernel-netlink socket-default updown",
+		Userspace: true,
+	}.String()
 }
-charon {
-  load = random nonce aes sha1 sha2 gmp openssl hmac kdf %s stroke kernel-libipsec kernel-netlink socket-default updown
-  filelog {
-    daemon {
-      path = /var/log/daemon.log
-      time_format = %%b %%e %%T
-      default = 1
-      flush_line = yes
-    }
-  }
-  syslog {
-    daemon {
-      default = -1
-    }
-  }
-  plugins {
-    socket-default {
-      fwmark = 0x42
-    }
-    kernel-netlink {
-      fwmark = !0x42
-    }
-  }
-}
-`
 
 // HostEnv is the environment of every command run in a host: a plain
 // root shell's, and the developer's profiling knobs passed through.

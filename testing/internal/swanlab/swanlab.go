@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/goswan/goswan/testing/internal/labconf"
 	"github.com/goswan/goswan/testing/internal/runner"
 	"github.com/goswan/goswan/testing/internal/topology"
 )
@@ -31,47 +32,19 @@ const (
 )
 
 // strongswanConf is both gateways' strongswan.conf: the userspace data
-// plane (the kernel may lack ESP), IKE and ESP-in-UDP marked to bypass its
-// TUN device, charon's log in /var/log/daemon.log, and only plugins that
-// both implementations have, so that their plugin lists agree. The first
-// %s is "pem pkcs1 x509 revocation " where certificates are used, the
-// second "stroke " where the stroke plugin loads too. It is written out
-// whole, as it lands in /etc (other labs repeat its data-plane and log
-// blocks on purpose, for the same reason).
+// plane (the kernel may lack ESP), charon's log in /var/log/daemon.log, and
+// only plugins that both implementations have, so that their plugin lists
+// agree. certPlugins is "pem pkcs1 x509 revocation " where certificates
+// are used, stroke "stroke " where the stroke plugin loads too.
 func strongswanConf(certPlugins, stroke string) string {
-	return fmt.Sprintf(strongswanConfFormat, certPlugins, stroke)
+	return labconf.StrongswanConf{
+		Title:     "goswan swanlab",
+		Load:      "random nonce aes sha1 sha2 hmac kdf " + certPlugins + "gcm gmp openssl kernel-libipsec kernel-netlink socket-default " + stroke + "vici updown counters",
+		Log:       []string{"cfg = 2"},
+		Userspace: true,
+		After:     "swanctl {\n  load = pem pkcs1 x509 revocation constraints pubkey openssl random\n}\n",
+	}.String()
 }
-
-const strongswanConfFormat = `# /etc/strongswan.conf - goswan swanlab
-charon {
-  load = random nonce aes sha1 sha2 hmac kdf %sgcm gmp openssl kernel-libipsec kernel-netlink socket-default %svici updown counters
-  filelog {
-    daemon {
-      path = /var/log/daemon.log
-      time_format = %%b %%e %%T
-      default = 1
-      cfg = 2
-      flush_line = yes
-    }
-  }
-  syslog {
-    daemon {
-      default = -1
-    }
-  }
-  plugins {
-    socket-default {
-      fwmark = 0x42
-    }
-    kernel-netlink {
-      fwmark = !0x42
-    }
-  }
-}
-swanctl {
-  load = pem pkcs1 x509 revocation constraints pubkey openssl random
-}
-`
 
 // swanctlConf is a gateway's swanctl.conf: strongSwan's ikev2/net2net-psk
 // connection, a trap and a bypass policy for list-pols, and its secrets.
