@@ -169,31 +169,18 @@ func loadConn(conn, myID, cert string) string {
 }
 
 // buildHosts checks the implementations, makes a scratch directory and
-// builds the topology of the hosts that specs returns for them. Build does
-// the same inline; it is kept apart here while Build's certificate support
-// (issue 13) lands, and the two can share it afterwards.
+// builds the topology of the hosts that specs returns for them (Build's
+// and BuildLoad's).
 func buildHosts(ctx context.Context, moonImpl, sunImpl, goswanBin string, logf func(string, ...any),
 	specs func(moon, sun runner.Implementation) []topology.HostSpec) (*Net, error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("network namespaces need root")
 	}
-	impls := runner.Implementations(goswanBin)
-	pick := func(name string) (runner.Implementation, error) {
-		i, err := runner.ParseImpl(name)
-		if err != nil {
-			return runner.Implementation{}, err
-		}
-		return impls[i], impls[i].Check()
-	}
-	mi, err := pick(moonImpl)
+	picked, err := runner.Pick(goswanBin, moonImpl, sunImpl)
 	if err != nil {
 		return nil, err
 	}
-	si, err := pick(sunImpl)
-	if err != nil {
-		return nil, err
-	}
-	return BuildHosts(ctx, logf, specs(mi, si))
+	return BuildHosts(ctx, logf, specs(picked[0], picked[1]))
 }
 
 // BuildHosts builds a network of the given hosts in a scratch directory

@@ -144,34 +144,6 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin string, o Options) 
 			return nil, err
 		}
 	}
-	impls := runner.Implementations(goswanBin)
-	pick := func(name string) (runner.Implementation, error) {
-		i, err := runner.ParseImpl(name)
-		if err != nil {
-			return runner.Implementation{}, err
-		}
-		im := impls[i]
-		return im, im.Check()
-	}
-	mi, err := pick(moonImpl)
-	if err != nil {
-		return nil, err
-	}
-	si, err := pick(sunImpl)
-	if err != nil {
-		return nil, err
-	}
-	logf := o.Logf
-	if logf == nil {
-		logf = func(string, ...any) {}
-	}
-	if _, err := topology.CleanupStale(scratchBase, logf); err != nil {
-		return nil, err
-	}
-	scratch, err := topology.MakeScratch(scratchBase, fmt.Sprintf("netnet-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6))
-	if err != nil {
-		return nil, err
-	}
 	gw := func(name string, im runner.Implementation, me, myNet, other, otherNet, otherName string) topology.HostSpec {
 		var lines string
 		for _, l := range o.Rekey[name] {
@@ -211,22 +183,14 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin string, o Options) 
 				{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(sconf)},
 			}, extra...)}
 	}
-	topo, err := topology.Build(ctx, topology.Config{
-		Prefix:  fmt.Sprintf("gsn%x", (os.Getpid()+int(time.Now().UnixNano()))&0xffff),
-		Scratch: scratch,
-		Logf:    logf,
-		Hosts: []topology.HostSpec{
+	return buildHosts(ctx, moonImpl, sunImpl, goswanBin, o.Logf, func(mi, si runner.Implementation) []topology.HostSpec {
+		return []topology.HostSpec{
 			gw("moon", mi, Moon, MoonNet, Sun, SunNet, "sun"),
 			gw("sun", si, Sun, SunNet, Moon, MoonNet, "moon"),
 			{Name: "alice", Env: hostEnv()},
 			{Name: "bob", Env: hostEnv()},
-		},
+		}
 	})
-	if err != nil {
-		os.RemoveAll(scratch)
-		return nil, err
-	}
-	return &Net{ctx: ctx, Topo: topo, scratch: scratch}, nil
 }
 
 // Run runs a shell command on a host and returns its output (stdout and

@@ -225,23 +225,11 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin, testingDir string,
 	if os.Geteuid() != 0 {
 		return nil, errors.New("network namespaces need root")
 	}
-	impls := runner.Implementations(goswanBin)
-	pick := func(name string) (runner.Implementation, error) {
-		i, err := runner.ParseImpl(name)
-		if err != nil {
-			return runner.Implementation{}, err
-		}
-		im := impls[i]
-		return im, im.Check()
-	}
-	mi, err := pick(moonImpl)
+	picked, err := runner.Pick(goswanBin, moonImpl, sunImpl)
 	if err != nil {
 		return nil, err
 	}
-	si, err := pick(sunImpl)
-	if err != nil {
-		return nil, err
-	}
+	mi, si := picked[0], picked[1]
 	if _, err := topology.CleanupStale(scratchBase, func(string, ...any) {}); err != nil {
 		return nil, err
 	}
