@@ -95,7 +95,12 @@ func (t *ChildRekey) prepare() {
 	t.create.UseIfIDs(t.child.IfID(true), t.child.IfID(false))
 }
 
-// Build implements sa.Task.
+// Build implements sa.Task. Build and Process mirror IKERekey's on
+// purpose, as child_rekey.c's and ike_rekey.c's task methods mirror each
+// other: the initiator's and responder's halves, and once the rekey is
+// done the delete of the old SA in place of both (charon swaps in
+// build_i_delete and process_i_delete); kept apart so each reads against
+// its own strongSwan file.
 func (t *ChildRekey) Build(m *encoding.Message) sa.Status {
 	if t.del != nil {
 		m.Exchange = encoding.ExchangeInformational

@@ -101,7 +101,8 @@ func (t *IKERekey) establishNew() {
 	old.SetState(sa.IKERekeyed)
 }
 
-// Build implements sa.Task.
+// Build implements sa.Task. Build and Process mirror ChildRekey's on
+// purpose (see there): ike_rekey.c's task methods mirror child_rekey.c's.
 func (t *IKERekey) Build(m *encoding.Message) sa.Status {
 	if t.del != nil {
 		m.Exchange = encoding.ExchangeInformational

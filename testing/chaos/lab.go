@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goswan/goswan/testing/internal/labconf"
 	"github.com/goswan/goswan/testing/internal/netnet"
 	"github.com/goswan/goswan/testing/internal/runner"
 	"github.com/goswan/goswan/testing/internal/topology"
@@ -108,35 +109,19 @@ type Lab struct {
 	logf    func(format string, args ...any)
 }
 
-const strongswanConf = `# /etc/strongswan.conf - %[1]s (goswan chaos lab)
-charon {
-  load = random nonce aes sha1 sha2 gmp openssl hmac kdf curve25519 stroke kernel-libipsec kernel-netlink socket-default updown
-  retransmit_timeout = 1.0
-  retransmit_base = 1.4
-  retransmit_tries = 4
-  filelog {
-    daemon {
-      path = /var/log/daemon.log
-      time_format = %%b %%e %%T
-      default = 1
-      flush_line = yes
-    }
-  }
-  syslog {
-    daemon {
-      default = -1
-    }
-  }
-  plugins {
-    socket-default {
-      fwmark = 0x42
-    }
-    kernel-netlink {
-      fwmark = !0x42
-    }
-  }
+// strongswanConf is a host's strongswan.conf, with short retransmits.
+func strongswanConf(name string) string {
+	return labconf.StrongswanConf{
+		Title: name + " (goswan chaos lab)",
+		Load:  "random nonce aes sha1 sha2 gmp openssl hmac kdf curve25519 stroke kernel-libipsec kernel-netlink socket-default updown",
+		Charon: []string{
+			"retransmit_timeout = 1.0",
+			"retransmit_base = 1.4",
+			"retransmit_tries = 4",
+		},
+		Userspace: true,
+	}.String()
 }
-`
 
 const confDefault = `# /etc/ipsec.conf - %[1]s (goswan chaos lab)
 config setup
@@ -265,7 +250,7 @@ func Build(ctx context.Context, o Options) (*Lab, error) {
 			Etc: []topology.File{
 				{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(confDefault, name, childLifetime, childMargin) + conf)},
 				{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(secrets)},
-				{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(strongswanConf, name))},
+				{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(strongswanConf(name))},
 			}}
 	}
 	var moonEnv []string

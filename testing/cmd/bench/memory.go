@@ -154,23 +154,13 @@ func responderMemory(ctx context.Context, p runner.Pairing, bin string, n int) (
 	// The daemons inherit it through netnet's host environment.
 	os.Setenv("GOSWAN_DEBUG_DIR", debugDir)
 	defer os.Unsetenv("GOSWAN_DEBUG_DIR")
-	net, err := netnet.BuildLoad(ctx, string(p.Left), string(p.Right), bin, netnet.LoadOptions{
+	net, done, err := upLoad(ctx, p, bin, netnet.LoadOptions{
 		Auth: netnet.AuthPSK, Conns: n, IKE: "aes128-sha256-x25519!", ESP: "aes128gcm16!",
-	})
+	}, 25)
 	if err != nil {
 		return m, err
 	}
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("%w\n--- moon's log (end):\n%s\n--- sun's log (end):\n%s", err, net.Logs("moon", 25), net.Logs("sun", 25))
-		}
-		if cerr := net.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
-	if err := startLoad(net, n); err != nil {
-		return m, err
-	}
+	defer done(&err)
 	time.Sleep(2 * time.Second) // sun settles after loading
 	if m.rssBefore, err = rssOf(net, "sun"); err != nil {
 		return m, err
@@ -195,6 +185,30 @@ func responderMemory(ctx context.Context, p runner.Pairing, bin string, n int) (
 	}
 	m.rss, m.heap = rssAfter-m.rssBefore, heapAfter-heapBefore
 	return m, nil
+}
+
+// upLoad builds a load network of o.Conns conns for p and starts it
+// (startLoad). done closes it and, where the run failed (*errp set), adds
+// the last logLines lines of both gateways' logs to the error; a run
+// defers it on its named error result.
+func upLoad(ctx context.Context, p runner.Pairing, bin string, o netnet.LoadOptions, logLines int) (net *netnet.Net, done func(errp *error), err error) {
+	net, err = netnet.BuildLoad(ctx, string(p.Left), string(p.Right), bin, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	done = func(errp *error) {
+		if *errp != nil {
+			*errp = fmt.Errorf("%w\n--- moon's log (end):\n%s\n--- sun's log (end):\n%s", *errp, net.Logs("moon", logLines), net.Logs("sun", logLines))
+		}
+		if cerr := net.Close(); cerr != nil && *errp == nil {
+			*errp = cerr
+		}
+	}
+	if err := startLoad(net, o.Conns); err != nil {
+		done(&err)
+		return nil, nil, err
+	}
+	return net, done, nil
 }
 
 // startLoad starts both gateways of a load network and waits until moon

@@ -70,24 +70,14 @@ type stormResult struct {
 }
 
 func rekeyStorm(ctx context.Context, p runner.Pairing, bin string, n int) (r stormResult, err error) {
-	net, err := netnet.BuildLoad(ctx, string(p.Left), string(p.Right), bin, netnet.LoadOptions{
+	net, done, err := upLoad(ctx, p, bin, netnet.LoadOptions{
 		Auth: netnet.AuthPSK, Conns: n, IKE: "aes128-sha256-x25519!", ESP: "aes128gcm16!",
 		Lifetime: "2m", Margin: "30s", RekeyFuzz: "100%", InitiatorOnly: true, Probe: true,
-	})
+	}, 25)
 	if err != nil {
 		return r, err
 	}
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("%w\n--- moon's log (end):\n%s\n--- sun's log (end):\n%s", err, net.Logs("moon", 25), net.Logs("sun", 25))
-		}
-		if cerr := net.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
-	if err := startLoad(net, n); err != nil {
-		return r, err
-	}
+	defer done(&err)
 	t0 := time.Now()
 	if err := initiateAll(ctx, net, p, n); err != nil {
 		return r, err

@@ -84,8 +84,7 @@ func BuildLoad(ctx context.Context, moonImpl, sunImpl, goswanBin string, o LoadO
 	// The certificate plugins, and on sun no cookies or per-IP half-open
 	// limit for moon's burst of IKE_SA_INITs from one address, as
 	// strongSwan's load-tester documentation advises.
-	plugins := strings.Replace(strongswanConf, "load = random nonce", "load = pem pkcs1 x509 random nonce", 1)
-	sunConf := strings.Replace(plugins, "charon {\n", "charon {\n  dos_protection = no\n", 1)
+	plugins, sunConf := loadStrongswanConf()
 	confOpts := func(name string) LoadOptions {
 		if name == "sun" && o.InitiatorOnly {
 			r := o
@@ -117,6 +116,13 @@ func BuildLoad(ctx context.Context, moonImpl, sunImpl, goswanBin string, o LoadO
 			{Name: "bob", Env: hostEnv()},
 		}
 	})
+}
+
+// loadStrongswanConf is moon's and sun's strongswan.conf in a load
+// network.
+func loadStrongswanConf() (moon, sun string) {
+	moon = strings.Replace(strongswanConf(""), "load = random nonce", "load = pem pkcs1 x509 random nonce", 1)
+	return moon, strings.Replace(moon, "charon {\n", "charon {\n  dos_protection = no\n", 1)
 }
 
 // loadIPsecConf is the head of a load network gateway's ipsec.conf.
@@ -163,31 +169,18 @@ func loadConn(conn, myID, cert string) string {
 }
 
 // buildHosts checks the implementations, makes a scratch directory and
-// builds the topology of the hosts that specs returns for them. Build does
-// the same inline; it is kept apart here while Build's certificate support
-// (issue 13) lands, and the two can share it afterwards.
+// builds the topology of the hosts that specs returns for them (Build's
+// and BuildLoad's).
 func buildHosts(ctx context.Context, moonImpl, sunImpl, goswanBin string, logf func(string, ...any),
 	specs func(moon, sun runner.Implementation) []topology.HostSpec) (*Net, error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("network namespaces need root")
 	}
-	impls := runner.Implementations(goswanBin)
-	pick := func(name string) (runner.Implementation, error) {
-		i, err := runner.ParseImpl(name)
-		if err != nil {
-			return runner.Implementation{}, err
-		}
-		return impls[i], impls[i].Check()
-	}
-	mi, err := pick(moonImpl)
+	picked, err := runner.Pick(goswanBin, moonImpl, sunImpl)
 	if err != nil {
 		return nil, err
 	}
-	si, err := pick(sunImpl)
-	if err != nil {
-		return nil, err
-	}
-	return BuildHosts(ctx, logf, specs(mi, si))
+	return BuildHosts(ctx, logf, specs(picked[0], picked[1]))
 }
 
 // BuildHosts builds a network of the given hosts in a scratch directory

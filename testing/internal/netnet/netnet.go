@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goswan/goswan/testing/internal/labconf"
 	"github.com/goswan/goswan/testing/internal/runner"
 	"github.com/goswan/goswan/testing/internal/topology"
 	"github.com/goswan/goswan/testing/testenv"
@@ -101,37 +102,17 @@ const ipsecSecrets = `# /etc/ipsec.secrets - goswan netnet
 @moon.strongswan.org @sun.strongswan.org : PSK 0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL
 `
 
-// The kernel may lack ESP, so the data plane is the userspace one; IKE and
-// ESP-in-UDP carry mark 0x42 to bypass the routes into its TUN device.
-const strongswanConf = `# /etc/strongswan.conf - goswan netnet
-starter {
-  load_warning = no
+// strongswanConf is a gateway's strongswan.conf, loading plugins beyond
+// the usual ones. The kernel may lack ESP, so the data plane is the
+// userspace one.
+func strongswanConf(plugins string) string {
+	return labconf.StrongswanConf{
+		Title:     "goswan netnet",
+		Starter:   true,
+		Load:      "random nonce aes sha1 sha2 gmp openssl hmac kdf " + plugins + " stroke kernel-libipsec kernel-netlink socket-default updown",
+		Userspace: true,
+	}.String()
 }
-charon {
-  load = random nonce aes sha1 sha2 gmp openssl hmac kdf %s stroke kernel-libipsec kernel-netlink socket-default updown
-  filelog {
-    daemon {
-      path = /var/log/daemon.log
-      time_format = %%b %%e %%T
-      default = 1
-      flush_line = yes
-    }
-  }
-  syslog {
-    daemon {
-      default = -1
-    }
-  }
-  plugins {
-    socket-default {
-      fwmark = 0x42
-    }
-    kernel-netlink {
-      fwmark = !0x42
-    }
-  }
-}
-`
 
 // HostEnv is the environment of every command run in a host: a plain
 // root shell's, and the developer's profiling knobs passed through.
@@ -163,34 +144,6 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin string, o Options) 
 			return nil, err
 		}
 	}
-	impls := runner.Implementations(goswanBin)
-	pick := func(name string) (runner.Implementation, error) {
-		i, err := runner.ParseImpl(name)
-		if err != nil {
-			return runner.Implementation{}, err
-		}
-		im := impls[i]
-		return im, im.Check()
-	}
-	mi, err := pick(moonImpl)
-	if err != nil {
-		return nil, err
-	}
-	si, err := pick(sunImpl)
-	if err != nil {
-		return nil, err
-	}
-	logf := o.Logf
-	if logf == nil {
-		logf = func(string, ...any) {}
-	}
-	if _, err := topology.CleanupStale(scratchBase, logf); err != nil {
-		return nil, err
-	}
-	scratch, err := topology.MakeScratch(scratchBase, fmt.Sprintf("netnet-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6))
-	if err != nil {
-		return nil, err
-	}
 	gw := func(name string, im runner.Implementation, me, myNet, other, otherNet, otherName string) topology.HostSpec {
 		var lines string
 		for _, l := range o.Rekey[name] {
@@ -203,7 +156,7 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin string, o Options) 
 			lines += "\tesp=" + o.ESP + "\n"
 		}
 		conf := fmt.Sprintf(ipsecConf, name, me, myNet, other, otherNet, otherName, lines)
-		secrets, sconf := ipsecSecrets, fmt.Sprintf(strongswanConf, o.Plugins)
+		secrets, sconf := ipsecSecrets, strongswanConf(o.Plugins)
 		var extra []topology.File
 		if c := o.Certs; c != nil {
 			conf = strings.Replace(conf, "\tauthby=secret\n", "", 1)
@@ -230,22 +183,14 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin string, o Options) 
 				{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(sconf)},
 			}, extra...)}
 	}
-	topo, err := topology.Build(ctx, topology.Config{
-		Prefix:  fmt.Sprintf("gsn%x", (os.Getpid()+int(time.Now().UnixNano()))&0xffff),
-		Scratch: scratch,
-		Logf:    logf,
-		Hosts: []topology.HostSpec{
+	return buildHosts(ctx, moonImpl, sunImpl, goswanBin, o.Logf, func(mi, si runner.Implementation) []topology.HostSpec {
+		return []topology.HostSpec{
 			gw("moon", mi, Moon, MoonNet, Sun, SunNet, "sun"),
 			gw("sun", si, Sun, SunNet, Moon, MoonNet, "moon"),
 			{Name: "alice", Env: hostEnv()},
 			{Name: "bob", Env: hostEnv()},
-		},
+		}
 	})
-	if err != nil {
-		os.RemoveAll(scratch)
-		return nil, err
-	}
-	return &Net{ctx: ctx, Topo: topo, scratch: scratch}, nil
 }
 
 // Run runs a shell command on a host and returns its output (stdout and

@@ -17,6 +17,8 @@ package reqiddiff
 import (
 	"fmt"
 	"strings"
+
+	"github.com/goswan/goswan/testing/internal/labconf"
 )
 
 // conn is one ipsec.conf connection of the test. Both gateways load all of
@@ -155,42 +157,20 @@ const ipsecSecrets = `# /etc/ipsec.secrets - goswan reqid differential test
 // strongswanConf: the userspace data plane (the lane's kernel has no ESP),
 // short retransmits so that a restart against a stopped peer gives up
 // quickly, and rekeyed SAs deleted at once so that a rekey is over when its
-// exchanges are. Its log and data-plane blocks repeat swanlab's
-// StrongswanConf on purpose: like every scenario's strongswan.conf
-// (testing/README.md), each lab's file is written out whole, as it lands in
-// /etc, so that it reads and diffs against charon's on its own.
-const strongswanConf = `# /etc/strongswan.conf - goswan reqid differential test
-starter {
-  load_warning = no
+// exchanges are; settings are the lab's further charon settings.
+func strongswanConf(settings string) string {
+	return labconf.StrongswanConf{
+		Title:   "goswan reqid differential test",
+		Starter: true,
+		Load:    "random nonce aes sha1 sha2 gmp openssl hmac kdf stroke kernel-libipsec kernel-netlink socket-default updown",
+		Charon: []string{
+			"retransmit_tries = 3",
+			"retransmit_timeout = 1.0",
+			"retransmit_base = 1",
+			"delete_rekeyed_delay = 1",
+			settings,
+		},
+		Log:       []string{"knl = 0"},
+		Userspace: true,
+	}.String()
 }
-charon {
-  load = random nonce aes sha1 sha2 gmp openssl hmac kdf stroke kernel-libipsec kernel-netlink socket-default updown
-  retransmit_tries = 3
-  retransmit_timeout = 1.0
-  retransmit_base = 1
-  delete_rekeyed_delay = 1
-  %s
-  filelog {
-    daemon {
-      path = /var/log/daemon.log
-      time_format = %%b %%e %%T
-      default = 1
-      knl = 0
-      flush_line = yes
-    }
-  }
-  syslog {
-    daemon {
-      default = -1
-    }
-  }
-  plugins {
-    socket-default {
-      fwmark = 0x42
-    }
-    kernel-netlink {
-      fwmark = !0x42
-    }
-  }
-}
-`

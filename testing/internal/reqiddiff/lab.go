@@ -34,7 +34,7 @@ func hostSpec(name string, im runner.Implementation, settings string) topology.H
 		Etc: []topology.File{
 			{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(ipsecConf(name))},
 			{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(ipsecSecrets)},
-			{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(strongswanConf, settings))},
+			{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(strongswanConf(settings))},
 		}}
 }
 
@@ -47,17 +47,9 @@ func BuildLab(ctx context.Context, pairing, goswanBin, settings string, logf fun
 	if len(pairing) != 2 {
 		return nil, fmt.Errorf("pairing %q: want two letters (g, s or c)", pairing)
 	}
-	impls := runner.Implementations(goswanBin)
-	var sides [2]runner.Implementation
-	for i := range sides {
-		impl, err := runner.ParseImpl(pairing[i : i+1])
-		if err != nil {
-			return nil, err
-		}
-		sides[i] = impls[impl]
-		if err := sides[i].Check(); err != nil {
-			return nil, err
-		}
+	sides, err := runner.Pick(goswanBin, pairing[:1], pairing[1:])
+	if err != nil {
+		return nil, err
 	}
 	if logf == nil {
 		logf = func(string, ...any) {}

@@ -42,6 +42,26 @@ func ParseImpl(s string) (Impl, error) {
 	return "", fmt.Errorf("unknown implementation %q (want goswan, strongswan or charon)", s)
 }
 
+// Pick parses the named implementations (as ParseImpl takes them) and
+// checks each in turn (Check), failing at the first that is unknown or
+// missing; goswanBin is as for Implementations. The labs pick their
+// gateways' implementations with it.
+func Pick(goswanBin string, names ...string) ([]Implementation, error) {
+	impls := Implementations(goswanBin)
+	picked := make([]Implementation, len(names))
+	for n, name := range names {
+		i, err := ParseImpl(name)
+		if err != nil {
+			return nil, err
+		}
+		picked[n] = impls[i]
+		if err := picked[n].Check(); err != nil {
+			return nil, err
+		}
+	}
+	return picked, nil
+}
+
 // Implementation says where an implementation's programs are and how a host
 // is made to run them.
 type Implementation struct {

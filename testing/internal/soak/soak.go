@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goswan/goswan/testing/internal/labconf"
 	"github.com/goswan/goswan/testing/internal/runner"
 	"github.com/goswan/goswan/testing/internal/topology"
 )
@@ -282,44 +283,34 @@ conn %%default
 			fmt.Fprintf(&c, "\tlifetime=%ds\n", int(life.Seconds()))
 		}
 	}
-	load := "random nonce aes sha1 sha2 gmp openssl hmac kdf stroke kernel-netlink socket-default updown"
-	plugins := ""
-	if s.o.Userspace {
-		load = strings.Replace(load, "kernel-netlink", "kernel-libipsec kernel-netlink", 1)
-		plugins = "  plugins {\n    socket-default {\n      fwmark = 0x42\n    }\n    kernel-netlink {\n      fwmark = !0x42\n    }\n  }\n"
-	}
-	conf := fmt.Sprintf(`# /etc/strongswan.conf - %s in the soak
-starter {
-  load_warning = no
-}
-charon {
-  load = %s
-  # under loss: six retransmits from 1 s, three of them within the 4 s
-  # between a CHILD_SA's rekey and its expiry, about 17 s in all
-  retransmit_tries = 6
-  retransmit_timeout = 1.0
-  retransmit_base = 1.4
-  filelog {
-    daemon {
-      path = /var/log/daemon.log
-      time_format = %%b %%e %%T
-      default = 1
-      flush_line = yes
-    }
-  }
-  syslog {
-    daemon {
-      default = -1
-    }
-  }
-%s}
-`, h, load, plugins)
 	return []topology.File{
 		{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(c.String())},
 		// One key for every pair of the conns' IDs.
 		{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(": PSK 0sv+NkxY9LLZvwj4qCC2o/gGrWDF2d21jL\n")},
-		{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(conf)},
+		{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(strongswanConf(h, s.o.Userspace))},
 	}
+}
+
+// strongswanConf is gateway h's strongswan.conf; userspace selects the
+// userspace data plane.
+func strongswanConf(h string, userspace bool) string {
+	load := "random nonce aes sha1 sha2 gmp openssl hmac kdf stroke kernel-netlink socket-default updown"
+	if userspace {
+		load = strings.Replace(load, "kernel-netlink", "kernel-libipsec kernel-netlink", 1)
+	}
+	return labconf.StrongswanConf{
+		Title:   h + " in the soak",
+		Starter: true,
+		Load:    load,
+		Charon: []string{
+			"# under loss: six retransmits from 1 s, three of them within the 4 s",
+			"# between a CHILD_SA's rekey and its expiry, about 17 s in all",
+			"retransmit_tries = 6",
+			"retransmit_timeout = 1.0",
+			"retransmit_base = 1.4",
+		},
+		Userspace: userspace,
+	}.String()
 }
 
 // sh runs a command on a gateway and returns its stdout.

@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/goswan/goswan/testing/internal/labconf"
 	"github.com/goswan/goswan/testing/internal/runner"
 	"github.com/goswan/goswan/testing/internal/topology"
 )
@@ -30,44 +31,20 @@ const (
 	scratchBase = "/var/tmp/goswan-swanlab"
 )
 
-// StrongswanConf is both gateways' strongswan.conf: the userspace data
-// plane (the kernel may lack ESP), IKE and ESP-in-UDP marked to bypass its
-// TUN device, charon's log in /var/log/daemon.log, and only plugins that
-// both implementations have, so that their plugin lists agree. The first
-// %s is "pem pkcs1 x509 revocation " where certificates are used, the
-// second "stroke " where the stroke plugin loads too. It is written out
-// whole, as it lands in /etc (other labs repeat its data-plane and log
-// blocks on purpose, for the same reason).
-const StrongswanConf = `# /etc/strongswan.conf - goswan swanlab
-charon {
-  load = random nonce aes sha1 sha2 hmac kdf %sgcm gmp openssl kernel-libipsec kernel-netlink socket-default %svici updown counters
-  filelog {
-    daemon {
-      path = /var/log/daemon.log
-      time_format = %%b %%e %%T
-      default = 1
-      cfg = 2
-      flush_line = yes
-    }
-  }
-  syslog {
-    daemon {
-      default = -1
-    }
-  }
-  plugins {
-    socket-default {
-      fwmark = 0x42
-    }
-    kernel-netlink {
-      fwmark = !0x42
-    }
-  }
+// strongswanConf is both gateways' strongswan.conf: the userspace data
+// plane (the kernel may lack ESP), charon's log in /var/log/daemon.log, and
+// only plugins that both implementations have, so that their plugin lists
+// agree. certPlugins is "pem pkcs1 x509 revocation " where certificates
+// are used, stroke "stroke " where the stroke plugin loads too.
+func strongswanConf(certPlugins, stroke string) string {
+	return labconf.StrongswanConf{
+		Title:     "goswan swanlab",
+		Load:      "random nonce aes sha1 sha2 hmac kdf " + certPlugins + "gcm gmp openssl kernel-libipsec kernel-netlink socket-default " + stroke + "vici updown counters",
+		Log:       []string{"cfg = 2"},
+		Userspace: true,
+		After:     "swanctl {\n  load = pem pkcs1 x509 revocation constraints pubkey openssl random\n}\n",
+	}.String()
 }
-swanctl {
-  load = pem pkcs1 x509 revocation constraints pubkey openssl random
-}
-`
 
 // swanctlConf is a gateway's swanctl.conf: strongSwan's ikev2/net2net-psk
 // connection, a trap and a bypass policy for list-pols, and its secrets.
@@ -248,23 +225,11 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin, testingDir string,
 	if os.Geteuid() != 0 {
 		return nil, errors.New("network namespaces need root")
 	}
-	impls := runner.Implementations(goswanBin)
-	pick := func(name string) (runner.Implementation, error) {
-		i, err := runner.ParseImpl(name)
-		if err != nil {
-			return runner.Implementation{}, err
-		}
-		im := impls[i]
-		return im, im.Check()
-	}
-	mi, err := pick(moonImpl)
+	picked, err := runner.Pick(goswanBin, moonImpl, sunImpl)
 	if err != nil {
 		return nil, err
 	}
-	si, err := pick(sunImpl)
-	if err != nil {
-		return nil, err
-	}
+	mi, si := picked[0], picked[1]
 	if _, err := topology.CleanupStale(scratchBase, func(string, ...any) {}); err != nil {
 		return nil, err
 	}
@@ -307,7 +272,7 @@ func Build(ctx context.Context, moonImpl, sunImpl, goswanBin, testingDir string,
 			etc = append(etc, topology.File{Rel: "ipsec.conf", Mode: 0o644, Data: []byte(ipsecConf)},
 				topology.File{Rel: "ipsec.secrets", Mode: 0o600, Data: []byte(ipsecSecrets)})
 		}
-		etc = append(etc, topology.File{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(fmt.Sprintf(StrongswanConf, certPlugins, stroke))})
+		etc = append(etc, topology.File{Rel: "strongswan.conf", Mode: 0o644, Data: []byte(strongswanConf(certPlugins, stroke))})
 		return topology.HostSpec{Name: name, Binds: im.Binds, Env: env, Etc: etc}
 	}
 	topo, err := topology.Build(ctx, topology.Config{
