@@ -177,10 +177,35 @@ func hostField(s string) (string, bool) {
 // which silently skips them, a line without a command is an error.
 func ParseSetup(name string, r io.Reader) ([]SetupLine, error) {
 	var out []SetupLine
-	err := rawLines(r, func(n int, line string) error {
-		if strings.HasPrefix(line, "#") {
-			out = append(out, SetupLine{Line: n, Comment: line})
+	err := datLines(name, r, "host"+FieldSep+"command", func(d datLine) error {
+		if d.comment != "" {
+			out = append(out, SetupLine{Line: d.n, Comment: d.comment})
 			return nil
+		}
+		out = append(out, SetupLine{Line: d.n, Lane: d.lane, Host: d.host, Command: d.fields[1]})
+		return nil
+	})
+	return out, err
+}
+
+// datLine is a line of a .dat file that is not blank: a comment, or a
+// command line with its lane tag taken off, split into fields, and its
+// host checked.
+type datLine struct {
+	n       int
+	comment string
+	lane    string
+	host    string
+	fields  []string
+}
+
+// datLines calls fn for each line of a .dat file that is not blank, with
+// the checks that pretest, posttest and evaltest lines share done: the lane
+// tag, a host, a command. form is the line's form for the error message.
+func datLines(name string, r io.Reader, form string, fn func(d datLine) error) error {
+	return rawLines(r, func(n int, line string) error {
+		if strings.HasPrefix(line, "#") {
+			return fn(datLine{n: n, comment: line})
 		}
 		if strings.TrimSpace(line) == "" {
 			return nil
@@ -191,16 +216,14 @@ func ParseSetup(name string, r io.Reader) ([]SetupLine, error) {
 		}
 		f := strings.Split(line, FieldSep)
 		if len(f) < 2 || strings.TrimSpace(f[1]) == "" {
-			return &ParseError{name, n, fmt.Sprintf("want host%scommand, got %q", FieldSep, line)}
+			return &ParseError{name, n, fmt.Sprintf("want %s, got %q", form, line)}
 		}
 		host, ok := hostField(f[0])
 		if !ok {
 			return &ParseError{name, n, fmt.Sprintf("bad host name %q", f[0])}
 		}
-		out = append(out, SetupLine{Line: n, Lane: lane, Host: host, Command: f[1]})
-		return nil
+		return fn(datLine{n: n, lane: lane, host: host, fields: f})
 	})
-	return out, err
 }
 
 // ParseEval parses evaltest.dat.
@@ -222,27 +245,14 @@ func ParseSetup(name string, r io.Reader) ([]SetupLine, error) {
 // would never fail such a line).
 func ParseEval(name string, r io.Reader) ([]EvalLine, error) {
 	var out []EvalLine
-	err := rawLines(r, func(n int, line string) error {
-		if strings.HasPrefix(line, "#") {
-			out = append(out, EvalLine{Line: n, Comment: line})
+	form := fmt.Sprintf("host%scommand[%spattern%sexpectation]", FieldSep, FieldSep, FieldSep)
+	err := datLines(name, r, form, func(d datLine) error {
+		if d.comment != "" {
+			out = append(out, EvalLine{Line: d.n, Comment: d.comment})
 			return nil
 		}
-		if strings.TrimSpace(line) == "" {
-			return nil
-		}
-		lane, line, err := laneTag(line)
-		if err != nil {
-			return &ParseError{name, n, err.Error()}
-		}
-		f := strings.Split(line, FieldSep)
-		if len(f) < 2 || strings.TrimSpace(f[1]) == "" {
-			return &ParseError{name, n, fmt.Sprintf("want host%scommand[%spattern%sexpectation], got %q", FieldSep, FieldSep, FieldSep, line)}
-		}
-		host, ok := hostField(f[0])
-		if !ok {
-			return &ParseError{name, n, fmt.Sprintf("bad host name %q", f[0])}
-		}
-		l := EvalLine{Line: n, Lane: lane, Host: host, Command: f[1]}
+		n, f := d.n, d.fields
+		l := EvalLine{Line: n, Lane: d.lane, Host: d.host, Command: f[1]}
 		if strings.TrimSpace(l.Command) == TcpdumpCommand {
 			l.Command = TcpdumpCommand
 		}
