@@ -266,7 +266,7 @@ missing() {
 				pkg=$(dpkg -S "bin/$prog" 2>/dev/null | awk -F: -v p="$prog" '$2 ~ "/s?bin/" p "$" { print $1; exit }')
 			fi
 			echo "$prog ${pkg:-?}"
-		done
+		done | sort -u # "ip" found by two messages names iproute2 once
 }
 echo
 if [ "$rc" = 0 ]; then
