@@ -151,9 +151,9 @@ func Run(ctx context.Context, opt Options, names []string) (*Summary, error) {
 	var jobs []job
 	for _, sc := range scens {
 		for _, p := range r.opt.Pairings {
-			if pp := sc.Conf.Pairings; len(pp) > 0 && !slices.Contains(pp, p.Code()) {
-				fmt.Fprintf(r.opt.Out, "    %s [%s]: not applicable (runs in %s only: see its description)\n",
-					sc.Name, p.Code(), strings.Join(pp, ", "))
+			if pp := sc.Conf.PairingsIn(string(r.opt.Lane)); len(pp) > 0 && !slices.Contains(pp, p.Code()) {
+				fmt.Fprintf(r.opt.Out, "    %s [%s]: not applicable (runs in %s only in the %s lane: see its description)\n",
+					sc.Name, p.Code(), strings.Join(pp, ", "), r.opt.Lane)
 				sum.NotApplicable++
 				continue
 			}

@@ -163,9 +163,15 @@ func (s *Scenario) validateHosts() error {
 			return fmt.Errorf("scenario %s: RIGHTHOSTS: %q is not in IPSECHOSTS", s.Name, h)
 		}
 	}
-	for _, code := range s.Conf.Pairings {
-		if len(code) != 2 || strings.Trim(code, "gsc") != "" {
-			return fmt.Errorf("scenario %s: PAIRINGS: %q is not a pairing code (gg, gs, sg, ss, cs, sc)", s.Name, code)
+	pairings := map[string][]string{"PAIRINGS": s.Conf.Pairings}
+	for lane, pp := range s.Conf.LanePairings {
+		pairings["PAIRINGS_"+strings.ToUpper(lane)] = pp
+	}
+	for v, pp := range pairings {
+		for _, code := range pp {
+			if len(code) != 2 || strings.Trim(code, "gsc") != "" {
+				return fmt.Errorf("scenario %s: %s: %q is not a pairing code (gg, gs, sg, ss, cs, sc)", s.Name, v, code)
+			}
 		}
 	}
 	for _, t := range s.Conf.TcpdumpHosts {

@@ -165,6 +165,10 @@ func TestLoadErrors(t *testing.T) {
 PAIRINGS="gg sx"`))
 	mk("pairings", with("test.conf", `IPSECHOSTS="moon"
 PAIRINGS="gg sg sc"`))
+	mk("lane-pairings", with("test.conf", `IPSECHOSTS="moon"
+PAIRINGS_USERSPACE="gg"`))
+	mk("bad-lane-pairings", with("test.conf", `IPSECHOSTS="moon"
+PAIRINGS_KERNEL="g"`))
 
 	s, err := Load(root, "g/ok")
 	if err != nil {
@@ -176,8 +180,16 @@ PAIRINGS="gg sg sc"`))
 	if s, err := Load(root, "g/pairings"); err != nil || !reflect.DeepEqual(s.Conf.Pairings, []string{"gg", "sg", "sc"}) {
 		t.Errorf("PAIRINGS: %v %v", s, err)
 	}
+	if s, err := Load(root, "g/lane-pairings"); err != nil ||
+		!reflect.DeepEqual(s.Conf.PairingsIn("userspace"), []string{"gg"}) || len(s.Conf.PairingsIn("kernel")) != 0 {
+		t.Errorf("PAIRINGS_USERSPACE: %v %v", s, err)
+	}
+	if s, err := Load(root, "g/pairings"); err != nil || !reflect.DeepEqual(s.Conf.PairingsIn("kernel"), []string{"gg", "sg", "sc"}) {
+		t.Errorf("PAIRINGS in the kernel lane: %v %v", s, err)
+	}
 	for name, msg := range map[string]string{
-		"missing": `"posttest.dat" is missing`, "unknown-host": `unknown host "mars"`,
+		"bad-lane-pairings": `PAIRINGS_KERNEL: "g" is not a pairing code`,
+		"missing":           `"posttest.dat" is missing`, "unknown-host": `unknown host "mars"`,
 		"bad-hostdir": "hosts/pluto is not a host", "bad-subdir": "only etc/ is copied",
 		"bad-eval": "evaltest.dat:1", "bad-pairings": `PAIRINGS: "sx" is not a pairing code`,
 	} {

@@ -28,6 +28,12 @@ type TestConf struct {
 	// that needs a capability only goswan has on one side; its
 	// description says which and why. Empty: every pairing.
 	Pairings []string
+	// LanePairings (PAIRINGS_USERSPACE, PAIRINGS_KERNEL: goswan's
+	// addition) narrow Pairings in one lane, for a scenario that one lane's
+	// data plane cannot carry in some pairings: strongSwan's kernel-libipsec,
+	// the userspace lane's data plane, has tunnel mode only, so a transport
+	// mode scenario passes there only with goswan on both sides.
+	LanePairings map[string][]string
 	// Swanctl (SWANCTL=1) says the hosts' charon is configured through
 	// swanctl rather than ipsec.conf: its state is read with swanctl.
 	Swanctl bool
@@ -83,6 +89,14 @@ func ParseTestConf(name string, r io.Reader) (*TestConf, error) {
 	c.IPsecHosts = strings.Fields(c.Vars["IPSECHOSTS"])
 	c.RightHosts = strings.Fields(c.Vars["RIGHTHOSTS"])
 	c.Pairings = strings.Fields(c.Vars["PAIRINGS"])
+	for _, lane := range Lanes {
+		if v, ok := c.Vars["PAIRINGS_"+strings.ToUpper(lane)]; ok {
+			if c.LanePairings == nil {
+				c.LanePairings = map[string][]string{}
+			}
+			c.LanePairings[lane] = strings.Fields(v)
+		}
+	}
 	c.Swanctl = c.Vars["SWANCTL"] == "1"
 	for _, e := range strings.Fields(c.Vars["TCPDUMPHOSTS"]) {
 		h, iface, _ := strings.Cut(e, ":")
@@ -145,4 +159,14 @@ func shellValue(v string) (string, error) {
 		return "", fmt.Errorf("unquoted value %q needs quotes", v)
 	}
 	return v, nil
+}
+
+// PairingsIn returns the codes of the only pairings the scenario can pass
+// in lane: the lane's own list if it has one, else PAIRINGS; empty means
+// every pairing.
+func (c *TestConf) PairingsIn(lane string) []string {
+	if pp, ok := c.LanePairings[lane]; ok {
+		return pp
+	}
+	return c.Pairings
 }
