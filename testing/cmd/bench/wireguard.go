@@ -34,7 +34,8 @@ func ppsFigure() *Figure {
 // wgNet is a netnet network with wireguard-go instead of IPsec.
 type wgNet struct {
 	*netnet.Net
-	devs []*exec.Cmd
+	devs   []*exec.Cmd
+	devDir string // the copy of wgdev the hosts run
 }
 
 // buildWG makes the network and brings wireguard-go up on moon and sun.
@@ -56,6 +57,15 @@ func buildWG(ctx context.Context, bin string) (w *wgNet, err error) {
 			w.Close()
 		}
 	}()
+	// The hosts get an empty /tmp (and /run, /var/log): from a checkout
+	// under /tmp, wgdev next to the bench binary does not exist inside
+	// them. They run a copy under /var/tmp, which they share.
+	if w.devDir, err = os.MkdirTemp("/var/tmp", "goswan-wgdev-"); err != nil {
+		return w, err
+	}
+	if wgdev, err = copyExecutable(wgdev, w.devDir); err != nil {
+		return w, err
+	}
 	pub := map[string]string{}
 	for _, h := range []string{"moon", "sun"} {
 		cmd, err := n.Topo.Host(h).Start(os.Stderr, os.Stderr, wgdev, "wg0")
@@ -94,7 +104,21 @@ func (w *wgNet) Close() error {
 		_ = c.Process.Kill()
 		_ = c.Wait()
 	}
+	if w.devDir != "" {
+		_ = os.RemoveAll(w.devDir)
+	}
 	return w.Net.Close()
+}
+
+// copyExecutable copies the program at src into dir and returns the copy's
+// path.
+func copyExecutable(src, dir string) (string, error) {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, filepath.Base(src))
+	return dst, os.WriteFile(dst, b, 0o755)
 }
 
 // wgdevPath finds wgdev next to the bench binary (make bench builds both).
