@@ -239,6 +239,11 @@ func initiateAll(ctx context.Context, net *netnet.Net, p runner.Pairing, n int) 
 	if err != nil {
 		return err
 	}
+	self, cleanup, err := inHosts(self)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 	if _, err := net.Run("moon", fmt.Sprintf("%s initiate net-net %d", self, n), limit); err != nil {
 		return err
 	}

@@ -110,6 +110,23 @@ func (w *wgNet) Close() error {
 	return w.Net.Close()
 }
 
+// inHosts returns a copy of the executable at src that the network's hosts
+// can run, and the function that removes it. The hosts get an empty /tmp
+// (and /run, /var/log): from a checkout under /tmp, as CI clones, src does
+// not exist inside them; /var/tmp they share.
+func inHosts(src string) (string, func(), error) {
+	dir, err := os.MkdirTemp("/var/tmp", "goswan-bench-")
+	if err != nil {
+		return "", func() {}, err
+	}
+	p, err := copyExecutable(src, dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return "", func() {}, err
+	}
+	return p, func() { _ = os.RemoveAll(dir) }, nil
+}
+
 // copyExecutable copies the program at src into dir and returns the copy's
 // path.
 func copyExecutable(src, dir string) (string, error) {
