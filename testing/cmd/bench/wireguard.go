@@ -34,8 +34,8 @@ func ppsFigure() *Figure {
 // wgNet is a netnet network with wireguard-go instead of IPsec.
 type wgNet struct {
 	*netnet.Net
-	devs   []*exec.Cmd
-	devDir string // the copy of wgdev the hosts run
+	devs      []*exec.Cmd
+	removeDev func() // removes the copy of wgdev the hosts run
 }
 
 // buildWG makes the network and brings wireguard-go up on moon and sun.
@@ -57,13 +57,7 @@ func buildWG(ctx context.Context, bin string) (w *wgNet, err error) {
 			w.Close()
 		}
 	}()
-	// The hosts get an empty /tmp (and /run, /var/log): from a checkout
-	// under /tmp, wgdev next to the bench binary does not exist inside
-	// them. They run a copy under /var/tmp, which they share.
-	if w.devDir, err = os.MkdirTemp("/var/tmp", "goswan-wgdev-"); err != nil {
-		return w, err
-	}
-	if wgdev, err = copyExecutable(wgdev, w.devDir); err != nil {
+	if wgdev, w.removeDev, err = inHosts(wgdev); err != nil {
 		return w, err
 	}
 	pub := map[string]string{}
@@ -104,8 +98,8 @@ func (w *wgNet) Close() error {
 		_ = c.Process.Kill()
 		_ = c.Wait()
 	}
-	if w.devDir != "" {
-		_ = os.RemoveAll(w.devDir)
+	if w.removeDev != nil {
+		w.removeDev()
 	}
 	return w.Net.Close()
 }
