@@ -248,6 +248,7 @@ func readSettings(s *settings.Settings) sa.Settings {
 	st.RetransmitJitter = uint32(min(max(s.Int("charon.retransmit_jitter", 0), 0), 20))
 	st.RetransmitLimit = uint32(max(s.Int("charon.retransmit_limit", 0), 0))
 	st.DeleteRekeyedDelay = s.Time("charon.delete_rekeyed_delay", st.DeleteRekeyedDelay)
+	st.DeleteRekeyedOutboundDelay = max(s.Double("charon.delete_rekeyed_outbound_delay", st.DeleteRekeyedOutboundDelay), 0)
 	st.HalfOpenTimeout = s.Time("charon.half_open_timeout", st.HalfOpenTimeout)
 	st.ReuseIKESA = s.Bool("charon.reuse_ikesa", st.ReuseIKESA)
 	// Refused in initialize when set: goswan reauthenticates break-before-make.

@@ -15,6 +15,7 @@ func TestReadSettings(t *testing.T) {
 		retransmit_timeout = 1.5
 		retransmit_base = 1
 		delete_rekeyed_delay = 1m
+		delete_rekeyed_outbound_delay = 0.25
 		make_before_break = yes
 		multiple_authentication = no
 		port = 1500
@@ -37,6 +38,7 @@ func TestReadSettings(t *testing.T) {
 	want.Port, want.NATTPort, want.CookieThresholdIP, want.SPIMin = 1500, 14500, 7, 0xc1000000
 	want.IKESALimit, want.InitLimitHalfOpen, want.InitLimitJobLoad = 1000, 500, 200
 	want.HalfOpenTimeout, want.MaxPacket = 7, 20000
+	want.DeleteRekeyedOutboundDelay = 0.25
 	if got != want {
 		t.Errorf("settings\n got %+v\nwant %+v", got, want)
 	}

@@ -42,9 +42,17 @@ type Settings struct {
 	RetransmitLimit   uint32 // seconds, 0: none
 
 	DeleteRekeyedDelay uint32 // seconds
-	HalfOpenTimeout    uint32 // seconds
-	ReuseIKESA         bool
-	MakeBeforeBreak    bool
+	// DeleteRekeyedOutboundDelay is charon.delete_rekeyed_outbound_delay
+	// (goswan's, seconds, default 0): how long the outbound SA and
+	// policies of a rekeyed CHILD_SA stay after its replacement's are in.
+	// charon removes them at once, and a packet the kernel had already
+	// bound to the old SA on its way out is then dropped
+	// (XfrmOutStateInvalid); a few milliseconds more let it leave. The
+	// peer keeps its old inbound SA for its own delete_rekeyed_delay.
+	DeleteRekeyedOutboundDelay float64
+	HalfOpenTimeout            uint32 // seconds
+	ReuseIKESA                 bool
+	MakeBeforeBreak            bool
 	// KeepReqIDs is charon.keep_reqids (goswan's, default no): a CHILD_SA
 	// that is rekeyed, restarted or triggered by a trap keeps a reference
 	// to its reqid until the new CHILD_SA has taken it over, and an IKE_SA

@@ -181,7 +181,7 @@ func (t *ChildDelete) destroyAndReestablish() sa.Status {
 			env.Events.ChildUpdown(ike, c, false)
 		} else {
 			t.installOutbound(proto, c.RekeySPI())
-			c.RemoveOutbound()
+			removeRekeyedOutbound(ike, c)
 			expire := c.Lifetime(true)
 			if delay > 0 && (expire.IsZero() || now.Add(delay).Before(expire)) {
 				uid := c.UniqueID()
@@ -215,6 +215,29 @@ func (t *ChildDelete) destroyAndReestablish() sa.Status {
 		}
 	}
 	return status
+}
+
+// removeRekeyedOutbound removes the outbound SA and policies of a CHILD_SA
+// whose replacement's are installed: at once, as charon does, or
+// charon.delete_rekeyed_outbound_delay later (goswan's setting), so that a
+// packet the kernel bound to the old SA before the policy switched still
+// leaves encrypted instead of being dropped (testing/vm/FINDINGS.md 2).
+func removeRekeyedOutbound(ike *sa.IKESA, c *sa.ChildSA) {
+	env := ike.Env()
+	delay := time.Duration(env.Settings.DeleteRekeyedOutboundDelay * float64(time.Second))
+	if delay <= 0 {
+		c.RemoveOutbound()
+		return
+	}
+	uid := c.UniqueID()
+	env.Manager.Schedule(delay, "remove_outbound", func(thread int) {
+		x, child := env.Children.CheckoutByID(env.Manager, uid, thread)
+		if x == nil {
+			return // destroyed meanwhile, which removed its outbound SA
+		}
+		child.RemoveOutbound()
+		env.Manager.Release(x, sa.Success)
+	})
 }
 
 func (t *ChildDelete) logChildren() {

@@ -309,7 +309,7 @@ func (t *ChildRekey) processI(m *encoding.Message) sa.Status {
 		toDelete.SetState(sa.ChildRekeyed) // no down event for it
 	}
 	if toDelete == t.child {
-		t.child.RemoveOutbound()
+		removeRekeyedOutbound(ike, t.child)
 		ike.Env().Events.ChildRekey(ike, t.child, t.create.Child())
 	}
 	t.del = NewChildDelete(ike, toDelete.Protocol(), toDelete.SPI(true), false)

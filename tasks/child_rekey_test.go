@@ -217,6 +217,57 @@ func TestChildRekeyDeleteDelay(t *testing.T) {
 	p.Moon.NoLog(t, "generating INFORMATIONAL request 4")
 }
 
+// TestChildRekeyOutboundDelay: with goswan's
+// charon.delete_rekeyed_outbound_delay the replaced outbound SA stays that
+// long after its replacement is in, on the initiator (child_rekey) and on
+// the responder (child_delete), so that packets the kernel had bound to it
+// still leave; without the setting both remove it at once, as charon does.
+// Either way no policy is ever removed and no SA is left behind.
+func TestChildRekeyOutboundDelay(t *testing.T) {
+	for _, delay := range []float64{0, 0.1} {
+		t.Run(fmt.Sprint(delay), func(t *testing.T) {
+			p := ikesim.NewPair(t, func(moon, _ *ikesim.ConnOpts) { moon.Lifetime, moon.Margin = 20, 10 })
+			for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+				n.Env.Settings.DeleteRekeyedDelay = 2
+				n.Env.Settings.DeleteRekeyedOutboundDelay = delay
+			}
+			p.Up()
+			// moon rekeys at 10 s; the exchanges take no virtual time.
+			p.AdvanceTo(10*time.Second + 99*time.Millisecond)
+			for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+				peer := p.Sun.Addr
+				if n == p.Sun {
+					peer = p.Moon.Addr
+				}
+				if _, ok := n.Kern.SA(peer, 0xc0000002, kernel.ProtoESP); !ok {
+					t.Fatalf("%s: the new outbound SA is not installed\n%s", n.Name, n.Kern.Log())
+				}
+				if _, ok := n.Kern.SA(peer, 0xc0000001, kernel.ProtoESP); ok != (delay > 0) {
+					t.Errorf("%s: old outbound SA present %v 99 ms after the rekey, with a delay of %vs", n.Name, ok, delay)
+				}
+			}
+			p.AdvanceTo(10*time.Second + 100*time.Millisecond)
+			for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+				peer := p.Sun.Addr
+				if n == p.Sun {
+					peer = p.Moon.Addr
+				}
+				if _, ok := n.Kern.SA(peer, 0xc0000001, kernel.ProtoESP); ok {
+					t.Errorf("%s: old outbound SA still there after the delay of %vs", n.Name, delay)
+				}
+			}
+			p.AdvanceTo(13 * time.Second)
+			for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
+				n.WantEstablished(t, 1)
+				if got := len(n.Kern.SAs()); got != 2 {
+					t.Errorf("%s: %d SAs\n%s", n.Name, got, n.Kern.Log())
+				}
+				wantNoPolicyGap(t, n)
+			}
+		})
+	}
+}
+
 // TestChildRekeyRepeated: the CHILD_SA is rekeyed every 5 s, each time
 // with the same reqid and a fresh pair of SPIs, without ever leaving the
 // traffic without a policy, and old SAs do not pile up in the kernel.
