@@ -90,8 +90,9 @@ func comparePolicies(got, want []Policy) (extra, missing []Policy) {
 
 // leakedStates compares two snapshots of the kernel's SPIs and the
 // daemon's, taken some seconds apart (longer than charon keeps a rekeyed
-// inbound SA): a state the kernel has in both snapshots but the daemon
-// lists in neither is leaked. The reverse, an SA the daemon lists in both
+// inbound SA; kernel A before daemon A, daemon B before kernel B): a state
+// the kernel has in both snapshots but the daemon lists in neither is
+// leaked. The reverse, an SA the daemon lists in both
 // but the kernel has in neither, is missing (an installed CHILD_SA without
 // its kernel state).
 func leakedStates(kernelA, daemonA, kernelB, daemonB map[string]bool) (leaked, missing []string) {

@@ -459,12 +459,16 @@ func (s *soak) final() {
 		if h == "sun" {
 			local, remote = remote, local
 		}
-		stA, _ := s.sh(h, "ipsec statusall 2>/dev/null", 20*time.Second)
+		// The kernel first, then the daemon, and the other way round at
+		// the end: every state of the first kernel snapshot was installed
+		// before the first status, so it is listed there unless it was
+		// already rekeyed, and then its inbound half goes within
+		// delete_rekeyed_delay (5 s), well before the second kernel
+		// snapshot. (Status first let a CHILD_SA installed between the
+		// two and rekeyed 13 s later, inbound kept 5 s more, look leaked.)
 		kA, _ := s.sh(h, "ip xfrm state", 10*time.Second)
+		stA, _ := s.sh(h, "ipsec statusall 2>/dev/null", 20*time.Second)
 		pol, _ := s.sh(h, "ip xfrm policy", 10*time.Second)
-		// Longer than any SA installed just after the first snapshot lives
-		// unlisted: rekeyed after at most 7 s (lifetime 10 s, margin 3 s,
-		// fuzz 50%), its inbound half kept 5 s more (delete_rekeyed_delay).
 		s.sleep(15 * time.Second)
 		stB, _ := s.sh(h, "ipsec statusall 2>/dev/null", 20*time.Second)
 		kB, _ := s.sh(h, "ip xfrm state", 10*time.Second)
