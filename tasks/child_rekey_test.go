@@ -2,6 +2,7 @@ package tasks_test
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -234,11 +235,10 @@ func TestChildRekeyOutboundDelay(t *testing.T) {
 			p.Up()
 			// moon rekeys at 10 s; the exchanges take no virtual time.
 			p.AdvanceTo(10*time.Second + 99*time.Millisecond)
+			// The outbound SAs are keyed by the peer's address.
+			peerOf := map[*ikesim.Node]netip.Addr{p.Moon: p.Sun.Addr, p.Sun: p.Moon.Addr}
 			for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
-				peer := p.Sun.Addr
-				if n == p.Sun {
-					peer = p.Moon.Addr
-				}
+				peer := peerOf[n]
 				if _, ok := n.Kern.SA(peer, 0xc0000002, kernel.ProtoESP); !ok {
 					t.Fatalf("%s: the new outbound SA is not installed\n%s", n.Name, n.Kern.Log())
 				}
@@ -248,11 +248,7 @@ func TestChildRekeyOutboundDelay(t *testing.T) {
 			}
 			p.AdvanceTo(10*time.Second + 100*time.Millisecond)
 			for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
-				peer := p.Sun.Addr
-				if n == p.Sun {
-					peer = p.Moon.Addr
-				}
-				if _, ok := n.Kern.SA(peer, 0xc0000001, kernel.ProtoESP); ok {
+				if _, ok := n.Kern.SA(peerOf[n], 0xc0000001, kernel.ProtoESP); ok {
 					t.Errorf("%s: old outbound SA still there after the delay of %vs", n.Name, delay)
 				}
 			}
