@@ -70,13 +70,17 @@ type Daemon struct {
 	sinks   []bus.Sink
 	plugins []string
 
-	pool     *processing.Pool
-	sched    *processing.Scheduler
-	env      *sa.Env
-	manager  *sa.Manager
-	backends *config.Backends
-	creds    *credentials.Store
-	certs    *credentials.Manager
+	pool  *processing.Pool
+	sched *processing.Scheduler
+	// poolStop starts the workers' stop once; poolStopped closes when
+	// the last running job has returned.
+	poolStop    sync.Once
+	poolStopped chan struct{}
+	env         *sa.Env
+	manager     *sa.Manager
+	backends    *config.Backends
+	creds       *credentials.Store
+	certs       *credentials.Manager
 	// ipsecDir is /etc/ipsec.d (tests use their own).
 	ipsecDir string
 
@@ -182,7 +186,7 @@ func (d *Daemon) initialize() error {
 	d.certs = credentials.NewManager()
 	d.certs.Rand = rand.Reader
 	d.pool = processing.NewPool(s.Int("charon.threads", 16))
-	d.onClose(func() error { d.pool.Stop(); return nil })
+	d.onClose(func() error { d.stopJobs(jobsStopTimeout); return nil })
 	d.sched = processing.NewScheduler(processing.RealClock{}, d.pool)
 	plugins, err := d.pluginList()
 	if err != nil {
@@ -342,59 +346,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.Shutdown()
 	return nil
-}
-
-// Shutdown deletes every IKE_SA (sending DELETEs), removes traps and
-// shunts and closes everything, as charon's destructor does.
-func (d *Daemon) Shutdown() {
-	if d.stroke != nil {
-		_ = d.stroke.Close()
-	}
-	if d.vici != nil {
-		_ = d.vici.Close()
-	}
-	// the IKE_SAs are deleted now, with the peers told: nothing is left
-	// to take up after a restart
-	d.haState.Stop()
-	if d.manager != nil {
-		done := make(chan struct{})
-		go func() {
-			d.manager.Shutdown(0)
-			close(done)
-		}()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			d.logf(bus.DMN, bus.Control, "timeout while waiting for IKE_SAs to shut down")
-		}
-	}
-	if d.traps != nil {
-		d.traps.Flush()
-	}
-	if d.shunts != nil {
-		d.shunts.Flush()
-	}
-	d.Close()
-}
-
-// Close releases every resource without deleting SAs first.
-func (d *Daemon) Close() {
-	d.closeOnce.Do(func() {
-		for i := len(d.closers) - 1; i >= 0; i-- {
-			_ = d.closers[i]()
-		}
-		for _, s := range d.sinks {
-			if f, ok := s.(interface{ Flush() }); ok {
-				f.Flush()
-			}
-		}
-		d.unlinkPidFile()
-		for _, s := range d.sinks {
-			if c, ok := s.(interface{ Close() error }); ok {
-				_ = c.Close()
-			}
-		}
-	})
 }
 
 // Reload rereads strongswan.conf and the loggers (SIGHUP).

@@ -108,6 +108,13 @@ func (p *Pool) JobLoad() int {
 	return n
 }
 
+// Stopping reports whether Stop has begun: no job is taken any more.
+func (p *Pool) Stopping() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stopping
+}
+
 // Stop drops queued jobs and waits for running ones to finish.
 func (p *Pool) Stop() {
 	p.mu.Lock()
