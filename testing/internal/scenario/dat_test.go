@@ -18,6 +18,8 @@ func TestParseEvalForms(t *testing.T) {
 		"carol::ping -W 1 -c 1 239.0.0.3 2>&1> /dev/null",
 		"moon::swanctl --list-sas::local-ts=\\[fec2:\\:/16]::YES ",
 		"dave::ip route\r",
+		"alice::ip link set eth1 down::No output expected::NO",
+		"moon::sleep 13::no output expected::YES",
 	}, "\n")
 	got, err := ParseEval("evaltest.dat", strings.NewReader(in))
 	if err != nil {
@@ -32,6 +34,10 @@ func TestParseEvalForms(t *testing.T) {
 		{Line: 7, Host: "carol", Command: "ping -W 1 -c 1 239.0.0.3 2>&1> /dev/null"},
 		{Line: 8, Host: "moon", Command: "swanctl --list-sas", Pattern: `local-ts=\[fec2:\:/16]`, Expect: Expectation{Kind: ExpectYes}},
 		{Line: 9, Host: "dave", Command: "ip route"},
+		// strongSwan's way of writing an action is an action, not a check
+		// that cannot fail; with YES it is a check (and fails)
+		{Line: 10, Host: "alice", Command: "ip link set eth1 down"},
+		{Line: 11, Host: "moon", Command: "sleep 13", Pattern: "no output expected", Expect: Expectation{Kind: ExpectYes}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("ParseEval:\n got %+v\nwant %+v", got, want)
