@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,6 +76,19 @@ func TestRestartFromSavedState(t *testing.T) {
 		t.Fatalf("SPI %x, %v", spi, err)
 	}
 	_ = moon2.Kern.DelSA(kernel.SAID{Src: carol.Addr, Dst: moon2.Addr, Proto: kernel.ProtoESP, SPI: old}, 0)
+	// the crashed daemon's SAs are still in the kernel (XFRM keeps them
+	// after kill -9); the restored CHILD_SA must take them with it when
+	// its rekey replaces it
+	moonIn, moonOut := carol.OnlyIKESA(t).Children()[0].SPI(false), old
+	crashed := []kernel.SAID{
+		{Src: carol.Addr, Dst: moon2.Addr, Proto: kernel.ProtoESP, SPI: moonIn},
+		{Src: moon2.Addr, Dst: carol.Addr, Proto: kernel.ProtoESP, SPI: moonOut},
+	}
+	for _, id := range crashed {
+		if err := moon2.Kern.AddSA(id, kernel.AddSA{Mode: kernel.ModeTunnel}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// past the restore delay and the rekeyed SA's delete_rekeyed_delay
 	s.Advance(10 * time.Second)
 	moon2.WantLog(t, "[CFG] ha-state: loaded 1 IKE_SA and 1 pool from "+file,
@@ -88,8 +102,8 @@ func TestRestartFromSavedState(t *testing.T) {
 	}
 	moon2.CheckSane(t)
 	carol.CheckSane(t)
-	if len(moon2.Kern.SAs()) != 2 {
-		t.Errorf("moon has %d SAs in its kernel", len(moon2.Kern.SAs()))
+	if sas := moon2.Kern.SAs(); len(sas) != 2 || slices.Contains(sas, crashed[0]) || slices.Contains(sas, crashed[1]) {
+		t.Errorf("moon's kernel holds %v, want the rekeyed CHILD_SA's two SAs and not the crashed daemon's", sas)
 	}
 	if info := pools2.List(); info[0].Online != 1 {
 		t.Errorf("pool after the restart %+v", info)

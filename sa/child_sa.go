@@ -40,8 +40,9 @@ type ChildSA struct {
 	trap             bool
 	inboundInstalled bool
 	// detached marks a CHILD_SA restored from saved state: the peer has
-	// it, the kernel holds nothing of it (its ESP keys were not saved)
-	// until a rekey replaces it.
+	// it, this daemon installed nothing of it (its ESP keys were not
+	// saved) until a rekey replaces it; a crashed predecessor's SAs under
+	// its SPIs are removed when it goes.
 	detached bool
 	// standbyOut: the outbound policies wait behind those of another
 	// CHILD_SA that holds them (kernel.ManagePolicy.Standby).

@@ -229,7 +229,15 @@ func (c *ChildSA) Destroy() {
 	}
 	c.SetState(ChildDestroying)
 	if c.detached {
-		return // nothing of it in the kernel
+		// Its keys were not saved, so this daemon installed nothing of
+		// it. A daemon restarted on the same kernel (kill -9, then the
+		// starter) finds its predecessor's SAs there under these SPIs:
+		// they go with the CHILD_SA (where there are none, as in
+		// libipsec, the kernel answers not found, which is not logged).
+		// The policies are the successor's, which updated them.
+		_ = c.env.Kernel.DelSA(c.saID(true), 0)
+		_ = c.env.Kernel.DelSA(c.saID(false), 0)
+		return
 	}
 	if !c.cfg.Has(config.OptNoPolicies) {
 		mySA, otherSA := c.saConfigs()

@@ -206,8 +206,8 @@ func (ike *IKESA) restore(s SavedIKESA, peer *config.PeerCfg) error {
 }
 
 // restoreChild adds a saved CHILD_SA as detached: installed as far as
-// the IKE_SA and the peer are concerned, with nothing of it in the kernel
-// to remove when it goes.
+// the IKE_SA and the peer are concerned, with nothing of it installed by
+// this daemon (see ChildSA.Destroy for what it removes when it goes).
 func (ike *IKESA) restoreChild(peer *config.PeerCfg, s SavedChildSA) error {
 	var cfg *config.ChildCfg
 	for _, c := range peer.Children() {
