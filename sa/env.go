@@ -49,6 +49,9 @@ type Settings struct {
 	// bound to the old SA on its way out is then dropped
 	// (XfrmOutStateInvalid); a few milliseconds more let it leave. The
 	// peer keeps its old inbound SA for its own delete_rekeyed_delay.
+	// It cannot outlast the rekeyed CHILD_SA: when that is destroyed
+	// (DeleteRekeyedDelay after the rekey), its outbound SA goes with it,
+	// so a longer value acts as DeleteRekeyedDelay.
 	DeleteRekeyedOutboundDelay float64
 	HalfOpenTimeout            uint32 // seconds
 	ReuseIKESA                 bool
