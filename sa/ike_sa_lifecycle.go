@@ -32,14 +32,14 @@ func (ike *IKESA) Initiate(cfg *config.ChildCfg, args *ChildInitArgs) Status {
 }
 
 // resolveHosts fills in our and the peer's address from the IKE config:
-// the peer from the configured remote, ours by a route lookup towards it
-// when unspecified.
+// the peer from the configured remote, ours from the configured local
+// address or by a route lookup towards the peer. Ours is resolved every
+// time, as charon's resolve_hosts does: an SA that starts over from an
+// old one (a redirect, a roam, a reestablish) must not keep its port 4500
+// and send IKE_SA_INIT from there to the new gateway's port 500.
 func (ike *IKESA) resolveHosts() {
 	cfg := ike.ikeCfg
 	family := 0
-	if ike.kmLocal.IsValid() {
-		ike.myHost = netip.AddrPortFrom(ike.kmLocal, ike.env.Settings.Port)
-	}
 	switch {
 	case ike.remoteHost.IsValid():
 		// redirected: the gateway we were sent to
@@ -62,20 +62,23 @@ func (ike *IKESA) resolveHosts() {
 			family = 4
 		}
 	}
-	if ike.myHost.Addr().IsUnspecified() || !ike.myHost.IsValid() {
-		port := cfg.LocalPort
-		if port == 0 {
-			port = ike.env.Settings.Port
+	if ike.kmLocal.IsValid() {
+		// a kernel MIGRATE's kmaddress
+		ike.myHost = netip.AddrPortFrom(ike.kmLocal, ike.env.Settings.Port)
+		return
+	}
+	port := cfg.LocalPort
+	if port == 0 {
+		port = ike.env.Settings.Port
+	}
+	a, ok := cfg.ResolveMe(family, ike.env.Resolve)
+	if (!ok || a.IsUnspecified()) && ike.env.Net != nil && !ike.otherHost.Addr().IsUnspecified() {
+		if src, err := ike.env.Net.SourceAddr(ike.otherHost.Addr(), netip.Addr{}); err == nil {
+			a, ok = src, true
 		}
-		a, ok := cfg.ResolveMe(family, ike.env.Resolve)
-		if (!ok || a.IsUnspecified()) && ike.env.Net != nil && !ike.otherHost.Addr().IsUnspecified() {
-			if src, err := ike.env.Net.SourceAddr(ike.otherHost.Addr(), netip.Addr{}); err == nil {
-				a, ok = src, true
-			}
-		}
-		if ok {
-			ike.myHost = netip.AddrPortFrom(a, port)
-		}
+	}
+	if ok {
+		ike.myHost = netip.AddrPortFrom(a, port)
 	}
 }
 

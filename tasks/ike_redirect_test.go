@@ -14,15 +14,21 @@ import (
 // (192.168.0.5) and moon both identify as mars.strongswan.org; carol
 // connects to alice.
 func redirectLab(t *testing.T) (s *ikesim.Sim, carol, alice, moon *ikesim.Node, up func()) {
+	return redirectLabWith(t, false)
+}
+
+// redirectLabWith is redirectLab with mobike=yes on every side when
+// mobike is set: carol's IKE_SA with alice then moves to port 4500.
+func redirectLabWith(t *testing.T, mobike bool) (s *ikesim.Sim, carol, alice, moon *ikesim.Node, up func()) {
 	s = ikesim.New(t)
 	carol = s.AddNode("carol", "192.168.0.100", 1, nil)
 	alice = s.AddNode("alice", "192.168.0.5", 2, nil)
 	moon = s.AddNode("moon", "192.168.0.1", 3, nil)
 	cp, cc := carol.Conn(t, ikesim.ConnOpts{Name: "home", Local: "192.168.0.100", Remote: "192.168.0.5",
-		LocalID: "carol@strongswan.org", RemoteID: "mars.strongswan.org", RemoteNet: []string{"10.1.0.0/16"}})
+		LocalID: "carol@strongswan.org", RemoteID: "mars.strongswan.org", RemoteNet: []string{"10.1.0.0/16"}, MOBIKE: mobike})
 	for _, gw := range []*ikesim.Node{alice, moon} {
 		gw.Conn(t, ikesim.ConnOpts{Name: "rw", Local: gw.Addr.String(), Remote: "%any",
-			LocalID: "mars.strongswan.org", RemoteID: "carol@strongswan.org", LocalNet: []string{"10.1.0.0/16"}})
+			LocalID: "mars.strongswan.org", RemoteID: "carol@strongswan.org", LocalNet: []string{"10.1.0.0/16"}, MOBIKE: mobike})
 	}
 	return s, carol, alice, moon, func() {
 		carol.Initiate(cp, cc)
@@ -60,6 +66,28 @@ func TestRedirectActive(t *testing.T) {
 	if len(alice.Kern.SAs()) != 0 {
 		t.Errorf("alice still has SAs")
 	}
+}
+
+// TestRedirectFromPort4500: an IKE_SA that moved to port 4500 (MOBIKE
+// does that in IKE_AUTH) is redirected; the new IKE_SA starts on port 500
+// again, as charon's resolve_hosts has it. It went out from 4500 to the
+// new gateway's port 500, whose answer to 4500 (without the non-ESP
+// marker) the kernel lane's carol never read.
+func TestRedirectFromPort4500(t *testing.T) {
+	s, carol, alice, moon, up := redirectLabWith(t, true)
+	up()
+	if got := hosts(carol.WantEstablished(t, 1)); got != "192.168.0.100[4500] - 192.168.0.5[4500]" {
+		t.Fatalf("carol's IKE_SA with alice: %s, want it on port 4500", got)
+	}
+	alice.WithIKESA(t, 0, func(ike *sa.IKESA) sa.Status {
+		return ike.Redirect(credentials.ParseIdentity("192.168.0.1"))
+	})
+	s.Advance(2 * time.Second)
+	if got := hosts(carol.WantEstablished(t, 1)); got != "192.168.0.100[4500] - 192.168.0.1[4500]" {
+		t.Errorf("carol's IKE_SA with moon: %s", got)
+	}
+	moon.WantEstablished(t, 1)
+	moon.WantLog(t, "[NET] received packet: from 192.168.0.100[500] to 192.168.0.1[500]")
 }
 
 // TestRedirectRefused: a client that does not follow redirects
