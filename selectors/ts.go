@@ -65,7 +65,13 @@ func FromRange(from, to netip.Addr, proto uint8, fromPort, toPort uint16) (TS, e
 // FromPrefix builds a selector for a subnet.
 func FromPrefix(p netip.Prefix, proto uint8, fromPort, toPort uint16) TS {
 	p = p.Masked()
-	from := p.Addr().Unmap()
+	// An IPv4-mapped subnet (::ffff:10.1.0.0/112) is the IPv4 subnet; any
+	// other IPv6 prefix stays IPv6 at both ends, even where its last
+	// address looks mapped (::/80 ends at ::ffff:ffff:ffff).
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	from := p.Addr()
 	to := lastAddr(p)
 	fp, tp := icmpPorts(proto, fromPort, toPort)
 	return TS{from: from, to: to, proto: proto, fromPort: fp, toPort: tp}
@@ -113,7 +119,7 @@ func lastAddr(p netip.Prefix) netip.Addr {
 		}
 	}
 	a, _ := netip.AddrFromSlice(b)
-	return a.Unmap()
+	return a
 }
 
 // From is the first address of the range.
