@@ -184,13 +184,16 @@ func TestSummary(t *testing.T) {
 	gs := Pairing{Left: Goswan, Right: StrongSwan}
 	s := &Summary{RunDir: "/r", Duration: 3 * time.Second, Outcomes: []Outcome{
 		{Scenario: "ikev2/a", Pairing: ss, Passed: true, Duration: time.Second},
-		{Scenario: "ikev2/a", Pairing: gs, Duration: time.Second},
+		{Scenario: "ikev2/a", Pairing: gs, Duration: time.Second, Dir: "/r/ikev2/a/gs",
+			Reasons: []string{"moon: r1", "sun: r2", "r3", "r4", "r5"}},
 		{Scenario: "ikev2/b", Pairing: ss, Aborted: true},
 	}}
 	var b strings.Builder
 	writeSummary(&b, s, []Pairing{gs, ss})
 	out := b.String()
-	for _, want := range []string{"scenario  gs", "ikev2/a   FAIL 1.0s", "pass 1.0s", "ikev2/b   -", "aborted", "1 passed, 2 failed\n"} {
+	for _, want := range []string{"scenario  gs", "ikev2/a   FAIL 1.0s", "pass 1.0s", "ikev2/b   -", "aborted", "1 passed, 2 failed\n",
+		"FAILED ikev2/a [gs] (/r/ikev2/a/gs)\n    moon: r1\n    sun: r2\n    r3\n    ... 2 more in /r/ikev2/a/gs/console.log\n",
+		"ABORTED ikev2/b [ss]"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}

@@ -69,4 +69,29 @@ func writeSummary(w io.Writer, s *Summary, pairings []Pairing) {
 	} else {
 		fmt.Fprintf(w, "%d passed, %d failed\n", s.Passed(), s.Failed())
 	}
+	writeFailures(w, s)
+}
+
+// writeFailures lists every failed test with its first reasons after the
+// totals. It comes last on purpose: a CI record often keeps only the tail of
+// the output, and the table above says which cell failed but not why.
+func writeFailures(w io.Writer, s *Summary) {
+	const maxReasons = 3
+	for _, o := range s.Outcomes {
+		if o.Passed {
+			continue
+		}
+		what := "FAILED"
+		if o.Aborted {
+			what = "ABORTED"
+		}
+		fmt.Fprintf(w, "%s %s [%s] (%s)\n", what, o.Scenario, o.Pairing.Code(), o.Dir)
+		for i, r := range o.Reasons {
+			if i == maxReasons {
+				fmt.Fprintf(w, "    ... %d more in %s\n", len(o.Reasons)-maxReasons, filepath.Join(o.Dir, "console.log"))
+				break
+			}
+			fmt.Fprintf(w, "    %s\n", r)
+		}
+	}
 }
