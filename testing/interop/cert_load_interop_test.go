@@ -13,23 +13,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goswan/goswan/testing/nshost"
 	"github.com/goswan/goswan/testing/testenv"
 	"github.com/goswan/goswan/testing/testpki"
 )
 
-// loadScript runs starter (which starts /usr/lib/ipsec/charon) in a
-// private mount and network namespace over the given /etc files, asks for
-// the lists, and stops. $1 is the directory holding etc/ and the outputs,
-// $2 the charon binary to put in place.
+// loadScript runs inside a test host (testing/nshost), whose /etc holds
+// the test's files and whose /usr/lib/ipsec/charon is the daemon under
+// test: starter starts charon, the lists are asked for once the last conn
+// is loaded, and starter stops it. Outputs go to the host's private /run.
 const loadScript = `set -e
-D=$1
-for f in ipsec.d ipsec.conf ipsec.secrets strongswan.conf; do mount --bind $D/etc/$f /etc/$f; done
-if [ "$2" != /usr/lib/ipsec/charon ]; then mount --bind $2 /usr/lib/ipsec/charon; fi
-mount -t tmpfs tmpfs /var/run
 ip link set lo up
-/usr/lib/ipsec/starter --nofork >$D/starter.out 2>&1 & ST=$!
-for i in $(seq 50); do [ -S /var/run/charon.ctl ] && grep -q "added configuration 'c3'" $D/daemon.log 2>/dev/null && break; sleep 0.2; done
-for l in listcerts listcacerts listocspcerts listaacerts listcrls listcainfos; do /usr/sbin/ipsec $l >$D/$l.out 2>&1 || true; done
+/usr/lib/ipsec/starter --nofork >/run/starter.out 2>&1 & ST=$!
+for i in $(seq 50); do [ -S /run/charon.ctl ] && grep -q "added configuration 'c3'" /run/daemon.log 2>/dev/null && break; sleep 0.2; done
+for l in listcerts listcacerts listocspcerts listaacerts listcrls listcainfos; do /usr/sbin/ipsec $l >/run/$l.out 2>&1 || true; done
 kill $ST
 wait $ST || true
 `
@@ -82,7 +79,7 @@ func TestCharonLoadsCredentialsAlike(t *testing.T) {
 	testenv.RequireCommand(t, "/usr/lib/ipsec/charon")
 	testenv.RequireCommand(t, "/usr/lib/ipsec/starter")
 	testenv.RequireCommand(t, "/usr/bin/openssl")
-	unshare := testenv.RequireCommand(t, "unshare")
+	nshost.Require(t)
 	bin := goswanBin(t)
 	now := time.Now()
 	// The ends are half a day from whole days, so that "expires in 365
@@ -115,7 +112,7 @@ func TestCharonLoadsCredentialsAlike(t *testing.T) {
 		"ipsec.d/private/edKey.pem":        ed.Moon.KeyPEM(),
 		"ipsec.conf":                       []byte(loadConf),
 		"strongswan.conf": []byte("charon {\n  load = pem pkcs1 pkcs8 pkcs12 x509 revocation constraints random nonce aes sha1 sha2 gmp openssl hmac kdf stroke kernel-netlink socket-default updown\n" +
-			"  port = 5500\n  port_nat_t = 5501\n  filelog {\n    daemon {\n      path = DAEMONLOG\n      default = 1\n      flush_line = yes\n    }\n  }\n}\n"),
+			"  port = 5500\n  port_nat_t = 5501\n  filelog {\n    daemon {\n      path = /run/daemon.log\n      default = 1\n      flush_line = yes\n    }\n  }\n}\n"),
 	}
 	for rel, data := range files {
 		p := filepath.Join(src, "etc", rel)
@@ -157,27 +154,21 @@ func TestCharonLoadsCredentialsAlike(t *testing.T) {
 `, pass)
 	writeTemp(t, filepath.Join(src, "etc", "ipsec.secrets"), []byte(secrets))
 
+	etc := nshost.DirFiles(t, filepath.Join(src, "etc"), "/etc")
 	run := func(impl, charon string) (log string, lists map[string]string) {
-		dir := filepath.Join(t.TempDir(), impl)
-		if out, err := exec.Command("cp", "-a", src, dir).CombinedOutput(); err != nil {
-			t.Fatalf("cp: %v\n%s", err, out)
+		spec := nshost.Spec{Name: impl, Files: etc}
+		if charon != "/usr/lib/ipsec/charon" {
+			spec.Binds = []nshost.Bind{{Source: charon, Target: "/usr/lib/ipsec/charon"}}
 		}
-		conf := filepath.Join(dir, "etc", "strongswan.conf")
-		b, _ := os.ReadFile(conf)
-		writeTemp(t, conf, []byte(strings.Replace(string(b), "DAEMONLOG", filepath.Join(dir, "daemon.log"), 1)))
-		script := filepath.Join(dir, "run.sh")
-		writeTemp(t, script, []byte(loadScript))
-		cmd := exec.Command(unshare, "-m", "-n", "--propagation", "private", "sh", script, dir, charon)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", impl, err, out)
-		}
-		logb, _ := os.ReadFile(filepath.Join(dir, "daemon.log"))
+		h := nshost.NewHost(t, spec)
+		// Both runs would pass alike if the bind missed.
+		h.Sh(t, "cmp /usr/lib/ipsec/charon "+charon)
+		h.Sh(t, loadScript)
 		lists = map[string]string{}
 		for _, l := range []string{"listcerts", "listcacerts", "listocspcerts", "listaacerts", "listcrls", "listcainfos"} {
-			b, _ := os.ReadFile(filepath.Join(dir, l+".out"))
-			lists[l] = string(b)
+			lists[l] = h.ReadFile(t, "/run/"+l+".out")
 		}
-		return string(logb), lists
+		return h.ReadFile(t, "/run/daemon.log"), lists
 	}
 	clog, clists := run("charon", "/usr/lib/ipsec/charon")
 	glog, glists := run("goswan", filepath.Join(bin, "charon"))

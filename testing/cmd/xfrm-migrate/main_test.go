@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/goswan/goswan/testing/nshost"
 	"github.com/goswan/goswan/testing/testenv"
 )
 
@@ -59,11 +59,9 @@ func TestMovesPolicy(t *testing.T) {
 	if out, err := exec.Command(goCmd(), "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	ns := fmt.Sprintf("gsxm%d", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	// A bare namespace of the shared harness: recorded, so that a crashed
+	// run's namespace is removed by the next, and torn down at the end.
+	ns := nshost.NewNetNS(t, "xfrm")
 	run := func(args ...string) string {
 		t.Helper()
 		out, err := exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...).CombinedOutput()

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/goswan/goswan/testing/nshost"
 )
 
 // vmLab is a set of hosts, each a network namespace running goswan's
@@ -32,8 +34,9 @@ func newVMLab(t *testing.T, names ...string) *vmLab {
 	}
 	root := t.TempDir()
 	for _, n := range names {
-		h := &host{name: n, ns: "gvm-" + n, dir: filepath.Join(root, n)}
-		sh(t, "ip", "netns", "add", h.ns)
+		// A bare network namespace of testing/nshost, as startGateways
+		// makes: torn down with whatever runs in it when t ends.
+		h := &host{name: n, ns: nshost.NewNetNS(t, n), dir: filepath.Join(root, n)}
 		l.hosts = append(l.hosts, h)
 	}
 	t.Cleanup(func() {
@@ -42,7 +45,6 @@ func newVMLab(t *testing.T, names ...string) *vmLab {
 				_ = h.starter.Process.Kill()
 				_, _ = h.starter.Process.Wait()
 			}
-			_ = exec.Command("ip", "netns", "del", h.ns).Run()
 		}
 	})
 	t.Cleanup(func() {
