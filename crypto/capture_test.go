@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/goswan/goswan/crypto"
+	"github.com/goswan/goswan/testing/pcap"
 )
 
 // logDump is one %B hex dump from a charon log.
@@ -113,28 +114,14 @@ func parsePcap(t *testing.T, path string) []ikeMessage {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b) < 24 || binary.LittleEndian.Uint32(b) != 0xa1b2c3d4 || binary.LittleEndian.Uint32(b[20:]) != 1 {
-		t.Fatalf("%s: not a little-endian Ethernet pcap", path)
+	ds, err := pcap.UDP(b)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 	var out []ikeMessage
-	for b = b[24:]; len(b) >= 16; {
-		n := int(binary.LittleEndian.Uint32(b[8:]))
-		pkt := b[16 : 16+n]
-		b = b[16+n:]
-		if len(pkt) < 14+20 || binary.BigEndian.Uint16(pkt[12:]) != 0x0800 {
-			continue
-		}
-		ip := pkt[14:]
-		udp := ip[int(ip[0]&0x0f)*4:]
-		dport := binary.BigEndian.Uint16(udp[2:])
-		ike := udp[8:]
-		if dport == 4500 {
-			if !bytes.Equal(ike[:4], []byte{0, 0, 0, 0}) {
-				continue // ESP
-			}
-			ike = ike[4:]
-		}
-		if len(ike) < 28 {
+	for _, d := range ds {
+		ike, ok := pcap.IKE(d)
+		if !ok {
 			continue
 		}
 		out = append(out, ikeMessage{

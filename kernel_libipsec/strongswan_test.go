@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/kernel"
+	"github.com/goswan/goswan/testing/pcap"
 )
 
 // TestStrongSwanCapture decrypts ESP that two real strongSwan 5.9.8 charons
@@ -31,13 +32,18 @@ func TestStrongSwanCapture(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pcap, err := os.ReadFile(filepath.Join(dir, "esp.pcap"))
+			capture, err := os.ReadFile(filepath.Join(dir, "esp.pcap"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds, err := pcap.UDP(capture)
 			if err != nil {
 				t.Fatal(err)
 			}
 			sas := saFromLog(t, string(keys))
 			n := 0
-			for _, p := range readPcapUDP(t, pcap) {
+			for _, d := range ds {
+				p := udpRec{src: d.Src.Addr(), dst: d.Dst.Addr(), data: d.Payload}
 				if len(p.data) < 8 || bytes.Equal(p.data[:4], []byte{0, 0, 0, 0}) || len(p.data) == 1 {
 					continue // IKE behind the non-ESP marker, keepalives
 				}
@@ -76,34 +82,6 @@ func TestStrongSwanCapture(t *testing.T) {
 type udpRec struct {
 	src, dst netip.Addr
 	data     []byte
-}
-
-// readPcapUDP returns the UDP payloads of an Ethernet/IPv4 pcap file.
-func readPcapUDP(t *testing.T, b []byte) []udpRec {
-	if len(b) < 24 || binary.LittleEndian.Uint32(b) != 0xa1b2c3d4 {
-		t.Fatal("not a little-endian microsecond pcap")
-	}
-	var out []udpRec
-	for b = b[24:]; len(b) >= 16; {
-		incl := int(binary.LittleEndian.Uint32(b[8:]))
-		if 16+incl > len(b) {
-			break
-		}
-		frame := b[16 : 16+incl]
-		b = b[16+incl:]
-		if len(frame) < 14+20+8 || binary.BigEndian.Uint16(frame[12:]) != 0x0800 {
-			continue
-		}
-		ip := frame[14:]
-		h := int(ip[0]&0xf) * 4
-		if ip[9] != 17 {
-			continue
-		}
-		l := int(binary.BigEndian.Uint16(ip[2:]))
-		out = append(out, udpRec{src: netip.AddrFrom4([4]byte(ip[12:16])), dst: netip.AddrFrom4([4]byte(ip[16:20])),
-			data: ip[h+8 : l]})
-	}
-	return out
 }
 
 var (
