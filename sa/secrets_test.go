@@ -15,25 +15,8 @@ import (
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/testing/fakekernel"
 	"github.com/goswan/goswan/testing/ikesim"
+	"github.com/goswan/goswan/testing/testenv"
 )
-
-// lockedBuffer is a log sink's writer.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // secretsRun sets up moon and sun with every log group at level, runs the
 // IKE_SA, CHILD_SA rekeys with PFS and an IKE rekey, and returns both
@@ -45,7 +28,7 @@ func secretsRun(t *testing.T, level bus.Level) (string, []ikesim.WireRecord) {
 			o.ESP, o.Lifetime, o.Margin, o.IKELifetime = "aes128gcm16-modp2048!", 30, 10, 600
 		}
 	})
-	var buf lockedBuffer
+	var buf testenv.Buffer
 	levels := bus.DefaultLevels()
 	for g := range levels {
 		levels[g] = level

@@ -10,6 +10,7 @@ import (
 	"github.com/goswan/goswan/confparse"
 	"github.com/goswan/goswan/confparse/ipsecconf"
 	"github.com/goswan/goswan/testing/netbase"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // FuzzCheckPID: any pid file content is read without a panic, and only a
@@ -47,7 +48,7 @@ func FuzzConfigLog(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		cfg, err := ipsecconf.Parse("ipsec.conf", src, &ipsecconf.Options{NetDB: netbase.DB()})
-		var buf syncBuffer
+		var buf testenv.Buffer
 		out := logConfig("ipsec.conf", cfg, err, &logger{level: 3, stderr: &buf})
 		if (out == nil) != (err != nil) {
 			t.Fatalf("refused %v, load error %v", out == nil, err)

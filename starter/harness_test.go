@@ -1,18 +1,17 @@
 package starter
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/goswan/goswan/confparse/settings"
 	"github.com/goswan/goswan/testing/netbase"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // harness runs Main in this process, in the foreground (--nofork), with a
@@ -28,7 +27,7 @@ type harness struct {
 	sigs    chan os.Signal
 	idle    chan struct{}
 	done    chan int
-	stderr  *syncBuffer
+	stderr  *testenv.Buffer
 	running bool
 }
 
@@ -41,7 +40,7 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{
 		t: t, dir: dir, conf: filepath.Join(dir, "ipsec.conf"), out: filepath.Join(dir, "out"),
 		sigs: make(chan os.Signal, 8), idle: make(chan struct{}, 1), done: make(chan int, 1),
-		stderr: &syncBuffer{},
+		stderr: &testenv.Buffer{},
 	}
 	for _, d := range []string{"run", "lib", "out"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
@@ -211,21 +210,4 @@ func (h *harness) messages() [][]byte {
 		out = append(out, b)
 	}
 	return out
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -3,6 +3,8 @@ package starter
 import (
 	"strings"
 	"testing"
+
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 type fakeSyslog struct{ lines []string }
@@ -14,7 +16,7 @@ func (f *fakeSyslog) Close() error        { return nil }
 // a record per line (a trailing newline makes an empty last record), both
 // only up to the current level.
 func TestLogger(t *testing.T) {
-	var buf syncBuffer
+	var buf testenv.Buffer
 	sys := &fakeSyslog{}
 	l := &logger{level: 2, stderr: &buf, sys: sys}
 	l.dbg1("one %d", 1)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // TestCheckPID: a pid file counts only if it names a live process that is
@@ -34,7 +36,7 @@ func TestCheckPID(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		var buf syncBuffer
+		var buf testenv.Buffer
 		log := &logger{level: 1, stderr: &buf}
 		if got := checkPID(f, log); got != tc.live {
 			t.Errorf("%q: running %v, want %v", tc.content, got, tc.live)

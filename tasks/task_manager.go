@@ -362,47 +362,49 @@ func (tm *TaskManager) processResponse(m *encoding.Message) sa.Status {
 
 // postBuild lets the tasks that want to see the message after it was
 // generated (and encrypted) do so, dropping those that are done; ok is
-// false if one failed.
+// false if one failed (it stays, as charon's post_build leaves it).
 func postBuild(tasks []sa.Task, m *encoding.Message) (rest []sa.Task, ok bool) {
-	ok = true
-	for i := 0; i < len(tasks); {
-		pb, has := tasks[i].(sa.PostBuilder)
+	return eachHook(tasks, false, func(t sa.Task) (sa.Status, bool) {
+		pb, has := t.(sa.PostBuilder)
 		if !has {
-			i++
-			continue
+			return 0, false
 		}
-		switch pb.PostBuild(m) {
-		case sa.Success:
-			tasks = drop(tasks, i, true)
-			continue
-		case sa.NeedMore:
-		default:
-			ok = false
-		}
-		i++
-	}
-	return tasks, ok
+		return pb.PostBuild(m), true
+	})
 }
 
 // postProcess lets the tasks that look at a message after all of them
 // processed it do so, dropping those that are done; ok is false (and the
 // failed task dropped) if one failed, which ends the IKE_SA.
 func postProcess(tasks []sa.Task, m *encoding.Message) (rest []sa.Task, ok bool) {
-	for i := 0; i < len(tasks); {
-		pp, has := tasks[i].(sa.PostProcessor)
+	return eachHook(tasks, true, func(t sa.Task) (sa.Status, bool) {
+		pp, has := t.(sa.PostProcessor)
 		if !has {
-			i++
-			continue
+			return 0, false
 		}
-		switch pp.PostProcess(m) {
-		case sa.Success:
+		return pp.PostProcess(m), true
+	})
+}
+
+// eachHook calls hook on every task that has it (has), in order. A task
+// whose hook returns Success is done and dropped; NeedMore keeps it. A
+// failure sets ok to false: with failStops the failed task is dropped and
+// the walk ends there, otherwise the task stays and the walk goes on.
+func eachHook(tasks []sa.Task, failStops bool, hook func(sa.Task) (st sa.Status, has bool)) (rest []sa.Task, ok bool) {
+	ok = true
+	for i := 0; i < len(tasks); {
+		st, has := hook(tasks[i])
+		switch {
+		case !has || st == sa.NeedMore:
+		case st == sa.Success:
 			tasks = drop(tasks, i, true)
 			continue
-		case sa.NeedMore:
-		default:
+		case failStops:
 			return drop(tasks, i, true), false
+		default:
+			ok = false
 		}
 		i++
 	}
-	return tasks, true
+	return tasks, ok
 }
