@@ -23,6 +23,23 @@ import (
 // SA still REKEYED, sun's replacement B inbound only (where policies name
 // SPIs its outbound SA is in the kernel already, its policies are not),
 // no retry scheduled.
+// inBothKernelModels runs f on an established pair, held (messages wait
+// for the test to deliver or drop them), once with policies naming SPIs
+// and once routing by reqid: the regressions below were seen with both.
+func inBothKernelModels(t *testing.T, f func(t *testing.T, p *ikesim.Pair)) {
+	for _, policySPI := range []bool{false, true} {
+		t.Run(map[bool]string{false: "reqid", true: "policy-spi"}[policySPI], func(t *testing.T) {
+			s := ikesim.New(t)
+			s.PolicySPI = policySPI
+			p := ikesim.NewPairIn(t, s, nil)
+			p.Up()
+			p.Advance(time.Second)
+			p.Hold = true
+			f(t, p)
+		})
+	}
+}
+
 func wantWaitingForDelete(t *testing.T, p *ikesim.Pair) {
 	t.Helper()
 	registered := sa.OutboundRegistered
@@ -57,50 +74,42 @@ func settle(t *testing.T, p *ikesim.Pair) {
 // retransmission. Run in both kernel models (policies naming SPIs, and
 // routing by reqid).
 func TestRekeyCollisionLostDelete1896(t *testing.T) {
-	for _, policySPI := range []bool{false, true} {
-		t.Run(map[bool]string{false: "reqid", true: "policy-spi"}[policySPI], func(t *testing.T) {
-			s := ikesim.New(t)
-			s.PolicySPI = policySPI
-			p := ikesim.NewPairIn(t, s, nil)
-			p.Up()
-			p.Advance(time.Second)
-			p.Hold = true
-			onChild(t, p.Moon, opRekeyChild)
-			onChild(t, p.Sun, opRekeyChild)
-			// moon's CREATE_CHILD_SA request is lost.
-			p.DropHeld(p.Held()[0].Seq)
-			// <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr }
-			p.DeliverNextTo(t, p.Moon)
-			p.Moon.WantLog(t, "[IKE] detected CHILD_REKEY collision with CHILD_REKEY")
-			// CREATE_CHILD_SA { SA, Nr, TSi, TSr } -->: sun is done and
-			// sends <-- INFORMATIONAL { D }, which is lost.
-			p.DeliverNextTo(t, p.Sun)
-			p.Sun.NoLog(t, "detected CHILD_REKEY collision")
-			p.DropHeld(p.Held()[0].Seq)
-			// moon retransmits its request; sun is deleting the old SA.
-			p.Advance(5 * time.Second)
-			p.Moon.WantLog(t, "[IKE] retransmit 1 of request with message ID 2")
-			for _, h := range p.Held() {
-				if h.To == "sun" && !h.Response {
-					p.Deliver(h.Seq)
-					break
-				}
+	inBothKernelModels(t, func(t *testing.T, p *ikesim.Pair) {
+		onChild(t, p.Moon, opRekeyChild)
+		onChild(t, p.Sun, opRekeyChild)
+		// moon's CREATE_CHILD_SA request is lost.
+		p.DropHeld(p.Held()[0].Seq)
+		// <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr }
+		p.DeliverNextTo(t, p.Moon)
+		p.Moon.WantLog(t, "[IKE] detected CHILD_REKEY collision with CHILD_REKEY")
+		// CREATE_CHILD_SA { SA, Nr, TSi, TSr } -->: sun is done and
+		// sends <-- INFORMATIONAL { D }, which is lost.
+		p.DeliverNextTo(t, p.Sun)
+		p.Sun.NoLog(t, "detected CHILD_REKEY collision")
+		p.DropHeld(p.Held()[0].Seq)
+		// moon retransmits its request; sun is deleting the old SA.
+		p.Advance(5 * time.Second)
+		p.Moon.WantLog(t, "[IKE] retransmit 1 of request with message ID 2")
+		for _, h := range p.Held() {
+			if h.To == "sun" && !h.Response {
+				p.Deliver(h.Seq)
+				break
 			}
-			p.Sun.WantLog(t, "[ENC] generating CREATE_CHILD_SA response 2 [ N(TEMP_FAIL) ]")
-			// <-- CREATE_CHILD_SA { N(TEMP_FAIL) }, before the DELETE.
-			for _, h := range p.Held() {
-				if h.To == "moon" && h.Response {
-					p.Deliver(h.Seq)
-					break
-				}
+		}
+		p.Sun.WantLog(t, "[ENC] generating CREATE_CHILD_SA response 2 [ N(TEMP_FAIL) ]")
+		// <-- CREATE_CHILD_SA { N(TEMP_FAIL) }, before the DELETE.
+		for _, h := range p.Held() {
+			if h.To == "moon" && h.Response {
+				p.Deliver(h.Seq)
+				break
 			}
-			wantWaitingForDelete(t, p)
-			// sun retransmits the DELETE: moon installs B's outbound SA.
-			settle(t, p)
-			p.Moon.WantLogOrder(t, "[IKE] received DELETE for ESP CHILD_SA with SPI c0000001",
-				"[IKE] outbound CHILD_SA net-net{3} established")
-		})
-	}
+		}
+		wantWaitingForDelete(t, p)
+		// sun retransmits the DELETE: moon installs B's outbound SA.
+		settle(t, p)
+		p.Moon.WantLogOrder(t, "[IKE] received DELETE for ESP CHILD_SA with SPI c0000001",
+			"[IKE] outbound CHILD_SA net-net{3} established")
+	})
 }
 
 // TestRekeyCollisionTSUnacceptable2477 is strongswan/strongswan#2477: both
@@ -109,45 +118,37 @@ func TestRekeyCollisionLostDelete1896(t *testing.T) {
 // policies) and answers TS_UNACCEPTABLE; sun's own rekey completes and it
 // deletes the old SA.
 func TestRekeyCollisionTSUnacceptable2477(t *testing.T) {
-	for _, policySPI := range []bool{false, true} {
-		t.Run(map[bool]string{false: "reqid", true: "policy-spi"}[policySPI], func(t *testing.T) {
-			s := ikesim.New(t)
-			s.PolicySPI = policySPI
-			p := ikesim.NewPairIn(t, s, nil)
-			p.Up()
-			p.Advance(time.Second)
-			p.Hold = true
-			onChild(t, p.Moon, opRekeyChild)
-			onChild(t, p.Sun, opRekeyChild)
-			moonReq := p.Held()[0]
-			// <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr }
-			p.DeliverNextTo(t, p.Moon)
-			// CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } -->:
-			// sun's kernel refuses the new SA's policies.
-			refuse := errors.New("policy refused")
-			p.Sun.Kern.Fail = func(c fakekernel.Call) error {
-				if c.Op == "AddPolicy" {
-					return refuse
-				}
-				return nil
+	inBothKernelModels(t, func(t *testing.T, p *ikesim.Pair) {
+		onChild(t, p.Moon, opRekeyChild)
+		onChild(t, p.Sun, opRekeyChild)
+		moonReq := p.Held()[0]
+		// <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr }
+		p.DeliverNextTo(t, p.Moon)
+		// CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } -->:
+		// sun's kernel refuses the new SA's policies.
+		refuse := errors.New("policy refused")
+		p.Sun.Kern.Fail = func(c fakekernel.Call) error {
+			if c.Op == "AddPolicy" {
+				return refuse
 			}
-			p.Deliver(moonReq.Seq)
-			p.Sun.Kern.Fail = nil
-			p.Sun.WantLog(t, "[ENC] generating CREATE_CHILD_SA response 2 [ N(TS_UNACCEPT) ]")
-			// <-- CREATE_CHILD_SA { N(TS_UNACCEPT) }
-			for _, h := range p.Held() {
-				if h.To == "moon" && h.Response {
-					p.Deliver(h.Seq)
-					break
-				}
+			return nil
+		}
+		p.Deliver(moonReq.Seq)
+		p.Sun.Kern.Fail = nil
+		p.Sun.WantLog(t, "[ENC] generating CREATE_CHILD_SA response 2 [ N(TS_UNACCEPT) ]")
+		// <-- CREATE_CHILD_SA { N(TS_UNACCEPT) }
+		for _, h := range p.Held() {
+			if h.To == "moon" && h.Response {
+				p.Deliver(h.Seq)
+				break
 			}
-			p.Moon.WantLog(t, "[IKE] received TS_UNACCEPTABLE notify, no CHILD_SA built")
-			wantWaitingForDelete(t, p)
-			// CREATE_CHILD_SA { SA, Nr, TSi, TSr } -->, then sun's
-			// DELETE for the old SA.
-			settle(t, p)
-		})
-	}
+		}
+		p.Moon.WantLog(t, "[IKE] received TS_UNACCEPTABLE notify, no CHILD_SA built")
+		wantWaitingForDelete(t, p)
+		// CREATE_CHILD_SA { SA, Nr, TSi, TSr } -->, then sun's
+		// DELETE for the old SA.
+		settle(t, p)
+	})
 }
 
 // TestRekeyOfUnconfirmedReplacement: sun answers moon's rekey, the
@@ -160,36 +161,28 @@ func TestRekeyCollisionTSUnacceptable2477(t *testing.T) {
 // doing this). goswan waits until moon completes its rekeying (moon's
 // DELETE for the old SA installs our outbound SA) and tries again later.
 func TestRekeyOfUnconfirmedReplacement(t *testing.T) {
-	for _, policySPI := range []bool{false, true} {
-		t.Run(map[bool]string{false: "reqid", true: "policy-spi"}[policySPI], func(t *testing.T) {
-			s := ikesim.New(t)
-			s.PolicySPI = policySPI
-			p := ikesim.NewPairIn(t, s, nil)
-			p.Up()
-			p.Advance(time.Second)
-			p.Hold = true
-			onChild(t, p.Moon, opRekeyChild)
-			p.DeliverNextTo(t, p.Sun) // moon's request; sun's response is lost
-			p.DropHeld(p.Held()[0].Seq)
-			p.Sun.WithIKESA(t, 0, func(ike *sa.IKESA) sa.Status {
-				for _, c := range ike.Children() {
-					if c.State() == sa.ChildInstalled {
-						return ike.RekeyChild(c.Protocol(), c.SPI(true))
-					}
+	inBothKernelModels(t, func(t *testing.T, p *ikesim.Pair) {
+		onChild(t, p.Moon, opRekeyChild)
+		p.DeliverNextTo(t, p.Sun) // moon's request; sun's response is lost
+		p.DropHeld(p.Held()[0].Seq)
+		p.Sun.WithIKESA(t, 0, func(ike *sa.IKESA) sa.Status {
+			for _, c := range ike.Children() {
+				if c.State() == sa.ChildInstalled {
+					return ike.RekeyChild(c.Protocol(), c.SPI(true))
 				}
-				t.Fatal("sun: no installed CHILD_SA")
-				return sa.Success
-			})
-			p.Sun.WantLog(t, "[IKE] CHILD_SA net-net{2} is waiting for the peer to complete its rekeying",
-				"[IKE] CHILD_SA rekeying failed, trying again in")
-			if len(p.Held()) != 0 {
-				t.Fatalf("sun sent %v", p.Held())
 			}
-			p.RunHeld(p.Clock.Since()+40*time.Second, nil)
-			p.Sun.NoLog(t, "peer didn't find the CHILD_SA")
-			p.Moon.NoLog(t, "unable to rekey, CHILD_SA not found")
-			p.Sun.WantLog(t, "[ENC] generating CREATE_CHILD_SA request 0 [ N(REKEY_SA) SA No TSi TSr ]")
-			p.WantOneChildPair(t)
+			t.Fatal("sun: no installed CHILD_SA")
+			return sa.Success
 		})
-	}
+		p.Sun.WantLog(t, "[IKE] CHILD_SA net-net{2} is waiting for the peer to complete its rekeying",
+			"[IKE] CHILD_SA rekeying failed, trying again in")
+		if len(p.Held()) != 0 {
+			t.Fatalf("sun sent %v", p.Held())
+		}
+		p.RunHeld(p.Clock.Since()+40*time.Second, nil)
+		p.Sun.NoLog(t, "peer didn't find the CHILD_SA")
+		p.Moon.NoLog(t, "unable to rekey, CHILD_SA not found")
+		p.Sun.WantLog(t, "[ENC] generating CREATE_CHILD_SA request 0 [ N(REKEY_SA) SA No TSi TSr ]")
+		p.WantOneChildPair(t)
+	})
 }
