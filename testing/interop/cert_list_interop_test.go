@@ -43,7 +43,11 @@ func TestCharonListFormats(t *testing.T) {
 	testenv.RequireCommand(t, "/usr/sbin/ipsec")
 	bin := goswanBin(t)
 	now := time.Now()
+	// Every end lies half a day from a whole number of days (midDay), so
+	// that "expires in N days", counted down to whole days when each daemon
+	// lists, reads the same for both though they list seconds apart.
 	h := testpki.NewHierarchy(t, testpki.RSA2048, now, func(name string, o *testpki.Options) {
+		midDay(name, o)
 		switch name {
 		case "carol":
 			o.CRLURLs = []string{"http://crl.strongswan.org/strongswan.crl"}
@@ -56,8 +60,9 @@ func TestCharonListFormats(t *testing.T) {
 		}
 	})
 	signer := testpki.Issue(t, h.Root, testpki.Name("CH", "strongSwan Project", "OCSP Signing Authority", "ocsp.strongswan.org"),
-		testpki.NewKey(t, testpki.RSA2048, "ocsp"), testpki.Options{Now: now, ExtKeyUse: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}})
-	crl := testpki.CRL(t, h.Root, 3, now.Add(-time.Hour), now.Add(7*24*time.Hour),
+		testpki.NewKey(t, testpki.RSA2048, "ocsp"), testpki.Options{Now: now, NotAfter: now.Add(365*24*time.Hour + 12*time.Hour),
+			ExtKeyUse: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}})
+	crl := testpki.CRL(t, h.Root, 3, now.Add(-time.Hour), now.Add(7*24*time.Hour+12*time.Hour),
 		testpki.Revoked{Cert: h.Carol, At: now.Add(-2 * time.Hour), Reason: 1},
 		testpki.Revoked{Cert: h.Alice, At: now.Add(-3 * time.Hour), Reason: 6})
 	certs := &netnet.Certs{CA: h.Root.PEM(), KeyType: "RSA",
