@@ -11,6 +11,10 @@ import (
 // ErrNotFound is returned when an SA or policy does not exist (NOT_FOUND).
 var ErrNotFound = errors.New("not found")
 
+// ErrLastUser is returned by DelPolicy with ManagePolicy.HandOver when the
+// caller is the policy's last user: nothing was changed.
+var ErrLastUser = errors.New("last user of the policy")
+
 // ErrNotSupported is returned for an operation the backend cannot do.
 var ErrNotSupported = errors.New("not supported")
 

@@ -104,7 +104,8 @@ func (t *PolicyTable) Add(id PolicyID, d ManagePolicy, apply Apply) error {
 }
 
 // Del removes the user d of id (matched by priority, type, tunnel endpoints
-// and SA, as strongSwan does) and applies the resulting change.
+// and SA, as strongSwan does) and applies the resulting change. With
+// d.HandOver the last user is not removed: ErrLastUser, nothing changed.
 func (t *PolicyTable) Del(id PolicyID, d ManagePolicy, apply Apply) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -134,6 +135,8 @@ func (t *PolicyTable) Del(id PolicyID, d ManagePolicy, apply Apply) error {
 		rest = append(rest, users[idx+1:]...)
 	}
 	switch {
+	case len(rest) == 0 && d.HandOver:
+		return ErrLastUser
 	case len(rest) == 0:
 		if err := apply(PolicyRemove, d, prio); err != nil {
 			return err

@@ -143,3 +143,44 @@ func TestPolicyTableStandby(t *testing.T) {
 		t.Errorf("first standby user: %v, %v", op, err)
 	}
 }
+
+// TestPolicyTableHandOver: a hand-over removes a user only while another
+// keeps the policy (which then points at the next user's SA); the last
+// user stays, and nothing is applied.
+func TestPolicyTableHandOver(t *testing.T) {
+	id := PolicyID{Dir: DirOut, Src: ts(t, "10.1.0.0/16", 0, 0, 0xffff), Dst: ts(t, "10.2.0.0/16", 0, 0, 0xffff)}
+	mk := func(spi uint32, standby bool) ManagePolicy {
+		d := ManagePolicy{Type: PolicyIPsec, Prio: PriorityDefault, Standby: standby,
+			Src: netip.MustParseAddr("192.168.0.1"), Dst: netip.MustParseAddr("192.168.0.2")}
+		d.SA.Mode, d.SA.ReqID, d.SA.ESP.Use, d.SA.ESP.SPI = ModeTunnel, 1, true, spi
+		return d
+	}
+	var tbl PolicyTable
+	var log []applied
+	rec := func(op PolicyOp, d ManagePolicy, prio uint32) error {
+		log = append(log, applied{op, d.SA.ESP.SPI, prio})
+		return nil
+	}
+	old, successor := mk(0xc1, false), mk(0xc2, true)
+	if err := tbl.Add(id, old, rec); err != nil {
+		t.Fatal(err)
+	}
+	handOver := old
+	handOver.HandOver = true
+	if err := tbl.Del(id, handOver, rec); !errors.Is(err, ErrLastUser) || tbl.Users(id) != 1 || len(log) != 1 {
+		t.Fatalf("last user handed over: %v, %d users, applied %v", err, tbl.Users(id), log)
+	}
+	if err := tbl.Add(id, successor, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := tbl.Del(id, handOver, rec); err != nil {
+		t.Fatal(err)
+	}
+	if d, _, _ := tbl.Installed(id); tbl.Users(id) != 1 || d.SA.ESP.SPI != 0xc2 {
+		t.Errorf("after the hand-over %d users, installed SPI %x", tbl.Users(id), d.SA.ESP.SPI)
+	}
+	want := []applied{{PolicyInstall, 0xc1, 383615}, {PolicyUpdate, 0xc2, 383615}}
+	if fmt.Sprint(log) != fmt.Sprint(want) {
+		t.Errorf("applied %v, want %v", log, want)
+	}
+}

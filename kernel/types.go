@@ -245,6 +245,14 @@ type ManagePolicy struct {
 	// instead of sending with keys the initiator installs only when our
 	// response arrives.
 	Standby bool
+	// HandOver (goswan's, DelPolicy only): remove this user only if
+	// another user keeps the policy, which then points at that user's SA;
+	// as the last user, change nothing and return ErrLastUser. The old
+	// CHILD_SA of a make-before-break reauthentication hands its outbound
+	// policies to the new one standing by (Standby) as soon as the
+	// initiator deletes the old IKE_SA, before we answer: the initiator
+	// removes the old inbound SA when the answer arrives.
+	HandOver bool
 }
 
 // Usage is what QuerySA reports.

@@ -189,8 +189,13 @@ func (ip *IPsec) DelPolicy(id kernel.PolicyID, d kernel.ManagePolicy) error {
 	ip.policyMu.Lock()
 	defer ip.policyMu.Unlock()
 	name := policyName(id)
-	ip.log.Logf(bus.KNL, bus.Diag, "deleting policy %s", name)
 	before := ip.policies.Users(id)
+	if d.HandOver && before <= 1 {
+		// Nobody to hand the policy to: it stays, and nothing is logged,
+		// as nothing happened (the CHILD_SA deletes it when destroyed).
+		return kernel.ErrLastUser
+	}
+	ip.log.Logf(bus.KNL, bus.Diag, "deleting policy %s", name)
 	if before == 0 {
 		ip.log.Logf(bus.KNL, bus.Control, "deleting policy %s failed, not found", name)
 		return fmt.Errorf("policy %s: %w", id, kernel.ErrNotFound)

@@ -1,6 +1,7 @@
 package kernel_netlink
 
 import (
+	"errors"
 	"github.com/goswan/goswan/testing/netbase"
 
 	"net/netip"
@@ -235,6 +236,48 @@ func TestPolicyRefcountUpdateInPlace(t *testing.T) {
 	if r := routes220(t, ns); r != "" {
 		t.Errorf("routes left: %q", r)
 	}
+}
+
+// A make-before-break successor stands by behind the old SA's outbound
+// policy; the old CHILD_SA hands the policy over in place, and a hand-over
+// by the last user changes nothing and logs nothing.
+func TestPolicyHandOver(t *testing.T) {
+	ns := newTestNS(t)
+	setupCharonHost(t, ns)
+	ip, _, rec, _ := newBackend(t, ns, Options{})
+	id := kernel.PolicyID{Dir: kernel.DirOut, Src: anyPorts(t, "10.1.0.0/16"), Dst: anyPorts(t, "10.2.0.0/16")}
+	mk := func(spi uint32, standby, handOver bool) kernel.ManagePolicy {
+		sa := kernel.SAConfig{Mode: kernel.ModeTunnel, ReqID: 1}
+		sa.ESP.Use, sa.ESP.SPI = true, spi
+		return kernel.ManagePolicy{Type: kernel.PolicyIPsec, Prio: kernel.PriorityDefault, Src: netip.MustParseAddr("192.168.0.1"),
+			Dst: netip.MustParseAddr("192.168.0.2"), SA: sa, Standby: standby, HandOver: handOver}
+	}
+	show := func() string { return strings.Join(policyBlocks(ns.ip(t, "xfrm", "policy")), "\n") }
+	if err := ip.AddPolicy(id, mk(0xc1000001, false, false)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ip.DelPolicy(id, mk(0xc1000001, false, true)); !errors.Is(err, kernel.ErrLastUser) {
+		t.Fatalf("hand-over by the last user: %v", err)
+	}
+	if s := show(); !strings.Contains(s, "spi 0xc1000001") {
+		t.Fatalf("the last user's hand-over removed the policy: %s", s)
+	}
+	if strings.Contains(rec.text(), "deleting policy") {
+		t.Errorf("a hand-over that did nothing was logged")
+	}
+	if err := ip.AddPolicy(id, mk(0xc1000002, true, false)); err != nil {
+		t.Fatal(err)
+	}
+	if s := show(); !strings.Contains(s, "spi 0xc1000001") {
+		t.Fatalf("the standby user took the policy: %s", s)
+	}
+	if err := ip.DelPolicy(id, mk(0xc1000001, false, true)); err != nil {
+		t.Fatal(err)
+	}
+	if s := show(); !strings.Contains(s, "spi 0xc1000002") {
+		t.Fatalf("not handed over: %s", s)
+	}
+	rec.has(t, "[KNL] updating policy 10.1.0.0/16 === 10.2.0.0/16 out [priority 383615, refcount 1]")
 }
 
 func TestPolicyMarksIfIDAndPorts(t *testing.T) {

@@ -220,6 +220,31 @@ func (c *ChildSA) RemoveOutbound() {
 	c.outbound = OutboundNone
 }
 
+// HandOverOutbound gives this CHILD_SA's outbound policies to the
+// CHILD_SA standing by behind them (SetOutboundStandby: its successor in
+// the IKE_SA that replaces this one make-before-break). The responder
+// calls it when the initiator deletes the old IKE_SA, before answering:
+// the initiator removes its old inbound SA when the answer arrives, and
+// what we still sent with this SA after that would be lost. A policy no
+// other CHILD_SA holds stays, for Destroy to remove.
+func (c *ChildSA) HandOverOutbound() {
+	if c.cfg.Has(config.OptNoPolicies) || c.outbound&OutboundPolicies == 0 || c.trap {
+		return
+	}
+	_, otherSA := c.saConfigs()
+	all := true
+	for _, p := range c.policyPairs() {
+		op := c.ipsecPolicies(false, kernel.PriorityDefault)
+		op.handOver = true
+		if c.policiesOutbound(op, p[0], p[1], otherSA) != nil {
+			all = false
+		}
+	}
+	if all {
+		c.outbound &^= OutboundPolicies
+	}
+}
+
 // Destroy removes the policies and SAs from the kernel and releases the
 // reqid. Inbound SAs are always deleted so that allocated SPIs go away.
 func (c *ChildSA) Destroy() {

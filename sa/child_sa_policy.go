@@ -68,6 +68,9 @@ type policyOp struct {
 	me, other netip.Addr
 	typ       kernel.PolicyType
 	prio      kernel.PolicyPriority
+	// handOver: a removal that leaves a policy nobody else holds in place
+	// (kernel.ManagePolicy.HandOver).
+	handOver bool
 }
 
 // ipsecPolicies is the usual operation: IPsec policies between the SA's
@@ -106,7 +109,7 @@ func (c *ChildSA) policiesOutbound(o policyOp, my, other selectors.TS, otherSA k
 	// A responder's new CHILD_SA during make-before-break keeps its outbound
 	// policies on standby behind the old SA's (c.standbyOut).
 	d := kernel.ManagePolicy{Type: o.typ, Prio: o.prio, ManualPrio: c.cfg.ManualPrio,
-		Src: o.me, Dst: o.other, SA: otherSA, Standby: c.standbyOut}
+		Src: o.me, Dst: o.other, SA: otherSA, Standby: c.standbyOut, HandOver: o.handOver}
 	op := c.policyFunc(o)
 	err := op(id, d)
 	if c.mode != kernel.ModeTransport && c.cfg.Has(config.OptFwdOutPolicies) {

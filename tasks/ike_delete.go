@@ -96,6 +96,13 @@ func (t *IKEDelete) Process(m *encoding.Message) sa.Status {
 		fallthrough
 	case sa.IKEEstablished:
 		ike.SetState(sa.IKEDeleting)
+		// goswan's, not charon's: a successor standing by (the new
+		// IKE_SA of a make-before-break reauthentication) sends from now
+		// on, before our answer lets the initiator remove the old
+		// inbound SAs; the rest goes when the IKE_SA is destroyed.
+		for _, c := range ike.Children() {
+			c.HandOverOutbound()
+		}
 		if !ike.Has(sa.CondReauthenticating) {
 			ike.Reestablish()
 		}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/credentials"
+	"github.com/goswan/goswan/encoding"
+	"github.com/goswan/goswan/kernel"
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/testing/ikesim"
 	"github.com/goswan/goswan/testing/testpki"
@@ -37,6 +39,21 @@ func TestIKEReauthMakeBeforeBreak(t *testing.T) {
 			for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
 				n.Kern.ResetCalls()
 			}
+			// What sun's outbound policy names when it answers moon's
+			// DELETE for the old IKE_SA: moon removes the old inbound SA
+			// when the answer arrives, so sun must send with the new one
+			// by then.
+			answerOut := map[string]bool{}
+			p.AlterPlain = func(_ int, from *ikesim.Node, m *encoding.Message) {
+				if from != p.Sun || m.Exchange != encoding.ExchangeInformational || !m.Response || m.Get(encoding.PayloadDelete) != nil {
+					return
+				}
+				for _, id := range p.Sun.Kern.Policies() {
+					if d, ok := p.Sun.Kern.InstalledPolicy(id); ok && id.Dir == kernel.DirOut {
+						answerOut[fmt.Sprintf("%08x", d.SA.ESP.SPI)] = true
+					}
+				}
+			}
 			p.Hold = true
 			p.AdvanceTo(60 * time.Second)
 			steps := 0
@@ -67,9 +84,16 @@ func TestIKEReauthMakeBeforeBreak(t *testing.T) {
 			if steps != 6 {
 				t.Errorf("%d packets, want IKE_SA_INIT, IKE_AUTH and INFORMATIONAL, requests and responses", steps)
 			}
+			p.AlterPlain = nil
 			p.Hold = false
 			p.Advance(10 * time.Second)
 			p.WantOneChildPair(t)
+			if policySPI {
+				newOut := p.Sun.OnlyIKESA(t).Children()[0].SPI(false)
+				if len(answerOut) != 1 || !answerOut[fmt.Sprintf("%08x", newOut)] {
+					t.Errorf("sun answered the DELETE with outbound policies naming SPIs %v, want only the new SA's, %08x", answerOut, newOut)
+				}
+			}
 			for _, n := range []*ikesim.Node{p.Moon, p.Sun} {
 				wantNoPolicyGap(t, n)
 				ike := n.OnlyIKESA(t)
