@@ -98,12 +98,6 @@ func TestPolicyTableApplyErrorKeepsState(t *testing.T) {
 // ones), a standby user only when the users before it are gone.
 func TestPolicyTableStandby(t *testing.T) {
 	id := PolicyID{Dir: DirOut, Src: ts(t, "10.1.0.0/16", 0, 0, 0xffff), Dst: ts(t, "10.2.0.0/16", 0, 0, 0xffff)}
-	mk := func(spi uint32, standby bool) ManagePolicy {
-		d := ManagePolicy{Type: PolicyIPsec, Prio: PriorityDefault, Standby: standby,
-			Src: netip.MustParseAddr("192.168.0.1"), Dst: netip.MustParseAddr("192.168.0.2")}
-		d.SA.Mode, d.SA.ReqID, d.SA.ESP.Use, d.SA.ESP.SPI = ModeTunnel, 1, true, spi
-		return d
-	}
 	for _, standby := range []bool{false, true} {
 		var tbl PolicyTable
 		var log []applied
@@ -111,7 +105,7 @@ func TestPolicyTableStandby(t *testing.T) {
 			log = append(log, applied{op, d.SA.ESP.SPI, prio})
 			return nil
 		}
-		old, new := mk(0xc1, false), mk(0xc2, standby)
+		old, new := tunnelUser(0xc1, false), tunnelUser(0xc2, standby)
 		for _, step := range []func() error{
 			func() error { return tbl.Add(id, old, rec) },
 			func() error { return tbl.Add(id, new, rec) },
@@ -139,9 +133,18 @@ func TestPolicyTableStandby(t *testing.T) {
 	// A standby user of a policy nobody holds installs it.
 	var tbl PolicyTable
 	var op PolicyOp
-	if err := tbl.Add(id, mk(0xc3, true), func(o PolicyOp, _ ManagePolicy, _ uint32) error { op = o; return nil }); err != nil || op != PolicyInstall {
+	if err := tbl.Add(id, tunnelUser(0xc3, true), func(o PolicyOp, _ ManagePolicy, _ uint32) error { op = o; return nil }); err != nil || op != PolicyInstall {
 		t.Errorf("first standby user: %v, %v", op, err)
 	}
+}
+
+// tunnelUser is a CHILD_SA's use of an outbound policy: its SA (reqid 1)
+// between the gateways, standing by or not.
+func tunnelUser(spi uint32, standby bool) ManagePolicy {
+	d := ManagePolicy{Type: PolicyIPsec, Prio: PriorityDefault, Standby: standby,
+		Src: netip.MustParseAddr("192.168.0.1"), Dst: netip.MustParseAddr("192.168.0.2")}
+	d.SA.Mode, d.SA.ReqID, d.SA.ESP.Use, d.SA.ESP.SPI = ModeTunnel, 1, true, spi
+	return d
 }
 
 // TestPolicyTableHandOver: a hand-over removes a user only while another
@@ -149,19 +152,13 @@ func TestPolicyTableStandby(t *testing.T) {
 // user stays, and nothing is applied.
 func TestPolicyTableHandOver(t *testing.T) {
 	id := PolicyID{Dir: DirOut, Src: ts(t, "10.1.0.0/16", 0, 0, 0xffff), Dst: ts(t, "10.2.0.0/16", 0, 0, 0xffff)}
-	mk := func(spi uint32, standby bool) ManagePolicy {
-		d := ManagePolicy{Type: PolicyIPsec, Prio: PriorityDefault, Standby: standby,
-			Src: netip.MustParseAddr("192.168.0.1"), Dst: netip.MustParseAddr("192.168.0.2")}
-		d.SA.Mode, d.SA.ReqID, d.SA.ESP.Use, d.SA.ESP.SPI = ModeTunnel, 1, true, spi
-		return d
-	}
 	var tbl PolicyTable
 	var log []applied
 	rec := func(op PolicyOp, d ManagePolicy, prio uint32) error {
 		log = append(log, applied{op, d.SA.ESP.SPI, prio})
 		return nil
 	}
-	old, successor := mk(0xc1, false), mk(0xc2, true)
+	old, successor := tunnelUser(0xc1, false), tunnelUser(0xc2, true)
 	if err := tbl.Add(id, old, rec); err != nil {
 		t.Fatal(err)
 	}

@@ -27,32 +27,30 @@ func file(frames ...[]byte) []byte {
 	return b
 }
 
+// udp4 and udp6 build an Ethernet frame holding one UDP datagram.
 func udp4(src, dst string, sport, dport uint16, payload []byte) []byte {
-	f := append(make([]byte, 12), 0x08, 0x00)
-	ip := []byte{0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, protoUDP, 0, 0}
-	ip = binary.BigEndian.AppendUint16(ip[:2], uint16(20+8+len(payload)))
-	ip = append(ip, 0, 0, 0x40, 0, 64, protoUDP, 0, 0)
+	u := udp(sport, dport, payload)
+	ip := binary.BigEndian.AppendUint16([]byte{0x45, 0}, uint16(20+len(u)))
+	ip = append(ip, 0, 0, 0x40, 0, 64, protoUDP, 0, 0) // id, DF, TTL, protocol, checksum
 	s, d := netip.MustParseAddr(src).As4(), netip.MustParseAddr(dst).As4()
 	ip = append(append(ip, s[:]...), d[:]...)
-	u := binary.BigEndian.AppendUint16(nil, sport)
-	u = binary.BigEndian.AppendUint16(u, dport)
-	u = binary.BigEndian.AppendUint16(u, uint16(8+len(payload)))
-	u = append(append(u, 0, 0), payload...)
-	return append(append(f, ip...), u...)
+	return append(append(append(make([]byte, 12), 0x08, 0x00), ip...), u...)
 }
 
 func udp6(src, dst string, sport, dport uint16, payload []byte) []byte {
-	f := append(make([]byte, 12), 0x86, 0xdd)
-	ip := []byte{0x60, 0, 0, 0}
-	ip = binary.BigEndian.AppendUint16(ip, uint16(8+len(payload)))
+	u := udp(sport, dport, payload)
+	ip := binary.BigEndian.AppendUint16([]byte{0x60, 0, 0, 0}, uint16(len(u)))
 	ip = append(ip, protoUDP, 64)
 	s, d := netip.MustParseAddr(src).As16(), netip.MustParseAddr(dst).As16()
 	ip = append(append(ip, s[:]...), d[:]...)
+	return append(append(append(make([]byte, 12), 0x86, 0xdd), ip...), u...)
+}
+
+func udp(sport, dport uint16, payload []byte) []byte {
 	u := binary.BigEndian.AppendUint16(nil, sport)
 	u = binary.BigEndian.AppendUint16(u, dport)
 	u = binary.BigEndian.AppendUint16(u, uint16(8+len(payload)))
-	u = append(append(u, 0, 0), payload...)
-	return append(append(f, ip...), u...)
+	return append(append(u, 0, 0), payload...)
 }
 
 func TestUDPAndIKE(t *testing.T) {
