@@ -118,7 +118,7 @@ func TestDaemonTooSlow(t *testing.T) {
 	h := newHarness(t)
 	t.Setenv(fakeNoPIDEnv, "1")
 	t.Setenv(fakeStubbornEnv, "1")
-	startPoll = time.Millisecond
+	startPoll, startPolls = time.Millisecond, 500
 	h.writeConf(twoConns)
 	if _, exited := h.start(); exited {
 		t.Fatalf("starter exited:\n%s", h.stderr.String())

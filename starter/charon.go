@@ -19,7 +19,8 @@ var (
 	// again this much later.
 	restartDelay = restartDelaySeconds * time.Second
 	// The daemon has startPolls × startPoll to write its pid file.
-	startPoll = 20 * time.Millisecond
+	startPoll  = 20 * time.Millisecond
+	startPolls = 500
 	// stopPoll is the pace at which starter signals a daemon it stops.
 	stopPoll = 200 * time.Millisecond
 	// killPoll is the pace at which it kills a daemon that did not come up.
@@ -39,7 +40,6 @@ var (
 
 const (
 	restartDelaySeconds = 5
-	startPolls          = 500
 	// A daemon being stopped gets SIGINT, then SIGTERM until stopKillAt,
 	// then SIGKILL until stopPolls.
 	stopKillAt = 40

@@ -67,8 +67,13 @@ func newHarness(t *testing.T) *harness {
 		AllowNonRoot: true,
 		Signals:      h.sigs,
 	}
-	delay, start, stop, kill, stopKilled, killKilled := restartDelay, startPoll, stopPoll, killPoll, stopKilledPoll, killKilledPoll
+	delay, start, starts, stop, kill, stopKilled, killKilled := restartDelay, startPoll, startPolls, stopPoll, killPoll, stopKilledPoll, killKilledPoll
 	restartDelay, startPoll, stopPoll, killPoll = time.Millisecond, 5*time.Millisecond, 50*time.Millisecond, 5*time.Millisecond
+	// The fake daemon is this race-enabled test binary: with both cores
+	// busy it took more than 500 × 5 ms to write its pid file, and starter
+	// killed it (make test-loaded). A daemon that comes up is waited for
+	// up to a minute; TestDaemonTooSlow shortens this again.
+	startPolls = 12000
 	// A SIGKILLed daemon is waited for until it is reaped, however busy
 	// the machine: these only bound the wait.
 	stopKilledPoll, killKilledPoll = time.Minute, time.Minute
@@ -84,7 +89,7 @@ func newHarness(t *testing.T) *harness {
 			<-h.done
 		}
 		testHookIdle = nil
-		restartDelay, startPoll, stopPoll, killPoll = delay, start, stop, kill
+		restartDelay, startPoll, startPolls, stopPoll, killPoll = delay, start, starts, stop, kill
 		stopKilledPoll, killKilledPoll = stopKilled, killKilled
 	})
 	return h
