@@ -174,6 +174,11 @@ func verifyPKCS12MAC(macData cryptobyte.String, content []byte, cache *passCache
 			return ErrPKCS12MAC
 		}
 		if hmac.Equal(pkcs12MAC(newHash, v, p, salt, int(iter), content), digest) {
+			// The encrypted parts try this passphrase first: with 8-byte
+			// blocks (3DES, RC2) a wrong one gives valid padding about
+			// once in 256 decryptions, and its garbage would end the parse
+			// before the right one is tried.
+			cache.list[0], cache.list[i] = cache.list[i], cache.list[0]
 			return nil
 		}
 	}
