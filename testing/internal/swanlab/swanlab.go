@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/goswan/goswan/testing/internal/labconf"
@@ -400,13 +401,20 @@ func (l *Lab) Logs(host string, lines int) string {
 
 // Close stops charon on both gateways and removes the network.
 func (l *Lab) Close() error {
+	// Both at once, as netnet does: a stop takes a second or two.
+	var wg sync.WaitGroup
 	for _, h := range []string{"moon", "sun"} {
 		cmd := "systemctl stop strongswan"
 		if h == "moon" && l.stroke {
 			cmd = "ipsec stop"
 		}
-		_, _, _ = l.Run(h, cmd, 30*time.Second)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, _ = l.Run(h, cmd, 30*time.Second)
+		}()
 	}
+	wg.Wait()
 	err := l.Topo.Close()
 	os.RemoveAll(l.bin)
 	return err
