@@ -18,6 +18,7 @@ import (
 // apart (charon.retransmit_tries and retransmit_limit): an exchange then
 // gives up with a probability of 0.51^21, 7e-7.
 func TestCollisionRandomLoss(t *testing.T) {
+	sweepWithoutRace(t)
 	for _, sc := range sweepScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()

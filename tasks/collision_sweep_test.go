@@ -9,6 +9,7 @@ import (
 
 	"github.com/goswan/goswan/sa"
 	"github.com/goswan/goswan/testing/ikesim"
+	"github.com/goswan/goswan/testing/testenv"
 )
 
 // The collision sweep: every pair of operations RFC 7296 §2.8.1 and
@@ -257,9 +258,21 @@ func dropName(d map[string]int) string {
 	return "drop " + strings.Join(parts, ", ")
 }
 
+// sweepWithoutRace leaves the sweeps to make test's run without -race.
+// Each run is one goroutine on virtual time, where the race detector has
+// nothing to find; under it the three sweeps (with TestCollisionRandomLoss)
+// took most of tasks' 55 s, and of its 160 s with both cores loaded (make
+// test-loaded).
+func sweepWithoutRace(t *testing.T) {
+	if raceEnabled {
+		testenv.OtherLane(t, "make test's run without -race", "one goroutine on virtual time: nothing for the race detector")
+	}
+}
+
 // TestCollisionSweep runs every scenario in every delivery order and
 // kernel model, lossless and with drops at every message position.
 func TestCollisionSweep(t *testing.T) {
+	sweepWithoutRace(t)
 	for _, sc := range sweepScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
@@ -342,6 +355,7 @@ func (e *explorer) next() bool {
 // most), lossless and then with each message that any lossless order
 // sent dropped once.
 func TestCollisionInterleavings(t *testing.T) {
+	sweepWithoutRace(t)
 	for _, sc := range sweepScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
