@@ -40,8 +40,14 @@ demo: build
 # The allocation tests cannot run under -race (the race detector allocates),
 # and the collision sweeps, thousands of single-goroutine runs on virtual
 # time, only get slower under it: they run once more without it.
+#
+# The packages that mostly wait on daemons in namespaces (interop's real
+# strongSwan, reqiddiff's labs, encoding's live capture) are named first so
+# that go test starts them first and the CPU-bound rest runs beside them;
+# in ./...'s order they came last (testing/, encoding after most).
 test:
-	GORACE=atexit_sleep_ms=0 $(GO) test -race -count=1 -timeout 9m ./...
+	GORACE=atexit_sleep_ms=0 $(GO) test -race -count=1 -timeout 9m \
+		./testing/interop ./testing/internal/reqiddiff ./encoding ./...
 	$(GO) test -count=1 -run '^(TestESPAllocationFree|TestReceiverDropAllocs|TestCollisionSweep|TestCollisionInterleavings|TestCollisionRandomLoss)$$' ./crypto ./sa ./tasks
 
 $(STATICCHECK):
