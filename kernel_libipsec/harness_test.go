@@ -204,7 +204,7 @@ type child struct {
 	tsMoon, tsSun   selectors.TS
 }
 
-func (c child) addSA(t *testing.T, k *IPsec, src, dst netip.Addr, spi uint32, inbound bool, seed byte) kernel.SAID {
+func (c child) addSA(t testing.TB, k *IPsec, src, dst netip.Addr, spi uint32, inbound bool, seed byte) kernel.SAID {
 	t.Helper()
 	id := kernel.SAID{Src: src, Dst: dst, SPI: spi, Proto: kernel.ProtoESP}
 	d := kernel.AddSA{ReqID: c.reqid, Mode: c.mode, EncAlg: c.a.enc, EncKey: keyOf(c.a.encLen, seed),

@@ -132,20 +132,38 @@ func (k *IPsec) publishLocked(s *sa, reqids ...uint32) {
 		k.publishOutSPILocked(e, s)
 	}
 	for _, r := range reqids {
-		var best *sa
-		for c := range k.outSAs[r] {
-			if c.usable() && (best == nil || better(c, best)) {
-				best = c
-			}
-		}
 		m := e.outShard(r)
-		if best == nil {
+		if best := k.bestOutLocked(r, s, m[r]); best == nil {
 			delete(m, r)
 		} else {
 			m[r] = best
 		}
 	}
 	k.sad.Store(e.n)
+}
+
+// bestOutLocked is the outbound SA of reqid r after a change of s, given
+// cur, the one chosen before the change. Every change of a candidate
+// passes here, so cur is the best of the others unless it is s itself or
+// has gone: then, and only then, all candidates are compared. Otherwise a
+// reqid that many CHILD_SAs share (the same subnets between the same
+// hosts: 10 000 in the rekey storm) made each AddSA and DelSA look at
+// all of them, most of the responder's time during the storm.
+func (k *IPsec) bestOutLocked(r uint32, s, cur *sa) *sa {
+	cands := k.outSAs[r]
+	if _, ok := cands[cur]; ok && cur != s && cur.usable() {
+		if _, ok := cands[s]; ok && s.usable() && better(s, cur) {
+			return s
+		}
+		return cur
+	}
+	var best *sa
+	for c := range cands {
+		if c.usable() && (best == nil || better(c, best)) {
+			best = c
+		}
+	}
+	return best
 }
 
 // publishOutSPILocked updates s's entry in the view's outbound SAs by SPI
