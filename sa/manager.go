@@ -61,11 +61,12 @@ type entry struct {
 	connected     bool
 	myID, otherID *credentials.Identity
 	otherFamily4  bool
-	// contactID is the identity the entry is filed under as a contact;
-	// peerCfg the SA's config at checkin (for CheckoutByConfig).
-	contactID *credentials.Identity
-	peerCfg   *config.PeerCfg
-	cfgKey    string // config.MergeKey(peerCfg)
+	// contactMe and contactID are the identities (ours, the peer's) the
+	// entry is filed under as a contact; peerCfg the SA's config at
+	// checkin (for CheckoutByConfig).
+	contactMe, contactID *credentials.Identity
+	peerCfg              *config.PeerCfg
+	cfgKey               string // config.MergeKey(peerCfg)
 }
 
 // NewManager creates the manager and the core's other registries (the
@@ -299,9 +300,9 @@ func (m *Manager) checkinLocked(e *entry) {
 	if !e.connected || e.myID == nil {
 		contact = nil
 	}
-	if contact != e.contactID {
-		m.idx.setContact(e, contact)
-		e.contactID = contact
+	if contact != e.contactID || (contact != nil && e.myID != e.contactMe) {
+		m.idx.setContact(e, e.myID, contact)
+		e.contactMe, e.contactID = e.myID, contact
 	}
 	other := ike.otherHost.Addr()
 	switch {

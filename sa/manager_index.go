@@ -38,24 +38,33 @@ type spiKey struct {
 	initiator bool
 }
 
-// contactKey files a connected entry by the peer's identity: its type and
-// its encoding, with ASCII lower-cased for the string types that
-// Identity.Equals compares so. DNs, which Equals compares by their parsed
-// form and against an identity of any type, share one bucket (a walk over
-// the DN identities only).
+// contactKey files a connected entry by its two identities, ours and the
+// peer's, as charon's connected-peers table does: a gateway whose SAs all
+// share one peer identity (a responder's own, seen from many initiators'
+// conns to it) would otherwise look at every SA for each IKE_AUTH.
 type contactKey struct {
+	me, other idKey
+}
+
+// idKey is an identity's part of a contactKey: its type and its encoding,
+// with ASCII lower-cased for the string types that Identity.Equals
+// compares so. DNs, which Equals compares by their parsed form and against
+// an identity of any type, share one key (dnKey).
+type idKey struct {
 	typ credentials.IDType
 	enc string
 }
 
-func contactKeyOf(id *credentials.Identity) contactKey {
+var dnKey = idKey{typ: credentials.IDDerASN1DN}
+
+func idKeyOf(id *credentials.Identity) idKey {
 	switch id.Type() {
 	case credentials.IDDerASN1DN:
-		return contactKey{typ: id.Type()}
+		return dnKey
 	case credentials.IDFQDN, credentials.IDRFC822Addr:
-		return contactKey{id.Type(), asciiLower(id.Encoding())}
+		return idKey{id.Type(), asciiLower(id.Encoding())}
 	}
-	return contactKey{id.Type(), string(id.Encoding())}
+	return idKey{id.Type(), string(id.Encoding())}
 }
 
 func (x *index) init() {
@@ -110,7 +119,7 @@ func (x *index) remove(e *entry) {
 	if x.byUID[e.ike.uniqueID] == e {
 		delete(x.byUID, e.ike.uniqueID)
 	}
-	x.setContact(e, nil)
+	x.setContact(e, nil, nil)
 }
 
 // refile moves an entry whose SA changed its initiator SPI (a reset).
@@ -127,9 +136,9 @@ func (x *index) refile(e *entry) {
 	x.bySPI[k] = append(x.bySPI[k], e)
 }
 
-// setContact files a connected entry under the peer's identity (nil: not
-// connected).
-func (x *index) setContact(e *entry, other *credentials.Identity) {
+// setContact files a connected entry under our identity and the peer's
+// (other nil: not connected).
+func (x *index) setContact(e *entry, me, other *credentials.Identity) {
 	if e.contact != nil {
 		k := *e.contact
 		x.byContact[k] = dropEntry(x.byContact[k], e)
@@ -138,24 +147,39 @@ func (x *index) setContact(e *entry, other *credentials.Identity) {
 		}
 		e.contact = nil
 	}
-	if other != nil && !e.removed {
-		k := contactKeyOf(other)
+	if me != nil && other != nil && !e.removed {
+		k := contactKey{idKeyOf(me), idKeyOf(other)}
 		e.contact = &k
 		x.byContact[k] = append(x.byContact[k], e)
 	}
 }
 
-// contacts lists the connected entries whose peer identity may equal id
-// (the caller compares with Equals): those filed under id's key, and the
-// DN ones, which Equals compares with an identity of any type.
-func (x *index) contacts(id *credentials.Identity) []*entry {
-	if id == nil {
+// contacts lists the connected entries whose identities may equal me and
+// other (the caller compares with Equals): those filed under their keys,
+// and on either side the DN ones, which Equals compares with an identity
+// of any type.
+func (x *index) contacts(me, other *credentials.Identity) []*entry {
+	if me == nil || other == nil {
 		return nil
 	}
-	k := contactKeyOf(id)
-	l := x.byContact[k]
-	if dn := (contactKey{typ: credentials.IDDerASN1DN}); k != dn && len(x.byContact[dn]) > 0 {
-		l = append(l[:len(l):len(l)], x.byContact[dn]...)
+	mine, theirs := []idKey{idKeyOf(me)}, []idKey{idKeyOf(other)}
+	if mine[0] != dnKey {
+		mine = append(mine, dnKey)
+	}
+	if theirs[0] != dnKey {
+		theirs = append(theirs, dnKey)
+	}
+	var l []*entry
+	for _, m := range mine {
+		for _, o := range theirs {
+			b := x.byContact[contactKey{m, o}]
+			if len(b) == 0 {
+				continue
+			}
+			// The first bucket is returned as it is, capped, so that
+			// appending the next ones copies it.
+			l = append(l[:len(l):len(l)], b...)
+		}
 	}
 	return l
 }

@@ -14,7 +14,7 @@ func (m *Manager) HasContact(ike *IKESA, me, other *credentials.Identity) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	four := ike.otherHost.Addr().Is4()
-	for _, e := range m.idx.contacts(other) {
+	for _, e := range m.idx.contacts(me, other) {
 		if e.ike != ike && e.connected && e.myID != nil && e.otherID != nil &&
 			e.myID.Equals(me) && e.otherID.Equals(other) && e.otherFamily4 == four {
 			return true
@@ -35,7 +35,7 @@ func (m *Manager) CheckUniqueness(ike *IKESA, forceReplace bool) bool {
 	four := ike.otherHost.Addr().Is4()
 	m.mu.Lock()
 	var dups []*entry
-	for _, e := range m.idx.contacts(other) {
+	for _, e := range m.idx.contacts(me, other) {
 		if e.ike != ike && e.connected && e.myID != nil && e.otherID != nil &&
 			e.myID.Equals(me) && e.otherID.Equals(other) && e.otherFamily4 == four {
 			dups = append(dups, e)
