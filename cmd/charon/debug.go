@@ -15,7 +15,9 @@ import (
 // GOSWAN_DEBUG_DIR set, SIGUSR1 makes the daemon collect its garbage and
 // write what its heap holds to that directory, as
 // memstats.<pid>.<n>.json (the runtime's figures after the collection)
-// and heap.<pid>.<n>.pprof (go tool pprof -sample_index=inuse_space). make
+// and heap.<pid>.<n>.pprof (go tool pprof -sample_index=inuse_space), and
+// before that every goroutine's stack as goroutines.<pid>.<n>.txt (where
+// the daemon waits when it seems to hang). make
 // bench reads the first for the Go heap per IKE_SA. Without the variable
 // SIGUSR1 keeps its default action, as in charon.
 func debugMemory() {
@@ -34,10 +36,16 @@ func debugMemory() {
 }
 
 func writeMemory(dir string, n int) {
+	base := filepath.Join(dir, fmt.Sprintf("%%s.%d.%d.%%s", os.Getpid(), n))
+	// The stacks first: the collection below would let blocked work
+	// move on.
+	if f, err := os.Create(fmt.Sprintf(base, "goroutines", "txt")); err == nil {
+		_ = pprof.Lookup("goroutine").WriteTo(f, 2)
+		f.Close()
+	}
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	base := filepath.Join(dir, fmt.Sprintf("%%s.%d.%d.%%s", os.Getpid(), n))
 	if f, err := os.Create(fmt.Sprintf(base, "heap", "pprof")); err == nil {
 		_ = pprof.WriteHeapProfile(f)
 		f.Close()

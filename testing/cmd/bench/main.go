@@ -57,10 +57,14 @@ type config struct {
 	auths     []string
 	memSAs    []int
 	startConn int
-	rekeySAs  int
-	scaleSAs  int
-	out       string
-	bin       string
+	// startLimit is how long the start figure waits for either
+	// implementation to load its conns (and then the changed one); 0: 60 s
+	// and 20 ms per conn.
+	startLimit time.Duration
+	rekeySAs   int
+	scaleSAs   int
+	out        string
+	bin        string
 }
 
 // suites are the defaults of make bench (full) and make bench-quick.
@@ -76,7 +80,7 @@ var figureIDs = []string{"throughput", "ikesa", "memory", "start", "rekey", "sca
 
 func parseFlags() (config, error) {
 	suite := flag.String("suite", "full", "full (make bench) or quick (make bench-quick, for CI)")
-	only := flag.String("only", "", "comma-separated figures to run (throughput, ikesa, memory, start); default all")
+	only := flag.String("only", "", "comma-separated figures to run (throughput, ikesa, memory, start, rekey, scale); default all")
 	measure := flag.String("measure", "", "old name of --only (throughput, ikesa)")
 	pairings := flag.String("pairings", "", "pairings of the two-gateway figures (left = moon), e.g. gg,gs,sg,ss; default gg,ss (quick) or all (full)")
 	seconds := flag.Int("seconds", 0, "iperf3 duration")
@@ -86,6 +90,7 @@ func parseFlags() (config, error) {
 	auths := flag.String("ikesa-auth", "", "setup-rate figures: psk, rsa2048, ecdsa256")
 	memSAs := flag.String("mem-ikesas", "", "IKE_SA counts of the memory figure, e.g. 1000,3000,10000")
 	conns := flag.Int("conns", 0, "conns in ipsec.conf for the start figure")
+	startLimit := flag.Duration("start-limit", 0, "how long the start figure waits for the conns to load, and for the update (default 60 s + 20 ms per conn)")
 	rekeySAs := flag.Int("rekey-ikesas", 0, "CHILD_SAs of the rekey storm (0 in the quick suite: no storm)")
 	scaleSAs := flag.Int("scale-ikesas", 0, "IKE_SAs of the scale figure (only with --only scale: it takes long)")
 	out := flag.String("out", "bench", "directory for results.json and the plots")
@@ -107,6 +112,7 @@ func parseFlags() (config, error) {
 	pick(&c.ikesas, *ikesas)
 	pick(&c.certSAs, *certSAs)
 	pick(&c.startConn, *conns)
+	c.startLimit = *startLimit
 	pick(&c.rekeySAs, *rekeySAs)
 	pick(&c.scaleSAs, *scaleSAs)
 	ps := *pairings

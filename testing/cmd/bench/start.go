@@ -34,7 +34,7 @@ func benchStart(ctx context.Context, c config, start, update *Figure) error {
 	for round := 1; round <= c.rounds; round++ {
 		for _, impl := range []runner.Impl{runner.Goswan, runner.StrongSwan} {
 			fmt.Printf("== ipsec start, round %d, %s: %d conns\n", round, impl, c.startConn)
-			s, u, err := startTimes(ctx, impl, c.bin, c.startConn)
+			s, u, err := startTimes(ctx, impl, c.bin, c.startConn, c.startLimit)
 			if err != nil {
 				return fmt.Errorf("%s: %w", impl, err)
 			}
@@ -46,7 +46,7 @@ func benchStart(ctx context.Context, c config, start, update *Figure) error {
 	return nil
 }
 
-func startTimes(ctx context.Context, impl runner.Impl, bin string, n int) (start, update time.Duration, err error) {
+func startTimes(ctx context.Context, impl runner.Impl, bin string, n int, limit time.Duration) (start, update time.Duration, err error) {
 	net, err := netnet.BuildLoad(ctx, string(impl), string(runner.Goswan), bin, netnet.LoadOptions{
 		Auth: netnet.AuthPSK, Conns: n, IKE: "aes128-sha256-x25519!", ESP: "aes128gcm16!",
 	})
@@ -61,7 +61,9 @@ func startTimes(ctx context.Context, impl runner.Impl, bin string, n int) (start
 			err = cerr
 		}
 	}()
-	limit := 60*time.Second + time.Duration(n)*20*time.Millisecond
+	if limit == 0 {
+		limit = 60*time.Second + time.Duration(n)*20*time.Millisecond
+	}
 	last := fmt.Sprintf("net-net%d", n)
 	t0 := time.Now()
 	if _, err := net.Run("moon", "ipsec start", 30*time.Second); err != nil {
