@@ -2,7 +2,7 @@ package kernel
 
 import (
 	"fmt"
-	"slices"
+	"net/netip"
 	"sync"
 )
 
@@ -30,17 +30,114 @@ func (o PolicyOp) String() string {
 // PolicyTable keeps the users of each policy, as strongSwan's kernel
 // backends do: while a CHILD_SA is rekeyed, old and new SA install the same
 // policies, and a policy must stay until its last user deletes it, pointing
-// at the best remaining SA. Both kernel backends share this bookkeeping so
-// that they behave identically.
+// at the best remaining user's SA. Both kernel backends share this
+// bookkeeping so that they behave identically.
 type PolicyTable struct {
 	mu      sync.Mutex
-	entries map[PolicyID][]policyUser
+	entries map[PolicyID]*policyUsers
 }
 
 type policyUser struct {
 	d        ManagePolicy
 	prio     uint32 // effective priority (manual, else automatic)
 	autoPrio uint32
+}
+
+// policyUsers are one policy's users, best first, in a list with an index
+// by what Del matches. Many CHILD_SAs may share a policy (the same subnets
+// between the same hosts: 10 000 in the rekey storm); in a slice, each
+// user added at the front and each user leaving moved all the others, most
+// of a responder's time during the storm. Here the common changes — a new
+// SA's user going first, any user leaving — cost the same for one user or
+// ten thousand.
+type policyUsers struct {
+	head, tail *userNode
+	n          int
+	byKey      map[userKey][]*userNode
+}
+
+type userNode struct {
+	policyUser
+	key        userKey
+	prev, next *userNode
+}
+
+// userKey is what identifies a user when it is deleted: priority, type,
+// tunnel endpoints and SA, as in strongSwan.
+type userKey struct {
+	prio, autoPrio uint32
+	typ            PolicyType
+	src, dst       netip.Addr
+	sa             SAConfig
+}
+
+func keyOf(u policyUser) userKey {
+	return userKey{u.prio, u.autoPrio, u.d.Type, u.d.Src, u.d.Dst, u.d.SA}
+}
+
+// insertBefore puts n before at (nil: at the end).
+func (l *policyUsers) insertBefore(n, at *userNode) {
+	n.next = at
+	if at == nil {
+		n.prev = l.tail
+		l.tail = n
+	} else {
+		n.prev = at.prev
+		at.prev = n
+	}
+	if n.prev == nil {
+		l.head = n
+	} else {
+		n.prev.next = n
+	}
+	l.n++
+	l.byKey[n.key] = append(l.byKey[n.key], n)
+}
+
+func (l *policyUsers) remove(n *userNode) {
+	if n.prev == nil {
+		l.head = n.next
+	} else {
+		n.prev.next = n.next
+	}
+	if n.next == nil {
+		l.tail = n.prev
+	} else {
+		n.next.prev = n.prev
+	}
+	n.prev, n.next = nil, nil
+	l.n--
+	same := l.byKey[n.key]
+	for i, x := range same {
+		if x == n {
+			same = append(same[:i], same[i+1:]...)
+			break
+		}
+	}
+	if len(same) == 0 {
+		delete(l.byKey, n.key)
+	} else {
+		l.byKey[n.key] = same
+	}
+}
+
+// find returns the first user, best first, that k identifies.
+func (l *policyUsers) find(k userKey) *userNode {
+	same := l.byKey[k]
+	switch len(same) {
+	case 0:
+		return nil
+	case 1:
+		return same[0]
+	}
+	// Equal users are rare (an SA installed twice); the first in the
+	// list's order is the one strongSwan removes.
+	for n := l.head; n != nil; n = n.next {
+		if n.key == k {
+			return n
+		}
+	}
+	return nil
 }
 
 // Effective priority and the automatic one for a request.
@@ -63,7 +160,7 @@ func (t *PolicyTable) Add(id PolicyID, d ManagePolicy, apply Apply) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.entries == nil {
-		t.entries = map[PolicyID][]policyUser{}
+		t.entries = map[PolicyID]*policyUsers{}
 	}
 	users := t.entries[id]
 	prio, auto := priorities(id, d, 0)
@@ -73,22 +170,24 @@ func (t *PolicyTable) Add(id PolicyID, d ManagePolicy, apply Apply) error {
 	// a reqid before those without; a new user with a reqid goes before the
 	// equal ones already there (the newest SA takes over), a standby user
 	// after them.
-	i := 0
-	for ; i < len(users); i++ {
-		c := users[i]
-		if c.prio > u.prio {
-			break
-		}
-		if c.prio == u.prio && (c.autoPrio > u.autoPrio ||
-			(c.autoPrio == u.autoPrio && !d.Standby && (c.d.SA.ReqID == 0 || u.d.SA.ReqID != 0))) {
-			break
+	var at *userNode
+	if users != nil {
+		for at = users.head; at != nil; at = at.next {
+			c := at.policyUser
+			if c.prio > u.prio {
+				break
+			}
+			if c.prio == u.prio && (c.autoPrio > u.autoPrio ||
+				(c.autoPrio == u.autoPrio && !d.Standby && (c.d.SA.ReqID == 0 || u.d.SA.ReqID != 0))) {
+				break
+			}
 		}
 	}
 	op := PolicyKeep
 	switch {
-	case len(users) == 0:
+	case users == nil || users.n == 0:
 		op = PolicyInstall
-	case i == 0:
+	case at == users.head:
 		op = PolicyUpdate
 	}
 	if op != PolicyKeep {
@@ -96,10 +195,11 @@ func (t *PolicyTable) Add(id PolicyID, d ManagePolicy, apply Apply) error {
 			return err
 		}
 	}
-	// In place, after apply succeeded: many IKE_SAs may share one policy
-	// (a thousand net-to-net conns with the same subnets), and a copy of
-	// its users per added SA would be quadratic in them.
-	t.entries[id] = slices.Insert(users, i, u)
+	if users == nil {
+		users = &policyUsers{byKey: map[userKey][]*userNode{}}
+		t.entries[id] = users
+	}
+	users.insertBefore(&userNode{policyUser: u, key: keyOf(u)}, at)
 	return nil
 }
 
@@ -114,42 +214,32 @@ func (t *PolicyTable) Del(id PolicyID, d ManagePolicy, apply Apply) error {
 		return fmt.Errorf("policy %s: %w", id, ErrNotFound)
 	}
 	prio, auto := priorities(id, d, 0)
-	idx := -1
-	for i, u := range users {
-		if u.prio == prio && u.autoPrio == auto && u.d.Type == d.Type &&
-			u.d.Src == d.Src && u.d.Dst == d.Dst && u.d.SA == d.SA {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 {
+	n := users.find(keyOf(policyUser{d: d, prio: prio, autoPrio: auto}))
+	if n == nil && users.n > 0 {
 		// No exact user: strongSwan then still drops the policy if nobody
 		// else holds it; with other users it leaves it alone.
-		if len(users) > 0 {
-			return nil
-		}
+		return nil
 	}
-	rest := make([]policyUser, 0, len(users))
-	rest = append(rest, users[:max(idx, 0)]...)
-	if idx >= 0 {
-		rest = append(rest, users[idx+1:]...)
+	left := users.n
+	if n != nil {
+		left--
 	}
 	switch {
-	case len(rest) == 0 && d.HandOver:
+	case left == 0 && d.HandOver:
 		return ErrLastUser
-	case len(rest) == 0:
+	case left == 0:
 		if err := apply(PolicyRemove, d, prio); err != nil {
 			return err
 		}
 		delete(t.entries, id)
-	case idx == 0:
-		if err := apply(PolicyUpdate, rest[0].d, rest[0].prio); err != nil {
+		return nil
+	case n == users.head:
+		next := n.next.policyUser
+		if err := apply(PolicyUpdate, next.d, next.prio); err != nil {
 			return err
 		}
-		t.entries[id] = rest
-	default:
-		t.entries[id] = rest
 	}
+	users.remove(n)
 	return nil
 }
 
@@ -157,7 +247,10 @@ func (t *PolicyTable) Del(id PolicyID, d ManagePolicy, apply Apply) error {
 func (t *PolicyTable) Users(id PolicyID) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.entries[id])
+	if users := t.entries[id]; users != nil {
+		return users.n
+	}
+	return 0
 }
 
 // Installed returns the data and priority currently installed for id.
@@ -165,10 +258,10 @@ func (t *PolicyTable) Installed(id PolicyID) (ManagePolicy, uint32, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	users := t.entries[id]
-	if len(users) == 0 {
+	if users == nil || users.head == nil {
 		return ManagePolicy{}, 0, false
 	}
-	return users[0].d, users[0].prio, true
+	return users.head.d, users.head.prio, true
 }
 
 // IDs lists the installed policies.

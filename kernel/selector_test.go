@@ -6,7 +6,7 @@ import (
 	"github.com/goswan/goswan/selectors"
 )
 
-func ts(t *testing.T, s string, proto uint8, from, to uint16) selectors.TS {
+func ts(t testing.TB, s string, proto uint8, from, to uint16) selectors.TS {
 	t.Helper()
 	x, err := selectors.ParseCIDR(s, proto, from, to)
 	if err != nil {
