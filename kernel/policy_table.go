@@ -170,17 +170,22 @@ func (t *PolicyTable) Add(id PolicyID, d ManagePolicy, apply Apply) error {
 	// a reqid before those without; a new user with a reqid goes before the
 	// equal ones already there (the newest SA takes over), a standby user
 	// after them.
+	below := func(c policyUser) bool {
+		return c.prio > u.prio || (c.prio == u.prio && (c.autoPrio > u.autoPrio ||
+			(c.autoPrio == u.autoPrio && !d.Standby && (c.d.SA.ReqID == 0 || u.d.SA.ReqID != 0))))
+	}
 	var at *userNode
-	if users != nil {
-		for at = users.head; at != nil; at = at.next {
-			c := at.policyUser
-			if c.prio > u.prio {
-				break
-			}
-			if c.prio == u.prio && (c.autoPrio > u.autoPrio ||
-				(c.autoPrio == u.autoPrio && !d.Standby && (c.d.SA.ReqID == 0 || u.d.SA.ReqID != 0))) {
-				break
-			}
+	switch {
+	case users == nil:
+	case d.Standby:
+		// For a standby user only the priorities count, by which the
+		// list is sorted: the place is found from the end, where it
+		// usually is (a responder's SAs that duplicate others' stand by).
+		for p := users.tail; p != nil && below(p.policyUser); p = p.prev {
+			at = p
+		}
+	default:
+		for at = users.head; at != nil && !below(at.policyUser); at = at.next {
 		}
 	}
 	op := PolicyKeep
