@@ -67,6 +67,13 @@ type entry struct {
 	contactMe, contactID *credentials.Identity
 	peerCfg              *config.PeerCfg
 	cfgKey               string // config.MergeKey(peerCfg)
+	// Where the index filed the entry by its config (manager_index.go):
+	// cfgFiled, in cfgFile under cfgKey0 (nil: as having none); seq its
+	// place in the order entries came.
+	cfgFiled bool
+	cfgFile  map[*entry]struct{}
+	cfgKey0  string
+	seq      uint64
 }
 
 // NewManager creates the manager and the core's other registries (the
@@ -295,6 +302,7 @@ func (m *Manager) checkinLocked(e *entry) {
 		if e.peerCfg != nil {
 			e.cfgKey = config.MergeKey(e.peerCfg)
 		}
+		m.idx.fileCfg(e)
 	}
 	contact := e.otherID
 	if !e.connected || e.myID == nil {

@@ -1,7 +1,9 @@
 package sa
 
 import (
+	"cmp"
 	"net/netip"
+	"slices"
 
 	"github.com/goswan/goswan/credentials"
 )
@@ -19,6 +21,8 @@ import (
 //     SPI may be unknown on either side, so it is compared in the bucket);
 //   - by unique id, for `ipsec down name[N]` and jobs;
 //   - by the peer's identity once connected, for uniqueness and contacts;
+//   - by the merge key of the config at the last checkin (none yet: an
+//     SA being set up), for CheckoutByConfig;
 //   - how many half-open SAs (and queued IKE_SA_INITs) each peer address
 //     has with us as responder, for the DoS limits (Manager's
 //     setHalfOpenLocked and countResponderLocked keep it).
@@ -30,6 +34,12 @@ type index struct {
 	byUID      map[uint32]*entry
 	byContact  map[contactKey][]*entry
 	halfOpenIP map[netip.Addr]int
+	// byCfg and noCfg file entries by config.MergeKey of their config,
+	// or as having none; seq numbers entries in the order they came, so
+	// that candidates from several files are taken oldest first.
+	byCfg map[string]map[*entry]struct{}
+	noCfg map[*entry]struct{}
+	seq   uint64
 }
 
 // spiKey files an entry by our role and the initiator's SPI.
@@ -74,6 +84,8 @@ func (x *index) init() {
 		x.byUID = map[uint32]*entry{}
 		x.byContact = map[contactKey][]*entry{}
 		x.halfOpenIP = map[netip.Addr]int{}
+		x.byCfg = map[string]map[*entry]struct{}{}
+		x.noCfg = map[*entry]struct{}{}
 	}
 }
 
@@ -92,6 +104,9 @@ func (x *index) add(e *entry) {
 	e.spi = spiKey{e.ike.id.SPIi, e.ike.id.Initiator}
 	x.bySPI[e.spi] = append(x.bySPI[e.spi], e)
 	x.byUID[e.ike.uniqueID] = e
+	x.seq++
+	e.seq = x.seq
+	x.fileCfg(e)
 }
 
 // remove takes an entry out of every index; e.removed tells waiters.
@@ -120,6 +135,60 @@ func (x *index) remove(e *entry) {
 		delete(x.byUID, e.ike.uniqueID)
 	}
 	x.setContact(e, nil, nil)
+	x.fileCfg(e)
+}
+
+// fileCfg files an entry under its config's merge key, or as having no
+// config, after the entry's config changed (or it was removed: then
+// nowhere).
+func (x *index) fileCfg(e *entry) {
+	if e.cfgFiled {
+		if e.cfgFile == nil {
+			delete(x.noCfg, e)
+		} else {
+			delete(e.cfgFile, e)
+			if len(e.cfgFile) == 0 {
+				delete(x.byCfg, e.cfgKey0)
+			}
+		}
+		e.cfgFiled, e.cfgFile = false, nil
+	}
+	if e.removed {
+		return
+	}
+	e.cfgFiled = true
+	if e.peerCfg == nil {
+		x.noCfg[e] = struct{}{}
+		return
+	}
+	f := x.byCfg[e.cfgKey]
+	if f == nil {
+		f = map[*entry]struct{}{}
+		x.byCfg[e.cfgKey] = f
+	}
+	f[e] = struct{}{}
+	e.cfgFile, e.cfgKey0 = f, e.cfgKey
+}
+
+// cfgCandidates lists, oldest first, the entries that may hold a config
+// with merge key key: those filed under it, under "dn" (a DN's key says
+// little), and those without a config yet. ok is false for key "dn",
+// which any entry may match.
+func (x *index) cfgCandidates(key string) (l []*entry, ok bool) {
+	if key == "dn" {
+		return nil, false
+	}
+	for e := range x.noCfg {
+		l = append(l, e)
+	}
+	for e := range x.byCfg[key] {
+		l = append(l, e)
+	}
+	for e := range x.byCfg["dn"] {
+		l = append(l, e)
+	}
+	slices.SortFunc(l, func(a, b *entry) int { return cmp.Compare(a.seq, b.seq) })
+	return l, true
 }
 
 // refile moves an entry whose SA changed its initiator SPI (a reset).

@@ -64,7 +64,28 @@ func (m *Manager) CheckoutByConfig(peer *config.PeerCfg, thread int) *IKESA {
 // and is waited for as before.
 func (m *Manager) checkoutByCfg(thread int, peer *config.PeerCfg, match func(*IKESA) bool) *IKESA {
 	key := config.MergeKey(peer)
-	return m.checkoutWhere(thread, func(e *entry) bool {
+	candidate := cfgCandidate(peer, key)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// Only the entries the index files under the key: walking all of
+	// them made each `ipsec up` (and the bringing up of N conns) cost
+	// time in proportion to the SAs already up.
+	for {
+		l, ok := m.idx.cfgCandidates(key)
+		if !ok {
+			return m.checkoutWhereLocked(thread, candidate, match)
+		}
+		ike, again := m.checkoutFromLocked(thread, l, candidate, match)
+		if !again {
+			return ike
+		}
+	}
+}
+
+// cfgCandidate says whether an entry may hold peer (merge key key): one
+// whose config at its last checkin equals it, or that has none yet.
+func cfgCandidate(peer *config.PeerCfg, key string) func(*entry) bool {
+	return func(e *entry) bool {
 		if e.peerCfg == nil || e.peerCfg == peer {
 			return true
 		}
@@ -74,7 +95,26 @@ func (m *Manager) checkoutByCfg(thread int, peer *config.PeerCfg, match func(*IK
 			return false
 		}
 		return e.peerCfg.Equal(peer)
-	}, match)
+	}
+}
+
+// checkoutFromLocked is checkoutWhereLocked over the entries l; again
+// says that a wait found an entry gone, and the caller lists them anew.
+func (m *Manager) checkoutFromLocked(thread int, l []*entry, candidate func(*entry) bool, match func(*IKESA) bool) (ike *IKESA, again bool) {
+	for _, e := range l {
+		if e.destroy || e.removed || !candidate(e) {
+			continue
+		}
+		if !m.waitLocked(e) {
+			return nil, true
+		}
+		if match(e.ike) {
+			e.busy = true
+			e.ike.thread = thread
+			return e.ike, false
+		}
+	}
+	return nil, false
 }
 
 func (m *Manager) checkoutBy(thread int, match func(*IKESA) bool) *IKESA {
@@ -86,6 +126,10 @@ func (m *Manager) checkoutBy(thread int, match func(*IKESA) bool) *IKESA {
 func (m *Manager) checkoutWhere(thread int, candidate func(*entry) bool, match func(*IKESA) bool) *IKESA {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.checkoutWhereLocked(thread, candidate, match)
+}
+
+func (m *Manager) checkoutWhereLocked(thread int, candidate func(*entry) bool, match func(*IKESA) bool) *IKESA {
 	for e := m.idx.head; e != nil; {
 		if e.destroy || (candidate != nil && !candidate(e)) {
 			e = e.next
