@@ -130,3 +130,8 @@ func (d *Daemon) IKESACount() (total, halfOpen int) {
 
 // EachIKESA implements StatusSource.
 func (d *Daemon) EachIKESA(wait bool, fn func(*sa.IKESA)) { d.manager.Each(0, wait, fn) }
+
+// EachIKESANamed implements namedSource.
+func (d *Daemon) EachIKESANamed(wait bool, name string, fn func(*sa.IKESA)) {
+	d.manager.EachNamed(0, wait, name, fn)
+}

@@ -100,7 +100,11 @@ func WriteStatus(w io.Writer, src StatusSource, all, wait bool, name stroke.Str)
 	up := max(total-halfOpen, 0)
 	p.printf("Security Associations (%d up, %d connecting):\n", up, halfOpen)
 	found := false
-	src.EachIKESA(wait, func(ike *sa.IKESA) {
+	each := src.EachIKESA
+	if n, ok := src.(namedSource); ok && name.Valid {
+		each = func(wait bool, fn func(*sa.IKESA)) { n.EachIKESANamed(wait, name.Value, fn) }
+	}
+	each(wait, func(ike *sa.IKESA) {
 		if p.err != nil {
 			return
 		}
@@ -128,6 +132,12 @@ func WriteStatus(w io.Writer, src StatusSource, all, wait bool, name stroke.Str)
 		}
 	}
 	return p.err
+}
+
+// namedSource is a StatusSource that can list only the IKE_SAs that may
+// match a name, without looking at the others (sa.Manager.EachNamed).
+type namedSource interface {
+	EachIKESANamed(wait bool, name string, fn func(*sa.IKESA))
 }
 
 // writeHeader writes statusall's daemon block and the pools.

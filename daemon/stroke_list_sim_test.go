@@ -67,6 +67,9 @@ func (x *simSource) IKESACount() (total, halfOpen int) {
 }
 
 func (x *simSource) EachIKESA(wait bool, fn func(*sa.IKESA)) { x.n.Mgr.Each(0, wait, fn) }
+func (x *simSource) EachIKESANamed(wait bool, name string, fn func(*sa.IKESA)) {
+	x.n.Mgr.EachNamed(0, wait, name, fn)
+}
 
 func (x *simSource) status(t testing.TB, all bool, name ...string) string {
 	t.Helper()

@@ -74,6 +74,9 @@ type entry struct {
 	cfgFile  map[*entry]struct{}
 	cfgKey0  string
 	seq      uint64
+	// names are the SA's name and its CHILD_SAs' at the last checkin
+	// (nil before it), what `ipsec status <name>` filters by (EachNamed).
+	names []string
 }
 
 // NewManager creates the manager and the core's other registries (the
@@ -303,6 +306,10 @@ func (m *Manager) checkinLocked(e *entry) {
 			e.cfgKey = config.MergeKey(e.peerCfg)
 		}
 		m.idx.fileCfg(e)
+	}
+	e.names = append(e.names[:0], ike.Name())
+	for _, c := range ike.children {
+		e.names = append(e.names, c.Name())
 	}
 	contact := e.otherID
 	if !e.connected || e.myID == nil {

@@ -1,6 +1,8 @@
 package sa
 
 import (
+	"slices"
+
 	"github.com/goswan/goswan/config"
 )
 
@@ -156,12 +158,31 @@ func (m *Manager) checkoutWhereLocked(thread int, candidate func(*entry) bool, m
 // With wait false, SAs busy in another job are skipped, as
 // statusall-nb does.
 func (m *Manager) Each(thread int, wait bool, fn func(ike *IKESA)) {
+	m.each(thread, wait, "", fn)
+}
+
+// EachNamed is Each over the IKE_SAs that had the name, or a CHILD_SA of
+// that name, at their last checkin, and those not checked in yet. `ipsec
+// status <conn>` shows only those; checking out every IKE_SA to compare
+// its name took 0.34 s with 100 000 up. An SA that a job holds meanwhile
+// is judged by its names at its last checkin, as a listing made a moment
+// earlier would have.
+func (m *Manager) EachNamed(thread int, wait bool, name string, fn func(ike *IKESA)) {
+	m.each(thread, wait, name, fn)
+}
+
+// named reports whether e may have name ("": any) among its SA's names.
+func (e *entry) named(name string) bool {
+	return name == "" || e.names == nil || slices.Contains(e.names, name)
+}
+
+func (m *Manager) each(thread int, wait bool, name string, fn func(ike *IKESA)) {
 	m.mu.Lock()
 	list := m.idx.list()
 	m.mu.Unlock()
 	for _, e := range list {
 		m.mu.Lock()
-		if e.destroy || e.removed || (!wait && e.busy) {
+		if e.destroy || e.removed || (!wait && e.busy) || !e.named(name) {
 			m.mu.Unlock()
 			continue
 		}
