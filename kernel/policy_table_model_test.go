@@ -197,12 +197,6 @@ func TestPolicyTableAgreesWithModel(t *testing.T) {
 // against the slice-based model (Model), in the same run.
 func BenchmarkPolicyTableShared(b *testing.B) {
 	id := PolicyID{Dir: DirOut, Src: ts(b, "10.1.0.0/16", 0, 0, 0xffff), Dst: ts(b, "10.2.0.0/16", 0, 0, 0xffff)}
-	mk := func(spi uint32) ManagePolicy {
-		d := ManagePolicy{Type: PolicyIPsec, Prio: PriorityDefault,
-			Src: netip.MustParseAddr("192.168.0.1"), Dst: netip.MustParseAddr("192.168.0.2")}
-		d.SA.Mode, d.SA.ReqID, d.SA.ESP.Use, d.SA.ESP.SPI = ModeTunnel, 1, true, spi
-		return d
-	}
 	nop := func(PolicyOp, ManagePolicy, uint32) error { return nil }
 	type table interface {
 		Add(PolicyID, ManagePolicy, Apply) error
@@ -219,14 +213,14 @@ func BenchmarkPolicyTableShared(b *testing.B) {
 			tbl := c.new()
 			spi := uint32(0)
 			for ; spi < 10000; spi++ {
-				_ = tbl.Add(id, mk(spi), nop)
+				_ = tbl.Add(id, tunnelUser(spi, false), nop)
 			}
 			oldest := uint32(0)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				_ = tbl.Add(id, mk(spi), nop)
+				_ = tbl.Add(id, tunnelUser(spi, false), nop)
 				spi++
-				if err := tbl.Del(id, mk(oldest), nop); err != nil {
+				if err := tbl.Del(id, tunnelUser(oldest, false), nop); err != nil {
 					b.Fatal(err)
 				}
 				oldest++

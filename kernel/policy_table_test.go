@@ -21,13 +21,7 @@ func TestPolicyTableRekeyOverlap(t *testing.T) {
 		return nil
 	}
 	id := PolicyID{Dir: DirOut, Src: ts(t, "10.1.0.0/16", 0, 0, 0xffff), Dst: ts(t, "10.2.0.0/16", 0, 0, 0xffff)}
-	mk := func(spi uint32) ManagePolicy {
-		d := ManagePolicy{Type: PolicyIPsec, Prio: PriorityDefault,
-			Src: netip.MustParseAddr("192.168.0.1"), Dst: netip.MustParseAddr("192.168.0.2")}
-		d.SA.Mode, d.SA.ReqID, d.SA.ESP.Use, d.SA.ESP.SPI = ModeTunnel, 1, true, spi
-		return d
-	}
-	old, new := mk(0xc1), mk(0xc2)
+	old, new := tunnelUser(0xc1, false), tunnelUser(0xc2, false)
 	if err := tbl.Add(id, old, rec); err != nil {
 		t.Fatal(err)
 	}
