@@ -67,13 +67,9 @@ type entry struct {
 	contactMe, contactID *credentials.Identity
 	peerCfg              *config.PeerCfg
 	cfgKey               string // config.MergeKey(peerCfg)
-	// Where the index filed the entry by its config (manager_index.go):
-	// cfgFiled, in cfgFile under cfgKey0 (nil: as having none); seq its
-	// place in the order entries came.
-	cfgFiled bool
-	cfgFile  map[*entry]struct{}
-	cfgKey0  string
-	seq      uint64
+	// seq is the entry's place in the order entries came (the index
+	// lists CheckoutByConfig's candidates oldest first by it).
+	seq uint64
 	// names are the SA's name and its CHILD_SAs' at the last checkin
 	// (nil before it), what `ipsec status <name>` filters by (EachNamed).
 	names []string
@@ -300,12 +296,7 @@ func (m *Manager) checkinLocked(e *entry) {
 	e.myID, e.otherID = ike.myID, ike.OtherEAPID()
 	e.otherFamily4 = ike.otherHost.Addr().Is4()
 	if e.peerCfg != ike.peerCfg {
-		e.peerCfg = ike.peerCfg
-		e.cfgKey = ""
-		if e.peerCfg != nil {
-			e.cfgKey = config.MergeKey(e.peerCfg)
-		}
-		m.idx.fileCfg(e)
+		m.idx.setCfg(e, ike.peerCfg)
 	}
 	e.names = append(e.names[:0], ike.Name())
 	for _, c := range ike.children {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 
+	"github.com/goswan/goswan/config"
 	"github.com/goswan/goswan/credentials"
 )
 
@@ -135,28 +136,27 @@ func (x *index) remove(e *entry) {
 		delete(x.byUID, e.ike.uniqueID)
 	}
 	x.setContact(e, nil, nil)
-	x.fileCfg(e)
+	x.unfileCfg(e)
 }
 
-// fileCfg files an entry under its config's merge key, or as having no
-// config, after the entry's config changed (or it was removed: then
-// nowhere).
+// setCfg gives an entry the config its SA was checked in with and files
+// it under the config's merge key (nil: as having none).
+func (x *index) setCfg(e *entry, p *config.PeerCfg) {
+	if !e.removed {
+		x.unfileCfg(e)
+	}
+	e.peerCfg, e.cfgKey = p, ""
+	if p != nil {
+		e.cfgKey = config.MergeKey(p)
+	}
+	if !e.removed {
+		x.fileCfg(e)
+	}
+}
+
+// fileCfg and unfileCfg put an entry in, and take it out of, the file its
+// peerCfg and cfgKey name.
 func (x *index) fileCfg(e *entry) {
-	if e.cfgFiled {
-		if e.cfgFile == nil {
-			delete(x.noCfg, e)
-		} else {
-			delete(e.cfgFile, e)
-			if len(e.cfgFile) == 0 {
-				delete(x.byCfg, e.cfgKey0)
-			}
-		}
-		e.cfgFiled, e.cfgFile = false, nil
-	}
-	if e.removed {
-		return
-	}
-	e.cfgFiled = true
 	if e.peerCfg == nil {
 		x.noCfg[e] = struct{}{}
 		return
@@ -167,7 +167,19 @@ func (x *index) fileCfg(e *entry) {
 		x.byCfg[e.cfgKey] = f
 	}
 	f[e] = struct{}{}
-	e.cfgFile, e.cfgKey0 = f, e.cfgKey
+}
+
+func (x *index) unfileCfg(e *entry) {
+	if e.peerCfg == nil {
+		delete(x.noCfg, e)
+		return
+	}
+	if f := x.byCfg[e.cfgKey]; f != nil {
+		delete(f, e)
+		if len(f) == 0 {
+			delete(x.byCfg, e.cfgKey)
+		}
+	}
 }
 
 // cfgCandidates lists, oldest first, the entries that may hold a config
@@ -245,9 +257,13 @@ func (x *index) contacts(me, other *credentials.Identity) []*entry {
 			if len(b) == 0 {
 				continue
 			}
-			// The first bucket is returned as it is, capped, so that
-			// appending the next ones copies it.
-			l = append(l[:len(l):len(l)], b...)
+			if l == nil {
+				// Usually the only one: returned as it is, capped, so
+				// that appending another bucket copies it.
+				l = b[:len(b):len(b)]
+				continue
+			}
+			l = append(l, b...)
 		}
 	}
 	return l

@@ -40,26 +40,19 @@ func TestCfgCandidatesAsAWalk(t *testing.T) {
 	var x index
 	x.init()
 	var live []*entry
-	setCfg := func(e *entry, p *config.PeerCfg) {
-		e.peerCfg, e.cfgKey = p, ""
-		if p != nil {
-			e.cfgKey = config.MergeKey(p)
-		}
-		x.fileCfg(e)
-	}
 	for step := range 3000 {
 		switch r := rng.IntN(10); {
 		case r < 5 || len(live) == 0:
 			e := &entry{ike: &IKESA{uniqueID: uint32(step + 1)}}
 			x.add(e)
-			setCfg(e, cfgs[rng.IntN(len(cfgs))])
+			x.setCfg(e, cfgs[rng.IntN(len(cfgs))])
 			live = append(live, e)
 		case r < 7:
 			i := rng.IntN(len(live))
 			x.remove(live[i])
 			live = slices.Delete(live, i, i+1)
 		default:
-			setCfg(live[rng.IntN(len(live))], cfgs[rng.IntN(len(cfgs))])
+			x.setCfg(live[rng.IntN(len(live))], cfgs[rng.IntN(len(cfgs))])
 		}
 		if step%50 != 0 {
 			continue
